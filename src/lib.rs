@@ -1,0 +1,6 @@
+pub mod fixed;
+pub mod cli {
+    pub fn run() -> i32 {
+        0
+    }
+}
