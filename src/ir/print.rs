@@ -1,0 +1,89 @@
+//! A stable, human-readable text form of a [`Graph`], used by `inspect`, `--dump-ir-after` and tests.
+//!
+//! Nodes are numbered `%0, %1, ...` in topological order; the same graph always prints the same
+//! text.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::{Activation, Graph, Layer, NodeId, Weights};
+use crate::fixed::FixedType;
+
+fn ty_str(ty: &Option<FixedType>) -> String {
+    ty.map(|t| t.to_string()).unwrap_or_else(|| "?".to_string())
+}
+
+fn weights_str(w: &Weights) -> String {
+    let zeros = w.zeros();
+    if w.values.len() == 1 {
+        format!("{}:{}", w.values[0], ty_str(&w.ty))
+    } else if zeros > 0 {
+        format!("{}{} zeros={zeros}", ty_str(&w.ty), w.shape)
+    } else {
+        format!("{}{}", ty_str(&w.ty), w.shape)
+    }
+}
+
+/// Prints the graph. Errors only on a cycle (printed as a note instead).
+pub fn print(g: &Graph) -> String {
+    let order = match g.topo_order() {
+        Ok(o) => o,
+        Err(e) => return format!("graph {} (invalid: {e})\n", g.name),
+    };
+    let num: BTreeMap<NodeId, usize> = order.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "graph {}", g.name);
+    for &id in &order {
+        let n = g.node(id);
+        let args: Vec<String> = g.inputs_of(id).iter().map(|i| format!("%{}", num[i])).collect();
+        let _ = write!(out, "  %{} = {}", num[&id], n.layer.kind());
+        if let Layer::Activation(a) = &n.layer {
+            let _ = write!(out, ".{}", a.name());
+        }
+        if let Layer::Elementwise(e) = &n.layer {
+            let _ = write!(out, ".{}", e.op.name());
+        }
+        let _ = write!(out, "({}) {:?} -> {} {}", args.join(", "), n.name, n.shape, ty_str(&n.ty));
+        match &n.layer {
+            Layer::Dense(d) => {
+                let _ = write!(out, " accum={} macs={}", ty_str(&d.accum), n.layer.macs());
+            }
+            Layer::Activation(Activation::Sigmoid(t) | Activation::Tanh(t)) => {
+                let _ = write!(out, " table={}[{}] index={}", t.ty, t.len(), t.index_ty);
+            }
+            Layer::Softmax(s) => {
+                let _ = write!(
+                    out,
+                    " exp={}[{}] index={} inv={}[{}] index={}",
+                    s.exp_table.ty,
+                    s.exp_table.len(),
+                    s.exp_table.index_ty,
+                    s.inv_table.ty,
+                    s.inv_table.len(),
+                    s.inv_table.index_ty
+                );
+            }
+            _ => {}
+        }
+        for (role, w) in n.layer.weights() {
+            let _ = write!(out, " {role}={}", weights_str(w));
+        }
+        if !matches!(n.layer, Layer::Input | Layer::Reshape | Layer::Quantize) {
+            let _ = write!(out, " rf={} {}", n.reuse_factor, n.strategy.name());
+        }
+        if n.ty_from_model {
+            let _ = write!(out, " (type from model)");
+        }
+        out.push('\n');
+    }
+    let outs: Vec<String> = g.outputs().iter().filter_map(|o| num.get(o)).map(|i| format!("%{i}")).collect();
+    let _ = writeln!(out, "  outputs {}", outs.join(", "));
+    out
+}
+
+// Temporary until the fixed module's canonical Display lands.
+impl std::fmt::Display for FixedType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ap_{}fixed<{},{}>", if self.signed { "" } else { "u" }, self.width, self.integer)
+    }
+}
