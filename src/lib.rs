@@ -1,4 +1,5 @@
 pub mod fixed;
+pub mod frontend;
 pub mod ir;
 pub mod cli {
     pub fn run() -> i32 {
