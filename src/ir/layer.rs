@@ -20,7 +20,7 @@
 //! | `Reshape` | the same values in row-major order, `cast` to the output type |
 //! | `Quantize` | `cast(x)`: an explicit conversion whose type the model fixed (QONNX, QDQ) |
 
-use crate::fixed::FixedType;
+use crate::fixed::{FixedType, OverflowMode, QuantMode};
 use serde::{Deserialize, Serialize};
 
 use super::Shape;
@@ -117,6 +117,22 @@ impl Table {
         Table { index_ty, ty, values: Vec::new() }
     }
 
+    /// Sigmoid: 1024 entries over [-8, 8), 16-bit unsigned entries in [0, 1).
+    pub fn sigmoid_default() -> Self {
+        Table::new(
+            FixedType::new(10, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat),
+            FixedType::new(16, 0, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+        )
+    }
+
+    /// Tanh: 1024 entries over [-4, 4), 17-bit signed entries in (-1, 1).
+    pub fn tanh_default() -> Self {
+        Table::new(
+            FixedType::new(10, 3, true).with_modes(QuantMode::Trn, OverflowMode::Sat),
+            FixedType::new(17, 1, true).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+        )
+    }
+
     pub fn len(&self) -> usize {
         1usize << self.index_ty.width.min(24)
     }
@@ -139,8 +155,9 @@ pub enum Activation {
     PRelu { alpha: Weights },
     /// `y = min(max(alpha * x + beta, 0), 1)`, all exact.
     HardSigmoid { alpha: Weights, beta: Weights },
-    /// `y = min(max(x, min), max)` with scalar constants (HardTanh is `Clip{-1, 1}`).
-    Clip { min: Weights, max: Weights },
+    /// `y = min(max(x, min), max)` with scalar constants, either bound optional (HardTanh is
+    /// `Clip{-1, 1}`).
+    Clip { min: Option<Weights>, max: Option<Weights> },
     /// `y = table[index(x)]`, the table holding the logistic function.
     Sigmoid(Table),
     /// `y = table[index(x)]`, the table holding tanh.
@@ -173,6 +190,24 @@ impl Activation {
 pub struct Softmax {
     pub exp_table: Table,
     pub inv_table: Table,
+}
+
+impl Softmax {
+    /// Defaults for `n` classes: `exp(-d)` over d in [0, 16) at 1/64 steps with 18-bit entries;
+    /// `1/s` over s in [0, 2^ceil(log2 n)) with 1024 entries of 18 bits.
+    pub fn default_for(n: usize) -> Self {
+        let range = (n.max(2) as f64).log2().ceil() as i32;
+        Softmax {
+            exp_table: Table::new(
+                FixedType::new(10, 4, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+                FixedType::new(18, 1, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+            ),
+            inv_table: Table::new(
+                FixedType::new(10, range, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+                FixedType::new(18, 1, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -245,7 +280,9 @@ impl Layer {
             Layer::Activation(a) => match a {
                 Activation::LeakyRelu { alpha } | Activation::PRelu { alpha } => vec![("alpha", alpha)],
                 Activation::HardSigmoid { alpha, beta } => vec![("alpha", alpha), ("beta", beta)],
-                Activation::Clip { min, max } => vec![("min", min), ("max", max)],
+                Activation::Clip { min, max } => {
+                    min.iter().map(|w| ("min", w)).chain(max.iter().map(|w| ("max", w))).collect()
+                }
                 _ => vec![],
             },
             Layer::Elementwise(Elementwise { constant: Some(c), .. }) => vec![("constant", c)],
@@ -261,7 +298,9 @@ impl Layer {
             Layer::Activation(a) => match a {
                 Activation::LeakyRelu { alpha } | Activation::PRelu { alpha } => vec![("alpha", alpha)],
                 Activation::HardSigmoid { alpha, beta } => vec![("alpha", alpha), ("beta", beta)],
-                Activation::Clip { min, max } => vec![("min", min), ("max", max)],
+                Activation::Clip { min, max } => {
+                    min.iter_mut().map(|w| ("min", w)).chain(max.iter_mut().map(|w| ("max", w))).collect()
+                }
                 _ => vec![],
             },
             Layer::Elementwise(Elementwise { constant: Some(c), .. }) => vec![("constant", c)],
