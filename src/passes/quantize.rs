@@ -1,0 +1,135 @@
+//! `quantize`: gives every constant a type and rounds it into that type, and gives layer outputs,
+//! accumulators and tables the types the configuration asks for.
+//!
+//! Types the model fixed (QONNX, QDQ, QKeras) are kept. Where the configuration says nothing, a
+//! float model uses the default precision (`ap_fixed<16,6>`), while a model that carries its own
+//! quantization keeps its arithmetic exact between its quantizers (the result is left to
+//! `infer-precision`). An input read only by a model quantizer takes that quantizer's type, so the
+//! float input is rounded once, as the model does. Constants of Dense layers default to the default
+//! precision; other constants (slopes, bounds, scales) to an 18-bit type fitted to their values.
+
+use super::typing::{const_type, quantize_weights};
+use super::{Pass, PassContext, PassError, PassReport};
+use crate::config::Precision;
+use crate::fixed::FixedType;
+use crate::ir::{Graph, Layer, Table};
+
+pub struct Quantize;
+
+const CONST_WIDTH: u32 = 18;
+
+fn resize_table(t: &mut Table, ty: Option<Precision>, size: Option<usize>) {
+    if let Some(Precision::Fixed(ty)) = ty {
+        t.ty = ty;
+    }
+    if let Some(size) = size {
+        t.index_ty = FixedType { width: size.trailing_zeros(), ..t.index_ty };
+        t.values.clear();
+    }
+}
+
+fn model_is_quantized(g: &Graph) -> bool {
+    g.node_ids().iter().any(|&id| {
+        let n = g.node(id);
+        n.ty_from_model || n.layer.weights().iter().any(|(_, w)| w.ty.is_some())
+    })
+}
+
+impl Pass for Quantize {
+    fn name(&self) -> &'static str {
+        "quantize"
+    }
+
+    fn description(&self) -> &'static str {
+        "type and round constants; apply configured and model precisions"
+    }
+
+    fn after(&self) -> &'static [&'static str] {
+        &["fuse-batch-norm", "fuse-bias"]
+    }
+
+    fn run(&self, g: &mut Graph, ctx: &PassContext) -> Result<PassReport, PassError> {
+        let cfg = &ctx.config;
+        let names: Vec<String> = g.node_ids().iter().map(|&i| g.node(i).name.clone()).collect();
+        for n in cfg.layer_name.keys() {
+            if !names.contains(n) {
+                return Err(PassError::layer(
+                    n,
+                    "is named in the configuration but the model has no such layer",
+                ));
+            }
+        }
+        let quantized_model = model_is_quantized(g);
+        let mut report = PassReport::default();
+        let order = g.topo_order().map_err(|source| PassError::Ir { pass: self.name(), source })?;
+        for &id in &order {
+            let s = cfg.for_node(g.node(id));
+            let is_dense = matches!(g.node(id).layer, Layer::Dense(_));
+            let model_quant_user = match g.users_of(id)[..] {
+                [u] if matches!(g.node(u).layer, Layer::Quantize) && g.node(u).ty_from_model => g.node(u).ty,
+                _ => None,
+            };
+            let node = g.node_mut(id);
+            let name = node.name.clone();
+            let mut saturated = 0;
+            for (role, w) in node.layer.weights_mut() {
+                if w.ty.is_some() {
+                    continue;
+                }
+                let chosen = if role == "bias" { s.bias } else { s.weight };
+                let ty = match chosen {
+                    Some(Precision::Fixed(t)) => t,
+                    Some(Precision::Auto) => const_type(&w.values, CONST_WIDTH),
+                    None if is_dense => cfg.default_precision,
+                    None => const_type(&w.values, CONST_WIDTH),
+                };
+                saturated += quantize_weights(w, ty);
+                report.changes += 1;
+            }
+            if saturated > 0 {
+                report.notes.push(format!(
+                    "'{name}': {saturated} constant values saturated or wrapped in their type"
+                ));
+            }
+            for (_, t) in node.layer.tables_mut() {
+                resize_table(t, s.table, s.table_size);
+            }
+            if let Layer::Dense(d) = &mut node.layer {
+                if let Some(Precision::Fixed(t)) = s.accum {
+                    d.accum = Some(t);
+                }
+            }
+            if node.ty_from_model {
+                continue;
+            }
+            node.ty = match s.result {
+                Some(Precision::Fixed(t)) => Some(t),
+                Some(Precision::Auto) => None,
+                None => match (&node.layer, model_quant_user) {
+                    (Layer::Input, Some(t)) => {
+                        node.ty_from_model = true;
+                        Some(t)
+                    }
+                    (Layer::Input, None) => Some(cfg.default_precision),
+                    (Layer::Reshape, _) => None,
+                    _ if quantized_model => None,
+                    _ => Some(cfg.default_precision),
+                },
+            };
+            report.changes += 1;
+        }
+        // A model quantizer reading a value already of its type is an identity cast.
+        for id in order {
+            if !matches!(g.node(id).layer, Layer::Quantize) {
+                continue;
+            }
+            let src = g.inputs_of(id);
+            if let [src] = src[..] {
+                if g.node(src).ty.is_some() && g.node(src).ty == g.node(id).ty {
+                    g.bypass(id).map_err(|source| PassError::Ir { pass: self.name(), source })?;
+                }
+            }
+        }
+        Ok(report)
+    }
+}

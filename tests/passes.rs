@@ -1,0 +1,198 @@
+//! The default pipeline on hand-built graphs: fusion, typing, exact accumulators, tables, reuse
+//! factors, configuration precedence.
+
+use hls_gen::config::Config;
+use hls_gen::fixed::FixedType;
+use hls_gen::ir::{
+    self, Activation, BatchNorm, BinaryOp, Dense, Elementwise, Graph, Layer, Node, Shape, Softmax, Stage,
+    Table, Weights,
+};
+use hls_gen::passes::{lower, PassContext, PassManager};
+
+fn weights(shape: &[usize], seed: u64) -> Weights {
+    let n: usize = shape.iter().product();
+    let mut s = seed;
+    let values = (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 33) as f64 / (1u64 << 31) as f64 - 0.5) * 0.8
+        })
+        .collect();
+    Weights::new(Shape::new(shape), values)
+}
+
+/// input[8] -> MatMul[8x6] -> Add -> BatchNorm -> Relu -> Dense[6x3] -> Sigmoid ; Softmax
+fn mlp() -> Graph {
+    let mut g = Graph::new("mlp");
+    let x = g.add_node(Node::new("in", Layer::Input, Shape::new([8])), &[]);
+    let mm = g.add_node(
+        Node::new(
+            "dense/MatMul:0",
+            Layer::Dense(Dense {
+                weights: weights(&[8, 6], 1),
+                bias: Weights::new(Shape::new([6]), vec![0.0; 6]),
+                accum: None,
+            }),
+            Shape::new([6]),
+        ),
+        &[x],
+    );
+    let add = g.add_node(
+        Node::new(
+            "dense/BiasAdd",
+            Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: Some(weights(&[6], 2)) }),
+            Shape::new([6]),
+        ),
+        &[mm],
+    );
+    let bn = g.add_node(
+        Node::new(
+            "bn",
+            Layer::BatchNorm(BatchNorm { scale: weights(&[6], 3), bias: weights(&[6], 4) }),
+            Shape::new([6]),
+        ),
+        &[add],
+    );
+    let relu = g.add_node(Node::new("relu", Layer::Activation(Activation::Relu), Shape::new([6])), &[bn]);
+    let lin =
+        g.add_node(Node::new("linear", Layer::Activation(Activation::Linear), Shape::new([6])), &[relu]);
+    let d2 = g.add_node(
+        Node::new(
+            "dense_2",
+            Layer::Dense(Dense { weights: weights(&[6, 3], 5), bias: weights(&[3], 6), accum: None }),
+            Shape::new([3]),
+        ),
+        &[lin],
+    );
+    let sig = g.add_node(
+        Node::new("sig", Layer::Activation(Activation::Sigmoid(Table::sigmoid_default())), Shape::new([3])),
+        &[d2],
+    );
+    let sm =
+        g.add_node(Node::new("softmax", Layer::Softmax(Softmax::default_for(3)), Shape::new([3])), &[sig]);
+    g.set_outputs(vec![sm]);
+    ir::validate(&g, Stage::Imported).expect("hand-built graph is valid");
+    g
+}
+
+fn kinds(g: &Graph) -> Vec<&'static str> {
+    g.topo_order().unwrap().iter().map(|&i| g.node(i).layer.kind()).collect()
+}
+
+#[test]
+fn default_pipeline_fuses_and_types_everything() {
+    let mut g = mlp();
+    let runs = lower(&mut g, &PassContext::default()).expect("lowers");
+    assert_eq!(kinds(&g), ["input", "dense", "activation", "dense", "activation", "softmax"]);
+    ir::validate(&g, Stage::Lowered).expect("lowered graph validates");
+    let default = FixedType::new(16, 6, true);
+    for id in g.node_ids() {
+        let n = g.node(id);
+        if !matches!(n.layer, Layer::Softmax(_)) {
+            assert_eq!(n.ty, Some(default), "{}", n.name);
+        }
+        if let Layer::Dense(d) = &n.layer {
+            assert_eq!(d.weights.ty, Some(default));
+            let acc = d.accum.unwrap();
+            // Products of two ap_fixed<16,6> have 20 fractional bits; the exact accumulator keeps them.
+            assert_eq!(acc.frac_bits(), 20, "{}", n.name);
+            assert!(acc.width <= 16 + 16 + 4, "accumulator {acc} is wider than needed");
+        }
+        for (_, t) in n.layer.tables() {
+            assert_eq!(t.values.len(), t.len());
+        }
+    }
+    assert!(runs.iter().any(|r| r.pass == "fuse-bias" && r.report.changes == 1));
+    assert!(runs.iter().any(|r| r.pass == "fuse-batch-norm" && r.report.changes == 1));
+}
+
+#[test]
+fn exact_accumulator_covers_the_worst_case_sum() {
+    let mut g = mlp();
+    lower(&mut g, &PassContext::default()).unwrap();
+    let id = g.find("dense_2").unwrap();
+    let Layer::Dense(d) = &g.node(id).layer else { panic!() };
+    let acc = d.accum.unwrap();
+    let x = g.node(g.inputs_of(id)[0]).ty.unwrap();
+    let xmax = x.max_raw().max(-x.min_raw()) as f64 * x.lsb();
+    for j in 0..d.n_out() {
+        let worst: f64 = d.bias.values[j].abs()
+            + (0..d.n_in()).map(|i| d.weights.values[i * d.n_out() + j].abs() * xmax).sum::<f64>();
+        assert!(worst <= acc.max_raw() as f64 * acc.lsb(), "{worst} exceeds {acc}");
+        assert!(-worst >= acc.min_raw() as f64 * acc.lsb());
+    }
+}
+
+#[test]
+fn configuration_precedence_and_auto() {
+    let cfg = Config::from_yaml_str(
+        "Model:\n  Precision: ap_fixed<12,4>\n  ReuseFactor: 2\nLayerType:\n  Dense:\n    Precision:\n      weight: ap_fixed<8,2>\nLayerName:\n  dense_2:\n    ReuseFactor: 3\n    Precision: { result: auto, accum: \"ap_fixed<20,8>\" }\n  sig:\n    TableSize: 256\n",
+        "test",
+    )
+    .expect("parses");
+    let mut g = mlp();
+    lower(&mut g, &PassContext { config: cfg, prune_below: None }).expect("lowers");
+    let d1 = g.node(g.find("dense/MatMul:0").unwrap());
+    let Layer::Dense(d) = &d1.layer else { panic!() };
+    assert_eq!(d.weights.ty, Some(FixedType::new(8, 2, true)));
+    assert_eq!(d1.ty, Some(FixedType::new(12, 4, true)));
+    assert_eq!(d1.reuse_factor, 2);
+    let d2 = g.node(g.find("dense_2").unwrap());
+    assert_eq!(d2.reuse_factor, 3);
+    let Layer::Dense(d) = &d2.layer else { panic!() };
+    assert_eq!(d.accum, Some(FixedType::new(20, 8, true)));
+    assert_eq!(d2.ty, d.accum, "auto result of a Dense is its accumulator");
+    let sig = g.node(g.find("sig").unwrap());
+    assert_eq!(sig.layer.tables()[0].1.len(), 256);
+}
+
+#[test]
+fn illegal_reuse_factor_lists_nearest_legal_values() {
+    let cfg = Config::from_yaml_str("LayerName:\n  dense_2:\n    ReuseFactor: 5\n", "test").unwrap();
+    let mut g = mlp();
+    let err = lower(&mut g, &PassContext { config: cfg, prune_below: None }).unwrap_err().to_string();
+    assert!(err.contains("dense_2") && err.contains("nearest legal values: 3, 6"), "{err}");
+}
+
+#[test]
+fn unknown_configured_layer_is_an_error() {
+    let cfg = Config::from_yaml_str("LayerName:\n  nope:\n    ReuseFactor: 2\n", "test").unwrap();
+    let err = lower(&mut mlp(), &PassContext { config: cfg, prune_below: None }).unwrap_err().to_string();
+    assert!(err.contains("nope"), "{err}");
+}
+
+#[test]
+fn prune_below_zeroes_small_weights() {
+    let mut g = mlp();
+    let runs = lower(&mut g, &PassContext { config: Config::default(), prune_below: Some(0.2) }).unwrap();
+    let Layer::Dense(d) = &g.node(g.find("dense_2").unwrap()).layer else { panic!() };
+    assert!(d.weights.values.iter().all(|&w| w == 0.0 || w.abs() >= 0.2));
+    assert!(d.weights.zeros() > 0);
+    let prune = runs.iter().find(|r| r.pass == "prune").unwrap();
+    assert!(prune.report.changes > 0 && prune.report.notes.iter().any(|n| n.contains("pruned")));
+}
+
+#[test]
+fn float_pipeline_only_restructures() {
+    let mut g = mlp();
+    PassManager::new("float").unwrap().run(&mut g, &PassContext::default(), &[]).unwrap();
+    assert_eq!(kinds(&g), ["input", "dense", "activation", "dense", "activation", "softmax"]);
+    assert!(g.node_ids().iter().all(|&i| g.node(i).ty.is_none()));
+}
+
+#[test]
+fn dump_after_unknown_pass_is_an_error() {
+    let err = PassManager::new("default").unwrap().run(&mut mlp(), &PassContext::default(), &["nope".into()]);
+    assert!(err.unwrap_err().to_string().contains("unknown pass 'nope'"));
+}
+
+#[test]
+fn yaml_errors_name_the_key() {
+    let e = Config::from_yaml_str("Model:\n  Precision: ap_fixed<16>\n", "cfg.yml").unwrap_err().to_string();
+    assert!(e.contains("Model.Precision"), "{e}");
+    let e = Config::from_yaml_str("Modle: {}\n", "cfg.yml").unwrap_err().to_string();
+    assert!(e.contains("cfg.yml") && e.contains("Modle"), "{e}");
+    let e =
+        Config::from_yaml_str("LayerType:\n  Conv9D: {ReuseFactor: 2}\n", "cfg.yml").unwrap_err().to_string();
+    assert!(e.contains("Conv9D"), "{e}");
+}
