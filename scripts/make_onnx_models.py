@@ -164,6 +164,16 @@ def run_ort(model, x, batch, optimize=False):
 # reference inputs
 # ----------------------------------------------------------------------------
 
+INPUT_SEED = 42
+
+
+def input_rng():
+    """All models draw their inputs from the same seed, so models with the same input width get
+    identical inputs.npy files (stored once by git). make_qkeras_models.py uses the same seed and
+    row layout, so keras_mlp / keras_functional share these rows too."""
+    return np.random.default_rng(INPUT_SEED)
+
+
 def make_inputs(rng, n, f, step=2.0 ** -4, qmin=-128, qmax=127):
     """float64 [n, f], every value exactly representable in float32.
 
@@ -288,7 +298,7 @@ def model_mlp_float():
     rng = np.random.default_rng(1001)
     graph, params = build_mlp_float(rng, [16, 64, 32, 32, 5], "sequential", "input_1", "dense_3/Softmax:0", "N")
     model = make_model(graph, 13, 7, doc="jet-tagger-shaped MLP 16-64-32-32-5, MatMul+Add, Relu, Softmax")
-    x = make_inputs(rng, N_SAMPLES, 16)
+    x = make_inputs(input_rng(), N_SAMPLES, 16)
     y = run_ort(model, x, batch=None)
     check_close("mlp_float", y, np_mlp_float(x, params), 1e-5)
     return "mlp_float", model, x, y
@@ -298,7 +308,7 @@ def model_mlp_big():
     rng = np.random.default_rng(1007)
     graph, params = build_mlp_float(rng, [64, 256, 256, 128, 10], "sequential_2", "dense_input", "Identity:0", "batch")
     model = make_model(graph, 13, 7, doc="benchmark MLP 64-256-256-128-10, relu, softmax")
-    x = make_inputs(rng, 200, 64)
+    x = make_inputs(input_rng(), 200, 64)
     y = run_ort(model, x, batch=None)
     check_close("mlp_big", y, np_mlp_float(x, params), 1e-5)
     return "mlp_big", model, x, y
@@ -367,7 +377,7 @@ def model_mlp_gemm_bn():
 
     graph = helper.make_graph(nodes, "torch_jit", [vi("onnx::Gemm_0", [1, 16])], [vi("output", [1, 10])], inits)
     model = make_model(graph, 11, 6, doc="Gemm(transB=1, alpha/beta != 1) + BatchNorm + mixed activations")
-    x = make_inputs(rng, N_SAMPLES, 16)
+    x = make_inputs(input_rng(), N_SAMPLES, 16)
     y = run_ort(model, x, batch=1)
     r = x.copy()
     for fn in ref:
@@ -513,7 +523,7 @@ def model_mlp_qonnx():
     graph = helper.make_graph(b.nodes, "main_graph", [vi("global_in", [1, 16])], [vi("global_out", [1, 5])], b.inits)
     model = make_model(graph, 13, 7, extra_opsets=[(QONNX_DOMAIN, 1)],
                        doc="QONNX MLP 16-32-16-5: 8b input, 6b weights (per-tensor and per-channel po2), 8b unsigned acts")
-    x = make_inputs(rng, N_SAMPLES, 16, step=s_in)
+    x = make_inputs(input_rng(), N_SAMPLES, 16, step=s_in)
 
     # exact numpy reference
     r = np_quant(x, s_in, 8, True)
@@ -566,7 +576,7 @@ def model_mlp_qonnx_bipolar():
     graph = helper.make_graph(b.nodes, "main_graph", [vi("global_in", [1, 16])], [vi("global_out", [1, 5])], b.inits)
     model = make_model(graph, 13, 7, extra_opsets=[(QONNX_DOMAIN, 1)],
                        doc="QONNX MLP 16-32-16-5 with BipolarQuant weights and a Trunc (v1) on an accumulator")
-    x = make_inputs(rng, N_SAMPLES, 16, step=s_in)
+    x = make_inputs(input_rng(), N_SAMPLES, 16, step=s_in)
 
     bip = lambda w, s: np.where(w >= 0, 1.0, -1.0) * s  # noqa: E731
     r = np_quant(x, s_in, 8, True)
@@ -651,7 +661,7 @@ def model_mlp_qdq():
 
     graph = helper.make_graph(nodes, "sequential", [vi("input_1", ["batch", 16])], [vi("dense_2", ["batch", 5])], inits)
     model = make_model(graph, 13, 7, doc="QDQ MLP 16-32-16-5: int8 input, uint8 activations, per-axis int8 weights, int32 bias")
-    x = make_inputs(rng, N_SAMPLES, 16, step=s_in)
+    x = make_inputs(input_rng(), N_SAMPLES, 16, step=s_in)
 
     def qdq(v, s, lo, hi):
         return np.clip(np.round(v / s), lo, hi) * s  # QuantizeLinear: round half to even, saturate
@@ -751,7 +761,7 @@ def model_ops_zoo(opset):
     graph = helper.make_graph(nodes, "tf2onnx", [vi("x:0", [BATCH, F])], [vi("Identity:0", [BATCH, O])], inits)
     model = make_model(graph, opset, 6 if opset == 11 else 7,
                        doc=f"ops zoo, opset {opset}, fixed batch {BATCH}")
-    x = make_inputs(rng, N_SAMPLES, F)
+    x = make_inputs(input_rng(), N_SAMPLES, F)
     y = run_ort(model, x, batch=BATCH)
     t = (x - mean) * inv_std / 2.0
     h = np.maximum(t @ W1t.T.astype(np.float64) + b1, 0)
@@ -801,7 +811,7 @@ def model_mlp_opset7():
     ]
     graph = helper.make_graph(nodes, "torch-jit-export", inputs, [vi("19", [1, 5])], inits)
     model = make_model(graph, 7, 3, doc="old-style opset 7 / IR 3 model: initializers are graph inputs")
-    x = make_inputs(rng, N_SAMPLES, 16)
+    x = make_inputs(input_rng(), N_SAMPLES, 16)
     y = run_ort(model, x, batch=1)
     h = x @ W1.T.astype(np.float64) + b1
     h = np.maximum((h - mu) / np.sqrt(var.astype(np.float64) + np.float32(1e-5)) * g + bb, 0)
