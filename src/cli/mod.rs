@@ -4,6 +4,7 @@
 //! as `error: ...` with their causes, and give exit status 1 (2 for usage errors, from clap).
 
 mod inspect;
+mod npy;
 
 use std::path::PathBuf;
 
