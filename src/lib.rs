@@ -1,3 +1,4 @@
+pub mod estimate;
 pub mod fixed;
 pub mod frontend;
 pub mod ir;

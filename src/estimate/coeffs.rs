@@ -1,0 +1,124 @@
+//! Every number of the cost model, with where it comes from.
+//!
+//! Three kinds of numbers live here:
+//!
+//! * **facts** from AMD documentation (clock uncertainty defaults, DSP operand widths are in
+//!   [`super::part`], block RAM aspect ratios in [`super::arith`]);
+//! * **tool behaviour** read off the calibration set (which constant multiplications Vivado HLS and
+//!   Vitis HLS keep out of DSP slices);
+//! * **fitted coefficients**: LUT, FF and delay scales fitted once over all the points of
+//!   `golden/calibration/points.csv` (never per point), so that the median relative error of each
+//!   quantity is smallest. `tests/estimate_calibration.rs` prints the resulting errors.
+//!
+//! Delays are in nanoseconds for an UltraScale+ -2 device; [`super::Part::speed_factor`] scales them.
+
+use serde::Serialize;
+
+/// Which HLS compiler synthesizes the emitted project; the estimate predicts that tool's csynth
+/// report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum HlsTool {
+    /// Vivado HLS 2018.x to 2020.1.
+    VivadoHls,
+    /// Vitis HLS 2020.2 and later (the tool our backend targets).
+    #[default]
+    VitisHls,
+}
+
+impl HlsTool {
+    pub fn name(self) -> &'static str {
+        match self {
+            HlsTool::VivadoHls => "vivado-hls",
+            HlsTool::VitisHls => "vitis-hls",
+        }
+    }
+}
+
+/// The coefficients used for one tool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coeffs {
+    /// Default clock uncertainty as a fraction of the period. Fact: Vivado HLS uses 12.5 %
+    /// (UG902, `create_clock`), Vitis HLS 27 % (UG1399, "Specifying the Clock Frequency"); the
+    /// reports in the calibration set show 0.62 ns and 1.35 ns at 5 ns.
+    pub clock_uncertainty: f64,
+    /// A constant multiplication whose constant has at most this many nonzero digits in canonical
+    /// signed-digit form becomes shift-and-add logic in LUTs, whatever the other operand's width.
+    /// Read off the calibration set: Vivado HLS 2019.2 kept 16-bit x 6-bit quantized weights in
+    /// DSPs (221 and 214 DSPs for ~256 nonzero first-layer weights, `tut-p4-*` points), so it only
+    /// strength-reduces constants like `3 = 2 + 1` (2 digits); Vitis HLS 2024.1 moved the same
+    /// products to LUTs (10 DSPs, `fork-p4`; "Vitis HLS has moved multiplication operations from
+    /// DSPs into LUTs", hls4ml-tutorial part 4) and every 6-bit constant has at most 3 digits.
+    pub const_lut_max_digits: u32,
+    /// Multiplications whose two operands are both at most this wide go to LUTs. Matches the
+    /// documented hls4ml observation that products of <= 10-bit operands are built in fabric
+    /// (7-bit activations x 7-bit weights of `tut-p4-*` use no DSP).
+    pub fabric_mul_max_width: u32,
+    /// csynth LUTs per bit of an adder or subtracter (fitted).
+    pub lut_per_add_bit: f64,
+    /// csynth LUTs per partial-product bit (`a * b`) of a generic multiplier built in fabric.
+    /// Fitted; hls4ml issue #99 measured ~411 LUTs for an 18 x 18 LUT multiplier (1.27 per bit) in
+    /// Vivado HLS 2018.2, the same order.
+    pub lut_per_fabric_mul_bit: f64,
+    /// True when the tool builds a LUT constant multiplication as shift-and-add (cost of its
+    /// adders); false when it estimates it as a generic fabric multiplier. Vivado HLS estimates
+    /// LUT products as generic multipliers (the 6-bit `tut-p4-*` points cost ~100 LUTs per
+    /// product), Vitis HLS as adders (`fork-p4`: ~20 LUTs per product including its accumulator).
+    pub const_mul_shift_add: bool,
+    /// csynth LUTs per bit of a comparison (fitted on the ReLU points).
+    pub lut_per_cmp_bit: f64,
+    /// csynth LUTs per bit per extra input of a multiplexer (fitted on the RF = 2 points).
+    pub lut_per_mux_bit: f64,
+    /// csynth FFs per live bit at a register boundary (fitted).
+    pub ff_per_bit: f64,
+    /// Cycles of a block-RAM or LUT-RAM ROM read. Vivado HLS binds ROMs with latency 1; Vitis HLS
+    /// uses 2 for block RAM by default (UG1399 `bind_storage` table: BRAM latency 1-3, default 2
+    /// for ROM_NP); the sigmoid points (2 vs 3 cycles) agree.
+    pub rom_read_cycles: u32,
+    /// Delays, ns on UltraScale+ -2.
+    pub delay: Delays,
+}
+
+/// Combinational delays used to place registers (ns on an UltraScale+ -2 device).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Delays {
+    /// Multiplication through one DSP slice, operands to product (fitted; the `unit-dense64-*`
+    /// points schedule a DSP product, a bias add and a ReLU within one 3.65 ns cycle).
+    pub dsp_mul: f64,
+    /// Fixed part of an adder or comparator delay (LUT plus routing; fitted).
+    pub add_base: f64,
+    /// Carry-chain delay per bit (fitted).
+    pub add_per_bit: f64,
+    /// A 2:1 multiplexer level (one LUT plus routing; fitted).
+    pub mux: f64,
+}
+
+const DELAYS: Delays = Delays { dsp_mul: 2.1, add_base: 0.55, add_per_bit: 0.02, mux: 0.45 };
+
+impl Coeffs {
+    pub fn for_tool(tool: HlsTool) -> Coeffs {
+        let shared = Coeffs {
+            clock_uncertainty: 0.27,
+            const_lut_max_digits: 3,
+            fabric_mul_max_width: 10,
+            lut_per_add_bit: 1.05,
+            lut_per_fabric_mul_bit: 1.6,
+            const_mul_shift_add: true,
+            lut_per_cmp_bit: 0.8,
+            lut_per_mux_bit: 0.6,
+            ff_per_bit: 1.0,
+            rom_read_cycles: 2,
+            delay: DELAYS,
+        };
+        match tool {
+            HlsTool::VitisHls => shared,
+            HlsTool::VivadoHls => Coeffs {
+                clock_uncertainty: 0.125,
+                const_lut_max_digits: 2,
+                const_mul_shift_add: false,
+                rom_read_cycles: 1,
+                ..shared
+            },
+        }
+    }
+}
