@@ -5,8 +5,9 @@
 //!
 //! * by zero: nothing (the pruned product disappears);
 //! * by `±2^k`: wiring (a shift; the sign folds into the adder that consumes the product);
-//! * by a constant with few nonzero canonical-signed-digit (CSD) digits, or with both operands
-//!   narrow: LUTs (shift-and-add or a small fabric multiplier), see [`Coeffs`];
+//! * by a constant with few significant bits, or with both operands narrow: LUTs (shift-and-add
+//!   with one adder per extra canonical-signed-digit (CSD) digit, or a small fabric multiplier),
+//!   see [`Coeffs`];
 //! * otherwise DSP slices, as many as the operand widths need on the part's [`DspKind`].
 //!
 //! The width of a constant operand is that of its odd part: HLS trims constants to their
@@ -77,10 +78,14 @@ pub fn const_mul(x: &FixedType, c: i64, kind: DspKind, k: &Coeffs) -> MulImpl {
         return MulImpl::Shift;
     }
     let a = x.width;
-    let b = bit_len(m) + 1;
-    let digits = csd_digits(m);
-    if digits <= k.const_lut_max_digits || (a <= k.fabric_mul_max_width && b <= k.fabric_mul_max_width) {
-        return MulImpl::Lut { a, b, adders: digits - 1, width: a + b - 1, shift_add: k.const_mul_shift_add };
+    let bits = bit_len(m);
+    let b = bits + 1;
+    let adders = csd_digits(m) - 1;
+    if bits <= k.const_lut_max_bits {
+        return MulImpl::Lut { a, b, adders, width: a + bits, shift_add: true };
+    }
+    if a <= k.fabric_mul_max_width && b <= k.fabric_mul_max_width {
+        return MulImpl::Lut { a, b, adders, width: a + bits, shift_add: k.const_mul_shift_add };
     }
     MulImpl::Dsp { count: dsp_count(a, b, kind) }
 }
@@ -245,11 +250,13 @@ mod tests {
         let x = FixedType::new(16, 6, true);
         let vitis = k();
         let vivado = Coeffs::for_tool(HlsTool::VivadoHls);
-        // 0b1011011011 has 6 CSD digits: a DSP in both tools.
+        // A 10-bit constant: a DSP in both tools.
         assert_eq!(const_mul(&x, 0b1011011011, DspKind::Dsp48E2, &vitis), MulImpl::Dsp { count: 1 });
-        // 0b10101 (3 digits): LUTs in Vitis HLS, a DSP in Vivado HLS.
-        assert!(matches!(const_mul(&x, 0b10101, DspKind::Dsp48E2, &vitis), MulImpl::Lut { .. }));
+        // A 5-bit constant: LUTs in Vitis HLS, a DSP in Vivado HLS.
+        assert!(matches!(const_mul(&x, 0b10101, DspKind::Dsp48E2, &vitis), MulImpl::Lut { adders: 2, .. }));
         assert_eq!(const_mul(&x, 0b10101, DspKind::Dsp48E2, &vivado), MulImpl::Dsp { count: 1 });
+        // x * 3 = (x << 1) + x in both.
+        assert!(matches!(const_mul(&x, -12, DspKind::Dsp48E2, &vivado), MulImpl::Lut { adders: 1, .. }));
         // Both operands at most 10 bits: LUTs whatever the constant.
         let narrow = FixedType::new(7, 1, true);
         assert!(matches!(const_mul(&narrow, 0b1011011, DspKind::Dsp48E2, &vivado), MulImpl::Lut { .. }));

@@ -42,14 +42,16 @@ pub struct Coeffs {
     /// (UG902, `create_clock`), Vitis HLS 27 % (UG1399, "Specifying the Clock Frequency"); the
     /// reports in the calibration set show 0.62 ns and 1.35 ns at 5 ns.
     pub clock_uncertainty: f64,
-    /// A constant multiplication whose constant has at most this many nonzero digits in canonical
-    /// signed-digit form becomes shift-and-add logic in LUTs, whatever the other operand's width.
-    /// Read off the calibration set: Vivado HLS 2019.2 kept 16-bit x 6-bit quantized weights in
-    /// DSPs (221 and 214 DSPs for ~256 nonzero first-layer weights, `tut-p4-*` points), so it only
-    /// strength-reduces constants like `3 = 2 + 1` (2 digits); Vitis HLS 2024.1 moved the same
-    /// products to LUTs (10 DSPs, `fork-p4`; "Vitis HLS has moved multiplication operations from
-    /// DSPs into LUTs", hls4ml-tutorial part 4) and every 6-bit constant has at most 3 digits.
-    pub const_lut_max_digits: u32,
+    /// A constant multiplication whose constant has at most this many significant bits (its odd
+    /// part, sign excluded) becomes shift-and-add logic in LUTs, whatever the other operand's
+    /// width. Read off the calibration set: Vivado HLS 2019.2 kept 16-bit x 6-bit quantized
+    /// weights in DSPs (221 and 214 DSPs for ~256 nonzero first-layer weights, `tut-p4-*`) and
+    /// used DSPs for 92 % of the 4,256 products of the 16-bit MLP (`tut-p1-*`), which leaves only
+    /// `x * 3 = (x << 1) + x` (2 bits) in LUTs besides zeros and powers of two; Vitis HLS 2024.1
+    /// moved all 16-bit x 6-bit products to LUTs (10 DSPs, `fork-p4`; "Vitis HLS has moved
+    /// multiplication operations from DSPs into LUTs", hls4ml-tutorial part 4) while keeping
+    /// ~94 % of the 16 x 11-bit `lecun_uniform` products of the `unit-dense64-*` points in DSPs.
+    pub const_lut_max_bits: u32,
     /// Multiplications whose two operands are both at most this wide go to LUTs. Matches the
     /// documented hls4ml observation that products of <= 10-bit operands are built in fabric
     /// (7-bit activations x 7-bit weights of `tut-p4-*` use no DSP).
@@ -60,10 +62,11 @@ pub struct Coeffs {
     /// Fitted; hls4ml issue #99 measured ~411 LUTs for an 18 x 18 LUT multiplier (1.27 per bit) in
     /// Vivado HLS 2018.2, the same order.
     pub lut_per_fabric_mul_bit: f64,
-    /// True when the tool builds a LUT constant multiplication as shift-and-add (cost of its
-    /// adders); false when it estimates it as a generic fabric multiplier. Vivado HLS estimates
-    /// LUT products as generic multipliers (the 6-bit `tut-p4-*` points cost ~100 LUTs per
-    /// product), Vitis HLS as adders (`fork-p4`: ~20 LUTs per product including its accumulator).
+    /// True when the tool builds a constant multiplication with two narrow operands (see
+    /// `fabric_mul_max_width`) as shift-and-add (cost of its adders); false when it estimates it
+    /// as a generic fabric multiplier. Vivado HLS estimates such products as generic multipliers
+    /// (the 7 x 7-bit products of `tut-p4-*` cost ~100 LUTs each), Vitis HLS as adders
+    /// (`fork-p4`: ~20 LUTs per product including its accumulator adder).
     pub const_mul_shift_add: bool,
     /// csynth LUTs per bit of a comparison (fitted on the ReLU points).
     pub lut_per_cmp_bit: f64,
@@ -71,9 +74,9 @@ pub struct Coeffs {
     pub lut_per_mux_bit: f64,
     /// csynth FFs per live bit at a register boundary (fitted).
     pub ff_per_bit: f64,
-    /// Cycles of a block-RAM or LUT-RAM ROM read. Vivado HLS binds ROMs with latency 1; Vitis HLS
-    /// uses 2 for block RAM by default (UG1399 `bind_storage` table: BRAM latency 1-3, default 2
-    /// for ROM_NP); the sigmoid points (2 vs 3 cycles) agree.
+    /// Cycles of a block-RAM ROM read. Read off the sigmoid points: the same 64 lookups take 2
+    /// cycles in Vivado HLS 2020.1 and 3 in Vitis HLS 2023.1/2024.1, with 1,047 vs 1,689 FFs
+    /// (data only vs data and address registered), i.e. a 1-cycle vs a 2-cycle ROM.
     pub rom_read_cycles: u32,
     /// Delays, ns on UltraScale+ -2.
     pub delay: Delays,
@@ -99,12 +102,12 @@ impl Coeffs {
     pub fn for_tool(tool: HlsTool) -> Coeffs {
         let shared = Coeffs {
             clock_uncertainty: 0.27,
-            const_lut_max_digits: 3,
+            const_lut_max_bits: 6,
             fabric_mul_max_width: 10,
-            lut_per_add_bit: 1.05,
-            lut_per_fabric_mul_bit: 1.6,
+            lut_per_add_bit: 0.8,
+            lut_per_fabric_mul_bit: 3.0,
             const_mul_shift_add: true,
-            lut_per_cmp_bit: 0.8,
+            lut_per_cmp_bit: 1.2,
             lut_per_mux_bit: 0.6,
             ff_per_bit: 1.0,
             rom_read_cycles: 2,
@@ -114,8 +117,9 @@ impl Coeffs {
             HlsTool::VitisHls => shared,
             HlsTool::VivadoHls => Coeffs {
                 clock_uncertainty: 0.125,
-                const_lut_max_digits: 2,
+                const_lut_max_bits: 2,
                 const_mul_shift_add: false,
+                lut_per_add_bit: 1.05,
                 rom_read_cycles: 1,
                 ..shared
             },

@@ -5,7 +5,10 @@
 //! power-of-two weights cost nothing, weights with few CSD digits become shift-and-add logic, the
 //! rest take DSP slices. Each output sums its nonzero products and its nonzero bias in an adder
 //! tree of accumulator-width adders (`terms - 1` adders, `ceil(log2 terms)` levels: the
-//! accumulation wraps, so HLS may re-associate it), then casts to the output type.
+//! accumulation wraps, so HLS may re-associate it), then casts to the output type. An output with
+//! a single DSP product and a bias is one multiply-add that HLS maps into the DSP's post-adder
+//! (UG1399, "DSP Multi-Operation Matching"): that adder costs no LUTs. Larger sums stay in LUTs
+//! (the 16-bit MLP points cost ~20 csynth LUTs per product, its adder).
 //!
 //! **Latency strategy, reuse factor R > 1.** `ceil(nonzero / R)` multipliers are shared, each fed
 //! through R-input multiplexers, so they see variable operands: a DSP unless both operands are
@@ -17,7 +20,7 @@
 //! registers and multiplexers). Products are accumulated into `n_out` accumulators over R cycles.
 //! II = R, latency = R - 1 cycles of accumulation plus the datapath.
 
-use super::arith::{self, add_delay, add_lut, cast, mux_lut, tree_depth};
+use super::arith::{self, add_delay, add_lut, cast, mux_lut, tree_depth, MulImpl};
 use super::pipeline::Stage;
 use super::{Ctx, LayerCost};
 use crate::fixed::FixedType;
@@ -66,12 +69,22 @@ pub(super) fn cost(
     match strategy {
         Strategy::Latency if reuse <= 1 => {
             let mut mul_delay: f64 = 0.0;
-            for &w in &d.weights.values {
+            let mut single_dsp = vec![None; n_out];
+            for (i, &w) in d.weights.values.iter().enumerate() {
                 let m = arith::const_mul(x, arith::raw(w, &wty), cx.part.dsp_kind, k);
                 c.dsp += m.dsp();
                 c.lut += m.lut(k);
                 mul_delay = mul_delay.max(m.delay(k));
+                if m != MulImpl::Zero {
+                    if let Some(s) = single_dsp.get_mut(i % n_out) {
+                        *s = Some(s.is_none() && m.dsp() > 0);
+                    }
+                }
             }
+            // A lone DSP product plus a bias is one multiply-add: the DSP's post-adder does it.
+            let absorbed =
+                single_dsp.iter().zip(&bias_terms).filter(|(s, &b)| **s == Some(true) && b == 1).count();
+            c.lut -= absorbed as f64 * add_lut(wa, k);
             c.stages.push(Stage::Comb { ns: mul_delay, bits_in: in_bits });
             tree(&mut c, terms);
         }
@@ -83,7 +96,7 @@ pub(super) fn cost(
             c.lut += n_mul as f64 * (m.lut(k) + mux_lut(x.width, r, k) + mux_lut(wty.width, r, k));
             let mux_delay = k.delay.mux * f64::from(tree_depth(r));
             c.stages.push(Stage::Comb { ns: mux_delay + m.delay(k), bits_in: in_bits });
-            c.stages.push(Stage::Fixed { cycles: (r - 1) as u32, ff_bits: n_mul * u64::from(wa) });
+            c.stages.push(Stage::Fixed { cycles: (r - 1) as u32, ff_bits: (r - 1) * n_mul * u64::from(wa) });
             tree(&mut c, terms);
         }
         Strategy::Resource => {
@@ -101,7 +114,10 @@ pub(super) fn cost(
                 Stage::Fixed { cycles: k.rom_read_cycles, ff_bits: 0 }
             };
             let per_cycle = (n_in as u64).div_ceil(r).max(1) + 1;
-            c.stages.push(Stage::Fixed { cycles: (r - 1) as u32, ff_bits: n_out as u64 * u64::from(wa) });
+            c.stages.push(Stage::Fixed {
+                cycles: (r - 1) as u32,
+                ff_bits: n_out as u64 * u64::from(wa) + in_bits,
+            });
             c.stages.push(rom_read);
             c.stages.push(Stage::Comb { ns: m.delay(k), bits_in: in_bits });
             let live = vec![per_cycle; n_out];

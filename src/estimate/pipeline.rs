@@ -13,8 +13,8 @@ pub enum Stage {
     /// Combinational logic of `ns` reading `bits_in` live bits (the bits registered if a cycle
     /// boundary falls just before it).
     Comb { ns: f64, bits_in: u64 },
-    /// An operation of fixed latency (a ROM read, a time-multiplexed multiplier); registers
-    /// `ff_bits` fabric bits per cycle.
+    /// An operation of fixed latency (a ROM read, a time-multiplexed multiplier) that registers
+    /// `ff_bits` fabric bits in all.
     Fixed { cycles: u32, ff_bits: u64 },
 }
 
@@ -66,7 +66,7 @@ pub fn schedule(start: Time, stages: &[Stage], period: f64, speed: f64) -> (Time
                 if cycles > 0 {
                     t.cycle += u64::from(cycles);
                     t.fill = 0.0;
-                    ff += ff_bits * u64::from(cycles);
+                    ff += ff_bits;
                 }
             }
         }

@@ -184,7 +184,7 @@ pub fn parse_csynth_rpt(text: &str, path: &str) -> Result<SynthReport, SynthRepo
     let header = lines[util..]
         .iter()
         .map(|l| cells(l))
-        .find(|c| c.iter().any(|h| *h == "BRAM_18K"))
+        .find(|c| c.contains(&"BRAM_18K"))
         .ok_or_else(|| malformed(path, "missing the utilization header row (Name | BRAM_18K | ...)"))?;
     let total = lines[util..]
         .iter()
