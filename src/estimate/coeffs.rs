@@ -6,9 +6,15 @@
 //!   [`super::part`], block RAM aspect ratios in [`super::arith`]);
 //! * **tool behaviour** read off the calibration set (which constant multiplications Vivado HLS and
 //!   Vitis HLS keep out of DSP slices);
-//! * **fitted coefficients**: LUT, FF and delay scales fitted once over all the points of
-//!   `golden/calibration/points.csv` (never per point), so that the median relative error of each
-//!   quantity is smallest. `tests/estimate_calibration.rs` prints the resulting errors.
+//! * **fitted coefficients**: LUT scales adjusted by hand, a few iterations, over all the used
+//!   points of `golden/calibration/points.csv` at once (never per point) to lower the median
+//!   relative error; `tests/estimate_calibration.rs` prints the resulting errors;
+//! * **set by hand**: the delays and the FF scale, chosen from typical UltraScale+ operator delays
+//!   and checked only against the calibration latencies (median error 1 cycle); the FF estimate is
+//!   the weakest part of the model (see the calibration output).
+//!
+//! Five numbers differ between the tools (uncertainty, the two constant-multiplication rules, adder
+//! LUTs, ROM latency); every other one is shared.
 //!
 //! Delays are in nanoseconds for an UltraScale+ -2 device; [`super::Part::speed_factor`] scales them.
 
@@ -52,15 +58,17 @@ pub struct Coeffs {
     /// multiplication operations from DSPs into LUTs", hls4ml-tutorial part 4) while keeping
     /// ~94 % of the 16 x 11-bit `lecun_uniform` products of the `unit-dense64-*` points in DSPs.
     pub const_lut_max_bits: u32,
-    /// Multiplications whose two operands are both at most this wide go to LUTs. Matches the
-    /// documented hls4ml observation that products of <= 10-bit operands are built in fabric
-    /// (7-bit activations x 7-bit weights of `tut-p4-*` use no DSP).
+    /// Multiplications whose two operands are both at most this wide go to LUTs: the rule of
+    /// thumb quoted for HLS (both operands up to about 10 bits), consistent with the 7-bit
+    /// activations x 7-bit weights of the `tut-p4-*` points using no DSP.
     pub fabric_mul_max_width: u32,
-    /// csynth LUTs per bit of an adder or subtracter (fitted).
+    /// csynth LUTs per bit of an adder or subtracter. Fitted per tool: 1.05 on the Vivado HLS MLP
+    /// points (~17 LUTs per 16-bit accumulation adder), 0.8 on the Vitis HLS ones.
     pub lut_per_add_bit: f64,
-    /// csynth LUTs per partial-product bit (`a * b`) of a generic multiplier built in fabric.
-    /// Fitted; hls4ml issue #99 measured ~411 LUTs for an 18 x 18 LUT multiplier (1.27 per bit) in
-    /// Vivado HLS 2018.2, the same order.
+    /// csynth LUTs per partial-product bit (`a * b`, constant trimmed to its significant bits) of
+    /// a generic multiplier built in fabric. Fitted to 3.0 on the two Vivado HLS `tut-p4-*` points
+    /// (the only ones with such products); hls4ml issue #99 measured ~411 LUTs for an 18 x 18 LUT
+    /// multiplier (1.27 per bit) in Vivado HLS 2018.2: small multipliers cost more per bit.
     pub lut_per_fabric_mul_bit: f64,
     /// True when the tool builds a constant multiplication with two narrow operands (see
     /// `fabric_mul_max_width`) as shift-and-add (cost of its adders); false when it estimates it
@@ -68,11 +76,14 @@ pub struct Coeffs {
     /// (the 7 x 7-bit products of `tut-p4-*` cost ~100 LUTs each), Vitis HLS as adders
     /// (`fork-p4`: ~20 LUTs per product including its accumulator adder).
     pub const_mul_shift_add: bool,
-    /// csynth LUTs per bit of a comparison (fitted on the ReLU points).
+    /// csynth LUTs per bit of a comparison, fitted to 1.2 on the ReLU points (a 16-bit ReLU costs
+    /// 25 csynth LUTs in Vivado HLS 2020.1 and 39 in Vitis HLS; compare plus a 1-LUT-per-bit
+    /// select).
     pub lut_per_cmp_bit: f64,
-    /// csynth LUTs per bit per extra input of a multiplexer (fitted on the RF = 2 points).
+    /// csynth LUTs per bit per extra input of a multiplexer, fitted to 0.6 on the reuse-factor-2
+    /// points (`tut-p2-*`, `fork-p2`).
     pub lut_per_mux_bit: f64,
-    /// csynth FFs per live bit at a register boundary (fitted).
+    /// csynth FFs per live bit at a register boundary (set to 1: one flip-flop per bit).
     pub ff_per_bit: f64,
     /// Cycles of a block-RAM ROM read. Read off the sigmoid points: the same 64 lookups take 2
     /// cycles in Vivado HLS 2020.1 and 3 in Vitis HLS 2023.1/2024.1, with 1,047 vs 1,689 FFs
@@ -85,14 +96,15 @@ pub struct Coeffs {
 /// Combinational delays used to place registers (ns on an UltraScale+ -2 device).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Delays {
-    /// Multiplication through one DSP slice, operands to product (fitted; the `unit-dense64-*`
-    /// points schedule a DSP product, a bias add and a ReLU within one 3.65 ns cycle).
+    /// Multiplication through one DSP slice, operands to product. Set so that the `unit-dense64-*`
+    /// points fit a DSP product and a ReLU in one 3.65 ns cycle (they report 0 cycles and an
+    /// estimated clock of about 3 ns).
     pub dsp_mul: f64,
-    /// Fixed part of an adder or comparator delay (LUT plus routing; fitted).
+    /// Fixed part of an adder or comparator delay (LUT plus routing).
     pub add_base: f64,
-    /// Carry-chain delay per bit (fitted).
+    /// Carry-chain delay per bit.
     pub add_per_bit: f64,
-    /// A 2:1 multiplexer level (one LUT plus routing; fitted).
+    /// A 2:1 multiplexer level (one LUT plus routing).
     pub mux: f64,
 }
 
