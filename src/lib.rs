@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod estimate;
 pub mod fixed;
 pub mod flow;
 pub mod frontend;

@@ -1,0 +1,140 @@
+//! Every number of the cost model, with where it comes from.
+//!
+//! Three kinds of numbers live here:
+//!
+//! * **facts** from AMD documentation (clock uncertainty defaults, DSP operand widths are in
+//!   [`super::part`], block RAM aspect ratios in [`super::arith`]);
+//! * **tool behaviour** read off the calibration set (which constant multiplications Vivado HLS and
+//!   Vitis HLS keep out of DSP slices);
+//! * **fitted coefficients**: LUT scales adjusted by hand, a few iterations, over all the used
+//!   points of `golden/calibration/points.csv` at once (never per point) to lower the median
+//!   relative error; `tests/estimate_calibration.rs` prints the resulting errors;
+//! * **set by hand**: the delays and the FF scale, chosen from typical UltraScale+ operator delays
+//!   and checked only against the calibration latencies (median error 1 cycle); the FF estimate is
+//!   the weakest part of the model (see the calibration output).
+//!
+//! Five numbers differ between the tools (uncertainty, the two constant-multiplication rules, adder
+//! LUTs, ROM latency); every other one is shared.
+//!
+//! Delays are in nanoseconds for an UltraScale+ -2 device; [`super::Part::speed_factor`] scales them.
+
+use serde::Serialize;
+
+/// Which HLS compiler synthesizes the emitted project; the estimate predicts that tool's csynth
+/// report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum HlsTool {
+    /// Vivado HLS 2018.x to 2020.1.
+    VivadoHls,
+    /// Vitis HLS 2020.2 and later (the tool our backend targets).
+    #[default]
+    VitisHls,
+}
+
+impl HlsTool {
+    pub fn name(self) -> &'static str {
+        match self {
+            HlsTool::VivadoHls => "vivado-hls",
+            HlsTool::VitisHls => "vitis-hls",
+        }
+    }
+}
+
+/// The coefficients used for one tool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coeffs {
+    /// Default clock uncertainty as a fraction of the period. Fact: Vivado HLS uses 12.5 %
+    /// (UG902, `create_clock`), Vitis HLS 27 % (UG1399, "Specifying the Clock Frequency"); the
+    /// reports in the calibration set show 0.62 ns and 1.35 ns at 5 ns.
+    pub clock_uncertainty: f64,
+    /// A constant multiplication whose constant has at most this many significant bits (its odd
+    /// part, sign excluded) becomes shift-and-add logic in LUTs, whatever the other operand's
+    /// width. Read off the calibration set: Vivado HLS 2019.2 kept 16-bit x 6-bit quantized
+    /// weights in DSPs (221 and 214 DSPs for ~256 nonzero first-layer weights, `tut-p4-*`) and
+    /// used DSPs for 92 % of the 4,256 products of the 16-bit MLP (`tut-p1-*`), which leaves only
+    /// `x * 3 = (x << 1) + x` (2 bits) in LUTs besides zeros and powers of two; Vitis HLS 2024.1
+    /// moved all 16-bit x 6-bit products to LUTs (10 DSPs, `fork-p4`; "Vitis HLS has moved
+    /// multiplication operations from DSPs into LUTs", hls4ml-tutorial part 4) while keeping
+    /// ~94 % of the 16 x 11-bit `lecun_uniform` products of the `unit-dense64-*` points in DSPs.
+    pub const_lut_max_bits: u32,
+    /// Multiplications whose two operands are both at most this wide go to LUTs: the rule of
+    /// thumb quoted for HLS (both operands up to about 10 bits), consistent with the 7-bit
+    /// activations x 7-bit weights of the `tut-p4-*` points using no DSP.
+    pub fabric_mul_max_width: u32,
+    /// csynth LUTs per bit of an adder or subtracter. Fitted per tool: 1.05 on the Vivado HLS MLP
+    /// points (~17 LUTs per 16-bit accumulation adder), 0.8 on the Vitis HLS ones.
+    pub lut_per_add_bit: f64,
+    /// csynth LUTs per partial-product bit (`a * b`, constant trimmed to its significant bits) of
+    /// a generic multiplier built in fabric. Fitted to 3.0 on the two Vivado HLS `tut-p4-*` points
+    /// (the only ones with such products); hls4ml issue #99 measured ~411 LUTs for an 18 x 18 LUT
+    /// multiplier (1.27 per bit) in Vivado HLS 2018.2: small multipliers cost more per bit.
+    pub lut_per_fabric_mul_bit: f64,
+    /// True when the tool builds a constant multiplication with two narrow operands (see
+    /// `fabric_mul_max_width`) as shift-and-add (cost of its adders); false when it estimates it
+    /// as a generic fabric multiplier. Vivado HLS estimates such products as generic multipliers
+    /// (the 7 x 7-bit products of `tut-p4-*` cost ~100 LUTs each), Vitis HLS as adders
+    /// (`fork-p4`: ~20 LUTs per product including its accumulator adder).
+    pub const_mul_shift_add: bool,
+    /// csynth LUTs per bit of a comparison, fitted to 1.2 on the ReLU points (a 16-bit ReLU costs
+    /// 25 csynth LUTs in Vivado HLS 2020.1 and 39 in Vitis HLS; compare plus a 1-LUT-per-bit
+    /// select).
+    pub lut_per_cmp_bit: f64,
+    /// csynth LUTs per bit per extra input of a multiplexer, fitted to 0.6 on the reuse-factor-2
+    /// points (`tut-p2-*`, `fork-p2`).
+    pub lut_per_mux_bit: f64,
+    /// csynth FFs per live bit at a register boundary (set to 1: one flip-flop per bit).
+    pub ff_per_bit: f64,
+    /// Cycles of a block-RAM ROM read. Read off the sigmoid points: the same 64 lookups take 2
+    /// cycles in Vivado HLS 2020.1 and 3 in Vitis HLS 2023.1/2024.1, with 1,047 vs 1,689 FFs
+    /// (data only vs data and address registered), i.e. a 1-cycle vs a 2-cycle ROM.
+    pub rom_read_cycles: u32,
+    /// Delays, ns on UltraScale+ -2.
+    pub delay: Delays,
+}
+
+/// Combinational delays used to place registers (ns on an UltraScale+ -2 device).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Delays {
+    /// Multiplication through one DSP slice, operands to product. Set so that the `unit-dense64-*`
+    /// points fit a DSP product and a ReLU in one 3.65 ns cycle (they report 0 cycles and an
+    /// estimated clock of about 3 ns).
+    pub dsp_mul: f64,
+    /// Fixed part of an adder or comparator delay (LUT plus routing).
+    pub add_base: f64,
+    /// Carry-chain delay per bit.
+    pub add_per_bit: f64,
+    /// A 2:1 multiplexer level (one LUT plus routing).
+    pub mux: f64,
+}
+
+const DELAYS: Delays = Delays { dsp_mul: 2.1, add_base: 0.55, add_per_bit: 0.02, mux: 0.45 };
+
+impl Coeffs {
+    pub fn for_tool(tool: HlsTool) -> Coeffs {
+        let shared = Coeffs {
+            clock_uncertainty: 0.27,
+            const_lut_max_bits: 6,
+            fabric_mul_max_width: 10,
+            lut_per_add_bit: 0.8,
+            lut_per_fabric_mul_bit: 3.0,
+            const_mul_shift_add: true,
+            lut_per_cmp_bit: 1.2,
+            lut_per_mux_bit: 0.6,
+            ff_per_bit: 1.0,
+            rom_read_cycles: 2,
+            delay: DELAYS,
+        };
+        match tool {
+            HlsTool::VitisHls => shared,
+            HlsTool::VivadoHls => Coeffs {
+                clock_uncertainty: 0.125,
+                const_lut_max_bits: 2,
+                const_mul_shift_add: false,
+                lut_per_add_bit: 1.05,
+                rom_read_cycles: 1,
+                ..shared
+            },
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Renderers of an [`Estimate`]: a text table for the terminal, `report.json` and `report.md`.
+//!
+//! # `report.json` schema (version 1)
+//!
+//! One object; numbers are JSON numbers, counts are non-negative integers, `*_ns` are floats.
+//! Keys are stable: new keys may be added, none is renamed or removed within a version.
+//!
+//! | key | type | meaning |
+//! |---|---|---|
+//! | `schema` | string | `hls-gen-estimate/1` |
+//! | `part` | string | full part name |
+//! | `clock_ns` | float | target clock period |
+//! | `clock_uncertainty_ns` | float | uncertainty the schedule kept free |
+//! | `tool` | string | `vivado-hls` or `vitis-hls`: the tool whose csynth report is predicted |
+//! | `stage` | string | `hls-csynth`: every quantity predicts the HLS C-synthesis estimate |
+//! | `dsp_kind` | string | `Dsp48E1`, `Dsp48E2` or `Dsp58` |
+//! | `available` | object | the part's `dsp`, `lut`, `ff`, `bram18`, `uram` |
+//! | `total` | object | `latency_cycles`, `latency_ns`, `ii`, `dsp`, `lut`, `ff`, `bram18`, `uram` |
+//! | `layers` | array | one object per layer in topological order: `name`, `kind`, `reuse_factor`, `strategy` and the keys of `total` |
+//! | `warnings` | array | `{resource, used, available}` for each resource exceeding the part |
+//!
+//! `total.latency_cycles` is the worst-case latency from input to output (`latency_ns` at the
+//! target clock), `total.ii` the largest layer interval, resources are sums; `bram18` counts
+//! 18 Kb block RAMs. A layer's `kind` is its IR kind, with the activation or operation appended
+//! (`activation.relu`, `elementwise.add`).
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::Estimate;
+
+/// Version tag written as `schema`.
+pub const SCHEMA: &str = "hls-gen-estimate/1";
+
+#[derive(Serialize)]
+struct Versioned<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    estimate: &'a Estimate,
+}
+
+/// `report.json`.
+pub fn to_json(est: &Estimate) -> String {
+    serde_json::to_string_pretty(&Versioned { schema: SCHEMA, estimate: est }).unwrap_or_default()
+}
+
+fn pct(used: u64, available: u64) -> String {
+    if available == 0 {
+        if used == 0 {
+            "0%".into()
+        } else {
+            "n/a".into()
+        }
+    } else {
+        format!("{:.1}%", 100.0 * used as f64 / available as f64)
+    }
+}
+
+fn header(est: &Estimate) -> String {
+    format!(
+        "estimate for {} at {:.3} ns ({} csynth prediction, {:.2} ns uncertainty, {})",
+        est.part,
+        est.clock_ns,
+        est.tool.name(),
+        est.clock_uncertainty_ns,
+        est.dsp_kind.name()
+    )
+}
+
+type Row = [String; 9];
+
+fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
+    let body = est
+        .layers
+        .iter()
+        .map(|l| {
+            [
+                l.name.clone(),
+                l.kind.clone(),
+                l.reuse_factor.to_string(),
+                l.ii.to_string(),
+                l.latency_cycles.to_string(),
+                l.dsp.to_string(),
+                l.lut.to_string(),
+                l.ff.to_string(),
+                l.bram18.to_string(),
+            ]
+        })
+        .collect();
+    let t = &est.total;
+    let a = &est.available;
+    let total = [
+        "total".into(),
+        String::new(),
+        String::new(),
+        t.ii.to_string(),
+        format!("{} ({:.1} ns)", t.latency_cycles, t.latency_ns),
+        t.dsp.to_string(),
+        t.lut.to_string(),
+        t.ff.to_string(),
+        t.bram18.to_string(),
+    ];
+    let percent = [
+        "% of part".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        pct(t.dsp, a.dsp),
+        pct(t.lut, a.lut),
+        pct(t.ff, a.ff),
+        pct(t.bram18, a.bram18),
+    ];
+    (body, total, percent)
+}
+
+const TITLES: [&str; 9] = ["layer", "kind", "RF", "II", "latency", "DSP", "LUT", "FF", "BRAM18"];
+
+/// A fixed-width text table with totals, the part's utilization and any fit warning.
+pub fn to_text(est: &Estimate) -> String {
+    let (body, total, percent) = rows(est);
+    let titles: Row = TITLES.map(str::to_string);
+    let mut width = [0usize; 9];
+    for r in std::iter::once(&titles).chain(&body).chain([&total, &percent]) {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |r: &Row| {
+        let mut s = String::new();
+        for (i, (c, w)) in r.iter().zip(width).enumerate() {
+            if i < 2 {
+                let _ = write!(s, "{c:<w$}  ");
+            } else {
+                let _ = write!(s, "{c:>w$}  ");
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let rule = "-".repeat(width.iter().sum::<usize>() + 2 * 8) + "\n";
+    let mut out = header(est) + "\n";
+    out += &line(&titles);
+    out += &rule;
+    for r in &body {
+        out += &line(r);
+    }
+    out += &rule;
+    out += &line(&total);
+    out += &line(&percent);
+    for w in &est.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}
+
+/// `report.md`: the same table in Markdown.
+pub fn to_markdown(est: &Estimate) -> String {
+    let (body, total, percent) = rows(est);
+    let mut out = format!("# Resource and latency estimate\n\n{}\n\n", header(est));
+    out += &format!("| {} |\n", TITLES.join(" | "));
+    out += "|---|---|--:|--:|--:|--:|--:|--:|--:|\n";
+    for r in body.iter().chain([&total, &percent]) {
+        let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+        out += &format!("| {} |\n", cells.join(" | "));
+    }
+    if !est.warnings.is_empty() {
+        out += "\n## Does not fit\n\n";
+        for w in &est.warnings {
+            let _ = writeln!(out, "- {w}");
+        }
+    }
+    out
+}

@@ -1,0 +1,206 @@
+//! Per-layer behaviour of the cost model through the public API: constant weights, reuse
+//! factors, strategies, tables and fit warnings.
+
+use hls_gen::estimate::{self, lookup_part, Estimate, HlsTool, Options};
+use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
+use hls_gen::ir::{
+    Activation, BatchNorm, Dense, Graph, Layer, Node, Shape, Softmax, Strategy, Table, Weights,
+};
+
+fn fx(w: u32, i: i32) -> FixedType {
+    FixedType::new(w, i, true)
+}
+
+fn typed(shape: Shape, values: Vec<f64>, ty: FixedType) -> Weights {
+    let mut w = Weights::new(shape, values);
+    w.ty = Some(ty);
+    w
+}
+
+/// input[n_in] -> dense(n_out) with the given weights (row-major [n_in, n_out]), zero bias.
+fn dense_graph(n_in: usize, n_out: usize, weights: Vec<f64>, rf: usize, strategy: Strategy) -> Graph {
+    let mut g = Graph::new("t");
+    let mut input = Node::new("in", Layer::Input, Shape::new([n_in]));
+    input.ty = Some(fx(16, 6));
+    let i = g.add_node(input, &[]);
+    let d = Dense {
+        weights: typed(Shape::new([n_in, n_out]), weights, fx(16, 6)),
+        bias: typed(Shape::new([n_out]), vec![0.0; n_out], fx(16, 6)),
+        accum: Some(fx(24, 10)),
+    };
+    let mut node = Node::new("fc", Layer::Dense(d), Shape::new([n_out]));
+    node.ty = Some(fx(16, 6));
+    node.reuse_factor = rf;
+    node.strategy = strategy;
+    let o = g.add_node(node, &[i]);
+    g.set_outputs(vec![o]);
+    g
+}
+
+fn est(g: &Graph) -> Estimate {
+    estimate::estimate(g, &lookup_part("xcvu9p").unwrap(), 5.0).unwrap()
+}
+
+fn layer<'a>(e: &'a Estimate, name: &str) -> &'a estimate::LayerEstimate {
+    e.layers.iter().find(|l| l.name == name).unwrap()
+}
+
+#[test]
+fn zero_one_and_power_of_two_weights_cost_no_multiplier() {
+    let e = est(&dense_graph(4, 2, vec![0.0, 1.0, -1.0, 0.5, 0.25, -2.0, 0.0, 4.0], 1, Strategy::Latency));
+    assert_eq!(layer(&e, "fc").dsp, 0);
+    let wide = est(&dense_graph(
+        4,
+        2,
+        vec![0.0, 1.0, -1.0, 0.5, 0.25, -2.0, 0.0, 0.7451171875],
+        1,
+        Strategy::Latency,
+    ));
+    assert_eq!(layer(&wide, "fc").dsp, 1);
+    let all_zero = est(&dense_graph(4, 2, vec![0.0; 8], 1, Strategy::Latency));
+    assert_eq!((layer(&all_zero, "fc").dsp, layer(&all_zero, "fc").lut), (0, 0));
+}
+
+fn wide_weights(n: usize) -> Vec<f64> {
+    (0..n).map(|i| 0.7451171875 - 0.0009765625 * 2.0 * (i % 7) as f64).collect()
+}
+
+#[test]
+fn ii_equals_reuse_factor_and_multipliers_are_shared() {
+    for rf in [1usize, 2, 4, 8] {
+        for strategy in [Strategy::Latency, Strategy::Resource] {
+            let e = est(&dense_graph(8, 4, wide_weights(32), rf, strategy));
+            assert_eq!(layer(&e, "fc").ii, rf as u64, "{strategy:?} rf={rf}");
+            assert_eq!(e.total.ii, rf as u64);
+            assert_eq!(layer(&e, "fc").dsp, (32 / rf) as u64, "{strategy:?} rf={rf}");
+        }
+    }
+    let r1 = est(&dense_graph(8, 4, wide_weights(32), 1, Strategy::Resource));
+    let r8 = est(&dense_graph(8, 4, wide_weights(32), 8, Strategy::Resource));
+    assert!(r8.total.latency_cycles >= r1.total.latency_cycles + 7);
+    assert!(r8.total.bram18 > 0, "an 8-deep weight ROM is block RAM");
+    assert_eq!(r1.total.bram18, 0, "a 1-deep weight ROM is registers");
+}
+
+#[test]
+fn dsp_kind_sets_the_cost_of_wide_products() {
+    let mut g = dense_graph(2, 1, vec![0.7451171875, 0.5], 1, Strategy::Latency);
+    let id = g.find("in").unwrap();
+    g.node_mut(id).ty = Some(fx(26, 6));
+    let e2 = estimate::estimate(&g, &lookup_part("xcvu9p").unwrap(), 5.0).unwrap();
+    let e1 = estimate::estimate(&g, &lookup_part("xc7z020").unwrap(), 5.0).unwrap();
+    assert_eq!(e2.total.dsp, 1, "26 x 11 bits fits a 27 x 18 DSP48E2");
+    assert_eq!(e1.total.dsp, 2, "26 bits exceed the 25-bit port of a DSP48E1");
+}
+
+#[test]
+fn vivado_keeps_small_constants_in_dsps_vitis_does_not() {
+    // 16-bit input times 5-bit constants (0b10101 / 32 = 0.65625).
+    let g = dense_graph(4, 1, vec![0.65625; 4], 1, Strategy::Latency);
+    let part = lookup_part("xcku115").unwrap();
+    let vivado = Options { tool: HlsTool::VivadoHls, clock_uncertainty: None };
+    assert_eq!(estimate::estimate_with(&g, &part, 5.0, &vivado).unwrap().total.dsp, 4);
+    assert_eq!(estimate::estimate(&g, &part, 5.0).unwrap().total.dsp, 0);
+}
+
+fn act_graph(act: Activation, out: FixedType) -> Graph {
+    let mut g = Graph::new("a");
+    let mut input = Node::new("in", Layer::Input, Shape::new([64]));
+    input.ty = Some(fx(16, 6));
+    let i = g.add_node(input, &[]);
+    let mut node = Node::new("act", Layer::Activation(act), Shape::new([64]));
+    node.ty = Some(out);
+    let o = g.add_node(node, &[i]);
+    g.set_outputs(vec![o]);
+    g
+}
+
+fn scalar(v: f64) -> Weights {
+    typed(Shape::new([]), vec![v], fx(16, 6))
+}
+
+#[test]
+fn activations() {
+    let relu = est(&act_graph(Activation::Relu, fx(16, 6)));
+    assert!(relu.total.lut > 64 * 16 && relu.total.dsp == 0);
+    let identity = est(&act_graph(Activation::LeakyRelu { alpha: scalar(1.0) }, fx(16, 6)));
+    assert_eq!(identity.total.lut, 0, "a slope of one is the identity");
+    let as_relu = est(&act_graph(Activation::LeakyRelu { alpha: scalar(0.0) }, fx(16, 6)));
+    assert_eq!(as_relu.total.lut, relu.total.lut, "a slope of zero is a ReLU");
+    let shift = est(&act_graph(Activation::LeakyRelu { alpha: scalar(0.125) }, fx(16, 6)));
+    assert_eq!((shift.total.dsp, shift.total.lut), (0, relu.total.lut));
+    let saturating =
+        est(&act_graph(Activation::Relu, fx(8, 2).with_modes(QuantMode::Rnd, OverflowMode::Sat)));
+    assert!(saturating.total.lut > relu.total.lut / 2);
+
+    let mut t = Table::sigmoid_default();
+    t.values = vec![0.0; t.len()];
+    let sigmoid = est(&act_graph(Activation::Sigmoid(t), fx(16, 6)));
+    assert_eq!(sigmoid.total.bram18, 32, "1024 x 16-bit table, two readers per block RAM");
+    assert!(sigmoid.total.latency_cycles >= 2, "a block-RAM read takes cycles");
+
+    let mut small = Table::new(FixedType::new(5, 2, true), FixedType::new(8, 0, false));
+    small.values = vec![0.0; small.len()];
+    let lutrom = est(&act_graph(Activation::Tanh(small), fx(8, 0)));
+    assert_eq!(lutrom.total.bram18, 0, "a 256-bit table is LUT ROM");
+}
+
+#[test]
+fn softmax_and_batch_norm() {
+    let mut g = Graph::new("s");
+    let mut input = Node::new("in", Layer::Input, Shape::new([5]));
+    input.ty = Some(fx(16, 6));
+    let i = g.add_node(input, &[]);
+    let bn = BatchNorm {
+        scale: typed(Shape::new([5]), vec![0.7451171875, 1.0, 0.5, 0.0, 0.3330078125], fx(16, 6)),
+        bias: typed(Shape::new([5]), vec![0.5; 5], fx(16, 6)),
+    };
+    let mut node = Node::new("bn", Layer::BatchNorm(bn), Shape::new([5]));
+    node.ty = Some(fx(16, 6));
+    let b = g.add_node(node, &[i]);
+    let s = Softmax::default_for(5);
+    let mut s = s;
+    s.exp_table.values = vec![0.0; s.exp_table.len()];
+    s.inv_table.values = vec![0.0; s.inv_table.len()];
+    let mut node = Node::new("sm", Layer::Softmax(s), Shape::new([5]));
+    node.ty = Some(fx(16, 6));
+    let o = g.add_node(node, &[b]);
+    g.set_outputs(vec![o]);
+    let e = est(&g);
+    assert_eq!(layer(&e, "bn").dsp, 2, "two wide scales; 1, 0.5 and 0 need no multiplier");
+    assert_eq!(layer(&e, "sm").dsp, 5, "one 18 x 18 product per class");
+    assert_eq!(layer(&e, "sm").bram18, 4, "three exp-table copies for five readers, one inverse table");
+    assert!(e.total.latency_cycles >= 4);
+}
+
+#[test]
+fn fit_warnings_and_errors() {
+    let e = estimate::estimate(
+        &dense_graph(64, 64, wide_weights(4096), 1, Strategy::Latency),
+        &lookup_part("xc7z020").unwrap(),
+        5.0,
+    )
+    .unwrap();
+    assert!(e.warnings.iter().any(|w| w.resource == "DSP" && w.used == 4096 && w.available == 220));
+    let g = dense_graph(4, 2, vec![0.5; 8], 1, Strategy::Latency);
+    let part = lookup_part("xcvu9p").unwrap();
+    assert!(estimate::estimate(&g, &part, 0.0).is_err());
+    assert!(estimate::estimate(&g, &part, f64::NAN).is_err());
+    let mut untyped = g.clone();
+    let id = untyped.find("fc").unwrap();
+    untyped.node_mut(id).ty = None;
+    let err = estimate::estimate(&untyped, &part, 5.0).unwrap_err().to_string();
+    assert!(err.contains("'fc'"), "{err}");
+    let mut bad_rf = g;
+    bad_rf.node_mut(id).reuse_factor = 3;
+    assert!(estimate::estimate(&bad_rf, &part, 5.0).unwrap_err().to_string().contains("fc"));
+}
+
+#[test]
+fn faster_clocks_need_more_cycles() {
+    let g = dense_graph(64, 8, wide_weights(512), 1, Strategy::Latency);
+    let part = lookup_part("xcvu9p").unwrap();
+    let slow = estimate::estimate(&g, &part, 10.0).unwrap().total.latency_cycles;
+    let fast = estimate::estimate(&g, &part, 2.0).unwrap().total.latency_cycles;
+    assert!(fast > slow, "{fast} <= {slow}");
+}
