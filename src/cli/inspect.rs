@@ -4,8 +4,8 @@ use super::{print_runs, CliError, ModelArgs};
 use crate::flow::load_and_lower;
 use crate::ir::{Layer, NodeId};
 
-pub(super) fn run(args: &ModelArgs) -> Result<i32, CliError> {
-    let lowered = load_and_lower(&args.model, &args.flow(), "default")?;
+pub(super) fn run(args: &ModelArgs, reuse_factor: Option<usize>) -> Result<i32, CliError> {
+    let lowered = load_and_lower(&args.model, &args.flow(reuse_factor), "default")?;
     print_runs(&lowered.runs);
     let g = &lowered.graph;
     println!("model {} ({})", g.name, args.model.display());

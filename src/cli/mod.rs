@@ -3,6 +3,7 @@
 //! Every command returns `Result<ExitCode-like i32, CliError>`; errors are rendered once, here,
 //! as `error: ...` with their causes, and give exit status 1 (2 for usage errors, from clap).
 
+mod estimate;
 mod inspect;
 mod npy;
 
@@ -27,7 +28,34 @@ enum Command {
     Inspect {
         #[command(flatten)]
         model: ModelArgs,
+        /// Reuse factor for every Dense layer (overridden per layer by the configuration).
+        #[arg(long)]
+        reuse_factor: Option<usize>,
     },
+    /// Estimate latency, II and resources without writing a project; one row per reuse factor.
+    Estimate {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Reuse factors to compare (comma-separated); the configuration's when absent.
+        #[arg(long, value_delimiter = ',')]
+        reuse_factor: Vec<usize>,
+        /// Print report.json instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The FPGA target.
+#[derive(Args, Clone)]
+struct TargetArgs {
+    /// FPGA part, short (xcvu9p) or full (xcvu9p-flga2104-2L-e).
+    #[arg(long)]
+    part: String,
+    /// Clock period in ns.
+    #[arg(long, default_value_t = 5.0)]
+    clock_period: f64,
 }
 
 /// Arguments shared by every command that reads a model.
@@ -44,9 +72,6 @@ struct ModelArgs {
     /// Default precision for everything the model does not fix, e.g. ap_fixed<16,6>.
     #[arg(long)]
     precision: Option<FixedType>,
-    /// Reuse factor for every Dense layer (overridden per layer by the configuration).
-    #[arg(long)]
-    reuse_factor: Option<usize>,
     #[arg(long, value_enum)]
     strategy: Option<StrategyArg>,
     /// Set Dense weights smaller in magnitude than this to zero.
@@ -64,12 +89,12 @@ enum StrategyArg {
 }
 
 impl ModelArgs {
-    fn flow(&self) -> FlowOptions {
+    fn flow(&self, reuse_factor: Option<usize>) -> FlowOptions {
         FlowOptions {
             weights: self.weights.clone(),
             config: self.config.clone(),
             precision: self.precision,
-            reuse_factor: self.reuse_factor,
+            reuse_factor,
             strategy: self.strategy.map(|s| match s {
                 StrategyArg::Latency => Strategy::Latency,
                 StrategyArg::Resource => Strategy::Resource,
@@ -127,7 +152,10 @@ pub fn run() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Inspect { model } => inspect::run(&model),
+        Command::Inspect { model, reuse_factor } => inspect::run(&model, reuse_factor),
+        Command::Estimate { model, target, reuse_factor, json } => {
+            estimate::run(&model, &target, &reuse_factor, json)
+        }
     };
     match result {
         Ok(code) => code,

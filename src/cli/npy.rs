@@ -14,7 +14,9 @@ pub struct Array {
     pub data: Vec<f64>,
 }
 
-fn read_as<T: npyz::Deserialize + Into<f64>>(f: npyz::NpyFile<BufReader<std::fs::File>>) -> std::io::Result<Vec<f64>> {
+fn read_as<T: npyz::Deserialize + Into<f64>>(
+    f: npyz::NpyFile<BufReader<std::fs::File>>,
+) -> std::io::Result<Vec<f64>> {
     Ok(f.into_vec::<T>()?.into_iter().map(Into::into).collect())
 }
 
@@ -52,7 +54,12 @@ pub fn write(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), CliError>
     let err = |e: std::io::Error| CliError::msg(format!("{}: {e}", path.display()));
     let file = std::fs::File::create(path).map_err(err)?;
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let mut w = npyz::WriteOptions::<f64>::new().default_dtype().shape(&shape).writer(BufWriter::new(file)).begin_nd().map_err(err)?;
+    let mut w = npyz::WriteOptions::<f64>::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(BufWriter::new(file))
+        .begin_nd()
+        .map_err(err)?;
     w.extend(data.iter().copied()).map_err(err)?;
     w.finish().map_err(err)
 }

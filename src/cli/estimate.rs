@@ -1,0 +1,52 @@
+//! `hls-gen estimate`: the estimator's report without writing a project, or one summary row per
+//! reuse factor when several are given.
+
+use super::{print_runs, CliError, ModelArgs, TargetArgs};
+use crate::estimate::{self, report};
+use crate::flow::load_and_lower;
+
+pub(super) fn run(
+    args: &ModelArgs,
+    target: &TargetArgs,
+    reuse: &[usize],
+    json: bool,
+) -> Result<i32, CliError> {
+    let part = estimate::lookup_part(&target.part)?;
+    let factors: Vec<Option<usize>> =
+        if reuse.is_empty() { vec![None] } else { reuse.iter().map(|&r| Some(r)).collect() };
+    if factors.len() == 1 {
+        let lowered = load_and_lower(&args.model, &args.flow(factors[0]), "default")?;
+        print_runs(&lowered.runs);
+        let est = estimate::estimate(&lowered.graph, &part, target.clock_period)?;
+        if json {
+            println!("{}", report::to_json(&est));
+        } else {
+            print!("{}", report::to_text(&est));
+        }
+        return Ok(0);
+    }
+    let mut rows = Vec::new();
+    for rf in factors {
+        let lowered = load_and_lower(&args.model, &args.flow(rf), "default")?;
+        let est = estimate::estimate(&lowered.graph, &part, target.clock_period)?;
+        rows.push((rf.unwrap_or(1), est));
+    }
+    if json {
+        let items: Vec<String> = rows.iter().map(|(_, e)| report::to_json(e)).collect();
+        println!("[{}]", items.join(",\n"));
+        return Ok(0);
+    }
+    println!("{} at {} ns on {}", args.model.display(), target.clock_period, part.name);
+    println!(
+        "{:>6} {:>8} {:>10} {:>6} {:>8} {:>10} {:>10} {:>7}",
+        "reuse", "latency", "latency_ns", "II", "DSP", "LUT", "FF", "BRAM18"
+    );
+    for (rf, e) in &rows {
+        let t = &e.total;
+        println!(
+            "{rf:>6} {:>8} {:>10.1} {:>6} {:>8} {:>10} {:>10} {:>7}",
+            t.latency_cycles, t.latency_ns, t.ii, t.dsp, t.lut, t.ff, t.bram18
+        );
+    }
+    Ok(0)
+}
