@@ -1,0 +1,491 @@
+//! The op table and what every op handler shares: values, the node context, input resolution.
+//!
+//! Operator specs: <https://onnx.ai/onnx/operators/> and the QONNX operators
+//! <https://github.com/fastmachinelearning/qonnx/tree/main/docs/qonnx-custom-ops>.
+//!
+//! Contract: [`run`] looks a node up in [`OPS`] (keyed by op type within its domain family),
+//! checks its opset range and arity, resolves its inputs (decoding initializers on first use, so
+//! decode errors name the reading node), and calls the handler. A handler returns one [`Value`] per
+//! output it defines; it returns `OnnxError::Unsupported` for a known op used in a way the IR
+//! cannot express, which the caller collects. Nodes reading a value of an unsupported node are
+//! skipped silently (their outputs are poisoned too).
+
+mod activation;
+mod arith;
+mod dense;
+mod identity;
+mod norm;
+mod qdq;
+mod qonnx;
+mod shape;
+
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::rc::Rc;
+
+use super::builder::Builder;
+use super::model::{Attr, Dim, Model, Node, QONNX_DOMAINS};
+use super::tensor::{self, Tensor};
+use super::{OnnxError, UnsupportedOp};
+use crate::ir::{NodeId, Shape, Weights};
+
+pub(crate) use qdq::Pending;
+
+/// An activation: the IR node producing it and its per-sample shape.
+#[derive(Debug, Clone)]
+pub(crate) struct Act {
+    pub id: NodeId,
+    pub shape: Shape,
+}
+
+/// What an ONNX value is at import time.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Const(Rc<Tensor>),
+    Act(Act),
+    /// The integer output of a `QuantizeLinear` on an activation, waiting for its
+    /// `DequantizeLinear`.
+    Quantized(Rc<Pending>),
+    /// An output the importer does not compute (a `Dropout` mask, ...); reading it is an error.
+    Unavailable(String),
+    /// Produced by an unsupported node; readers are skipped.
+    Poisoned,
+}
+
+/// Which ops a node's domain selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Onnx,
+    Qonnx,
+}
+
+type Handler = fn(&mut Builder, &NodeCtx, &[Option<Value>]) -> Result<Vec<Value>, OnnxError>;
+
+/// One entry of the op table.
+struct OpDef {
+    op_type: &'static str,
+    family: Family,
+    /// Inclusive range of input counts (optional trailing inputs included).
+    inputs: RangeInclusive<usize>,
+    /// Opsets of the node's domain for which the handler follows the spec.
+    opsets: RangeInclusive<i64>,
+    run: Handler,
+}
+
+const fn op(
+    op_type: &'static str,
+    family: Family,
+    inputs: RangeInclusive<usize>,
+    opsets: RangeInclusive<i64>,
+    run: Handler,
+) -> OpDef {
+    OpDef { op_type, family, inputs, opsets, run }
+}
+
+use Family::{Onnx, Qonnx};
+
+/// Every supported op. Default-domain opsets are bounded by the model-level range 7..=21.
+static OPS: &[OpDef] = &[
+    // dense.rs
+    op("MatMul", Onnx, 2..=2, 7..=21, dense::matmul),
+    op("Gemm", Onnx, 2..=3, 7..=21, dense::gemm),
+    // arith.rs
+    op("Add", Onnx, 2..=2, 7..=21, arith::add),
+    op("Sub", Onnx, 2..=2, 7..=21, arith::sub),
+    op("Mul", Onnx, 2..=2, 7..=21, arith::mul),
+    op("Div", Onnx, 2..=2, 7..=21, arith::div),
+    // activation.rs
+    op("Relu", Onnx, 1..=1, 7..=21, activation::relu),
+    op("LeakyRelu", Onnx, 1..=1, 7..=21, activation::leaky_relu),
+    op("PRelu", Onnx, 2..=2, 7..=21, activation::prelu),
+    op("Sigmoid", Onnx, 1..=1, 7..=21, activation::sigmoid),
+    op("Tanh", Onnx, 1..=1, 7..=21, activation::tanh),
+    op("HardSigmoid", Onnx, 1..=1, 7..=21, activation::hard_sigmoid),
+    op("Clip", Onnx, 1..=3, 7..=21, activation::clip),
+    op("Softmax", Onnx, 1..=1, 7..=21, activation::softmax),
+    // norm.rs
+    op("BatchNormalization", Onnx, 5..=5, 7..=21, norm::batch_norm),
+    // shape.rs
+    op("Flatten", Onnx, 1..=1, 7..=21, shape::flatten),
+    op("Reshape", Onnx, 2..=2, 7..=21, shape::reshape),
+    op("Squeeze", Onnx, 1..=2, 7..=21, shape::squeeze),
+    op("Unsqueeze", Onnx, 1..=2, 7..=21, shape::unsqueeze),
+    op("Transpose", Onnx, 1..=1, 7..=21, shape::transpose),
+    op("Shape", Onnx, 1..=1, 7..=21, shape::shape),
+    op("Gather", Onnx, 2..=2, 7..=21, shape::gather),
+    op("Concat", Onnx, 1..=usize::MAX, 7..=21, shape::concat),
+    // identity.rs
+    op("Identity", Onnx, 1..=1, 7..=21, identity::identity),
+    op("Dropout", Onnx, 1..=3, 7..=21, identity::dropout),
+    op("Cast", Onnx, 1..=1, 7..=21, identity::cast),
+    op("Constant", Onnx, 0..=0, 7..=21, identity::constant),
+    // qdq.rs
+    op("QuantizeLinear", Onnx, 2..=3, 10..=21, qdq::quantize_linear),
+    op("DequantizeLinear", Onnx, 2..=3, 10..=21, qdq::dequantize_linear),
+    // qonnx.rs (custom-domain opsets: 1 is the original definition, 2 adds IntQuant and Trunc v2)
+    op("Quant", Qonnx, 4..=4, 1..=2, qonnx::quant),
+    op("IntQuant", Qonnx, 4..=4, 1..=2, qonnx::quant),
+    op("BipolarQuant", Qonnx, 2..=2, 1..=2, qonnx::bipolar_quant),
+    op("Trunc", Qonnx, 5..=6, 1..=2, qonnx::trunc),
+];
+
+/// Everything a handler knows about the node it converts.
+pub(crate) struct NodeCtx<'a> {
+    pub path: &'a Path,
+    pub node: &'a Node,
+    pub model: &'a Model,
+    /// Opset of the node's domain.
+    pub opset: i64,
+}
+
+impl<'a> NodeCtx<'a> {
+    pub(crate) fn new(path: &'a Path, node: &'a Node, model: &'a Model) -> Self {
+        let opset = if node.domain.is_empty() {
+            model.opset
+        } else {
+            model.domains.get(&node.domain).copied().unwrap_or(1)
+        };
+        NodeCtx { path, node, model, opset }
+    }
+
+    pub(crate) fn label(&self) -> &str {
+        &self.node.label
+    }
+
+    pub(crate) fn err(&self, what: impl Into<String>) -> OnnxError {
+        OnnxError::Node {
+            path: self.path.to_path_buf(),
+            node: self.node.label.clone(),
+            op: self.node.op_type.clone(),
+            what: what.into(),
+        }
+    }
+
+    pub(crate) fn shape_err(&self, what: impl Into<String>) -> OnnxError {
+        OnnxError::Shape {
+            path: self.path.to_path_buf(),
+            node: self.node.label.clone(),
+            op: self.node.op_type.clone(),
+            what: what.into(),
+        }
+    }
+
+    pub(crate) fn quant_err(&self, what: impl Into<String>) -> OnnxError {
+        OnnxError::Quant {
+            path: self.path.to_path_buf(),
+            node: self.node.label.clone(),
+            op: self.node.op_type.clone(),
+            what: what.into(),
+        }
+    }
+
+    pub(crate) fn tensor_err(&self, input: usize, what: impl Into<String>) -> OnnxError {
+        OnnxError::Tensor {
+            path: self.path.to_path_buf(),
+            node: self.node.label.clone(),
+            op: self.node.op_type.clone(),
+            tensor: self.node.inputs.get(input).cloned().unwrap_or_default(),
+            what: what.into(),
+        }
+    }
+
+    pub(crate) fn unsupported(&self, reason: impl Into<String>) -> OnnxError {
+        OnnxError::Unsupported {
+            path: self.path.to_path_buf(),
+            ops: vec![UnsupportedOp {
+                op_type: self.node.op_type.clone(),
+                node: self.node.label.clone(),
+                reason: Some(reason.into()),
+            }],
+        }
+    }
+
+    fn attr(&self, name: &str) -> Option<&Attr> {
+        self.node.attrs.get(name)
+    }
+
+    pub(crate) fn opt_int(&self, name: &str) -> Result<Option<i64>, OnnxError> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(Attr::Int(v)) => Ok(Some(*v)),
+            Some(a) => Err(self.err(format!("attribute '{name}' must be an integer, is {}", a.kind()))),
+        }
+    }
+
+    pub(crate) fn int(&self, name: &str, default: i64) -> Result<i64, OnnxError> {
+        Ok(self.opt_int(name)?.unwrap_or(default))
+    }
+
+    pub(crate) fn opt_float(&self, name: &str) -> Result<Option<f32>, OnnxError> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(Attr::Float(v)) => Ok(Some(*v)),
+            Some(Attr::Int(v)) => Ok(Some(*v as f32)),
+            Some(a) => Err(self.err(format!("attribute '{name}' must be a float, is {}", a.kind()))),
+        }
+    }
+
+    pub(crate) fn float(&self, name: &str, default: f32) -> Result<f32, OnnxError> {
+        Ok(self.opt_float(name)?.unwrap_or(default))
+    }
+
+    pub(crate) fn ints(&self, name: &str) -> Result<Option<Vec<i64>>, OnnxError> {
+        match self.attr(name) {
+            None => Ok(None),
+            Some(Attr::Ints(v)) => Ok(Some(v.clone())),
+            Some(Attr::Int(v)) => Ok(Some(vec![*v])),
+            Some(a) => {
+                Err(self.err(format!("attribute '{name}' must be a list of integers, is {}", a.kind())))
+            }
+        }
+    }
+
+    pub(crate) fn string(&self, name: &str, default: &str) -> Result<String, OnnxError> {
+        match self.attr(name) {
+            None => Ok(default.to_string()),
+            Some(Attr::Str(s)) => Ok(String::from_utf8_lossy(s).into_owned()),
+            Some(a) => Err(self.err(format!("attribute '{name}' must be a string, is {}", a.kind()))),
+        }
+    }
+
+    /// The activation at input `i`; a constant there is reported as unsupported.
+    pub(crate) fn act(&self, ins: &[Option<Value>], i: usize) -> Result<Act, OnnxError> {
+        match ins.get(i) {
+            Some(Some(Value::Act(a))) => Ok(a.clone()),
+            Some(Some(Value::Const(_))) => Err(self
+                .unsupported(format!("input #{i} is a constant; it must be computed from the model input"))),
+            _ => Err(self.err(format!("input #{i} is missing"))),
+        }
+    }
+
+    /// The constant at input `i`, or `None` when the optional input is absent; an activation there
+    /// is reported as unsupported (`what` names the operand).
+    pub(crate) fn opt_const(
+        &self,
+        ins: &[Option<Value>],
+        i: usize,
+        what: &str,
+    ) -> Result<Option<Rc<Tensor>>, OnnxError> {
+        match ins.get(i) {
+            None | Some(None) => Ok(None),
+            Some(Some(Value::Const(t))) => Ok(Some(t.clone())),
+            Some(Some(_)) => Err(self.unsupported(format!("{what} (input #{i}) must be a constant"))),
+        }
+    }
+
+    pub(crate) fn constant(
+        &self,
+        ins: &[Option<Value>],
+        i: usize,
+        what: &str,
+    ) -> Result<Rc<Tensor>, OnnxError> {
+        self.opt_const(ins, i, what)?.ok_or_else(|| self.err(format!("{what} (input #{i}) is missing")))
+    }
+
+    /// The values of constant input `i` as weights of the given shape; every value must be finite.
+    pub(crate) fn weights(&self, i: usize, t: &Tensor, dims: Vec<usize>) -> Result<Weights, OnnxError> {
+        let values = t.floats().map_err(|e| self.tensor_err(i, e))?;
+        self.finite(i, &values)?;
+        Ok(Weights { shape: Shape::new(dims), values, ty: t.ty })
+    }
+
+    pub(crate) fn finite(&self, i: usize, values: &[f64]) -> Result<(), OnnxError> {
+        match values.iter().position(|v| !v.is_finite()) {
+            Some(pos) => Err(self.tensor_err(i, format!("value #{pos} is {}", values[pos]))),
+            None => Ok(()),
+        }
+    }
+
+    /// A single value from constant input `i` (any shape with one element).
+    pub(crate) fn scalar(&self, ins: &[Option<Value>], i: usize, what: &str) -> Result<f64, OnnxError> {
+        let t = self.constant(ins, i, what)?;
+        t.scalar().ok_or_else(|| self.err(format!("{what} must hold a single value, has shape {:?}", t.dims)))
+    }
+
+    /// Checks the computed value of output `name` against the shape the model declares for it.
+    pub(crate) fn check_declared(&self, name: &str, v: &Value) -> Result<(), OnnxError> {
+        let Some(decl) = self.model.declared.get(name) else { return Ok(()) };
+        let (dims, skip_batch, shown): (&[usize], bool, String) = match v {
+            Value::Act(a) => (a.shape.dims(), true, format!("[batch, {}]", join(a.shape.dims()))),
+            Value::Const(t) => (&t.dims, false, format!("{:?}", t.dims)),
+            _ => return Ok(()),
+        };
+        let rank = dims.len() + usize::from(skip_batch);
+        let mismatch = decl.len() != rank
+            || decl.iter().enumerate().skip(usize::from(skip_batch)).any(|(i, d)| match d {
+                Dim::Value(n) if *n > 0 => {
+                    dims.get(i - usize::from(skip_batch)).map(|&x| x as i64) != Some(*n)
+                }
+                _ => false,
+            });
+        if mismatch {
+            return Err(self.shape_err(format!(
+                "output '{name}' is declared with shape {} but computes to {shown}",
+                show_dims(decl)
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn join(dims: &[usize]) -> String {
+    dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+pub(crate) fn show_dims(dims: &[Dim]) -> String {
+    let parts: Vec<String> = dims
+        .iter()
+        .map(|d| match d {
+            Dim::Value(v) => v.to_string(),
+            Dim::Param(p) => p.clone(),
+            Dim::Unknown => "?".into(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn lookup(node: &Node) -> Option<&'static OpDef> {
+    let family = if node.domain.is_empty() {
+        Onnx
+    } else if QONNX_DOMAINS.contains(&node.domain.as_str()) {
+        Qonnx
+    } else {
+        return None;
+    };
+    OPS.iter().find(|d| d.family == family && d.op_type == node.op_type)
+}
+
+/// Converts one node: the values of its outputs, in order.
+pub(crate) fn run(
+    b: &mut Builder,
+    ctx: &NodeCtx,
+    values: &mut BTreeMap<String, Value>,
+) -> Result<Vec<Value>, OnnxError> {
+    let node = ctx.node;
+    let Some(def) = lookup(node) else {
+        let op_type = if node.domain.is_empty() {
+            node.op_type.clone()
+        } else {
+            format!("{}:{}", node.domain, node.op_type)
+        };
+        return Err(OnnxError::Unsupported {
+            path: ctx.path.to_path_buf(),
+            ops: vec![UnsupportedOp { op_type, node: node.label.clone(), reason: None }],
+        });
+    };
+    if !def.opsets.contains(&ctx.opset) {
+        return Err(ctx.unsupported(format!(
+            "opset {} of its domain; supported: {} to {}",
+            ctx.opset,
+            def.opsets.start(),
+            def.opsets.end()
+        )));
+    }
+    if !def.inputs.contains(&node.inputs.len()) {
+        return Err(ctx.err(format!(
+            "has {} inputs; the operator takes {} to {}",
+            node.inputs.len(),
+            def.inputs.start(),
+            if *def.inputs.end() == usize::MAX {
+                "any number".to_string()
+            } else {
+                def.inputs.end().to_string()
+            }
+        )));
+    }
+    let mut ins = Vec::with_capacity(node.inputs.len());
+    for (i, name) in node.inputs.iter().enumerate() {
+        if name.is_empty() {
+            if i < *def.inputs.start() {
+                return Err(ctx.err(format!("required input #{i} is empty")));
+            }
+            ins.push(None);
+            continue;
+        }
+        let v = match values.get(name) {
+            Some(v) => v.clone(),
+            None => match ctx.model.initializers.get(name) {
+                Some(proto) => {
+                    let t = tensor::decode(proto).map_err(|e| ctx.tensor_err(i, e))?;
+                    let v = Value::Const(Rc::new(t));
+                    values.insert(name.clone(), v.clone());
+                    v
+                }
+                None => {
+                    return Err(OnnxError::Undefined {
+                        path: ctx.path.to_path_buf(),
+                        node: node.label.clone(),
+                        op: node.op_type.clone(),
+                        input: name.clone(),
+                    })
+                }
+            },
+        };
+        ins.push(Some(v));
+    }
+    for v in ins.iter().flatten() {
+        match v {
+            Value::Poisoned => return Ok(vec![Value::Poisoned; node.outputs.len()]),
+            Value::Unavailable(why) => {
+                return Err(ctx.err(format!("reads an output that is unavailable: {why}")))
+            }
+            Value::Quantized(p) if def.op_type != "DequantizeLinear" => {
+                return Err(p.not_dequantized(ctx.path, &format!("{} '{}'", node.op_type, node.label)))
+            }
+            _ => {}
+        }
+    }
+    (def.run)(b, ctx, &ins)
+}
+
+/// Every `QuantizeLinear` on an activation must feed a `DequantizeLinear`.
+pub(crate) fn check_dequantized(
+    path: &Path,
+    b: &Builder,
+    values: &BTreeMap<String, Value>,
+) -> Result<(), OnnxError> {
+    for v in values.values() {
+        if let Value::Quantized(p) = v {
+            if !b.dequantized.contains(&p.node) {
+                return Err(p.not_dequantized(path, "nothing"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fits a constant operand to an activation of per-sample shape `shape`: a leading batch axis of
+/// size 1 is dropped when the constant has the activation's full rank (per-sample rank + 1); the
+/// rest must broadcast onto `shape` without changing it.
+pub(crate) fn align_const(ctx: &NodeCtx, t: &Tensor, shape: &Shape) -> Result<Vec<usize>, OnnxError> {
+    let mut dims = t.dims.clone();
+    if dims.len() == shape.rank() + 1 {
+        if dims[0] != 1 {
+            return Err(ctx.unsupported(format!(
+                "constant of shape {:?} differs along the batch axis of an activation of shape [batch, {}]",
+                t.dims,
+                join(shape.dims())
+            )));
+        }
+        dims.remove(0);
+    }
+    if dims.len() > shape.rank() || !Shape::new(dims.clone()).broadcasts_to(shape) {
+        return Err(ctx.shape_err(format!(
+            "constant of shape {:?} does not broadcast onto an activation of shape [batch, {}]",
+            t.dims,
+            join(shape.dims())
+        )));
+    }
+    Ok(dims)
+}
+
+/// Normalizes a possibly negative axis for a tensor of `rank` axes.
+pub(crate) fn norm_axis(ctx: &NodeCtx, axis: i64, rank: usize) -> Result<usize, OnnxError> {
+    let r = rank as i64;
+    let a = if axis < 0 { axis + r } else { axis };
+    if a < 0 || a >= r {
+        return Err(ctx.err(format!("axis {axis} is out of range for rank {rank}")));
+    }
+    Ok(a as usize)
+}

@@ -1,0 +1,190 @@
+//! Checks the meaning of imported graphs, not only their shape: a plain `f64` evaluation of the IR
+//! (the model's float semantics, with `Quantize` and model-fixed output types applied exactly) is
+//! compared with the reference outputs in `golden/reference/<model>/` that onnxruntime and the
+//! qonnx executor produced. Float models agree within float32 rounding; QONNX and QDQ models,
+//! whose references are exact dyadic computations, agree bit for bit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
+use hls_gen::frontend::onnx;
+use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, NodeId, Shape};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let f = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = f.shape().iter().map(|&d| d as usize).collect();
+    (shape, f.into_vec::<f64>().unwrap())
+}
+
+/// `ap_fixed` assignment of an exact value: quantization mode, then overflow mode.
+fn cast(v: f64, ty: &FixedType) -> f64 {
+    let scale = 2f64.powi(ty.frac_bits());
+    let raw = v * scale;
+    let r = match ty.quant {
+        QuantMode::Trn => raw.floor(),
+        QuantMode::TrnZero => raw.trunc(),
+        QuantMode::RndConv => raw.round_ties_even(),
+        QuantMode::RndInf => raw.round(),
+        QuantMode::Rnd => (raw + 0.5).floor(),
+        QuantMode::RndMinInf => (raw - 0.5).ceil(),
+        QuantMode::RndZero => (raw.abs() - 0.5).ceil().copysign(raw),
+    };
+    let w = ty.width as i32;
+    let (lo, hi) =
+        if ty.signed { (-(2f64.powi(w - 1)), 2f64.powi(w - 1) - 1.0) } else { (0.0, 2f64.powi(w) - 1.0) };
+    let r = match ty.overflow {
+        OverflowMode::Sat => r.clamp(lo, hi),
+        OverflowMode::SatSym if ty.signed => r.clamp(-hi, hi),
+        OverflowMode::SatSym => r.clamp(lo, hi),
+        _ => {
+            assert!(r >= lo && r <= hi, "wrap overflow in a reference evaluation");
+            r
+        }
+    };
+    r / scale
+}
+
+fn bcast(c: &hls_gen::ir::Weights, shape: &Shape, i: usize) -> f64 {
+    c.values[c.shape.broadcast_index(shape, i)]
+}
+
+/// Evaluates the graph on one sample.
+fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
+    let mut vals: BTreeMap<NodeId, Vec<f64>> = BTreeMap::new();
+    for id in g.topo_order().unwrap() {
+        let n = g.node(id);
+        let ins: Vec<&Vec<f64>> = g.inputs_of(id).iter().map(|i| &vals[i]).collect();
+        let mut y: Vec<f64> = match &n.layer {
+            Layer::Input => input.to_vec(),
+            Layer::Dense(d) => {
+                let (k, m) = (d.n_in(), d.n_out());
+                (0..m)
+                    .map(|j| {
+                        d.bias.values[j]
+                            + (0..k).map(|i| ins[0][i] * d.weights.values[i * m + j]).sum::<f64>()
+                    })
+                    .collect()
+            }
+            Layer::BatchNorm(b) => {
+                let c = n.shape.channels();
+                let at = |w: &hls_gen::ir::Weights, i: usize| {
+                    w.values[if w.values.len() == 1 { 0 } else { i % c }]
+                };
+                ins[0].iter().enumerate().map(|(i, x)| x * at(&b.scale, i) + at(&b.bias, i)).collect()
+            }
+            Layer::Activation(a) => ins[0]
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| match a {
+                    Activation::Linear => x,
+                    Activation::Relu => x.max(0.0),
+                    Activation::LeakyRelu { alpha } => {
+                        if x >= 0.0 {
+                            x
+                        } else {
+                            alpha.values[0] * x
+                        }
+                    }
+                    Activation::PRelu { alpha } => {
+                        if x >= 0.0 {
+                            x
+                        } else {
+                            bcast(alpha, &n.shape, i) * x
+                        }
+                    }
+                    Activation::HardSigmoid { alpha, beta } => {
+                        (alpha.values[0] * x + beta.values[0]).clamp(0.0, 1.0)
+                    }
+                    Activation::Clip { min, max } => {
+                        let lo = min.as_ref().map_or(f64::NEG_INFINITY, |w| w.values[0]);
+                        let hi = max.as_ref().map_or(f64::INFINITY, |w| w.values[0]);
+                        x.max(lo).min(hi)
+                    }
+                    Activation::Sigmoid(_) => 1.0 / (1.0 + (-x).exp()),
+                    Activation::Tanh(_) => x.tanh(),
+                })
+                .collect(),
+            Layer::Softmax(_) => {
+                let c = n.shape.channels();
+                ins[0]
+                    .chunks(c)
+                    .flat_map(|row| {
+                        let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                        let e: Vec<f64> = row.iter().map(|x| (x - m).exp()).collect();
+                        let s: f64 = e.iter().sum();
+                        e.into_iter().map(move |v| v / s)
+                    })
+                    .collect()
+            }
+            Layer::Elementwise(e) => (0..n.shape.elements())
+                .map(|i| {
+                    let x = ins[0][i];
+                    let r = match &e.constant {
+                        Some(c) => bcast(c, &n.shape, i),
+                        None => ins[1][i],
+                    };
+                    match e.op {
+                        BinaryOp::Add => x + r,
+                        BinaryOp::Sub => x - r,
+                        BinaryOp::Mul => x * r,
+                    }
+                })
+                .collect(),
+            Layer::Reshape | Layer::Quantize => ins[0].clone(),
+        };
+        if let Some(ty) = &n.ty {
+            y.iter_mut().for_each(|v| *v = cast(*v, ty));
+        }
+        vals.insert(id, y);
+    }
+    g.outputs().iter().map(|o| vals[o].clone()).collect()
+}
+
+/// Evaluates every reference row; `tol` 0 asks for exact equality.
+fn check(model: &str, expected: &str, tol: f64) {
+    let g = onnx::load(&root().join("tests/models/onnx").join(format!("{model}.onnx"))).unwrap();
+    let dir = root().join("golden/reference").join(model);
+    let (ishape, inputs) = npy(&dir.join("inputs.npy"));
+    let (oshape, outputs) = npy(&dir.join(expected));
+    let (f, o) = (ishape[1], oshape[1]);
+    assert_eq!(g.node(g.inputs()[0]).shape.elements(), f);
+    let mut worst = 0.0f64;
+    for (row, (x, want)) in inputs.chunks(f).zip(outputs.chunks(o)).enumerate() {
+        let got = &eval(&g, x)[0];
+        assert_eq!(got.len(), o);
+        for (j, (a, b)) in got.iter().zip(want).enumerate() {
+            let err = (a - b).abs() / (1.0 + b.abs());
+            worst = worst.max(err);
+            if tol == 0.0 {
+                assert_eq!(a, b, "{model} row {row} output {j}: got {a}, want {b}");
+            } else {
+                assert!(err <= tol, "{model} row {row} output {j}: got {a}, want {b}");
+            }
+        }
+    }
+    eprintln!("{model} vs {expected}: worst relative error {worst:e}");
+}
+
+#[test]
+fn float_models_match_onnxruntime() {
+    for m in ["mlp_float", "mlp_gemm_bn", "mlp_opset7", "ops_zoo_op11", "ops_zoo_op13", "mlp_big"] {
+        check(m, "expected_float.npy", 1e-5);
+    }
+}
+
+#[test]
+fn qonnx_models_match_the_qonnx_executor_exactly() {
+    check("mlp_qonnx", "expected_qonnx.npy", 0.0);
+    check("mlp_qonnx_bipolar", "expected_qonnx.npy", 0.0);
+}
+
+#[test]
+fn qdq_model_matches_onnxruntime_exactly() {
+    check("mlp_qdq", "expected_float.npy", 0.0);
+}
