@@ -35,6 +35,8 @@ impl Pass for FuseBias {
                 continue;
             }
             let Layer::Dense(d) = &g.node(id).layer else { continue };
+            // A typed constant (a quantized bias) replaces an all-zero untyped bias whole.
+            let bias_is_free = d.bias.ty.is_none() && d.bias.values.iter().all(|&b| b == 0.0);
             if g.node(id).ty.is_some() || d.bias.ty.is_some() {
                 continue;
             }
@@ -51,9 +53,10 @@ impl Pass for FuseBias {
             else {
                 continue;
             };
-            if c.ty.is_some() || !c.shape.broadcasts_to(&g.node(id).shape) {
+            if (c.ty.is_some() && !bias_is_free) || !c.shape.broadcasts_to(&g.node(id).shape) {
                 continue;
             }
+            let c_ty = c.ty;
             let sign = if *op == BinaryOp::Sub { -1.0 } else { 1.0 };
             let shape = g.node(id).shape.clone();
             let add: Vec<f64> =
@@ -63,6 +66,7 @@ impl Pass for FuseBias {
                 for (b, a) in d.bias.values.iter_mut().zip(add) {
                     *b += a;
                 }
+                d.bias.ty = c_ty;
             }
             g.bypass(u).map_err(|source| PassError::Ir { pass: self.name(), source })?;
             report.changes += 1;

@@ -4,9 +4,11 @@
 //! Types the model fixed (QONNX, QDQ, QKeras) are kept. Where the configuration says nothing, a
 //! float model uses the default precision (`ap_fixed<16,6>`), while a model that carries its own
 //! quantization keeps its arithmetic exact between its quantizers (the result is left to
-//! `infer-precision`). An input read only by a model quantizer takes that quantizer's type, so the
-//! float input is rounded once, as the model does. Constants of Dense layers default to the default
-//! precision; other constants (slopes, bounds, scales) to an 18-bit type fitted to their values.
+//! `infer-precision`) and its float constants get the exact type of their values (up to 32 bits).
+//! An input read only by a model quantizer takes that quantizer's type, so the float input is
+//! rounded once, as the model does. In float models, constants of Dense layers default to the
+//! default precision; other constants (slopes, bounds, scales) to an 18-bit type fitted to their
+//! values.
 
 use super::typing::{const_type, quantize_weights};
 use super::{Pass, PassContext, PassError, PassReport};
@@ -17,6 +19,9 @@ use crate::ir::{Graph, Layer, Table};
 pub struct Quantize;
 
 const CONST_WIDTH: u32 = 18;
+/// In a model that carries its own quantization, its float constants (often biases) are kept
+/// exact when they fit this many bits.
+const QUANTIZED_MODEL_CONST_WIDTH: u32 = 32;
 
 fn resize_table(t: &mut Table, ty: Option<Precision>, size: Option<usize>) {
     if let Some(Precision::Fixed(ty)) = ty {
@@ -80,6 +85,7 @@ impl Pass for Quantize {
                 let ty = match chosen {
                     Some(Precision::Fixed(t)) => t,
                     Some(Precision::Auto) => const_type(&w.values, CONST_WIDTH),
+                    None if quantized_model => const_type(&w.values, QUANTIZED_MODEL_CONST_WIDTH),
                     None if is_dense => cfg.default_precision,
                     None => const_type(&w.values, CONST_WIDTH),
                 };
