@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""Generate the Keras / QKeras test models and their reference outputs.
+
+Run from the repository root, inside a virtualenv built from
+scripts/requirements-qkeras.txt:
+
+    python scripts/make_qkeras_models.py
+
+Writes
+    tests/models/keras/<model>{.json,_weights.h5,.h5,.keras}
+    golden/reference/<model>/inputs.npy           float64 [N, 16]
+    golden/reference/<model>/expected_float.npy   float64 [N, 5]   model.predict (float32, widened)
+    golden/reference/<model>/expected_logits.npy  float64 [N, 5]   pre-softmax output via a sub-model
+
+Each model is trained briefly (seeded, single-threaded, deterministic ops) on a
+small synthetic classification task so its weights look like a trained net.
+Two runs write byte-identical files on the same machine.
+"""
+
+import io
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tensorflow import keras  # noqa: E402
+
+import qkeras  # noqa: E402
+from qkeras import QActivation, QBatchNormalization, QDense  # noqa: E402
+from qkeras.quantizers import (  # noqa: E402
+    binary,
+    quantized_bits,
+    quantized_po2,
+    ternary,
+)
+from qkeras.utils import _add_supported_quantized_objects  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+KERAS_DIR = ROOT / "tests" / "models" / "keras"
+GOLDEN_DIR = ROOT / "golden" / "reference"
+N_SAMPLES = 1000
+N_FEATURES = 16
+N_CLASSES = 5
+INPUT_SEED = 42  # same seed and row layout as make_onnx_models.py: identical rows for the float models
+INPUT_STEP = 2.0 ** -4  # grid of quantized_bits(8, 3): 8 bits, 3 integer bits, sign
+
+tf.config.threading.set_intra_op_parallelism_threads(1)
+tf.config.threading.set_inter_op_parallelism_threads(1)
+tf.config.experimental.enable_op_determinism()
+
+CUSTOM_OBJECTS = {}
+_add_supported_quantized_objects(CUSTOM_OBJECTS)
+
+written = []
+NOTES = []
+
+
+def rel(p):
+    return os.path.relpath(p, ROOT)
+
+
+# ----------------------------------------------------------------------------
+# data
+# ----------------------------------------------------------------------------
+
+def f32(a):
+    return np.asarray(a, dtype=np.float32).astype(np.float64)
+
+
+def make_inputs(rng, n, f, step=INPUT_STEP, snap=False, qmin=-128, qmax=127):
+    """float64 [n, f], float32-exact; same row layout as make_onnx_models.make_inputs.
+
+      rows [0, n-200)        standard normal (snap=True: rounded to the `step` grid)
+      rows [n-200, n-140)    large magnitudes |x| in [8, 64] (snap=True: on the grid)
+      rows [n-140, n-20)     exact ties: odd multiples of step/2 (never on the grid)
+      rows [n-20, n-10)      exact grid points k*step, k in [qmin, qmax]
+      rows [n-10, n)         specials (zeros, range ends, half steps, +-64, +-8)
+    """
+    x = np.empty((n, f), dtype=np.float64)
+    n_norm = n - 200
+    x[:n_norm] = f32(rng.standard_normal((n_norm, f)))
+    big = np.empty((60, f))
+    for r in range(60):
+        mag = rng.uniform(8.0, 64.0, size=f)
+        sgn = rng.choice([-1.0, 1.0], size=f)
+        row = sgn * mag
+        if r % 2 == 1:
+            keep = rng.permutation(f)[: f // 2]
+            row[keep] = rng.standard_normal(len(keep))
+        if r % 7 == 0:
+            row[r % f] = 64.0 * sgn[0]
+            row[(r + 1) % f] = 8.0 * sgn[1]
+        big[r] = row
+    x[n_norm:n_norm + 60] = f32(big)
+    if snap:
+        x[:n_norm + 60] = np.round(x[:n_norm + 60] / step) * step
+    lim = int(round(6.0 / step))
+    k = rng.integers(-lim, lim, size=(120, f))
+    x[n_norm + 60:n_norm + 180] = (2 * k + 1) * (step / 2.0)
+    x[n_norm + 180:n_norm + 190] = rng.integers(qmin, qmax + 1, size=(10, f)) * step
+    alt = np.where(np.arange(f) % 2 == 0, 1.0, -1.0)
+    x[n_norm + 190:] = np.stack([
+        np.zeros(f), np.full(f, qmax * step), np.full(f, qmin * step),
+        np.full(f, (qmax + 0.5) * step), np.full(f, (qmin - 0.5) * step),
+        64.0 * alt, -8.0 * alt, np.full(f, step / 2.0), np.full(f, -step / 2.0), 1.5 * step * alt,
+    ])
+    assert np.array_equal(x, f32(x))
+    return x
+
+
+def make_task(rng, n=2000, snap=False):
+    """Synthetic 5-class task: labels from a fixed random two-layer teacher."""
+    x = rng.standard_normal((n, N_FEATURES))
+    if snap:
+        x = np.clip(np.round(x / INPUT_STEP), -128, 127) * INPUT_STEP
+    a = rng.standard_normal((N_FEATURES, 24)) / np.sqrt(N_FEATURES)
+    b = rng.standard_normal((24, N_CLASSES))
+    y = np.argmax(np.tanh(x @ a) @ b, axis=1)
+    return x.astype(np.float32), y.astype(np.int64)
+
+
+def train(model, seed, snap=False, epochs=8, lr=3e-3):
+    keras.utils.set_random_seed(seed)
+    x, y = make_task(np.random.default_rng(seed + 500), snap=snap)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    hist = model.fit(x, y, epochs=epochs, batch_size=64, shuffle=True, verbose=0)
+    return hist.history["accuracy"][-1]
+
+
+def inference_copy(model):
+    """Uncompiled copy rebuilt from the architecture JSON (no optimizer state in the saved files)."""
+    copy = keras.models.model_from_json(model.to_json(), custom_objects=CUSTOM_OBJECTS)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+# ----------------------------------------------------------------------------
+# writers
+# ----------------------------------------------------------------------------
+
+def _record(path):
+    written.append(path)
+    return path
+
+
+def save_json(model, name):
+    """Architecture JSON exactly as Keras writes it (model.to_json(), one line)."""
+    path = KERAS_DIR / f"{name}.json"
+    path.write_text(model.to_json())
+    return _record(path)
+
+
+def save_weights_h5(model, name):
+    path = KERAS_DIR / f"{name}_weights.h5"
+    model.save_weights(str(path))
+    return _record(path)
+
+
+def save_full_h5(model, name):
+    path = KERAS_DIR / f"{name}.h5"
+    model.save(str(path), save_format="h5", include_optimizer=False)
+    return _record(path)
+
+
+def save_keras_archive(model, name):
+    """Keras v3 `.keras` zip. Keras stamps the save time into metadata.json and the zip entries;
+    both are pinned here (date_saved and entry times) so the file is reproducible."""
+    path = KERAS_DIR / f"{name}.keras"
+    tmp = KERAS_DIR / f".{name}.tmp.keras"
+    model.save(str(tmp), save_format="keras")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(tmp) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: i.filename):
+            data = src.read(info.filename)
+            if info.filename == "metadata.json":
+                meta = json.loads(data)
+                meta["date_saved"] = "2024-01-01@00:00:00"
+                data = json.dumps(meta).encode()
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, data)
+    tmp.unlink()
+    path.write_bytes(buf.getvalue())
+    return _record(path)
+
+
+def save_npy(path, arr):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        np.save(f, np.ascontiguousarray(arr, dtype=np.float64), allow_pickle=False)
+    _record(path)
+
+
+def predict(model, x):
+    return model.predict(x.astype(np.float32), batch_size=250, verbose=0).astype(np.float64)
+
+
+def check_reload(name, reference, x, paths):
+    """Every saved form must reload and reproduce the in-memory predictions exactly."""
+    for kind, path in paths.items():
+        with keras.utils.custom_object_scope(CUSTOM_OBJECTS):
+            if kind == "json+weights":
+                m = keras.models.model_from_json(path[0].read_text(), custom_objects=CUSTOM_OBJECTS)
+                m.load_weights(str(path[1]))
+            else:
+                m = keras.models.load_model(str(path), custom_objects=CUSTOM_OBJECTS, compile=False)
+        y = predict(m, x)
+        if not np.array_equal(y, reference):
+            raise SystemExit(f"{name}: reloading {kind} changes the output by {np.abs(y - reference).max()}")
+
+
+def emit(name, model, x, logits_layer, forms):
+    KERAS_DIR.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    if "json" in forms:
+        paths["json+weights"] = (save_json(model, name), save_weights_h5(model, name))
+    if "h5" in forms:
+        paths["h5"] = save_full_h5(model, name)
+    if "keras" in forms:
+        paths["keras"] = save_keras_archive(model, name)
+    y = predict(model, x)
+    logits_model = keras.Model(model.inputs, model.get_layer(logits_layer).output)
+    z = predict(logits_model, x)
+    check_reload(name, y, x, paths)
+    d = GOLDEN_DIR / name
+    save_npy(d / "inputs.npy", x)
+    save_npy(d / "expected_float.npy", y)
+    save_npy(d / "expected_logits.npy", z)
+    return y, z
+
+
+# ----------------------------------------------------------------------------
+# models
+#
+# QActivation takes its quantizer as a *string*: with QKeras 0.9.0 on TF 2.14 a QActivation
+# built from a quantizer object serializes the object as a nested Keras config that
+# QActivation.from_config does not turn back into a quantizer, so the JSON does not reload.
+# ----------------------------------------------------------------------------
+
+def model_keras_mlp():
+    seed = 2001
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    model = keras.Sequential([
+        keras.Input(shape=(N_FEATURES,), name="input_1"),
+        layers.Dense(32, activation="relu", name="dense"),
+        layers.BatchNormalization(name="batch_normalization"),
+        layers.Dropout(0.2, name="dropout"),
+        layers.Dense(16, name="dense_1"),
+        layers.LeakyReLU(alpha=0.1, name="leaky_re_lu"),
+        layers.Dense(16, name="dense_2"),
+        layers.Activation("relu", name="activation"),
+        layers.ReLU(max_value=6.0, name="re_lu"),
+        layers.Dense(N_CLASSES, name="dense_3"),
+        layers.Softmax(name="softmax"),
+    ], name="sequential")
+    acc = train(model, seed)
+    model = inference_copy(model)
+    x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES)
+    y, z = emit("keras_mlp", model, x, "dense_3", ["json", "h5", "keras"])
+
+    # independent numpy forward pass
+    w = {l.name: [v.astype(np.float64) for v in l.get_weights()] for l in model.layers}
+    h = np.maximum(x @ w["dense"][0] + w["dense"][1], 0)
+    g, b, mu, var = w["batch_normalization"]
+    h = (h - mu) / np.sqrt(var + 1e-3) * g + b
+    h = h @ w["dense_1"][0] + w["dense_1"][1]
+    h = np.where(h >= 0, h, np.float32(0.1) * h)
+    h = np.clip(h @ w["dense_2"][0] + w["dense_2"][1], 0, 6)
+    zz = h @ w["dense_3"][0] + w["dense_3"][1]
+    err = np.abs(zz - z).max()
+    assert err < 1e-4, err
+    NOTES.append(f"keras_mlp: train acc {acc:.3f}; numpy forward matches logits to {err:.2g}")
+
+
+def model_keras_functional():
+    seed = 2004
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    inputs = keras.Input(shape=(N_FEATURES,), name="input_features")
+    h = layers.Dense(32, activation="relu", name="hidden_1")(inputs)
+    h = layers.Dense(16, activation="relu", name="hidden_2")(h)
+    logits = layers.Dense(N_CLASSES, name="logits")(h)
+    outputs = layers.Softmax(name="probabilities")(logits)
+    model = keras.Model(inputs, outputs, name="functional_mlp")
+    acc = train(model, seed)
+    model = inference_copy(model)
+    x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES)
+    emit("keras_functional", model, x, "logits", ["h5"])
+    NOTES.append(f"keras_functional: train acc {acc:.3f}")
+
+
+def np_quantized_bits(w, bits, integer, symmetric=0, keep_negative=1):
+    """quantized_bits(..., alpha=1) in numpy: round half to even, then clip."""
+    m = 2.0 ** (bits - keep_negative)
+    mi = 2.0 ** integer
+    p = np.round(np.asarray(w, np.float64) * m / mi)
+    return mi * np.clip(p, keep_negative * (-m + symmetric), m - 1) / m
+
+
+def np_quantized_relu(x, bits, integer):
+    m = 2.0 ** bits
+    mi = 2.0 ** integer
+    return mi * np.clip(np.round(x * m / mi) / m, 0.0, 1.0 - 1.0 / m)
+
+
+def model_qkeras_mlp():
+    seed = 2002
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input(shape=(N_FEATURES,), name="input_1"),
+        QActivation("quantized_bits(8,3)", name="input_quant"),
+        QDense(32, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1),
+               name="fc1"),
+        QActivation("quantized_relu(6,0)", name="relu1"),
+        QDense(16, kernel_quantizer=quantized_bits(6, 0, alpha=1), bias_quantizer=quantized_bits(6, 0, alpha=1),
+               name="fc2"),
+        QActivation("quantized_relu(6,0)", name="relu2"),
+        keras.layers.Dense(N_CLASSES, name="output"),
+        keras.layers.Activation("softmax", name="softmax"),
+    ], name="qkeras_mlp")
+    acc = train(model, seed, snap=True)
+    model = inference_copy(model)
+    x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES, snap=True)
+    y, z = emit("qkeras_mlp", model, x, "output", ["json", "h5"])
+
+    # exact numpy model of the quantized part, float64 for the final Dense
+    w = {l.name: [v.astype(np.float64) for v in l.get_weights()] for l in model.layers}
+    h = np_quantized_bits(x, 8, 3)
+    for layer, act in (("fc1", "relu1"), ("fc2", "relu2")):
+        k, b = w[layer]
+        h = np_quantized_relu(h @ np_quantized_bits(k, 6, 0) + np_quantized_bits(b, 6, 0), 6, 0)
+    hidden = keras.Model(model.inputs, model.get_layer("relu2").output)
+    h_tf = predict(hidden, x)
+    if not np.array_equal(h, h_tf):
+        raise SystemExit("qkeras_mlp: numpy model of quantized_bits(6,0,alpha=1) / quantized_relu(6,0) differs from "
+                         f"QKeras by {np.abs(h - h_tf).max()}")
+    err = np.abs(h @ w["output"][0] + w["output"][1] - z).max()
+    assert err < 1e-4, err
+    NOTES.append(f"qkeras_mlp: train acc {acc:.3f}; hidden activations match the numpy model exactly, "
+                 f"logits to {err:.2g}")
+
+
+def model_qkeras_quantizers():
+    seed = 2003
+    keras.utils.set_random_seed(seed)
+    b83 = quantized_bits(8, 3, alpha=1)
+    model = keras.Sequential([
+        keras.Input(shape=(N_FEATURES,), name="input_1"),
+        QActivation("quantized_bits(8,3,alpha=1)", name="q_input"),
+        QDense(32, kernel_quantizer=quantized_bits(8, 1, alpha="auto_po2"), bias_quantizer=b83,
+               name="qdense_auto_po2"),
+        QBatchNormalization(name="qbn"),  # default quantizers: po2 beta/mean, relu_po2 gamma/variance
+        QActivation("quantized_relu(6,2,negative_slope=0.25)", name="qrelu_leaky"),
+        QDense(16, kernel_quantizer=quantized_bits(4, 0, symmetric=1, alpha=1),
+               bias_quantizer=quantized_bits(6, 2, alpha=1), name="qdense_symmetric"),
+        QActivation("hard_sigmoid", name="act_hard_sigmoid"),
+        QDense(16, kernel_quantizer=binary(alpha=1), bias_quantizer=b83, name="qdense_binary"),
+        QActivation("quantized_bits(6,2,keep_negative=0,alpha=1)", name="q_unsigned"),
+        QDense(16, kernel_quantizer=ternary(alpha=1), bias_quantizer=b83, activation="tanh",
+               name="qdense_ternary_tanh"),
+        QDense(16, kernel_quantizer=quantized_po2(4, 1), bias_quantizer=quantized_po2(4), name="qdense_po2"),
+        QActivation("quantized_relu_po2(4,4)", name="qrelu_po2"),
+        QDense(8, kernel_quantizer=quantized_bits(8, 0, alpha=1), bias_quantizer=b83, activation="sigmoid",
+               name="qdense_sigmoid"),
+        QDense(N_CLASSES, kernel_quantizer=quantized_bits(8, 1, alpha=1), bias_quantizer=quantized_bits(8, 1, alpha=1),
+               name="logits"),
+        keras.layers.Activation("softmax", name="softmax"),
+    ], name="qkeras_quantizers")
+    acc = train(model, seed, snap=True, epochs=10)
+    model = inference_copy(model)
+    x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES, snap=True)
+    emit("qkeras_quantizers", model, x, "logits", ["json"])
+
+    # record what the activation strings resolved to
+    probe = np.linspace(-4, 4, 33).astype(np.float32)[None, :]
+    hs = model.get_layer("act_hard_sigmoid").quantizer(tf.constant(probe)).numpy()
+    slope = "0.5 (qkeras.quantizers.hard_sigmoid)" if np.allclose(hs, np.clip(0.5 * probe + 0.5, 0, 1)) else \
+        "0.2 (keras hard_sigmoid)" if np.allclose(hs, np.clip(0.2 * probe + 0.5, 0, 1)) else "unknown"
+    NOTES.append(f"qkeras_quantizers: train acc {acc:.3f}; QActivation('hard_sigmoid') has slope {slope}")
+
+
+def main():
+    for fn in [model_keras_mlp, model_qkeras_mlp, model_qkeras_quantizers, model_keras_functional]:
+        fn()
+    for p in written:
+        print(f"wrote {rel(p)} ({p.stat().st_size} bytes)")
+    for n in NOTES:
+        print(n)
+    import h5py
+    import keras as keras_pkg
+
+    print(f"tensorflow {tf.__version__}, keras {keras_pkg.__version__}, qkeras {qkeras.__version__}, "
+          f"numpy {np.__version__}, h5py {h5py.__version__}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
