@@ -258,3 +258,44 @@ fn not_a_model() {
     let e = keras::load(dir.path(), None).unwrap_err();
     assert!(matches!(e, KerasError::Io { .. }), "{e}");
 }
+
+/// Every JSON pointer to a scalar in `v`.
+fn scalar_pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => o.iter().for_each(|(k, x)| scalar_pointers(x, format!("{at}/{k}"), out)),
+        Value::Array(a) => {
+            a.iter().enumerate().for_each(|(i, x)| scalar_pointers(x, format!("{at}/{i}"), out))
+        }
+        _ => out.push(at),
+    }
+}
+
+#[test]
+fn mutated_configs_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    for model in ["keras_mlp", "qkeras_mlp"] {
+        let text = std::fs::read_to_string(models().join(format!("{model}.json"))).unwrap();
+        let original: Value = serde_json::from_str(&text).unwrap();
+        std::fs::copy(models().join(format!("{model}_weights.h5")), dir.path().join("m_weights.h5")).unwrap();
+        let mut pointers = Vec::new();
+        scalar_pointers(&original, String::new(), &mut pointers);
+        assert!(pointers.len() > 50);
+        let json = dir.path().join("m.json");
+        for p in &pointers {
+            for replacement in [
+                Value::from(1_000_000_000_000u64),
+                Value::from(-1),
+                Value::from(0),
+                Value::from(1e300),
+                Value::from("quantized_bits(40,80,alpha=[1e30])"),
+                Value::Null,
+                Value::from(true),
+            ] {
+                let mut v = original.clone();
+                *v.pointer_mut(p).unwrap() = replacement;
+                std::fs::write(&json, v.to_string()).unwrap();
+                let _ = keras::load(&json, None);
+            }
+        }
+    }
+}

@@ -32,6 +32,8 @@ pub(super) struct ModelSpec {
     pub sequential: bool,
     /// Layers in an order where each follows its inputs.
     pub layers: Vec<LayerSpec>,
+    /// Layer names in the order the config lists them (the order of Keras' `model.layers`).
+    pub declared: Vec<String>,
     /// The layer producing the model output.
     pub output: String,
     pub generation: Generation,
@@ -215,7 +217,8 @@ fn sequential(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
     }
     check_unique(p, &specs)?;
     let output = specs.last().map(|l| l.name.clone()).unwrap_or_default();
-    Ok(ModelSpec { name, sequential: true, layers: specs, output, generation: Generation::Keras2 })
+    let declared = specs.iter().map(|l| l.name.clone()).collect();
+    Ok(ModelSpec { name, sequential: true, layers: specs, declared, output, generation: Generation::Keras2 })
 }
 
 fn functional(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
@@ -283,11 +286,13 @@ fn functional(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
             return Err(p.err(format!("the model {what} names an unknown layer '{}'", r.layer)));
         }
     }
+    let declared = specs.iter().map(|l| l.name.clone()).collect();
     let layers = topo_sort(p, specs)?;
     Ok(ModelSpec {
         name: f.name,
         sequential: false,
         layers,
+        declared,
         output: outputs[0].layer.clone(),
         generation: Generation::Keras2,
     })
@@ -446,8 +451,9 @@ mod tests {
           "input_layers": ["inp", 0, 0], "output_layers": [["d", 0, 0]]}}"#;
         let m = parse_str(s).unwrap();
         assert_eq!(m.generation, Generation::Keras3);
-        // Reordered so the input comes first.
+        // Reordered so the input comes first; the declared order is kept for the weights.
         assert_eq!(m.layers[0].name, "inp");
+        assert_eq!(m.declared, vec!["d".to_string(), "inp".to_string()]);
         assert_eq!(m.layers[1].inputs, vec!["inp".to_string()]);
     }
 

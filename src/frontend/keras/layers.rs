@@ -2,7 +2,7 @@
 //!
 //! Import runs in two steps. [`plan`] reads each layer's config through its table entry, without
 //! weights or shapes; every layer whose class is unknown or whose options cannot be represented is
-//! collected, so one error lists them all. [`build`] then creates the nodes in order, reading each
+//! collected, so one error lists them all. [`Builder::build`] then creates the nodes in order, reading each
 //! layer's weights, checking them against the architecture and inferring shapes (no batch axis).
 //!
 //! Mapping (Keras arithmetic on the left, IR on the right):
@@ -24,7 +24,7 @@
 //! tables), `softmax`, `hard_sigmoid` (Keras 2: `clip(0.2x + 0.5)`; Keras 3: `relu6(x + 3) / 6`;
 //! QKeras' own inside QKeras layers: `clip(0.5x + 0.5)`), `hard_tanh` (`Clip{-1, 1}`), `relu6`,
 //! `leaky_relu` (slope 0.2). QKeras activation quantizers become `Quantize` nodes whose type the
-//! model fixes (see [`quantizers`](super::quantizers)).
+//! model fixes (see [`quantizers`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -645,7 +645,8 @@ impl<'a> Builder<'a> {
                 Ok(self.add(layer.name.clone(), Layer::Reshape, out, &inputs))
             }
             Plan::Reshape { target } => {
-                let known: usize = target.iter().filter(|&&d| d > 0).map(|&d| d as usize).product();
+                let known =
+                    target.iter().filter(|&&d| d > 0).fold(1usize, |a, &d| a.saturating_mul(d as usize));
                 let total = in_shape.elements();
                 let dims: Vec<usize> = if target.contains(&-1) {
                     if known == 0 || total % known != 0 {

@@ -829,7 +829,7 @@ struct Layout {
 
 impl Layout {
     fn new(shape: &[usize], n: usize) -> Result<Layout, String> {
-        if shape.iter().product::<usize>() != n {
+        if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(n) {
             return Err(format!("{n} values do not fill shape {shape:?}"));
         }
         Ok(Layout { n, channels: shape.last().copied().unwrap_or(1).max(1), rank: shape.len() })
@@ -1412,6 +1412,20 @@ mod tests {
         assert!(q("quantized_bits(8,3,alpha=0.5)").activation().is_err());
         assert!(q("quantized_bits(1,0)").activation().is_err());
         assert!(q("quantized_relu(2,0,negative_slope=0.125)").activation().is_err());
+    }
+
+    #[test]
+    fn huge_inputs_follow_qkeras_float32_arithmetic() {
+        // QKeras returns x + (-x + xq) in float32, which loses xq once |x| dwarfs it; these are
+        // the values QKeras 0.9.0 gives.
+        let r =
+            q("quantized_bits(4,0,alpha=1)").quantize(&[2097152.75, 2097153.25, 3e7, -3e7], &[4]).unwrap();
+        assert_eq!(r.values, vec![0.875, 0.75, 0.0, 0.0]);
+        let r = q("ternary(alpha=1)").quantize(&[1e9], &[1]).unwrap();
+        assert_eq!(r.values, vec![0.0]);
+        // Here QKeras gives 1.0, outside the quantizer's own range: no exact type, an error.
+        let e = q("quantized_bits(4,0,alpha=1)").quantize(&[3e6], &[1]).unwrap_err();
+        assert!(e.contains("not exact in") && e.contains("quantized_bits(bits=4"), "{e}");
     }
 
     #[test]

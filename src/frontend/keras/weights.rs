@@ -127,7 +127,8 @@ fn keras3_groups(h5: &H5, dir: &str, model: &ModelSpec) -> Result<BTreeMap<Strin
     }
     let mut used: BTreeMap<String, usize> = BTreeMap::new();
     let mut groups = BTreeMap::new();
-    for layer in &model.layers {
+    for name in &model.declared {
+        let Some(layer) = model.layers.iter().find(|l| &l.name == name) else { continue };
         // Keras' Sequential.layers leaves out the input layer; it has no weights either way.
         if model.sequential && layer.class_name == "InputLayer" {
             continue;
