@@ -2,7 +2,7 @@
 //!
 //! * Quantized parameters: every QKeras-quantized constant in the IR equals, bit for bit, what
 //!   QKeras 0.9.0 uses at inference (`golden/ir_keras/qkeras_weights.json`, written by
-//!   `golden/ir_keras/make_qkeras_references.py`), and holds in the type the importer gave it.
+//!   `scripts/make_qkeras_references.py`), and holds in the type the importer gave it.
 //! * End to end: a float64 reading of the IR (exact fixed-point casts for `Quantize` nodes)
 //!   reproduces the `model.predict` logits in `golden/reference/<model>/`.
 

@@ -1294,7 +1294,7 @@ mod tests {
     }
 
     /// Every case of golden/ir_keras/quantizer_cases.json, which real QKeras 0.9.0 computed
-    /// (golden/ir_keras/make_qkeras_references.py): constants must match bit for bit, and the
+    /// (scripts/make_qkeras_references.py): constants must match bit for bit, and the
     /// fixed-point cast chosen for activations must give QKeras' outputs.
     #[test]
     fn matches_qkeras_reference_cases() {

@@ -4,7 +4,7 @@
 Run from the repository root in the environment of scripts/requirements-qkeras.txt
 (tensorflow-cpu 2.14.1, qkeras 0.9.0):
 
-    python golden/ir_keras/make_qkeras_references.py
+    python scripts/make_qkeras_references.py
 
 Writes
     golden/ir_keras/quantizer_cases.json   quantizers applied by QKeras to float32 inputs
