@@ -155,11 +155,13 @@ fn corrupted_models_never_panic() {
     let mut files = onnx_files(&models("onnx"));
     files.retain(|p| !p.ends_with("mlp_big.onnx"));
     assert!(!files.is_empty());
+    // ONNX_FUZZ_ROUNDS raises the number of corruptions per model for a longer local run.
+    let rounds: usize = std::env::var("ONNX_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut outcomes = [0usize; 2];
     for path in &files {
         let good = std::fs::read(path).unwrap();
-        for round in 0..300 {
+        for round in 0..rounds {
             let mut bytes = good.clone();
             match round % 4 {
                 0 => bytes.truncate(rng.below(bytes.len())),
@@ -190,15 +192,19 @@ fn corrupted_models_never_panic() {
     assert!(outcomes[1] > 0, "no corruption was rejected: {outcomes:?}");
 }
 
+/// `../shared/models/onnx` beside the repository, or `$HLS_GEN_SHARED_MODELS/onnx` when set.
 fn shared_models() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/onnx");
+    let base = std::env::var_os("HLS_GEN_SHARED_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models"));
+    let dir = base.join("onnx");
     dir.is_dir().then_some(dir)
 }
 
 #[test]
 fn shared_real_models() {
     let Some(dir) = shared_models() else {
-        eprintln!("skipped: ../shared/models/onnx is absent");
+        eprintln!("skipped: the shared models folder is absent");
         return;
     };
     for name in ["three_layer_keras.onnx", "two_layer_keras.onnx", "dense_big_keras.onnx"] {
