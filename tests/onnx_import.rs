@@ -33,12 +33,36 @@ fn import(path: &Path) -> ir::Graph {
     g
 }
 
+/// Every type the importer fixed is usable, and every typed constant is exact in its type.
+fn typed_constants_are_exact(path: &Path, g: &ir::Graph) {
+    for id in g.node_ids() {
+        let n = g.node(id);
+        if let Some(ty) = n.ty {
+            assert!(n.ty_from_model && (1..=64).contains(&ty.width), "{}: {}", path.display(), n.name);
+        }
+        for (role, w) in n.layer.weights() {
+            if let Some(ty) = w.ty {
+                assert!(ty.width <= ir::MAX_CONST_WIDTH, "{}: {} {role}", path.display(), n.name);
+                for v in &w.values {
+                    assert!(
+                        ir::representable(*v, &ty),
+                        "{}: {} {role}: {v} not in {ty}",
+                        path.display(),
+                        n.name
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn every_valid_model_imports_and_matches_its_snapshot() {
     let dirs = [models("onnx"), models("onnx_dev")];
     let mut count = 0;
     for path in dirs.iter().flat_map(|d| onnx_files(d)) {
         let g = import(&path);
+        typed_constants_are_exact(&path, &g);
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         snapshot(&format!("onnx_{stem}"), &ir::print(&g));
         count += 1;
