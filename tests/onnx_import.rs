@@ -33,12 +33,36 @@ fn import(path: &Path) -> ir::Graph {
     g
 }
 
+/// Every type the importer fixed is usable, and every typed constant is exact in its type.
+fn typed_constants_are_exact(path: &Path, g: &ir::Graph) {
+    for id in g.node_ids() {
+        let n = g.node(id);
+        if let Some(ty) = n.ty {
+            assert!(n.ty_from_model && (1..=64).contains(&ty.width), "{}: {}", path.display(), n.name);
+        }
+        for (role, w) in n.layer.weights() {
+            if let Some(ty) = w.ty {
+                assert!(ty.width <= ir::MAX_CONST_WIDTH, "{}: {} {role}", path.display(), n.name);
+                for v in &w.values {
+                    assert!(
+                        ir::representable(*v, &ty),
+                        "{}: {} {role}: {v} not in {ty}",
+                        path.display(),
+                        n.name
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn every_valid_model_imports_and_matches_its_snapshot() {
     let dirs = [models("onnx"), models("onnx_dev")];
     let mut count = 0;
     for path in dirs.iter().flat_map(|d| onnx_files(d)) {
         let g = import(&path);
+        typed_constants_are_exact(&path, &g);
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         snapshot(&format!("onnx_{stem}"), &ir::print(&g));
         count += 1;
@@ -155,11 +179,13 @@ fn corrupted_models_never_panic() {
     let mut files = onnx_files(&models("onnx"));
     files.retain(|p| !p.ends_with("mlp_big.onnx"));
     assert!(!files.is_empty());
+    // ONNX_FUZZ_ROUNDS raises the number of corruptions per model for a longer local run.
+    let rounds: usize = std::env::var("ONNX_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut outcomes = [0usize; 2];
     for path in &files {
         let good = std::fs::read(path).unwrap();
-        for round in 0..300 {
+        for round in 0..rounds {
             let mut bytes = good.clone();
             match round % 4 {
                 0 => bytes.truncate(rng.below(bytes.len())),
@@ -190,15 +216,19 @@ fn corrupted_models_never_panic() {
     assert!(outcomes[1] > 0, "no corruption was rejected: {outcomes:?}");
 }
 
+/// `../shared/models/onnx` beside the repository, or `$HLS_GEN_SHARED_MODELS/onnx` when set.
 fn shared_models() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/onnx");
+    let base = std::env::var_os("HLS_GEN_SHARED_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models"));
+    let dir = base.join("onnx");
     dir.is_dir().then_some(dir)
 }
 
 #[test]
 fn shared_real_models() {
     let Some(dir) = shared_models() else {
-        eprintln!("skipped: ../shared/models/onnx is absent");
+        eprintln!("skipped: the shared models folder is absent");
         return;
     };
     for name in ["three_layer_keras.onnx", "two_layer_keras.onnx", "dense_big_keras.onnx"] {

@@ -126,6 +126,12 @@ pub(crate) struct Tensor {
     pub ty: Option<FixedType>,
 }
 
+/// True when every partial product of `dims` (zeros counted as ones) stays within
+/// [`MAX_ELEMENTS`], so no product over a sub-range of the axes can overflow.
+pub(crate) fn dims_ok(dims: &[usize]) -> bool {
+    dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1)).filter(|&n| n <= MAX_ELEMENTS)).is_some()
+}
+
 /// Product of dimensions, `None` on overflow.
 pub(crate) fn elements(dims: &[usize]) -> Option<usize> {
     dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
@@ -212,9 +218,10 @@ pub(crate) fn decode(t: &TensorProto) -> Result<Tensor, String> {
         let d = usize::try_from(d).map_err(|_| format!("dimension {d} is negative"))?;
         dims.push(d);
     }
-    let n = elements(&dims)
-        .filter(|&n| n <= MAX_ELEMENTS)
-        .ok_or_else(|| format!("shape {dims:?} has more than {MAX_ELEMENTS} elements"))?;
+    if !dims_ok(&dims) {
+        return Err(format!("shape {dims:?} is larger than the limit of {MAX_ELEMENTS} elements"));
+    }
+    let n = elements(&dims).unwrap_or(0);
     let data = if !t.raw_data.is_empty() || n == 0 && typed_len(t, dtype) == 0 {
         decode_raw(&t.raw_data, dtype, n)?
     } else {
@@ -321,7 +328,8 @@ pub(crate) fn round_to(dtype: DType, v: f64) -> f64 {
     }
 }
 
-/// Numpy (multidirectional) broadcast of two shapes.
+/// Numpy (multidirectional) broadcast of two shapes, `None` when they do not broadcast or the
+/// result is over the size limit.
 pub(crate) fn broadcast_dims(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let rank = a.len().max(b.len());
     let at = |s: &[usize], i: usize| -> usize {
@@ -339,7 +347,8 @@ pub(crate) fn broadcast_dims(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
             (x, 1) => Some(x),
             _ => None,
         })
-        .collect()
+        .collect::<Option<Vec<usize>>>()
+        .filter(|d| dims_ok(d))
 }
 
 /// Row-major strides of `dims`.
@@ -518,7 +527,8 @@ mod tests {
         count.float_data = vec![1.0];
         assert!(decode(&count).unwrap_err().contains("1 values for 3"));
         let huge = proto(1, &[1 << 20, 1 << 20]);
-        assert!(decode(&huge).unwrap_err().contains("more than"));
+        assert!(decode(&huge).unwrap_err().contains("limit"));
+        assert!(decode(&proto(1, &[1 << 40, 0, 1 << 40])).is_err());
         let overflow = proto(1, &[i64::MAX, i64::MAX]);
         assert!(decode(&overflow).is_err());
         let neg = proto(1, &[-2]);

@@ -122,7 +122,10 @@ fn with_const(
 
 fn fold(ctx: &NodeCtx, a: &Tensor, c: &Tensor, op: Op) -> Result<Tensor, OnnxError> {
     let dims = broadcast_dims(&a.dims, &c.dims).ok_or_else(|| {
-        ctx.shape_err(format!("constant shapes {:?} and {:?} do not broadcast", a.dims, c.dims))
+        ctx.shape_err(format!(
+            "constant shapes {:?} and {:?} do not broadcast (within the size limit)",
+            a.dims, c.dims
+        ))
     })?;
     let ia = broadcast_indices(&a.dims, &dims);
     let ic = broadcast_indices(&c.dims, &dims);

@@ -89,6 +89,10 @@ fn fold_matmul(ctx: &NodeCtx, a: &Tensor, w: &Tensor) -> Result<Tensor, OnnxErro
             ctx.shape_err(format!("cannot multiply constants of shapes {:?} and {:?}", a.dims, w.dims))
         );
     }
+    let work = p.checked_mul(r).and_then(|n| n.checked_mul(q.max(1)));
+    if work.is_none_or(|n| n > crate::ir::MAX_ELEMENTS) {
+        return Err(ctx.unsupported("the product of these constants is too large to compute at import"));
+    }
     let av = a.floats().map_err(|e| ctx.tensor_err(0, e))?;
     let wv = w.floats().map_err(|e| ctx.tensor_err(1, e))?;
     let mut out = vec![0.0; p * r];

@@ -436,7 +436,15 @@ pub(crate) fn run(
             _ => {}
         }
     }
-    (def.run)(b, ctx, &ins)
+    let outs = (def.run)(b, ctx, &ins)?;
+    for v in &outs {
+        if let Value::Const(t) = v {
+            if !tensor::dims_ok(&t.dims) {
+                return Err(ctx.shape_err(format!("the constant result of shape {:?} is too large", t.dims)));
+            }
+        }
+    }
+    Ok(outs)
 }
 
 /// Every `QuantizeLinear` on an activation must feed a `DequantizeLinear`.

@@ -1,7 +1,8 @@
 //! `BatchNormalization` in inference mode becomes `Layer::BatchNorm`.
 //!
-//! Spec: <https://onnx.ai/onnx/operators/onnx__BatchNormalization.html> (opset 7 adds nothing we
-//! read beyond `epsilon`; opsets 7 and 8 have `spatial`, default 1; opset 14 adds `training_mode`).
+//! Spec: <https://onnx.ai/onnx/operators/onnx__BatchNormalization.html> (opsets 7 and 8 have
+//! `spatial`, which makes no difference on a `[batch, channels]` input; opset 14 adds
+//! `training_mode`).
 //!
 //! Contract: the channel axis (ONNX axis 1) must be the last axis, i.e. the activation is
 //! `[batch, channels]`; `scale = gamma / sqrt(var + epsilon)` and `bias = beta − mean · scale`,

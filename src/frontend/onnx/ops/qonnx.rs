@@ -275,10 +275,14 @@ pub(super) fn quant(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Re
     zero_point(ctx, &zp, 2)?;
     match ins.first() {
         Some(Some(Value::Const(x))) => {
-            let dims =
-                broadcast_dims(&x.dims, &scale.dims).and_then(|d| broadcast_dims(&d, &zp.dims)).ok_or_else(
-                    || ctx.shape_err(format!("x {:?} and scale {:?} do not broadcast", x.dims, scale.dims)),
-                )?;
+            let dims = broadcast_dims(&x.dims, &scale.dims)
+                .and_then(|d| broadcast_dims(&d, &zp.dims))
+                .ok_or_else(|| {
+                    ctx.shape_err(format!(
+                        "x {:?} and scale {:?} do not broadcast (within the size limit)",
+                        x.dims, scale.dims
+                    ))
+                })?;
             let f = fracs(ctx, &scale, 1)?;
             let xv = x.floats().map_err(|e| ctx.tensor_err(0, e))?;
             let values: Vec<f64> = broadcast_indices(&x.dims, &dims)
@@ -314,7 +318,10 @@ pub(super) fn bipolar_quant(
         return Err(ctx.unsupported("BipolarQuant of an activation (a sign function) has no IR layer"));
     };
     let dims = broadcast_dims(&x.dims, &scale.dims).ok_or_else(|| {
-        ctx.shape_err(format!("x {:?} and scale {:?} do not broadcast", x.dims, scale.dims))
+        ctx.shape_err(format!(
+            "x {:?} and scale {:?} do not broadcast (within the size limit)",
+            x.dims, scale.dims
+        ))
     })?;
     let f = fracs(ctx, &scale, 1)?;
     let sv = scale.floats().map_err(|e| ctx.tensor_err(1, e))?;
