@@ -1,3 +1,4 @@
+pub mod backend;
 pub mod fixed;
 pub mod frontend;
 pub mod ir;
