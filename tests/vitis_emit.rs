@@ -95,14 +95,20 @@ pub fn activations() -> Graph {
     let clip = add(&mut g, "clip", clip, &sh, fx(10, 3), &[bn]);
     let lo = act(Activation::Clip { min: Some(scalar(0.5, fx(4, 2))), max: None });
     let lo = add(&mut g, "clip_lo", lo, &sh, fx(10, 3), &[bn]);
-    let hi = act(Activation::Clip { min: None, max: Some(scalar(-0.25, fx(4, 1))) });
-    let hi = add(&mut g, "clip_hi", hi, &sh, fx(10, 3), &[lo]);
+    let hi = act(Activation::Clip { min: None, max: Some(scalar(1.25, fx(4, 2))) });
+    let hi = add(&mut g, "clip_hi", hi, &sh, fx(12, 4), &[bn]);
     let lin = add(&mut g, "linear", act(Activation::Linear), &sh, modes(fx(8, 2), Trn, SatSym), &[hi]);
     let ew = |op, constant| Layer::Elementwise(Elementwise { op, constant });
     let addc = ew(BinaryOp::Add, Some(random_weights(&mut rng, &[4], fx(8, 1), 0)));
     let addc = add(&mut g, "add_const", addc, &sh, modes(fx(10, 2), Rnd, Sat), &[sig]);
-    let mulc =
-        add(&mut g, "scale", ew(BinaryOp::Mul, Some(scalar(0.75, ufx(2, 0)))), &sh, fx(12, 1), &[tanh]);
+    let mulc = add(
+        &mut g,
+        "scale",
+        ew(BinaryOp::Mul, Some(scalar(0.75, ufx(2, 0)))),
+        &sh,
+        modes(fx(12, 1), TrnZero, Wrap),
+        &[tanh],
+    );
     let sub = add(&mut g, "residual_sub", ew(BinaryOp::Sub, None), &sh, fx(13, 5), &[leaky, prelu]);
     let sum = add(&mut g, "residual_add", ew(BinaryOp::Add, None), &sh, fx(10, 3), &[hs, clip]);
     let prod =
@@ -112,7 +118,7 @@ pub fn activations() -> Graph {
     let rows = add(&mut g, "row_offset", rows, &sh, modes(fx(9, 5), RndZero, SatZero), &[q]);
     let both = add(&mut g, "combine", ew(BinaryOp::Add, None), &sh, fx(12, 6), &[rows, lin]);
     let flat = add(&mut g, "flatten", Layer::Reshape, &[8], modes(fx(12, 2), RndInf, Sat), &[prod]);
-    g.set_outputs(vec![flat, sum, q, both]);
+    g.set_outputs(vec![flat, sum, q, both, lo]);
     g
 }
 

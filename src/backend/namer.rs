@@ -343,6 +343,8 @@ mod tests {
         assert_eq!(sanitize("层"), "u5c42");
         assert_eq!(sanitize("ap_fixed"), "n_ap_fixed");
         assert_eq!(sanitize("hlsgen"), "n_hlsgen");
+        assert_eq!(sanitize("tb_in"), "n_tb_in");
+        assert_eq!(sanitize("AP_WRAP"), "n_ap_wrap");
     }
 
     #[test]

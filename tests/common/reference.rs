@@ -79,6 +79,11 @@ pub fn cast(v: Val, ty: &FixedType) -> i128 {
         floor + i128::from(up)
     };
     let (lo, hi) = raw_range(ty);
+    // ap_types' AP_SAT_SYM never yields the most negative value of a signed type, even when
+    // it is in range (checked against ap_fixed assignment).
+    if ty.overflow == OverflowMode::SatSym && ty.signed {
+        return q.clamp(-hi, hi);
+    }
     if (lo..=hi).contains(&q) {
         return q;
     }
@@ -94,13 +99,7 @@ pub fn cast(v: Val, ty: &FixedType) -> i128 {
         }
         OverflowMode::Sat => q.clamp(lo, hi),
         OverflowMode::SatZero => 0,
-        OverflowMode::SatSym => {
-            if ty.signed {
-                q.clamp(-hi, hi)
-            } else {
-                q.clamp(lo, hi)
-            }
-        }
+        OverflowMode::SatSym => q.clamp(lo, hi),
     }
 }
 

@@ -537,3 +537,33 @@ fn dense(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> {
     bld.plan.nonzero = Some((nonzero, n_in * n_out));
     Ok(bld.finish("dense.h"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(shape: &[usize], n: usize) -> Weights {
+        Weights::new(Shape::new(shape.to_vec()), (0..n).map(|v| v as f64).collect())
+    }
+
+    #[test]
+    fn broadcast_patterns() {
+        let t = Shape::new([2, 4]);
+        assert_eq!(broadcast(&w(&[], 1), &t), (1, 1, vec![0.0]));
+        assert_eq!(broadcast(&w(&[4], 4), &t).0, 1);
+        assert_eq!(broadcast(&w(&[4], 4), &t).1, 4);
+        assert_eq!(broadcast(&w(&[2, 1], 2), &t), (4, 2, vec![0.0, 1.0]));
+        assert_eq!(broadcast(&w(&[2, 4], 8), &t).1, 8);
+        // [2, 1, 3] onto [2, 2, 3] repeats rows: no (inner, n) pattern, so it is expanded.
+        let t3 = Shape::new([2, 2, 3]);
+        let (inner, n, values) = broadcast(&w(&[2, 1, 3], 6), &t3);
+        assert_eq!((inner, n), (1, 12));
+        assert_eq!(values, [0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn comments_cannot_escape() {
+        assert_eq!(describe("a/b:0"), "\"a/b:0\"");
+        assert_eq!(describe("x\\\n*/??/"), "\"x\\x5c\\u{a}*/\\x3f\\x3f/\"");
+    }
+}
