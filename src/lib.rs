@@ -8,6 +8,7 @@
 //! then feeds the bit-accurate simulator, the Vitis HLS and RTL backends and the estimator, which
 //! all implement the arithmetic defined once in [`ir::Layer`]'s documentation.
 
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod estimate;

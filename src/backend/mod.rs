@@ -1,0 +1,61 @@
+//! Backends: turn a validated, lowered [`crate::ir::Graph`] into a project on disk.
+//!
+//! [`namer`] makes every identifier and file name, [`project`] holds a project in memory and writes
+//! it atomically, [`vitis`] emits a Vitis HLS project and runs its C simulation with g++.
+//! Backends read only the validated IR; expected test outputs reach them as data from the caller.
+
+pub mod namer;
+pub mod project;
+pub mod vitis;
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+pub use project::Project;
+
+/// Every error a backend reports; each names the layer, option, file or tool it concerns.
+#[derive(Debug, Error)]
+pub enum BackendError {
+    #[error(transparent)]
+    Graph(#[from] crate::ir::IrError),
+    #[error("layer '{layer}': {what}")]
+    Layer { layer: String, what: String },
+    #[error("option {option}: {what}")]
+    Option { option: &'static str, what: String },
+    #[error("testbench data: {0}")]
+    Testbench(String),
+    #[error("template '{template}': {message}")]
+    Template { template: String, message: String },
+    #[error("project path '{}': {what}", path.display())]
+    ProjectPath { path: PathBuf, what: String },
+    #[error("'{}': {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("'{}' exists and is not empty; pass force to replace it", .0.display())]
+    Exists(PathBuf),
+    #[error("'{}' exists and is not a directory", .0.display())]
+    NotADirectory(PathBuf),
+    #[error("cannot run {tool}: {source}")]
+    Tool {
+        tool: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the C simulation did not compile:\n{output}")]
+    Compile { output: String },
+    #[error("the C simulation did not report a result:\n{output}")]
+    CsimOutput { output: String },
+}
+
+impl BackendError {
+    pub(crate) fn layer(layer: &str, what: impl Into<String>) -> Self {
+        BackendError::Layer { layer: layer.to_string(), what: what.into() }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        BackendError::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,124 @@
+//! C simulation of an emitted project with g++: compile the testbench against Xilinx's ap_types
+//! headers and run it from the project directory.
+//!
+//! Flags: `-std=c++14|17 -O2 -Wall -Wextra -Wno-unknown-pragmas` (g++ does not know `#pragma
+//! HLS`), ap_types included with `-isystem`. The executable is built in a temporary directory;
+//! the project gains only the testbench's `tb_data/csim_outputs.txt`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::backend::BackendError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CppStd {
+    Cpp14,
+    Cpp17,
+}
+
+impl CppStd {
+    pub fn flag(self) -> &'static str {
+        match self {
+            CppStd::Cpp14 => "-std=c++14",
+            CppStd::Cpp17 => "-std=c++17",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsimOutcome {
+    /// True when the testbench exited with 0 after reporting zero mismatches.
+    pub passed: bool,
+    /// From the testbench's summary line; `None` when it stopped before printing it.
+    pub samples: Option<usize>,
+    pub mismatches: Option<usize>,
+    pub exit_code: Option<i32>,
+    /// The compiler's diagnostics, then the testbench's standard output and error.
+    pub output: String,
+}
+
+/// The `NAME` of the single `NAME_test.cpp` in `dir`.
+fn project_name(dir: &Path) -> Result<String, BackendError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| BackendError::io(dir, e))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| BackendError::io(dir, e))?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if let Some(stem) = file.strip_suffix("_test.cpp") {
+            names.push(stem.to_string());
+        }
+    }
+    names.sort();
+    match names.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(BackendError::ProjectPath {
+            path: dir.to_path_buf(),
+            what: format!("holds {} testbenches (*_test.cpp); expected one", names.len()),
+        }),
+    }
+}
+
+fn summary(stdout: &str) -> Option<(usize, usize)> {
+    let line = stdout.lines().rev().find_map(|l| l.strip_prefix("hls-gen csim: "))?;
+    let mut words = line.split_whitespace();
+    let samples = words.next()?.parse().ok()?;
+    let _ = words.next();
+    let mismatches = words.next()?.parse().ok()?;
+    Some((samples, mismatches))
+}
+
+/// Compiles and runs the testbench of the project in `dir`.
+pub fn run_csim(dir: &Path, ap_types: &Path, std: CppStd) -> Result<CsimOutcome, BackendError> {
+    let name = project_name(dir)?;
+    let ap_types: PathBuf = std::path::absolute(ap_types).map_err(|e| BackendError::io(ap_types, e))?;
+    if !ap_types.join("ap_fixed.h").is_file() {
+        return Err(BackendError::ProjectPath {
+            path: ap_types,
+            what: "holds no ap_fixed.h (the ap_types headers)".into(),
+        });
+    }
+    let build =
+        tempfile::Builder::new().prefix("hls-gen-csim-").tempdir().map_err(|e| BackendError::io(dir, e))?;
+    let exe = build.path().join("csim");
+    let compile = Command::new("g++")
+        .current_dir(dir)
+        .args([std.flag(), "-O2", "-Wall", "-Wextra", "-Wno-unknown-pragmas", "-isystem"])
+        .arg(&ap_types)
+        .arg(format!("{name}_test.cpp"))
+        .arg(format!("firmware/{name}.cpp"))
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .map_err(|source| BackendError::Tool { tool: "g++".into(), source })?;
+    let mut output = String::from_utf8_lossy(&compile.stderr).into_owned();
+    output.push_str(&String::from_utf8_lossy(&compile.stdout));
+    if !compile.status.success() {
+        return Err(BackendError::Compile { output });
+    }
+    let run = Command::new(&exe)
+        .current_dir(dir)
+        .output()
+        .map_err(|source| BackendError::Tool { tool: exe.display().to_string(), source })?;
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    output.push_str(&stdout);
+    output.push_str(&String::from_utf8_lossy(&run.stderr));
+    let counts = summary(&stdout);
+    Ok(CsimOutcome {
+        passed: run.status.success() && counts.is_some_and(|(_, m)| m == 0),
+        samples: counts.map(|c| c.0),
+        mismatches: counts.map(|c| c.1),
+        exit_code: run.status.code(),
+        output,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_summary_line() {
+        assert_eq!(summary("mismatch: ...\nhls-gen csim: 12 samples, 3 mismatches\n"), Some((12, 3)));
+        assert_eq!(summary("error: x\n"), None);
+    }
+}

@@ -1,0 +1,83 @@
+//! The embedded Tera templates and the one function that renders them.
+//!
+//! Templates only print and loop over the typed contexts built by the emitter; an undefined
+//! variable is an error.
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::backend::BackendError;
+
+/// (name, source) of every template, embedded in the binary.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("top.h", include_str!("../../../templates/vitis/top.h.tera")),
+    ("top.cpp", include_str!("../../../templates/vitis/top.cpp.tera")),
+    ("defines.h", include_str!("../../../templates/vitis/defines.h.tera")),
+    ("parameters.h", include_str!("../../../templates/vitis/parameters.h.tera")),
+    ("weights.h", include_str!("../../../templates/vitis/weights.h.tera")),
+    ("test.cpp", include_str!("../../../templates/vitis/test.cpp.tera")),
+    ("README.md", include_str!("../../../templates/vitis/README.md.tera")),
+    ("build_prj.tcl", include_str!("../../../xilinx_flows/build_prj.tcl.tera")),
+    ("vivado_synth.tcl", include_str!("../../../xilinx_flows/vivado_synth.tcl.tera")),
+];
+
+/// The HLS layer library, copied verbatim into `firmware/hlsgen/`.
+pub const LIBRARY: &[(&str, &str)] = &[
+    ("activation.h", include_str!("../../../templates/hlsgen/activation.h")),
+    ("batch_norm.h", include_str!("../../../templates/hlsgen/batch_norm.h")),
+    ("common.h", include_str!("../../../templates/hlsgen/common.h")),
+    ("decimal_io.h", include_str!("../../../templates/hlsgen/decimal_io.h")),
+    ("dense.h", include_str!("../../../templates/hlsgen/dense.h")),
+    ("elementwise.h", include_str!("../../../templates/hlsgen/elementwise.h")),
+    ("quantize.h", include_str!("../../../templates/hlsgen/quantize.h")),
+    ("reshape.h", include_str!("../../../templates/hlsgen/reshape.h")),
+    ("softmax.h", include_str!("../../../templates/hlsgen/softmax.h")),
+];
+
+fn message(e: &tera::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+pub struct Renderer {
+    tera: Tera,
+}
+
+impl Renderer {
+    pub fn new() -> Result<Self, BackendError> {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![]);
+        tera.add_raw_templates(TEMPLATES.iter().copied())
+            .map_err(|e| BackendError::Template { template: "(all)".into(), message: message(&e) })?;
+        Ok(Renderer { tera })
+    }
+
+    pub fn render(&self, template: &str, ctx: &impl Serialize) -> Result<String, BackendError> {
+        let err =
+            |e: tera::Error| BackendError::Template { template: template.to_string(), message: message(&e) };
+        let context = Context::from_serialize(ctx).map_err(err)?;
+        self.tera.render(template, &context).map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_variable_is_an_error() {
+        #[derive(Serialize)]
+        struct Partial {
+            name: String,
+        }
+        let r = Renderer::new().unwrap();
+        let err = r.render("top.h", &Partial { name: "x".into() }).unwrap_err();
+        assert!(matches!(err, BackendError::Template { .. }), "{err}");
+    }
+}

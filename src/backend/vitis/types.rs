@@ -1,0 +1,93 @@
+//! C++ spellings of fixed-point types and the helper types the layer library needs.
+
+use crate::fixed::{FixedType, OverflowMode, QuantMode};
+
+fn quant_name(q: QuantMode) -> &'static str {
+    match q {
+        QuantMode::Rnd => "AP_RND",
+        QuantMode::RndZero => "AP_RND_ZERO",
+        QuantMode::RndMinInf => "AP_RND_MIN_INF",
+        QuantMode::RndInf => "AP_RND_INF",
+        QuantMode::RndConv => "AP_RND_CONV",
+        QuantMode::Trn => "AP_TRN",
+        QuantMode::TrnZero => "AP_TRN_ZERO",
+    }
+}
+
+fn overflow_name(o: OverflowMode) -> &'static str {
+    match o {
+        OverflowMode::Wrap => "AP_WRAP",
+        OverflowMode::Sat => "AP_SAT",
+        OverflowMode::SatZero => "AP_SAT_ZERO",
+        OverflowMode::SatSym => "AP_SAT_SYM",
+    }
+}
+
+/// `ap_fixed<16,6>`, `ap_ufixed<18,1,AP_RND,AP_SAT>`, `ap_int<8>`: modes are spelled only up
+/// to the last one that differs from the default.
+pub fn cpp_type(ty: &FixedType) -> String {
+    let u = if ty.signed { "" } else { "u" };
+    if ty.is_integer_type() {
+        return format!("ap_{u}int<{}>", ty.width);
+    }
+    let mut s = format!("ap_{u}fixed<{},{}", ty.width, ty.integer);
+    if ty.overflow != OverflowMode::Wrap {
+        s += &format!(",{},{}", quant_name(ty.quant), overflow_name(ty.overflow));
+    } else if ty.quant != QuantMode::Trn {
+        s += &format!(",{}", quant_name(ty.quant));
+    }
+    s + ">"
+}
+
+/// Unsigned type holding `m - x` exactly for any two values `m >= x` of `ty`.
+pub fn difference_type(ty: &FixedType) -> FixedType {
+    FixedType::new(ty.width, ty.integer, false)
+}
+
+/// Type holding the exact sum of `n` values of `ty`.
+pub fn sum_type(ty: &FixedType, n: usize) -> FixedType {
+    let extra = bits_for(n.saturating_sub(1)) as i32;
+    let extra = if n <= 1 { 0 } else { extra };
+    FixedType::new(ty.width + extra as u32, ty.integer + extra, ty.signed)
+}
+
+/// Bits of an unsigned index able to hold `max` (at least 1).
+pub fn bits_for(max: usize) -> u32 {
+    (usize::BITS - max.leading_zeros()).max(1)
+}
+
+/// `ap_uint<B>` holding indices `0..=max`.
+pub fn index_type(max: usize) -> String {
+    format!("ap_uint<{}>", bits_for(max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spells_types() {
+        assert_eq!(cpp_type(&FixedType::new(16, 6, true)), "ap_fixed<16,6>");
+        let t = FixedType::new(18, 1, false).with_modes(QuantMode::Rnd, OverflowMode::Sat);
+        assert_eq!(cpp_type(&t), "ap_ufixed<18,1,AP_RND,AP_SAT>");
+        let t = FixedType::new(8, -2, true).with_modes(QuantMode::RndConv, OverflowMode::Wrap);
+        assert_eq!(cpp_type(&t), "ap_fixed<8,-2,AP_RND_CONV>");
+        assert_eq!(cpp_type(&FixedType::int(8, true)), "ap_int<8>");
+        assert_eq!(cpp_type(&FixedType::int(3, false)), "ap_uint<3>");
+        let t = FixedType::int(8, true).with_modes(QuantMode::Trn, OverflowMode::Sat);
+        assert_eq!(cpp_type(&t), "ap_fixed<8,8,AP_TRN,AP_SAT>");
+    }
+
+    #[test]
+    fn helper_types() {
+        assert_eq!(sum_type(&FixedType::new(18, 1, false), 1), FixedType::new(18, 1, false));
+        assert_eq!(sum_type(&FixedType::new(18, 1, false), 2), FixedType::new(19, 2, false));
+        assert_eq!(sum_type(&FixedType::new(18, 1, false), 5), FixedType::new(21, 4, false));
+        assert_eq!(sum_type(&FixedType::new(18, 1, false), 8), FixedType::new(21, 4, false));
+        assert_eq!(sum_type(&FixedType::new(18, 1, false), 9), FixedType::new(22, 5, false));
+        assert_eq!(index_type(0), "ap_uint<1>");
+        assert_eq!(index_type(1), "ap_uint<1>");
+        assert_eq!(index_type(15), "ap_uint<4>");
+        assert_eq!(index_type(16), "ap_uint<5>");
+    }
+}

@@ -1,0 +1,74 @@
+// hls-gen HLS layer library: shared definitions.
+//
+// Every layer function is a template over a configuration struct `C` (emitted in parameters.h)
+// whose typedefs and `static const` members fix the types and sizes. Arithmetic follows
+// src/ir/layer.rs: products and sums are exact (the result types of the ap_types operators are
+// wide enough), and every assignment to a typed variable is the `cast` of layer.rs (the target
+// type's quantization mode, then its overflow mode).
+#ifndef HLSGEN_COMMON_H
+#define HLSGEN_COMMON_H
+
+#include "ap_fixed.h"
+#include "ap_int.h"
+
+namespace hlsgen {
+
+// Width, integer bits and signedness of an ap type.
+template <class T>
+struct type_traits;
+
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+struct type_traits<ap_fixed<W, I, Q, O, N> > {
+    static const int width = W;
+    static const int iwidth = I;
+    static const bool is_signed = true;
+};
+
+template <int W, int I, ap_q_mode Q, ap_o_mode O, int N>
+struct type_traits<ap_ufixed<W, I, Q, O, N> > {
+    static const int width = W;
+    static const int iwidth = I;
+    static const bool is_signed = false;
+};
+
+template <int W>
+struct type_traits<ap_int<W> > {
+    static const int width = W;
+    static const int iwidth = W;
+    static const bool is_signed = true;
+};
+
+template <int W>
+struct type_traits<ap_uint<W> > {
+    static const int width = W;
+    static const int iwidth = W;
+    static const bool is_signed = false;
+};
+
+// Table index of `v`: the raw bits of `IndexT(v)` read as an unsigned number, offset by
+// 2^(W-1) when IndexT is signed so that index 0 is the most negative input. Adding 2^(W-1)
+// modulo 2^W is flipping the top bit.
+template <class IndexT, class T>
+ap_uint<type_traits<IndexT>::width> table_index(const T &v) {
+#pragma HLS INLINE
+    const int w = type_traits<IndexT>::width;
+    const IndexT q = v;
+    ap_uint<w> bits = q.range(w - 1, 0);
+    if (type_traits<IndexT>::is_signed) {
+        bits[w - 1] = !bits[w - 1];
+    }
+    return bits;
+}
+
+// Element of a constant broadcast onto a tensor: the constant's values repeat every `Inner`
+// elements of the tensor and cycle with period `N` (a scalar has N = 1; a per-channel constant
+// has Inner = 1 and N = channels). The emitter expands constants that fit no such pattern.
+template <unsigned Inner, unsigned N>
+inline unsigned broadcast_index(unsigned i) {
+#pragma HLS INLINE
+    return (i / Inner) % N;
+}
+
+}  // namespace hlsgen
+
+#endif

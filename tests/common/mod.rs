@@ -1,0 +1,178 @@
+//! Helpers shared by the backend integration tests: seeded random numbers, graph building with
+//! exactly representable constants, table filling, an exact integer reference of the layer
+//! arithmetic in `src/ir/layer.rs`, exact decimal text, and locating the ap_types headers.
+#![allow(dead_code)]
+
+pub mod reference;
+
+use std::path::PathBuf;
+
+use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
+use hls_gen::ir::{Graph, Node, NodeId, Shape, Strategy, Table, Weights};
+
+/// splitmix64: small, seeded, reproducible.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: i128, hi: i128) -> i128 {
+        let span = (hi - lo + 1) as u128;
+        lo + (self.next_u64() as u128 % span) as i128
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+}
+
+pub fn fx(width: u32, integer: i32) -> FixedType {
+    FixedType::new(width, integer, true)
+}
+
+pub fn ufx(width: u32, integer: i32) -> FixedType {
+    FixedType::new(width, integer, false)
+}
+
+pub fn modes(ty: FixedType, q: QuantMode, o: OverflowMode) -> FixedType {
+    ty.with_modes(q, o)
+}
+
+/// Smallest and largest raw values of `ty`.
+pub fn raw_range(ty: &FixedType) -> (i128, i128) {
+    let w = ty.width;
+    if ty.signed {
+        (-(1i128 << (w - 1)), (1i128 << (w - 1)) - 1)
+    } else {
+        (0, (1i128 << w) - 1)
+    }
+}
+
+pub fn value_of(raw: i128, ty: &FixedType) -> f64 {
+    raw as f64 * 2f64.powi(-ty.frac_bits())
+}
+
+pub fn raw_of(v: f64, ty: &FixedType) -> i128 {
+    let r = v * 2f64.powi(ty.frac_bits());
+    assert!(r.fract() == 0.0, "{v} is not exact in {ty:?}");
+    r as i128
+}
+
+/// A typed constant from raw values.
+pub fn weights(shape: &[usize], raws: &[i128], ty: FixedType) -> Weights {
+    let mut w = Weights::new(Shape::new(shape.to_vec()), raws.iter().map(|&r| value_of(r, &ty)).collect());
+    w.ty = Some(ty);
+    w
+}
+
+/// A typed constant of random raw values, `zero_percent` of them zero.
+pub fn random_weights(rng: &mut Rng, shape: &[usize], ty: FixedType, zero_percent: u64) -> Weights {
+    let (lo, hi) = raw_range(&ty);
+    let n: usize = shape.iter().product();
+    let raws: Vec<i128> =
+        (0..n).map(|_| if rng.chance(zero_percent) { 0 } else { rng.range(lo, hi) }).collect();
+    weights(shape, &raws, ty)
+}
+
+pub fn scalar(value: f64, ty: FixedType) -> Weights {
+    let mut w = Weights::scalar(value);
+    w.ty = Some(ty);
+    w
+}
+
+/// Fills a table with `f` of each index's value, rounded to nearest (ties up) and saturated.
+pub fn fill_table(mut t: Table, f: impl Fn(f64) -> f64) -> Table {
+    let w = t.index_ty.width;
+    let (lo, hi) = raw_range(&t.ty);
+    t.values = (0..(1i128 << w))
+        .map(|k| {
+            let raw_index = if t.index_ty.signed { k - (1i128 << (w - 1)) } else { k };
+            let x = value_of(raw_index, &t.index_ty);
+            let y = f(x) * 2f64.powi(t.ty.frac_bits());
+            let raw = if y.is_nan() { 0 } else { (y + 0.5).floor().clamp(lo as f64, hi as f64) as i128 };
+            value_of(raw, &t.ty)
+        })
+        .collect();
+    t
+}
+
+pub fn sigmoid_table() -> Table {
+    fill_table(Table::sigmoid_default(), |x| 1.0 / (1.0 + (-x).exp()))
+}
+
+pub fn tanh_table() -> Table {
+    fill_table(Table::tanh_default(), f64::tanh)
+}
+
+pub fn softmax_tables(n: usize) -> hls_gen::ir::Softmax {
+    let s = hls_gen::ir::Softmax::default_for(n);
+    hls_gen::ir::Softmax {
+        exp_table: fill_table(s.exp_table, |d| (-d).exp()),
+        inv_table: fill_table(s.inv_table, |s| 1.0 / s),
+    }
+}
+
+/// Adds a typed node.
+pub fn add(
+    g: &mut Graph,
+    name: &str,
+    layer: hls_gen::ir::Layer,
+    shape: &[usize],
+    ty: FixedType,
+    inputs: &[NodeId],
+) -> NodeId {
+    let mut n = Node::new(name, layer, Shape::new(shape.to_vec()));
+    n.ty = Some(ty);
+    g.add_node(n, inputs)
+}
+
+pub fn set_strategy(g: &mut Graph, id: NodeId, strategy: Strategy, reuse_factor: usize) {
+    let n = g.node_mut(id);
+    n.strategy = strategy;
+    n.reuse_factor = reuse_factor;
+}
+
+/// Exact decimal text of `raw * 2^-frac` (test types keep `raw * 5^frac` within i128).
+pub fn decimal(raw: i128, frac: i32) -> String {
+    if frac <= 0 {
+        return (raw * (1i128 << (-frac))).to_string();
+    }
+    let scaled = raw.unsigned_abs() * 5u128.pow(frac as u32);
+    let digits = format!("{:0>width$}", scaled, width = frac as usize + 1);
+    let (int, fraction) = digits.split_at(digits.len() - frac as usize);
+    let fraction = fraction.trim_end_matches('0');
+    let sign = if raw < 0 { "-" } else { "" };
+    if fraction.is_empty() {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{fraction}")
+    }
+}
+
+/// Where the ap_types headers are: `HLS_GEN_AP_TYPES`, else `target/ap_types` in the crate.
+/// Without them, a CI run fails and a local run prints a notice and skips (returns `None`).
+pub fn ap_types() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("HLS_GEN_AP_TYPES").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ap_types")),
+    ];
+    if let Some(found) = candidates.into_iter().flatten().find(|p| p.join("ap_fixed.h").is_file()) {
+        return Some(found);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("ap_types headers not found: set HLS_GEN_AP_TYPES or run scripts/fetch_ap_types.sh");
+    }
+    eprintln!("notice: ap_types headers not found (HLS_GEN_AP_TYPES, target/ap_types); skipping g++ checks");
+    None
+}
