@@ -3,8 +3,8 @@
 //! by the overflow mode definitions. Every generated input is checked under all 28 mode pairs.
 
 use hls_gen::fixed::{
-    cast, cast_i64, from_f64, parse_decimal, to_decimal, to_f64, FixedError, FixedType,
-    OverflowMode, QuantMode,
+    cast, cast_i64, from_f64, parse_decimal, to_decimal, to_f64, FixedError, FixedType, OverflowMode,
+    QuantMode,
 };
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -118,11 +118,9 @@ mod reference {
     }
 
     pub fn all_modes(base: FixedType) -> impl Iterator<Item = FixedType> {
-        QuantMode::ALL.into_iter().flat_map(move |q| {
-            OverflowMode::ALL
-                .into_iter()
-                .map(move |o| base.with_modes(q, o))
-        })
+        QuantMode::ALL
+            .into_iter()
+            .flat_map(move |q| OverflowMode::ALL.into_iter().map(move |o| base.with_modes(q, o)))
     }
 }
 
@@ -144,21 +142,12 @@ fn raw_value() -> impl Strategy<Value = i128> {
 /// A target type, an input raw, and an input `frac` that is either anywhere in -80..150 or close to
 /// the target's LSB (where rounding and ties happen).
 fn cast_input() -> impl Strategy<Value = (FixedType, i128, i32)> {
-    (
-        any_type(),
-        raw_value(),
-        -80i32..150,
-        -70i32..=70,
-        any::<bool>(),
-    )
-        .prop_map(|(ty, raw, absolute, delta, near)| {
-            let frac = if near {
-                ty.frac_bits() + delta
-            } else {
-                absolute
-            };
+    (any_type(), raw_value(), -80i32..150, -70i32..=70, any::<bool>()).prop_map(
+        |(ty, raw, absolute, delta, near)| {
+            let frac = if near { ty.frac_bits() + delta } else { absolute };
             (ty, raw, frac)
-        })
+        },
+    )
 }
 
 fn check_cast(raw: i128, frac: i32, base: FixedType) -> Result<(), TestCaseError> {
@@ -166,28 +155,11 @@ fn check_cast(raw: i128, frac: i32, base: FixedType) -> Result<(), TestCaseError
     for ty in reference::all_modes(base) {
         let (want_raw, want_overflow) = reference::convert(&x, &ty);
         let got = cast(raw, frac, &ty);
-        prop_assert_eq!(
-            BigInt::from(got.raw),
-            want_raw,
-            "cast({}, {}, {})",
-            raw,
-            frac,
-            ty
-        );
-        prop_assert_eq!(
-            got.overflow,
-            want_overflow,
-            "overflow flag of cast({}, {}, {})",
-            raw,
-            frac,
-            ty
-        );
+        prop_assert_eq!(BigInt::from(got.raw), want_raw, "cast({}, {}, {})", raw, frac, ty);
+        prop_assert_eq!(got.overflow, want_overflow, "overflow flag of cast({}, {}, {})", raw, frac, ty);
         if let Ok(small) = i64::try_from(raw) {
             let (fast, fast_overflow) = cast_i64(small, frac, &ty);
-            prop_assert_eq!(
-                (fast as i128, fast_overflow),
-                (got.raw as i64 as i128, got.overflow)
-            );
+            prop_assert_eq!((fast as i128, fast_overflow), (got.raw as i64 as i128, got.overflow));
         }
     }
     Ok(())
@@ -203,9 +175,7 @@ fn tie_input() -> impl Strategy<Value = (FixedType, i128, i32)> {
 
 fn finite_double() -> impl Strategy<Value = f64> {
     prop_oneof![
-        any::<u64>()
-            .prop_map(f64::from_bits)
-            .prop_filter("finite", |x| x.is_finite()),
+        any::<u64>().prop_map(f64::from_bits).prop_filter("finite", |x| x.is_finite()),
         (any::<i32>(), -60i32..60).prop_map(|(m, e)| f64::from(m) * 2f64.powi(e)),
         (any::<i16>(), 0i32..8).prop_map(|(m, e)| (f64::from(m) + 0.5) * 2f64.powi(-e)),
         Just(0.0),
@@ -221,13 +191,7 @@ fn check_from_f64(x: f64, base: FixedType) -> Result<(), TestCaseError> {
         let (want_raw, want_overflow) = reference::convert(&exact, &ty);
         let got = from_f64(x, &ty).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(BigInt::from(got.raw), want_raw, "from_f64({:e}, {})", x, ty);
-        prop_assert_eq!(
-            got.overflow,
-            want_overflow,
-            "overflow flag of from_f64({:e}, {})",
-            x,
-            ty
-        );
+        prop_assert_eq!(got.overflow, want_overflow, "overflow flag of from_f64({:e}, {})", x, ty);
     }
     Ok(())
 }
@@ -257,9 +221,7 @@ fn next_toward(x: f64, up: bool) -> f64 {
 
 fn decimal_text() -> impl Strategy<Value = String> {
     ("[-+]?", "[0-9]{0,24}", proptest::option::of("[0-9]{0,40}"))
-        .prop_filter("has digits", |(_, i, f)| {
-            !i.is_empty() || f.as_ref().is_some_and(|f| !f.is_empty())
-        })
+        .prop_filter("has digits", |(_, i, f)| !i.is_empty() || f.as_ref().is_some_and(|f| !f.is_empty()))
         .prop_map(|(sign, int, frac)| match frac {
             Some(frac) => format!("{sign}{int}.{frac}"),
             None => format!("{sign}{int}"),

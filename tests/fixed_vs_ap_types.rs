@@ -67,10 +67,7 @@ impl Rng {
 /// differently).
 fn cpp_type(ty: &FixedType) -> String {
     let u = if ty.signed { "" } else { "u" };
-    format!(
-        "ap_{u}fixed<{},{},{},{}>",
-        ty.width, ty.integer, ty.quant, ty.overflow
-    )
+    format!("ap_{u}fixed<{},{},{},{}>", ty.width, ty.integer, ty.quant, ty.overflow)
 }
 
 /// Keeps the low `width` bits of `raw`, sign-extended for signed types: a raw value of the type.
@@ -100,26 +97,10 @@ fn target_types(rng: &mut Rng) -> Vec<FixedType> {
     }
     // LSBs near the subnormal doubles, where the headers misread subnormal inputs.
     let subnormal_range = [
-        (
-            FixedType::new(16, -1060, true),
-            QuantMode::Trn,
-            OverflowMode::Wrap,
-        ),
-        (
-            FixedType::new(64, -1011, true),
-            QuantMode::RndConv,
-            OverflowMode::SatSym,
-        ),
-        (
-            FixedType::new(8, -1070, false),
-            QuantMode::Rnd,
-            OverflowMode::Sat,
-        ),
-        (
-            FixedType::new(33, -1040, true),
-            QuantMode::TrnZero,
-            OverflowMode::SatZero,
-        ),
+        (FixedType::new(16, -1060, true), QuantMode::Trn, OverflowMode::Wrap),
+        (FixedType::new(64, -1011, true), QuantMode::RndConv, OverflowMode::SatSym),
+        (FixedType::new(8, -1070, false), QuantMode::Rnd, OverflowMode::Sat),
+        (FixedType::new(33, -1040, true), QuantMode::TrnZero, OverflowMode::SatZero),
     ];
     out.extend(subnormal_range.map(|(ty, quant, overflow)| ty.with_modes(quant, overflow)));
     out
@@ -141,10 +122,7 @@ fn source_types(dst: &FixedType, index: usize, rng: &mut Rng) -> [FixedType; 2] 
     } else {
         f + rng.range(120, 200) * if rng.bool() { 1 } else { -1 }
     };
-    [
-        finer,
-        FixedType::new(width as u32, (width - frac) as i32, rng.bool()),
-    ]
+    [finer, FixedType::new(width as u32, (width - frac) as i32, rng.bool())]
 }
 
 /// Raw values of `src` aimed at the interesting spots of `dst`.
@@ -173,9 +151,7 @@ fn cast_values(src: &FixedType, dst: &FixedType, rng: &mut Rng) -> Vec<i128> {
         };
         out.push(raw);
     }
-    out.into_iter()
-        .map(|raw| wrap_to(raw, src.width, src.signed))
-        .collect()
+    out.into_iter().map(|raw| wrap_to(raw, src.width, src.signed)).collect()
 }
 
 /// `2^k`, exact for every `k` in the double range (each factor stays normal).
@@ -189,39 +165,14 @@ fn pow2(k: i64) -> f64 {
 fn double_values(dst: &FixedType, rng: &mut Rng) -> Vec<f64> {
     let lsb = pow2(-(dst.frac_bits() as i64));
     let (lo, hi) = (dst.min_raw() as f64, dst.max_raw() as f64);
-    let mut out = vec![
-        0.0,
-        -0.0,
-        1e-300,
-        -1e-300,
-        5e-324,
-        -5e-324,
-        1e300,
-        -1e300,
-        f64::MAX,
-        -f64::MAX,
-    ];
+    let mut out = vec![0.0, -0.0, 1e-300, -1e-300, 5e-324, -5e-324, 1e300, -1e300, f64::MAX, -f64::MAX];
     while out.len() < VALUES_PER_DOUBLE {
         let x = if rng.range(0, 3) == 0 {
             let bits = rng.next();
             // A quarter of the random patterns are subnormals.
-            f64::from_bits(if bits & 3 == 0 {
-                bits & 0x800f_ffff_ffff_ffff
-            } else {
-                bits
-            })
+            f64::from_bits(if bits & 3 == 0 { bits & 0x800f_ffff_ffff_ffff } else { bits })
         } else {
-            let q = rng.pick(&[
-                hi,
-                lo,
-                hi + 1.0,
-                lo - 1.0,
-                -hi,
-                0.0,
-                1.0,
-                -1.0,
-                2.0 * hi + 2.0,
-            ]);
+            let q = rng.pick(&[hi, lo, hi + 1.0, lo - 1.0, -hi, 0.0, 1.0, -1.0, 2.0 * hi + 2.0]);
             let part = rng.pick(&[0.0, 0.5, -0.5, 0.25, 0.75, 1.5, -1.5]);
             (q + part) * lsb
         };
@@ -244,11 +195,7 @@ struct Case {
 fn headers_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("HLS_GEN_AP_TYPES") {
         let dir = PathBuf::from(dir);
-        assert!(
-            dir.join("ap_fixed.h").is_file(),
-            "HLS_GEN_AP_TYPES={} holds no ap_fixed.h",
-            dir.display()
-        );
+        assert!(dir.join("ap_fixed.h").is_file(), "HLS_GEN_AP_TYPES={} holds no ap_fixed.h", dir.display());
         return Some(dir);
     }
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ap_types");
@@ -256,10 +203,7 @@ fn headers_dir() -> Option<PathBuf> {
 }
 
 fn skip_or_fail(why: &str) {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{why} (required under CI)"
-    );
+    assert!(std::env::var_os("CI").is_none(), "{why} (required under CI)");
     eprintln!("NOTICE: skipping the ap_types differential test: {why}");
 }
 
@@ -305,9 +249,7 @@ int main() {
 #[test]
 fn cast_and_double_conversion_match_ap_types() {
     let Some(headers) = headers_dir() else {
-        return skip_or_fail(
-            "no ap_types headers (set HLS_GEN_AP_TYPES or run scripts/fetch_ap_types.sh)",
-        );
+        return skip_or_fail("no ap_types headers (set HLS_GEN_AP_TYPES or run scripts/fetch_ap_types.sh)");
     };
     if Command::new("g++").arg("--version").output().is_err() {
         return skip_or_fail("g++ is not available");
@@ -339,15 +281,9 @@ fn cast_and_double_conversion_match_ap_types() {
     }
     program.push_str("        default: return 2;\n      }\n    } else {\n      switch (id) {\n");
     for (target_id, dst) in targets.iter().enumerate() {
-        let _ = writeln!(
-            program,
-            "        case {target_id}: run_double<{}>(a); break;",
-            cpp_type(dst)
-        );
+        let _ = writeln!(program, "        case {target_id}: run_double<{}>(a); break;", cpp_type(dst));
         for x in double_values(dst, &mut rng) {
-            let Ok(converted) = from_f64(x, dst) else {
-                panic!("from_f64 rejected finite {x:e}")
-            };
+            let Ok(converted) = from_f64(x, dst) else { panic!("from_f64 rejected finite {x:e}") };
             cases.push(Case {
                 line: format!("d {target_id} {:x} 0", x.to_bits()),
                 what: format!("{} d = {x:e} (bits {:#x});", cpp_type(dst), x.to_bits()),
@@ -362,13 +298,7 @@ fn cast_and_double_conversion_match_ap_types() {
     let input: String = cases.iter().map(|c| format!("{}\n", c.line)).collect();
     let output = run_with_input(&binary, &input);
     let lines: Vec<&str> = output.lines().collect();
-    assert_eq!(
-        lines.len(),
-        cases.len(),
-        "the C++ program answered {} of {} cases",
-        lines.len(),
-        cases.len()
-    );
+    assert_eq!(lines.len(), cases.len(), "the C++ program answered {} of {} cases", lines.len(), cases.len());
 
     let mut failures = Vec::new();
     for (case, line) in cases.iter().zip(&lines) {
@@ -378,10 +308,7 @@ fn cast_and_double_conversion_match_ap_types() {
         };
         let got = wrap_to(i128::from(bits), case.dst.width, case.dst.signed);
         if got != case.want {
-            failures.push(format!(
-                "{}  ap_types: raw {got}, ours: raw {}",
-                case.what, case.want
-            ));
+            failures.push(format!("{}  ap_types: raw {got}, ours: raw {}", case.what, case.want));
         }
         let ours = to_f64(got, case.dst.frac_bits());
         // The headers' to_double() only builds normal numbers: subnormal results come out with a
@@ -405,12 +332,7 @@ fn cast_and_double_conversion_match_ap_types() {
         failures.is_empty(),
         "{} mismatches with ap_types, first ones:\n{}",
         failures.len(),
-        failures
-            .iter()
-            .take(25)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+        failures.iter().take(25).cloned().collect::<Vec<_>>().join("\n")
     );
 }
 
@@ -449,10 +371,7 @@ fn compile(headers: &Path, program: &str) -> PathBuf {
         Ok(out) => panic!("g++ failed:\n{}", String::from_utf8_lossy(&out.stderr)),
         Err(e) => panic!("cannot run g++: {e}"),
     }
-    eprintln!(
-        "compiled the ap_types program in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("compiled the ap_types program in {:.1} s", started.elapsed().as_secs_f64());
     // Renaming is atomic, so a concurrent run sees either no binary or a complete one.
     if let Err(e) = std::fs::rename(&built, &binary) {
         panic!("cannot move the program to {}: {e}", binary.display());
@@ -482,11 +401,8 @@ fn header_contents(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 fn run_with_input(binary: &std::path::Path, input: &str) -> String {
-    let child = Command::new(binary)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
+    let child =
+        Command::new(binary).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
     let mut child = match child {
         Ok(child) => child,
         Err(e) => panic!("cannot start the C++ program: {e}"),

@@ -9,9 +9,7 @@ pub(crate) struct BigUint {
 
 impl BigUint {
     pub(crate) fn from_u128(value: u128) -> Self {
-        let mut big = BigUint {
-            limbs: (0..4).map(|i| (value >> (32 * i)) as u32).collect(),
-        };
+        let mut big = BigUint { limbs: (0..4).map(|i| (value >> (32 * i)) as u32).collect() };
         big.normalize();
         big
     }
@@ -43,12 +41,7 @@ impl BigUint {
         if self.limbs.len() > 4 {
             return None;
         }
-        Some(
-            self.limbs
-                .iter()
-                .rev()
-                .fold(0u128, |acc, &limb| (acc << 32) | u128::from(limb)),
-        )
+        Some(self.limbs.iter().rev().fold(0u128, |acc, &limb| (acc << 32) | u128::from(limb)))
     }
 
     /// `self = self * factor + addend`.
@@ -97,9 +90,7 @@ impl BigUint {
     }
 
     pub(crate) fn shr(&mut self, bits: u64) {
-        let limb_shift = usize::try_from(bits / 32)
-            .unwrap_or(usize::MAX)
-            .min(self.limbs.len());
+        let limb_shift = usize::try_from(bits / 32).unwrap_or(usize::MAX).min(self.limbs.len());
         self.limbs.drain(..limb_shift);
         let bit_shift = (bits % 32) as u32;
         if bit_shift != 0 {

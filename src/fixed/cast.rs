@@ -99,13 +99,7 @@ fn round_right(raw: i128, s: u32, quant: QuantMode) -> i128 {
 /// just below the new LSB, `below_half` says whether any dropped bit under it is set, `negative`
 /// is the sign of the exact value and `odd` the parity of the floor.
 #[inline(always)]
-fn increment(
-    quant: QuantMode,
-    half_bit: bool,
-    below_half: bool,
-    negative: bool,
-    odd: bool,
-) -> bool {
+fn increment(quant: QuantMode, half_bit: bool, below_half: bool, negative: bool, odd: bool) -> bool {
     match quant {
         QuantMode::Trn => false,
         QuantMode::TrnZero => negative && (half_bit || below_half),
@@ -171,29 +165,16 @@ fn cast_wide(raw: i128, shift: i64, to: &FixedType) -> Cast {
     }
     if shift < 0 {
         let s = shift.unsigned_abs();
-        let q = if s <= 127 {
-            round_right(raw, s as u32, to.quant)
-        } else {
-            round_far(raw, s, to.quant)
-        };
+        let q = if s <= 127 { round_right(raw, s as u32, to.quant) } else { round_far(raw, s, to.quant) };
         return fit(q, to);
     }
     // The magnitude bits of `raw` (excluding sign copies) must survive the shift to stay exact.
-    let magnitude_bits = 128
-        - if raw < 0 {
-            raw.leading_ones()
-        } else {
-            raw.leading_zeros()
-        };
+    let magnitude_bits = 128 - if raw < 0 { raw.leading_ones() } else { raw.leading_zeros() };
     if shift + magnitude_bits as i64 <= 127 {
         return fit(raw << shift, to);
     }
     // |q| >= 2^127, far beyond any 64-bit target: only its sign and low bits matter.
-    let low_bits = if shift < 128 {
-        (raw as u128) << shift
-    } else {
-        0
-    };
+    let low_bits = if shift < 128 { (raw as u128) << shift } else { 0 };
     overflow_huge(raw < 0, low_bits, to)
 }
 
@@ -219,8 +200,5 @@ fn overflow_huge(negative: bool, low_bits: u128, to: &FixedType) -> Cast {
         OverflowMode::SatSym if to.signed && width > 1 => -hi,
         OverflowMode::SatSym => lo,
     };
-    Cast {
-        raw,
-        overflow: true,
-    }
+    Cast { raw, overflow: true }
 }

@@ -40,10 +40,7 @@ pub fn to_decimal(raw: i128, frac: i32) -> String {
         let split = text.len() - frac_len;
         (text[..split].to_string(), text[split..].to_string())
     } else {
-        (
-            "0".to_string(),
-            format!("{}{text}", "0".repeat(frac_len - text.len())),
-        )
+        ("0".to_string(), format!("{}{text}", "0".repeat(frac_len - text.len())))
     };
     format!("{sign}{int_part}.{frac_part}")
 }
@@ -55,10 +52,7 @@ pub fn to_decimal(raw: i128, frac: i32) -> String {
 pub fn parse_decimal(s: &str, to: &FixedType) -> Result<i128, FixedError> {
     to.validate()?;
     let text = s.trim();
-    let bad = |reason: &str| FixedError::ParseDecimal {
-        input: s.to_string(),
-        reason: reason.to_string(),
-    };
+    let bad = |reason: &str| FixedError::ParseDecimal { input: s.to_string(), reason: reason.to_string() };
     let (negative, unsigned) = match text.as_bytes().first() {
         Some(b'-') => (true, &text[1..]),
         Some(b'+') => (false, &text[1..]),
@@ -69,11 +63,7 @@ pub fn parse_decimal(s: &str, to: &FixedType) -> Result<i128, FixedError> {
     if int_digits.is_empty() && frac_digits.is_empty() {
         return Err(bad("it has no digits"));
     }
-    if let Some(c) = int_digits
-        .chars()
-        .chain(frac_digits.chars())
-        .find(|c| !c.is_ascii_digit())
-    {
+    if let Some(c) = int_digits.chars().chain(frac_digits.chars()).find(|c| !c.is_ascii_digit()) {
         let reason = match c {
             'e' | 'E' => "exponent notation is not supported".to_string(),
             '.' => "it has more than one decimal point".to_string(),
@@ -89,14 +79,8 @@ pub fn parse_decimal(s: &str, to: &FixedType) -> Result<i128, FixedError> {
     if value.is_zero() {
         return Ok(0);
     }
-    let not_representable = || FixedError::NotRepresentable {
-        value: text.to_string(),
-        ty: *to,
-    };
-    let out_of_range = || FixedError::OutOfRange {
-        value: text.to_string(),
-        ty: *to,
-    };
+    let not_representable = || FixedError::NotRepresentable { value: text.to_string(), ty: *to };
+    let out_of_range = || FixedError::OutOfRange { value: text.to_string(), ty: *to };
     // value / 10^d == (value / 5^d) / 2^d, and 5^d must divide it exactly.
     let decimals = frac_digits.len() as u64;
     if !div_pow5_exact(&mut value, decimals) {
@@ -145,11 +129,7 @@ fn div_pow5_exact(value: &mut BigUint, mut exponent: u64) -> bool {
     let (chunk, chunk_exp) = FIVE_POW_CHUNK;
     while exponent > 0 {
         let step = exponent.min(u64::from(chunk_exp));
-        let divisor = if step == u64::from(chunk_exp) {
-            chunk
-        } else {
-            5u32.pow(step as u32)
-        };
+        let divisor = if step == u64::from(chunk_exp) { chunk } else { 5u32.pow(step as u32) };
         if value.div_small(divisor) != 0 {
             return false;
         }

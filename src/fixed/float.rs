@@ -36,11 +36,7 @@ pub fn from_f64(x: f64, to: &FixedType) -> Result<Cast, FixedError> {
     let biased_exp = ((bits >> MANTISSA_BITS) & 0x7ff) as i64;
     // The implicit leading one is set for subnormals too, as the headers do.
     let mantissa = ((bits & ((1 << MANTISSA_BITS) - 1)) | (1 << MANTISSA_BITS)) as i128;
-    let signed_mantissa = if x.is_sign_negative() {
-        -mantissa
-    } else {
-        mantissa
-    };
+    let signed_mantissa = if x.is_sign_negative() { -mantissa } else { mantissa };
     // x = signed_mantissa * 2^(biased_exp - bias - 52); frac is that exponent negated.
     let frac = EXPONENT_BIAS + MANTISSA_BITS as i64 - biased_exp;
     Ok(cast(signed_mantissa, frac as i32, to))

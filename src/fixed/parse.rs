@@ -17,14 +17,10 @@ impl FromStr for FixedType {
     type Err = FixedError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let fail = |reason: String| FixedError::ParseType {
-            input: s.to_string(),
-            reason,
-        };
+        let fail = |reason: String| FixedError::ParseType { input: s.to_string(), reason };
         let text = s.trim();
-        let (name, rest) = text
-            .split_once('<')
-            .ok_or_else(|| fail("expected `<` after the type name".to_string()))?;
+        let (name, rest) =
+            text.split_once('<').ok_or_else(|| fail("expected `<` after the type name".to_string()))?;
         let (signed, is_int) = match name.trim() {
             "ap_fixed" | "fixed" => (true, false),
             "ap_ufixed" | "ufixed" => (false, false),
@@ -47,15 +43,8 @@ impl FromStr for FixedType {
         }
         let accepted = if is_int { 1..=1 } else { 2..=5 };
         if !accepted.contains(&args.len()) {
-            let expected = if is_int {
-                "exactly 1 (the width)"
-            } else {
-                "2 to 5 (W, I[, Q[, O[, N]]])"
-            };
-            return Err(fail(format!(
-                "{} parameters given, expected {expected}",
-                args.len()
-            )));
+            let expected = if is_int { "exactly 1 (the width)" } else { "2 to 5 (W, I[, Q[, O[, N]]])" };
+            return Err(fail(format!("{} parameters given, expected {expected}", args.len())));
         }
         let width: u32 = args[0]
             .parse()
@@ -63,22 +52,13 @@ impl FromStr for FixedType {
         let ty = if is_int {
             FixedType::int(width, signed)
         } else {
-            let integer: i32 = args[1]
-                .parse()
-                .map_err(|_| fail(format!("integer bits `{}` is not an integer", args[1])))?;
-            let quant = args
-                .get(2)
-                .map_or(Ok(QuantMode::Trn), |a| parse_quant(a))
-                .map_err(fail)?;
-            let overflow = args
-                .get(3)
-                .map_or(Ok(OverflowMode::Wrap), |a| parse_overflow(a))
-                .map_err(fail)?;
+            let integer: i32 =
+                args[1].parse().map_err(|_| fail(format!("integer bits `{}` is not an integer", args[1])))?;
+            let quant = args.get(2).map_or(Ok(QuantMode::Trn), |a| parse_quant(a)).map_err(fail)?;
+            let overflow = args.get(3).map_or(Ok(OverflowMode::Wrap), |a| parse_overflow(a)).map_err(fail)?;
             if let Some(n) = args.get(4) {
                 if n.parse::<u32>() != Ok(0) {
-                    return Err(fail(format!(
-                        "saturation bits N = `{n}` are not supported (only 0)"
-                    )));
+                    return Err(fail(format!("saturation bits N = `{n}` are not supported (only 0)")));
                 }
             }
             FixedType::new(width, integer, signed).with_modes(quant, overflow)
@@ -115,8 +95,8 @@ fn parse_overflow(text: &str) -> Result<OverflowMode, String> {
         "WRAP_SM" => return Err("overflow mode AP_WRAP_SM is not supported".to_string()),
         _ => {
             return Err(format!(
-            "unknown overflow mode `{text}` (expected AP_WRAP, AP_SAT, AP_SAT_ZERO or AP_SAT_SYM)"
-        ))
+                "unknown overflow mode `{text}` (expected AP_WRAP, AP_SAT, AP_SAT_ZERO or AP_SAT_SYM)"
+            ))
         }
     })
 }
@@ -159,12 +139,8 @@ impl OverflowMode {
     }
 
     /// All four supported modes.
-    pub const ALL: [OverflowMode; 4] = [
-        OverflowMode::Wrap,
-        OverflowMode::Sat,
-        OverflowMode::SatZero,
-        OverflowMode::SatSym,
-    ];
+    pub const ALL: [OverflowMode; 4] =
+        [OverflowMode::Wrap, OverflowMode::Sat, OverflowMode::SatZero, OverflowMode::SatSym];
 }
 
 impl fmt::Display for QuantMode {
@@ -273,18 +249,9 @@ mod tests {
             ("ap_fixed<x,6>", "width `x`"),
             ("ap_fixed<-4,6>", "width `-4`"),
             ("ap_fixed<16,six>", "integer bits `six`"),
-            (
-                "ap_fixed<16,6,AP_ROUND>",
-                "unknown quantization mode `AP_ROUND`",
-            ),
-            (
-                "ap_fixed<16,6,AP_RND,AP_CLAMP>",
-                "unknown overflow mode `AP_CLAMP`",
-            ),
-            (
-                "ap_fixed<16,6,AP_RND,AP_WRAP_SM>",
-                "AP_WRAP_SM is not supported",
-            ),
+            ("ap_fixed<16,6,AP_ROUND>", "unknown quantization mode `AP_ROUND`"),
+            ("ap_fixed<16,6,AP_RND,AP_CLAMP>", "unknown overflow mode `AP_CLAMP`"),
+            ("ap_fixed<16,6,AP_RND,AP_WRAP_SM>", "AP_WRAP_SM is not supported"),
             ("ap_fixed<16,6,AP_RND,AP_SAT,2>", "N = `2`"),
             ("ap_fixed<0,0>", "width 0 is out of range 1..=64"),
             ("ap_int<65>", "width 65 is out of range 1..=64"),
@@ -292,38 +259,26 @@ mod tests {
         ];
         for (input, needle) in cases {
             let message = parse_err(input);
-            assert!(
-                message.contains(needle),
-                "error for `{input}` was `{message}`, expected `{needle}`"
-            );
+            assert!(message.contains(needle), "error for `{input}` was `{message}`, expected `{needle}`");
         }
     }
 
     #[test]
     fn displays_canonically() {
         assert_eq!(FixedType::new(16, 6, true).to_string(), "ap_fixed<16,6>");
-        assert_eq!(
-            FixedType::new(16, -6, false).to_string(),
-            "ap_ufixed<16,-6>"
-        );
+        assert_eq!(FixedType::new(16, -6, false).to_string(), "ap_ufixed<16,-6>");
         assert_eq!(FixedType::int(8, true).to_string(), "ap_int<8>");
         assert_eq!(FixedType::int(12, false).to_string(), "ap_uint<12>");
         assert_eq!(
-            FixedType::new(16, 6, true)
-                .with_modes(QuantMode::Rnd, OverflowMode::Wrap)
-                .to_string(),
+            FixedType::new(16, 6, true).with_modes(QuantMode::Rnd, OverflowMode::Wrap).to_string(),
             "ap_fixed<16,6,AP_RND,AP_WRAP>"
         );
         assert_eq!(
-            FixedType::new(16, 6, false)
-                .with_modes(QuantMode::Trn, OverflowMode::SatSym)
-                .to_string(),
+            FixedType::new(16, 6, false).with_modes(QuantMode::Trn, OverflowMode::SatSym).to_string(),
             "ap_ufixed<16,6,AP_TRN,AP_SAT_SYM>"
         );
         assert_eq!(
-            FixedType::int(8, true)
-                .with_modes(QuantMode::Trn, OverflowMode::Sat)
-                .to_string(),
+            FixedType::int(8, true).with_modes(QuantMode::Trn, OverflowMode::Sat).to_string(),
             "ap_fixed<8,8,AP_TRN,AP_SAT>"
         );
     }
@@ -331,24 +286,17 @@ mod tests {
     #[test]
     fn ap_fixed_spelling_never_says_int() {
         assert_eq!(FixedType::int(8, true).ap_fixed_spelling(), "ap_fixed<8,8>");
-        assert_eq!(
-            FixedType::int(3, false).ap_fixed_spelling(),
-            "ap_ufixed<3,3>"
-        );
+        assert_eq!(FixedType::int(3, false).ap_fixed_spelling(), "ap_ufixed<3,3>");
         let rounded = FixedType::new(16, 6, true).with_modes(QuantMode::Rnd, OverflowMode::Sat);
         assert_eq!(rounded.ap_fixed_spelling(), rounded.to_string());
-        assert_eq!(
-            parse(&FixedType::int(8, true).ap_fixed_spelling()),
-            FixedType::int(8, true)
-        );
+        assert_eq!(parse(&FixedType::int(8, true).ap_fixed_spelling()), FixedType::int(8, true));
     }
 
     #[test]
     fn display_round_trips_for_every_mode_pair() {
         for quant in QuantMode::ALL {
             for overflow in OverflowMode::ALL {
-                for (width, integer, signed) in
-                    [(1, 1, true), (16, 6, false), (64, -70, true), (7, 7, false)]
+                for (width, integer, signed) in [(1, 1, true), (16, 6, false), (64, -70, true), (7, 7, false)]
                 {
                     let ty = FixedType::new(width, integer, signed).with_modes(quant, overflow);
                     assert_eq!(parse(&ty.to_string()), ty, "round trip of {ty}");

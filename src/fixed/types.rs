@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_WIDTH: u32 = 64;
 
 /// Quantization (rounding) mode applied when fractional bits are dropped.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub enum QuantMode {
     /// `AP_RND`: round to nearest, ties toward plus infinity.
     Rnd,
@@ -35,9 +33,7 @@ pub enum QuantMode {
 }
 
 /// Overflow mode applied when integer bits are dropped.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 pub enum OverflowMode {
     /// `AP_WRAP`: keep the low bits (the HLS default).
     #[default]
@@ -66,13 +62,7 @@ pub struct FixedType {
 impl FixedType {
     /// `ap_fixed<width, integer>` / `ap_ufixed<width, integer>` with the default `AP_TRN, AP_WRAP`.
     pub const fn new(width: u32, integer: i32, signed: bool) -> Self {
-        FixedType {
-            width,
-            integer,
-            signed,
-            quant: QuantMode::Trn,
-            overflow: OverflowMode::Wrap,
-        }
+        FixedType { width, integer, signed, quant: QuantMode::Trn, overflow: OverflowMode::Wrap }
     }
 
     /// `ap_int<width>` / `ap_uint<width>`.
@@ -81,11 +71,7 @@ impl FixedType {
     }
 
     pub const fn with_modes(self, quant: QuantMode, overflow: OverflowMode) -> Self {
-        FixedType {
-            quant,
-            overflow,
-            ..self
-        }
+        FixedType { quant, overflow, ..self }
     }
 
     /// Fractional bits `W - I` (negative when the LSB weighs more than 1), saturated to the `i32`
@@ -122,9 +108,7 @@ impl FixedType {
             return Err(FixedError::InvalidWidth { width: self.width });
         }
         if i32::try_from(self.frac_bits_i64()).is_err() {
-            return Err(FixedError::InvalidInteger {
-                integer: self.integer,
-            });
+            return Err(FixedError::InvalidInteger { integer: self.integer });
         }
         Ok(())
     }
@@ -144,11 +128,7 @@ impl FixedType {
 
     /// The largest raw value the `W` bits hold, saturated to `i128::MAX` for widths beyond it.
     pub const fn max_raw(&self) -> i128 {
-        let magnitude_bits = if self.signed {
-            self.width.saturating_sub(1)
-        } else {
-            self.width
-        };
+        let magnitude_bits = if self.signed { self.width.saturating_sub(1) } else { self.width };
         if magnitude_bits >= 127 {
             i128::MAX
         } else {

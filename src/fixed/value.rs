@@ -21,10 +21,7 @@ impl Fixed {
     pub fn new(raw: i128, ty: FixedType) -> Result<Self, FixedError> {
         ty.validate()?;
         if raw < ty.min_raw() || raw > ty.max_raw() {
-            return Err(FixedError::OutOfRange {
-                value: format!("raw {raw}"),
-                ty,
-            });
+            return Err(FixedError::OutOfRange { value: format!("raw {raw}"), ty });
         }
         Ok(Fixed { raw, ty })
     }
@@ -36,18 +33,12 @@ impl Fixed {
     /// `ty v = (double)x;` — see [`from_f64`]. The overflow flag is dropped.
     pub fn from_f64(x: f64, ty: FixedType) -> Result<Self, FixedError> {
         ty.validate()?;
-        Ok(Fixed {
-            raw: from_f64(x, &ty)?.raw,
-            ty,
-        })
+        Ok(Fixed { raw: from_f64(x, &ty)?.raw, ty })
     }
 
     /// The value of an exact decimal string, which must be representable in `ty`.
     pub fn from_decimal(s: &str, ty: FixedType) -> Result<Self, FixedError> {
-        Ok(Fixed {
-            raw: parse_decimal(s, &ty)?,
-            ty,
-        })
+        Ok(Fixed { raw: parse_decimal(s, &ty)?, ty })
     }
 
     /// Number of fractional bits of the raw value, `W - I`.
@@ -59,13 +50,7 @@ impl Fixed {
     pub fn cast(&self, to: FixedType) -> Result<(Fixed, bool), FixedError> {
         to.validate()?;
         let out = cast(self.raw, self.frac(), &to);
-        Ok((
-            Fixed {
-                raw: out.raw,
-                ty: to,
-            },
-            out.overflow,
-        ))
+        Ok((Fixed { raw: out.raw, ty: to }, out.overflow))
     }
 
     pub fn to_f64(&self) -> f64 {
