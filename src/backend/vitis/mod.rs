@@ -19,7 +19,6 @@
 //! unsanitized. The same graph, options and data always give byte-identical files.
 
 pub mod csim;
-mod exact;
 mod layers;
 mod render;
 mod types;
@@ -241,9 +240,9 @@ fn canonical_rows(
                 .zip(types)
                 .enumerate()
                 .map(|(i, (text, ty))| {
-                    let raw = exact::parse_decimal(text, ty)
+                    let raw = crate::fixed::parse_decimal(text, ty)
                         .map_err(|e| BackendError::Testbench(format!("sample {s}, {what} value {i}: {e}")))?;
-                    Ok(exact::to_decimal(raw, ty.frac_bits()))
+                    Ok(crate::fixed::to_decimal(raw, ty.frac_bits()))
                 })
                 .collect::<Result<Vec<_>, BackendError>>()?;
             Ok(values.join(" ") + "\n")

@@ -1,42 +1,17 @@
 //! C++ spellings of fixed-point types and the helper types the layer library needs.
 
-use crate::fixed::{FixedType, OverflowMode, QuantMode};
+use crate::fixed::FixedType;
 
-fn quant_name(q: QuantMode) -> &'static str {
-    match q {
-        QuantMode::Rnd => "AP_RND",
-        QuantMode::RndZero => "AP_RND_ZERO",
-        QuantMode::RndMinInf => "AP_RND_MIN_INF",
-        QuantMode::RndInf => "AP_RND_INF",
-        QuantMode::RndConv => "AP_RND_CONV",
-        QuantMode::Trn => "AP_TRN",
-        QuantMode::TrnZero => "AP_TRN_ZERO",
-    }
-}
-
-fn overflow_name(o: OverflowMode) -> &'static str {
-    match o {
-        OverflowMode::Wrap => "AP_WRAP",
-        OverflowMode::Sat => "AP_SAT",
-        OverflowMode::SatZero => "AP_SAT_ZERO",
-        OverflowMode::SatSym => "AP_SAT_SYM",
-    }
-}
-
-/// `ap_fixed<16,6>`, `ap_ufixed<18,1,AP_RND,AP_SAT>`, `ap_int<8>`: modes are spelled only up
-/// to the last one that differs from the default.
+/// The C++ spelling of a type: always `ap_[u]fixed<..>` (an `ap_int<W>` target converts by
+/// truncating toward zero, unlike the IR's `ap_fixed<W,W>` semantics).
 pub fn cpp_type(ty: &FixedType) -> String {
-    let u = if ty.signed { "" } else { "u" };
-    if ty.is_integer_type() {
-        return format!("ap_{u}int<{}>", ty.width);
-    }
-    let mut s = format!("ap_{u}fixed<{},{}", ty.width, ty.integer);
-    if ty.overflow != OverflowMode::Wrap {
-        s += &format!(",{},{}", quant_name(ty.quant), overflow_name(ty.overflow));
-    } else if ty.quant != QuantMode::Trn {
-        s += &format!(",{}", quant_name(ty.quant));
-    }
-    s + ">"
+    ty.ap_fixed_spelling()
+}
+
+/// The raw value of a constant that validation found exactly representable in `ty`.
+pub fn raw_of(v: f64, ty: &FixedType) -> Option<i128> {
+    let raw = v * 2f64.powi(ty.frac_bits());
+    (raw.is_finite() && raw.fract() == 0.0 && raw.abs() < 2f64.powi(64)).then_some(raw as i128)
 }
 
 /// Unsigned type holding `m - x` exactly for any two values `m >= x` of `ty`.
@@ -64,6 +39,7 @@ pub fn index_type(max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixed::{OverflowMode, QuantMode};
 
     #[test]
     fn spells_types() {
@@ -71,9 +47,9 @@ mod tests {
         let t = FixedType::new(18, 1, false).with_modes(QuantMode::Rnd, OverflowMode::Sat);
         assert_eq!(cpp_type(&t), "ap_ufixed<18,1,AP_RND,AP_SAT>");
         let t = FixedType::new(8, -2, true).with_modes(QuantMode::RndConv, OverflowMode::Wrap);
-        assert_eq!(cpp_type(&t), "ap_fixed<8,-2,AP_RND_CONV>");
-        assert_eq!(cpp_type(&FixedType::int(8, true)), "ap_int<8>");
-        assert_eq!(cpp_type(&FixedType::int(3, false)), "ap_uint<3>");
+        assert_eq!(cpp_type(&t), "ap_fixed<8,-2,AP_RND_CONV,AP_WRAP>");
+        assert_eq!(cpp_type(&FixedType::int(8, true)), "ap_fixed<8,8>");
+        assert_eq!(cpp_type(&FixedType::int(3, false)), "ap_ufixed<3,3>");
         let t = FixedType::int(8, true).with_modes(QuantMode::Trn, OverflowMode::Sat);
         assert_eq!(cpp_type(&t), "ap_fixed<8,8,AP_TRN,AP_SAT>");
     }
