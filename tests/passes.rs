@@ -85,11 +85,14 @@ fn default_pipeline_fuses_and_types_everything() {
     let runs = lower(&mut g, &PassContext::default()).expect("lowers");
     assert_eq!(kinds(&g), ["input", "dense", "activation", "dense", "activation", "softmax"]);
     ir::validate(&g, Stage::Lowered).expect("lowered graph validates");
-    let default = FixedType::new(16, 6, true);
+    let default = Config::default().default_precision;
+    assert_eq!(default.to_string(), "ap_fixed<16,6,AP_RND,AP_SAT>");
     for id in g.node_ids() {
         let n = g.node(id);
-        if !matches!(n.layer, Layer::Softmax(_)) {
-            assert_eq!(n.ty, Some(default), "{}", n.name);
+        match &n.layer {
+            Layer::Softmax(_) => assert_eq!(n.ty.unwrap().to_string(), "ap_ufixed<16,0,AP_RND,AP_SAT>"),
+            Layer::Activation(Activation::Sigmoid(t)) => assert_eq!(n.ty, Some(t.ty)),
+            _ => assert_eq!(n.ty, Some(default), "{}", n.name),
         }
         if let Layer::Dense(d) = &n.layer {
             assert_eq!(d.weights.ty, Some(default));

@@ -193,13 +193,14 @@ pub struct Softmax {
 }
 
 impl Softmax {
-    /// Defaults for `n` classes: `exp(-d)` over d in [0, 16) at 1/64 steps with 18-bit entries;
-    /// `1/s` over s in [0, 2^ceil(log2 n)) with 1024 entries of 18 bits.
+    /// Defaults for `n` classes: `exp(-d)` over d in [0, 8) at 1/256 steps (2048 entries of 18
+    /// bits: one 36 Kb block RAM), fine enough that logits rarely tie; `1/s` over
+    /// s in [0, 2^ceil(log2 n)) with 1024 entries of 18 bits.
     pub fn default_for(n: usize) -> Self {
         let range = (n.max(2) as f64).log2().ceil() as i32;
         Softmax {
             exp_table: Table::new(
-                FixedType::new(10, 4, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+                FixedType::new(11, 3, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
                 FixedType::new(18, 1, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
             ),
             inv_table: Table::new(

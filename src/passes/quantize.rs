@@ -13,12 +13,14 @@
 use super::typing::{const_type, quantize_weights};
 use super::{Pass, PassContext, PassError, PassReport};
 use crate::config::Precision;
-use crate::fixed::FixedType;
-use crate::ir::{Graph, Layer, Table};
+use crate::fixed::{FixedType, OverflowMode, QuantMode};
+use crate::ir::{Activation, Graph, Layer, Table};
 
 pub struct Quantize;
 
 const CONST_WIDTH: u32 = 18;
+/// Probabilities in [0, 1) with 16 fractional bits (1 saturates to 1 - 2^-16).
+const SOFTMAX_RESULT: FixedType = FixedType::new(16, 0, false).with_modes(QuantMode::Rnd, OverflowMode::Sat);
 /// In a model that carries its own quantization, its float constants (often biases) are kept
 /// exact when they fit this many bits.
 const QUANTIZED_MODEL_CONST_WIDTH: u32 = 32;
@@ -118,6 +120,8 @@ impl Pass for Quantize {
                     }
                     (Layer::Input, None) => Some(cfg.default_precision),
                     (Layer::Reshape, _) => None,
+                    (Layer::Activation(Activation::Sigmoid(t) | Activation::Tanh(t)), _) => Some(t.ty),
+                    (Layer::Softmax(_), _) => Some(SOFTMAX_RESULT),
                     _ if quantized_model => None,
                     _ => Some(cfg.default_precision),
                 },
