@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::fixed::to_decimal;
 use super::types::{cpp_type, difference_type, index_type, raw_of, sum_type};
 use crate::backend::BackendError;
+use crate::fixed::to_decimal;
 use crate::fixed::FixedType;
 use crate::ir::{Activation, BinaryOp, Dense, Layer, Node, Shape, Strategy, Table, Weights};
 
