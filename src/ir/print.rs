@@ -80,10 +80,3 @@ pub fn print(g: &Graph) -> String {
     let _ = writeln!(out, "  outputs {}", outs.join(", "));
     out
 }
-
-// Temporary until the fixed module's canonical Display lands.
-impl std::fmt::Display for FixedType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ap_{}fixed<{},{}>", if self.signed { "" } else { "u" }, self.width, self.integer)
-    }
-}
