@@ -60,7 +60,7 @@ fn fast_and_general_paths_agree_on_mlps() {
             }
         }
     }
-    check(&pruned, "pruned", "dense: exact sparse i64");
+    check(&pruned, "pruned", "dense: exact sparse f64");
     let narrow = ty.with_modes(QuantMode::Rnd, OverflowMode::Sat);
     for id in dense.node_ids() {
         if let Layer::Dense(d) = &mut dense.node_mut(id).layer {

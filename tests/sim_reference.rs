@@ -320,7 +320,7 @@ fn random_graphs_match_the_exact_reference() {
         "input: fast from_f64",
         "input: from_f64",
         "dense: exact f64 gemm",
-        "dense: exact sparse i64",
+        "dense: exact sparse f64",
         "dense: sequential i64",
         "dense: sequential i128",
         "activation: i64",

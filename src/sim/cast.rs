@@ -345,6 +345,14 @@ impl Cast64 {
     }
 }
 
+impl Cast64 {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_mapped_avx2<T: Copy>(&self, src: &[T], dst: &mut [i64], f: impl Fn(T) -> i64) -> u64 {
+        self.run_mapped(src, dst, f)
+    }
+}
+
 #[inline(always)]
 fn run_fit<T: Copy>(fit: Fit, src: &[T], dst: &mut [i64], q: impl Fn(T) -> i64) -> u64 {
     match fit {
@@ -382,7 +390,12 @@ impl CastOp<i64> for Cast64 {
     }
 
     fn run_map<T: Copy>(&self, src: &[T], dst: &mut [i64], f: impl Fn(T) -> i64) -> u64 {
-        simd::dispatch(self.avx2, || self.run_mapped(src, dst, f))
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU reported AVX2 and FMA.
+            return unsafe { self.run_mapped_avx2(src, dst, f) };
+        }
+        self.run_mapped(src, dst, f)
     }
 }
 
@@ -512,6 +525,9 @@ mod tests {
             let src: Vec<i64> = (0..16).map(|_| random_in(&mut rng, lo, hi)).collect();
             let mut dst = vec![0; src.len()];
             let n = c.run(&src, &mut dst);
+            let baseline = Cast64 { avx2: false, ..c.clone() };
+            let mut plain = vec![0; src.len()];
+            assert_eq!((baseline.run(&src, &mut plain), &plain), (n, &dst));
             let mut expected_n = 0;
             for (&s, &d) in src.iter().zip(&dst) {
                 let e = fixed::cast(s as i128, from, &to);

@@ -11,11 +11,12 @@
 //! every partial sum, in any order, stays in its range), the layer is an exact dot product followed
 //! by one cast, computed at the finest fractional-bit count `F` the nonzero constants need:
 //!
-//! * [`Gemm`]: when every partial sum stays below `2^53`, integer-valued `f64` arithmetic is exact;
-//!   weights are pre-shifted to `F` and packed in panels of 8 outputs, and a 4-sample x 8-output
-//!   register-blocked kernel (AVX2/FMA when the CPU has it) multiplies a block of samples by them;
-//! * [`Sparse`]: when at most an eighth of the weights are nonzero, compressed rows in `i64`,
-//!   skipping zero inputs;
+//! * [`Gemm`]: when every partial sum stays below `2^51`, integer-valued `f64` arithmetic is exact
+//!   (and converts to and from `i64` in two vector operations); weights are pre-shifted to `F` and
+//!   packed in panels of 8 outputs, and a 4-sample x 8-output register-blocked kernel (AVX2/FMA
+//!   when the CPU has it) multiplies a block of samples by them;
+//! * [`Sparse`]: the same arithmetic when at most a quarter of the weights are nonzero, over the
+//!   nonzero weights only, vectorised across the samples of a block;
 //! * [`Axpy`]: otherwise, when partial sums stay below `2^62`, dense rows in `i64`.
 
 use super::cast::{fits_i64, frac, range, Cast64, CastOp, Int};
@@ -49,6 +50,8 @@ enum Imp {
 /// Outputs per weight panel of [`Gemm`] and samples per register block.
 const NR: usize = 8;
 const MR: usize = 4;
+/// [`Sparse`] runs layers with at most one nonzero weight in `SPARSE`.
+const SPARSE: usize = 4;
 
 impl DenseKernel {
     pub(crate) fn build(ctx: &mut Ctx, d: &Dense) -> Result<Self, SimError> {
@@ -88,7 +91,7 @@ impl DenseKernel {
     pub(crate) fn describe(&self) -> &'static str {
         match &self.imp {
             Imp::Gemm(_) => "exact f64 gemm",
-            Imp::Sparse(_) => "exact sparse i64",
+            Imp::Sparse(_) => "exact sparse f64",
             Imp::Axpy(_) => "exact i64",
             Imp::Seq64(_) => "sequential i64",
             Imp::Seq128(_) => "sequential i128",
@@ -195,13 +198,13 @@ fn fast_exact(sh: &Spec, ex: Exact) -> Option<Imp> {
     let out = Cast64::new(i32::try_from(ex.f).ok()?, ex.lo, ex.hi, &sh.out_ty)?;
     let nnz = ex.w.iter().filter(|&&v| v != 0).count();
     let (xlo, xhi) = range(&sh.x_ty);
-    let x_in_f64 = xlo > -simd::MAGIC_LIMIT && xhi < simd::MAGIC_LIMIT;
-    Some(if nnz * 8 <= sh.n_in * sh.n_out {
-        Imp::Sparse(Sparse::new(sh, &ex, out))
-    } else if bound < simd::MAGIC_LIMIT as u128 && x_in_f64 {
-        Imp::Gemm(Gemm::new(sh, &ex, out))
-    } else {
+    let in_f64 = bound < simd::MAGIC_LIMIT as u128 && xlo > -simd::MAGIC_LIMIT && xhi < simd::MAGIC_LIMIT;
+    Some(if !in_f64 {
         Imp::Axpy(Axpy::new(sh, &ex, out))
+    } else if nnz * SPARSE <= sh.n_in * sh.n_out {
+        Imp::Sparse(Sparse::new(sh, &ex, out))
+    } else {
+        Imp::Gemm(Gemm::new(sh, &ex, out))
     })
 }
 
@@ -337,52 +340,116 @@ fn madd<const FMA: bool>(x: f64, w: f64, a: f64) -> f64 {
     }
 }
 
-/// Exact dot products over compressed nonzero weights in `i64`.
+/// Exact dot products over the nonzero weights in integer-valued `f64`, vectorised across the
+/// samples of a block: inputs and sums are held input-major and output-major, and each output's
+/// nonzero weights update [`CH`] samples at a time in registers.
 #[derive(Debug)]
 struct Sparse {
     n_in: usize,
     n_out: usize,
-    /// For each live input: its index and its range in `cols`/`vals`.
-    rows: Vec<(usize, usize, usize)>,
-    cols: Vec<u32>,
-    vals: Vec<i64>,
-    bias: Vec<i64>,
+    /// Inputs with a nonzero weight.
+    live: Vec<usize>,
+    /// For output `j`, its nonzero weights are `at[j]..at[j + 1]` of `rows`/`vals`.
+    at: Vec<usize>,
+    /// Index into `live` of each nonzero weight, and its value.
+    rows: Vec<usize>,
+    vals: Vec<f64>,
+    bias: Vec<f64>,
     out: Cast64,
+    avx2: bool,
 }
+
+/// Samples per register block of [`Sparse`].
+const CH: usize = 16;
 
 impl Sparse {
     fn new(sh: &Spec, ex: &Exact, out: Cast64) -> Sparse {
-        let (mut rows, mut cols, mut vals) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, row) in ex.w.chunks(sh.n_out.max(1)).enumerate() {
-            let start = cols.len();
-            for (j, &v) in row.iter().enumerate().filter(|(_, &v)| v != 0) {
-                cols.push(j as u32);
-                vals.push(v as i64);
+        let live = live_rows(&ex.w, sh.n_out);
+        let (mut at, mut rows, mut vals) = (vec![0], Vec::new(), Vec::new());
+        for j in 0..sh.n_out {
+            for (kk, &i) in live.iter().enumerate() {
+                let w = ex.w[i * sh.n_out + j];
+                if w != 0 {
+                    rows.push(kk);
+                    vals.push(w as f64);
+                }
             }
-            if cols.len() > start {
-                rows.push((i, start, cols.len()));
-            }
+            at.push(rows.len());
         }
-        let bias = ex.b.iter().map(|&v| v as i64).collect();
-        Sparse { n_in: sh.n_in, n_out: sh.n_out, rows, cols, vals, bias, out }
+        let bias = ex.b.iter().map(|&v| v as f64).collect();
+        Sparse { n_in: sh.n_in, n_out: sh.n_out, live, at, rows, vals, bias, out, avx2: simd::has_avx2_fma() }
     }
 
     fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> u64 {
-        let acc = &mut s.i64s[0];
-        let mut overflows = 0;
-        for (xr, yr) in x.chunks(self.n_in).zip(out.chunks_mut(self.n_out)) {
-            acc.clear();
-            acc.extend_from_slice(&self.bias);
-            for &(i, start, end) in &self.rows {
-                let xi = xr[i];
-                if xi == 0 {
-                    continue;
-                }
-                for (&j, &w) in self.cols[start..end].iter().zip(&self.vals[start..end]) {
-                    acc[j as usize] += xi * w;
-                }
+        let n = out.len() / self.n_out;
+        let stride = n.div_ceil(CH) * CH;
+        let [xs, acc] = &mut s.f64s;
+        // Samples past `n` keep stale finite values; their results are unused.
+        if xs.len() < self.live.len() * stride {
+            xs.resize(self.live.len() * stride, 0.0);
+        }
+        if acc.len() < self.n_out * stride {
+            acc.resize(self.n_out * stride, 0.0);
+        }
+        let tmp = &mut s.i64s[0];
+        if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU reported AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            return unsafe { self.run_avx2(x, out, xs, acc, tmp, stride) };
+        }
+        self.run_body::<false>(x, out, xs, acc, tmp, stride)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2(
+        &self,
+        x: &[i64],
+        out: &mut [i64],
+        xs: &mut [f64],
+        acc: &mut [f64],
+        tmp: &mut Vec<i64>,
+        stride: usize,
+    ) -> u64 {
+        self.run_body::<true>(x, out, xs, acc, tmp, stride)
+    }
+
+    #[inline(always)]
+    fn run_body<const FMA: bool>(
+        &self,
+        x: &[i64],
+        out: &mut [i64],
+        xs: &mut [f64],
+        acc: &mut [f64],
+        tmp: &mut Vec<i64>,
+        stride: usize,
+    ) -> u64 {
+        for (si, xr) in x.chunks_exact(self.n_in).enumerate() {
+            for (kk, &i) in self.live.iter().enumerate() {
+                xs[kk * stride + si] = simd::to_f64(xr[i]);
             }
-            overflows += self.out.run(acc, yr);
+        }
+        for (j, aj) in acc.chunks_exact_mut(stride).take(self.n_out).enumerate() {
+            let (rows, vals) =
+                (&self.rows[self.at[j]..self.at[j + 1]], &self.vals[self.at[j]..self.at[j + 1]]);
+            for (c, ac) in aj.chunks_exact_mut(CH).enumerate() {
+                let mut a = [self.bias[j]; CH];
+                for (&kk, &w) in rows.iter().zip(vals) {
+                    let xv = &xs[kk * stride + c * CH..][..CH];
+                    for t in 0..CH {
+                        a[t] = madd::<FMA>(xv[t], w, a[t]);
+                    }
+                }
+                ac.copy_from_slice(&a);
+            }
+        }
+        tmp.resize(self.n_out, 0);
+        let mut overflows = 0;
+        for (si, yr) in out.chunks_exact_mut(self.n_out).enumerate() {
+            for (t, aj) in tmp.iter_mut().zip(acc.chunks_exact(stride)) {
+                *t = simd::to_i64(aj[si]);
+            }
+            overflows += self.out.run_mapped(tmp, yr, |v| v);
         }
         overflows
     }
@@ -536,5 +603,53 @@ impl<I: Int> Sequential<I> {
             out_over += self.out.run(acc, yr);
         }
         (acc_over, out_over)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The baseline and AVX2 builds of the `f64` kernels agree with a plain dot product.
+    #[test]
+    fn gemm_builds_agree_with_a_dot_product() {
+        let (n_in, n_out, n) = (37, 21, 11);
+        let ty = FixedType::new(16, 6, true);
+        let sh = Spec {
+            n_in,
+            n_out,
+            x_ty: ty,
+            acc_ty: FixedType::new(40, 20, true),
+            out_ty: FixedType::new(40, 20, true),
+        };
+        let mut seed = 1u64;
+        let mut next = move |m: i64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as i64 % (2 * m + 1)) - m
+        };
+        let w: Vec<i128> =
+            (0..n_in * n_out).map(|k| if k % 3 == 0 { 0 } else { next(1 << 15) as i128 }).collect();
+        let b: Vec<i128> = (0..n_out).map(|_| next(1 << 20) as i128).collect();
+        let x: Vec<i64> = (0..n * n_in).map(|_| next(1 << 15)).collect();
+        let expected: Vec<i64> = x
+            .chunks(n_in)
+            .flat_map(|xr| {
+                (0..n_out).map(|j| {
+                    (b[j] + (0..n_in).map(|i| xr[i] as i128 * w[i * n_out + j]).sum::<i128>()) as i64
+                })
+            })
+            .collect();
+        let ex = Exact { f: 20, w, b, lo: -(1 << 40), hi: 1 << 40 };
+        let out = Cast64::new(20, ex.lo, ex.hi, &sh.out_ty).unwrap();
+        for avx2 in [false, simd::has_avx2_fma()] {
+            let g = Gemm { avx2, ..Gemm::new(&sh, &ex, out.clone()) };
+            let mut y = vec![0; n * n_out];
+            assert_eq!(g.run(&x, &mut y, &mut Scratch::default()), 0);
+            assert_eq!(y, expected, "gemm, avx2: {avx2}");
+            let k = Sparse { avx2, ..Sparse::new(&sh, &ex, out.clone()) };
+            let mut y = vec![0; n * n_out];
+            assert_eq!(k.run(&x, &mut y, &mut Scratch::default()), 0);
+            assert_eq!(y, expected, "sparse, avx2: {avx2}");
+        }
     }
 }

@@ -2,9 +2,9 @@
 //! ([`fixed::from_f64`]), counting the values its overflow mode changed.
 //!
 //! The fast conversion handles `AP_TRN` and `AP_RND` for normal doubles whose scaled value
-//! `x * 2^F` is a normal double below `2^52` in magnitude: scaling by a power of two is then exact,
-//! `floor` is exact, and the dropped fraction `v - floor(v)` is exact, so the rounding decision is
-//! the exact one. Everything else goes through `fixed::from_f64`.
+//! `v = x * 2^F` is a normal double below `2^51` in magnitude: scaling by a power of two is then
+//! exact, `floor` is exact, and the dropped fraction `v - floor(v)` is exact, so the rounding
+//! decision is the exact one. Everything else goes through `fixed::from_f64`.
 
 use super::cast::{frac, Fit};
 use super::simd;
@@ -27,7 +27,8 @@ struct Fast {
     fit: Fit,
 }
 
-const TWO_52: f64 = 4_503_599_627_370_496.0;
+/// `2^51`, below which the fast conversion applies.
+const LIMIT: f64 = 2_251_799_813_685_248.0;
 
 impl InputKernel {
     pub(crate) fn new(name: &str, ty: FixedType, fast: bool, counter: usize) -> Self {
@@ -50,13 +51,7 @@ impl InputKernel {
         let Some(fast) = self.fast else {
             return self.generic(x, out, |_| true);
         };
-        let (overflows, missed) = simd::dispatch(self.avx2, || {
-            if fast.round {
-                fast.convert::<true>(x, out)
-            } else {
-                fast.convert::<false>(x, out)
-            }
-        });
+        let (overflows, missed) = fast.run(self.avx2, x, out);
         if missed {
             return Ok(overflows + self.generic(x, out, |v| !fast.covers(v))?);
         }
@@ -83,16 +78,43 @@ impl Fast {
             QuantMode::Rnd => true,
             _ => return None,
         };
-        let fit = Fit::new(-(1i128 << 52), 1i128 << 52, ty)?;
+        let fit = Fit::new(-simd::MAGIC_LIMIT, simd::MAGIC_LIMIT, ty)?;
         Some(Fast { scale: 2f64.powi(f), round, fit })
     }
 
     /// Whether the fast conversion is exact for `x`: zero, or a normal double whose scaled value
-    /// is normal and below `2^52` in magnitude.
+    /// is normal and below `2^51` in magnitude.
     #[inline(always)]
     fn covers(self, x: f64) -> bool {
         let v = (x * self.scale).abs();
-        (x == 0.0) | ((x.abs() >= f64::MIN_POSITIVE) & (f64::MIN_POSITIVE..TWO_52).contains(&v))
+        (x == 0.0) | ((x.abs() >= f64::MIN_POSITIVE) & (f64::MIN_POSITIVE..LIMIT).contains(&v))
+    }
+
+    /// Converts the covered elements, vectorised when the CPU allows; returns their overflows and
+    /// whether any element was not covered.
+    fn run(self, avx2: bool, x: &[f64], out: &mut [i64]) -> (u64, bool) {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: `avx2` is true only when the CPU reported AVX2 and FMA.
+            return unsafe { self.run_avx2(x, out) };
+        }
+        let _ = avx2;
+        self.convert_any(x, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2(self, x: &[f64], out: &mut [i64]) -> (u64, bool) {
+        self.convert_any(x, out)
+    }
+
+    #[inline(always)]
+    fn convert_any(self, x: &[f64], out: &mut [i64]) -> (u64, bool) {
+        if self.round {
+            self.convert::<true>(x, out)
+        } else {
+            self.convert::<false>(x, out)
+        }
     }
 
     /// Converts the covered elements; returns their overflows and whether any was not covered.
@@ -104,7 +126,7 @@ impl Fast {
             let scaled = v * self.scale;
             let floor = scaled.floor();
             let q = if ROUND && scaled - floor >= 0.5 { floor + 1.0 } else { floor };
-            let (y, over) = self.fit.apply(if covered { q as i64 } else { 0 });
+            let (y, over) = self.fit.apply(if covered { simd::to_i64(q) } else { 0 });
             *o = y;
             overflows += (over & covered) as u64;
             missed |= !covered;
@@ -172,8 +194,8 @@ mod tests {
         let ty = FixedType::new(12, 4, true).with_modes(QuantMode::Rnd, OverflowMode::Sat);
         let x =
             [0.0, -0.0, 1e-310, -1e-310, 5e-324, 1e300, -1e300, 7.99, -8.01, 0.001953125, -0.001953125, 3.3];
-        for fast in [true, false] {
-            let k = InputKernel::new("in", ty, fast, 0);
+        for (fast, avx2) in [(true, true), (true, false), (false, false)] {
+            let k = InputKernel { avx2: avx2 && simd::has_avx2_fma(), ..InputKernel::new("in", ty, fast, 0) };
             let mut out = [0i64; 12];
             let overflows = k.run(&x, &mut out).unwrap();
             let expected: Vec<_> = x.iter().map(|&v| fixed::from_f64(v, &ty).unwrap()).collect();

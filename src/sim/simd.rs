@@ -1,9 +1,9 @@
-//! Runs hot loops compiled for AVX2 and FMA when the CPU has them.
+//! CPU feature detection and exact integer/double conversions for the vectorised kernels.
 //!
-//! The crate is built for the baseline x86-64 target (SSE2). [`dispatch`] calls a closure from a
-//! function compiled with AVX2 and FMA enabled, so the closure and everything inlined into it is
-//! vectorised for them; on other CPUs and targets the closure runs as it is. Every kernel computes
-//! exact integers, so results never depend on which version runs.
+//! The crate is built for the baseline x86-64 target (SSE2). Hot loops are written once as
+//! `#[inline(always)]` bodies and instantiated twice: as they are, and inside a function compiled
+//! with AVX2 and FMA enabled, which runs when [`has_avx2_fma`] says the CPU has them. Every kernel
+//! computes exact integers, so results never depend on which version runs.
 
 /// Whether the CPU supports AVX2 and FMA.
 pub(crate) fn has_avx2_fma() -> bool {
@@ -15,24 +15,6 @@ pub(crate) fn has_avx2_fma() -> bool {
     {
         false
     }
-}
-
-/// Runs `f`, compiled for AVX2 and FMA when `avx2` (which must come from [`has_avx2_fma`]).
-#[inline(always)]
-pub(crate) fn dispatch<R>(avx2: bool, f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    if avx2 {
-        // SAFETY: `avx2` is true only when the CPU reported AVX2 and FMA.
-        return unsafe { avx2_fma(f) };
-    }
-    let _ = avx2;
-    f()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2_fma<R>(f: impl FnOnce() -> R) -> R {
-    f()
 }
 
 /// `1.5 * 2^52`: adding it to an integer-valued double below `2^51` in magnitude puts the integer
@@ -67,12 +49,5 @@ mod tests {
             assert_eq!(to_i64(x as f64), x);
         }
         assert_eq!(to_i64(-0.0), 0);
-    }
-
-    #[test]
-    fn dispatch_gives_the_same_result_either_way() {
-        let v: Vec<i64> = (0..1000).map(|k| k * 7919 % 1013 - 500).collect();
-        let sum = |avx2| dispatch(avx2, || v.iter().map(|&x| x.max(0) >> 2).sum::<i64>());
-        assert_eq!(sum(has_avx2_fma()), sum(false));
     }
 }
