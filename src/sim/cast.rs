@@ -92,7 +92,7 @@ pub(crate) trait Int:
 
     /// The exact value of a stored raw of type `ty` (for `i64`, plans only load types that fit).
     fn load(raw: i64, ty: &FixedType) -> Self;
-    /// A plan-time constant already checked to be below `2^LIMIT`.
+    /// A plan-time constant already checked to fit (see [`Need`](super::constant::Need)).
     fn from_i128(v: i128) -> Self;
     /// A cast from values at `from` fractional bits in `[lo, hi]` to `to`.
     fn cast(from: i32, lo: i128, hi: i128, to: &FixedType) -> Option<Self::Cast>;

@@ -8,6 +8,8 @@
 //! as `output` overflows) and read it back as a double. Such outputs carry their type and raw
 //! integers in the result; other outputs carry only values.
 
+use std::collections::HashMap;
+
 use super::plan::Counters;
 use super::{overflows, OutputTensor, SimError, SimResult, TraceTensor};
 use crate::fixed::{self, FixedType};
@@ -103,7 +105,8 @@ fn per_channel(w: &Weights, channels: usize) -> Vec<f64> {
 impl FloatPlan {
     pub(crate) fn new(g: &Graph) -> Result<FloatPlan, SimError> {
         let order = g.topo_order()?;
-        let position = |id: NodeId| order.iter().position(|&o| o == id);
+        let index: HashMap<NodeId, usize> = order.iter().enumerate().map(|(k, &id)| (id, k)).collect();
+        let position = |id: NodeId| index.get(&id).copied();
         let mut counters = Counters::default();
         let mut steps = Vec::with_capacity(order.len());
         let mut input_elements = 0;

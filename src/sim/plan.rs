@@ -7,6 +7,8 @@
 //! [`Plan::block`] samples runs through every layer before the next block starts, so a worker
 //! touches a small, hot working set. Running a block never fails on valid input data.
 
+use std::collections::HashMap;
+
 use super::activation::ActivationKernel;
 use super::batch_norm::BatchNormKernel;
 use super::dense::DenseKernel;
@@ -144,7 +146,8 @@ const MAX_BLOCK: usize = 64;
 impl Plan {
     pub(crate) fn new(g: &Graph, opts: &SimOptions) -> Result<Plan, SimError> {
         let order = g.topo_order()?;
-        let position = |id: NodeId| order.iter().position(|&o| o == id);
+        let index: HashMap<NodeId, usize> = order.iter().enumerate().map(|(k, &id)| (id, k)).collect();
+        let position = |id: NodeId| index.get(&id).copied();
         // The last step reading each node; graph outputs are read after the last step.
         let mut last_use = vec![0usize; order.len()];
         for (k, &id) in order.iter().enumerate() {
