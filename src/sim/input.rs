@@ -110,23 +110,39 @@ impl Fast {
 
     #[inline(always)]
     fn convert_any(self, x: &[f64], out: &mut [i64]) -> (u64, bool) {
-        if self.round {
-            self.convert::<true>(x, out)
-        } else {
-            self.convert::<false>(x, out)
+        match (self.round, self.fit) {
+            (false, fit) => self.convert::<false>(x, out, fit),
+            (true, fit) => self.convert::<true>(x, out, fit),
         }
     }
 
     /// Converts the covered elements; returns their overflows and whether any was not covered.
+    /// The overflow step is matched once per slice, so each loop runs one variant.
     #[inline(always)]
-    fn convert<const ROUND: bool>(self, x: &[f64], out: &mut [i64]) -> (u64, bool) {
+    fn convert<const ROUND: bool>(self, x: &[f64], out: &mut [i64], fit: Fit) -> (u64, bool) {
+        match fit {
+            Fit::Keep => self.convert_fit::<ROUND>(x, out, |q| (q, false)),
+            Fit::WrapSigned(u) => self.convert_fit::<ROUND>(x, out, |q| Fit::WrapSigned(u).apply(q)),
+            Fit::WrapUnsigned(m) => self.convert_fit::<ROUND>(x, out, |q| Fit::WrapUnsigned(m).apply(q)),
+            Fit::Sat(lo, hi) => self.convert_fit::<ROUND>(x, out, |q| Fit::Sat(lo, hi).apply(q)),
+            Fit::Zero(lo, hi) => self.convert_fit::<ROUND>(x, out, |q| Fit::Zero(lo, hi).apply(q)),
+        }
+    }
+
+    #[inline(always)]
+    fn convert_fit<const ROUND: bool>(
+        self,
+        x: &[f64],
+        out: &mut [i64],
+        fit: impl Fn(i64) -> (i64, bool),
+    ) -> (u64, bool) {
         let (mut overflows, mut missed) = (0u64, false);
         for (o, &v) in out.iter_mut().zip(x) {
             let covered = self.covers(v);
             let scaled = v * self.scale;
             let floor = scaled.floor();
             let q = if ROUND && scaled - floor >= 0.5 { floor + 1.0 } else { floor };
-            let (y, over) = self.fit.apply(if covered { simd::to_i64(q) } else { 0 });
+            let (y, over) = fit(if covered { simd::to_i64(q) } else { 0 });
             *o = y;
             overflows += (over & covered) as u64;
             missed |= !covered;
@@ -172,11 +188,7 @@ mod tests {
                 let expected = fixed::from_f64(x, &ty).unwrap();
                 if fast.covers(x) {
                     let mut raw = [0];
-                    let over = if fast.round {
-                        fast.convert::<true>(&[x], &mut raw)
-                    } else {
-                        fast.convert::<false>(&[x], &mut raw)
-                    };
+                    let over = fast.convert_any(&[x], &mut raw);
                     assert_eq!(
                         (raw[0], over.0 == 1),
                         (expected.raw as i64, expected.overflow),
