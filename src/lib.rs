@@ -17,3 +17,4 @@ pub mod flow;
 pub mod frontend;
 pub mod ir;
 pub mod passes;
+pub mod sim;

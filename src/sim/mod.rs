@@ -1,0 +1,303 @@
+//! Runs a layer graph on input data: bit-accurate fixed-point simulation, and an `f64` reference.
+//!
+//! [`Simulator::new`] takes a graph that passes [`ir::validate`] at [`Stage::Lowered`] and compiles
+//! it into a plan (`plan.rs`); [`Simulator::run`] executes it on any number of samples. Each layer
+//! computes exactly the arithmetic `ir::layer` defines (the kernel files are named after the layer
+//! kinds), so outputs equal the emitted HLS C++ and the RTL bit for bit. Guarantees:
+//!
+//! * every cast that overflows (wraps, saturates or zeroes), in any layer, is counted: the input
+//!   conversion, Dense accumulators, table indices and every output cast ([`LayerOverflow`]);
+//! * results are identical for any number of threads (samples are independent, counts are sums);
+//! * no panic on a validated graph or on any input data; a graph whose types need exact
+//!   intermediates wider than 126 bits is refused with [`SimError::Unsupported`].
+//!
+//! [`Simulator::new_float`] runs a graph validated at [`Stage::Imported`] in `f64` (`float.rs`):
+//! the weights as stored, true math functions instead of tables, and casts only where the model
+//! itself fixed a type (`Quantize` nodes and nodes with `ty_from_model`).
+
+mod activation;
+mod batch_norm;
+mod cast;
+mod constant;
+mod dense;
+mod elementwise;
+mod float;
+mod input;
+mod plan;
+mod quantize;
+mod reshape;
+mod simd;
+mod softmax;
+
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use thiserror::Error;
+
+use crate::fixed::{self, FixedType};
+use crate::ir::{self, Graph, IrError, Shape, Stage};
+use float::FloatPlan;
+use plan::Plan;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum SimError {
+    #[error("the graph cannot be simulated: {0}")]
+    Invalid(#[from] IrError),
+    #[error("layer '{layer}': {what}")]
+    Unsupported { layer: String, what: String },
+    #[error("expected {expected} input values ({n_samples} samples of {per_sample}), got {got}")]
+    InputLength { expected: usize, got: usize, n_samples: usize, per_sample: usize },
+    #[error("input sample {sample}, element {element} is {value}; inputs must be finite")]
+    NonFiniteInput { sample: usize, element: usize, value: f64 },
+    #[error("layer '{layer}': sample {sample} reached a non-finite value, which {ty} cannot hold")]
+    NonFinite { layer: String, sample: usize, ty: FixedType },
+}
+
+/// How a graph is compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimOptions {
+    /// Use the specialised kernels (integer-valued `f64` GEMM, `i64` arithmetic, specialised
+    /// casts) wherever the plan proves them exact. When false, every layer runs the general
+    /// `i128` path; results are the same either way.
+    pub fast_paths: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions { fast_paths: true }
+    }
+}
+
+/// Options of one run.
+#[derive(Clone, Copy, Default)]
+pub struct RunOptions<'a> {
+    /// Keep every layer's output in [`SimResult::trace`].
+    pub trace: bool,
+    /// Called now and then with the number of samples done (non-decreasing, last with all).
+    pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
+}
+
+/// One graph output for all samples, row-major `n_samples x shape.elements()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputTensor {
+    pub name: String,
+    pub shape: Shape,
+    /// The fixed-point type of the values; `None` in float mode unless the model fixed it.
+    pub ty: Option<FixedType>,
+    /// The values (exact for types of at most 53 bits, else the nearest double).
+    pub values: Vec<f64>,
+    /// Raw integers when `ty` is known (an unsigned 64-bit type keeps its bit pattern).
+    pub raw: Vec<i64>,
+}
+
+/// One layer's output for all samples, row-major `n_samples x shape.elements()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceTensor {
+    pub name: String,
+    pub shape: Shape,
+    pub values: Vec<f64>,
+}
+
+/// Overflows of one kind of cast in one layer over a run.
+///
+/// Kinds: `output` (the cast to the layer's type, for `Input` the conversion from float),
+/// `accumulator` (Dense, including the bias cast), `index` (an activation's table index),
+/// `exp_index` and `inv_index` (Softmax table indices).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerOverflow {
+    pub layer: String,
+    pub kind: &'static str,
+    /// Casts that overflowed.
+    pub count: u64,
+    /// Casts of this kind performed.
+    pub elements: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimResult {
+    /// One per graph output, in the graph's order.
+    pub outputs: Vec<OutputTensor>,
+    /// Every cast site in topological order, including those that never overflowed.
+    pub overflows: Vec<LayerOverflow>,
+    /// Every layer's output in topological order, when asked for.
+    pub trace: Option<Vec<TraceTensor>>,
+}
+
+/// A compiled graph, ready to run.
+#[derive(Debug)]
+pub struct Simulator {
+    engine: Engine,
+}
+
+#[derive(Debug)]
+enum Engine {
+    Fixed(Plan),
+    Float(FloatPlan),
+}
+
+impl Simulator {
+    /// Compiles a graph that passes `validate(g, Stage::Lowered)`.
+    pub fn new(g: &Graph) -> Result<Simulator, SimError> {
+        Self::with_options(g, &SimOptions::default())
+    }
+
+    pub fn with_options(g: &Graph, opts: &SimOptions) -> Result<Simulator, SimError> {
+        ir::validate(g, Stage::Lowered)?;
+        Ok(Simulator { engine: Engine::Fixed(Plan::new(g, opts)?) })
+    }
+
+    /// Compiles a graph that passes `validate(g, Stage::Imported)` for the `f64` reference mode.
+    pub fn new_float(g: &Graph) -> Result<Simulator, SimError> {
+        ir::validate(g, Stage::Imported)?;
+        Ok(Simulator { engine: Engine::Float(FloatPlan::new(g)?) })
+    }
+
+    /// Each layer's name and the kernel the plan chose for it (`kind: kernel`, e.g.
+    /// `dense: exact f64 gemm`), in topological order; float mode reports `kind: f64`.
+    pub fn kernels(&self) -> Vec<(String, String)> {
+        match &self.engine {
+            Engine::Fixed(p) => p.kernels(),
+            Engine::Float(p) => p.kernels(),
+        }
+    }
+
+    /// Number of input values per sample.
+    pub fn input_elements(&self) -> usize {
+        match &self.engine {
+            Engine::Fixed(p) => p.input_elements,
+            Engine::Float(p) => p.input_elements,
+        }
+    }
+
+    /// Runs `n_samples` samples; `inputs` is row-major `n_samples x input_elements()`.
+    pub fn run(&self, inputs: &[f64], n_samples: usize, opts: &RunOptions) -> Result<SimResult, SimError> {
+        let per_sample = self.input_elements();
+        let expected = n_samples.checked_mul(per_sample);
+        if expected != Some(inputs.len()) {
+            return Err(SimError::InputLength {
+                expected: expected.unwrap_or(usize::MAX),
+                got: inputs.len(),
+                n_samples,
+                per_sample,
+            });
+        }
+        if let Some(k) = inputs.iter().position(|v| !v.is_finite()) {
+            let (sample, element) = (k / per_sample.max(1), k % per_sample.max(1));
+            return Err(SimError::NonFiniteInput { sample, element, value: inputs[k] });
+        }
+        match &self.engine {
+            Engine::Fixed(p) => {
+                let blocks = drive(p.block, per_sample, inputs, n_samples, opts, |x, _, n, work| {
+                    p.run_block(x, n, opts.trace, work)
+                })?;
+                Ok(assemble_fixed(p, blocks, n_samples, opts.trace))
+            }
+            Engine::Float(p) => {
+                let blocks = drive(p.block, per_sample, inputs, n_samples, opts, |x, first, n, work| {
+                    p.run_block(x, first, n, opts.trace, work)
+                })?;
+                Ok(p.assemble(blocks, n_samples, opts.trace))
+            }
+        }
+    }
+}
+
+/// Runs blocks of `block` samples in parallel, in order, reporting progress; the first failing
+/// block (in sample order) gives the error.
+fn drive<W: Default + Send, B: Send>(
+    block: usize,
+    per_sample: usize,
+    inputs: &[f64],
+    n_samples: usize,
+    opts: &RunOptions,
+    run: impl Fn(&[f64], usize, usize, &mut W) -> Result<B, SimError> + Sync,
+) -> Result<Vec<B>, SimError> {
+    let chunk = block.max(1) * per_sample.max(1);
+    let done = Mutex::new((0usize, 0usize));
+    let step = (n_samples / 100).max(1);
+    let results: Vec<Result<B, SimError>> = inputs
+        .par_chunks(chunk)
+        .enumerate()
+        .map_init(W::default, |work, (k, x)| {
+            let n = x.len() / per_sample.max(1);
+            let out = run(x, k * block.max(1), n, work);
+            if let Some(progress) = opts.progress {
+                if let Ok(mut d) = done.lock() {
+                    d.0 += n;
+                    if d.0 - d.1 >= step || d.0 == n_samples {
+                        d.1 = d.0;
+                        progress(d.0);
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    results.into_iter().collect()
+}
+
+fn assemble_fixed(p: &Plan, blocks: Vec<plan::BlockOut>, n_samples: usize, trace: bool) -> SimResult {
+    let concat = |f: &dyn Fn(&plan::BlockOut) -> &Vec<i64>| -> Vec<i64> {
+        let mut v = Vec::new();
+        for b in &blocks {
+            v.extend_from_slice(f(b));
+        }
+        v
+    };
+    let values = |raw: &[i64], ty: &FixedType| -> Vec<f64> {
+        let f = ty.frac_bits();
+        if ty.width <= 53 && (-1000..=1000).contains(&f) {
+            // Exact: the raw value fits the mantissa and the scaled value stays normal.
+            let scale = 2f64.powi(-f);
+            return raw.iter().map(|&r| r as f64 * scale).collect();
+        }
+        raw.iter().map(|&r| fixed::to_f64(cast::load(r, ty), f)).collect()
+    };
+    let outputs = p
+        .outputs
+        .iter()
+        .enumerate()
+        .map(|(k, o)| {
+            let step = &p.steps[o.step];
+            let raw = concat(&|b| &b.outputs[k]);
+            OutputTensor {
+                name: step.name.clone(),
+                shape: step.shape.clone(),
+                ty: Some(step.ty),
+                values: values(&raw, &step.ty),
+                raw,
+            }
+        })
+        .collect();
+    let trace = trace.then(|| {
+        p.steps
+            .iter()
+            .enumerate()
+            .map(|(k, step)| TraceTensor {
+                name: step.name.clone(),
+                shape: step.shape.clone(),
+                values: values(&concat(&|b| &b.trace[k]), &step.ty),
+            })
+            .collect()
+    });
+    SimResult { outputs, overflows: overflows(&p.counters, &blocks, |b| &b.counts, n_samples), trace }
+}
+
+/// Sums the blocks' counts per counter.
+fn overflows<B>(
+    counters: &[plan::Counter],
+    blocks: &[B],
+    counts: impl Fn(&B) -> &Vec<u64>,
+    n_samples: usize,
+) -> Vec<LayerOverflow> {
+    counters
+        .iter()
+        .enumerate()
+        .map(|(k, c)| LayerOverflow {
+            layer: c.layer.clone(),
+            kind: c.kind,
+            count: blocks.iter().map(|b| counts(b).get(k).copied().unwrap_or(0)).sum(),
+            elements: c.per_sample * n_samples as u64,
+        })
+        .collect()
+}

@@ -1,0 +1,314 @@
+//! Compiles a lowered graph into an execution plan and runs it on blocks of samples.
+//!
+//! The plan lists the layers in topological order, each with a kernel built for its exact types:
+//! constants converted to raw integers and pre-aligned, tables converted, the integer width and
+//! the casts chosen from the value ranges the types allow (see [`super::cast`]). Activations live
+//! in buffer slots shared by layers whose lifetimes do not overlap; a block of up to
+//! [`Plan::block`] samples runs through every layer before the next block starts, so a worker
+//! touches a small, hot working set. Running a block never fails on valid input data.
+
+use std::collections::HashMap;
+
+use super::activation::ActivationKernel;
+use super::batch_norm::BatchNormKernel;
+use super::dense::DenseKernel;
+use super::elementwise::ElementwiseKernel;
+use super::input::InputKernel;
+use super::quantize::QuantizeKernel;
+use super::reshape::ReshapeKernel;
+use super::softmax::SoftmaxKernel;
+use super::{SimError, SimOptions};
+use crate::fixed::FixedType;
+use crate::ir::{Graph, Layer, Node, NodeId, Shape};
+
+/// Per-block working memory of one worker.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    pub(crate) i64s: [Vec<i64>; 3],
+    pub(crate) i128s: [Vec<i128>; 2],
+    pub(crate) f64s: [Vec<f64>; 2],
+}
+
+/// A worker's buffers: one per slot of the plan, and scratch space for the kernels.
+#[derive(Debug, Default)]
+pub(crate) struct Work {
+    buffers: Vec<Vec<i64>>,
+    scratch: Scratch,
+}
+
+/// One overflow counter: a cast of kind `kind` in layer `layer`, done `per_sample` times a sample.
+#[derive(Debug, Clone)]
+pub(crate) struct Counter {
+    pub(crate) layer: String,
+    pub(crate) kind: &'static str,
+    pub(crate) per_sample: u64,
+}
+
+/// Collects counters while kernels are built.
+#[derive(Debug, Default)]
+pub(crate) struct Counters(pub(crate) Vec<Counter>);
+
+impl Counters {
+    pub(crate) fn add(&mut self, layer: &str, kind: &'static str, per_sample: usize) -> usize {
+        self.0.push(Counter { layer: layer.to_string(), kind, per_sample: per_sample as u64 });
+        self.0.len() - 1
+    }
+}
+
+/// What a kernel builder gets: the node, its inputs, the options and the counters.
+pub(crate) struct Ctx<'a> {
+    pub(crate) node: &'a Node,
+    pub(crate) inputs: Vec<&'a Node>,
+    pub(crate) opts: &'a SimOptions,
+    pub(crate) counters: &'a mut Counters,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn out_ty(&self) -> Result<FixedType, SimError> {
+        Ok(self.node.out_ty()?)
+    }
+
+    /// Type of input `k`.
+    pub(crate) fn in_ty(&self, k: usize) -> Result<FixedType, SimError> {
+        match self.inputs.get(k) {
+            Some(n) => Ok(n.out_ty()?),
+            None => Err(self.unsupported(format!("input {k} is missing"))),
+        }
+    }
+
+    pub(crate) fn elements(&self) -> usize {
+        self.node.shape.elements()
+    }
+
+    pub(crate) fn counter(&mut self, kind: &'static str, per_sample: usize) -> usize {
+        let name = self.node.name.clone();
+        self.counters.add(&name, kind, per_sample)
+    }
+
+    pub(crate) fn unsupported(&self, what: impl Into<String>) -> SimError {
+        SimError::Unsupported { layer: self.node.name.clone(), what: what.into() }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Kernel {
+    Input(InputKernel),
+    Dense(DenseKernel),
+    BatchNorm(BatchNormKernel),
+    Activation(ActivationKernel),
+    Softmax(SoftmaxKernel),
+    Elementwise(ElementwiseKernel),
+    Reshape(ReshapeKernel),
+    Quantize(QuantizeKernel),
+}
+
+#[derive(Debug)]
+pub(crate) struct Step {
+    pub(crate) name: String,
+    pub(crate) shape: Shape,
+    pub(crate) ty: FixedType,
+    args: Vec<usize>,
+    out: usize,
+    kernel: Kernel,
+}
+
+/// A graph output: which step produces it.
+#[derive(Debug, Clone)]
+pub(crate) struct OutputSpec {
+    pub(crate) step: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) steps: Vec<Step>,
+    /// Elements per sample of each buffer slot.
+    slots: Vec<usize>,
+    pub(crate) input_elements: usize,
+    pub(crate) outputs: Vec<OutputSpec>,
+    pub(crate) counters: Vec<Counter>,
+    /// Samples per block.
+    pub(crate) block: usize,
+}
+
+/// The raw results of one block: outputs and (when traced) every step's output, `n x elements`
+/// each, and the overflow counts.
+#[derive(Debug)]
+pub(crate) struct BlockOut {
+    pub(crate) outputs: Vec<Vec<i64>>,
+    pub(crate) trace: Vec<Vec<i64>>,
+    pub(crate) counts: Vec<u64>,
+}
+
+/// Bytes of activations a block aims to keep in a worker's cache.
+const BLOCK_BYTES: usize = 1 << 19;
+const MAX_BLOCK: usize = 64;
+
+impl Plan {
+    pub(crate) fn new(g: &Graph, opts: &SimOptions) -> Result<Plan, SimError> {
+        let order = g.topo_order()?;
+        let index: HashMap<NodeId, usize> = order.iter().enumerate().map(|(k, &id)| (id, k)).collect();
+        let position = |id: NodeId| index.get(&id).copied();
+        // The last step reading each node; graph outputs are read after the last step.
+        let mut last_use = vec![0usize; order.len()];
+        for (k, &id) in order.iter().enumerate() {
+            last_use[k] = k;
+            for user in g.users_of(id) {
+                if let Some(p) = position(user) {
+                    last_use[k] = last_use[k].max(p);
+                }
+            }
+            if g.outputs().contains(&id) {
+                last_use[k] = usize::MAX;
+            }
+        }
+        let mut counters = Counters::default();
+        let mut steps: Vec<Step> = Vec::with_capacity(order.len());
+        let mut slots: Vec<usize> = Vec::new();
+        let mut free: Vec<usize> = Vec::new();
+        let mut slot_of: Vec<usize> = Vec::with_capacity(order.len());
+        let mut input_elements = 0;
+        for (k, &id) in order.iter().enumerate() {
+            let node = g.node(id);
+            let input_ids = g.inputs_of(id);
+            let args: Vec<usize> = input_ids
+                .iter()
+                .map(|&i| position(i).map(|p| slot_of[p]))
+                .collect::<Option<_>>()
+                .ok_or_else(|| SimError::Unsupported {
+                    layer: node.name.clone(),
+                    what: "an input is not in the graph".into(),
+                })?;
+            let mut ctx = Ctx {
+                node,
+                inputs: input_ids.iter().map(|&i| g.node(i)).collect(),
+                opts,
+                counters: &mut counters,
+            };
+            let kernel = build(&mut ctx)?;
+            if let Kernel::Input(_) = kernel {
+                input_elements = node.shape.elements();
+            }
+            let elements = node.shape.elements();
+            let out = match free.iter().position(|&s| slots[s] >= elements) {
+                Some(f) => free.swap_remove(f),
+                None => {
+                    slots.push(elements);
+                    slots.len() - 1
+                }
+            };
+            slot_of.push(out);
+            for &i in &input_ids {
+                if let Some(p) = position(i) {
+                    if last_use[p] == k && !free.contains(&slot_of[p]) {
+                        free.push(slot_of[p]);
+                    }
+                }
+            }
+            if last_use[k] == k {
+                free.push(out);
+            }
+            steps.push(Step {
+                name: node.name.clone(),
+                shape: node.shape.clone(),
+                ty: node.out_ty()?,
+                args,
+                out,
+                kernel,
+            });
+        }
+        let outputs = g
+            .outputs()
+            .iter()
+            .map(|&o| position(o).map(|step| OutputSpec { step }))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(SimError::Invalid(crate::ir::IrError::NoOutput))?;
+        let per_sample: usize = slots.iter().sum::<usize>().max(1);
+        let block = (BLOCK_BYTES / (8 * per_sample)).clamp(1, MAX_BLOCK);
+        Ok(Plan { steps, slots, input_elements, outputs, counters: counters.0, block })
+    }
+
+    /// Each step's layer name and the kernel chosen for it (`kind: kernel`).
+    pub(crate) fn kernels(&self) -> Vec<(String, String)> {
+        self.steps
+            .iter()
+            .map(|s| {
+                let (kind, how) = match &s.kernel {
+                    Kernel::Input(k) => ("input", k.describe()),
+                    Kernel::Dense(k) => ("dense", k.describe()),
+                    Kernel::BatchNorm(k) => ("batch_norm", k.describe()),
+                    Kernel::Activation(k) => ("activation", k.describe()),
+                    Kernel::Softmax(k) => ("softmax", k.describe()),
+                    Kernel::Elementwise(k) => ("elementwise", k.describe()),
+                    Kernel::Reshape(k) => ("reshape", k.describe()),
+                    Kernel::Quantize(k) => ("quantize", k.describe()),
+                };
+                (s.name.clone(), format!("{kind}: {how}"))
+            })
+            .collect()
+    }
+
+    /// Runs `n` samples (`x` holds `n * input_elements` finite values).
+    pub(crate) fn run_block(
+        &self,
+        x: &[f64],
+        n: usize,
+        trace: bool,
+        work: &mut Work,
+    ) -> Result<BlockOut, SimError> {
+        if work.buffers.len() != self.slots.len() {
+            work.buffers = self.slots.iter().map(|&e| vec![0; e * self.block]).collect();
+        }
+        let mut counts = vec![0u64; self.counters.len()];
+        let mut traced = Vec::with_capacity(if trace { self.steps.len() } else { 0 });
+        for step in &self.steps {
+            let len = n * step.shape.elements();
+            let mut out = std::mem::take(&mut work.buffers[step.out]);
+            let args: Vec<&[i64]> = step.args.iter().map(|&a| work.buffers[a].as_slice()).collect();
+            let dst = &mut out[..len];
+            let scratch = &mut work.scratch;
+            let mut result = Ok(());
+            match &step.kernel {
+                Kernel::Input(k) => result = k.run(x, dst).map(|o| counts[k.counter] += o),
+                Kernel::Dense(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::BatchNorm(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Activation(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Softmax(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Elementwise(k) => k.run(&args, dst, scratch, &mut counts),
+                Kernel::Reshape(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Quantize(k) => k.run(args[0], dst, scratch, &mut counts),
+            }
+            if trace {
+                traced.push(dst.to_vec());
+            }
+            work.buffers[step.out] = out;
+            result?;
+        }
+        let outputs = self
+            .outputs
+            .iter()
+            .map(|o| {
+                let step = &self.steps[o.step];
+                work.buffers[step.out][..n * step.shape.elements()].to_vec()
+            })
+            .collect();
+        Ok(BlockOut { outputs, trace: traced, counts })
+    }
+}
+
+fn build(ctx: &mut Ctx) -> Result<Kernel, SimError> {
+    let node = ctx.node;
+    Ok(match &node.layer {
+        Layer::Input => {
+            let ty = ctx.out_ty()?;
+            let counter = ctx.counter("output", ctx.elements());
+            Kernel::Input(InputKernel::new(&node.name, ty, ctx.opts.fast_paths, counter))
+        }
+        Layer::Dense(d) => Kernel::Dense(DenseKernel::build(ctx, d)?),
+        Layer::BatchNorm(b) => Kernel::BatchNorm(BatchNormKernel::build(ctx, b)?),
+        Layer::Activation(a) => Kernel::Activation(ActivationKernel::build(ctx, a)?),
+        Layer::Softmax(s) => Kernel::Softmax(SoftmaxKernel::build(ctx, s)?),
+        Layer::Elementwise(e) => Kernel::Elementwise(ElementwiseKernel::build(ctx, e)?),
+        Layer::Reshape => Kernel::Reshape(ReshapeKernel::build(ctx)?),
+        Layer::Quantize => Kernel::Quantize(QuantizeKernel::build(ctx)?),
+    })
+}

@@ -1,0 +1,91 @@
+//! The fast paths against the general `i128` path, and results against the thread count: both
+//! must give identical outputs, traces and overflow counts.
+
+mod sim_support;
+
+use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
+use hls_gen::ir::{Graph, Layer};
+use hls_gen::sim::{RunOptions, SimOptions, SimResult, Simulator};
+use sim_support::*;
+
+fn run(g: &Graph, fast: bool, inputs: &[f64], n: usize) -> SimResult {
+    let sim = Simulator::with_options(g, &SimOptions { fast_paths: fast }).unwrap();
+    sim.run(inputs, n, &RunOptions { trace: true, progress: None }).unwrap()
+}
+
+fn assert_same(a: &SimResult, b: &SimResult, what: &str) {
+    assert_eq!(a.outputs, b.outputs, "{what}: outputs");
+    assert_eq!(a.overflows, b.overflows, "{what}: overflows");
+    let (ta, tb) = (a.trace.as_ref().unwrap(), b.trace.as_ref().unwrap());
+    assert_eq!(ta.len(), tb.len());
+    for (x, y) in ta.iter().zip(tb) {
+        // NaN never occurs: every traced value is a fixed-point value.
+        assert_eq!(x, y, "{what}: trace of {}", x.name);
+    }
+}
+
+#[test]
+fn fast_and_general_paths_agree_on_random_graphs() {
+    let mut rng = Rng(77);
+    for case in 0..250 {
+        let g = random_graph(&mut rng, if case % 4 == 0 { 44 } else { 20 });
+        let input = g.node(g.inputs()[0]);
+        let n = 150;
+        let inputs = random_inputs(&mut rng, &input.ty.unwrap(), n * input.shape.elements());
+        assert_same(&run(&g, true, &inputs, n), &run(&g, false, &inputs, n), &format!("case {case}"));
+    }
+}
+
+/// MLPs in the shapes the fast kernels target: dense, pruned (sparse), non-exact accumulators.
+#[test]
+fn fast_and_general_paths_agree_on_mlps() {
+    let ty = FixedType::new(16, 6, true);
+    let mut rng = Rng(5);
+    let n = 300;
+    let inputs = inputs(&mut rng, n, 16, 3.0);
+    let mut dense = mlp(&[16, 64, 32, 5], ty, 1);
+    let check = |g: &Graph, what: &str, kernel: &str| {
+        let sim = Simulator::new(g).unwrap();
+        assert!(sim.kernels().iter().any(|(_, k)| k == kernel), "{what}: {:?}", sim.kernels());
+        assert_same(&run(g, true, &inputs, n), &run(g, false, &inputs, n), what);
+    };
+    check(&dense, "dense", "dense: exact f64 gemm");
+    let mut pruned = dense.clone();
+    for id in pruned.node_ids() {
+        if let Layer::Dense(d) = &mut pruned.node_mut(id).layer {
+            for v in d.weights.values.iter_mut() {
+                if rng.chance(0.92) {
+                    *v = 0.0;
+                }
+            }
+        }
+    }
+    check(&pruned, "pruned", "dense: exact sparse f64");
+    let narrow = ty.with_modes(QuantMode::Rnd, OverflowMode::Sat);
+    for id in dense.node_ids() {
+        if let Layer::Dense(d) = &mut dense.node_mut(id).layer {
+            d.accum = Some(narrow);
+        }
+    }
+    check(&dense, "narrow accumulators", "dense: sequential i64");
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let mut rng = Rng(8);
+    let mut graphs = vec![mlp(&[16, 64, 32, 5], FixedType::new(16, 6, true), 2)];
+    graphs.extend((0..20).map(|_| random_graph(&mut rng, 24)));
+    for (k, g) in graphs.iter().enumerate() {
+        let input = g.node(g.inputs()[0]);
+        let n = 1000 + k;
+        let inputs = random_inputs(&mut rng, &input.ty.unwrap(), n * input.shape.elements());
+        let in_pool = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| run(g, true, &inputs, n))
+        };
+        let one = in_pool(1);
+        for threads in [2, 3, 8] {
+            assert_same(&one, &in_pool(threads), &format!("graph {k}, {threads} threads"));
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! Differential test: the simulator against a slow reference in exact rational arithmetic, written
+//! here from the definitions in `ir::layer` and the `ap_fixed` assignment rules, on seeded random
+//! graphs covering every layer kind, every quantization and overflow mode, narrow types and
+//! non-exact accumulators. Outputs must match bit for bit and overflow counts exactly, with the
+//! fast paths on and off.
+
+mod sim_support;
+
+use std::collections::BTreeMap;
+
+use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
+use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, Table, Weights};
+use hls_gen::sim::{RunOptions, SimOptions, SimResult, Simulator};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use sim_support::*;
+
+type Q = BigRational;
+
+fn pow2(e: i64) -> Q {
+    if e >= 0 {
+        Q::from_integer(BigInt::one() << e as usize)
+    } else {
+        Q::new(BigInt::one(), BigInt::one() << (-e) as usize)
+    }
+}
+
+fn q(x: f64) -> Q {
+    Q::from_float(x).expect("finite")
+}
+
+fn frac(ty: &FixedType) -> i64 {
+    ty.width as i64 - ty.integer as i64
+}
+
+/// `ap_fixed` assignment of the exact value `v` to `ty`: the raw result and whether the overflow
+/// mode acted.
+fn cast(v: &Q, ty: &FixedType) -> (BigInt, bool) {
+    let y = v * pow2(frac(ty));
+    let floor = y.floor();
+    let rest = &y - &floor;
+    let floor = floor.to_integer();
+    let half = Q::new(BigInt::one(), BigInt::from(2));
+    let negative = y.is_negative();
+    let odd = (&floor % 2u32) != BigInt::zero();
+    let up = match ty.quant {
+        QuantMode::Trn => false,
+        QuantMode::TrnZero => negative && !rest.is_zero(),
+        QuantMode::Rnd => rest >= half,
+        QuantMode::RndZero => rest > half || (rest == half && negative),
+        QuantMode::RndMinInf => rest > half,
+        QuantMode::RndInf => rest > half || (rest == half && !negative),
+        QuantMode::RndConv => rest > half || (rest == half && odd),
+    };
+    let q = if up { floor + 1 } else { floor };
+    let w = ty.width as usize;
+    let (min, max) = if ty.signed {
+        (-(BigInt::one() << (w - 1)), (BigInt::one() << (w - 1)) - 1)
+    } else {
+        (BigInt::zero(), (BigInt::one() << w) - 1)
+    };
+    // AP_SAT_SYM never lets a signed type of two or more bits hold its most negative value.
+    let sym = ty.overflow == OverflowMode::SatSym && ty.signed && w > 1;
+    if q <= max && (q > min || (q == min && !sym)) {
+        return (q, false);
+    }
+    let raw = match ty.overflow {
+        OverflowMode::Wrap => {
+            let m = BigInt::one() << w;
+            let mut r = (&q - &min) % &m;
+            if r.is_negative() {
+                r += &m;
+            }
+            r + &min
+        }
+        OverflowMode::Sat if q > max => max,
+        OverflowMode::Sat => min,
+        OverflowMode::SatSym if q > max => max,
+        OverflowMode::SatSym if sym => -max,
+        OverflowMode::SatSym => min,
+        OverflowMode::SatZero => BigInt::zero(),
+    };
+    (raw, true)
+}
+
+fn val(raw: &BigInt, ty: &FixedType) -> Q {
+    Q::from_integer(raw.clone()) * pow2(-frac(ty))
+}
+
+/// Overflow counts per (layer, kind), and the order and sizes of the cast sites.
+#[derive(Default)]
+struct Counts {
+    counts: BTreeMap<(String, &'static str), u64>,
+}
+
+impl Counts {
+    /// Casts `v` to `ty`, counting an overflow for `layer`/`kind`; returns the exact result.
+    fn cast(&mut self, layer: &str, kind: &'static str, v: &Q, ty: &FixedType) -> (BigInt, Q) {
+        let (raw, over) = cast(v, ty);
+        *self.counts.entry((layer.to_string(), kind)).or_default() += over as u64;
+        let value = val(&raw, ty);
+        (raw, value)
+    }
+}
+
+fn lookup(c: &mut Counts, layer: &str, kind: &'static str, t: &Table, x: &Q) -> Q {
+    let (raw, _) = c.cast(layer, kind, x, &t.index_ty);
+    let offset =
+        if t.index_ty.signed { BigInt::one() << (t.index_ty.width as usize - 1) } else { BigInt::zero() };
+    let index = (raw + offset).to_usize().expect("index in range");
+    q(t.values[index])
+}
+
+fn consts(w: &Weights) -> Vec<Q> {
+    w.values.iter().map(|&v| q(v)).collect()
+}
+
+/// Every node's exact output for one sample (raw integers and values), by node, in topological
+/// order.
+fn reference(g: &Graph, input: &[f64], c: &mut Counts) -> BTreeMap<usize, (Vec<BigInt>, Vec<Q>)> {
+    let mut out: BTreeMap<usize, (Vec<BigInt>, Vec<Q>)> = BTreeMap::new();
+    for id in g.topo_order().unwrap() {
+        let node = g.node(id);
+        let name = node.name.as_str();
+        let ty = node.ty.unwrap();
+        let args: Vec<&Vec<Q>> = g.inputs_of(id).iter().map(|i| &out[&i.index()].1).collect();
+        let shape = &node.shape;
+        let elements = shape.elements();
+        let channels = shape.channels();
+        let mut exact: Vec<Q> = Vec::with_capacity(elements);
+        match &node.layer {
+            Layer::Input => exact = input.iter().map(|&x| q(x)).collect(),
+            Layer::Dense(d) => {
+                let acc_ty = d.accum.unwrap();
+                let (w, b) = (consts(&d.weights), consts(&d.bias));
+                let (n_in, n_out) = (d.n_in(), d.n_out());
+                for j in 0..n_out {
+                    let mut acc = c.cast(name, "accumulator", &b[j], &acc_ty).1;
+                    for i in 0..n_in {
+                        let sum = &acc + &args[0][i] * &w[i * n_out + j];
+                        acc = c.cast(name, "accumulator", &sum, &acc_ty).1;
+                    }
+                    exact.push(acc);
+                }
+            }
+            Layer::BatchNorm(bn) => {
+                let (s, b) = (consts(&bn.scale), consts(&bn.bias));
+                for (e, x) in args[0].iter().enumerate() {
+                    let k = e % channels;
+                    exact.push(x * &s[k.min(s.len() - 1)] + &b[k.min(b.len() - 1)]);
+                }
+            }
+            Layer::Activation(a) => {
+                for (e, x) in args[0].iter().enumerate() {
+                    let zero = Q::zero();
+                    exact.push(match a {
+                        Activation::Linear => x.clone(),
+                        Activation::Relu => x.max(&zero).clone(),
+                        Activation::LeakyRelu { alpha } | Activation::PRelu { alpha } => {
+                            let k = alpha.shape.broadcast_index(shape, e);
+                            if *x >= zero {
+                                x.clone()
+                            } else {
+                                q(alpha.values[k]) * x
+                            }
+                        }
+                        Activation::HardSigmoid { alpha, beta } => {
+                            let t = q(alpha.values[0]) * x + q(beta.values[0]);
+                            t.max(zero).min(Q::one())
+                        }
+                        Activation::Clip { min, max } => {
+                            let mut t = x.clone();
+                            if let Some(m) = min {
+                                t = t.max(q(m.values[0]));
+                            }
+                            if let Some(m) = max {
+                                t = t.min(q(m.values[0]));
+                            }
+                            t
+                        }
+                        Activation::Sigmoid(t) | Activation::Tanh(t) => lookup(c, name, "index", t, x),
+                    });
+                }
+            }
+            Layer::Softmax(sm) => {
+                let mut exps = Vec::new();
+                let mut invs = Vec::new();
+                for row in args[0].chunks(channels) {
+                    let m = row.iter().max().unwrap().clone();
+                    let e: Vec<Q> =
+                        row.iter().map(|x| lookup(c, name, "exp_index", &sm.exp_table, &(&m - x))).collect();
+                    let s = e.iter().fold(Q::zero(), |a, b| a + b);
+                    exps.push(e);
+                    invs.push(s);
+                }
+                for (e, s) in exps.iter().zip(&invs) {
+                    let r = lookup(c, name, "inv_index", &sm.inv_table, s);
+                    exact.extend(e.iter().map(|v| v * &r));
+                }
+            }
+            Layer::Elementwise(ew) => {
+                for (e, x) in args[0].iter().enumerate() {
+                    let r = match &ew.constant {
+                        Some(k) => q(k.values[k.shape.broadcast_index(shape, e)]),
+                        None => args[1][e].clone(),
+                    };
+                    exact.push(match ew.op {
+                        BinaryOp::Add => x + r,
+                        BinaryOp::Sub => x - r,
+                        BinaryOp::Mul => x * r,
+                    });
+                }
+            }
+            Layer::Reshape | Layer::Quantize => exact = args[0].clone(),
+        }
+        let (raws, values) = exact.iter().map(|v| c.cast(name, "output", v, &ty)).unzip();
+        out.insert(id.index(), (raws, values));
+    }
+    out
+}
+
+/// The cast sites of a graph in topological order, with casts per sample, as the simulator
+/// reports them.
+fn sites(g: &Graph) -> Vec<(String, &'static str, u64)> {
+    let mut v = Vec::new();
+    for id in g.topo_order().unwrap() {
+        let node = g.node(id);
+        let name = node.name.clone();
+        let n = node.shape.elements() as u64;
+        match &node.layer {
+            Layer::Dense(d) => v.push((name.clone(), "accumulator", (d.n_out() * (d.n_in() + 1)) as u64)),
+            Layer::Activation(Activation::Sigmoid(_) | Activation::Tanh(_)) => {
+                v.push((name.clone(), "index", n))
+            }
+            Layer::Softmax(_) => {
+                v.push((name.clone(), "exp_index", n));
+                v.push((name.clone(), "inv_index", n / node.shape.channels() as u64));
+            }
+            _ => {}
+        }
+        v.push((name, "output", n));
+    }
+    v
+}
+
+fn check(g: &Graph, inputs: &[f64], n: usize, result: &SimResult, what: &str) {
+    let mut counts = Counts::default();
+    let per_sample = inputs.len() / n;
+    let mut expected: Vec<Vec<BigInt>> = vec![Vec::new(); g.outputs().len()];
+    for s in 0..n {
+        let nodes = reference(g, &inputs[s * per_sample..(s + 1) * per_sample], &mut counts);
+        for (k, o) in g.outputs().iter().enumerate() {
+            expected[k].extend(nodes[&o.index()].0.iter().cloned());
+        }
+    }
+    assert_eq!(result.outputs.len(), expected.len());
+    for (out, exp) in result.outputs.iter().zip(&expected) {
+        let ty = out.ty.unwrap();
+        assert_eq!(out.raw.len(), exp.len(), "{what}: output {}", out.name);
+        for (e, (&raw, want)) in out.raw.iter().zip(exp).enumerate() {
+            assert_eq!(
+                BigInt::from(raw),
+                *want,
+                "{what}: output {} element {e}\n{}",
+                out.name,
+                hls_gen::ir::print(g)
+            );
+            let v = val(want, &ty).to_f64().unwrap();
+            assert_eq!(out.values[e], v, "{what}: value of output {} element {e}", out.name);
+        }
+    }
+    let want: Vec<(String, &str, u64, u64)> = sites(g)
+        .into_iter()
+        .map(|(layer, kind, per)| {
+            let count = counts.counts.get(&(layer.clone(), kind)).copied().unwrap_or(0);
+            (layer, kind, count, per * n as u64)
+        })
+        .collect();
+    let got: Vec<(String, &str, u64, u64)> =
+        result.overflows.iter().map(|o| (o.layer.clone(), o.kind, o.count, o.elements)).collect();
+    assert_eq!(got, want, "{what}: overflow counts\n{}", hls_gen::ir::print(g));
+}
+
+fn run(g: &Graph, fast: bool, inputs: &[f64], n: usize, used: &mut BTreeMap<String, usize>) -> SimResult {
+    let sim = Simulator::with_options(g, &SimOptions { fast_paths: fast }).unwrap();
+    for (_, kernel) in sim.kernels() {
+        *used.entry(kernel).or_default() += 1;
+    }
+    sim.run(inputs, n, &RunOptions::default()).unwrap()
+}
+
+#[test]
+fn random_graphs_match_the_exact_reference() {
+    let mut rng = Rng(2024);
+    let mut overflowed = 0;
+    let mut kinds = BTreeMap::new();
+    let mut used = BTreeMap::new();
+    for case in 0..300 {
+        let g = random_graph(&mut rng, 24);
+        for id in g.node_ids() {
+            *kinds.entry(g.node(id).layer.kind()).or_insert(0) += 1;
+        }
+        let input = g.node(g.inputs()[0]);
+        let n = 12;
+        let inputs = random_inputs(&mut rng, &input.ty.unwrap(), n * input.shape.elements());
+        for fast in [true, false] {
+            let result = run(&g, fast, &inputs, n, &mut used);
+            check(&g, &inputs, n, &result, &format!("case {case}, fast paths {fast}"));
+            overflowed += result.overflows.iter().filter(|o| o.count > 0).count();
+        }
+    }
+    for kind in
+        ["input", "dense", "batch_norm", "activation", "softmax", "elementwise", "reshape", "quantize"]
+    {
+        assert!(kinds.get(kind).copied().unwrap_or(0) >= 20, "too few {kind} layers: {kinds:?}");
+    }
+    assert!(overflowed > 300, "overflows should be common in these graphs, saw {overflowed}");
+    for kernel in [
+        "input: fast from_f64",
+        "input: from_f64",
+        "dense: exact f64 gemm",
+        "dense: exact sparse f64",
+        "dense: sequential i64",
+        "dense: sequential i128",
+        "activation: i64",
+        "activation: i128",
+        "activation: table i64",
+        "activation: table i128",
+        "softmax: i64",
+        "batch_norm: i64",
+        "elementwise: i64",
+        "reshape: copy",
+        "quantize: i64",
+    ] {
+        assert!(used.get(kernel).copied().unwrap_or(0) >= 3, "kernel {kernel} is hardly tested: {used:#?}");
+    }
+}
+
+#[test]
+fn wide_types_match_the_exact_reference() {
+    let mut rng = Rng(99);
+    let mut used = BTreeMap::new();
+    for case in 0..80 {
+        let g = random_graph(&mut rng, 48);
+        let input = g.node(g.inputs()[0]);
+        let n = 6;
+        let inputs = random_inputs(&mut rng, &input.ty.unwrap(), n * input.shape.elements());
+        for fast in [true, false] {
+            let result = run(&g, fast, &inputs, n, &mut used);
+            check(&g, &inputs, n, &result, &format!("wide case {case}, fast paths {fast}"));
+        }
+    }
+    for kernel in ["softmax: i128", "batch_norm: i128", "elementwise: i128", "quantize: i128"] {
+        assert!(used.get(kernel).copied().unwrap_or(0) >= 1, "kernel {kernel} is not tested: {used:#?}");
+    }
+}
+
+#[test]
+fn an_mlp_matches_the_exact_reference() {
+    let g = mlp(&[8, 12, 6, 4], FixedType::new(16, 6, true), 5);
+    let mut rng = Rng(3);
+    let n = 40;
+    let inputs = inputs(&mut rng, n, 8, 2.0);
+    let mut used = BTreeMap::new();
+    for fast in [true, false] {
+        check(&g, &inputs, n, &run(&g, fast, &inputs, n, &mut used), &format!("mlp, fast paths {fast}"));
+    }
+    assert_eq!(used.get("dense: exact f64 gemm"), Some(&3));
+}
+
+/// A layer whose exact sums exceed 53 bits but not 62: the `i64` dot product.
+#[test]
+fn a_wide_dense_layer_matches_the_exact_reference() {
+    use hls_gen::ir::{Dense, Node, Shape};
+    let mut rng = Rng(17);
+    let x_ty = FixedType::new(40, 12, true);
+    let w_ty = FixedType::new(14, 2, true);
+    let mut g = Graph::new("wide");
+    let mut input = Node::new("in", Layer::Input, Shape::new([24]));
+    input.ty = Some(x_ty.with_modes(QuantMode::Rnd, OverflowMode::Sat));
+    let x = g.add_node(input, &[]);
+    let dense = Dense {
+        weights: random_const(&mut rng, &[24, 10], w_ty, 0.2),
+        bias: random_const(&mut rng, &[10], w_ty, 0.0),
+        accum: Some(exact_accum(&x_ty, &w_ty, 24)),
+    };
+    let mut node = Node::new("dense", Layer::Dense(dense), Shape::new([10]));
+    node.ty = Some(FixedType::new(36, 20, true).with_modes(QuantMode::RndConv, OverflowMode::Wrap));
+    let d = g.add_node(node, &[x]);
+    g.set_outputs(vec![d]);
+    let n = 30;
+    let inputs = random_inputs(&mut rng, &x_ty, n * 24);
+    let mut used = BTreeMap::new();
+    for fast in [true, false] {
+        check(
+            &g,
+            &inputs,
+            n,
+            &run(&g, fast, &inputs, n, &mut used),
+            &format!("wide dense, fast paths {fast}"),
+        );
+    }
+    assert_eq!(used.get("dense: exact i64"), Some(&1), "{used:?}");
+}

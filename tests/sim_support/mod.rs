@@ -1,0 +1,340 @@
+//! Helpers shared by the simulator tests and benchmark: a seeded generator, table filling (what
+//! the `lut-tables` pass does, reimplemented here), and hand-built MLPs.
+
+#![allow(dead_code)]
+
+use hls_gen::fixed::{self, FixedType, OverflowMode, QuantMode};
+use hls_gen::ir::{Activation, Dense, Graph, Layer, Node, Shape, Softmax, Table, Weights};
+
+/// SplitMix64.
+#[derive(Debug, Clone)]
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % ((hi - lo) as u64 + 1)) as i64
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Roughly standard normal (sum of uniforms).
+    pub fn normal(&mut self) -> f64 {
+        (0..12).map(|_| self.unit()).sum::<f64>() - 6.0
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+
+    pub fn pick<T: Clone>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize].clone()
+    }
+}
+
+pub const QUANTS: [QuantMode; 7] = [
+    QuantMode::Rnd,
+    QuantMode::RndZero,
+    QuantMode::RndMinInf,
+    QuantMode::RndInf,
+    QuantMode::RndConv,
+    QuantMode::Trn,
+    QuantMode::TrnZero,
+];
+pub const OVERFLOWS: [OverflowMode; 4] =
+    [OverflowMode::Wrap, OverflowMode::Sat, OverflowMode::SatZero, OverflowMode::SatSym];
+
+/// The value of raw `raw` of `ty` (exact for types of at most 53 bits).
+pub fn value(raw: i128, ty: &FixedType) -> f64 {
+    fixed::to_f64(raw, ty.frac_bits())
+}
+
+/// `x` as a value of `ty`: rounded and saturated, infinities to the ends of the range.
+pub fn quantize(x: f64, ty: &FixedType) -> f64 {
+    let sat = ty.with_modes(QuantMode::Rnd, OverflowMode::Sat);
+    let raw = if x.is_nan() {
+        0
+    } else if x == f64::INFINITY {
+        ty.max_raw()
+    } else if x == f64::NEG_INFINITY {
+        ty.min_raw()
+    } else {
+        fixed::from_f64(x, &sat).map(|c| c.raw).unwrap_or(0)
+    };
+    value(raw, ty)
+}
+
+/// Fills a table: entry `k` is `f` at the index type's value for `k`, quantized to the table type.
+pub fn fill_table(t: &mut Table, f: impl Fn(f64) -> f64) {
+    let w = t.index_ty.width;
+    let offset = if t.index_ty.signed { 1i128 << (w - 1) } else { 0 };
+    t.values = (0..t.len() as i128).map(|k| quantize(f(value(k - offset, &t.index_ty)), &t.ty)).collect();
+}
+
+/// Fills every empty table of the graph with its function (sigmoid, tanh, `exp(-d)`, `1/s`).
+pub fn fill_tables(g: &mut Graph) {
+    let fill = |t: &mut Table, f: &dyn Fn(f64) -> f64| {
+        if t.values.is_empty() {
+            fill_table(t, f)
+        }
+    };
+    for id in g.node_ids() {
+        match &mut g.node_mut(id).layer {
+            Layer::Activation(Activation::Sigmoid(t)) => fill(t, &|x| 1.0 / (1.0 + (-x).exp())),
+            Layer::Activation(Activation::Tanh(t)) => fill(t, &f64::tanh),
+            Layer::Softmax(s) => {
+                fill(&mut s.exp_table, &|d| (-d).exp());
+                fill(&mut s.inv_table, &|s| 1.0 / s);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Random weights of `ty`, normal with standard deviation `scale`, quantized.
+pub fn weights(rng: &mut Rng, shape: &[usize], ty: FixedType, scale: f64) -> Weights {
+    let n: usize = shape.iter().product();
+    let mut w = Weights::new(
+        Shape::new(shape.to_vec()),
+        (0..n).map(|_| quantize(rng.normal() * scale, &ty)).collect(),
+    );
+    w.ty = Some(ty);
+    w
+}
+
+/// The exact accumulator type of `n_in` products of `x` and `w` plus a bias of type `w`.
+pub fn exact_accum(x: &FixedType, w: &FixedType, n_in: usize) -> FixedType {
+    let p = x.exact_mul_type(w);
+    let growth = usize::BITS - n_in.leading_zeros();
+    FixedType::new(p.width + growth, p.integer + growth as i32, true)
+}
+
+/// A `sizes[0] - ... - sizes[last]` MLP: Dense+ReLU layers, then Dense and Softmax, everything of
+/// type `ty`, exact accumulators, random seeded weights, tables filled.
+pub fn mlp(sizes: &[usize], ty: FixedType, seed: u64) -> Graph {
+    let mut rng = Rng(seed);
+    let mut g = Graph::new("mlp");
+    let mut input = Node::new("input", Layer::Input, Shape::new([sizes[0]]));
+    input.ty = Some(ty);
+    let mut prev = g.add_node(input, &[]);
+    let layers = sizes.len() - 1;
+    for (k, pair) in sizes.windows(2).enumerate() {
+        let (n_in, n_out) = (pair[0], pair[1]);
+        let dense = Dense {
+            weights: weights(&mut rng, &[n_in, n_out], ty, 1.0 / (n_in as f64).sqrt()),
+            bias: weights(&mut rng, &[n_out], ty, 0.1),
+            accum: Some(exact_accum(&ty, &ty, n_in)),
+        };
+        let mut node = Node::new(format!("dense_{k}"), Layer::Dense(dense), Shape::new([n_out]));
+        node.ty = Some(ty);
+        prev = g.add_node(node, &[prev]);
+        let layer = if k + 1 < layers {
+            Layer::Activation(Activation::Relu)
+        } else {
+            Layer::Softmax(Softmax::default_for(n_out))
+        };
+        let mut node = Node::new(format!("act_{k}"), layer, Shape::new([n_out]));
+        node.ty = Some(ty);
+        prev = g.add_node(node, &[prev]);
+    }
+    g.set_outputs(vec![prev]);
+    fill_tables(&mut g);
+    g
+}
+
+/// Inputs for `n` samples of `per_sample` values, normal with standard deviation `scale`.
+pub fn inputs(rng: &mut Rng, n: usize, per_sample: usize, scale: f64) -> Vec<f64> {
+    (0..n * per_sample).map(|_| rng.normal() * scale).collect()
+}
+
+/// A random type: mostly narrow (so that rounding, saturation and wrapping all happen), any
+/// signedness, any quantization and overflow mode.
+pub fn random_type(rng: &mut Rng, max_width: u32) -> FixedType {
+    let width =
+        if rng.chance(0.2) { 1 + rng.below(4) as u32 } else { 2 + rng.below(max_width as u64 - 1) as u32 };
+    let integer = rng.range(-3, width as i64 + 3) as i32;
+    FixedType::new(width, integer, rng.chance(0.7)).with_modes(rng.pick(&QUANTS), rng.pick(&OVERFLOWS))
+}
+
+/// A random constant of `ty`; each value is zero with probability `zeros`.
+pub fn random_const(rng: &mut Rng, shape: &[usize], ty: FixedType, zeros: f64) -> Weights {
+    let n: usize = shape.iter().product();
+    let (lo, hi) = (ty.min_raw() as i64, ty.max_raw() as i64);
+    let values =
+        (0..n).map(|_| if rng.chance(zeros) { 0.0 } else { value(rng.range(lo, hi) as i128, &ty) }).collect();
+    let mut w = Weights::new(Shape::new(shape.to_vec()), values);
+    w.ty = Some(ty);
+    w
+}
+
+/// A random constant of a random type of at most `max_width` bits.
+pub fn rconst(rng: &mut Rng, shape: &[usize], max_width: u32, zeros: f64) -> Weights {
+    let ty = random_type(rng, max_width);
+    random_const(rng, shape, ty, zeros)
+}
+
+/// A table with random types and entries (or the function's default types when `default`).
+pub fn random_table(rng: &mut Rng, default: Table) -> Table {
+    if rng.chance(0.5) {
+        return default;
+    }
+    let mut index_ty = random_type(rng, 10);
+    index_ty.width = index_ty.width.min(10);
+    let ty = random_type(rng, 20);
+    let mut t = Table::new(index_ty, ty);
+    let (lo, hi) = (ty.min_raw() as i64, ty.max_raw() as i64);
+    t.values = (0..t.len()).map(|_| value(rng.range(lo, hi) as i128, &ty)).collect();
+    t
+}
+
+/// A random valid graph over every layer kind: a chain from one input with side branches
+/// (elementwise operations on two earlier tensors of the same shape) and one to three outputs.
+pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
+    use hls_gen::ir::{BatchNorm, BinaryOp, Elementwise, NodeId};
+    let mut g = Graph::new("random");
+    let mut node = Node::new("input", Layer::Input, Shape::new([rng.range(1, 6) as usize]));
+    node.ty = Some(random_type(rng, max_width));
+    let mut cur = g.add_node(node, &[]);
+    let mut all: Vec<NodeId> = vec![cur];
+    let steps = rng.range(2, 7);
+    for k in 0..steps {
+        let shape = g.node(cur).shape.clone();
+        let n = shape.elements();
+        let c = shape.channels();
+        let x_ty = g.node(cur).ty.unwrap();
+        let mut second = None;
+        let choice = rng.below(11);
+        let (layer, out_shape) = match choice {
+            0 | 1 if shape.rank() == 1 => {
+                let n_out = rng.range(1, 7) as usize;
+                let w_ty = random_type(rng, 16);
+                let zeros = rng.pick(&[0.0, 0.5, 0.95]);
+                let exact = exact_accum(&x_ty, &w_ty, n);
+                let accum = if rng.chance(0.5) && exact.width <= 64 {
+                    exact.with_modes(rng.pick(&QUANTS), rng.pick(&OVERFLOWS))
+                } else {
+                    random_type(rng, 24)
+                };
+                let dense = Dense {
+                    weights: random_const(rng, &[n, n_out], w_ty, zeros),
+                    bias: rconst(rng, &[n_out], 16, 0.3),
+                    accum: Some(accum),
+                };
+                (Layer::Dense(dense), Shape::new([n_out]))
+            }
+            2 => {
+                let dims: Vec<usize> = if rng.chance(0.5) { vec![c] } else { vec![] };
+                let bn = BatchNorm { scale: rconst(rng, &dims, 12, 0.1), bias: rconst(rng, &dims, 12, 0.1) };
+                (Layer::BatchNorm(bn), shape.clone())
+            }
+            3 | 4 => {
+                let a = match rng.below(8) {
+                    0 => Activation::Linear,
+                    1 => Activation::Relu,
+                    2 => Activation::LeakyRelu { alpha: rconst(rng, &[], 10, 0.1) },
+                    3 => {
+                        let dims = rng.pick(&[vec![], vec![c], shape.dims().to_vec()]);
+                        Activation::PRelu { alpha: rconst(rng, &dims, 10, 0.1) }
+                    }
+                    4 => Activation::HardSigmoid {
+                        alpha: rconst(rng, &[], 10, 0.0),
+                        beta: rconst(rng, &[], 10, 0.1),
+                    },
+                    5 => Activation::Clip {
+                        min: rng.chance(0.7).then(|| rconst(rng, &[], 10, 0.1)),
+                        max: rng.chance(0.7).then(|| rconst(rng, &[], 10, 0.1)),
+                    },
+                    6 => Activation::Sigmoid(random_table(rng, Table::sigmoid_default())),
+                    _ => Activation::Tanh(random_table(rng, Table::tanh_default())),
+                };
+                (Layer::Activation(a), shape.clone())
+            }
+            5 => {
+                let d = Softmax::default_for(c);
+                let s = Softmax {
+                    exp_table: random_table(rng, d.exp_table),
+                    inv_table: random_table(rng, d.inv_table),
+                };
+                (Layer::Softmax(s), shape.clone())
+            }
+            6 | 7 => {
+                let op = rng.pick(&[BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]);
+                let same: Vec<NodeId> = all.iter().copied().filter(|&i| g.node(i).shape == shape).collect();
+                let constant = if rng.chance(0.5) {
+                    second = Some(rng.pick(&same));
+                    None
+                } else {
+                    let mut options = vec![vec![], vec![c], shape.dims().to_vec()];
+                    if shape.rank() == 2 {
+                        options.push(vec![shape.dims()[0], 1]);
+                    }
+                    let dims = rng.pick(&options);
+                    Some(rconst(rng, &dims, 12, 0.1))
+                };
+                (Layer::Elementwise(Elementwise { op, constant }), shape.clone())
+            }
+            8 => {
+                let dims = if shape.rank() > 1 {
+                    vec![n]
+                } else if let Some(a) = (2..n).find(|a| n % a == 0) {
+                    vec![a, n / a]
+                } else {
+                    rng.pick(&[vec![n, 1], vec![1, n]])
+                };
+                (Layer::Reshape, Shape::new(dims))
+            }
+            _ => (Layer::Quantize, shape.clone()),
+        };
+        let mut node = Node::new(format!("{}_{k}", layer.kind()), layer, out_shape);
+        let keep = matches!(node.layer, Layer::Reshape | Layer::Quantize) && rng.chance(0.3);
+        node.ty = Some(if keep { x_ty } else { random_type(rng, max_width) });
+        node.ty_from_model = matches!(node.layer, Layer::Quantize);
+        let inputs = match second {
+            Some(s) => vec![cur, s],
+            None => vec![cur],
+        };
+        cur = g.add_node(node, &inputs);
+        all.push(cur);
+    }
+    let mut outputs = vec![cur];
+    for _ in 0..rng.below(3) {
+        let o = rng.pick(&all);
+        if !outputs.contains(&o) {
+            outputs.push(o);
+        }
+    }
+    g.set_outputs(outputs);
+    fill_tables(&mut g);
+    g
+}
+
+/// Inputs that exercise a type: in range, beyond it, exactly on rounding ties, zeros.
+pub fn random_inputs(rng: &mut Rng, ty: &FixedType, n: usize) -> Vec<f64> {
+    let lsb = value(1, ty);
+    let top = value(ty.max_raw(), ty).max(lsb);
+    (0..n)
+        .map(|_| match rng.below(6) {
+            0 => 0.0,
+            1 => (rng.range(-(1 << 12), 1 << 12) as f64 + 0.5) * lsb,
+            2 => rng.normal() * top * 4.0,
+            3 => (rng.unit() * 2.0 - 1.0) * top * 1.5,
+            _ => rng.normal() * top * 0.5,
+        })
+        .collect()
+}
