@@ -18,3 +18,4 @@ pub mod frontend;
 pub mod ir;
 pub mod passes;
 pub mod sim;
+pub mod testvec;

@@ -3,9 +3,12 @@
 //! Every command returns `Result<ExitCode-like i32, CliError>`; errors are rendered once, here,
 //! as `error: ...` with their causes, and give exit status 1 (2 for usage errors, from clap).
 
+mod compile;
+mod csim;
 mod estimate;
 mod inspect;
 mod npy;
+mod sim;
 
 use std::path::PathBuf;
 
@@ -31,6 +34,60 @@ enum Command {
         /// Reuse factor for every Dense layer (overridden per layer by the configuration).
         #[arg(long)]
         reuse_factor: Option<usize>,
+    },
+    /// Run the bit-accurate simulator (or the f64 reference) on a batch of inputs.
+    Sim {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Inputs as .npy, batch on axis 0.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the outputs (.npy, float64 holding the exact fixed-point values).
+        #[arg(long)]
+        output: PathBuf,
+        /// Run the f64 reference instead of the fixed-point model.
+        #[arg(long)]
+        float: bool,
+        /// Write every layer's output to DIR/<layer>.npy.
+        #[arg(long, value_name = "DIR")]
+        trace: Option<PathBuf>,
+        #[arg(long)]
+        reuse_factor: Option<usize>,
+    },
+    /// Write a Vitis HLS project whose C-simulation matches the simulator bit for bit.
+    Compile {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Output directory (default: <model stem>_hls).
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Project and top-function name.
+        #[arg(long, default_value = "myproject")]
+        project_name: String,
+        #[arg(long)]
+        reuse_factor: Option<usize>,
+        /// Testbench inputs as .npy (default: 1000 generated inputs with edge cases).
+        #[arg(long)]
+        tb_input: Option<PathBuf>,
+        /// Number of generated testbench inputs.
+        #[arg(long, default_value_t = 1000)]
+        tb_samples: usize,
+        /// Replace an existing non-empty output directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Build and run a project's C-simulation testbench with g++ against ap_types.
+    Csim {
+        /// The project directory written by `compile`.
+        dir: PathBuf,
+        /// ap_types headers (default: $HLS_GEN_AP_TYPES).
+        #[arg(long)]
+        ap_types: Option<PathBuf>,
+        /// Compile as C++17 instead of C++14.
+        #[arg(long)]
+        cpp17: bool,
     },
     /// Estimate latency, II and resources without writing a project; one row per reuse factor.
     Estimate {
@@ -153,6 +210,32 @@ pub fn run() -> i32 {
     };
     let result = match cli.command {
         Command::Inspect { model, reuse_factor } => inspect::run(&model, reuse_factor),
+        Command::Sim { model, input, output, float, trace, reuse_factor } => sim::run(
+            &model,
+            &sim::SimArgs { input: &input, output: &output, float, trace: trace.as_ref(), reuse_factor },
+        ),
+        Command::Compile {
+            model,
+            target,
+            output,
+            project_name,
+            reuse_factor,
+            tb_input,
+            tb_samples,
+            force,
+        } => compile::run(
+            &model,
+            &target,
+            &compile::CompileArgs {
+                output: output.as_ref(),
+                project_name: Some(&project_name),
+                tb_input: tb_input.as_ref(),
+                tb_samples,
+                force,
+                reuse_factor,
+            },
+        ),
+        Command::Csim { dir, ap_types, cpp17 } => csim::run(&dir, ap_types.as_ref(), cpp17),
         Command::Estimate { model, target, reuse_factor, json } => {
             estimate::run(&model, &target, &reuse_factor, json)
         }

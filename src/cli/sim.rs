@@ -1,0 +1,109 @@
+//! `hls-gen sim`: runs the bit-accurate simulator (or the f64 reference with `--float`) on a batch
+//! of inputs from a `.npy` file, writes the outputs as float64 `.npy`, prints a per-layer overflow
+//! summary, and with `--trace DIR` writes every layer's output.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{npy, print_runs, CliError, ModelArgs};
+use crate::backend::namer::Namer;
+use crate::flow::load_and_lower;
+use crate::sim::{RunOptions, SimResult, Simulator};
+
+pub(super) struct SimArgs<'a> {
+    pub input: &'a Path,
+    pub output: &'a Path,
+    pub float: bool,
+    pub trace: Option<&'a PathBuf>,
+    pub reuse_factor: Option<usize>,
+}
+
+/// Runs the simulator with a progress bar on stderr that appears once a run lasts over a second.
+pub(super) fn run_with_progress(
+    sim: &Simulator,
+    inputs: &[f64],
+    n: usize,
+    trace: bool,
+) -> Result<SimResult, CliError> {
+    let start = Instant::now();
+    let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
+    let progress = |done: usize| {
+        if start.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        let Ok(mut slot) = bar.lock() else { return };
+        let b = slot.get_or_insert_with(|| {
+            let b = ProgressBar::new(n as u64);
+            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} samples ({per_sec}, {eta})")
+            {
+                b.set_style(style);
+            }
+            b
+        });
+        b.set_position(done as u64);
+    };
+    let result = sim.run(inputs, n, &RunOptions { trace, progress: Some(&progress) });
+    if let Ok(Some(b)) = bar.into_inner() {
+        b.finish_and_clear();
+    }
+    Ok(result?)
+}
+
+pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
+    let pipeline = if s.float { "float" } else { "default" };
+    let lowered = load_and_lower(&args.model, &args.flow(s.reuse_factor), pipeline)?;
+    print_runs(&lowered.runs);
+    let g = &lowered.graph;
+    let sim = if s.float { Simulator::new_float(g)? } else { Simulator::new(g)? };
+    let per_sample = sim.input_elements();
+    let inputs = npy::read(s.input)?;
+    let n = npy::samples(&inputs, per_sample, s.input)?;
+    let start = Instant::now();
+    let result = run_with_progress(&sim, &inputs.data, n, s.trace.is_some())?;
+    let elapsed = start.elapsed();
+    let [out] = &result.outputs[..] else {
+        return Err(CliError::msg(format!(
+            "the model has {} outputs; `sim --output` writes models with one output",
+            result.outputs.len()
+        )));
+    };
+    let mut shape = vec![n];
+    shape.extend(out.shape.dims());
+    npy::write(s.output, &shape, &out.values)?;
+    if let (Some(dir), Some(trace)) = (s.trace, &result.trace) {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("{}: {e}", dir.display())))?;
+        let mut namer = Namer::new();
+        for t in trace {
+            let mut shape = vec![n];
+            shape.extend(t.shape.dims());
+            npy::write(&dir.join(format!("{}.npy", namer.name(&t.name))), &shape, &t.values)?;
+        }
+    }
+    println!(
+        "simulated {n} samples of {} ({}) in {:.3} s; outputs written to {}",
+        g.name,
+        if s.float { "f64 reference" } else { "bit-accurate" },
+        elapsed.as_secs_f64(),
+        s.output.display()
+    );
+    let overflowing: Vec<_> = result.overflows.iter().filter(|o| o.count > 0).collect();
+    if overflowing.is_empty() {
+        println!("no overflow in any layer");
+    } else {
+        println!("overflows (values that wrapped or saturated):");
+        for o in overflowing {
+            println!(
+                "  {:<40} {:<12} {:>10} of {:>10} ({:.2}%)",
+                o.layer,
+                o.kind,
+                o.count,
+                o.elements,
+                100.0 * o.count as f64 / o.elements.max(1) as f64
+            );
+        }
+    }
+    Ok(0)
+}

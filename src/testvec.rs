@@ -1,0 +1,114 @@
+//! Test vectors for generated testbenches: seeded inputs that exercise a design's corners, and the
+//! exact decimal text of fixed-point values that every testbench (C-simulation, Verilator) reads.
+//!
+//! [`generate_inputs`] is deterministic for a given input type, size and count: most samples are
+//! standard normal; the rest sit on the input type's extremes, beyond its range (so the input
+//! conversion saturates or wraps, and downstream layers overflow and hit table edges), exactly
+//! halfway between two representable values (rounding ties), or are scaled up to drive the
+//! hidden layers' accumulators and activations into saturation.
+
+use crate::fixed::{self, FixedType};
+
+/// A small deterministic generator (SplitMix64), so vectors are the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let u1 = self.uniform().max(f64::MIN_POSITIVE);
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+}
+
+/// `n` samples of `elements` values each, row-major.
+pub fn generate_inputs(ty: &FixedType, elements: usize, n: usize) -> Vec<f64> {
+    let mut rng = Rng(0x5eed_0f_4c5 ^ (elements as u64) << 20 ^ u64::from(ty.width) << 8);
+    let lsb = ty.lsb();
+    let max = ty.max_raw() as f64 * lsb;
+    let min = ty.min_raw() as f64 * lsb;
+    let span = (max - min).max(lsb);
+    let mut out = Vec::with_capacity(n * elements);
+    for s in 0..n {
+        let kind = s % 20;
+        for _ in 0..elements {
+            let v = match kind {
+                // Extremes of the input type.
+                14 => {
+                    if rng.uniform() < 0.5 {
+                        max
+                    } else {
+                        min
+                    }
+                }
+                // Beyond the range: the input conversion saturates or wraps.
+                15 => (rng.uniform() - 0.5) * 4.0 * span,
+                // Rounding ties: halfway between two representable values.
+                16 => ((rng.normal() / lsb).floor() + 0.5) * lsb,
+                // Large activations everywhere: accumulators and tables reach their edges.
+                17 | 18 => rng.normal() * span / 8.0,
+                // A single hot feature on a quiet background.
+                19 => 0.0,
+                _ => rng.normal(),
+            };
+            out.push(v);
+        }
+        if kind == 19 {
+            let i = (rng.next_u64() % elements as u64) as usize;
+            out[s * elements + i] = max;
+        }
+    }
+    out
+}
+
+/// The exact decimal text of a raw value of `ty`.
+pub fn decimal(raw: i64, ty: &FixedType) -> String {
+    fixed::to_decimal(i128::from(raw), ty.frac_bits())
+}
+
+/// Converts float inputs to the exact decimal text of the values the input type holds (as the
+/// design's input conversion rounds them), one line of values per sample.
+pub fn input_lines(
+    inputs: &[f64],
+    elements: usize,
+    ty: &FixedType,
+) -> Result<Vec<Vec<String>>, fixed::FixedError> {
+    inputs
+        .chunks(elements.max(1))
+        .map(|sample| {
+            sample
+                .iter()
+                .map(|&x| fixed::from_f64(x, ty).map(|c| fixed::to_decimal(c.raw, ty.frac_bits())))
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_covering() {
+        let ty = FixedType::new(16, 6, true);
+        let a = generate_inputs(&ty, 16, 1000);
+        assert_eq!(a, generate_inputs(&ty, 16, 1000));
+        assert_eq!(a.len(), 16_000);
+        assert!(a.iter().any(|&v| v == 32.0 - ty.lsb()));
+        assert!(a.iter().any(|&v| v == -32.0));
+        assert!(a.iter().any(|&v| v > 40.0) && a.iter().any(|&v| v < -40.0));
+        assert!(a.iter().any(|&v| (v / ty.lsb()).fract().abs() == 0.5));
+    }
+}

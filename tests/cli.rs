@@ -1,0 +1,222 @@
+//! The `hls-gen` binary as users run it: exit codes, messages that name the file and node, output
+//! directories that appear complete or not at all, and byte-identical output on re-runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn hls_gen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hls-gen")).args(args).current_dir(root()).output().expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn model(name: &str) -> String {
+    root().join("tests/models").join(name).display().to_string()
+}
+
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn compile_writes_a_deterministic_project_and_refuses_to_overwrite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    let m = model("onnx/mlp_float.onnx");
+    for dir in [&a, &b] {
+        let o =
+            hls_gen(&["compile", &m, "--part", "xcvu9p", "-o", dir.to_str().unwrap(), "--tb-samples", "50"]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("latency"), "{}", text(&o));
+    }
+    let fa = files(&a);
+    assert_eq!(fa, files(&b), "two runs wrote different files");
+    let names: Vec<String> = fa.iter().map(|(p, _)| p.display().to_string()).collect();
+    for expected in [
+        "firmware/myproject.cpp",
+        "firmware/myproject.h",
+        "firmware/defines.h",
+        "firmware/parameters.h",
+        "myproject_test.cpp",
+        "tb_data/inputs.txt",
+        "tb_data/expected.txt",
+        "build_prj.tcl",
+        "vivado_synth.tcl",
+        "hls_config.yml",
+        "report.json",
+        "report.md",
+        "README.md",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    let inputs =
+        String::from_utf8(fa.iter().find(|(p, _)| p.ends_with("tb_data/inputs.txt")).unwrap().1.clone())
+            .unwrap();
+    assert_eq!(inputs.lines().count(), 50);
+
+    let o = hls_gen(&["compile", &m, "--part", "xcvu9p", "-o", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("not empty") && text(&o).contains("force"), "{}", text(&o));
+    let o = hls_gen(&[
+        "compile",
+        &m,
+        "--part",
+        "xcvu9p",
+        "-o",
+        a.to_str().unwrap(),
+        "--force",
+        "--tb-samples",
+        "50",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(files(&a), fa);
+}
+
+#[test]
+fn a_failed_compile_leaves_no_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("prj");
+    let o = hls_gen(&[
+        "compile",
+        &model("bad/nan_weights.onnx"),
+        "--part",
+        "xcvu9p",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!out.exists());
+    let o =
+        hls_gen(&["compile", &model("onnx/mlp_float.onnx"), "--part", "xcvu99", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(t.contains("xcvu99") && t.contains("xcvu9p") && t.contains("xcku115"), "{t}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn bad_models_give_named_errors_and_never_panic() {
+    let bad = root().join("tests/models/bad");
+    for entry in std::fs::read_dir(&bad).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().and_then(|e| e.to_str()) != Some("onnx") {
+            continue;
+        }
+        let o = hls_gen(&["inspect", p.to_str().unwrap()]);
+        let t = text(&o);
+        assert!(!t.contains("panicked"), "{}: {t}", p.display());
+        if p.file_stem().unwrap() == "zero_dim" {
+            continue;
+        }
+        assert_eq!(o.status.code(), Some(1), "{}: {t}", p.display());
+        assert!(t.starts_with("error: ") && t.contains(p.file_name().unwrap().to_str().unwrap()), "{t}");
+    }
+    let t = text(&hls_gen(&["inspect", &model("bad/unsupported_ops.onnx")]));
+    for node in [
+        "sequential/lstm/PartitionedCall/LSTM",
+        "sequential/top_k/TopKV2",
+        "sequential/nms/NonMaxSuppressionV5",
+    ] {
+        assert!(t.contains(node), "{t}");
+    }
+    let t = text(&hls_gen(&["inspect", &model("bad/nan_weights.onnx")]));
+    assert!(t.contains("dense/MatMul"), "{t}");
+}
+
+#[test]
+fn inspect_and_dump_ir() {
+    let o = hls_gen(&["inspect", &model("onnx/mlp_float.onnx"), "--dump-ir-after", "fuse-bias"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("# IR after fuse-bias") && t.contains("sequential/dense/MatMul") && t.contains("MACs"),
+        "{t}"
+    );
+    let o = hls_gen(&["inspect", &model("onnx/mlp_float.onnx"), "--reuse-factor", "7"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("nearest legal values"), "{}", text(&o));
+}
+
+#[test]
+fn sim_writes_exact_outputs_and_an_overflow_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("y.npy");
+    let trace = tmp.path().join("trace");
+    let input = root().join("golden/reference/mlp_float/inputs.npy");
+    let o = hls_gen(&[
+        "sim",
+        &model("onnx/mlp_float.onnx"),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("overflows") && t.contains("input_1"), "{t}");
+    let bytes = std::fs::read(&out).unwrap();
+    let f = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(f.shape(), &[1000, 5]);
+    let y: Vec<f64> = f.into_vec().unwrap();
+    assert!(
+        y.iter().all(|v| (v * 65536.0).fract() == 0.0),
+        "softmax outputs are exact ap_ufixed<16,0> values"
+    );
+    assert!(std::fs::read_dir(&trace).unwrap().count() >= 8);
+}
+
+#[test]
+fn estimate_prints_one_row_per_reuse_factor_and_json() {
+    let o =
+        hls_gen(&["estimate", &model("onnx/mlp_float.onnx"), "--part", "xcku115", "--reuse-factor", "1,2,4"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert_eq!(t.lines().filter(|l| l.trim_start().starts_with(['1', '2', '4'])).count(), 3, "{t}");
+    let o = hls_gen(&["estimate", &model("onnx/mlp_float.onnx"), "--part", "xcvu9p", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    for key in ["latency_cycles", "latency_ns", "ii", "dsp", "lut", "ff", "bram18"] {
+        assert!(v["total"][key].is_number(), "total.{key} missing");
+    }
+    assert!(v["layers"].as_array().is_some_and(|l| !l.is_empty()));
+}
+
+#[test]
+fn keras_models_compile() {
+    let tmp = tempfile::tempdir().unwrap();
+    for m in ["keras/qkeras_mlp.json", "keras/keras_mlp.keras"] {
+        let out = tmp.path().join(m.replace('/', "_"));
+        let o = hls_gen(&[
+            "compile",
+            &model(m),
+            "--part",
+            "xczu9eg",
+            "-o",
+            out.to_str().unwrap(),
+            "--tb-samples",
+            "20",
+        ]);
+        assert!(o.status.success(), "{m}: {}", text(&o));
+    }
+}

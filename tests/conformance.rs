@@ -1,0 +1,224 @@
+//! One conformance suite, several executors: every committed model runs through the float
+//! reference (onnxruntime / QKeras / the qonnx executor, outputs committed under
+//! `golden/reference/`), the simulator's f64 mode, the bit-accurate simulator, and the g++
+//! C-simulation of the emitted Vitis HLS project.
+//!
+//! Tolerances are explicit: the f64 mode matches onnxruntime to 1e-5 relative (relative to the
+//! larger of the value and the sample's largest output, since onnxruntime computes in float32 and
+//! an output near zero from cancellation carries the float32 error of its terms); fully quantized
+//! models (QONNX, QDQ) match their exact references bit for bit; the default `ap_fixed<16,6>`
+//! lowering of float models agrees with the float argmax on at least 99 % of standard-normal
+//! inputs; C-simulation equals the simulator bit for bit.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use hls_gen::backend::vitis::{self, run_csim, CppStd, IoType, TestbenchData, VitisOptions};
+use hls_gen::flow::{load_and_lower, FlowOptions};
+use hls_gen::sim::{RunOptions, Simulator};
+use hls_gen::testvec;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let f = npyz::NpyFile::new(&bytes[..]).expect("npy header");
+    let shape = f.shape().iter().map(|&d| d as usize).collect();
+    (shape, f.into_vec::<f64>().expect("float64 data"))
+}
+
+struct Reference {
+    inputs: Vec<f64>,
+    n: usize,
+    expected: Vec<f64>,
+    out_per_sample: usize,
+}
+
+fn reference(model: &str, file: &str) -> Reference {
+    let dir = root().join("golden/reference").join(model);
+    let (ishape, inputs) = npy(&dir.join("inputs.npy"));
+    let (oshape, expected) = npy(&dir.join(file));
+    Reference { inputs, n: ishape[0], out_per_sample: oshape[1..].iter().product(), expected }
+}
+
+fn run(model: &Path, pipeline: &str, inputs: &[f64], n: usize) -> Vec<f64> {
+    let lowered = load_and_lower(model, &FlowOptions::default(), pipeline).expect("lowers");
+    let sim = if pipeline == "float" {
+        Simulator::new_float(&lowered.graph)
+    } else {
+        Simulator::new(&lowered.graph)
+    }
+    .expect("simulator");
+    let r = sim.run(inputs, n, &RunOptions::default()).expect("runs");
+    r.outputs.into_iter().next().expect("one output").values
+}
+
+fn argmax(row: &[f64]) -> usize {
+    row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
+}
+
+const FLOAT_ONNX: &[&str] =
+    &["mlp_float", "mlp_gemm_bn", "mlp_opset7", "ops_zoo_op11", "ops_zoo_op13", "mlp_big"];
+
+#[test]
+fn float_mode_matches_onnxruntime() {
+    for model in FLOAT_ONNX {
+        let r = reference(model, "expected_float.npy");
+        let got = run(&root().join(format!("tests/models/onnx/{model}.onnx")), "float", &r.inputs, r.n);
+        assert_eq!(got.len(), r.expected.len(), "{model}");
+        let k = r.out_per_sample;
+        for (s, (g_row, e_row)) in got.chunks(k).zip(r.expected.chunks(k)).enumerate() {
+            let scale = e_row.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (i, (g, e)) in g_row.iter().zip(e_row).enumerate() {
+                let tol = 1e-5 * e.abs().max(scale);
+                assert!((g - e).abs() <= tol, "{model}: sample {s} value {i}: f64 mode {g}, onnxruntime {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn quantized_onnx_models_match_their_exact_references() {
+    for (model, file) in [
+        ("mlp_qonnx", "expected_qonnx.npy"),
+        ("mlp_qonnx_bipolar", "expected_qonnx.npy"),
+        ("mlp_qdq", "expected_float.npy"),
+    ] {
+        let r = reference(model, file);
+        let got = run(&root().join(format!("tests/models/onnx/{model}.onnx")), "default", &r.inputs, r.n);
+        let diff = got.iter().zip(&r.expected).filter(|(g, e)| g != e).count();
+        assert_eq!(diff, 0, "{model}: {diff} of {} values differ from the exact reference", got.len());
+    }
+}
+
+/// Argmax agreement (or, for one output, agreement of the decision at 0.5) of the default
+/// lowering with the f64 reference on 2,000 standard-normal inputs.
+fn argmax_agreement(path: &Path) -> f64 {
+    let lowered = load_and_lower(path, &FlowOptions::default(), "default").expect("lowers");
+    let float = load_and_lower(path, &FlowOptions::default(), "float").expect("lowers");
+    let sim = Simulator::new(&lowered.graph).unwrap();
+    let reference = Simulator::new_float(&float.graph).unwrap();
+    let n = 2000;
+    let mut rng = common::Rng::new(7);
+    let inputs: Vec<f64> = (0..n * sim.input_elements())
+        .map(|_| {
+            let u1 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            (-2.0 * u1.max(1e-300).ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        })
+        .collect();
+    let a = &sim.run(&inputs, n, &RunOptions::default()).unwrap().outputs[0];
+    let b = &reference.run(&inputs, n, &RunOptions::default()).unwrap().outputs[0];
+    let k = a.shape.elements();
+    let agree = if k == 1 {
+        (0..n).filter(|&s| (a.values[s] > 0.5) == (b.values[s] > 0.5)).count()
+    } else {
+        (0..n).filter(|&s| argmax(&a.values[s * k..][..k]) == argmax(&b.values[s * k..][..k])).count()
+    };
+    let rate = agree as f64 / n as f64;
+    println!("{}: {:.2}% agreement with the f64 reference", path.display(), 100.0 * rate);
+    rate
+}
+
+#[test]
+fn default_precision_keeps_the_float_argmax() {
+    for model in ["mlp_float", "mlp_opset7", "mlp_big"] {
+        let rate = argmax_agreement(&root().join(format!("tests/models/onnx/{model}.onnx")));
+        assert!(rate >= 0.99, "{model}: argmax agreement {:.2}%", 100.0 * rate);
+    }
+}
+
+#[test]
+fn keras_float_mode_matches_keras() {
+    for (file, model) in [
+        ("keras_mlp.h5", "keras_mlp"),
+        ("keras_mlp.keras", "keras_mlp"),
+        ("keras_mlp.json", "keras_mlp"),
+        ("keras_functional.h5", "keras_functional"),
+    ] {
+        let r = reference(model, "expected_float.npy");
+        let got = run(&root().join("tests/models/keras").join(file), "float", &r.inputs, r.n);
+        for (i, (g, e)) in got.iter().zip(&r.expected).enumerate() {
+            // TensorFlow computes in float32.
+            let tol = 1e-4 * e.abs().max(1e-2);
+            assert!((g - e).abs() <= tol, "{file}: value {i}: f64 mode {g}, Keras {e}");
+        }
+    }
+}
+
+/// Lowers, simulates generated edge-case vectors, emits the project and runs its C-simulation.
+fn csim_matches_simulator(model: &Path, samples: usize) {
+    let Some(ap_types) = common::ap_types() else { return };
+    let lowered = load_and_lower(model, &FlowOptions::default(), "default").expect("lowers");
+    let g = &lowered.graph;
+    let sim = Simulator::new(g).unwrap();
+    let ity = g.node(g.inputs()[0]).ty.unwrap();
+    let elements = sim.input_elements();
+    let inputs = testvec::generate_inputs(&ity, elements, samples);
+    let result = sim.run(&inputs, samples, &RunOptions::default()).unwrap();
+    let overflowed: u64 = result.overflows.iter().map(|o| o.count).sum();
+    assert!(overflowed > 0, "the edge-case vectors must make some layer saturate or wrap");
+    let mut expected = vec![Vec::new(); samples];
+    for out in &result.outputs {
+        let ty = out.ty.unwrap();
+        for (s, row) in out.raw.chunks(out.shape.elements()).enumerate() {
+            expected[s].extend(row.iter().map(|&r| testvec::decimal(r, &ty)));
+        }
+    }
+    let tb = TestbenchData { inputs: testvec::input_lines(&inputs, elements, &ity).unwrap(), expected };
+    let opts = VitisOptions {
+        project_name: "myproject".into(),
+        part: "xcvu9p-flga2104-2L-e".into(),
+        clock_period_ns: 5.0,
+        io_type: IoType::Parallel,
+    };
+    let project = vitis::emit(g, &opts, &tb).expect("emits");
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("prj");
+    project.write(&dest, false).unwrap();
+    let outcome = run_csim(&dest, &ap_types, CppStd::Cpp14).expect("csim runs");
+    assert!(outcome.passed, "{}: csim failed:\n{}", model.display(), outcome.output);
+    assert_eq!(outcome.samples, Some(samples));
+}
+
+#[test]
+fn csim_mlp_float() {
+    csim_matches_simulator(&root().join("tests/models/onnx/mlp_float.onnx"), 1000);
+}
+
+#[test]
+fn csim_mlp_gemm_bn() {
+    csim_matches_simulator(&root().join("tests/models/onnx/mlp_gemm_bn.onnx"), 1000);
+}
+
+#[test]
+fn csim_mlp_qonnx() {
+    csim_matches_simulator(&root().join("tests/models/onnx/mlp_qonnx.onnx"), 1000);
+}
+
+#[test]
+fn csim_qkeras_mlp() {
+    csim_matches_simulator(&root().join("tests/models/keras/qkeras_mlp.h5"), 1000);
+}
+
+/// The trained models in `../shared/models` (present in CI, absent on a bare clone).
+#[test]
+fn shared_models_keep_their_float_argmax() {
+    let shared = root().join("../shared/models");
+    if !shared.is_dir() {
+        eprintln!("notice: ../shared/models is absent; skipping");
+        return;
+    }
+    for model in [
+        "onnx/three_layer_keras.onnx",
+        "onnx/two_layer_keras.onnx",
+        "onnx/dense_big_keras.onnx",
+        "keras/KERAS_3layer.json",
+    ] {
+        let rate = argmax_agreement(&shared.join(model));
+        assert!(rate >= 0.99, "{model}: {:.2}%", 100.0 * rate);
+    }
+}
