@@ -1,15 +1,22 @@
-//! The front half of every command: read a model, apply the configuration, run a pass pipeline.
-//! Shared by the CLI, the tests and the benchmarks so all of them lower models the same way.
+//! What the commands do, without the terminal: read a model, apply the configuration, run a pass
+//! pipeline ([`load_and_lower`]); and for `compile`, simulate the testbench vectors and build the
+//! project with its estimate ([`compile`]). Shared by the CLI, the tests and the benchmarks so all
+//! of them lower and compile models the same way.
 
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::backend::vitis::{self, IoType, TestbenchData, VitisOptions};
+use crate::backend::{BackendError, Project};
 use crate::config::{Config, ConfigError};
-use crate::fixed::FixedType;
+use crate::estimate::{self, report, Estimate, EstimateError};
+use crate::fixed::{FixedError, FixedType};
 use crate::frontend::{self, FrontendError, LoadOptions};
 use crate::ir::{Graph, Strategy};
 use crate::passes::{PassContext, PassError, PassManager, PassRun};
+use crate::sim::{RunOptions, SimError, Simulator};
+use crate::testvec;
 
 #[derive(Debug, Error)]
 pub enum FlowError {
@@ -19,6 +26,16 @@ pub enum FlowError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Pass(#[from] PassError),
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error(transparent)]
+    Estimate(#[from] EstimateError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error("testbench input: {0}")]
+    Fixed(#[from] FixedError),
+    #[error("{0}")]
+    Testbench(String),
 }
 
 /// Everything that decides how a model is lowered.
@@ -59,4 +76,82 @@ pub fn load_and_lower(model: &Path, opts: &FlowOptions, pipeline: &str) -> Resul
     let ctx = PassContext { config: config.clone(), prune_below: opts.prune_below };
     let runs = PassManager::new(pipeline)?.run(&mut graph, &ctx, &opts.dump_ir_after)?;
     Ok(Lowered { graph, config, runs })
+}
+
+/// Testbench vectors: `inputs` (row-major, whole samples) or, when `None`, `samples` generated
+/// edge-case inputs; expected outputs are the simulator's, as exact decimals.
+pub fn testbench(g: &Graph, inputs: Option<&[f64]>, samples: usize) -> Result<TestbenchData, FlowError> {
+    let sim = Simulator::new(g)?;
+    let elements = sim.input_elements();
+    let input_ty = g
+        .inputs()
+        .first()
+        .and_then(|&i| g.node(i).ty)
+        .ok_or_else(|| FlowError::Testbench("the model's input has no type".into()))?;
+    let generated;
+    let (inputs, n) = match inputs {
+        Some(given) if elements > 0 && given.len() % elements == 0 && !given.is_empty() => {
+            (given, given.len() / elements)
+        }
+        Some(given) => {
+            return Err(FlowError::Testbench(format!(
+                "{} values do not make whole samples of {elements} inputs",
+                given.len()
+            )))
+        }
+        None => {
+            generated = testvec::generate_inputs(&input_ty, elements, samples);
+            (&generated[..], samples)
+        }
+    };
+    let result = sim.run(inputs, n, &RunOptions::default())?;
+    let input_lines = testvec::input_lines(inputs, elements, &input_ty)?;
+    let mut expected = vec![Vec::new(); n];
+    for out in &result.outputs {
+        let ty = out.ty.ok_or_else(|| FlowError::Testbench(format!("output '{}' has no type", out.name)))?;
+        for (s, row) in out.raw.chunks(out.shape.elements().max(1)).enumerate() {
+            expected[s].extend(row.iter().map(|&r| testvec::decimal(r, &ty)));
+        }
+    }
+    Ok(TestbenchData { inputs: input_lines, expected })
+}
+
+/// What `compile` needs beyond the lowering options.
+#[derive(Debug, Clone)]
+pub struct CompileOptions<'a> {
+    pub part: &'a str,
+    pub clock_ns: f64,
+    pub project_name: &'a str,
+    /// Testbench inputs (row-major, whole samples); generated when `None`.
+    pub tb_inputs: Option<&'a [f64]>,
+    /// How many inputs to generate.
+    pub tb_samples: usize,
+}
+
+/// A compiled model: the project in memory (not yet written), its estimate and how it was made.
+pub struct Compiled {
+    pub lowered: Lowered,
+    pub project: Project,
+    pub estimate: Estimate,
+    pub tb_samples: usize,
+}
+
+/// Lowers `model`, simulates the testbench vectors, emits the Vitis HLS project and adds the
+/// estimate's `report.json` and `report.md` to it.
+pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Result<Compiled, FlowError> {
+    let part = estimate::lookup_part(c.part)?;
+    let lowered = load_and_lower(model, opts, "default")?;
+    let g = &lowered.graph;
+    let est = estimate::estimate(g, &part, c.clock_ns)?;
+    let tb = testbench(g, c.tb_inputs, c.tb_samples)?;
+    let vopts = VitisOptions {
+        project_name: c.project_name.to_string(),
+        part: part.name.clone(),
+        clock_period_ns: c.clock_ns,
+        io_type: IoType::Parallel,
+    };
+    let mut project = vitis::emit(g, &vopts, &tb)?;
+    project.add("report.json", report::to_json(&est))?;
+    project.add("report.md", report::to_markdown(&est))?;
+    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len() })
 }

@@ -35,7 +35,7 @@ impl Rng {
 
 /// `n` samples of `elements` values each, row-major.
 pub fn generate_inputs(ty: &FixedType, elements: usize, n: usize) -> Vec<f64> {
-    let mut rng = Rng(0x5eed_0f_4c5 ^ (elements as u64) << 20 ^ u64::from(ty.width) << 8);
+    let mut rng = Rng(0x0005_eed0_f4c5 ^ (elements as u64) << 20 ^ u64::from(ty.width) << 8);
     let lsb = ty.lsb();
     let max = ty.max_raw() as f64 * lsb;
     let min = ty.min_raw() as f64 * lsb;

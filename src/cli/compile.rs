@@ -2,89 +2,44 @@
 //! testbench data, and prints and writes the estimate. The project directory appears complete or
 //! not at all.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::{npy, print_runs, sim::run_with_progress, CliError, ModelArgs, TargetArgs};
-use crate::backend::vitis::{self, IoType, TestbenchData, VitisOptions};
-use crate::backend::Project;
-use crate::estimate::{self, report};
-use crate::flow::load_and_lower;
-use crate::ir::Graph;
-use crate::sim::Simulator;
-use crate::testvec;
+use super::{npy, print_runs, CliError, ModelArgs, TargetArgs};
+use crate::estimate::report;
+use crate::flow::{self, CompileOptions};
 
 pub(super) struct CompileArgs<'a> {
     pub output: Option<&'a PathBuf>,
-    pub project_name: Option<&'a str>,
+    pub project_name: &'a str,
     pub tb_input: Option<&'a PathBuf>,
     pub tb_samples: usize,
     pub force: bool,
     pub reuse_factor: Option<usize>,
 }
 
-/// Testbench vectors: the inputs (from a file or generated) and the simulator's exact outputs.
-pub(super) fn testbench(
-    g: &Graph,
-    tb_input: Option<&Path>,
-    samples: usize,
-) -> Result<TestbenchData, CliError> {
-    let sim = Simulator::new(g)?;
-    let elements = sim.input_elements();
-    let input_ty = g
-        .inputs()
-        .first()
-        .and_then(|&i| g.node(i).ty)
-        .ok_or_else(|| CliError::msg("the model's input has no type"))?;
-    let (inputs, n) = match tb_input {
-        Some(p) => {
-            let a = npy::read(p)?;
-            let n = npy::samples(&a, elements, p)?;
-            (a.data, n)
-        }
-        None => (testvec::generate_inputs(&input_ty, elements, samples), samples),
-    };
-    let result = run_with_progress(&sim, &inputs, n, false)?;
-    let input_lines = testvec::input_lines(&inputs, elements, &input_ty)?;
-    let mut expected = vec![Vec::new(); n];
-    for out in &result.outputs {
-        let ty = out.ty.ok_or_else(|| CliError::msg(format!("output '{}' has no type", out.name)))?;
-        let per = out.shape.elements();
-        for (s, row) in out.raw.chunks(per).enumerate() {
-            expected[s].extend(row.iter().map(|&r| testvec::decimal(r, &ty)));
-        }
-    }
-    Ok(TestbenchData { inputs: input_lines, expected })
-}
-
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) -> Result<i32, CliError> {
-    let part = estimate::lookup_part(&target.part)?;
-    let lowered = load_and_lower(&args.model, &args.flow(c.reuse_factor), "default")?;
-    print_runs(&lowered.runs);
-    let g = &lowered.graph;
+    let tb = c.tb_input.map(|p| npy::read(p)).transpose()?;
+    let opts = CompileOptions {
+        part: &target.part,
+        clock_ns: target.clock_period,
+        project_name: c.project_name,
+        tb_inputs: tb.as_ref().map(|a| &a.data[..]),
+        tb_samples: c.tb_samples,
+    };
+    let compiled = flow::compile(&args.model, &args.flow(c.reuse_factor), &opts)?;
+    print_runs(&compiled.lowered.runs);
     let stem = args.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let dir = c.output.cloned().unwrap_or_else(|| PathBuf::from(format!("{stem}_hls")));
-    let project_name = c.project_name.unwrap_or("myproject").to_string();
-    let est = estimate::estimate(g, &part, target.clock_period)?;
-    let tb = testbench(g, c.tb_input.map(|p| p.as_path()), c.tb_samples)?;
-    let opts = VitisOptions {
-        project_name,
-        part: part.name.clone(),
-        clock_period_ns: target.clock_period,
-        io_type: IoType::Parallel,
-    };
-    let mut project: Project = vitis::emit(g, &opts, &tb)?;
-    project.add("report.json", report::to_json(&est))?;
-    project.add("report.md", report::to_markdown(&est))?;
-    project.write(&dir, c.force)?;
-    print!("{}", report::to_text(&est));
-    for w in &est.warnings {
+    compiled.project.write(&dir, c.force)?;
+    print!("{}", report::to_text(&compiled.estimate));
+    for w in &compiled.estimate.warnings {
         eprintln!("warning: {w}");
     }
     println!(
         "wrote {} ({} files, {} test vectors); check it with: hls-gen csim {}",
         dir.display(),
-        project.files().len(),
-        tb.inputs.len(),
+        compiled.project.files().len(),
+        compiled.tb_samples,
         dir.display()
     );
     Ok(0)

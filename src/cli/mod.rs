@@ -228,7 +228,7 @@ pub fn run() -> i32 {
             &target,
             &compile::CompileArgs {
                 output: output.as_ref(),
-                project_name: Some(&project_name),
+                project_name: &project_name,
                 tb_input: tb_input.as_ref(),
                 tb_samples,
                 force,
