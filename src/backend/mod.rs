@@ -1,11 +1,12 @@
 //! Backends: turn a validated, lowered [`crate::ir::Graph`] into a project on disk.
 //!
 //! [`namer`] makes every identifier and file name, [`project`] holds a project in memory and writes
-//! it atomically, [`vitis`] emits a Vitis HLS project and runs its C simulation with g++.
+//! it atomically, [`top`] names the top-level interface every backend shares, [`vitis`] emits a Vitis HLS project and runs its C simulation with g++.
 //! Backends read only the validated IR; expected test outputs reach them as data from the caller.
 
 pub mod namer;
 pub mod project;
+pub mod top;
 pub mod vitis;
 
 use std::path::PathBuf;

@@ -9,45 +9,6 @@ use crate::fixed::to_decimal;
 use crate::fixed::FixedType;
 use crate::ir::{Activation, BinaryOp, Dense, Layer, Node, Shape, Strategy, Table, Weights};
 
-/// Identifiers derived from a layer's base name; the namer reserves all of them for each layer.
-pub const DERIVED: &[&str] = &[
-    "t",
-    "accum_t",
-    "config",
-    "out",
-    "weights",
-    "weights_t",
-    "bias",
-    "bias_t",
-    "scale",
-    "scale_t",
-    "alpha",
-    "alpha_t",
-    "beta",
-    "beta_t",
-    "min",
-    "min_t",
-    "max",
-    "max_t",
-    "constant",
-    "constant_t",
-    "table",
-    "table_t",
-    "table_index_t",
-    "exp_table",
-    "exp_table_t",
-    "exp_table_index_t",
-    "inv_table",
-    "inv_table_t",
-    "inv_table_index_t",
-    "diff_t",
-    "sum_t",
-    "in_index",
-    "in_index_t",
-    "out_index",
-    "out_index_t",
-];
-
 /// Values per line in emitted initializers.
 const VALUES_PER_LINE: usize = 8;
 

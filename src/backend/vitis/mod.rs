@@ -15,7 +15,7 @@
 //!
 //! Test vectors hold one sample per line, values separated by single spaces, each the exact
 //! decimal value of its fixed-point number; the expected line concatenates the graph outputs in
-//! order. Every identifier comes from one [`Namer`], so model names never reach code or paths
+//! order. Every identifier comes from one [`Namer`] ([`TopInterface`]), so model names never reach code or paths
 //! unsanitized. The same graph, options and data always give byte-identical files.
 
 pub mod csim;
@@ -29,6 +29,7 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::backend::namer::Namer;
+use crate::backend::top::TopInterface;
 use crate::backend::{BackendError, Project};
 use crate::fixed::FixedType;
 use crate::ir::{validate, Graph, Layer, NodeId, Stage, Strategy};
@@ -263,40 +264,30 @@ pub fn emit(g: &Graph, opts: &VitisOptions, tb: &TestbenchData) -> Result<Projec
         )));
     }
 
-    let mut namer = Namer::new();
-    let name = namer.name(&opts.project_name);
+    let top = TopInterface::of(g, &opts.project_name)?;
+    let name = top.name.clone();
     let model = describe(&g.name);
-    let order = g.topo_order()?;
-    let input_id = *g.inputs().first().ok_or(crate::ir::IrError::NoInput)?;
-
-    let mut base = std::collections::BTreeMap::<NodeId, String>::new();
-    for &id in &order {
-        base.insert(id, namer.name_with(&g.node(id).name, layers::DERIVED));
-    }
-    let base_of = |id: NodeId| base[&id].clone();
+    let order = top.order.clone();
+    let input_id = top.input.node;
+    let base_of = |id: NodeId| top.base[&id].clone();
 
     // Where each tensor lives: the input port, an output port written directly, or a local.
     let mut var = std::collections::BTreeMap::<NodeId, String>::new();
-    var.insert(input_id, base_of(input_id));
+    var.insert(input_id, top.input.name.clone());
     let mut outputs: Vec<Port> = Vec::new();
     let mut offset = 0usize;
-    for (k, &o) in g.outputs().iter().enumerate() {
-        let size = g.node(o).shape.elements();
-        // An output read by no layer is written straight into its port; any other is copied.
-        let direct = o != input_id && !var.contains_key(&o) && g.users_of(o).is_empty();
-        let port =
-            if direct { format!("{}_out", base_of(o)) } else { namer.name(&format!("{}_out", base_of(o))) };
+    for (k, (port, &direct)) in top.outputs.iter().zip(&top.direct).enumerate() {
         if direct {
-            var.insert(o, port.clone());
+            var.insert(port.node, port.name.clone());
         }
         outputs.push(Port {
-            name: port,
+            name: port.name.clone(),
             var: format!("tb_out{k}"),
-            cpp_type: format!("{}_t", base_of(o)),
-            size,
+            cpp_type: format!("{}_t", base_of(port.node)),
+            size: port.elements,
             offset,
         });
-        offset += size;
+        offset += port.elements;
     }
     let mut locals = Vec::new();
     for &id in &order {
@@ -340,12 +331,11 @@ pub fn emit(g: &Graph, opts: &VitisOptions, tb: &TestbenchData) -> Result<Projec
     }
 
     let ii = order.iter().map(|&id| g.node(id).reuse_factor).max().unwrap_or(1).max(1);
-    let in_node = g.node(input_id);
     let input_port = Port {
         name: base_of(input_id),
         var: "tb_in".into(),
         cpp_type: format!("{}_t", base_of(input_id)),
-        size: in_node.shape.elements(),
+        size: top.input.elements,
         offset: 0,
     };
     let mut params = vec![format!("const {} {}[{}]", input_port.cpp_type, input_port.name, input_port.size)];
@@ -363,7 +353,7 @@ pub fn emit(g: &Graph, opts: &VitisOptions, tb: &TestbenchData) -> Result<Projec
     let renderer = Renderer::new()?;
     let mut project = Project::new();
     let calls: Vec<&Call> = plans.iter().filter_map(|(_, p)| p.call.as_ref()).collect();
-    let top = TopContext {
+    let top_ctx = TopContext {
         name: &name,
         model: &model,
         guard: guard("TOP"),
@@ -374,8 +364,8 @@ pub fn emit(g: &Graph, opts: &VitisOptions, tb: &TestbenchData) -> Result<Projec
         calls,
         copies,
     };
-    project.add(format!("firmware/{name}.h"), renderer.render("top.h", &top)?)?;
-    project.add(format!("firmware/{name}.cpp"), renderer.render("top.cpp", &top)?)?;
+    project.add(format!("firmware/{name}.h"), renderer.render("top.h", &top_ctx)?)?;
+    project.add(format!("firmware/{name}.cpp"), renderer.render("top.cpp", &top_ctx)?)?;
 
     let groups = plans
         .iter()
@@ -422,7 +412,7 @@ pub fn emit(g: &Graph, opts: &VitisOptions, tb: &TestbenchData) -> Result<Projec
     };
     project.add(format!("{name}_test.cpp"), renderer.render("test.cpp", &test)?)?;
 
-    let in_ty = in_node.out_ty()?;
+    let in_ty = top.input.ty;
     let in_types = vec![in_ty; input_port.size];
     let mut out_types = Vec::with_capacity(offset);
     for &o in g.outputs() {
