@@ -472,18 +472,6 @@ mod tests {
         }
     }
 
-    const QUANTS: [QuantMode; 7] = [
-        QuantMode::Rnd,
-        QuantMode::RndZero,
-        QuantMode::RndMinInf,
-        QuantMode::RndInf,
-        QuantMode::RndConv,
-        QuantMode::Trn,
-        QuantMode::TrnZero,
-    ];
-    const OVERFLOWS: [OverflowMode; 4] =
-        [OverflowMode::Wrap, OverflowMode::Sat, OverflowMode::SatZero, OverflowMode::SatSym];
-
     fn random_type(rng: &mut Rng) -> FixedType {
         let width = match rng.below(4) {
             0 => 1 + rng.below(4) as u32,
@@ -491,7 +479,8 @@ mod tests {
             _ => 4 + rng.below(20) as u32,
         };
         let integer = rng.below(2 * width as u64 + 16) as i32 - width as i32 / 2 - 8;
-        FixedType::new(width, integer, rng.below(2) == 0).with_modes(rng.pick(&QUANTS), rng.pick(&OVERFLOWS))
+        FixedType::new(width, integer, rng.below(2) == 0)
+            .with_modes(rng.pick(&QuantMode::ALL), rng.pick(&OverflowMode::ALL))
     }
 
     fn random_in(rng: &mut Rng, lo: i128, hi: i128) -> i64 {

@@ -48,18 +48,6 @@ impl Rng {
     }
 }
 
-pub const QUANTS: [QuantMode; 7] = [
-    QuantMode::Rnd,
-    QuantMode::RndZero,
-    QuantMode::RndMinInf,
-    QuantMode::RndInf,
-    QuantMode::RndConv,
-    QuantMode::Trn,
-    QuantMode::TrnZero,
-];
-pub const OVERFLOWS: [OverflowMode; 4] =
-    [OverflowMode::Wrap, OverflowMode::Sat, OverflowMode::SatZero, OverflowMode::SatSym];
-
 /// The value of raw `raw` of `ty` (exact for types of at most 53 bits).
 pub fn value(raw: i128, ty: &FixedType) -> f64 {
     fixed::to_f64(raw, ty.frac_bits())
@@ -169,7 +157,8 @@ pub fn random_type(rng: &mut Rng, max_width: u32) -> FixedType {
     let width =
         if rng.chance(0.2) { 1 + rng.below(4) as u32 } else { 2 + rng.below(max_width as u64 - 1) as u32 };
     let integer = rng.range(-3, width as i64 + 3) as i32;
-    FixedType::new(width, integer, rng.chance(0.7)).with_modes(rng.pick(&QUANTS), rng.pick(&OVERFLOWS))
+    FixedType::new(width, integer, rng.chance(0.7))
+        .with_modes(rng.pick(&QuantMode::ALL), rng.pick(&OverflowMode::ALL))
 }
 
 /// A random constant of `ty`; each value is zero with probability `zeros`.
@@ -227,7 +216,7 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                 let zeros = rng.pick(&[0.0, 0.5, 0.95]);
                 let exact = exact_accum(&x_ty, &w_ty, n);
                 let accum = if rng.chance(0.5) && exact.width <= 64 {
-                    exact.with_modes(rng.pick(&QUANTS), rng.pick(&OVERFLOWS))
+                    exact.with_modes(rng.pick(&QuantMode::ALL), rng.pick(&OverflowMode::ALL))
                 } else {
                     random_type(rng, 24)
                 };
