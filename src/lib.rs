@@ -18,4 +18,5 @@ pub mod frontend;
 pub mod ir;
 pub mod passes;
 pub mod sim;
+pub mod synth;
 pub mod testvec;
