@@ -7,6 +7,7 @@
 //! make every type known; [`ir::validate`] checks the contract between stages. The lowered graph
 //! then feeds the bit-accurate simulator, the Vitis HLS and RTL backends and the estimator, which
 //! all implement the arithmetic defined once in [`ir::Layer`]'s documentation.
+//! [`synth`] runs Yosys on an emitted project's RTL to check the estimate against real counts.
 
 pub mod backend;
 pub mod cli;
@@ -18,4 +19,5 @@ pub mod frontend;
 pub mod ir;
 pub mod passes;
 pub mod sim;
+pub mod synth;
 pub mod testvec;

@@ -84,3 +84,21 @@ fn fit_warnings_are_rendered() {
     assert!(report::to_text(&e).contains("warning: DSP 300 exceeds the part's 220 (136 %)"));
     assert!(report::to_markdown(&e).contains("## Does not fit"));
 }
+
+#[test]
+fn report_json_reads_back() {
+    let est = estimate();
+    let json = report::to_json(&est);
+    let s = report::parse_json(&json, "report.json").unwrap();
+    assert_eq!(s.schema, report::SCHEMA);
+    assert_eq!(s.part, est.part);
+    assert_eq!(s.clock_ns, est.clock_ns);
+    assert_eq!(s.total, est.total);
+    assert_eq!(s.top, None);
+
+    let other = json.replace(report::SCHEMA, "hls-gen-estimate/9");
+    let e = report::parse_json(&other, "p/report.json").unwrap_err().to_string();
+    assert!(e.contains("p/report.json") && e.contains("hls-gen-estimate/9"), "{e}");
+    let e = report::parse_json("{", "p/report.json").unwrap_err().to_string();
+    assert!(e.starts_with("p/report.json: not a hls-gen-estimate/1 report"), "{e}");
+}

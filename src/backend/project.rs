@@ -81,6 +81,7 @@ impl Project {
             .prefix(".hls-gen-new-")
             .tempdir_in(&parent)
             .map_err(|e| BackendError::io(&parent, e))?;
+        let mut written = Vec::with_capacity(self.files.len());
         for (rel, contents) in &self.files {
             let path = tmp.path().join(rel);
             if let Some(dir) = path.parent() {
@@ -88,8 +89,9 @@ impl Project {
             }
             let mut f = fs::File::create(&path).map_err(|e| BackendError::io(&path, e))?;
             f.write_all(contents).map_err(|e| BackendError::io(&path, e))?;
-            f.sync_all().map_err(|e| BackendError::io(&path, e))?;
+            written.push((path, f));
         }
+        sync_all(&written)?;
         match existing {
             None => rename(tmp.path(), dest)?,
             Some(true) => {
@@ -116,6 +118,31 @@ impl Project {
         let _ = tmp.keep();
         Ok(())
     }
+}
+
+/// Flushes every file to disk before the rename publishes them. The flushes run on several
+/// threads at once: each `fsync` mostly waits for the device, and concurrent ones share journal
+/// commits, so a project of dozens of files is not bound by one device round trip per file.
+fn sync_all(files: &[(PathBuf, fs::File)]) -> Result<(), BackendError> {
+    const THREADS: usize = 16;
+    let chunk = files.len().div_ceil(THREADS).max(1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    for (path, f) in part {
+                        f.sync_all().map_err(|e| BackendError::io(path, e))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|_| Err(BackendError::io("fsync", std::io::Error::other("thread panicked"))))
+        })
+    })
 }
 
 fn is_empty_dir(dir: &Path) -> Result<bool, BackendError> {

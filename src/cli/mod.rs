@@ -8,7 +8,10 @@ mod csim;
 mod estimate;
 mod inspect;
 mod npy;
+mod report;
 mod sim;
+mod synth;
+mod table;
 
 use std::path::PathBuf;
 
@@ -99,6 +102,28 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         reuse_factor: Vec<usize>,
         /// Print report.json instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare a built project's HLS (and Vivado) synthesis reports with its estimate.
+    Report {
+        /// The project directory written by `compile`, after Vitis HLS ran in it.
+        dir: PathBuf,
+        /// Print the comparison as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Synthesize a project's RTL (DIR/rtl/*.v) with Yosys and compare the counts with its estimate.
+    Synth {
+        /// The project directory: rtl/*.v and report.json.
+        dir: PathBuf,
+        /// Top module (default: report.json's, else the module no other module instantiates).
+        #[arg(long)]
+        top: Option<String>,
+        /// The Yosys executable.
+        #[arg(long, default_value = "yosys")]
+        yosys: PathBuf,
+        /// Print DIR/synth/utilization.json instead of the table.
         #[arg(long)]
         json: bool,
     },
@@ -239,6 +264,8 @@ pub fn run() -> i32 {
         Command::Estimate { model, target, reuse_factor, json } => {
             estimate::run(&model, &target, &reuse_factor, json)
         }
+        Command::Report { dir, json } => report::run(&dir, json),
+        Command::Synth { dir, top, yosys, json } => synth::run(&dir, top.as_ref(), &yosys, json),
     };
     match result {
         Ok(code) => code,

@@ -40,12 +40,14 @@ mod xml;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use coeffs::{Coeffs, HlsTool};
 pub use part::{lookup as lookup_part, DspKind, Part};
-pub use synth_report::{compare, read_report, Comparison, SynthReport, SynthReportError};
+pub use synth_report::{
+    compare, compare_totals, read_project, read_report, Comparison, SynthReport, SynthReportError,
+};
 
 use crate::fixed::FixedType;
 use crate::ir::{self, Graph, IrError, Layer, NodeId};
@@ -91,7 +93,7 @@ pub struct LayerEstimate {
 }
 
 /// Design totals: resources add up; latency is that of the longest path; II is the largest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     pub latency_cycles: u64,
     pub latency_ns: f64,

@@ -23,12 +23,17 @@
 //! target clock), `total.ii` the largest layer interval, resources are sums; `bram18` counts
 //! 18 Kb block RAMs. A layer's `kind` is its IR kind, with the activation or operation appended
 //! (`activation.relu`, `elementwise.add`).
+//!
+//! [`read_json`] reads a `report.json` back as a [`Summary`] (schema, part, clock, totals and an
+//! optional `top` key naming the top function or module), for commands that compare a written
+//! project's estimate with synthesis results.
 
 use std::fmt::Write;
+use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::Estimate;
+use super::{Estimate, SynthReportError, Totals};
 
 /// Version tag written as `schema`.
 pub const SCHEMA: &str = "hls-gen-estimate/1";
@@ -171,4 +176,34 @@ pub fn to_markdown(est: &Estimate) -> String {
         }
     }
     out
+}
+
+/// The parts of a `report.json` that synthesis results are compared with.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Summary {
+    pub schema: String,
+    pub part: String,
+    pub clock_ns: f64,
+    pub total: Totals,
+    /// The top function or module, when the writer recorded it.
+    #[serde(default)]
+    pub top: Option<String>,
+}
+
+/// Parses `report.json` text; `path` names the file in errors. Refuses other schema versions.
+pub fn parse_json(text: &str, path: &str) -> Result<Summary, SynthReportError> {
+    let malformed = |what: String| SynthReportError::Malformed { path: path.to_string(), what };
+    let summary: Summary =
+        serde_json::from_str(text).map_err(|e| malformed(format!("not a {SCHEMA} report: {e}")))?;
+    if summary.schema != SCHEMA {
+        return Err(malformed(format!("schema is '{}', expected '{SCHEMA}'", summary.schema)));
+    }
+    Ok(summary)
+}
+
+/// Reads and parses a `report.json` file.
+pub fn read_json(path: &Path) -> Result<Summary, SynthReportError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SynthReportError::Io { path: path.display().to_string(), source: e })?;
+    parse_json(&text, &path.display().to_string())
 }

@@ -24,7 +24,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::xml;
-use super::Estimate;
+use super::{Estimate, Totals};
 
 #[derive(Debug, Error)]
 pub enum SynthReportError {
@@ -34,6 +34,11 @@ pub enum SynthReportError {
     Malformed { path: String, what: String },
     #[error("{path}: no csynth report (csynth.xml, <top>_csynth.xml or <top>_csynth.rpt) found")]
     NotFound { path: String },
+    #[error(
+        "{path}: no csynth report: neither <top>_prj/solution1/syn/report/ nor any *_csynth file; \
+         run `vitis_hls -f build_prj.tcl -tclargs synth=1` in it first"
+    )]
+    NotBuilt { path: String },
 }
 
 fn malformed(path: &str, what: impl Into<String>) -> SynthReportError {
@@ -277,6 +282,70 @@ pub fn read_report(path: &Path) -> Result<SynthReport, SynthReportError> {
     Ok(rep)
 }
 
+/// Reads the reports of a project that `compile` wrote and Vitis HLS built in place: the csynth
+/// report of the single `<top>_prj` directory in `dir`, taken from
+/// `<top>_prj/<solution>/syn/report/` (`solution1` first, then other solutions by name; in each,
+/// `csynth.xml`, then `<top>_csynth.xml`, then `<top>_csynth.rpt`), and Vivado's
+/// `vivado_synth.rpt` from `dir` (where `vivado_synth.tcl` writes it) or the solution directory.
+/// A directory without `*_prj` is searched as [`read_report`] does, which also accepts hls4ml's
+/// report copies.
+pub fn read_project(dir: &Path) -> Result<SynthReport, SynthReportError> {
+    let io = |e| SynthReportError::Io { path: dir.display().to_string(), source: e };
+    let mut prjs = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let p = entry.map_err(io)?.path();
+        let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        if let Some(top) = name.strip_suffix("_prj").filter(|t| !t.is_empty() && p.is_dir()) {
+            prjs.push((top.to_string(), p));
+        }
+    }
+    prjs.sort();
+    let (top, prj) = match prjs.as_slice() {
+        [] => {
+            return read_report(dir).map_err(|e| match e {
+                SynthReportError::NotFound { path } => SynthReportError::NotBuilt { path },
+                e => e,
+            })
+        }
+        [one] => one.clone(),
+        many => {
+            let names: Vec<String> = many.iter().map(|(_, p)| p.display().to_string()).collect();
+            return Err(malformed(
+                &dir.display().to_string(),
+                format!("holds several HLS projects ({}); expected one", names.join(", ")),
+            ));
+        }
+    };
+    let mut solutions = Vec::new();
+    for entry in std::fs::read_dir(&prj)
+        .map_err(|e| SynthReportError::Io { path: prj.display().to_string(), source: e })?
+    {
+        let p =
+            entry.map_err(|e| SynthReportError::Io { path: prj.display().to_string(), source: e })?.path();
+        if p.join("syn").join("report").is_dir() {
+            solutions.push(p);
+        }
+    }
+    solutions.sort_by_key(|p| (!p.ends_with("solution1"), p.clone()));
+    let names = ["csynth.xml".to_string(), format!("{top}_csynth.xml"), format!("{top}_csynth.rpt")];
+    let found = solutions.iter().find_map(|sol| {
+        let report = sol.join("syn").join("report");
+        names.iter().map(|n| report.join(n)).find(|p| p.is_file()).map(|p| (sol.clone(), p))
+    });
+    let (solution, csynth) = found.ok_or_else(|| SynthReportError::NotFound {
+        path: prj.join("solution1").join("syn").join("report").display().to_string(),
+    })?;
+    let mut rep = read_csynth(&csynth)?;
+    let vivado =
+        [dir.join("vivado_synth.rpt"), solution.join("vivado_synth.rpt")].into_iter().find(|p| p.is_file());
+    if let Some(p) = vivado {
+        let name = p.display().to_string();
+        rep.vivado_synth = Some(parse_vivado_synth(&read(&p)?, &name)?);
+        rep.vivado_synth_file = Some(name);
+    }
+    Ok(rep)
+}
+
 fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), SynthReportError> {
     let io = |e| SynthReportError::Io { path: dir.display().to_string(), source: e };
     for entry in std::fs::read_dir(dir).map_err(io)? {
@@ -311,13 +380,23 @@ pub struct Comparison {
 /// Pairs every quantity known to both; the estimate predicts csynth, so post-synthesis rows are
 /// for information.
 pub fn compare(est: &Estimate, rep: &SynthReport) -> Comparison {
-    let t = &est.total;
+    compare_totals(&est.total, rep)
+}
+
+impl ComparisonRow {
+    /// A row with its relative error.
+    pub fn new(quantity: &'static str, stage: &'static str, estimate: f64, reference: f64) -> Self {
+        let rel_error = if reference == 0.0 { None } else { Some((estimate - reference) / reference) };
+        ComparisonRow { quantity, stage, estimate, reference, rel_error }
+    }
+}
+
+/// [`compare`] for totals read back from a `report.json`.
+pub fn compare_totals(t: &Totals, rep: &SynthReport) -> Comparison {
     let mut rows = Vec::new();
     let mut push = |quantity, stage, e: u64, r: Option<u64>| {
         if let Some(r) = r {
-            let (e, r) = (e as f64, r as f64);
-            let rel_error = if r == 0.0 { None } else { Some((e - r) / r) };
-            rows.push(ComparisonRow { quantity, stage, estimate: e, reference: r, rel_error });
+            rows.push(ComparisonRow::new(quantity, stage, e as f64, r as f64));
         }
     };
     push("latency_cycles", "hls-csynth", t.latency_cycles, rep.latency_worst);

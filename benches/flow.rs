@@ -1,0 +1,169 @@
+//! End-to-end flow times: import + `default` pass pipeline of a 1M-parameter MLP, and `compile`
+//! (lowering, 1000 testbench vectors through the simulator, Vitis HLS emission, estimate) plus
+//! `Project::write` of the 16-64-32-32-5 test MLP and of the 1M-parameter MLP.
+//!
+//! The 1M-parameter model (784-1024-192-10, Gemm + ReLU, softmax output; 1,002,570 parameters,
+//! float32 `raw_data` initializers with seeded values) is built here with `onnx-protobuf` and
+//! written to `$CARGO_TARGET_TMPDIR/mlp_784_1024_192_10.onnx`, whose path the bench prints so
+//! that the CLI can be measured on the same file.
+//!
+//! `cargo bench --bench flow`
+
+use std::path::{Path, PathBuf};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use hls_gen::flow::{self, CompileOptions, FlowOptions};
+use onnx_protobuf::attribute_proto::AttributeType;
+use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
+use onnx_protobuf::{
+    type_proto, AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
+};
+
+const BIG: &[usize] = &[784, 1024, 192, 10];
+
+fn node(op: &str, name: &str, inputs: &[String], output: &str, attrs: Vec<AttributeProto>) -> NodeProto {
+    let mut n = NodeProto::new();
+    n.op_type = op.into();
+    n.name = name.into();
+    n.input = inputs.to_vec();
+    n.output = vec![output.to_string()];
+    n.attribute = attrs;
+    n
+}
+
+fn attr_i(name: &str, v: i64) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.type_ = AttributeType::INT.into();
+    a.i = v;
+    a
+}
+
+/// Float32 tensor with values uniform in `[-scale, scale)` from a seeded xorshift generator.
+fn tensor(name: &str, dims: &[usize], scale: f32, state: &mut u64) -> TensorProto {
+    let n: usize = dims.iter().product();
+    let mut raw = Vec::with_capacity(4 * n);
+    for _ in 0..n {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        let u = (*state >> 40) as f32 / (1u64 << 24) as f32;
+        raw.extend_from_slice(&(scale * (2.0 * u - 1.0)).to_le_bytes());
+    }
+    let mut t = TensorProto::new();
+    t.name = name.into();
+    t.data_type = 1;
+    t.dims = dims.iter().map(|&d| d as i64).collect();
+    t.raw_data = raw;
+    t
+}
+
+fn value_info(name: &str, features: usize) -> ValueInfoProto {
+    let mut shape = TensorShapeProto::new();
+    for d in [dimension::Value::DimParam("N".into()), dimension::Value::DimValue(features as i64)] {
+        let mut dim = Dimension::new();
+        dim.value = Some(d);
+        shape.dim.push(dim);
+    }
+    let mut tt = type_proto::Tensor::new();
+    tt.elem_type = 1;
+    tt.shape = Some(shape).into();
+    let mut ty = TypeProto::new();
+    ty.value = Some(type_proto::Value::TensorType(tt));
+    let mut vi = ValueInfoProto::new();
+    vi.name = name.into();
+    vi.type_ = Some(ty).into();
+    vi
+}
+
+/// An MLP with the given layer sizes: Gemm (transB) + ReLU between layers, softmax at the end.
+fn mlp_onnx(sizes: &[usize]) -> Vec<u8> {
+    let mut g = GraphProto::new();
+    g.name = "mlp".into();
+    g.input.push(value_info("x", sizes[0]));
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut prev = "x".to_string();
+    for (i, w) in sizes.windows(2).enumerate() {
+        let (fan_in, fan_out) = (w[0], w[1]);
+        let scale = 1.0 / (fan_in as f32).sqrt();
+        g.initializer.push(tensor(&format!("w{i}"), &[fan_out, fan_in], scale, &mut state));
+        g.initializer.push(tensor(&format!("b{i}"), &[fan_out], 0.1, &mut state));
+        let out = format!("h{i}");
+        let inputs = [prev.clone(), format!("w{i}"), format!("b{i}")];
+        g.node.push(node("Gemm", &format!("dense{i}"), &inputs, &out, vec![attr_i("transB", 1)]));
+        let act_out = format!("a{i}");
+        let last = i + 2 == sizes.len();
+        let (op, attrs) = if last { ("Softmax", vec![attr_i("axis", 1)]) } else { ("Relu", vec![]) };
+        g.node.push(node(op, &format!("act{i}"), &[out], &act_out, attrs));
+        prev = act_out;
+    }
+    let mut y = ValueInfoProto::new();
+    y.name = prev;
+    g.output.push(y);
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    let mut o = OperatorSetIdProto::new();
+    o.version = 13;
+    m.opset_import.push(o);
+    m.graph = Some(g).into();
+    m.write_to_bytes().expect("an encodable model")
+}
+
+fn big_model() -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mlp_784_1024_192_10.onnx");
+    std::fs::write(&path, mlp_onnx(BIG)).expect("writes the model");
+    let params: usize = BIG.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+    eprintln!("1M-parameter model: {} ({params} parameters)", path.display());
+    path
+}
+
+fn compile_and_write(model: &Path, dest: &Path) {
+    let c = CompileOptions {
+        part: "xcvu9p",
+        clock_ns: 5.0,
+        project_name: "myproject",
+        tb_inputs: None,
+        tb_samples: 1000,
+    };
+    let compiled = flow::compile(model, &FlowOptions::default(), &c).expect("compiles");
+    compiled.project.write(dest, false).expect("writes");
+}
+
+fn benches(c: &mut Criterion) {
+    let big = big_model();
+    let small = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/onnx/mlp_float.onnx");
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dest = tmp.path().join("project");
+
+    let mut group = c.benchmark_group("flow");
+    group.sample_size(10);
+    group.bench_function("import_lower_mlp_1m", |b| {
+        b.iter(|| flow::load_and_lower(&big, &FlowOptions::default(), "default").expect("lowers"))
+    });
+    group.bench_function("compile_write_mlp_1m", |b| {
+        b.iter_batched(
+            || {
+                let _ = std::fs::remove_dir_all(&dest);
+            },
+            |()| compile_and_write(&big, &dest),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("flow");
+    group.bench_function("compile_write_mlp_16_64_32_32_5", |b| {
+        b.iter_batched(
+            || {
+                let _ = std::fs::remove_dir_all(&dest);
+            },
+            |()| compile_and_write(&small, &dest),
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(flow_benches, benches);
+criterion_main!(flow_benches);

@@ -1,0 +1,39 @@
+//! `hls-gen synth DIR`: synthesizes a project's RTL with Yosys ([`crate::synth`]) and prints the
+//! primitive counts beside the estimate's totals with relative errors; `--json` prints
+//! `DIR/synth/utilization.json` as written.
+
+use std::path::{Path, PathBuf};
+
+use super::table::{self, Extra};
+use super::CliError;
+use crate::synth::{self, Options};
+
+pub(super) fn run(dir: &Path, top: Option<&String>, yosys: &Path, json: bool) -> Result<i32, CliError> {
+    if !dir.is_dir() {
+        return Err(CliError::msg(format!("{}: not a project directory", dir.display())));
+    }
+    let opts = Options { top: top.cloned(), yosys: PathBuf::from(yosys) };
+    let out = synth::run(dir, &opts)?;
+    let u = &out.utilization;
+    if json {
+        println!("{}", serde_json::to_string_pretty(u)?);
+        return Ok(0);
+    }
+    println!(
+        "{} synthesized by {} for {} (synth_xilinx -family {}); log: {}",
+        u.top,
+        u.yosys.as_deref().unwrap_or("yosys"),
+        u.part,
+        u.family,
+        out.log.display()
+    );
+    let c = &u.counts;
+    let extra =
+        [("carry", c.carry), ("srl", c.srl), ("lutram", c.lutram), ("muxf", c.muxf), ("uram", c.uram)]
+            .into_iter()
+            .map(|(quantity, n)| Extra { quantity, stage: "yosys-synth", value: n as f64 })
+            .collect::<Vec<_>>();
+    print!("{}", table::comparison(&out.comparison(), &extra));
+    println!("wrote {}", out.utilization_file.display());
+    Ok(0)
+}

@@ -1,0 +1,118 @@
+//! `hls-gen synth`: the `stat -json` parser on output captured from Yosys 0.23
+//! (`tests/data/synth/stat_fixture`), and a Yosys run on a tiny hand-written project
+//! (`tests/data/synth/tiny`: `rtl/*.v` and a minimal `report.json`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use hls_gen::synth::{self, stat, Utilization};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn hls_gen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hls-gen")).args(args).current_dir(root()).output().expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+fn yosys_available() -> bool {
+    Command::new("yosys").arg("-V").output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn parses_a_captured_yosys_stat() {
+    let text = std::fs::read_to_string(root().join("tests/data/synth/stat_fixture/yosys_0.23_xc7_stat.json"))
+        .unwrap();
+    let s = stat::parse(&text).unwrap();
+    let c = &s.counts;
+    assert_eq!(s.creator.as_deref(), Some("Yosys 0.23 (git sha1 7ce5011c24b)"));
+    assert_eq!(c.lut, 16 + 32);
+    assert_eq!(c.ff, 32);
+    assert_eq!(c.dsp, 1);
+    assert_eq!(c.carry, 8);
+    assert_eq!(c.bram18, 1);
+    assert_eq!(c.srl, 1);
+    assert_eq!((c.lutram, c.muxf, c.uram), (0, 0, 0));
+    assert_eq!(c.cells.get("RAMB18E1"), Some(&1));
+    assert_eq!(c.cells.len(), 7);
+}
+
+#[test]
+fn synthesizes_a_tiny_project_and_compares_with_its_estimate() {
+    if !yosys_available() {
+        eprintln!("skipped: yosys is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tiny");
+    copy_tree(&root().join("tests/data/synth/tiny"), &dir);
+    let o = hls_gen(&["synth", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("tiny_top") && out.contains("-family xcup"), "{out}");
+    for q in ["dsp", "lut", "ff", "bram18", "carry"] {
+        assert!(out.lines().any(|l| l.starts_with(q) && l.contains("yosys-synth")), "{q} missing:\n{out}");
+    }
+    assert!(dir.join("synth/yosys.log").is_file() && dir.join("synth/yosys.ys").is_file());
+
+    let u: Utilization =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("synth/utilization.json")).unwrap()).unwrap();
+    assert_eq!(u.schema, synth::SCHEMA);
+    assert_eq!((u.top.as_str(), u.family.as_str()), ("tiny_top", "xcup"));
+    let c = &u.counts;
+    // Registers: two 17-bit sums, an 18-bit difference, a 32-bit result and one flag (86 bits,
+    // a few of which are constant); one 18 x 11 constant product fits one DSP48E2.
+    assert!((60..=100).contains(&c.ff), "ff {}", c.ff);
+    assert!((10..=300).contains(&c.lut), "lut {}", c.lut);
+    assert!((1..=2).contains(&c.dsp), "dsp {}", c.dsp);
+    assert!(c.carry > 0 && c.bram18 == 0 && c.uram == 0, "{c:?}");
+    assert!(!c.cells.contains_key("IBUF") && !c.cells.contains_key("BUFG"), "{c:?}");
+}
+
+#[test]
+fn a_missing_yosys_or_rtl_is_a_named_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tiny");
+    copy_tree(&root().join("tests/data/synth/tiny"), &dir);
+    let o = hls_gen(&["synth", dir.to_str().unwrap(), "--yosys", "/nonexistent/yosys"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("apt-get install yosys") && text(&o).contains("/nonexistent/yosys"),
+        "{}",
+        text(&o)
+    );
+
+    let o = hls_gen(&["synth", dir.to_str().unwrap(), "--top", "no such"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("not a Verilog identifier"), "{}", text(&o));
+
+    for f in ["top.v", "add_stage.v"] {
+        std::fs::remove_file(dir.join("rtl").join(f)).unwrap();
+    }
+    let o = hls_gen(&["synth", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("rtl") && text(&o).contains("no Verilog"), "{}", text(&o));
+
+    std::fs::remove_file(dir.join("report.json")).unwrap();
+    let o = hls_gen(&["synth", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("report.json"), "{}", text(&o));
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
+}
