@@ -59,8 +59,16 @@ fn quantize(m: &mut Module, v: &Val, s: u32, quant: QuantMode) -> Val {
             Bit::Expr(e) => m.wire("f", flo, fhi, 0, Some(1), &e),
         }
     };
-    let half = m.bit(v, s - 1);
-    let below = if s >= 2 {
+    // Only the bits the mode reads are referenced (and so marked as read).
+    let needs_below = matches!(
+        quant,
+        QuantMode::TrnZero
+            | QuantMode::RndZero
+            | QuantMode::RndMinInf
+            | QuantMode::RndInf
+            | QuantMode::RndConv
+    );
+    let below = if s >= 2 && needs_below {
         let top = (s - 2).min(v.w - 1);
         let bits = m.slice(v, top, 0);
         if top == 0 {
@@ -71,15 +79,26 @@ fn quantize(m: &mut Module, v: &Val, s: u32, quant: QuantMode) -> Val {
     } else {
         Bit::Const(false)
     };
-    let neg = m.sign(v);
     let inc = match quant {
         QuantMode::Trn => Bit::Const(false),
-        QuantMode::TrnZero => neg.and(half.or(below)),
-        QuantMode::Rnd => half,
-        QuantMode::RndZero => half.and(neg.or(below)),
-        QuantMode::RndMinInf => half.and(below),
-        QuantMode::RndInf => half.and(neg.not().or(below)),
+        QuantMode::TrnZero => {
+            let half = m.bit(v, s - 1);
+            m.sign(v).and(half.or(below))
+        }
+        QuantMode::Rnd => m.bit(v, s - 1),
+        QuantMode::RndZero => {
+            let half = m.bit(v, s - 1);
+            let neg = m.sign(v);
+            half.and(neg.or(below))
+        }
+        QuantMode::RndMinInf => m.bit(v, s - 1).and(below),
+        QuantMode::RndInf => {
+            let half = m.bit(v, s - 1);
+            let neg = m.sign(v);
+            half.and(neg.not().or(below))
+        }
         QuantMode::RndConv => {
+            let half = m.bit(v, s - 1);
             let odd = m.bit(v, s);
             half.and(odd.or(below))
         }

@@ -148,9 +148,8 @@ impl Module {
         }
     }
 
-    /// `name[msb:lsb]` of a tracked signal, marked as read.
+    /// `name[msb:lsb]` of a signal (the whole name when that is all of it).
     pub fn slice_of(&mut self, name: &str, w: u32, msb: u32, lsb: u32) -> String {
-        self.mark(name, msb, lsb);
         if lsb == 0 && msb + 1 == w {
             name.to_string()
         } else if msb == lsb {
@@ -348,7 +347,21 @@ impl Module {
     }
 
     /// The declarations, assignments, register block and the unused-bit sink, in order.
-    pub fn body(&self) -> String {
+    pub fn body(&mut self) -> String {
+        let texts: Vec<String> = self
+            .decls
+            .iter()
+            .filter(|d| !d.trim_start().starts_with("function"))
+            .map(|d| d.split_once('=').map(|(_, rhs)| rhs.to_string()).unwrap_or_default())
+            .chain(
+                self.regs
+                    .iter()
+                    .map(|r| r.split_once("<=").map(|(_, rhs)| rhs.to_string()).unwrap_or_default()),
+            )
+            .collect();
+        for t in &texts {
+            self.scan(t);
+        }
         let mut out = String::new();
         for d in &self.decls {
             out.push_str(d);
@@ -392,9 +405,46 @@ impl Module {
         out
     }
 
-    /// Marks every bit of `v` as read (it drives a port).
+    /// Marks every bit of `v` as read by text the caller emits outside [`Module::body`].
     pub fn use_all(&mut self, v: &Val) -> String {
+        self.mark(&v.name, v.w - 1, 0);
         self.slice(v, v.w - 1, 0)
+    }
+
+    /// Marks the bits the emitted text reads: every tracked identifier on a right-hand side,
+    /// whole or with its `[msb:lsb]` / `[k]` selection (tokens after a `'` are literal digits).
+    fn scan(&mut self, text: &str) {
+        let bytes = text.as_bytes();
+        let mut k = 0;
+        while k < bytes.len() {
+            let c = bytes[k];
+            if !(c.is_ascii_alphabetic() || c == b'_') {
+                k += 1;
+                continue;
+            }
+            let start = k;
+            while k < bytes.len() && (bytes[k].is_ascii_alphanumeric() || bytes[k] == b'_') {
+                k += 1;
+            }
+            if start > 0 && bytes[start - 1] == b'\'' {
+                continue;
+            }
+            let ident = &text[start..k];
+            let Some(w) = self.used.get(ident).map(|b| b.len() as u32) else { continue };
+            if bytes.get(k) == Some(&b'[') {
+                let end = text[k..].find(']').map(|e| k + e).unwrap_or(k);
+                let sel = &text[k + 1..end];
+                let mut parts = sel.split(':').map(|p| p.trim().parse::<u32>().ok());
+                match (parts.next().flatten(), parts.next().flatten()) {
+                    (Some(msb), Some(lsb)) => self.mark(ident, msb, lsb),
+                    (Some(bit), None) => self.mark(ident, bit, bit),
+                    _ => self.mark(ident, w - 1, 0),
+                }
+                k = end;
+            } else {
+                self.mark(ident, w - 1, 0);
+            }
+        }
     }
 }
 
