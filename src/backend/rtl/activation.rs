@@ -17,6 +17,16 @@ use crate::backend::BackendError;
 use crate::fixed::{self, FixedType};
 use crate::ir::{Activation, BatchNorm, Table, Weights};
 
+/// Which element of which layer a pointwise function is built for.
+pub struct Site<'a> {
+    pub layer: &'a str,
+    /// Row-major element index.
+    pub e: usize,
+    /// Size of the last axis, which per-channel constants follow.
+    pub channels: usize,
+    pub elements: usize,
+}
+
 /// A value together with its fractional-bit count.
 pub struct Exact {
     pub val: Val,
@@ -70,16 +80,8 @@ fn constants(layer: &str, role: &str, w: &Weights) -> Result<(Vec<i128>, i64), B
 }
 
 /// `t` of an activation for element `e` (not for table activations).
-pub fn pointwise(
-    m: &mut Module,
-    layer: &str,
-    a: &Activation,
-    x: &Val,
-    fx: i64,
-    e: usize,
-    channels: usize,
-    elements: usize,
-) -> Result<Exact, BackendError> {
+pub fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) -> Result<Exact, BackendError> {
+    let (layer, e, channels, elements) = (at.layer, at.e, at.channels, at.elements);
     let (lo, hi) = x.range();
     Ok(match a {
         Activation::Linear => Exact { val: x.clone(), frac: fx },
@@ -104,7 +106,7 @@ pub fn pointwise(
                 r = (scale(lo.max(0)), scale(hi));
             }
             if lo < 0 {
-                let (p, q) = (a * lo << ((-fa).max(0)), a * hi.min(-1) << ((-fa).max(0)));
+                let (p, q) = ((a * lo) << (-fa).max(0), (a * hi.min(-1)) << (-fa).max(0));
                 r = (r.0.min(p.min(q)), r.1.max(p.max(q)));
             }
             let sign = m.sign(x);
@@ -213,16 +215,8 @@ pub fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> V
 }
 
 /// `t = x * scale[c] + bias[c]` for element `e`.
-pub fn batch_norm(
-    m: &mut Module,
-    layer: &str,
-    b: &BatchNorm,
-    x: &Val,
-    fx: i64,
-    e: usize,
-    channels: usize,
-    elements: usize,
-) -> Result<Exact, BackendError> {
+pub fn batch_norm(m: &mut Module, at: &Site, b: &BatchNorm, x: &Val, fx: i64) -> Result<Exact, BackendError> {
+    let (layer, e, channels, elements) = (at.layer, at.e, at.channels, at.elements);
     let (sv, fs) = constants(layer, "scale", &b.scale)?;
     let (bv, fb) = constants(layer, "bias", &b.bias)?;
     let s = per_element(layer, "scale", &sv, e, channels, elements)?;

@@ -186,7 +186,13 @@ fn layer_module(
         Layer::Activation(a) => {
             let mut ys = Vec::new();
             for (e, x) in xs.iter().enumerate() {
-                let t = activation::pointwise(&mut m, name, a, x, fx, e, channels, elements)?;
+                let t = activation::pointwise(
+                    &mut m,
+                    &activation::Site { layer: name, e, channels, elements },
+                    a,
+                    x,
+                    fx,
+                )?;
                 ys.push(activation::finish(&mut m, &t, &out));
             }
             ys
@@ -194,7 +200,13 @@ fn layer_module(
         Layer::BatchNorm(b) => {
             let mut ys = Vec::new();
             for (e, x) in xs.iter().enumerate() {
-                let t = activation::batch_norm(&mut m, name, b, x, fx, e, channels, elements)?;
+                let t = activation::batch_norm(
+                    &mut m,
+                    &activation::Site { layer: name, e, channels, elements },
+                    b,
+                    x,
+                    fx,
+                )?;
                 ys.push(activation::finish(&mut m, &t, &out));
             }
             ys
