@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::backend::rtl::{self, RtlOptions};
 use crate::backend::vitis::{self, IoType, TestbenchData, VitisOptions};
 use crate::backend::{BackendError, Project};
 use crate::config::{Config, ConfigError};
@@ -116,9 +117,23 @@ pub fn testbench(g: &Graph, inputs: Option<&[f64]>, samples: usize) -> Result<Te
     Ok(TestbenchData { inputs: input_lines, expected })
 }
 
+/// The backend `compile` emits with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// A Vitis HLS project (C++).
+    #[default]
+    Vitis,
+    /// Verilog with II 1 and `pipeline_stages` register stages per Dense layer.
+    Rtl { pipeline_stages: u32 },
+}
+
 /// What `compile` needs beyond the lowering options.
 #[derive(Debug, Clone)]
 pub struct CompileOptions<'a> {
+    pub backend: BackendChoice,
+    /// Remove a Softmax that produces a graph output, so the design outputs its logits (the
+    /// argmax is unchanged); for backends or budgets without a softmax.
+    pub drop_output_softmax: bool,
     pub part: &'a str,
     pub clock_ns: f64,
     pub project_name: &'a str,
@@ -136,22 +151,45 @@ pub struct Compiled {
     pub tb_samples: usize,
 }
 
-/// Lowers `model`, simulates the testbench vectors, emits the Vitis HLS project and adds the
-/// estimate's `report.json` and `report.md` to it.
+/// Lowers `model`, simulates the testbench vectors, emits the project with the chosen backend
+/// and adds the estimate's `report.json` and `report.md` to it.
 pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Result<Compiled, FlowError> {
     let part = estimate::lookup_part(c.part)?;
-    let lowered = load_and_lower(model, opts, "default")?;
+    let mut lowered = load_and_lower(model, opts, "default")?;
+    if c.drop_output_softmax {
+        drop_output_softmax(&mut lowered.graph)?;
+    }
     let g = &lowered.graph;
-    let est = estimate::estimate(g, &part, c.clock_ns)?;
     let tb = testbench(g, c.tb_inputs, c.tb_samples)?;
-    let vopts = VitisOptions {
-        project_name: c.project_name.to_string(),
-        part: part.name.clone(),
-        clock_period_ns: c.clock_ns,
-        io_type: IoType::Parallel,
+    let (est, mut project) = match c.backend {
+        BackendChoice::Vitis => {
+            let est = estimate::estimate(g, &part, c.clock_ns)?;
+            let vopts = VitisOptions {
+                project_name: c.project_name.to_string(),
+                part: part.name.clone(),
+                clock_period_ns: c.clock_ns,
+                io_type: IoType::Parallel,
+            };
+            (est, vitis::emit(g, &vopts, &tb)?)
+        }
+        BackendChoice::Rtl { pipeline_stages } => {
+            let ropts = RtlOptions { project_name: c.project_name.to_string(), pipeline_stages };
+            let project = rtl::emit(g, &ropts, &tb)?;
+            (estimate::rtl::estimate(g, &part, c.clock_ns, pipeline_stages)?, project)
+        }
     };
-    let mut project = vitis::emit(g, &vopts, &tb)?;
     project.add("report.json", report::to_json(&est))?;
     project.add("report.md", report::to_markdown(&est))?;
     Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len() })
+}
+
+/// Bypasses every Softmax layer that produces a graph output and is read by no other layer.
+pub fn drop_output_softmax(g: &mut Graph) -> Result<(), FlowError> {
+    let outputs: Vec<_> = g.outputs().to_vec();
+    for o in outputs {
+        if matches!(g.node(o).layer, crate::ir::Layer::Softmax(_)) && g.users_of(o).is_empty() {
+            g.bypass(o).map_err(|e| FlowError::Backend(e.into()))?;
+        }
+    }
+    Ok(())
 }

@@ -159,6 +159,8 @@ fn csim_matches_simulator(model: &Path, samples: usize) {
         project_name: "myproject",
         tb_inputs: None,
         tb_samples: samples,
+        backend: flow::BackendChoice::Vitis,
+        drop_output_softmax: false,
     };
     let compiled = flow::compile(model, &FlowOptions::default(), &opts).expect("compiles");
     let g = &compiled.lowered.graph;

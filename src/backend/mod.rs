@@ -1,12 +1,16 @@
 //! Backends: turn a validated, lowered [`crate::ir::Graph`] into a project on disk.
 //!
 //! [`namer`] makes every identifier and file name, [`project`] holds a project in memory and writes
-//! it atomically, [`top`] names the top-level interface every backend shares, [`vitis`] emits a Vitis HLS project and runs its C simulation with g++.
+//! it atomically, [`top`] names the top-level interface every backend shares, [`vitis`] emits a
+//! Vitis HLS project and runs its C simulation with g++, [`rtl`] emits pipelined Verilog with II 1,
+//! and [`verilator`] adds to every project a Verilator testbench of its RTL and runs it.
 //! Backends read only the validated IR; expected test outputs reach them as data from the caller.
 
 pub mod namer;
 pub mod project;
+pub mod rtl;
 pub mod top;
+pub mod verilator;
 pub mod vitis;
 
 use std::path::PathBuf;
@@ -45,8 +49,12 @@ pub enum BackendError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the C simulation did not compile:\n{output}")]
+    #[error("the testbench did not compile:\n{output}")]
     Compile { output: String },
+    #[error("the {backend} backend: {what}")]
+    Unsupported { backend: &'static str, what: String },
+    #[error("no Verilog for top '{top}': looked in {looked}; for a Vitis HLS project run C synthesis first (vitis_hls -f build_prj.tcl)")]
+    NoRtl { top: String, looked: String },
     #[error("the C simulation did not report a result:\n{output}")]
     CsimOutput { output: String },
 }

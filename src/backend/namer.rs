@@ -3,7 +3,7 @@
 //! [`Namer::name`] turns any string (`dense/MatMul:0`, `1`, `class`, `../../x`, unicode, 300
 //! characters) into a lowercase identifier of ASCII letters, digits and single underscores that
 //! starts with a letter, is at most [`MAX_BASE_LEN`] characters before its uniquing suffix, and is
-//! never a C++ keyword, a lowercase macro of the C/C++ headers we include, a Windows device name,
+//! never a C++ or Verilog keyword, a lowercase macro of the C/C++ headers we include, a Windows device name,
 //! nor one of our own library names. Each name is registered together with the derived identifiers
 //! the caller will form from it (`base_t`, `base_config`, ...), so no derived identifier of one name
 //! can equal another name or its derived identifiers. Because every identifier is lowercase and
@@ -226,6 +226,142 @@ const HEADER_NAMES: &[&str] = &[
     "file",
 ];
 
+/// Verilog-2005 and SystemVerilog keywords (Verilator reads `.v` files as SystemVerilog), which
+/// the RTL backend and the RTL Vitis HLS generates use as port names.
+const VERILOG_KEYWORDS: &[&str] = &[
+    "always",
+    "always_comb",
+    "always_ff",
+    "always_latch",
+    "assign",
+    "assert",
+    "assume",
+    "automatic",
+    "begin",
+    "bit",
+    "buf",
+    "byte",
+    "case",
+    "casex",
+    "casez",
+    "cell",
+    "chandle",
+    "checker",
+    "cmos",
+    "config",
+    "cover",
+    "deassign",
+    "defparam",
+    "design",
+    "disable",
+    "edge",
+    "end",
+    "endcase",
+    "endfunction",
+    "endgenerate",
+    "endmodule",
+    "endprimitive",
+    "endspecify",
+    "endtable",
+    "endtask",
+    "event",
+    "final",
+    "force",
+    "forever",
+    "fork",
+    "function",
+    "generate",
+    "genvar",
+    "highz0",
+    "highz1",
+    "ifnone",
+    "initial",
+    "inout",
+    "input",
+    "integer",
+    "interface",
+    "join",
+    "large",
+    "liblist",
+    "library",
+    "localparam",
+    "logic",
+    "longint",
+    "macromodule",
+    "medium",
+    "modport",
+    "module",
+    "nand",
+    "negedge",
+    "nmos",
+    "nor",
+    "noshowcancelled",
+    "notif0",
+    "notif1",
+    "output",
+    "package",
+    "parameter",
+    "pmos",
+    "posedge",
+    "primitive",
+    "priority",
+    "program",
+    "property",
+    "pull0",
+    "pull1",
+    "pulldown",
+    "pullup",
+    "pulsestyle_ondetect",
+    "pulsestyle_onevent",
+    "rcmos",
+    "real",
+    "realtime",
+    "reg",
+    "release",
+    "repeat",
+    "rnmos",
+    "rpmos",
+    "rtran",
+    "rtranif0",
+    "rtranif1",
+    "scalared",
+    "sequence",
+    "shortint",
+    "shortreal",
+    "showcancelled",
+    "small",
+    "specify",
+    "specparam",
+    "string",
+    "strong0",
+    "strong1",
+    "supply0",
+    "supply1",
+    "table",
+    "task",
+    "time",
+    "tran",
+    "tranif0",
+    "tranif1",
+    "tri",
+    "tri0",
+    "tri1",
+    "triand",
+    "trior",
+    "trireg",
+    "unique",
+    "use",
+    "uwire",
+    "vectored",
+    "wait",
+    "wand",
+    "weak0",
+    "weak1",
+    "wire",
+    "wor",
+    "xnor",
+];
+
 /// Windows device names, which cannot be file stems.
 const DEVICE_NAMES: &[&str] = &[
     "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8", "com9",
@@ -253,8 +389,13 @@ impl Default for Namer {
 
 impl Namer {
     pub fn new() -> Self {
-        let used =
-            CPP_KEYWORDS.iter().chain(HEADER_NAMES).chain(DEVICE_NAMES).map(|s| s.to_string()).collect();
+        let used = CPP_KEYWORDS
+            .iter()
+            .chain(VERILOG_KEYWORDS)
+            .chain(HEADER_NAMES)
+            .chain(DEVICE_NAMES)
+            .map(|s| s.to_string())
+            .collect();
         Namer { used }
     }
 
@@ -355,6 +496,8 @@ mod tests {
         assert_eq!(n.name("main"), "main_1");
         assert_eq!(n.name("CON"), "con_1");
         assert_eq!(n.name("errno"), "errno_1");
+        assert_eq!(n.name("input"), "input_1");
+        assert_eq!(n.name("wire"), "wire_1");
     }
 
     #[test]

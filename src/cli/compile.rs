@@ -1,12 +1,12 @@
-//! `hls-gen compile`: lowers a model, simulates test vectors, emits the Vitis HLS project with its
-//! testbench data, and prints and writes the estimate. The project directory appears complete or
+//! `hls-gen compile`: lowers a model, simulates test vectors, emits the Vitis HLS project or the
+//! RTL design with its testbench data, and prints and writes the estimate. The project directory appears complete or
 //! not at all.
 
 use std::path::PathBuf;
 
 use super::{npy, print_runs, CliError, ModelArgs, TargetArgs};
 use crate::estimate::report;
-use crate::flow::{self, CompileOptions};
+use crate::flow::{self, BackendChoice, CompileOptions};
 
 pub(super) struct CompileArgs<'a> {
     pub output: Option<&'a PathBuf>,
@@ -15,11 +15,23 @@ pub(super) struct CompileArgs<'a> {
     pub tb_samples: usize,
     pub force: bool,
     pub reuse_factor: Option<usize>,
+    pub rtl: bool,
+    pub pipeline_stages: Option<u32>,
+    pub drop_output_softmax: bool,
 }
 
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) -> Result<i32, CliError> {
     let tb = c.tb_input.map(|p| npy::read(p)).transpose()?;
+    let backend = match (c.rtl, c.pipeline_stages) {
+        (true, stages) => BackendChoice::Rtl { pipeline_stages: stages.unwrap_or(1) },
+        (false, None) => BackendChoice::Vitis,
+        (false, Some(_)) => {
+            return Err(CliError::msg("--pipeline-stages applies only to --backend rtl"));
+        }
+    };
     let opts = CompileOptions {
+        backend,
+        drop_output_softmax: c.drop_output_softmax,
         part: &target.part,
         clock_ns: target.clock_period,
         project_name: c.project_name,
@@ -35,8 +47,9 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
     for w in &compiled.estimate.warnings {
         eprintln!("warning: {w}");
     }
+    let check = if c.rtl { "rtlsim" } else { "csim" };
     println!(
-        "wrote {} ({} files, {} test vectors); check it with: hls-gen csim {}",
+        "wrote {} ({} files, {} test vectors); check it with: hls-gen {check} {}",
         dir.display(),
         compiled.project.files().len(),
         compiled.tb_samples,

@@ -9,6 +9,7 @@ mod estimate;
 mod inspect;
 mod npy;
 mod report;
+mod rtlsim;
 mod sim;
 mod synth;
 mod table;
@@ -57,7 +58,8 @@ enum Command {
         #[arg(long)]
         reuse_factor: Option<usize>,
     },
-    /// Write a Vitis HLS project whose C-simulation matches the simulator bit for bit.
+    /// Write a Vitis HLS project (default) or pipelined Verilog (--backend rtl) whose simulation
+    /// matches the simulator bit for bit.
     Compile {
         #[command(flatten)]
         model: ModelArgs,
@@ -80,6 +82,21 @@ enum Command {
         /// Replace an existing non-empty output directory.
         #[arg(long)]
         force: bool,
+        /// What to emit: a Vitis HLS project or Verilog (II 1, shift-add, no DSP).
+        #[arg(long, value_enum, default_value = "vitis")]
+        backend: BackendArg,
+        /// Register stages per dense layer (rtl backend only; default 1).
+        #[arg(long, value_name = "N")]
+        pipeline_stages: Option<u32>,
+        /// Remove a softmax that produces an output: the design outputs the logits.
+        #[arg(long)]
+        drop_output_softmax: bool,
+    },
+    /// Build a project's Verilator testbench and run it on the project's RTL: rtl/ (rtl backend)
+    /// or the Verilog of Vitis HLS C synthesis (NAME_prj/solution1/syn/verilog).
+    Rtlsim {
+        /// The project directory written by `compile`.
+        dir: PathBuf,
     },
     /// Build and run a project's C-simulation testbench with g++ against ap_types.
     Csim {
@@ -162,6 +179,12 @@ struct ModelArgs {
     /// Print the IR after the named pass ('all' for every pass).
     #[arg(long = "dump-ir-after", value_name = "PASS")]
     dump_ir_after: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    Vitis,
+    Rtl,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -248,6 +271,9 @@ pub fn run() -> i32 {
             tb_input,
             tb_samples,
             force,
+            backend,
+            pipeline_stages,
+            drop_output_softmax,
         } => compile::run(
             &model,
             &target,
@@ -258,8 +284,12 @@ pub fn run() -> i32 {
                 tb_samples,
                 force,
                 reuse_factor,
+                rtl: backend == BackendArg::Rtl,
+                pipeline_stages,
+                drop_output_softmax,
             },
         ),
+        Command::Rtlsim { dir } => rtlsim::run(&dir),
         Command::Csim { dir, ap_types, cpp17 } => csim::run(&dir, ap_types.as_ref(), cpp17),
         Command::Estimate { model, target, reuse_factor, json } => {
             estimate::run(&model, &target, &reuse_factor, json)

@@ -34,6 +34,7 @@ pub mod part;
 pub mod pipeline;
 mod quantize;
 pub mod report;
+pub mod rtl;
 mod softmax;
 pub mod synth_report;
 mod xml;
@@ -141,7 +142,8 @@ pub struct Estimate {
     pub clock_ns: f64,
     pub clock_uncertainty_ns: f64,
     pub tool: HlsTool,
-    /// Always `hls-csynth`: the report stage the numbers predict.
+    /// `hls-csynth` for the HLS design (the report stage the numbers predict), `rtl-model` for the
+    /// RTL backend's design ([`rtl`]).
     pub stage: &'static str,
     pub dsp_kind: DspKind,
     pub available: Available,

@@ -12,7 +12,7 @@
 //! | `clock_ns` | float | target clock period |
 //! | `clock_uncertainty_ns` | float | uncertainty the schedule kept free |
 //! | `tool` | string | `vivado-hls` or `vitis-hls`: the tool whose csynth report is predicted |
-//! | `stage` | string | `hls-csynth`: every quantity predicts the HLS C-synthesis estimate |
+//! | `stage` | string | `hls-csynth`: every quantity predicts the HLS C-synthesis estimate; `rtl-model`: the RTL backend's design (exact latency and II, modelled LUT/FF) |
 //! | `dsp_kind` | string | `Dsp48E1`, `Dsp48E2` or `Dsp58` |
 //! | `available` | object | the part's `dsp`, `lut`, `ff`, `bram18`, `uram` |
 //! | `total` | object | `latency_cycles`, `latency_ns`, `ii`, `dsp`, `lut`, `ff`, `bram18`, `uram` |
@@ -63,6 +63,12 @@ fn pct(used: u64, available: u64) -> String {
 }
 
 fn header(est: &Estimate) -> String {
+    if est.stage == super::rtl::RTL_STAGE {
+        return format!(
+            "estimate for {} at {:.3} ns (hls-gen RTL design: exact latency and II, LUT/FF from the shift-add cost model, no DSP)",
+            est.part, est.clock_ns
+        );
+    }
     format!(
         "estimate for {} at {:.3} ns ({} csynth prediction, {:.2} ns uncertainty, {})",
         est.part,

@@ -37,6 +37,7 @@ use layers::{describe, Call, Config, Input, Operands, Plan, TypeDef, WeightFile}
 use render::{Renderer, LIBRARY};
 
 pub use csim::{run_csim, CppStd, CsimOutcome};
+pub use layers::describe as describe_name;
 
 /// How tensors cross the top function's interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -251,6 +252,32 @@ fn canonical_rows(
         .collect()
 }
 
+/// Adds `tb_data/inputs.txt` and `tb_data/expected.txt` in canonical exact decimal text, checking
+/// that every value is exact in its port type.
+pub(crate) fn add_tb_data(
+    project: &mut Project,
+    g: &Graph,
+    top: &TopInterface,
+    tb: &TestbenchData,
+) -> Result<(), BackendError> {
+    if tb.inputs.len() != tb.expected.len() {
+        return Err(BackendError::Testbench(format!(
+            "{} input samples but {} expected samples",
+            tb.inputs.len(),
+            tb.expected.len()
+        )));
+    }
+    let in_types = vec![top.input.ty; top.input.elements];
+    let mut out_types = Vec::new();
+    for &o in g.outputs() {
+        let n = g.node(o);
+        out_types.extend(std::iter::repeat_n(n.out_ty()?, n.shape.elements()));
+    }
+    project.add("tb_data/inputs.txt", canonical_rows("input", &tb.inputs, &in_types)?.concat())?;
+    project.add("tb_data/expected.txt", canonical_rows("expected", &tb.expected, &out_types)?.concat())?;
+    Ok(())
+}
+
 /// Emits the Vitis HLS project of a lowered graph.
 pub fn emit(g: &Graph, opts: &VitisOptions, tb: &TestbenchData) -> Result<Project, BackendError> {
     validate(g, Stage::Lowered)?;
@@ -412,15 +439,14 @@ pub fn emit(g: &Graph, opts: &VitisOptions, tb: &TestbenchData) -> Result<Projec
     };
     project.add(format!("{name}_test.cpp"), renderer.render("test.cpp", &test)?)?;
 
-    let in_ty = top.input.ty;
-    let in_types = vec![in_ty; input_port.size];
-    let mut out_types = Vec::with_capacity(offset);
-    for &o in g.outputs() {
-        let n = g.node(o);
-        out_types.extend(std::iter::repeat_n(n.out_ty()?, n.shape.elements()));
-    }
-    project.add("tb_data/inputs.txt", canonical_rows("input", &tb.inputs, &in_types)?.concat())?;
-    project.add("tb_data/expected.txt", canonical_rows("expected", &tb.expected, &out_types)?.concat())?;
+    add_tb_data(&mut project, g, &top, tb)?;
+    crate::backend::verilator::add_testbench(
+        &mut project,
+        g,
+        &top,
+        tb,
+        crate::backend::verilator::RtlLocation::VitisSynth,
+    )?;
 
     let flow = FlowContext {
         name: &name,

@@ -1,0 +1,238 @@
+//! `Activation`, `BatchNorm`, `Quantize` and `Reshape` as pointwise logic: each element's exact
+//! intermediate `t` (see `ir::Layer`) at a common fractional-bit count, then `cast` to the
+//! output type and one register.
+//!
+//! * `Linear`: `t = x`; `Relu`: `t = x < 0 ? 0 : x` (the sign bit selects);
+//! * `LeakyRelu`/`PRelu`: `t = x < 0 ? alpha * x : x`, the product by shift-and-add;
+//! * `Clip`: comparisons with the constant bounds; `HardSigmoid`: `alpha * x + beta` clamped
+//!   to `[0, 1]`;
+//! * `Sigmoid`/`Tanh`: the index cast (the table's index type and modes), then a ROM holding every
+//!   table entry already cast to the output type, as the simulator computes it;
+//! * `BatchNorm`: `t = x * scale[c] + bias[c]`; `Quantize`, `Reshape`: `t = x`.
+
+use super::cast::cast;
+use super::dense::{raws, shl};
+use super::netlist::{literal, Module, Val};
+use crate::backend::BackendError;
+use crate::fixed::{self, FixedType};
+use crate::ir::{Activation, BatchNorm, Table, Weights};
+
+/// Which element of which layer a pointwise function is built for.
+pub struct Site<'a> {
+    pub layer: &'a str,
+    /// Row-major element index.
+    pub e: usize,
+    /// Size of the last axis, which per-channel constants follow.
+    pub channels: usize,
+    pub elements: usize,
+}
+
+/// A value together with its fractional-bit count.
+pub struct Exact {
+    pub val: Val,
+    pub frac: i64,
+}
+
+/// `x * c` for any constant `c` (a shared odd multiple would not help a single product).
+pub fn times(m: &mut Module, x: &Val, c: i128) -> Val {
+    if c == 0 {
+        return m.constant(0);
+    }
+    let k = c.unsigned_abs().trailing_zeros();
+    let p = m.mul_odd(x, c.unsigned_abs() >> k).shifted(k);
+    if c < 0 {
+        m.neg(&p)
+    } else {
+        p
+    }
+}
+
+/// The constant of `w` applying to element `e` of a tensor with `channels` on its last axis.
+fn per_element(
+    layer: &str,
+    role: &str,
+    values: &[i128],
+    e: usize,
+    channels: usize,
+    elements: usize,
+) -> Result<i128, BackendError> {
+    let k = match values.len() {
+        1 => 0,
+        n if n == channels => e % channels,
+        n if n == elements => e,
+        n => {
+            return Err(BackendError::layer(
+                layer,
+                format!("{role} has {n} values, which do not broadcast per channel"),
+            ))
+        }
+    };
+    Ok(values[k])
+}
+
+/// Elementwise constants as raw integers and their fractional bits.
+fn constants(layer: &str, role: &str, w: &Weights) -> Result<(Vec<i128>, i64), BackendError> {
+    let (v, f) = raws(layer, role, w)?;
+    if v.is_empty() {
+        return Err(BackendError::layer(layer, format!("{role} is empty")));
+    }
+    Ok((v, f))
+}
+
+/// `t` of an activation for element `e` (not for table activations).
+pub fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) -> Result<Exact, BackendError> {
+    let (layer, e, channels, elements) = (at.layer, at.e, at.channels, at.elements);
+    let (lo, hi) = x.range();
+    Ok(match a {
+        Activation::Linear => Exact { val: x.clone(), frac: fx },
+        Activation::Relu => {
+            if lo >= 0 {
+                return Ok(Exact { val: x.clone(), frac: fx });
+            }
+            let zero = m.constant(0);
+            let neg = m.sign(x);
+            Exact { val: m.mux(&neg, &zero, x, 0, hi.max(0)), frac: fx }
+        }
+        Activation::LeakyRelu { alpha } | Activation::PRelu { alpha } => {
+            let (al, fa) = constants(layer, "alpha", alpha)?;
+            let a = per_element(layer, "alpha", &al, e, channels, elements)?;
+            let up = fa.max(0) as u32;
+            let pos = x.shifted(up);
+            let neg = times(m, x, a).shifted((-fa).max(0) as u32);
+            // Ranges in units of 2^-(fx + up): the positive side of x, and alpha times the negative side.
+            let scale = |v: i128| v << up;
+            let mut r = (i128::MAX, i128::MIN);
+            if hi >= 0 {
+                r = (scale(lo.max(0)), scale(hi));
+            }
+            if lo < 0 {
+                let (p, q) = ((a * lo) << (-fa).max(0), (a * hi.min(-1)) << (-fa).max(0));
+                r = (r.0.min(p.min(q)), r.1.max(p.max(q)));
+            }
+            let sign = m.sign(x);
+            Exact { val: m.mux(&sign, &neg, &pos, r.0, r.1), frac: fx + i64::from(up) }
+        }
+        Activation::Clip { min, max } => {
+            let lo_c = min.as_ref().map(|w| constants(layer, "min", w)).transpose()?;
+            let hi_c = max.as_ref().map(|w| constants(layer, "max", w)).transpose()?;
+            let f = [Some(fx), lo_c.as_ref().map(|c| c.1), hi_c.as_ref().map(|c| c.1)]
+                .into_iter()
+                .flatten()
+                .max()
+                .unwrap_or(fx);
+            let mut t = x.shifted(u32::try_from(f - fx).unwrap_or(0));
+            if let Some((v, fc)) = lo_c {
+                let c = shl(layer, v[0], f - fc)?;
+                let below = m.lt(&t, c);
+                let k = m.constant(c);
+                let (a, z) = t.range();
+                t = m.mux(&below, &k, &t, a.max(c), z.max(c));
+            }
+            if let Some((v, fc)) = hi_c {
+                let c = shl(layer, v[0], f - fc)?;
+                let above = m.gt(&t, c);
+                let k = m.constant(c);
+                let (a, z) = t.range();
+                t = m.mux(&above, &k, &t, a.min(c), z.min(c));
+            }
+            Exact { val: t, frac: f }
+        }
+        Activation::HardSigmoid { alpha, beta } => {
+            let (av, fa) = constants(layer, "alpha", alpha)?;
+            let (bv, fb) = constants(layer, "beta", beta)?;
+            let f = (fx + fa).max(fb).max(0);
+            let p = times(m, x, av[0]).shifted(u32::try_from(f - fx - fa).unwrap_or(0));
+            let beta = m.constant(shl(layer, bv[0], f - fb)?);
+            let s = m.add(&p, &beta, false, None);
+            let one = shl(layer, 1, f)?;
+            let (a, z) = s.range();
+            let below = m.lt(&s, 0);
+            let zero = m.constant(0);
+            let s = m.mux(&below, &zero, &s, a.max(0), z.max(0));
+            let above = m.gt(&s, one);
+            let k = m.constant(one);
+            let (a, z) = s.range();
+            Exact { val: m.mux(&above, &k, &s, a.min(one), z.min(one)), frac: f }
+        }
+        Activation::Sigmoid(_) | Activation::Tanh(_) => {
+            return Err(BackendError::layer(layer, "table activations are built by `lookup`"))
+        }
+    })
+}
+
+/// Largest table index width the backend builds as logic (a 16K-entry ROM per element).
+const MAX_INDEX_BITS: u32 = 14;
+
+/// Declares the ROM function of a table (entries cast to `out`) and returns its name.
+pub fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<String, BackendError> {
+    let iw = t.index_ty.width;
+    if iw > MAX_INDEX_BITS || t.values.len() != 1usize << iw {
+        return Err(BackendError::layer(
+            layer,
+            format!(
+                "table of {} entries with a {iw}-bit index cannot be built (at most {MAX_INDEX_BITS} bits)",
+                t.values.len()
+            ),
+        ));
+    }
+    let ft = t.ty.frac_bits();
+    let scale = 2f64.powi(ft);
+    let mut text = format!(
+        "    function [{}:0] lut;\n        input [{}:0] a;\n        begin\n            case (a)\n",
+        out.width - 1,
+        iw - 1
+    );
+    for (k, &v) in t.values.iter().enumerate() {
+        let raw = fixed::cast((v * scale) as i128, ft, out).raw;
+        text.push_str(&format!(
+            "                {}: lut = {};\n",
+            literal(iw, k as i128),
+            literal(out.width, raw)
+        ));
+    }
+    text.push_str(&format!(
+        "                default: lut = {};\n            endcase\n        end\n    endfunction",
+        literal(out.width, 0)
+    ));
+    m.raw_decl(text);
+    Ok("lut".to_string())
+}
+
+/// `y = table[index(x)]` for one element, through the module's ROM function `lut`.
+pub fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> Val {
+    let idx = cast(m, x, fx, &t.index_ty);
+    let iw = t.index_ty.width;
+    let addr = if !t.index_ty.signed {
+        m.use_all(&idx)
+    } else if iw == 1 {
+        format!("~{}", m.slice(&idx, 0, 0))
+    } else {
+        format!("{{~{}, {}}}", m.slice(&idx, iw - 1, iw - 1), m.slice(&idx, iw - 2, 0))
+    };
+    let a = m.wire("a", 0, (1i128 << iw) - 1, 0, Some(iw), &addr);
+    let all = m.use_all(&a);
+    m.wire("y", out.min_raw(), out.max_raw(), 0, Some(out.width), &format!("lut({all})"))
+}
+
+/// `t = x * scale[c] + bias[c]` for element `e`.
+pub fn batch_norm(m: &mut Module, at: &Site, b: &BatchNorm, x: &Val, fx: i64) -> Result<Exact, BackendError> {
+    let (layer, e, channels, elements) = (at.layer, at.e, at.channels, at.elements);
+    let (sv, fs) = constants(layer, "scale", &b.scale)?;
+    let (bv, fb) = constants(layer, "bias", &b.bias)?;
+    let s = per_element(layer, "scale", &sv, e, channels, elements)?;
+    let c = per_element(layer, "bias", &bv, e, channels, elements)?;
+    let f = (fx + fs).max(fb);
+    let p = times(m, x, s).shifted(u32::try_from(f - fx - fs).unwrap_or(0));
+    let c = shl(layer, c, f - fb)?;
+    if c == 0 {
+        return Ok(Exact { val: p, frac: f });
+    }
+    let k = m.constant(c);
+    Ok(Exact { val: m.add(&p, &k, false, None), frac: f })
+}
+
+/// The output cast and register of a pointwise result.
+pub fn finish(m: &mut Module, t: &Exact, out: &FixedType) -> Val {
+    let y = cast(m, &t.val, t.frac, out);
+    m.reg(&y)
+}

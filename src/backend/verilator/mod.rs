@@ -1,0 +1,246 @@
+//! Verilator testbench of an emitted project, for the RTL backend's Verilog and for the RTL Vitis
+//! HLS generates from the HLS backend's project: both have the same top ports
+//! ([`crate::backend::top`]).
+//!
+//! [`add_testbench`] adds `verilator/NAME_tb.cpp` and `verilator/Makefile`; the testbench reads the
+//! project's `tb_data/` vectors (the C-simulation format), streams one sample per cycle through the
+//! `ap_ctrl_hs`/`ap_vld` handshake, compares every output bit for bit and reports the measured
+//! latency and II (see `templates/verilator/tb.cpp.tera`). [`run_rtlsim`] builds it with
+//! Verilator in `verilator/obj_dir` and runs it; the project gains only that directory and
+//! `tb_data/rtl_outputs.txt`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::backend::top::{TopInterface, TopPort};
+use crate::backend::vitis::TestbenchData;
+use crate::backend::{BackendError, Project};
+use crate::ir::Graph;
+
+const TB: &str = include_str!("../../../templates/verilator/tb.cpp.tera");
+const MAKEFILE: &str = include_str!("../../../templates/verilator/Makefile.tera");
+
+/// Where a project's Verilog lives, relative to `verilator/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RtlLocation {
+    /// `../rtl`, written by the RTL backend.
+    Rtl,
+    /// `../NAME_prj/solution1/syn/verilog`, written by Vitis HLS C synthesis.
+    VitisSynth,
+}
+
+impl RtlLocation {
+    /// The directory relative to the project root.
+    pub fn dir(self, name: &str) -> String {
+        match self {
+            RtlLocation::Rtl => "rtl".to_string(),
+            RtlLocation::VitisSynth => format!("{name}_prj/solution1/syn/verilog"),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PortContext {
+    name: String,
+    elements: usize,
+    width: u32,
+    frac: i32,
+    signed: bool,
+    words: u64,
+    offset: usize,
+}
+
+#[derive(Serialize)]
+struct TbContext {
+    name: String,
+    input: PortContext,
+    outputs: Vec<PortContext>,
+    output_total: usize,
+}
+
+#[derive(Serialize)]
+struct MakeContext {
+    name: String,
+    default_dir: String,
+    default_what: &'static str,
+    other_note: String,
+}
+
+/// Types the testbench converts exactly: `|frac| <= 60` keeps every value and its text within
+/// its 128-bit arithmetic.
+fn port(p: &TopPort, offset: usize) -> Result<PortContext, BackendError> {
+    let frac = p.ty.frac_bits();
+    if !(-60..=60).contains(&frac) {
+        return Err(BackendError::Testbench(format!(
+            "port '{}' has {frac} fractional bits; the Verilator testbench supports -60..=60",
+            p.name
+        )));
+    }
+    Ok(PortContext {
+        name: p.name.clone(),
+        elements: p.elements,
+        width: p.ty.width,
+        frac,
+        signed: p.ty.signed,
+        words: p.bits().div_ceil(32),
+        offset,
+    })
+}
+
+fn render(name: &str, template: &str, ctx: &impl Serialize) -> Result<String, BackendError> {
+    let err = |e: tera::Error| BackendError::Template { template: name.to_string(), message: e.to_string() };
+    let context = Context::from_serialize(ctx).map_err(err)?;
+    Tera::one_off(template, &context, false).map_err(err)
+}
+
+/// Adds `verilator/NAME_tb.cpp` and `verilator/Makefile` for the top `top` of `g`.
+pub fn add_testbench(
+    project: &mut Project,
+    _g: &Graph,
+    top: &TopInterface,
+    _tb: &TestbenchData,
+    location: RtlLocation,
+) -> Result<(), BackendError> {
+    let name = &top.name;
+    let mut outputs = Vec::new();
+    let mut offset = 0;
+    for p in &top.outputs {
+        outputs.push(port(p, offset)?);
+        offset += p.elements;
+    }
+    let ctx = TbContext { name: name.clone(), input: port(&top.input, 0)?, outputs, output_total: offset };
+    project.add(format!("verilator/{name}_tb.cpp"), render("tb.cpp", TB, &ctx)?)?;
+    let (default_what, other) = match location {
+        RtlLocation::Rtl => ("written by hls-gen's RTL backend", RtlLocation::VitisSynth),
+        RtlLocation::VitisSynth => {
+            ("written by Vitis HLS C synthesis: vitis_hls -f build_prj.tcl", RtlLocation::Rtl)
+        }
+    };
+    let other_note = match other {
+        RtlLocation::VitisSynth => format!(
+            "# For the RTL Vitis HLS makes from the HLS project: make VERILOG_DIR=../{}",
+            other.dir(name)
+        ),
+        RtlLocation::Rtl => "# For hls-gen's RTL backend output: make VERILOG_DIR=../rtl".to_string(),
+    };
+    let make = MakeContext {
+        name: name.clone(),
+        default_dir: format!("../{}", location.dir(name)),
+        default_what,
+        other_note,
+    };
+    project.add("verilator/Makefile", render("Makefile", MAKEFILE, &make)?)?;
+    Ok(())
+}
+
+/// What a testbench run reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtlsimOutcome {
+    /// True when the testbench exited with 0 after reporting zero mismatches.
+    pub passed: bool,
+    pub samples: Option<usize>,
+    pub mismatches: Option<usize>,
+    /// Largest measured latency in cycles.
+    pub latency: Option<u64>,
+    /// Largest measured interval between two accepted samples.
+    pub ii: Option<u64>,
+    pub exit_code: Option<i32>,
+    /// Verilator's and the testbench's output.
+    pub output: String,
+}
+
+fn summary(stdout: &str) -> Option<(usize, usize, u64, u64)> {
+    let line = stdout.lines().rev().find_map(|l| l.strip_prefix("hls-gen rtlsim: "))?;
+    let nums: Vec<&str> = line.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).collect();
+    match nums[..] {
+        [s, m, l, ii] => Some((s.parse().ok()?, m.parse().ok()?, l.parse().ok()?, ii.parse().ok()?)),
+        _ => None,
+    }
+}
+
+/// The top name of the project in `dir`, from its `verilator/*_tb.cpp`.
+fn top_name(dir: &Path) -> Result<String, BackendError> {
+    let vdir = dir.join("verilator");
+    let entries = std::fs::read_dir(&vdir).map_err(|e| BackendError::io(&vdir, e))?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_string_lossy().strip_suffix("_tb.cpp").map(str::to_string))
+        .collect();
+    names.sort();
+    match names.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(BackendError::ProjectPath {
+            path: vdir,
+            what: format!("holds {} testbenches (*_tb.cpp); expected one", names.len()),
+        }),
+    }
+}
+
+/// Where the Verilog of the project in `dir` is: `rtl/` or the Vitis HLS synthesis output.
+pub fn find_rtl(dir: &Path) -> Result<PathBuf, BackendError> {
+    let name = top_name(dir)?;
+    let candidates = [RtlLocation::Rtl, RtlLocation::VitisSynth].map(|l| dir.join(l.dir(&name)));
+    for c in &candidates {
+        if c.join(format!("{name}.v")).is_file() {
+            return Ok(c.clone());
+        }
+    }
+    Err(BackendError::NoRtl {
+        top: name,
+        looked: candidates.iter().map(|c| c.display().to_string()).collect::<Vec<_>>().join(" and "),
+    })
+}
+
+/// Builds the testbench of the project in `dir` with Verilator (in `verilator/obj_dir`) and runs
+/// it on `tb_data/`.
+pub fn run_rtlsim(dir: &Path) -> Result<RtlsimOutcome, BackendError> {
+    let dir = std::path::absolute(dir).map_err(|e| BackendError::io(dir, e))?;
+    let name = top_name(&dir)?;
+    let rtl = find_rtl(&dir)?;
+    let vdir = dir.join("verilator");
+    let build = Command::new("make")
+        .current_dir(&vdir)
+        .arg("build")
+        .arg(format!("VERILOG_DIR={}", rtl.display()))
+        .output()
+        .map_err(|source| BackendError::Tool { tool: "make (verilator)".into(), source })?;
+    let mut output = String::from_utf8_lossy(&build.stdout).into_owned();
+    output.push_str(&String::from_utf8_lossy(&build.stderr));
+    if !build.status.success() {
+        return Err(BackendError::Compile { output });
+    }
+    let exe = vdir.join("obj_dir").join(format!("V{name}"));
+    let run = Command::new(&exe)
+        .current_dir(&dir)
+        .arg("tb_data")
+        .output()
+        .map_err(|source| BackendError::Tool { tool: exe.display().to_string(), source })?;
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    output.push_str(&stdout);
+    output.push_str(&String::from_utf8_lossy(&run.stderr));
+    let s = summary(&stdout);
+    Ok(RtlsimOutcome {
+        passed: run.status.success() && s.is_some_and(|s| s.1 == 0),
+        samples: s.map(|s| s.0),
+        mismatches: s.map(|s| s.1),
+        latency: s.map(|s| s.2),
+        ii: s.map(|s| s.3),
+        exit_code: run.status.code(),
+        output,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_summary_line() {
+        let out = "mismatch: x\nhls-gen rtlsim: 12 samples, 3 mismatches, latency 5, II 1\n";
+        assert_eq!(summary(out), Some((12, 3, 5, 1)));
+        assert_eq!(summary("error"), None);
+    }
+}

@@ -1,0 +1,164 @@
+//! Estimate of the design the RTL backend ([`crate::backend::rtl`]) emits: its latency and II
+//! exactly (the backend's timing contract), and LUTs and flip-flops from a simple model of its
+//! structure, meant to be compared with Yosys / Vivado synthesis.
+//!
+//! Cost model (one LUT per adder bit, a carry chain; one flip-flop per registered bit):
+//!
+//! * `Dense`: per input, each distinct odd weight magnitude `o > 1` costs `csd(o) - 1` adders of
+//!   `W_x + bits(o)` bits; each output sums its `t` nonzero products and its nonzero bias with
+//!   `t - 1` adders of `W_x + W_w + ceil(log2 t)` bits; the output cast costs `W_out` LUTs when
+//!   it rounds or saturates. Registers: the output bits, plus `stages - 1` cuts inside the adder
+//!   trees of the live partial sums at that level;
+//! * pointwise layers: `W_out` LUTs per element for the cast and selection, plus the shift-add
+//!   of a constant product; a table costs `2^W_index * W_out / 64` LUTs per element (LUT6 ROM);
+//!   each registers its output bits.
+//!
+//! Latency per layer is [`crate::backend::rtl::layer_cycles`]; II is 1; no DSP, no block RAM.
+
+use super::arith::{bit_len, csd_digits, raw, tree_depth};
+use super::{Available, Estimate, EstimateError, FitWarning, LayerEstimate, Part, Totals};
+use crate::backend::rtl;
+use crate::fixed::{FixedType, OverflowMode, QuantMode};
+use crate::ir::{self, Activation, Graph, Layer};
+
+fn casts(out: &FixedType) -> bool {
+    out.quant != QuantMode::Trn || out.overflow != OverflowMode::Wrap
+}
+
+fn dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, stages: u32) -> (f64, u64) {
+    let (n_in, n_out) = (d.n_in(), d.n_out());
+    let wty = d.weights.ty.unwrap_or(*x);
+    let bty = d.bias.ty.unwrap_or(*out);
+    let mut lut = 0.0;
+    let mut terms = vec![0u64; n_out];
+    let mut max_w = 0u32;
+    for i in 0..n_in {
+        let mut odds = std::collections::BTreeSet::new();
+        for (j, t) in terms.iter_mut().enumerate() {
+            let w = raw(d.weights.values[i * n_out + j], &wty);
+            if w != 0 {
+                *t += 1;
+                let m = w.unsigned_abs();
+                let odd = m >> m.trailing_zeros();
+                max_w = max_w.max(bit_len(odd) + 1);
+                odds.insert(odd);
+            }
+        }
+        for o in odds {
+            lut += f64::from(csd_digits(o).saturating_sub(1)) * f64::from(x.width + bit_len(o));
+        }
+    }
+    let mut ff = 0u64;
+    for (j, t) in terms.iter().enumerate() {
+        let t = t + u64::from(raw(d.bias.values[j], &bty) != 0);
+        let width = x.width + max_w + tree_depth(t);
+        lut += t.saturating_sub(1) as f64 * f64::from(width);
+        if casts(out) {
+            lut += f64::from(out.width);
+        }
+        // Extra cuts: live partial sums at evenly spaced levels.
+        let depth = tree_depth(t);
+        for k in 1..stages {
+            let level = k * depth / stages;
+            ff += t.div_ceil(1 << level) * u64::from(width);
+        }
+    }
+    ff += n_out as u64 * u64::from(out.width);
+    (lut, ff)
+}
+
+fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType, elements: u64) -> f64 {
+    let per = match layer {
+        Layer::Activation(Activation::Sigmoid(t)) | Layer::Activation(Activation::Tanh(t)) => {
+            ((1u64 << t.index_ty.width.min(20)) as f64 * f64::from(out.width) / 64.0).max(1.0)
+                + f64::from(t.index_ty.width)
+        }
+        Layer::Activation(Activation::Linear) | Layer::Quantize | Layer::Reshape => {
+            if casts(out) {
+                f64::from(out.width)
+            } else {
+                0.0
+            }
+        }
+        Layer::BatchNorm(_)
+        | Layer::Activation(Activation::LeakyRelu { .. })
+        | Layer::Activation(Activation::PRelu { .. })
+        | Layer::Activation(Activation::HardSigmoid { .. }) => {
+            2.0 * f64::from(x.width) + f64::from(out.width)
+        }
+        _ => f64::from(out.width),
+    };
+    per * elements as f64
+}
+
+/// Estimates the RTL design of `g` built with `stages` register stages per Dense layer.
+pub fn estimate(g: &Graph, part: &Part, clock_ns: f64, stages: u32) -> Result<Estimate, EstimateError> {
+    if !(clock_ns.is_finite() && clock_ns > 0.0) {
+        return Err(EstimateError::BadClock(clock_ns));
+    }
+    ir::validate(g, ir::Stage::Lowered)?;
+    let latency = rtl::latency_cycles(g, stages)
+        .map_err(|e| EstimateError::Layer { layer: g.name.clone(), what: e.to_string() })?;
+    let mut layers = Vec::new();
+    for id in g.topo_order()? {
+        let node = g.node(id);
+        let out = node.out_ty()?;
+        let cycles = rtl::layer_cycles(g, id, stages)
+            .map_err(|e| EstimateError::Layer { layer: node.name.clone(), what: e.to_string() })?;
+        let x = g.inputs_of(id).first().map(|&i| g.node(i).out_ty()).transpose()?.unwrap_or(out);
+        let elements = node.shape.elements() as u64;
+        let (lut, ff) = match &node.layer {
+            Layer::Input => (0.0, 0),
+            Layer::Dense(d) => dense_cost(d, &x, &out, stages),
+            other if cycles == 0 => (pointwise_cost(other, &x, &out, 0), 0),
+            other => (pointwise_cost(other, &x, &out, elements), elements * u64::from(out.width)),
+        };
+        layers.push(LayerEstimate {
+            name: node.name.clone(),
+            kind: super::layer_kind(&node.layer),
+            reuse_factor: 1,
+            strategy: "rtl".to_string(),
+            latency_cycles: cycles,
+            latency_ns: cycles as f64 * clock_ns,
+            ii: 1,
+            dsp: 0,
+            lut: lut.round() as u64,
+            ff,
+            bram18: 0,
+            uram: 0,
+        });
+    }
+    let sum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
+    let total = Totals {
+        latency_cycles: latency,
+        latency_ns: latency as f64 * clock_ns,
+        ii: 1,
+        dsp: 0,
+        lut: sum(|l| l.lut),
+        ff: sum(|l| l.ff),
+        bram18: 0,
+        uram: 0,
+    };
+    let available =
+        Available { dsp: part.dsp, lut: part.lut, ff: part.ff, bram18: part.bram18, uram: part.uram };
+    let warnings = [("LUT", total.lut, part.lut), ("FF", total.ff, part.ff)]
+        .into_iter()
+        .filter(|&(_, used, avail)| used > avail)
+        .map(|(r, used, available)| FitWarning { resource: r.to_string(), used, available })
+        .collect();
+    Ok(Estimate {
+        part: part.name.clone(),
+        clock_ns,
+        clock_uncertainty_ns: 0.0,
+        tool: Default::default(),
+        stage: RTL_STAGE,
+        dsp_kind: part.dsp_kind,
+        available,
+        total,
+        layers,
+        warnings,
+    })
+}
+
+/// The `stage` of an RTL estimate in `report.json`.
+pub const RTL_STAGE: &str = "rtl-model";

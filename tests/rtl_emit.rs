@@ -1,0 +1,176 @@
+//! RTL backend: golden snapshots of the emitted Verilog and testbench (`golden/rtl/`),
+//! determinism, `verilator --lint-only -Wall` cleanliness, and clear errors for what it cannot
+//! build (every unsupported layer named at once; reuse factors above 1).
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use hls_gen::backend::rtl::{emit, latency_cycles, RtlOptions};
+use hls_gen::backend::vitis::TestbenchData;
+use hls_gen::backend::{BackendError, Project};
+use hls_gen::fixed::{OverflowMode::*, QuantMode::*};
+use hls_gen::ir::{Activation, BatchNorm, BinaryOp, Dense, Elementwise, Graph, Layer};
+
+fn options(name: &str, stages: u32) -> RtlOptions {
+    RtlOptions { project_name: name.to_string(), pipeline_stages: stages }
+}
+
+/// Dense (with pruned weights), relu, quantize, dense.
+fn mlp() -> Graph {
+    let mut rng = Rng::new(7);
+    let mut g = Graph::new("tiny mlp");
+    let x = add(&mut g, "input_1", Layer::Input, &[4], modes(fx(8, 3), Rnd, Sat), &[]);
+    let d1 = Layer::Dense(Dense {
+        weights: random_weights(&mut rng, &[4, 3], fx(5, 1), 25),
+        bias: random_weights(&mut rng, &[3], fx(6, 2), 0),
+        accum: Some(fx(24, 10)),
+    });
+    let d1 = add(&mut g, "dense/MatMul:0", d1, &[3], modes(fx(10, 4), RndConv, Sat), &[x]);
+    let r = add(&mut g, "relu", Layer::Activation(Activation::Relu), &[3], fx(10, 4), &[d1]);
+    let q = add(&mut g, "quant", Layer::Quantize, &[3], modes(ufx(4, 2), Rnd, Sat), &[r]);
+    let d2 = Layer::Dense(Dense {
+        weights: random_weights(&mut rng, &[3, 2], fx(4, 1), 0),
+        bias: random_weights(&mut rng, &[2], fx(4, 1), 0),
+        accum: Some(fx(20, 8)),
+    });
+    let d2 = add(&mut g, "output", d2, &[2], modes(fx(8, 4), Trn, Wrap), &[q]);
+    g.set_outputs(vec![d2]);
+    g
+}
+
+/// Batch norm, tables, leaky relu, clip and hard sigmoid; two outputs on paths of different
+/// lengths and a reshape.
+fn activations() -> Graph {
+    let mut rng = Rng::new(8);
+    let mut g = Graph::new("activations");
+    let x = add(&mut g, "x", Layer::Input, &[3], fx(8, 3), &[]);
+    let bn = Layer::BatchNorm(BatchNorm {
+        scale: random_weights(&mut rng, &[3], fx(6, 2), 0),
+        bias: random_weights(&mut rng, &[3], fx(6, 2), 0),
+    });
+    let bn = add(&mut g, "bn", bn, &[3], modes(fx(10, 4), Rnd, Sat), &[x]);
+    let act = |a| Layer::Activation(a);
+    let sig = add(&mut g, "sigmoid", act(Activation::Sigmoid(sigmoid_table())), &[3], ufx(8, 0), &[bn]);
+    let tanh =
+        add(&mut g, "tanh", act(Activation::Tanh(tanh_table())), &[3], modes(fx(8, 1), Rnd, Sat), &[sig]);
+    let leaky = act(Activation::LeakyRelu { alpha: scalar(0.375, ufx(4, 0)) });
+    let leaky = add(&mut g, "leaky", leaky, &[3], fx(10, 4), &[bn]);
+    let clip = act(Activation::Clip { min: Some(scalar(-1.0, fx(4, 2))), max: Some(scalar(1.5, fx(4, 2))) });
+    let clip = add(&mut g, "clip", clip, &[3], fx(8, 3), &[leaky]);
+    let hs = act(Activation::HardSigmoid { alpha: scalar(0.25, ufx(4, 0)), beta: scalar(0.5, ufx(2, 0)) });
+    let hs = add(&mut g, "hard_sigmoid", hs, &[3], modes(ufx(6, 0), Rnd, Sat), &[clip]);
+    let flat = add(&mut g, "flat", Layer::Reshape, &[1, 3], modes(ufx(6, 0), Rnd, Sat), &[hs]);
+    g.set_outputs(vec![tanh, flat]);
+    g
+}
+
+fn models() -> Vec<(&'static str, Graph)> {
+    vec![("mlp", mlp()), ("activations", activations())]
+}
+
+fn vectors(g: &Graph) -> TestbenchData {
+    hls_gen::flow::testbench(g, None, 3).unwrap()
+}
+
+fn project(name: &str, g: &Graph, stages: u32) -> Project {
+    emit(g, &options(name, stages), &vectors(g)).unwrap()
+}
+
+#[test]
+fn golden_projects() {
+    for (model, g) in models() {
+        let p = project(model, &g, 2);
+        for (path, bytes) in p.files() {
+            let name = path.to_string_lossy().replace('/', "__");
+            let contents = String::from_utf8(bytes.clone()).expect("text file");
+            insta::with_settings!({snapshot_path => "../golden/rtl", prepend_module_to_snapshot => false}, {
+                insta::assert_snapshot!(format!("{model}__{name}"), contents);
+            });
+        }
+    }
+}
+
+#[test]
+fn emission_is_deterministic() {
+    for (model, g) in models() {
+        for stages in [1, 3] {
+            assert_eq!(project(model, &g, stages), project(model, &g.clone(), stages), "{model}");
+        }
+    }
+}
+
+#[test]
+fn latency_follows_the_stages() {
+    // mlp: dense (stages), relu, quantize, dense (stages).
+    let g = mlp();
+    assert_eq!(latency_cycles(&g, 1).unwrap(), 4);
+    assert_eq!(latency_cycles(&g, 3).unwrap(), 8);
+    // activations: bn, leaky, clip, hard sigmoid on the longest path; the reshape is wiring.
+    assert_eq!(latency_cycles(&activations(), 2).unwrap(), 4);
+    assert!(matches!(latency_cycles(&g, 0), Err(BackendError::Option { .. })));
+}
+
+#[test]
+fn verilator_lint_is_clean() {
+    let found = Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "verilator is required in CI");
+        eprintln!("notice: verilator not found; skipping lint");
+        return;
+    }
+    for (model, g) in models() {
+        for stages in [1, 3] {
+            let dir = tempfile::tempdir().unwrap();
+            project(model, &g, stages).write(dir.path(), true).unwrap();
+            let files: Vec<_> =
+                std::fs::read_dir(dir.path().join("rtl")).unwrap().map(|e| e.unwrap().path()).collect();
+            let out = Command::new("verilator")
+                .args(["--lint-only", "-Wall", "--top-module", model])
+                .args(&files)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success() && text.trim().is_empty(), "{model} stages {stages}:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn unsupported_layers_are_all_named() {
+    let mut g = mlp();
+    let out = g.outputs()[0];
+    let s =
+        add(&mut g, "probs", Layer::Softmax(softmax_tables(2)), &[2], modes(ufx(16, 1), Rnd, Sat), &[out]);
+    let e = Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: None });
+    let e = add(&mut g, "residual", e, &[2], fx(12, 6), &[out, out]);
+    g.set_outputs(vec![s, e]);
+    let err = emit(&g, &options("bad", 1), &TestbenchData::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, BackendError::Unsupported { .. }), "{msg}");
+    assert!(msg.contains("'probs' (softmax)") && msg.contains("'residual' (elementwise)"), "{msg}");
+    assert!(latency_cycles(&g, 1).unwrap_err().to_string().contains("'probs'"));
+}
+
+#[test]
+fn reuse_factor_above_one_is_refused() {
+    let mut g = mlp();
+    let d = g.find("output").unwrap();
+    set_strategy(&mut g, d, hls_gen::ir::Strategy::Latency, 2);
+    let err = emit(&g, &options("mlp", 1), &TestbenchData::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("'output' (reuse factor 2)") && msg.contains("fully parallel"), "{msg}");
+}
+
+#[test]
+fn order_dependent_accumulators_are_refused() {
+    let mut g = mlp();
+    let d = g.find("output").unwrap();
+    if let Layer::Dense(dense) = &mut g.node_mut(d).layer {
+        dense.accum = Some(modes(fx(8, 2), Trn, Sat));
+    }
+    let err = emit(&g, &options("mlp", 1), &TestbenchData::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("'output'") && msg.contains("accumulator"), "{msg}");
+}

@@ -1,0 +1,224 @@
+//! The RTL backend's Verilog, built with Verilator and driven by the generated testbench, equals
+//! the bit-accurate simulator bit for bit on 1000 generated edge-case vectors per model, with the
+//! promised latency (`backend::rtl::latency_cycles`) and II 1.
+//!
+//! Models: every dense-only golden model that the backend supports; models ending in a softmax
+//! run with that softmax dropped (`drop_output_softmax`: the RTL backend has no softmax yet, and
+//! trigger designs output logits). `mlp_float` and `keras_functional` are not built here only to
+//! keep the number of Verilator builds (about a minute each) small: their layers (dense, relu)
+//! are covered by the others. A generated graph covers every quantization and overflow mode of
+//! the output cast, a wrapping accumulator and AP_RND folded into the bias. One test builds the
+//! Vitis project's `verilator/` testbench against RTL placed where Vitis HLS writes it.
+//!
+//! Without `verilator` on the PATH the tests print a notice and pass, except under `CI`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use hls_gen::backend::rtl::{self, latency_cycles, RtlOptions};
+use hls_gen::backend::verilator::{run_rtlsim, RtlsimOutcome};
+use hls_gen::backend::BackendError;
+use hls_gen::fixed::{OverflowMode, QuantMode};
+use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
+use hls_gen::ir::{Dense, Graph, Layer};
+
+const SAMPLES: usize = 1000;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn have_verilator() -> bool {
+    let found = Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "verilator is required in CI");
+        eprintln!("notice: verilator not found; skipping the RTL simulation");
+    }
+    found
+}
+
+fn check(what: &str, outcome: &RtlsimOutcome, latency: u64) {
+    assert!(outcome.passed, "{what}:\n{}", outcome.output);
+    assert_eq!(outcome.samples, Some(SAMPLES), "{what}");
+    assert_eq!(outcome.mismatches, Some(0), "{what}");
+    assert_eq!(outcome.latency, Some(latency), "{what}: measured latency");
+    assert_eq!(outcome.ii, Some(1), "{what}: measured II");
+}
+
+fn compile(model: &Path, backend: BackendChoice, drop_softmax: bool) -> flow::Compiled {
+    let opts = CompileOptions {
+        part: "xcvu9p",
+        clock_ns: 5.0,
+        project_name: "myproject",
+        tb_inputs: None,
+        tb_samples: SAMPLES,
+        backend,
+        drop_output_softmax: drop_softmax,
+    };
+    let mut flow_opts = FlowOptions::default();
+    if model.extension().is_some_and(|e| e == "json") {
+        let stem = model.file_stem().unwrap().to_string_lossy().into_owned();
+        flow_opts.weights = Some(model.with_file_name(format!("{stem}_weights.h5")));
+    }
+    flow::compile(model, &flow_opts, &opts).unwrap_or_else(|e| panic!("{}: {e}", model.display()))
+}
+
+fn rtl_model(file: &str, stages: u32, drop_softmax: bool) {
+    if !have_verilator() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let model = root().join("tests/models").join(file);
+    let compiled = compile(&model, BackendChoice::Rtl { pipeline_stages: stages }, drop_softmax);
+    let latency = latency_cycles(&compiled.lowered.graph, stages).unwrap();
+    assert_eq!(compiled.estimate.total.latency_cycles, latency);
+    assert_eq!(compiled.estimate.total.ii, 1);
+    let dir = tempfile::tempdir().unwrap();
+    compiled.project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap_or_else(|e| panic!("{file}: {e}"));
+    check(file, &outcome, latency);
+    eprintln!(
+        "{file}: {SAMPLES} samples bit-exact, latency {latency}, II 1 ({:.0} s)",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn qdq_model_with_three_pipeline_stages() {
+    rtl_model("onnx/mlp_qdq.onnx", 3, false);
+}
+
+#[test]
+fn gemm_bn_model_with_every_activation() {
+    rtl_model("onnx/mlp_gemm_bn.onnx", 1, false);
+}
+
+#[test]
+fn keras_mlp_with_batch_norm() {
+    rtl_model("keras/keras_mlp.h5", 2, true);
+}
+
+#[test]
+fn qkeras_mlp() {
+    rtl_model("keras/qkeras_mlp.json", 1, true);
+}
+
+/// A Dense layer, then one Quantize output per (quantization, overflow) mode pair, to types
+/// narrower, coarser and finer than the sum; plus a wrapping accumulator and an AP_RND dense.
+fn cast_modes() -> Graph {
+    use OverflowMode::*;
+    use QuantMode::*;
+    let mut rng = Rng::new(42);
+    let mut g = Graph::new("cast_modes");
+    let x = add(&mut g, "x", Layer::Input, &[4], modes(fx(10, 4), Rnd, Sat), &[]);
+    let dense = |rng: &mut Rng, acc| {
+        Layer::Dense(Dense {
+            weights: random_weights(rng, &[4, 4], fx(6, 2), 10),
+            bias: random_weights(rng, &[4], fx(7, 3), 0),
+            accum: Some(acc),
+        })
+    };
+    let exact = dense(&mut rng, fx(32, 16));
+    let sum = add(&mut g, "sum", exact, &[4], fx(32, 16), &[x]);
+    let mut outputs = Vec::new();
+    let quants = [Trn, TrnZero, Rnd, RndZero, RndMinInf, RndInf, RndConv];
+    let overflows = [Wrap, Sat, SatZero, SatSym];
+    for (qi, &q) in quants.iter().enumerate() {
+        for (oi, &o) in overflows.iter().enumerate() {
+            let ty = match (qi + oi) % 3 {
+                0 => fx(6, 3),
+                1 => ufx(5, 2),
+                _ => fx(4, 5),
+            };
+            let node = add(&mut g, &format!("q_{qi}_{oi}"), Layer::Quantize, &[4], modes(ty, q, o), &[sum]);
+            outputs.push(node);
+        }
+    }
+    // Finer than the sum (a shift), and coarser than every bit of it.
+    outputs.push(add(&mut g, "finer", Layer::Quantize, &[4], modes(fx(40, 12), Rnd, Sat), &[sum]));
+    outputs.push(add(&mut g, "coarse", Layer::Quantize, &[4], modes(fx(3, 40), RndConv, Sat), &[sum]));
+    let wrap = dense(&mut rng, fx(14, 4));
+    outputs.push(add(&mut g, "wrap_acc", wrap, &[4], modes(fx(8, 3), Rnd, Sat), &[x]));
+    let rnd = dense(&mut rng, fx(32, 16));
+    outputs.push(add(&mut g, "rnd_out", rnd, &[4], modes(fx(7, 3), Rnd, SatSym), &[x]));
+    g.set_outputs(outputs);
+    g
+}
+
+#[test]
+fn every_cast_mode_is_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let g = cast_modes();
+    hls_gen::ir::validate(&g, hls_gen::ir::Stage::Lowered).unwrap();
+    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
+    let project =
+        rtl::emit(&g, &RtlOptions { project_name: "casts".into(), pipeline_stages: 1 }, &tb).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap();
+    check("cast_modes", &outcome, latency_cycles(&g, 1).unwrap());
+
+    // One wrong expected value (one LSB off) is one reported mismatch and a failure.
+    let path = dir.path().join("tb_data/expected.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut values: Vec<String> = lines[6].split(' ').map(str::to_string).collect();
+    let ty = g.node(g.outputs()[0]).ty.unwrap();
+    let raw = hls_gen::fixed::parse_decimal(&values[1], &ty).unwrap();
+    let wrong = if raw < ty.max_raw() { raw + 1 } else { raw - 1 };
+    values[1] = hls_gen::fixed::to_decimal(wrong, ty.frac_bits());
+    lines[6] = values.join(" ");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let bad = run_rtlsim(dir.path()).unwrap();
+    assert!(!bad.passed);
+    assert_eq!((bad.mismatches, bad.exit_code), (Some(1), Some(1)), "{}", bad.output);
+    assert!(bad.output.contains("mismatch: sample 7, output q_0_0_out, index 1"), "{}", bad.output);
+}
+
+#[test]
+fn vitis_project_testbench_runs_on_rtl_where_vitis_writes_it() {
+    let model = root().join("tests/models/onnx/mlp_qonnx.onnx");
+    let vitis = compile(&model, BackendChoice::Vitis, false);
+    let tb = String::from_utf8(vitis.project.get("verilator/myproject_tb.cpp").unwrap().to_vec()).unwrap();
+    let make = String::from_utf8(vitis.project.get("verilator/Makefile").unwrap().to_vec()).unwrap();
+    let header = String::from_utf8(vitis.project.get("firmware/myproject.h").unwrap().to_vec()).unwrap();
+    // The testbench drives the ports of the HLS top function, named as Vitis HLS names them.
+    let g = &vitis.lowered.graph;
+    let top = hls_gen::backend::top::TopInterface::of(g, "myproject").unwrap();
+    for port in std::iter::once(&top.input).chain(&top.outputs) {
+        assert!(header.contains(&format!(" {}[{}]", port.name, port.elements)), "{} in\n{header}", port.name);
+        assert!(tb.contains(&format!("top->{}_ap_vld", port.name)), "{}", port.name);
+    }
+    assert!(tb.contains("top->ap_start") && tb.contains("top->ap_ready") && tb.contains("top->ap_rst"));
+    assert!(make.contains("VERILOG_DIR ?= ../myproject_prj/solution1/syn/verilog"), "{make}");
+
+    let dir = tempfile::tempdir().unwrap();
+    vitis.project.write(dir.path(), true).unwrap();
+    match run_rtlsim(dir.path()) {
+        Err(e @ BackendError::NoRtl { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("myproject_prj/solution1/syn/verilog") && msg.contains("rtl"), "{msg}");
+        }
+        other => panic!("expected NoRtl, got {other:?}"),
+    }
+    if !have_verilator() {
+        return;
+    }
+    // The RTL backend's Verilog of the same model has the same ports and the same vectors.
+    let rtl = compile(&model, BackendChoice::Rtl { pipeline_stages: 1 }, false);
+    assert_eq!(rtl.project.get("tb_data/expected.txt"), vitis.project.get("tb_data/expected.txt"));
+    let syn = dir.path().join("myproject_prj/solution1/syn/verilog");
+    std::fs::create_dir_all(&syn).unwrap();
+    for (path, bytes) in rtl.project.files() {
+        if let Ok(file) = path.strip_prefix("rtl") {
+            std::fs::write(syn.join(file), bytes).unwrap();
+        }
+    }
+    let outcome = run_rtlsim(dir.path()).unwrap();
+    check("mlp_qonnx via the Vitis layout", &outcome, latency_cycles(&rtl.lowered.graph, 1).unwrap());
+}
