@@ -116,3 +116,45 @@ fn a_missing_yosys_or_rtl_is_a_named_error() {
     assert!(text(&o).contains("report.json"), "{}", text(&o));
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
 }
+
+/// The 6-bit QKeras jet tagger (16-64-32-32-5) from `../shared/models` when present, else the
+/// repository's smaller QKeras MLP: compiled with the RTL backend and synthesized by Yosys. The
+/// design is multiplier-free, so Yosys must find no DSP; on the jet tagger the RTL cost model's
+/// LUT count must be within 50 % of Yosys's.
+#[test]
+fn jet_tagger_rtl_synthesizes_without_dsps() {
+    if !yosys_available() {
+        eprintln!("skipped: yosys is not installed");
+        return;
+    }
+    let shared = root().join("../shared/models/keras/qkeras_3layer.json");
+    let (model, jet) = if shared.exists() {
+        (shared, true)
+    } else {
+        eprintln!("notice: ../shared/models absent; synthesizing tests/models/keras/qkeras_mlp.json");
+        (root().join("tests/models/keras/qkeras_mlp.json"), false)
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("prj");
+    let (m, d) = (model.to_str().unwrap(), dir.to_str().unwrap());
+    let o =
+        hls_gen(&["compile", m, "--part", "xcvu9p", "--backend", "rtl", "--drop-output-softmax", "-o", d]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = hls_gen(&["synth", d]);
+    assert!(o.status.success(), "{}", text(&o));
+    println!("{}", text(&o));
+    let util: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("synth/utilization.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let count = |k: &str| util[k].as_u64().unwrap_or_else(|| panic!("utilization.json lacks {k}"));
+    assert_eq!(count("dsp"), 0, "the shift-add RTL must not infer DSPs");
+    assert!(count("lut") > 1000 && count("ff") > 100 && count("carry") > 0);
+    if jet {
+        let est = report["total"]["lut"].as_f64().unwrap();
+        let yosys = count("lut") as f64;
+        let err = (est - yosys) / yosys;
+        println!("jet tagger: estimate {est} LUT, Yosys {yosys} LUT ({:+.1} %)", 100.0 * err);
+        assert!(err.abs() < 0.5, "RTL LUT estimate {est} vs Yosys {yosys}");
+    }
+}

@@ -5,8 +5,9 @@
 //! Cost model (one LUT per adder bit, a carry chain; one flip-flop per registered bit):
 //!
 //! * `Dense`: per input, each distinct odd weight magnitude `o > 1` costs `csd(o) - 1` adders of
-//!   `W_x + bits(o)` bits; each output sums its `t` nonzero products and its nonzero bias with
-//!   `t - 1` adders of `W_x + W_w + ceil(log2 t)` bits; the output cast costs `W_out` LUTs when
+//!   `W_x + bits(o)` bits; each output sums its nonzero products (`W_x + bits(odd) + 1`
+//!   significant bits each: power-of-two factors are wiring) and its nonzero bias in a balanced
+//!   tree, one LUT per bit of each adder's wider operand; the output cast costs `W_out` LUTs when
 //!   it rounds or saturates. Registers: the output bits, plus `stages - 1` cuts inside the adder
 //!   trees of the live partial sums at that level;
 //! * pointwise layers: `W_out` LUTs per element for the cast and selection, plus the shift-add
@@ -30,17 +31,17 @@ fn dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, stages: u32) -> (f6
     let wty = d.weights.ty.unwrap_or(*x);
     let bty = d.bias.ty.unwrap_or(*out);
     let mut lut = 0.0;
-    let mut terms = vec![0u64; n_out];
-    let mut max_w = 0u32;
+    // Per output, the significant width of each addend: a product's trailing zeros (the weight's
+    // power-of-two factor) pass beside the adders, so only `W_x + bits(odd) + 1` bits are added.
+    let mut leaves = vec![Vec::<u32>::new(); n_out];
     for i in 0..n_in {
         let mut odds = std::collections::BTreeSet::new();
-        for (j, t) in terms.iter_mut().enumerate() {
+        for (j, l) in leaves.iter_mut().enumerate() {
             let w = raw(d.weights.values[i * n_out + j], &wty);
             if w != 0 {
-                *t += 1;
                 let m = w.unsigned_abs();
                 let odd = m >> m.trailing_zeros();
-                max_w = max_w.max(bit_len(odd) + 1);
+                l.push(x.width + bit_len(odd) + 1);
                 odds.insert(odd);
             }
         }
@@ -49,10 +50,14 @@ fn dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, stages: u32) -> (f6
         }
     }
     let mut ff = 0u64;
-    for (j, t) in terms.iter().enumerate() {
-        let t = t + u64::from(raw(d.bias.values[j], &bty) != 0);
-        let width = x.width + max_w + tree_depth(t);
-        lut += t.saturating_sub(1) as f64 * f64::from(width);
+    for (j, mut l) in leaves.into_iter().enumerate() {
+        let b = raw(d.bias.values[j], &bty);
+        if b != 0 {
+            l.push(bit_len(b.unsigned_abs()) + 1);
+        }
+        let t = l.len() as u64;
+        let (adders, widest) = tree_cost(l);
+        lut += adders;
         if casts(out) {
             lut += f64::from(out.width);
         }
@@ -60,11 +65,34 @@ fn dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, stages: u32) -> (f6
         let depth = tree_depth(t);
         for k in 1..stages {
             let level = k * depth / stages;
-            ff += t.div_ceil(1 << level) * u64::from(width);
+            ff += t.div_ceil(1 << level) * u64::from(widest);
         }
     }
     ff += n_out as u64 * u64::from(out.width);
     (lut, ff)
+}
+
+/// LUTs of a balanced adder tree over addends of the given widths (narrowest paired first, one
+/// LUT per bit of the wider operand) and the width of its sum.
+fn tree_cost(mut level: Vec<u32>) -> (f64, u32) {
+    let mut lut = 0.0;
+    level.sort_unstable();
+    while level.len() > 1 {
+        let mut next: Vec<u32> = level
+            .chunks(2)
+            .map(|p| match *p {
+                [a, b] => {
+                    lut += f64::from(a.max(b));
+                    a.max(b) + 1
+                }
+                [a] => a,
+                _ => unreachable!("chunks of two"),
+            })
+            .collect();
+        next.sort_unstable();
+        level = next;
+    }
+    (lut, level.first().copied().unwrap_or(0))
 }
 
 fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType, elements: u64) -> f64 {
