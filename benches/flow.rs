@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use hls_gen::flow::{self, CompileOptions, FlowOptions};
+use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
 use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
 use onnx_protobuf::{
@@ -120,6 +120,8 @@ fn big_model() -> PathBuf {
 
 fn compile_and_write(model: &Path, dest: &Path) {
     let c = CompileOptions {
+        backend: BackendChoice::Vitis,
+        drop_output_softmax: false,
         part: "xcvu9p",
         clock_ns: 5.0,
         project_name: "myproject",
