@@ -5,11 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use hls_gen::config::Config;
 use hls_gen::frontend::keras;
-use hls_gen::passes::{PassContext, PassManager};
-use hls_gen::sim::{RunOptions, Simulator};
 use proptest::prelude::*;
+
+mod common;
 use serde_json::Value;
 
 const MODELS: [&str; 3] = ["keras_mlp", "qkeras_mlp", "qkeras_quantizers"];
@@ -113,20 +112,11 @@ fn model_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/keras")
 }
 
-/// Imports, lowers and simulates; every stage may refuse, none may panic.
+/// Imports, then lowers and simulates what the importer accepts.
 fn exercise(json: &Path, weights: &Path) {
-    let Ok(mut g) = keras::load(json, Some(weights)) else { return };
-    let ctx = PassContext { config: Config::default(), prune_below: None };
-    let Ok(pm) = PassManager::new("default") else { panic!("the default pipeline exists") };
-    if pm.run(&mut g, &ctx, &[]).is_err() {
-        return;
+    if let Ok(g) = keras::load(json, Some(weights)) {
+        common::lower_and_simulate(g);
     }
-    let Ok(sim) = Simulator::new(&g) else { return };
-    let elements = sim.input_elements();
-    if elements == 0 || elements > 1 << 20 {
-        return;
-    }
-    let _ = sim.run(&vec![0.5; elements], 1, &RunOptions::default());
 }
 
 proptest! {

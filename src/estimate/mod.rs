@@ -175,6 +175,24 @@ impl LayerCost {
     }
 }
 
+/// What `part` offers, and a warning for each resource `total` exceeds.
+pub(crate) fn fit(total: &Totals, part: &Part) -> (Available, Vec<FitWarning>) {
+    let available =
+        Available { dsp: part.dsp, lut: part.lut, ff: part.ff, bram18: part.bram18, uram: part.uram };
+    let warnings = [
+        ("DSP", total.dsp, part.dsp),
+        ("LUT", total.lut, part.lut),
+        ("FF", total.ff, part.ff),
+        ("BRAM18", total.bram18, part.bram18),
+        ("URAM", total.uram, part.uram),
+    ]
+    .into_iter()
+    .filter(|&(_, used, avail)| used > avail)
+    .map(|(r, used, available)| FitWarning { resource: r.to_string(), used, available })
+    .collect();
+    (available, warnings)
+}
+
 /// Estimates `g` on `part` at `clock_ns` for Vitis HLS with its default clock uncertainty.
 pub fn estimate(g: &Graph, part: &Part, clock_ns: f64) -> Result<Estimate, EstimateError> {
     estimate_with(g, part, clock_ns, &Options::default())
@@ -241,19 +259,7 @@ pub fn estimate_with(
         bram18: sum(|l| l.bram18),
         uram: sum(|l| l.uram),
     };
-    let available =
-        Available { dsp: part.dsp, lut: part.lut, ff: part.ff, bram18: part.bram18, uram: part.uram };
-    let warnings = [
-        ("DSP", total.dsp, part.dsp),
-        ("LUT", total.lut, part.lut),
-        ("FF", total.ff, part.ff),
-        ("BRAM18", total.bram18, part.bram18),
-        ("URAM", total.uram, part.uram),
-    ]
-    .into_iter()
-    .filter(|&(_, used, avail)| used > avail)
-    .map(|(r, used, available)| FitWarning { resource: r.to_string(), used, available })
-    .collect();
+    let (available, warnings) = fit(&total, part);
     Ok(Estimate {
         part: part.name.clone(),
         clock_ns,

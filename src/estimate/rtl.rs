@@ -17,7 +17,7 @@
 //! Latency per layer is [`crate::backend::rtl::layer_cycles`]; II is 1; no DSP, no block RAM.
 
 use super::arith::{bit_len, csd_digits, raw, tree_depth};
-use super::{Available, Estimate, EstimateError, FitWarning, LayerEstimate, Part, Totals};
+use super::{Estimate, EstimateError, LayerEstimate, Part, Totals};
 use crate::backend::rtl;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
 use crate::ir::{self, Activation, Graph, Layer};
@@ -167,13 +167,7 @@ pub fn estimate(g: &Graph, part: &Part, clock_ns: f64, stages: u32) -> Result<Es
         bram18: 0,
         uram: 0,
     };
-    let available =
-        Available { dsp: part.dsp, lut: part.lut, ff: part.ff, bram18: part.bram18, uram: part.uram };
-    let warnings = [("LUT", total.lut, part.lut), ("FF", total.ff, part.ff)]
-        .into_iter()
-        .filter(|&(_, used, avail)| used > avail)
-        .map(|(r, used, available)| FitWarning { resource: r.to_string(), used, available })
-        .collect();
+    let (available, warnings) = super::fit(&total, part);
     Ok(Estimate {
         part: part.name.clone(),
         clock_ns,

@@ -176,3 +176,21 @@ pub fn ap_types() -> Option<PathBuf> {
     eprintln!("notice: ap_types headers not found (HLS_GEN_AP_TYPES, target/ap_types); skipping g++ checks");
     None
 }
+
+/// Lowers an imported graph with the default pipeline and simulates one sample; for the fuzzers:
+/// every step may refuse the graph with an error, none may panic.
+pub fn lower_and_simulate(mut g: Graph) {
+    use hls_gen::passes::{PassContext, PassManager};
+    use hls_gen::sim::{RunOptions, Simulator};
+    let ctx = PassContext { config: hls_gen::config::Config::default(), prune_below: None };
+    let pm = PassManager::new("default").expect("the default pipeline exists");
+    if pm.run(&mut g, &ctx, &[]).is_err() {
+        return;
+    }
+    let Ok(sim) = Simulator::new(&g) else { return };
+    let elements = sim.input_elements();
+    if elements == 0 || elements > 1 << 20 {
+        return;
+    }
+    let _ = sim.run(&vec![0.5; elements], 1, &RunOptions::default());
+}
