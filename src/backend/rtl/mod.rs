@@ -70,10 +70,17 @@ pub fn layer_cycles(g: &Graph, id: NodeId, stages: u32) -> Result<u64, BackendEr
 fn unsupported(g: &Graph, ids: &[NodeId]) -> BackendError {
     let names: Vec<String> =
         ids.iter().map(|&i| format!("'{}' ({})", g.node(i).name, g.node(i).layer.kind())).collect();
+    let output_softmax =
+        ids.iter().any(|&i| matches!(g.node(i).layer, Layer::Softmax(_)) && g.outputs().contains(&i));
+    let hint = if output_softmax {
+        "; an output softmax can be left out with --drop-output-softmax (the argmax is unchanged)"
+    } else {
+        ""
+    };
     BackendError::Unsupported {
         backend: "rtl",
         what: format!(
-            "{} layer(s) cannot be built yet: {} (supported: dense, batch_norm, activation, quantize, reshape)",
+            "{} layer(s) cannot be built yet: {} (supported: dense, batch_norm, activation, quantize, reshape){hint}",
             names.len(),
             names.join(", ")
         ),
