@@ -2,19 +2,10 @@
 //! directories that appear complete or not at all, and byte-identical output on re-runs.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
 
-fn hls_gen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hls-gen")).args(args).current_dir(root()).output().expect("runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::bin::{hls_gen, root, text};
 
 fn model(name: &str) -> String {
     root().join("tests/models").join(name).display().to_string()

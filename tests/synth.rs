@@ -2,22 +2,14 @@
 //! (`tests/data/synth/stat_fixture`), and a Yosys run on a tiny hand-written project
 //! (`tests/data/synth/tiny`: `rtl/*.v` and a minimal `report.json`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use hls_gen::synth::{self, stat, Utilization};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
 
-fn hls_gen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hls-gen")).args(args).current_dir(root()).output().expect("runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use common::bin::{hls_gen, root, text};
 
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

@@ -59,6 +59,25 @@ pub enum BackendError {
     CsimOutput { output: String },
 }
 
+/// Runs a built testbench `exe` in `dir` with `args`, appends its standard output and error to
+/// `output`, and returns its exit status and standard output.
+pub(crate) fn run_testbench(
+    exe: &std::path::Path,
+    dir: &std::path::Path,
+    args: &[&str],
+    output: &mut String,
+) -> Result<(std::process::ExitStatus, String), BackendError> {
+    let run = std::process::Command::new(exe)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .map_err(|source| BackendError::Tool { tool: exe.display().to_string(), source })?;
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    output.push_str(&stdout);
+    output.push_str(&String::from_utf8_lossy(&run.stderr));
+    Ok((run.status, stdout))
+}
+
 impl BackendError {
     pub(crate) fn layer(layer: &str, what: impl Into<String>) -> Self {
         BackendError::Layer { layer: layer.to_string(), what: what.into() }

@@ -3,6 +3,7 @@
 //! arithmetic in `src/ir/layer.rs`, exact decimal text, and locating the ap_types headers.
 #![allow(dead_code)]
 
+pub mod bin;
 pub mod reference;
 
 use std::path::PathBuf;

@@ -213,22 +213,15 @@ pub fn run_rtlsim(dir: &Path) -> Result<RtlsimOutcome, BackendError> {
         return Err(BackendError::Compile { output });
     }
     let exe = vdir.join("obj_dir").join(format!("V{name}"));
-    let run = Command::new(&exe)
-        .current_dir(&dir)
-        .arg("tb_data")
-        .output()
-        .map_err(|source| BackendError::Tool { tool: exe.display().to_string(), source })?;
-    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
-    output.push_str(&stdout);
-    output.push_str(&String::from_utf8_lossy(&run.stderr));
+    let (status, stdout) = crate::backend::run_testbench(&exe, &dir, &["tb_data"], &mut output)?;
     let s = summary(&stdout);
     Ok(RtlsimOutcome {
-        passed: run.status.success() && s.is_some_and(|s| s.1 == 0),
+        passed: status.success() && s.is_some_and(|s| s.1 == 0),
         samples: s.map(|s| s.0),
         mismatches: s.map(|s| s.1),
         latency: s.map(|s| s.2),
         ii: s.map(|s| s.3),
-        exit_code: run.status.code(),
+        exit_code: status.code(),
         output,
     })
 }

@@ -95,19 +95,13 @@ pub fn run_csim(dir: &Path, ap_types: &Path, std: CppStd) -> Result<CsimOutcome,
     if !compile.status.success() {
         return Err(BackendError::Compile { output });
     }
-    let run = Command::new(&exe)
-        .current_dir(dir)
-        .output()
-        .map_err(|source| BackendError::Tool { tool: exe.display().to_string(), source })?;
-    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
-    output.push_str(&stdout);
-    output.push_str(&String::from_utf8_lossy(&run.stderr));
+    let (status, stdout) = crate::backend::run_testbench(&exe, dir, &[], &mut output)?;
     let counts = summary(&stdout);
     Ok(CsimOutcome {
-        passed: run.status.success() && counts.is_some_and(|(_, m)| m == 0),
+        passed: status.success() && counts.is_some_and(|(_, m)| m == 0),
         samples: counts.map(|c| c.0),
         mismatches: counts.map(|c| c.1),
-        exit_code: run.status.code(),
+        exit_code: status.code(),
         output,
     })
 }
