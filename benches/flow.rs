@@ -141,7 +141,7 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("flow");
     group.sample_size(10);
     group.bench_function("import_lower_mlp_1m", |b| {
-        b.iter(|| flow::load_and_lower(&big, &FlowOptions::default(), "default").expect("lowers"))
+        b.iter(|| flow::load_and_lower(&big, &FlowOptions::default()).expect("lowers"))
     });
     group.bench_function("compile_write_mlp_1m", |b| {
         b.iter_batched(

@@ -13,7 +13,8 @@ use hls_gen::sim::{RunOptions, SimOptions, Simulator};
 use sim_support::{inputs, mlp, Rng};
 
 fn bench(c: &mut Criterion, name: &str, sizes: &[usize], n: usize, fast: bool) {
-    let g = mlp(sizes, FixedType::new(16, 6, true), 42);
+    let g =
+        hls_gen::ir::LoweredGraph::new(mlp(sizes, FixedType::new(16, 6, true), 42)).expect("a valid graph");
     let sim = Simulator::with_options(&g, &SimOptions { fast_paths: fast }).expect("a valid graph");
     let x = inputs(&mut Rng(7), n, sizes[0], 1.5);
     let mut group = c.benchmark_group(name);

@@ -9,7 +9,7 @@ scripts/requirements-onnx.txt:
 Writes
     tests/models/onnx/<model>.onnx
     tests/models/bad/*.onnx  (+ README.md)
-    golden/reference/<model>/inputs.npy          float64 [N, F]
+    golden/reference/<model>/inputs.npy          float64 [N, F]   (inputs_1.npy, ... for more graph inputs)
     golden/reference/<model>/expected_float.npy  float64 [N, out]  (onnxruntime)
     golden/reference/<model>/expected_qonnx.npy  float64 [N, out]  (qonnx executor, QONNX models only)
 
@@ -312,6 +312,49 @@ def model_mlp_big():
     y = run_ort(model, x, batch=None)
     check_close("mlp_big", y, np_mlp_float(x, params), 1e-5)
     return "mlp_big", model, x, y
+
+
+def run_ort_inputs(model, xs):
+    """Run the model on one array per graph input (all rows at once, batch dimension symbolic)."""
+    sess = ort_session(model)
+    feeds = {i.name: x.astype(np.float32) for i, x in zip(sess.get_inputs(), xs)}
+    return sess.run(None, feeds)[0].astype(np.float64)
+
+
+def model_merge_two_inputs():
+    """Two graph inputs, two dense branches joined with the second input by one three-way Concat
+    (negative axis), then a dense layer and a softmax: several model inputs and an n-ary node."""
+    rng = np.random.default_rng(1010)
+    nodes, inits, params = [], [], {}
+    for name, (a, b) in [("jets", (16, 12)), ("tracks", (8, 6)), ("head", (26, 5))]:
+        W, B = glorot(rng, a, b), bias(rng, b)
+        params[name] = (W, B)
+        inits += [raw(f"{name}/W", W), raw(f"{name}/B", B)]
+    for name, src in [("jets", "x_jets"), ("tracks", "x_tracks")]:
+        nodes.append(helper.make_node("MatMul", [src, f"{name}/W"], [f"{name}/mm"], name=f"{name}/MatMul"))
+        nodes.append(helper.make_node("Add", [f"{name}/mm", f"{name}/B"], [f"{name}/lin"], name=f"{name}/BiasAdd"))
+        nodes.append(helper.make_node("Relu", [f"{name}/lin"], [f"{name}/h"], name=f"{name}/Relu"))
+    nodes.append(helper.make_node("Concat", ["jets/h", "tracks/h", "x_tracks"], ["joined"], name="concat", axis=-1))
+    nodes.append(helper.make_node("MatMul", ["joined", "head/W"], ["head/mm"], name="head/MatMul"))
+    nodes.append(helper.make_node("Add", ["head/mm", "head/B"], ["logits"], name="head/BiasAdd"))
+    nodes.append(helper.make_node("Softmax", ["logits"], ["probs"], name="head/Softmax", axis=-1))
+    graph = helper.make_graph(
+        nodes, "merge", [vi("x_jets", ["N", 16]), vi("x_tracks", ["N", 8])], [vi("probs", ["N", 5])], inits
+    )
+    model = make_model(graph, 13, 7, doc="two inputs, two dense branches, a three-way Concat, dense, softmax")
+    x_jets = make_inputs(input_rng(), N_SAMPLES, 16)
+    x_tracks = make_inputs(np.random.default_rng(INPUT_SEED + 1), N_SAMPLES, 8)
+    y = run_ort_inputs(model, [x_jets, x_tracks])
+
+    def dense(x, name):
+        W, B = params[name]
+        return x @ W.astype(np.float64) + B
+
+    hj = np.maximum(dense(x_jets, "jets"), 0.0)
+    ht = np.maximum(dense(x_tracks, "tracks"), 0.0)
+    ref = np_softmax(dense(np.concatenate([hj, ht, x_tracks], axis=-1), "head"))
+    check_close("merge_two_inputs", y, ref, 1e-5)
+    return "merge_two_inputs", model, [x_jets, x_tracks], y
 
 
 # ----------------------------------------------------------------------------
@@ -968,9 +1011,12 @@ def make_bad():
 # ----------------------------------------------------------------------------
 
 def emit(name, model, x, y_float, y_qonnx=None):
+    """`x` is the input array, or a list of one array per graph input (`inputs.npy`,
+    `inputs_1.npy`, ...)."""
     save_model(model, ONNX_DIR / f"{name}.onnx")
     d = GOLDEN_DIR / name
-    save_npy(d / "inputs.npy", x)
+    for k, xk in enumerate(x if isinstance(x, list) else [x]):
+        save_npy(d / ("inputs.npy" if k == 0 else f"inputs_{k}.npy"), xk)
     save_npy(d / "expected_float.npy", y_float)
     if y_qonnx is not None:
         save_npy(d / "expected_qonnx.npy", y_qonnx)
@@ -979,7 +1025,7 @@ def emit(name, model, x, y_float, y_qonnx=None):
 def main():
     warnings.filterwarnings("ignore")
     notes = NOTES
-    for fn in [model_mlp_float, model_mlp_gemm_bn, model_mlp_qdq, model_mlp_opset7, model_mlp_big]:
+    for fn in [model_mlp_float, model_mlp_gemm_bn, model_mlp_qdq, model_mlp_opset7, model_mlp_big, model_merge_two_inputs]:
         name, model, x, y = fn()
         emit(name, model, x, y)
     for opset in (11, 13):

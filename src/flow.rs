@@ -1,6 +1,6 @@
 //! What the commands do, without the terminal: read a model, apply the configuration, run a pass
-//! pipeline ([`load_and_lower`]); and for `compile`, simulate the testbench vectors and build the
-//! project with its estimate ([`compile`]). Shared by the CLI, the tests and the benchmarks so all
+//! pipeline ([`load_and_lower`], [`load_float`]); and for `compile`, simulate the testbench vectors
+//! and build the project with its estimate ([`compile`]). Shared by the CLI, the tests and the benchmarks so all
 //! of them lower and compile models the same way.
 
 use std::path::{Path, PathBuf};
@@ -8,14 +8,15 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use crate::backend::rtl::{self, RtlOptions};
-use crate::backend::vitis::{self, IoType, TestbenchData, VitisOptions};
+use crate::backend::testbench::TestbenchData;
+use crate::backend::vitis::{self, IoType, VitisOptions};
 use crate::backend::{BackendError, Project};
 use crate::config::{Config, ConfigError};
 use crate::estimate::{self, report, Estimate, EstimateError};
 use crate::fixed::{FixedError, FixedType};
 use crate::frontend::{self, FrontendError, LoadOptions};
-use crate::ir::{Graph, Strategy};
-use crate::passes::{PassContext, PassError, PassManager, PassRun};
+use crate::ir::{ImportedGraph, Layer, LoweredGraph, Strategy};
+use crate::passes::{self, PassContext, PassError, PassRun};
 use crate::sim::{RunOptions, SimError, Simulator};
 use crate::testvec;
 
@@ -37,6 +38,8 @@ pub enum FlowError {
     Fixed(#[from] FixedError),
     #[error("{0}")]
     Testbench(String),
+    #[error("inputs: {0}")]
+    Inputs(String),
 }
 
 /// Everything that decides how a model is lowered.
@@ -63,32 +66,123 @@ impl FlowOptions {
     }
 }
 
-/// A lowered model and what each pass reported.
-pub struct Lowered {
-    pub graph: Graph,
+/// A model after a pass pipeline: the graph (a [`LoweredGraph`], or an [`ImportedGraph`] after the
+/// `float` pipeline), the configuration and what each pass reported.
+pub struct Lowered<G = LoweredGraph> {
+    pub graph: G,
     pub config: Config,
     pub runs: Vec<PassRun>,
 }
 
-/// Reads `model` and runs the named pipeline (`default` or `float`) on it.
-pub fn load_and_lower(model: &Path, opts: &FlowOptions, pipeline: &str) -> Result<Lowered, FlowError> {
+fn load(model: &Path, opts: &FlowOptions) -> Result<(crate::ir::Graph, Config, PassContext), FlowError> {
     let config = opts.config()?;
-    let mut graph = frontend::load(model, &LoadOptions { weights: opts.weights.clone() })?;
+    let graph = frontend::load(model, &LoadOptions { weights: opts.weights.clone() })?;
     let ctx = PassContext { config: config.clone(), prune_below: opts.prune_below };
-    let runs = PassManager::new(pipeline)?.run(&mut graph, &ctx, &opts.dump_ir_after)?;
+    Ok((graph, config, ctx))
+}
+
+/// Reads `model` and lowers it with the `default` pipeline.
+pub fn load_and_lower(model: &Path, opts: &FlowOptions) -> Result<Lowered, FlowError> {
+    let (graph, config, ctx) = load(model, opts)?;
+    let (graph, runs) = passes::lower(graph, &ctx, &opts.dump_ir_after)?;
     Ok(Lowered { graph, config, runs })
 }
 
-/// Testbench vectors: `inputs` (row-major, whole samples) or, when `None`, `samples` generated
-/// edge-case inputs; expected outputs are the simulator's, as exact decimals.
-pub fn testbench(g: &Graph, inputs: Option<&[f64]>, samples: usize) -> Result<TestbenchData, FlowError> {
+/// Reads `model` and runs the `float` pipeline, for the `f64` reference simulation.
+pub fn load_float(model: &Path, opts: &FlowOptions) -> Result<Lowered<ImportedGraph>, FlowError> {
+    let (graph, config, ctx) = load(model, opts)?;
+    let (graph, runs) = passes::lower_float(graph, &ctx, &opts.dump_ir_after)?;
+    Ok(Lowered { graph, config, runs })
+}
+
+/// The values given for one model input, as read from a file: its name (for messages), its shape
+/// (batch on axis 0, or one sample without it) and its values, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputArray {
+    pub source: String,
+    pub shape: Vec<usize>,
+    pub values: Vec<f64>,
+}
+
+impl InputArray {
+    /// The number of samples of `per_sample` values it holds: `[N, ...]` with the rest of the
+    /// shape making one sample, or one sample given without its batch axis.
+    fn samples(&self, per_sample: usize) -> Result<usize, FlowError> {
+        let n = match self.shape.as_slice() {
+            [len] if *len == per_sample => Some(1),
+            [first, rest @ ..] if rest.iter().product::<usize>() == per_sample && *first > 0 => Some(*first),
+            _ => None,
+        };
+        n.ok_or_else(|| {
+            FlowError::Inputs(format!(
+                "{}: array of shape {:?} does not hold samples of {per_sample} values (expected [N, ...])",
+                self.source, self.shape
+            ))
+        })
+    }
+}
+
+/// Joins one array per model input (in input order) into rows of every input's values, as the
+/// simulator and the testbenches take them; returns the rows and the number of samples.
+pub fn join_inputs(g: &crate::ir::Graph, arrays: &[InputArray]) -> Result<(Vec<f64>, usize), FlowError> {
+    let inputs = g.inputs();
+    if arrays.len() != inputs.len() {
+        let names: Vec<String> = inputs.iter().map(|&i| format!("'{}'", g.node(i).name)).collect();
+        return Err(FlowError::Inputs(format!(
+            "the model has {} input(s) ({}) but {} input array(s) were given; give one per input, in this order",
+            inputs.len(),
+            names.join(", "),
+            arrays.len()
+        )));
+    }
+    let mut n = None;
+    let mut elements = Vec::with_capacity(inputs.len());
+    for (a, &i) in arrays.iter().zip(&inputs) {
+        let e = g.node(i).shape.elements();
+        let k = a.samples(e)?;
+        if n.is_some_and(|n| n != k) {
+            return Err(FlowError::Inputs(format!(
+                "{}: {k} samples, but {} has {}",
+                a.source,
+                arrays[0].source,
+                n.unwrap_or(0)
+            )));
+        }
+        n = Some(k);
+        elements.push(e);
+    }
+    let n = n.unwrap_or(0);
+    let mut rows = Vec::with_capacity(n * elements.iter().sum::<usize>());
+    for s in 0..n {
+        for (a, &e) in arrays.iter().zip(&elements) {
+            rows.extend_from_slice(&a.values[s * e..(s + 1) * e]);
+        }
+    }
+    Ok((rows, n))
+}
+
+/// Each model input's type and number of values, in input order.
+pub fn input_ports(g: &LoweredGraph) -> Result<Vec<(FixedType, usize)>, FlowError> {
+    g.inputs()
+        .iter()
+        .map(|&i| {
+            let n = g.node(i);
+            Ok((n.out_ty().map_err(|e| FlowError::Testbench(e.to_string()))?, n.shape.elements()))
+        })
+        .collect()
+}
+
+/// Testbench vectors: `inputs` (row-major, whole samples, each row every model input's values
+/// in input order) or, when `None`, `samples` generated edge-case inputs; expected outputs are the
+/// simulator's, as exact decimals.
+pub fn testbench(
+    g: &LoweredGraph,
+    inputs: Option<&[f64]>,
+    samples: usize,
+) -> Result<TestbenchData, FlowError> {
     let sim = Simulator::new(g)?;
     let elements = sim.input_elements();
-    let input_ty = g
-        .inputs()
-        .first()
-        .and_then(|&i| g.node(i).ty)
-        .ok_or_else(|| FlowError::Testbench("the model's input has no type".into()))?;
+    let ports = input_ports(g)?;
     let generated;
     let (inputs, n) = match inputs {
         Some(given) if elements > 0 && given.len() % elements == 0 && !given.is_empty() => {
@@ -101,12 +195,12 @@ pub fn testbench(g: &Graph, inputs: Option<&[f64]>, samples: usize) -> Result<Te
             )))
         }
         None => {
-            generated = testvec::generate_inputs(&input_ty, elements, samples);
+            generated = testvec::generate_inputs(&ports, samples);
             (&generated[..], samples)
         }
     };
     let result = sim.run(inputs, n, &RunOptions::default())?;
-    let input_lines = testvec::input_lines(inputs, elements, &input_ty)?;
+    let input_lines = testvec::input_lines(inputs, &ports)?;
     let mut expected = vec![Vec::new(); n];
     for out in &result.outputs {
         let ty = out.ty.ok_or_else(|| FlowError::Testbench(format!("output '{}' has no type", out.name)))?;
@@ -137,8 +231,8 @@ pub struct CompileOptions<'a> {
     pub part: &'a str,
     pub clock_ns: f64,
     pub project_name: &'a str,
-    /// Testbench inputs (row-major, whole samples); generated when `None`.
-    pub tb_inputs: Option<&'a [f64]>,
+    /// Testbench inputs, one array per model input; generated when `None`.
+    pub tb_inputs: Option<&'a [InputArray]>,
     /// How many inputs to generate.
     pub tb_samples: usize,
 }
@@ -155,12 +249,13 @@ pub struct Compiled {
 /// and adds the estimate's `report.json` and `report.md` to it.
 pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Result<Compiled, FlowError> {
     let part = estimate::lookup_part(c.part)?;
-    let mut lowered = load_and_lower(model, opts, "default")?;
+    let mut lowered = load_and_lower(model, opts)?;
     if c.drop_output_softmax {
-        drop_output_softmax(&mut lowered.graph)?;
+        lowered.graph = drop_output_softmax(lowered.graph)?;
     }
     let g = &lowered.graph;
-    let tb = testbench(g, c.tb_inputs, c.tb_samples)?;
+    let given = c.tb_inputs.map(|a| join_inputs(g, a)).transpose()?;
+    let tb = testbench(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples)?;
     let (est, mut project) = match c.backend {
         BackendChoice::Vitis => {
             let est = estimate::estimate(g, &part, c.clock_ns)?;
@@ -184,12 +279,13 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
 }
 
 /// Bypasses every Softmax layer that produces a graph output and is read by no other layer.
-pub fn drop_output_softmax(g: &mut Graph) -> Result<(), FlowError> {
+pub fn drop_output_softmax(g: LoweredGraph) -> Result<LoweredGraph, FlowError> {
+    let mut g = g.into_graph();
     let outputs: Vec<_> = g.outputs().to_vec();
     for o in outputs {
-        if matches!(g.node(o).layer, crate::ir::Layer::Softmax(_)) && g.users_of(o).is_empty() {
+        if matches!(g.node(o).layer, Layer::Softmax(_)) && g.users_of(o).is_empty() {
             g.bypass(o).map_err(|e| FlowError::Backend(e.into()))?;
         }
     }
-    Ok(())
+    LoweredGraph::new(g).map_err(|e| FlowError::Backend(e.into()))
 }

@@ -33,9 +33,30 @@ impl Rng {
     }
 }
 
-/// `n` samples of `elements` values each, row-major.
-pub fn generate_inputs(ty: &FixedType, elements: usize, n: usize) -> Vec<f64> {
-    let mut rng = Rng(0x0005_eed0_f4c5 ^ (elements as u64) << 20 ^ u64::from(ty.width) << 8);
+/// `n` samples for model inputs of the given types and sizes, row-major: each sample's row holds
+/// every input's values in input order.
+pub fn generate_inputs(inputs: &[(FixedType, usize)], n: usize) -> Vec<f64> {
+    let parts: Vec<Vec<f64>> =
+        inputs.iter().enumerate().map(|(k, (ty, elements))| generate_input(k, ty, *elements, n)).collect();
+    interleave(&parts, inputs.iter().map(|i| i.1), n)
+}
+
+/// Rows of all inputs from each input's `n` rows.
+fn interleave(parts: &[Vec<f64>], elements: impl Iterator<Item = usize> + Clone, n: usize) -> Vec<f64> {
+    let total: usize = elements.clone().sum();
+    let mut out = Vec::with_capacity(n * total);
+    for s in 0..n {
+        for (part, e) in parts.iter().zip(elements.clone()) {
+            out.extend_from_slice(&part[s * e..(s + 1) * e]);
+        }
+    }
+    out
+}
+
+/// `n` samples of input `k`, `elements` values each, row-major.
+fn generate_input(k: usize, ty: &FixedType, elements: usize, n: usize) -> Vec<f64> {
+    let mut rng =
+        Rng(0x0005_eed0_f4c5 ^ (elements as u64) << 20 ^ u64::from(ty.width) << 8 ^ (k as u64) << 44);
     let lsb = ty.lsb();
     let max = ty.max_raw() as f64 * lsb;
     let min = ty.min_raw() as f64 * lsb;
@@ -78,19 +99,21 @@ pub fn decimal(raw: i64, ty: &FixedType) -> String {
     fixed::to_decimal(i128::from(raw), ty.frac_bits())
 }
 
-/// Converts float inputs to the exact decimal text of the values the input type holds (as the
-/// design's input conversion rounds them), one line of values per sample.
+/// Converts float inputs (rows of every input's values, as [`generate_inputs`] makes them) to the
+/// exact decimal text of the values each input's type holds (as the design's input conversion
+/// rounds them), one line of values per sample.
 pub fn input_lines(
     inputs: &[f64],
-    elements: usize,
-    ty: &FixedType,
+    ports: &[(FixedType, usize)],
 ) -> Result<Vec<Vec<String>>, fixed::FixedError> {
+    let types: Vec<&FixedType> = ports.iter().flat_map(|(ty, e)| std::iter::repeat_n(ty, *e)).collect();
     inputs
-        .chunks(elements.max(1))
+        .chunks(types.len().max(1))
         .map(|sample| {
             sample
                 .iter()
-                .map(|&x| fixed::from_f64(x, ty).map(|c| fixed::to_decimal(c.raw, ty.frac_bits())))
+                .zip(&types)
+                .map(|(&x, ty)| fixed::from_f64(x, ty).map(|c| fixed::to_decimal(c.raw, ty.frac_bits())))
                 .collect()
         })
         .collect()
@@ -103,12 +126,27 @@ mod tests {
     #[test]
     fn deterministic_and_covering() {
         let ty = FixedType::new(16, 6, true);
-        let a = generate_inputs(&ty, 16, 1000);
-        assert_eq!(a, generate_inputs(&ty, 16, 1000));
+        let a = generate_inputs(&[(ty, 16)], 1000);
+        assert_eq!(a, generate_inputs(&[(ty, 16)], 1000));
         assert_eq!(a.len(), 16_000);
         assert!(a.iter().any(|&v| v == 32.0 - ty.lsb()));
         assert!(a.iter().any(|&v| v == -32.0));
         assert!(a.iter().any(|&v| v > 40.0) && a.iter().any(|&v| v < -40.0));
         assert!(a.iter().any(|&v| (v / ty.lsb()).fract().abs() == 0.5));
+    }
+
+    #[test]
+    fn several_inputs_interleave_per_sample() {
+        let (t, u) = (FixedType::new(16, 6, true), FixedType::new(8, 3, true));
+        let both = generate_inputs(&[(t, 3), (u, 2)], 50);
+        let first = generate_input(0, &t, 3, 50);
+        let second = generate_input(1, &u, 2, 50);
+        assert_eq!(both.len(), 250);
+        assert_eq!(&both[5..8], &first[3..6]);
+        assert_eq!(&both[8..10], &second[2..4]);
+        assert_ne!(generate_input(1, &t, 3, 50), first);
+        let lines = input_lines(&both[..10], &[(t, 3), (u, 2)]).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].len(), 5);
     }
 }

@@ -178,6 +178,51 @@ fn sim_writes_exact_outputs_and_an_overflow_summary() {
     assert!(std::fs::read_dir(&trace).unwrap().count() >= 8);
 }
 
+/// A model with two inputs takes one `--input` per model input, in order, and the same files as
+/// testbench inputs; the simulated outputs equal the project's expected vectors.
+#[test]
+fn several_model_inputs_take_one_file_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model("onnx/merge_two_inputs.onnx");
+    let dir = root().join("golden/reference/merge_two_inputs");
+    let (a, b) = (dir.join("inputs.npy"), dir.join("inputs_1.npy"));
+    let out = tmp.path().join("y.npy");
+    let (a, b, y) = (a.to_str().unwrap(), b.to_str().unwrap(), out.to_str().unwrap());
+    let o = hls_gen(&["sim", &m, "--input", a, "--input", b, "--output", y]);
+    assert!(o.status.success(), "{}", text(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    let f = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(f.shape(), &[1000, 5]);
+
+    let o = hls_gen(&["sim", &m, "--input", a, "--output", y]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(t.contains("2 input(s) ('x_jets', 'x_tracks')") && t.contains("1 input array"), "{t}");
+    let o = hls_gen(&["sim", &m, "--input", b, "--input", a, "--output", y]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("inputs_1.npy") && text(&o).contains("samples of 16 values"), "{}", text(&o));
+
+    let prj = tmp.path().join("prj");
+    let o = hls_gen(&[
+        "compile",
+        &m,
+        "--part",
+        "xcvu9p",
+        "-o",
+        prj.to_str().unwrap(),
+        "--tb-input",
+        a,
+        "--tb-input",
+        b,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let lines = std::fs::read_to_string(prj.join("tb_data/inputs.txt")).unwrap();
+    assert_eq!(lines.lines().count(), 1000);
+    assert!(lines.lines().all(|l| l.split(' ').count() == 24));
+    let header = std::fs::read_to_string(prj.join("firmware/myproject.h")).unwrap();
+    assert!(header.contains("const x_jets_t x_jets[16], const x_tracks_t x_tracks[8]"), "{header}");
+}
+
 #[test]
 fn estimate_prints_one_row_per_reuse_factor_and_json() {
     let o =

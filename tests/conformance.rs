@@ -1,4 +1,5 @@
-//! One conformance suite, several executors: every committed model runs through the float
+//! One conformance suite, several executors: every committed model (one with two model inputs)
+//! runs through the float
 //! reference (onnxruntime / QKeras / the qonnx executor, outputs committed under
 //! `golden/reference/`), the simulator's f64 mode, the bit-accurate simulator, and the g++
 //! C-simulation of the emitted Vitis HLS project.
@@ -37,19 +38,30 @@ struct Reference {
     out_per_sample: usize,
 }
 
+/// A model's committed reference: `inputs.npy` (and `inputs_1.npy`, ... for more model inputs,
+/// joined into rows of every input's values) and the expected outputs in `file`.
 fn reference(model: &str, file: &str) -> Reference {
     let dir = root().join("golden/reference").join(model);
-    let (ishape, inputs) = npy(&dir.join("inputs.npy"));
+    let (ishape, first) = npy(&dir.join("inputs.npy"));
+    let n = ishape[0];
+    let mut parts = vec![first];
+    while let Some(path) = Some(dir.join(format!("inputs_{}.npy", parts.len()))).filter(|p| p.is_file()) {
+        parts.push(npy(&path).1);
+    }
+    let widths: Vec<usize> = parts.iter().map(|p| p.len() / n).collect();
+    let inputs = (0..n)
+        .flat_map(|s| parts.iter().zip(&widths).flat_map(move |(p, &w)| p[s * w..(s + 1) * w].to_vec()))
+        .collect();
     let (oshape, expected) = npy(&dir.join(file));
-    Reference { inputs, n: ishape[0], out_per_sample: oshape[1..].iter().product(), expected }
+    Reference { inputs, n, out_per_sample: oshape[1..].iter().product(), expected }
 }
 
 fn run(model: &Path, pipeline: &str, inputs: &[f64], n: usize) -> Vec<f64> {
-    let lowered = load_and_lower(model, &FlowOptions::default(), pipeline).expect("lowers");
+    let opts = FlowOptions::default();
     let sim = if pipeline == "float" {
-        Simulator::new_float(&lowered.graph)
+        Simulator::new_float(&flow::load_float(model, &opts).expect("lowers").graph)
     } else {
-        Simulator::new(&lowered.graph)
+        Simulator::new(&load_and_lower(model, &opts).expect("lowers").graph)
     }
     .expect("simulator");
     let r = sim.run(inputs, n, &RunOptions::default()).expect("runs");
@@ -60,8 +72,15 @@ fn argmax(row: &[f64]) -> usize {
     row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
 }
 
-const FLOAT_ONNX: &[&str] =
-    &["mlp_float", "mlp_gemm_bn", "mlp_opset7", "ops_zoo_op11", "ops_zoo_op13", "mlp_big"];
+const FLOAT_ONNX: &[&str] = &[
+    "mlp_float",
+    "mlp_gemm_bn",
+    "mlp_opset7",
+    "ops_zoo_op11",
+    "ops_zoo_op13",
+    "mlp_big",
+    "merge_two_inputs",
+];
 
 #[test]
 fn float_mode_matches_onnxruntime() {
@@ -97,8 +116,8 @@ fn quantized_onnx_models_match_their_exact_references() {
 /// Argmax agreement (or, for one output, agreement of the decision at 0.5) of the default
 /// lowering with the f64 reference on 2,000 standard-normal inputs.
 fn argmax_agreement(path: &Path) -> f64 {
-    let lowered = load_and_lower(path, &FlowOptions::default(), "default").expect("lowers");
-    let float = load_and_lower(path, &FlowOptions::default(), "float").expect("lowers");
+    let lowered = load_and_lower(path, &FlowOptions::default()).expect("lowers");
+    let float = flow::load_float(path, &FlowOptions::default()).expect("lowers");
     let sim = Simulator::new(&lowered.graph).unwrap();
     let reference = Simulator::new_float(&float.graph).unwrap();
     let n = 2000;
@@ -125,7 +144,7 @@ fn argmax_agreement(path: &Path) -> f64 {
 
 #[test]
 fn default_precision_keeps_the_float_argmax() {
-    for model in ["mlp_float", "mlp_opset7", "mlp_big"] {
+    for model in ["mlp_float", "mlp_opset7", "mlp_big", "merge_two_inputs"] {
         let rate = argmax_agreement(&root().join(format!("tests/models/onnx/{model}.onnx")));
         assert!(rate >= 0.99, "{model}: argmax agreement {:.2}%", 100.0 * rate);
     }
@@ -165,7 +184,7 @@ fn csim_matches_simulator(model: &Path, samples: usize) {
     let compiled = flow::compile(model, &FlowOptions::default(), &opts).expect("compiles");
     let g = &compiled.lowered.graph;
     let sim = Simulator::new(g).unwrap();
-    let inputs = testvec::generate_inputs(&g.node(g.inputs()[0]).ty.unwrap(), sim.input_elements(), samples);
+    let inputs = testvec::generate_inputs(&flow::input_ports(g).unwrap(), samples);
     let result = sim.run(&inputs, samples, &RunOptions::default()).unwrap();
     let overflowed: u64 = result.overflows.iter().map(|o| o.count).sum();
     assert!(overflowed > 0, "the edge-case vectors must make some layer saturate or wrap");
@@ -185,6 +204,11 @@ fn csim_mlp_float() {
 #[test]
 fn csim_mlp_gemm_bn() {
     csim_matches_simulator(&root().join("tests/models/onnx/mlp_gemm_bn.onnx"), 1000);
+}
+
+#[test]
+fn csim_merge_two_inputs() {
+    csim_matches_simulator(&root().join("tests/models/onnx/merge_two_inputs.onnx"), 1000);
 }
 
 #[test]

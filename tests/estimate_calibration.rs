@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use hls_gen::estimate::{self, lookup_part, HlsTool, Options};
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Activation, Dense, Graph, Layer, Node, Shape, Softmax, Table, Weights};
+use hls_gen::ir::{Activation, Dense, Graph, Input, Layer, LoweredGraph, Shape, Softmax, Table, Weights};
 
 const POINTS: &str = include_str!("../golden/calibration/points.csv");
 
@@ -118,9 +118,8 @@ fn build(id: &str, spec: &str) -> Graph {
     let mut rng = Rng(get("seed").parse().unwrap());
 
     let mut g = Graph::new(id);
-    let mut input = Node::new("input", Layer::Input, Shape::new([n_in]));
-    input.ty = Some(x);
-    let mut prev = g.add_node(input, &[]);
+    let mut prev = g.add("input", Layer::Input(Input::new(Shape::new([n_in]))), &[]).unwrap();
+    g.node_mut(prev).ty = Some(x);
     let mut fan_in = n_in;
     for (l, &n_out) in widths.iter().enumerate() {
         let limit = (3.0 / fan_in as f64).sqrt();
@@ -147,17 +146,12 @@ fn build(id: &str, spec: &str) -> Graph {
         weights.ty = Some(wt);
         let mut bias = Weights::new(Shape::new([n_out]), b);
         bias.ty = Some(wt);
-        let mut node = Node::new(
-            format!("dense{}", l + 1),
-            Layer::Dense(Dense { weights, bias, accum: Some(acc) }),
-            Shape::new([n_out]),
-        );
-        node.ty = Some(y);
-        node.reuse_factor = rf;
-        prev = g.add_node(node, &[prev]);
+        let dense = Layer::Dense(Dense { weights, bias, accum: Some(acc) });
+        prev = g.add(format!("dense{}", l + 1), dense, &[prev]).unwrap();
+        g.node_mut(prev).ty = Some(y);
+        g.node_mut(prev).reuse_factor = rf;
         let last = l + 1 == widths.len();
         let act = if last { get("last") } else { "relu" };
-        let shape = Shape::new([n_out]);
         let scalar = |v: f64| {
             let mut s = Weights::scalar(v);
             s.ty = Some(FixedType::new(16, 6, true));
@@ -181,9 +175,8 @@ fn build(id: &str, spec: &str) -> Graph {
             }
             (other, _) => panic!("{id}: unknown activation {other}"),
         };
-        let mut node = Node::new(format!("{act}{}", l + 1), layer, shape);
-        node.ty = Some(out_ty);
-        prev = g.add_node(node, &[prev]);
+        prev = g.add(format!("{act}{}", l + 1), layer, &[prev]).unwrap();
+        g.node_mut(prev).ty = Some(out_ty);
         fan_in = n_out;
     }
     g.set_outputs(vec![prev]);
@@ -229,7 +222,7 @@ fn calibration_targets() {
             continue;
         }
         used += 1;
-        let g = build(&r[c_id], &r[c_design]);
+        let g = LoweredGraph::new(build(&r[c_id], &r[c_design])).expect("a valid design");
         let part_name = r[c_part].split_whitespace().next().unwrap();
         let part = lookup_part(part_name).unwrap();
         let tool = if r[c_tool] == "vivado" { HlsTool::VivadoHls } else { HlsTool::VitisHls };

@@ -4,7 +4,8 @@
 use hls_gen::estimate::{self, lookup_part, Estimate, HlsTool, Options};
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
 use hls_gen::ir::{
-    Activation, BatchNorm, Dense, Graph, Layer, Node, Shape, Softmax, Strategy, Table, Weights,
+    Activation, BatchNorm, Dense, Graph, Input, Layer, LoweredGraph, NodeId, Shape, Softmax, Strategy, Table,
+    TableFn, Weights,
 };
 
 fn fx(w: u32, i: i32) -> FixedType {
@@ -17,28 +18,39 @@ fn typed(shape: Shape, values: Vec<f64>, ty: FixedType) -> Weights {
     w
 }
 
+/// Adds a node of type `ty`.
+fn node(g: &mut Graph, name: &str, layer: Layer, ty: FixedType, inputs: &[NodeId]) -> NodeId {
+    let id = g.add(name, layer, inputs).unwrap();
+    g.node_mut(id).ty = Some(ty);
+    id
+}
+
+fn input(g: &mut Graph, n: usize) -> NodeId {
+    node(g, "in", Layer::Input(Input::new(Shape::new([n]))), fx(16, 6), &[])
+}
+
 /// input[n_in] -> dense(n_out) with the given weights (row-major [n_in, n_out]), zero bias.
 fn dense_graph(n_in: usize, n_out: usize, weights: Vec<f64>, rf: usize, strategy: Strategy) -> Graph {
     let mut g = Graph::new("t");
-    let mut input = Node::new("in", Layer::Input, Shape::new([n_in]));
-    input.ty = Some(fx(16, 6));
-    let i = g.add_node(input, &[]);
+    let i = input(&mut g, n_in);
     let d = Dense {
         weights: typed(Shape::new([n_in, n_out]), weights, fx(16, 6)),
         bias: typed(Shape::new([n_out]), vec![0.0; n_out], fx(16, 6)),
         accum: Some(fx(24, 10)),
     };
-    let mut node = Node::new("fc", Layer::Dense(d), Shape::new([n_out]));
-    node.ty = Some(fx(16, 6));
-    node.reuse_factor = rf;
-    node.strategy = strategy;
-    let o = g.add_node(node, &[i]);
+    let o = node(&mut g, "fc", Layer::Dense(d), fx(16, 6), &[i]);
+    g.node_mut(o).reuse_factor = rf;
+    g.node_mut(o).strategy = strategy;
     g.set_outputs(vec![o]);
     g
 }
 
+fn lowered(g: &Graph) -> LoweredGraph {
+    LoweredGraph::new(g.clone()).unwrap()
+}
+
 fn est(g: &Graph) -> Estimate {
-    estimate::estimate(g, &lookup_part("xcvu9p").unwrap(), 5.0).unwrap()
+    estimate::estimate(&lowered(g), &lookup_part("xcvu9p").unwrap(), 5.0).unwrap()
 }
 
 fn layer<'a>(e: &'a Estimate, name: &str) -> &'a estimate::LayerEstimate {
@@ -87,6 +99,7 @@ fn dsp_kind_sets_the_cost_of_wide_products() {
     let mut g = dense_graph(2, 1, vec![0.7451171875, 0.5], 1, Strategy::Latency);
     let id = g.find("in").unwrap();
     g.node_mut(id).ty = Some(fx(26, 6));
+    let g = lowered(&g);
     let e2 = estimate::estimate(&g, &lookup_part("xcvu9p").unwrap(), 5.0).unwrap();
     let e1 = estimate::estimate(&g, &lookup_part("xc7z020").unwrap(), 5.0).unwrap();
     assert_eq!(e2.total.dsp, 1, "26 x 11 bits fits a 27 x 18 DSP48E2");
@@ -96,7 +109,7 @@ fn dsp_kind_sets_the_cost_of_wide_products() {
 #[test]
 fn vivado_keeps_small_constants_in_dsps_vitis_does_not() {
     // 16-bit input times 5-bit constants (0b10101 / 32 = 0.65625).
-    let g = dense_graph(4, 1, vec![0.65625; 4], 1, Strategy::Latency);
+    let g = lowered(&dense_graph(4, 1, vec![0.65625; 4], 1, Strategy::Latency));
     let part = lookup_part("xcku115").unwrap();
     let vivado = Options { tool: HlsTool::VivadoHls, clock_uncertainty: None };
     assert_eq!(estimate::estimate_with(&g, &part, 5.0, &vivado).unwrap().total.dsp, 4);
@@ -105,12 +118,8 @@ fn vivado_keeps_small_constants_in_dsps_vitis_does_not() {
 
 fn act_graph(act: Activation, out: FixedType) -> Graph {
     let mut g = Graph::new("a");
-    let mut input = Node::new("in", Layer::Input, Shape::new([64]));
-    input.ty = Some(fx(16, 6));
-    let i = g.add_node(input, &[]);
-    let mut node = Node::new("act", Layer::Activation(act), Shape::new([64]));
-    node.ty = Some(out);
-    let o = g.add_node(node, &[i]);
+    let i = input(&mut g, 64);
+    let o = node(&mut g, "act", Layer::Activation(act), out, &[i]);
     g.set_outputs(vec![o]);
     g
 }
@@ -139,7 +148,7 @@ fn activations() {
     assert_eq!(sigmoid.total.bram18, 32, "1024 x 16-bit table, two readers per block RAM");
     assert!(sigmoid.total.latency_cycles >= 2, "a block-RAM read takes cycles");
 
-    let mut small = Table::new(FixedType::new(5, 2, true), FixedType::new(8, 0, false));
+    let mut small = Table::new(TableFn::Tanh, FixedType::new(5, 2, true), FixedType::new(8, 0, false));
     small.values = vec![0.0; small.len()];
     let lutrom = est(&act_graph(Activation::Tanh(small), fx(8, 0)));
     assert_eq!(lutrom.total.bram18, 0, "a 256-bit table is LUT ROM");
@@ -148,23 +157,17 @@ fn activations() {
 #[test]
 fn softmax_and_batch_norm() {
     let mut g = Graph::new("s");
-    let mut input = Node::new("in", Layer::Input, Shape::new([5]));
-    input.ty = Some(fx(16, 6));
-    let i = g.add_node(input, &[]);
+    let i = input(&mut g, 5);
     let bn = BatchNorm {
         scale: typed(Shape::new([5]), vec![0.7451171875, 1.0, 0.5, 0.0, 0.3330078125], fx(16, 6)),
         bias: typed(Shape::new([5]), vec![0.5; 5], fx(16, 6)),
     };
-    let mut node = Node::new("bn", Layer::BatchNorm(bn), Shape::new([5]));
-    node.ty = Some(fx(16, 6));
-    let b = g.add_node(node, &[i]);
+    let b = node(&mut g, "bn", Layer::BatchNorm(bn), fx(16, 6), &[i]);
     let s = Softmax::default_for(5);
     let mut s = s;
     s.exp_table.values = vec![0.0; s.exp_table.len()];
     s.inv_table.values = vec![0.0; s.inv_table.len()];
-    let mut node = Node::new("sm", Layer::Softmax(s), Shape::new([5]));
-    node.ty = Some(fx(16, 6));
-    let o = g.add_node(node, &[b]);
+    let o = node(&mut g, "sm", Layer::Softmax(s), fx(16, 6), &[b]);
     g.set_outputs(vec![o]);
     let e = est(&g);
     assert_eq!(layer(&e, "bn").dsp, 2, "two wide scales; 1, 0.5 and 0 need no multiplier");
@@ -180,7 +183,7 @@ fn softmax_and_batch_norm() {
 #[test]
 fn fit_warnings_and_errors() {
     let e = estimate::estimate(
-        &dense_graph(64, 64, wide_weights(4096), 1, Strategy::Latency),
+        &lowered(&dense_graph(64, 64, wide_weights(4096), 1, Strategy::Latency)),
         &lookup_part("xc7z020").unwrap(),
         5.0,
     )
@@ -188,21 +191,22 @@ fn fit_warnings_and_errors() {
     assert!(e.warnings.iter().any(|w| w.resource == "DSP" && w.used == 4096 && w.available == 220));
     let g = dense_graph(4, 2, vec![0.5; 8], 1, Strategy::Latency);
     let part = lookup_part("xcvu9p").unwrap();
-    assert!(estimate::estimate(&g, &part, 0.0).is_err());
-    assert!(estimate::estimate(&g, &part, f64::NAN).is_err());
+    assert!(estimate::estimate(&lowered(&g), &part, 0.0).is_err());
+    assert!(estimate::estimate(&lowered(&g), &part, f64::NAN).is_err());
+    // Graphs the estimator cannot take do not become a LoweredGraph.
     let mut untyped = g.clone();
     let id = untyped.find("fc").unwrap();
     untyped.node_mut(id).ty = None;
-    let err = estimate::estimate(&untyped, &part, 5.0).unwrap_err().to_string();
+    let err = LoweredGraph::new(untyped).unwrap_err().to_string();
     assert!(err.contains("'fc'"), "{err}");
     let mut bad_rf = g;
     bad_rf.node_mut(id).reuse_factor = 3;
-    assert!(estimate::estimate(&bad_rf, &part, 5.0).unwrap_err().to_string().contains("fc"));
+    assert!(LoweredGraph::new(bad_rf).unwrap_err().to_string().contains("fc"));
 }
 
 #[test]
 fn faster_clocks_need_more_cycles() {
-    let g = dense_graph(64, 8, wide_weights(512), 1, Strategy::Latency);
+    let g = lowered(&dense_graph(64, 8, wide_weights(512), 1, Strategy::Latency));
     let part = lookup_part("xcvu9p").unwrap();
     let slow = estimate::estimate(&g, &part, 10.0).unwrap().total.latency_cycles;
     let fast = estimate::estimate(&g, &part, 2.0).unwrap().total.latency_cycles;

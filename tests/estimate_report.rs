@@ -3,9 +3,9 @@
 
 use hls_gen::estimate::{self, lookup_part, report};
 use hls_gen::fixed::FixedType;
-use hls_gen::ir::{Activation, Dense, Graph, Layer, Node, Shape, Weights};
+use hls_gen::ir::{Activation, Dense, Graph, Input, Layer, LoweredGraph, Shape, Weights};
 
-fn small_mlp() -> Graph {
+fn small_mlp() -> LoweredGraph {
     let fx = FixedType::new(16, 6, true);
     let typed = |shape: Shape, values: Vec<f64>| {
         let mut w = Weights::new(shape, values);
@@ -13,9 +13,8 @@ fn small_mlp() -> Graph {
         w
     };
     let mut g = Graph::new("mlp");
-    let mut input = Node::new("input_1", Layer::Input, Shape::new([4]));
-    input.ty = Some(fx);
-    let mut prev = g.add_node(input, &[]);
+    let mut prev = g.add("input_1", Layer::Input(Input::new(Shape::new([4]))), &[]).unwrap();
+    g.node_mut(prev).ty = Some(fx);
     for (l, (n_in, n_out)) in [(4usize, 3usize), (3, 2)].into_iter().enumerate() {
         let w: Vec<f64> = (0..n_in * n_out).map(|i| [0.7451171875, 0.0, -0.5, 0.3330078125][i % 4]).collect();
         let d = Dense {
@@ -23,17 +22,14 @@ fn small_mlp() -> Graph {
             bias: typed(Shape::new([n_out]), vec![0.25; n_out]),
             accum: Some(fx),
         };
-        let mut node = Node::new(format!("fc{}", l + 1), Layer::Dense(d), Shape::new([n_out]));
-        node.ty = Some(fx);
-        node.reuse_factor = 1 + l;
-        prev = g.add_node(node, &[prev]);
-        let mut act =
-            Node::new(format!("relu{}", l + 1), Layer::Activation(Activation::Relu), Shape::new([n_out]));
-        act.ty = Some(fx);
-        prev = g.add_node(act, &[prev]);
+        prev = g.add(format!("fc{}", l + 1), Layer::Dense(d), &[prev]).unwrap();
+        g.node_mut(prev).ty = Some(fx);
+        g.node_mut(prev).reuse_factor = 1 + l;
+        prev = g.add(format!("relu{}", l + 1), Layer::Activation(Activation::Relu), &[prev]).unwrap();
+        g.node_mut(prev).ty = Some(fx);
     }
     g.set_outputs(vec![prev]);
-    g
+    LoweredGraph::new(g).unwrap()
 }
 
 fn estimate() -> estimate::Estimate {

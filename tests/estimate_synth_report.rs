@@ -196,18 +196,14 @@ fn malformed_reports_name_the_file_and_what_is_missing() {
 fn estimates_pair_with_reports() {
     let r = parse_csynth_xml(VITIS_XML, "csynth.xml").unwrap();
     let fx = Some(hls_gen::fixed::FixedType::new(16, 6, true));
-    let mut g = hls_gen::ir::Graph::new("g");
-    let mut input = hls_gen::ir::Node::new("in", hls_gen::ir::Layer::Input, hls_gen::ir::Shape::new([4]));
-    input.ty = fx;
-    let i = g.add_node(input, &[]);
-    let mut relu = hls_gen::ir::Node::new(
-        "relu",
-        hls_gen::ir::Layer::Activation(hls_gen::ir::Activation::Relu),
-        hls_gen::ir::Shape::new([4]),
-    );
-    relu.ty = fx;
-    let o = g.add_node(relu, &[i]);
+    use hls_gen::ir::{Activation, Graph, Input, Layer, LoweredGraph, Shape};
+    let mut g = Graph::new("g");
+    let i = g.add("in", Layer::Input(Input::new(Shape::new([4]))), &[]).unwrap();
+    g.node_mut(i).ty = fx;
+    let o = g.add("relu", Layer::Activation(Activation::Relu), &[i]).unwrap();
+    g.node_mut(o).ty = fx;
     g.set_outputs(vec![o]);
+    let g = LoweredGraph::new(g).unwrap();
     let e = estimate::estimate(&g, &lookup_part("xcvu13p").unwrap(), 5.0).unwrap();
     let c = compare(&e, &r);
     let lut = c.rows.iter().find(|row| row.quantity == "lut").unwrap();

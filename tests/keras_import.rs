@@ -152,7 +152,7 @@ fn shared_pruned_weights_keep_their_zeros() {
     let json = dir.join("KERAS_3layer.json");
     let macs = |w: Option<&str>| -> usize {
         let g = load(&json, w.map(|w| dir.join(w)).as_deref());
-        g.node_ids().iter().map(|&id| g.node(id).layer.macs()).sum()
+        g.node_ids().iter().map(|&id| g.work(id).macs).sum()
     };
     let (full, p70, p95) = (
         macs(None),

@@ -6,6 +6,8 @@
 //! * End to end: a float64 reading of the IR (exact fixed-point casts for `Quantize` nodes)
 //!   reproduces the `model.predict` logits in `golden/reference/<model>/`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
@@ -126,7 +128,7 @@ fn run(g: &Graph, x: &[f64]) -> std::collections::BTreeMap<String, Vec<f64>> {
         let ins: Vec<&Vec<f64>> = g.inputs_of(id).iter().map(|i| &vals[i]).collect();
         let one = |w: &ir::Weights| w.values[0];
         let y: Vec<f64> = match &n.layer {
-            Layer::Input => x.to_vec(),
+            Layer::Input(_) => x.to_vec(),
             Layer::Dense(d) => (0..d.n_out())
                 .map(|j| {
                     d.bias.values[j]
@@ -165,8 +167,12 @@ fn run(g: &Graph, x: &[f64]) -> std::collections::BTreeMap<String, Vec<f64>> {
                 let s: f64 = e.iter().sum();
                 e.iter().map(|v| v / s).collect()
             }
-            Layer::Quantize => ins[0].iter().map(|&v| cast(v, &n.ty.unwrap())).collect(),
-            Layer::Reshape => ins[0].clone(),
+            Layer::Quantize(_) => ins[0].iter().map(|&v| cast(v, &n.ty.unwrap())).collect(),
+            Layer::Reshape(_) => ins[0].clone(),
+            Layer::Concatenate(c) => {
+                let shapes: Vec<&[usize]> = g.inputs_of(id).iter().map(|&i| g.node(i).shape.dims()).collect();
+                common::concatenate(c.axis, &shapes, &ins)
+            }
             Layer::Elementwise(e) => ins[0]
                 .iter()
                 .zip(ins[1].iter())

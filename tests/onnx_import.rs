@@ -40,7 +40,7 @@ fn typed_constants_are_exact(path: &Path, g: &ir::Graph) {
         if let Some(ty) = n.ty {
             assert!(n.ty_from_model && (1..=64).contains(&ty.width), "{}: {}", path.display(), n.name);
         }
-        for (role, w) in n.layer.weights() {
+        for (role, w) in n.layer.constants() {
             if let Some(ty) = w.ty {
                 assert!(ty.width <= ir::MAX_CONST_WIDTH, "{}: {} {role}", path.display(), n.name);
                 for v in &w.values {

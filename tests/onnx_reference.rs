@@ -4,6 +4,8 @@
 //! qonnx executor produced. Float models agree within float32 rounding; QONNX and QDQ models,
 //! whose references are exact dyadic computations, agree bit for bit.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -61,7 +63,7 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
         let n = g.node(id);
         let ins: Vec<&Vec<f64>> = g.inputs_of(id).iter().map(|i| &vals[i]).collect();
         let mut y: Vec<f64> = match &n.layer {
-            Layer::Input => input.to_vec(),
+            Layer::Input(_) => input.to_vec(),
             Layer::Dense(d) => {
                 let (k, m) = (d.n_in(), d.n_out());
                 (0..m)
@@ -136,7 +138,11 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
                     }
                 })
                 .collect(),
-            Layer::Reshape | Layer::Quantize => ins[0].clone(),
+            Layer::Concatenate(c) => {
+                let shapes: Vec<&[usize]> = g.inputs_of(id).iter().map(|&i| g.node(i).shape.dims()).collect();
+                common::concatenate(c.axis, &shapes, &ins)
+            }
+            Layer::Reshape(_) | Layer::Quantize(_) => ins[0].clone(),
         };
         if let Some(ty) = &n.ty {
             y.iter_mut().for_each(|v| *v = cast(*v, ty));

@@ -4,7 +4,7 @@
 use hls_gen::config::Config;
 use hls_gen::fixed::FixedType;
 use hls_gen::ir::{
-    self, Activation, BatchNorm, BinaryOp, Dense, Elementwise, Graph, Layer, Node, Shape, Softmax, Stage,
+    self, Activation, BatchNorm, BinaryOp, Dense, Elementwise, Graph, Input, Layer, Shape, Softmax, Stage,
     Table, Weights,
 };
 use hls_gen::passes::{lower, PassContext, PassManager};
@@ -24,52 +24,23 @@ fn weights(shape: &[usize], seed: u64) -> Weights {
 /// input[8] -> MatMul[8x6] -> Add -> BatchNorm -> Relu -> Dense[6x3] -> Sigmoid ; Softmax
 fn mlp() -> Graph {
     let mut g = Graph::new("mlp");
-    let x = g.add_node(Node::new("in", Layer::Input, Shape::new([8])), &[]);
-    let mm = g.add_node(
-        Node::new(
-            "dense/MatMul:0",
-            Layer::Dense(Dense {
-                weights: weights(&[8, 6], 1),
-                bias: Weights::new(Shape::new([6]), vec![0.0; 6]),
-                accum: None,
-            }),
-            Shape::new([6]),
-        ),
-        &[x],
-    );
-    let add = g.add_node(
-        Node::new(
-            "dense/BiasAdd",
-            Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: Some(weights(&[6], 2)) }),
-            Shape::new([6]),
-        ),
-        &[mm],
-    );
-    let bn = g.add_node(
-        Node::new(
-            "bn",
-            Layer::BatchNorm(BatchNorm { scale: weights(&[6], 3), bias: weights(&[6], 4) }),
-            Shape::new([6]),
-        ),
-        &[add],
-    );
-    let relu = g.add_node(Node::new("relu", Layer::Activation(Activation::Relu), Shape::new([6])), &[bn]);
-    let lin =
-        g.add_node(Node::new("linear", Layer::Activation(Activation::Linear), Shape::new([6])), &[relu]);
-    let d2 = g.add_node(
-        Node::new(
-            "dense_2",
-            Layer::Dense(Dense { weights: weights(&[6, 3], 5), bias: weights(&[3], 6), accum: None }),
-            Shape::new([3]),
-        ),
-        &[lin],
-    );
-    let sig = g.add_node(
-        Node::new("sig", Layer::Activation(Activation::Sigmoid(Table::sigmoid_default())), Shape::new([3])),
-        &[d2],
-    );
-    let sm =
-        g.add_node(Node::new("softmax", Layer::Softmax(Softmax::default_for(3)), Shape::new([3])), &[sig]);
+    let x = g.add("in", Layer::Input(Input::new(Shape::new([8]))), &[]).unwrap();
+    let dense = Dense {
+        weights: weights(&[8, 6], 1),
+        bias: Weights::new(Shape::new([6]), vec![0.0; 6]),
+        accum: None,
+    };
+    let mm = g.add("dense/MatMul:0", Layer::Dense(dense), &[x]).unwrap();
+    let bias = Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: Some(weights(&[6], 2)) });
+    let add = g.add("dense/BiasAdd", bias, &[mm]).unwrap();
+    let bn = Layer::BatchNorm(BatchNorm { scale: weights(&[6], 3), bias: weights(&[6], 4) });
+    let bn = g.add("bn", bn, &[add]).unwrap();
+    let relu = g.add("relu", Layer::Activation(Activation::Relu), &[bn]).unwrap();
+    let lin = g.add("linear", Layer::Activation(Activation::Linear), &[relu]).unwrap();
+    let dense = Dense { weights: weights(&[6, 3], 5), bias: weights(&[3], 6), accum: None };
+    let d2 = g.add("dense_2", Layer::Dense(dense), &[lin]).unwrap();
+    let sig = g.add("sig", Layer::Activation(Activation::Sigmoid(Table::sigmoid_default())), &[d2]).unwrap();
+    let sm = g.add("softmax", Layer::Softmax(Softmax::default_for(3)), &[sig]).unwrap();
     g.set_outputs(vec![sm]);
     ir::validate(&g, Stage::Imported).expect("hand-built graph is valid");
     g
@@ -81,10 +52,8 @@ fn kinds(g: &Graph) -> Vec<&'static str> {
 
 #[test]
 fn default_pipeline_fuses_and_types_everything() {
-    let mut g = mlp();
-    let runs = lower(&mut g, &PassContext::default()).expect("lowers");
+    let (g, runs) = lower(mlp(), &PassContext::default(), &[]).expect("lowers");
     assert_eq!(kinds(&g), ["input", "dense", "activation", "dense", "activation", "softmax"]);
-    ir::validate(&g, Stage::Lowered).expect("lowered graph validates");
     let default = Config::default().default_precision;
     assert_eq!(default.to_string(), "ap_fixed<16,6,AP_RND,AP_SAT>");
     for id in g.node_ids() {
@@ -111,8 +80,7 @@ fn default_pipeline_fuses_and_types_everything() {
 
 #[test]
 fn exact_accumulator_covers_the_worst_case_sum() {
-    let mut g = mlp();
-    lower(&mut g, &PassContext::default()).unwrap();
+    let (g, _) = lower(mlp(), &PassContext::default(), &[]).unwrap();
     let id = g.find("dense_2").unwrap();
     let Layer::Dense(d) = &g.node(id).layer else { panic!() };
     let acc = d.accum.unwrap();
@@ -133,8 +101,7 @@ fn configuration_precedence_and_auto() {
         "test",
     )
     .expect("parses");
-    let mut g = mlp();
-    lower(&mut g, &PassContext { config: cfg, prune_below: None }).expect("lowers");
+    let (g, _) = lower(mlp(), &PassContext { config: cfg, prune_below: None }, &[]).expect("lowers");
     let d1 = g.node(g.find("dense/MatMul:0").unwrap());
     let Layer::Dense(d) = &d1.layer else { panic!() };
     assert_eq!(d.weights.ty, Some(FixedType::new(8, 2, true)));
@@ -152,22 +119,21 @@ fn configuration_precedence_and_auto() {
 #[test]
 fn illegal_reuse_factor_lists_nearest_legal_values() {
     let cfg = Config::from_yaml_str("LayerName:\n  dense_2:\n    ReuseFactor: 5\n", "test").unwrap();
-    let mut g = mlp();
-    let err = lower(&mut g, &PassContext { config: cfg, prune_below: None }).unwrap_err().to_string();
+    let err = lower(mlp(), &PassContext { config: cfg, prune_below: None }, &[]).unwrap_err().to_string();
     assert!(err.contains("dense_2") && err.contains("nearest legal values: 3, 6"), "{err}");
 }
 
 #[test]
 fn unknown_configured_layer_is_an_error() {
     let cfg = Config::from_yaml_str("LayerName:\n  nope:\n    ReuseFactor: 2\n", "test").unwrap();
-    let err = lower(&mut mlp(), &PassContext { config: cfg, prune_below: None }).unwrap_err().to_string();
+    let err = lower(mlp(), &PassContext { config: cfg, prune_below: None }, &[]).unwrap_err().to_string();
     assert!(err.contains("nope"), "{err}");
 }
 
 #[test]
 fn prune_below_zeroes_small_weights() {
-    let mut g = mlp();
-    let runs = lower(&mut g, &PassContext { config: Config::default(), prune_below: Some(0.2) }).unwrap();
+    let (g, runs) =
+        lower(mlp(), &PassContext { config: Config::default(), prune_below: Some(0.2) }, &[]).unwrap();
     let Layer::Dense(d) = &g.node(g.find("dense_2").unwrap()).layer else { panic!() };
     assert!(d.weights.values.iter().all(|&w| w == 0.0 || w.abs() >= 0.2));
     assert!(d.weights.zeros() > 0);

@@ -1,17 +1,23 @@
 //! RTL backend: golden snapshots of the emitted Verilog and testbench (`golden/rtl/`),
 //! determinism, `verilator --lint-only -Wall` cleanliness, and clear errors for what it cannot
-//! build (every unsupported layer named at once; reuse factors above 1).
+//! build (every unsupported layer named at once; reuse factors above 1). The models cover every
+//! layer kind the backend builds, two model inputs, a concatenation of tensors ready at different
+//! cycles and one that is wiring.
 
 mod common;
 
 use std::process::Command;
 
 use common::*;
-use hls_gen::backend::rtl::{emit, latency_cycles, RtlOptions};
-use hls_gen::backend::vitis::TestbenchData;
+use hls_gen::arch::rtl::schedule;
+use hls_gen::arch::ArchError;
+use hls_gen::backend::rtl::{emit, RtlOptions};
+use hls_gen::backend::testbench::TestbenchData;
 use hls_gen::backend::{BackendError, Project};
 use hls_gen::fixed::{OverflowMode::*, QuantMode::*};
-use hls_gen::ir::{Activation, BatchNorm, BinaryOp, Dense, Elementwise, Graph, Layer};
+use hls_gen::ir::{
+    Activation, BatchNorm, BinaryOp, Concatenate, Dense, Elementwise, Graph, Layer, LoweredGraph,
+};
 
 fn options(name: &str, stages: u32) -> RtlOptions {
     RtlOptions { project_name: name.to_string(), pipeline_stages: stages }
@@ -21,7 +27,7 @@ fn options(name: &str, stages: u32) -> RtlOptions {
 fn mlp() -> Graph {
     let mut rng = Rng::new(7);
     let mut g = Graph::new("tiny mlp");
-    let x = add(&mut g, "input_1", Layer::Input, &[4], modes(fx(8, 3), Rnd, Sat), &[]);
+    let x = input(&mut g, "input_1", &[4], modes(fx(8, 3), Rnd, Sat));
     let d1 = Layer::Dense(Dense {
         weights: random_weights(&mut rng, &[4, 3], fx(5, 1), 25),
         bias: random_weights(&mut rng, &[3], fx(6, 2), 0),
@@ -29,7 +35,8 @@ fn mlp() -> Graph {
     });
     let d1 = add(&mut g, "dense/MatMul:0", d1, &[3], modes(fx(10, 4), RndConv, Sat), &[x]);
     let r = add(&mut g, "relu", Layer::Activation(Activation::Relu), &[3], fx(10, 4), &[d1]);
-    let q = add(&mut g, "quant", Layer::Quantize, &[3], modes(ufx(4, 2), Rnd, Sat), &[r]);
+    let q =
+        add(&mut g, "quant", Layer::Quantize(hls_gen::ir::Quantize), &[3], modes(ufx(4, 2), Rnd, Sat), &[r]);
     let d2 = Layer::Dense(Dense {
         weights: random_weights(&mut rng, &[3, 2], fx(4, 1), 0),
         bias: random_weights(&mut rng, &[2], fx(4, 1), 0),
@@ -45,7 +52,7 @@ fn mlp() -> Graph {
 fn activations() -> Graph {
     let mut rng = Rng::new(8);
     let mut g = Graph::new("activations");
-    let x = add(&mut g, "x", Layer::Input, &[3], fx(8, 3), &[]);
+    let x = input(&mut g, "x", &[3], fx(8, 3));
     let bn = Layer::BatchNorm(BatchNorm {
         scale: random_weights(&mut rng, &[3], fx(6, 2), 0),
         bias: random_weights(&mut rng, &[3], fx(6, 2), 0),
@@ -61,21 +68,63 @@ fn activations() -> Graph {
     let clip = add(&mut g, "clip", clip, &[3], fx(8, 3), &[leaky]);
     let hs = act(Activation::HardSigmoid { alpha: scalar(0.25, ufx(4, 0)), beta: scalar(0.5, ufx(2, 0)) });
     let hs = add(&mut g, "hard_sigmoid", hs, &[3], modes(ufx(6, 0), Rnd, Sat), &[clip]);
-    let flat = add(&mut g, "flat", Layer::Reshape, &[1, 3], modes(ufx(6, 0), Rnd, Sat), &[hs]);
+    let flat = add(
+        &mut g,
+        "flat",
+        Layer::Reshape(hls_gen::ir::Reshape::new(hls_gen::ir::Shape::new([1, 3]))),
+        &[1, 3],
+        modes(ufx(6, 0), Rnd, Sat),
+        &[hs],
+    );
     g.set_outputs(vec![tanh, flat]);
     g
 }
 
-fn models() -> Vec<(&'static str, Graph)> {
-    vec![("mlp", mlp()), ("activations", activations())]
+/// Two model inputs; a dense and a relu branch joined by a concatenation (the relu branch is a
+/// cycle early, so it is delayed), a wiring concatenation of two tensors of one type, a dense.
+fn merge() -> Graph {
+    let mut rng = Rng::new(9);
+    let mut g = Graph::new("merge");
+    let a = input(&mut g, "a", &[3], fx(8, 3));
+    let b = input(&mut g, "b", &[2], modes(fx(6, 2), Rnd, Sat));
+    let dense = |rng: &mut Rng, n_in, n_out| {
+        Layer::Dense(Dense {
+            weights: random_weights(rng, &[n_in, n_out], fx(5, 1), 20),
+            bias: random_weights(rng, &[n_out], fx(6, 2), 0),
+            accum: Some(fx(24, 10)),
+        })
+    };
+    let d = add(&mut g, "dense_a", dense(&mut rng, 3, 4), &[4], modes(fx(10, 4), Rnd, Sat), &[a]);
+    let r = add(&mut g, "relu_b", Layer::Activation(Activation::Relu), &[2], fx(7, 3), &[b]);
+    let cat = Layer::Concatenate(Concatenate { axis: 0 });
+    let joined = add(&mut g, "joined", cat, &[8], modes(fx(9, 4), Rnd, Sat), &[d, r, r]);
+    let wired = add(
+        &mut g,
+        "wired",
+        Layer::Concatenate(Concatenate { axis: 0 }),
+        &[16],
+        modes(fx(9, 4), Rnd, Sat),
+        &[joined, joined],
+    );
+    let out = add(&mut g, "out", dense(&mut rng, 16, 2), &[2], fx(12, 5), &[wired]);
+    g.set_outputs(vec![out, joined]);
+    g
 }
 
-fn vectors(g: &Graph) -> TestbenchData {
+fn models() -> Vec<(&'static str, LoweredGraph)> {
+    vec![("mlp", lowered(mlp())), ("activations", lowered(activations())), ("merge", lowered(merge()))]
+}
+
+fn vectors(g: &LoweredGraph) -> TestbenchData {
     hls_gen::flow::testbench(g, None, 3).unwrap()
 }
 
-fn project(name: &str, g: &Graph, stages: u32) -> Project {
+fn project(name: &str, g: &LoweredGraph, stages: u32) -> Project {
     emit(g, &options(name, stages), &vectors(g)).unwrap()
+}
+
+fn latency_cycles(g: &LoweredGraph, stages: u32) -> Result<u64, ArchError> {
+    schedule(g, stages).map(|s| s.latency)
 }
 
 #[test]
@@ -104,12 +153,19 @@ fn emission_is_deterministic() {
 #[test]
 fn latency_follows_the_stages() {
     // mlp: dense (stages), relu, quantize, dense (stages).
-    let g = mlp();
+    let g = lowered(mlp());
     assert_eq!(latency_cycles(&g, 1).unwrap(), 4);
     assert_eq!(latency_cycles(&g, 3).unwrap(), 8);
     // activations: bn, leaky, clip, hard sigmoid on the longest path; the reshape is wiring.
-    assert_eq!(latency_cycles(&activations(), 2).unwrap(), 4);
-    assert!(matches!(latency_cycles(&g, 0), Err(BackendError::Option { .. })));
+    assert_eq!(latency_cycles(&lowered(activations()), 2).unwrap(), 4);
+    assert!(matches!(latency_cycles(&g, 0), Err(ArchError::Option { .. })));
+    // merge: dense (stages), the casting concatenation, the wiring one, dense (stages).
+    let m = lowered(merge());
+    assert_eq!(latency_cycles(&m, 1).unwrap(), 3);
+    assert_eq!(latency_cycles(&m, 2).unwrap(), 5);
+    let s = schedule(&m, 2).unwrap();
+    let (joined, wired) = (m.find("joined").unwrap(), m.find("wired").unwrap());
+    assert_eq!((s.ready[&joined], s.cycles[&joined], s.cycles[&wired]), (3, 1, 0));
 }
 
 #[test]
@@ -146,9 +202,10 @@ fn unsupported_layers_are_all_named() {
     let e = Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: None });
     let e = add(&mut g, "residual", e, &[2], fx(12, 6), &[out, out]);
     g.set_outputs(vec![s, e]);
+    let g = lowered(g);
     let err = emit(&g, &options("bad", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, BackendError::Unsupported { .. }), "{msg}");
+    assert!(matches!(err, BackendError::Arch(ArchError::Unsupported { .. })), "{msg}");
     assert!(msg.contains("'probs' (softmax)") && msg.contains("'residual' (elementwise)"), "{msg}");
     assert!(latency_cycles(&g, 1).unwrap_err().to_string().contains("'probs'"));
 }
@@ -158,7 +215,7 @@ fn reuse_factor_above_one_is_refused() {
     let mut g = mlp();
     let d = g.find("output").unwrap();
     set_strategy(&mut g, d, hls_gen::ir::Strategy::Latency, 2);
-    let err = emit(&g, &options("mlp", 1), &TestbenchData::default()).unwrap_err();
+    let err = emit(&lowered(g), &options("mlp", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("'output' (reuse factor 2)") && msg.contains("fully parallel"), "{msg}");
 }
@@ -170,7 +227,7 @@ fn order_dependent_accumulators_are_refused() {
     if let Layer::Dense(dense) = &mut g.node_mut(d).layer {
         dense.accum = Some(modes(fx(8, 2), Trn, Sat));
     }
-    let err = emit(&g, &options("mlp", 1), &TestbenchData::default()).unwrap_err();
+    let err = emit(&lowered(g), &options("mlp", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("'output'") && msg.contains("accumulator"), "{msg}");
 }

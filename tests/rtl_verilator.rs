@@ -1,8 +1,9 @@
 //! The RTL backend's Verilog, built with Verilator and driven by the generated testbench, equals
 //! the bit-accurate simulator bit for bit on 1000 generated edge-case vectors per model, with the
-//! promised latency (`backend::rtl::latency_cycles`) and II 1.
+//! promised latency (`arch::rtl::schedule`) and II 1.
 //!
-//! Models: every dense-only golden model that the backend supports; models ending in a softmax
+//! Models: every dense-only golden model that the backend supports and the two-input model with a
+//! concatenation; models ending in a softmax
 //! run with that softmax dropped (`drop_output_softmax`: the RTL backend has no softmax yet, and
 //! trigger designs output logits). `mlp_float` and `keras_functional` are not built here only to
 //! keep the number of Verilator builds (about a minute each) small: their layers (dense, relu)
@@ -18,17 +19,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use hls_gen::backend::rtl::{self, latency_cycles, RtlOptions};
+use hls_gen::backend::rtl::{self, RtlOptions};
 use hls_gen::backend::verilator::{run_rtlsim, RtlsimOutcome};
 use hls_gen::backend::BackendError;
 use hls_gen::fixed::{OverflowMode, QuantMode};
 use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
-use hls_gen::ir::{Dense, Graph, Layer};
+use hls_gen::ir::{Dense, Graph, Layer, LoweredGraph};
 
 const SAMPLES: usize = 1000;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The latency the RTL schedule promises.
+fn latency_cycles(g: &LoweredGraph, stages: u32) -> u64 {
+    hls_gen::arch::rtl::schedule(g, stages).unwrap().latency
 }
 
 fn have_verilator() -> bool {
@@ -73,7 +79,7 @@ fn rtl_model(file: &str, stages: u32, drop_softmax: bool) {
     let start = std::time::Instant::now();
     let model = root().join("tests/models").join(file);
     let compiled = compile(&model, BackendChoice::Rtl { pipeline_stages: stages }, drop_softmax);
-    let latency = latency_cycles(&compiled.lowered.graph, stages).unwrap();
+    let latency = latency_cycles(&compiled.lowered.graph, stages);
     assert_eq!(compiled.estimate.total.latency_cycles, latency);
     assert_eq!(compiled.estimate.total.ii, 1);
     let dir = tempfile::tempdir().unwrap();
@@ -101,6 +107,13 @@ fn keras_mlp_with_batch_norm() {
     rtl_model("keras/keras_mlp.h5", 2, true);
 }
 
+/// Two model inputs; a three-way concatenation whose third operand, a model input, is delayed by
+/// registers to meet the two dense branches.
+#[test]
+fn two_input_model_with_a_concatenation() {
+    rtl_model("onnx/merge_two_inputs.onnx", 2, true);
+}
+
 #[test]
 fn qkeras_mlp() {
     rtl_model("keras/qkeras_mlp.json", 1, true);
@@ -113,7 +126,7 @@ fn cast_modes() -> Graph {
     use QuantMode::*;
     let mut rng = Rng::new(42);
     let mut g = Graph::new("cast_modes");
-    let x = add(&mut g, "x", Layer::Input, &[4], modes(fx(10, 4), Rnd, Sat), &[]);
+    let x = input(&mut g, "x", &[4], modes(fx(10, 4), Rnd, Sat));
     let dense = |rng: &mut Rng, acc| {
         Layer::Dense(Dense {
             weights: random_weights(rng, &[4, 4], fx(6, 2), 10),
@@ -133,13 +146,34 @@ fn cast_modes() -> Graph {
                 1 => ufx(5, 2),
                 _ => fx(4, 5),
             };
-            let node = add(&mut g, &format!("q_{qi}_{oi}"), Layer::Quantize, &[4], modes(ty, q, o), &[sum]);
+            let node = add(
+                &mut g,
+                &format!("q_{qi}_{oi}"),
+                Layer::Quantize(hls_gen::ir::Quantize),
+                &[4],
+                modes(ty, q, o),
+                &[sum],
+            );
             outputs.push(node);
         }
     }
     // Finer than the sum (a shift), and coarser than every bit of it.
-    outputs.push(add(&mut g, "finer", Layer::Quantize, &[4], modes(fx(40, 12), Rnd, Sat), &[sum]));
-    outputs.push(add(&mut g, "coarse", Layer::Quantize, &[4], modes(fx(3, 40), RndConv, Sat), &[sum]));
+    outputs.push(add(
+        &mut g,
+        "finer",
+        Layer::Quantize(hls_gen::ir::Quantize),
+        &[4],
+        modes(fx(40, 12), Rnd, Sat),
+        &[sum],
+    ));
+    outputs.push(add(
+        &mut g,
+        "coarse",
+        Layer::Quantize(hls_gen::ir::Quantize),
+        &[4],
+        modes(fx(3, 40), RndConv, Sat),
+        &[sum],
+    ));
     let wrap = dense(&mut rng, fx(14, 4));
     outputs.push(add(&mut g, "wrap_acc", wrap, &[4], modes(fx(8, 3), Rnd, Sat), &[x]));
     let rnd = dense(&mut rng, fx(32, 16));
@@ -153,15 +187,14 @@ fn every_cast_mode_is_bit_exact() {
     if !have_verilator() {
         return;
     }
-    let g = cast_modes();
-    hls_gen::ir::validate(&g, hls_gen::ir::Stage::Lowered).unwrap();
+    let g = lowered(cast_modes());
     let tb = flow::testbench(&g, None, SAMPLES).unwrap();
     let project =
         rtl::emit(&g, &RtlOptions { project_name: "casts".into(), pipeline_stages: 1 }, &tb).unwrap();
     let dir = tempfile::tempdir().unwrap();
     project.write(dir.path(), true).unwrap();
     let outcome = run_rtlsim(dir.path()).unwrap();
-    check("cast_modes", &outcome, latency_cycles(&g, 1).unwrap());
+    check("cast_modes", &outcome, latency_cycles(&g, 1));
 
     // One wrong expected value (one LSB off) is one reported mismatch and a failure.
     let path = dir.path().join("tb_data/expected.txt");
@@ -190,7 +223,7 @@ fn vitis_project_testbench_runs_on_rtl_where_vitis_writes_it() {
     // The testbench drives the ports of the HLS top function, named as Vitis HLS names them.
     let g = &vitis.lowered.graph;
     let top = hls_gen::backend::top::TopInterface::of(g, "myproject").unwrap();
-    for port in std::iter::once(&top.input).chain(&top.outputs) {
+    for port in top.inputs.iter().chain(&top.outputs) {
         assert!(header.contains(&format!(" {}[{}]", port.name, port.elements)), "{} in\n{header}", port.name);
         assert!(tb.contains(&format!("top->{}_ap_vld", port.name)), "{}", port.name);
     }
@@ -220,5 +253,5 @@ fn vitis_project_testbench_runs_on_rtl_where_vitis_writes_it() {
         }
     }
     let outcome = run_rtlsim(dir.path()).unwrap();
-    check("mlp_qonnx via the Vitis layout", &outcome, latency_cycles(&rtl.lowered.graph, 1).unwrap());
+    check("mlp_qonnx via the Vitis layout", &outcome, latency_cycles(&rtl.lowered.graph, 1));
 }

@@ -5,7 +5,7 @@ mod sim_support;
 use std::sync::Mutex;
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Dense, Graph, IrError, Layer, Node, Shape, Weights};
+use hls_gen::ir::{Dense, Graph, Input, IrError, Layer, LoweredGraph, Shape, Weights};
 use hls_gen::sim::{RunOptions, SimError, SimOptions, Simulator};
 use sim_support::*;
 
@@ -17,22 +17,24 @@ fn typed(values: &[f64], shape: &[usize], ty: FixedType) -> Weights {
 
 /// Input `ap_fixed<8,4,TRN,SAT>` -> Dense 3x2 of ones with an `ap_fixed<8,4,TRN,WRAP>`
 /// accumulator -> `ap_fixed<6,3,TRN,SAT>`.
-fn designed() -> Graph {
+fn designed_graph() -> Graph {
     let mut g = Graph::new("designed");
-    let mut input = Node::new("in", Layer::Input, Shape::new([3]));
-    input.ty = Some(FixedType::new(8, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat));
-    let x = g.add_node(input, &[]);
+    let in_ty = FixedType::new(8, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat);
+    let x = add(&mut g, "in", Layer::Input(Input::new(Shape::new([3]))), in_ty, &[]);
     let w_ty = FixedType::new(4, 2, true);
     let dense = Dense {
         weights: typed(&[1.0; 6], &[3, 2], w_ty),
         bias: typed(&[0.0; 2], &[2], w_ty),
         accum: Some(FixedType::new(8, 4, true)),
     };
-    let mut node = Node::new("dense", Layer::Dense(dense), Shape::new([2]));
-    node.ty = Some(FixedType::new(6, 3, true).with_modes(QuantMode::Trn, OverflowMode::Sat));
-    let d = g.add_node(node, &[x]);
+    let out_ty = FixedType::new(6, 3, true).with_modes(QuantMode::Trn, OverflowMode::Sat);
+    let d = add(&mut g, "dense", Layer::Dense(dense), out_ty, &[x]);
     g.set_outputs(vec![d]);
     g
+}
+
+fn designed() -> LoweredGraph {
+    LoweredGraph::new(designed_graph()).unwrap()
 }
 
 #[test]
@@ -57,25 +59,26 @@ fn overflows_are_counted_where_they_happen() {
 
 #[test]
 fn graphs_that_are_not_lowered_are_refused() {
-    let mut g = designed();
+    let mut g = designed_graph();
     let dense = g.find("dense").unwrap();
     g.node_mut(dense).ty = None;
-    match Simulator::new(&g) {
-        Err(SimError::Invalid(IrError::UntypedNode { node })) => assert_eq!(node, "dense"),
+    match LoweredGraph::new(g) {
+        Err(IrError::UntypedNode { node }) => assert_eq!(node, "dense"),
         other => panic!("expected an untyped-node error, got {other:?}"),
     }
-    let mut g = designed();
+    let mut g = designed_graph();
     if let Layer::Dense(d) = &mut g.node_mut(dense).layer {
         d.weights.values[0] = 0.1;
     }
-    let err = Simulator::new(&g).unwrap_err();
-    assert!(matches!(&err, SimError::Invalid(IrError::Invalid { node, .. }) if node == "dense"), "{err}");
+    let err = LoweredGraph::new(g).unwrap_err();
+    assert!(matches!(&err, IrError::Invalid { node, .. } if node == "dense"), "{err}");
 }
 
 #[test]
 fn bad_inputs_are_refused() {
     let g = designed();
-    for sim in [Simulator::new(&g).unwrap(), Simulator::new_float(&g).unwrap()] {
+    let float = Simulator::new_float(&g.clone().into_imported()).unwrap();
+    for sim in [Simulator::new(&g).unwrap(), float] {
         let mut inputs = vec![0.5; 12];
         inputs[7] = f64::NAN;
         match sim.run(&inputs, 4, &RunOptions::default()) {
@@ -106,7 +109,7 @@ fn no_samples_give_empty_outputs() {
 
 #[test]
 fn progress_is_reported_in_order_up_to_the_total() {
-    let g = mlp(&[16, 32, 5], FixedType::new(16, 6, true), 1);
+    let g = LoweredGraph::new(mlp(&[16, 32, 5], FixedType::new(16, 6, true), 1)).unwrap();
     let sim = Simulator::new(&g).unwrap();
     let n = 20_000;
     let inputs = inputs(&mut Rng(1), n, 16, 1.0);
@@ -121,7 +124,7 @@ fn progress_is_reported_in_order_up_to_the_total() {
 
 #[test]
 fn traces_hold_every_layer() {
-    let g = mlp(&[8, 12, 4], FixedType::new(16, 6, true), 3);
+    let g = LoweredGraph::new(mlp(&[8, 12, 4], FixedType::new(16, 6, true), 3)).unwrap();
     let sim = Simulator::new(&g).unwrap();
     let n = 100;
     let inputs = inputs(&mut Rng(2), n, 8, 1.0);

@@ -3,7 +3,7 @@
 mod sim_support;
 
 use hls_gen::fixed::{self, FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Activation, Dense, Graph, Layer, Node, Shape, Softmax, Table, Weights};
+use hls_gen::ir::{Activation, Dense, Graph, ImportedGraph, Input, Layer, Shape, Softmax, Table, Weights};
 use hls_gen::sim::{RunOptions, SimError, Simulator};
 use sim_support::*;
 
@@ -36,7 +36,7 @@ fn float_mode_computes_the_model_in_f64() {
     let mut rng = Rng(31);
     let (d1, d2, d3) = (dense(&mut rng, 5, 8), dense(&mut rng, 8, 6), dense(&mut rng, 6, 3));
     let mut g = Graph::new("float");
-    let mut prev = g.add_node(Node::new("in", Layer::Input, Shape::new([5])), &[]);
+    let mut prev = g.add("in", Layer::Input(Input::new(Shape::new([5]))), &[]).unwrap();
     let layers = [
         Layer::Dense(d1.clone()),
         Layer::Activation(Activation::Tanh(Table::tanh_default())),
@@ -46,14 +46,10 @@ fn float_mode_computes_the_model_in_f64() {
         Layer::Softmax(Softmax::default_for(3)),
     ];
     for (k, layer) in layers.into_iter().enumerate() {
-        let n = match &layer {
-            Layer::Dense(d) => d.n_out(),
-            _ => g.node(prev).shape.elements(),
-        };
-        prev = g.add_node(Node::new(format!("l{k}"), layer, Shape::new([n])), &[prev]);
+        prev = g.add(format!("l{k}"), layer, &[prev]).unwrap();
     }
     g.set_outputs(vec![prev]);
-    let sim = Simulator::new_float(&g).unwrap();
+    let sim = Simulator::new_float(&ImportedGraph::new(g).unwrap()).unwrap();
     let n = 50;
     let inputs = inputs(&mut rng, n, 5, 2.0);
     let result = sim.run(&inputs, n, &RunOptions::default()).unwrap();
@@ -81,16 +77,14 @@ fn float_mode_applies_the_types_the_model_fixed() {
     let q_ty = FixedType::new(6, 2, true).with_modes(QuantMode::RndConv, OverflowMode::Sat);
     let d = dense(&mut rng, 4, 3);
     let mut g = Graph::new("qonnx");
-    let mut input = Node::new("in", Layer::Input, Shape::new([4]));
-    input.ty = Some(in_ty);
-    input.ty_from_model = true;
-    let x = g.add_node(input, &[]);
-    let y = g.add_node(Node::new("dense", Layer::Dense(d.clone()), Shape::new([3])), &[x]);
-    let mut quant = Node::new("quant", Layer::Quantize, Shape::new([3]));
-    quant.ty = Some(q_ty);
-    let q = g.add_node(quant, &[y]);
+    let x = g.add("in", Layer::Input(Input::new(Shape::new([4]))), &[]).unwrap();
+    g.node_mut(x).ty = Some(in_ty);
+    g.node_mut(x).ty_from_model = true;
+    let y = g.add("dense", Layer::Dense(d.clone()), &[x]).unwrap();
+    let q = g.add("quant", Layer::Quantize(hls_gen::ir::Quantize), &[y]).unwrap();
+    g.node_mut(q).ty = Some(q_ty);
     g.set_outputs(vec![y, q]);
-    let sim = Simulator::new_float(&g).unwrap();
+    let sim = Simulator::new_float(&ImportedGraph::new(g).unwrap()).unwrap();
     let n = 200;
     let inputs = inputs(&mut rng, n, 4, 5.0);
     let result = sim.run(&inputs, n, &RunOptions::default()).unwrap();
@@ -128,10 +122,10 @@ fn float_mode_applies_the_types_the_model_fixed() {
 #[test]
 fn float_mode_needs_the_types_the_model_fixed() {
     let mut g = Graph::new("untyped");
-    let x = g.add_node(Node::new("in", Layer::Input, Shape::new([2])), &[]);
-    let q = g.add_node(Node::new("quant", Layer::Quantize, Shape::new([2])), &[x]);
+    let x = g.add("in", Layer::Input(Input::new(Shape::new([2]))), &[]).unwrap();
+    let q = g.add("quant", Layer::Quantize(hls_gen::ir::Quantize), &[x]).unwrap();
     g.set_outputs(vec![q]);
-    match Simulator::new_float(&g) {
+    match Simulator::new_float(&ImportedGraph::new(g).unwrap()) {
         Err(SimError::Invalid(e)) => assert!(e.to_string().contains("quant"), "{e}"),
         other => panic!("expected an error naming the layer, got {other:?}"),
     }

@@ -4,12 +4,17 @@
 mod sim_support;
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Graph, Layer};
+use hls_gen::ir::{Graph, Layer, LoweredGraph};
 use hls_gen::sim::{RunOptions, SimOptions, SimResult, Simulator};
 use sim_support::*;
 
+fn simulator(g: &Graph, fast: bool) -> Simulator {
+    let g = LoweredGraph::new(g.clone()).expect("a valid graph");
+    Simulator::with_options(&g, &SimOptions { fast_paths: fast }).unwrap()
+}
+
 fn run(g: &Graph, fast: bool, inputs: &[f64], n: usize) -> SimResult {
-    let sim = Simulator::with_options(g, &SimOptions { fast_paths: fast }).unwrap();
+    let sim = simulator(g, fast);
     sim.run(inputs, n, &RunOptions { trace: true, progress: None }).unwrap()
 }
 
@@ -29,9 +34,8 @@ fn fast_and_general_paths_agree_on_random_graphs() {
     let mut rng = Rng(77);
     for case in 0..250 {
         let g = random_graph(&mut rng, if case % 4 == 0 { 44 } else { 20 });
-        let input = g.node(g.inputs()[0]);
         let n = 150;
-        let inputs = random_inputs(&mut rng, &input.ty.unwrap(), n * input.shape.elements());
+        let inputs = random_rows(&mut rng, &g, n);
         assert_same(&run(&g, true, &inputs, n), &run(&g, false, &inputs, n), &format!("case {case}"));
     }
 }
@@ -45,7 +49,7 @@ fn fast_and_general_paths_agree_on_mlps() {
     let inputs = inputs(&mut rng, n, 16, 3.0);
     let mut dense = mlp(&[16, 64, 32, 5], ty, 1);
     let check = |g: &Graph, what: &str, kernel: &str| {
-        let sim = Simulator::new(g).unwrap();
+        let sim = simulator(g, true);
         assert!(sim.kernels().iter().any(|(_, k)| k == kernel), "{what}: {:?}", sim.kernels());
         assert_same(&run(g, true, &inputs, n), &run(g, false, &inputs, n), what);
     };
@@ -76,9 +80,8 @@ fn results_do_not_depend_on_the_thread_count() {
     let mut graphs = vec![mlp(&[16, 64, 32, 5], FixedType::new(16, 6, true), 2)];
     graphs.extend((0..20).map(|_| random_graph(&mut rng, 24)));
     for (k, g) in graphs.iter().enumerate() {
-        let input = g.node(g.inputs()[0]);
         let n = 1000 + k;
-        let inputs = random_inputs(&mut rng, &input.ty.unwrap(), n * input.shape.elements());
+        let inputs = random_rows(&mut rng, g, n);
         let in_pool = |threads: usize| {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             pool.install(|| run(g, true, &inputs, n))

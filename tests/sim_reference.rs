@@ -9,7 +9,7 @@ mod sim_support;
 use std::collections::BTreeMap;
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, Table, Weights};
+use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, LoweredGraph, Table, Weights};
 use hls_gen::sim::{RunOptions, SimOptions, SimResult, Simulator};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -117,9 +117,10 @@ fn consts(w: &Weights) -> Vec<Q> {
 }
 
 /// Every node's exact output for one sample (raw integers and values), by node, in topological
-/// order.
+/// order; `input` holds every model input's values, in input order.
 fn reference(g: &Graph, input: &[f64], c: &mut Counts) -> BTreeMap<usize, (Vec<BigInt>, Vec<Q>)> {
     let mut out: BTreeMap<usize, (Vec<BigInt>, Vec<Q>)> = BTreeMap::new();
+    let mut next_input = 0;
     for id in g.topo_order().unwrap() {
         let node = g.node(id);
         let name = node.name.as_str();
@@ -130,7 +131,10 @@ fn reference(g: &Graph, input: &[f64], c: &mut Counts) -> BTreeMap<usize, (Vec<B
         let channels = shape.channels();
         let mut exact: Vec<Q> = Vec::with_capacity(elements);
         match &node.layer {
-            Layer::Input => exact = input.iter().map(|&x| q(x)).collect(),
+            Layer::Input(_) => {
+                exact = input[next_input..next_input + elements].iter().map(|&x| q(x)).collect();
+                next_input += elements;
+            }
             Layer::Dense(d) => {
                 let acc_ty = d.accum.unwrap();
                 let (w, b) = (consts(&d.weights), consts(&d.bias));
@@ -212,7 +216,17 @@ fn reference(g: &Graph, input: &[f64], c: &mut Counts) -> BTreeMap<usize, (Vec<B
                     });
                 }
             }
-            Layer::Reshape | Layer::Quantize => exact = args[0].clone(),
+            Layer::Concatenate(cat) => {
+                let dims: Vec<&[usize]> = g.inputs_of(id).iter().map(|&i| g.node(i).shape.dims()).collect();
+                let outer: usize = shape.dims()[..cat.axis].iter().product();
+                for o in 0..outer {
+                    for (k, d) in dims.iter().enumerate() {
+                        let block: usize = d[cat.axis..].iter().product();
+                        exact.extend(args[k][o * block..(o + 1) * block].iter().cloned());
+                    }
+                }
+            }
+            Layer::Reshape(_) | Layer::Quantize(_) => exact = args[0].clone(),
         }
         let (raws, values) = exact.iter().map(|v| c.cast(name, "output", v, &ty)).unzip();
         out.insert(id.index(), (raws, values));
@@ -283,7 +297,8 @@ fn check(g: &Graph, inputs: &[f64], n: usize, result: &SimResult, what: &str) {
 }
 
 fn run(g: &Graph, fast: bool, inputs: &[f64], n: usize, used: &mut BTreeMap<String, usize>) -> SimResult {
-    let sim = Simulator::with_options(g, &SimOptions { fast_paths: fast }).unwrap();
+    let g = LoweredGraph::new(g.clone()).expect("a valid graph");
+    let sim = Simulator::with_options(&g, &SimOptions { fast_paths: fast }).unwrap();
     for (_, kernel) in sim.kernels() {
         *used.entry(kernel).or_default() += 1;
     }
@@ -301,18 +316,15 @@ fn random_graphs_match_the_exact_reference() {
         for id in g.node_ids() {
             *kinds.entry(g.node(id).layer.kind()).or_insert(0) += 1;
         }
-        let input = g.node(g.inputs()[0]);
         let n = 12;
-        let inputs = random_inputs(&mut rng, &input.ty.unwrap(), n * input.shape.elements());
+        let inputs = random_rows(&mut rng, &g, n);
         for fast in [true, false] {
             let result = run(&g, fast, &inputs, n, &mut used);
             check(&g, &inputs, n, &result, &format!("case {case}, fast paths {fast}"));
             overflowed += result.overflows.iter().filter(|o| o.count > 0).count();
         }
     }
-    for kind in
-        ["input", "dense", "batch_norm", "activation", "softmax", "elementwise", "reshape", "quantize"]
-    {
+    for kind in hls_gen::ir::Layer::KINDS {
         assert!(kinds.get(kind).copied().unwrap_or(0) >= 20, "too few {kind} layers: {kinds:?}");
     }
     assert!(overflowed > 300, "overflows should be common in these graphs, saw {overflowed}");
@@ -332,6 +344,8 @@ fn random_graphs_match_the_exact_reference() {
         "elementwise: i64",
         "reshape: copy",
         "quantize: i64",
+        "concatenate: copy",
+        "concatenate: convert",
     ] {
         assert!(used.get(kernel).copied().unwrap_or(0) >= 3, "kernel {kernel} is hardly tested: {used:#?}");
     }
@@ -343,9 +357,8 @@ fn wide_types_match_the_exact_reference() {
     let mut used = BTreeMap::new();
     for case in 0..80 {
         let g = random_graph(&mut rng, 48);
-        let input = g.node(g.inputs()[0]);
         let n = 6;
-        let inputs = random_inputs(&mut rng, &input.ty.unwrap(), n * input.shape.elements());
+        let inputs = random_rows(&mut rng, &g, n);
         for fast in [true, false] {
             let result = run(&g, fast, &inputs, n, &mut used);
             check(&g, &inputs, n, &result, &format!("wide case {case}, fast paths {fast}"));
@@ -372,22 +385,25 @@ fn an_mlp_matches_the_exact_reference() {
 /// A layer whose exact sums exceed 53 bits but not 62: the `i64` dot product.
 #[test]
 fn a_wide_dense_layer_matches_the_exact_reference() {
-    use hls_gen::ir::{Dense, Node, Shape};
+    use hls_gen::ir::{Dense, Input, Shape};
     let mut rng = Rng(17);
     let x_ty = FixedType::new(40, 12, true);
     let w_ty = FixedType::new(14, 2, true);
     let mut g = Graph::new("wide");
-    let mut input = Node::new("in", Layer::Input, Shape::new([24]));
-    input.ty = Some(x_ty.with_modes(QuantMode::Rnd, OverflowMode::Sat));
-    let x = g.add_node(input, &[]);
+    let x = add(
+        &mut g,
+        "in",
+        Layer::Input(Input::new(Shape::new([24]))),
+        x_ty.with_modes(QuantMode::Rnd, OverflowMode::Sat),
+        &[],
+    );
     let dense = Dense {
         weights: random_const(&mut rng, &[24, 10], w_ty, 0.2),
         bias: random_const(&mut rng, &[10], w_ty, 0.0),
         accum: Some(exact_accum(&x_ty, &w_ty, 24)),
     };
-    let mut node = Node::new("dense", Layer::Dense(dense), Shape::new([10]));
-    node.ty = Some(FixedType::new(36, 20, true).with_modes(QuantMode::RndConv, OverflowMode::Wrap));
-    let d = g.add_node(node, &[x]);
+    let out_ty = FixedType::new(36, 20, true).with_modes(QuantMode::RndConv, OverflowMode::Wrap);
+    let d = add(&mut g, "dense", Layer::Dense(dense), out_ty, &[x]);
     g.set_outputs(vec![d]);
     let n = 30;
     let inputs = random_inputs(&mut rng, &x_ty, n * 24);

@@ -1,14 +1,17 @@
 //! Backends: turn a validated, lowered [`crate::ir::Graph`] into a project on disk.
 //!
 //! [`namer`] makes every identifier and file name, [`project`] holds a project in memory and writes
-//! it atomically, [`top`] names the top-level interface every backend shares, [`vitis`] emits a
-//! Vitis HLS project and runs its C simulation with g++, [`rtl`] emits pipelined Verilog with II 1,
-//! and [`verilator`] adds to every project a Verilator testbench of its RTL and runs it.
-//! Backends read only the validated IR; expected test outputs reach them as data from the caller.
+//! it atomically, [`top`] names the top-level interface every backend shares, [`testbench`] writes
+//! the test vectors every project carries, [`vitis`] emits a Vitis HLS project and runs its C
+//! simulation with g++, [`rtl`] emits pipelined Verilog with II 1, and [`verilator`] adds to every
+//! project a Verilator testbench of its RTL and runs it. Backends read only the lowered IR and the
+//! architecture decided for it ([`crate::arch`]); expected test outputs reach them as data from
+//! the caller. Within `vitis` and `rtl`, each layer kind has its own file, named after it.
 
 pub mod namer;
 pub mod project;
 pub mod rtl;
+pub mod testbench;
 pub mod top;
 pub mod verilator;
 pub mod vitis;
@@ -23,6 +26,8 @@ pub use project::Project;
 pub enum BackendError {
     #[error(transparent)]
     Graph(#[from] crate::ir::IrError),
+    #[error(transparent)]
+    Arch(#[from] crate::arch::ArchError),
     #[error("layer '{layer}': {what}")]
     Layer { layer: String, what: String },
     #[error("option {option}: {what}")]
@@ -51,8 +56,6 @@ pub enum BackendError {
     },
     #[error("the testbench did not compile:\n{output}")]
     Compile { output: String },
-    #[error("the {backend} backend: {what}")]
-    Unsupported { backend: &'static str, what: String },
     #[error("no Verilog for top '{top}': looked in {looked}; for a Vitis HLS project run C synthesis first (vitis_hls -f build_prj.tcl)")]
     NoRtl { top: String, looked: String },
     #[error("the C simulation did not report a result:\n{output}")]

@@ -458,6 +458,20 @@ pub fn sanitize(name: &str) -> String {
     s.trim_end_matches('_').to_string()
 }
 
+/// A `//` comment that cannot end early, continue onto the next line or form a trigraph.
+pub fn describe(name: &str) -> String {
+    let mut s = String::from("\"");
+    for c in name.chars() {
+        match c {
+            '\\' | '"' | '?' => s.push_str(&format!("\\x{:02x}", c as u32)),
+            ' '..='~' => s.push(c),
+            _ => s.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    s.push('"');
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

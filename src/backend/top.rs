@@ -1,7 +1,8 @@
 //! The top-level interface every backend gives a lowered graph: the top function / module name,
 //! one identifier per tensor and the data ports, named as Vitis HLS names them.
 //!
-//! The top is `NAME(const in_t IN[n], out0_t OUT0[m0], ...)` with `ap_ctrl_hs` block control and
+//! The top is `NAME(const in0_t IN0[n0], ..., out0_t OUT0[m0], ...)`, one input port per model
+//! input and one output port per model output in the model's order, with `ap_ctrl_hs` block control and
 //! `ap_vld` on every data port; each port array is completely reshaped, so Vitis HLS makes it one
 //! bus of `n * W` bits named like the array (element 0 in the least significant bits) with a
 //! `<port>_ap_vld` strobe. The HLS backend emits that function; the RTL backend and the Verilator
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 use super::namer::Namer;
 use super::BackendError;
 use crate::fixed::FixedType;
-use crate::ir::{Graph, IrError, NodeId};
+use crate::ir::{LoweredGraph, NodeId};
 
 /// Identifiers derived from a layer's base name; every backend's namer reserves all of them
 /// for each layer, so that derived names never collide.
@@ -75,6 +76,18 @@ impl TopPort {
     }
 }
 
+impl TopInterface {
+    /// Values per sample of all input ports together.
+    pub fn input_elements(&self) -> usize {
+        self.inputs.iter().map(|p| p.elements).sum()
+    }
+
+    /// Values per sample of all output ports together.
+    pub fn output_elements(&self) -> usize {
+        self.outputs.iter().map(|p| p.elements).sum()
+    }
+}
+
 /// The names a backend uses for a graph.
 #[derive(Debug, Clone)]
 pub struct TopInterface {
@@ -83,7 +96,8 @@ pub struct TopInterface {
     /// Every node's base identifier (C++ typedefs are `<base>_t`, Verilog wires `<base>_...`).
     pub base: BTreeMap<NodeId, String>,
     pub order: Vec<NodeId>,
-    pub input: TopPort,
+    /// One per model input, in input order.
+    pub inputs: Vec<TopPort>,
     /// One per graph output, in output order.
     pub outputs: Vec<TopPort>,
     /// Whether each output is written straight into its port (read by no layer, not the input).
@@ -93,12 +107,12 @@ pub struct TopInterface {
 }
 
 impl TopInterface {
-    /// Names the top of a lowered graph (every tensor typed).
-    pub fn of(g: &Graph, project_name: &str) -> Result<Self, BackendError> {
+    /// Names the top of a lowered graph.
+    pub fn of(g: &LoweredGraph, project_name: &str) -> Result<Self, BackendError> {
         let mut namer = Namer::new();
         let name = namer.name(project_name);
         let order = g.topo_order()?;
-        let input_id = *g.inputs().first().ok_or(IrError::NoInput)?;
+        let input_ids = g.inputs();
         let mut base = BTreeMap::new();
         for &id in &order {
             base.insert(id, namer.name_with(&g.node(id).name, DERIVED));
@@ -107,12 +121,12 @@ impl TopInterface {
             let node = g.node(id);
             Ok(TopPort { name, node: id, elements: node.shape.elements(), ty: node.out_ty()? })
         };
-        let input = port(base[&input_id].clone(), input_id)?;
+        let inputs = input_ids.iter().map(|&i| port(base[&i].clone(), i)).collect::<Result<Vec<_>, _>>()?;
         let mut outputs = Vec::new();
         let mut direct = Vec::new();
         let mut written = std::collections::BTreeSet::new();
         for &o in g.outputs() {
-            let is_direct = o != input_id && !written.contains(&o) && g.users_of(o).is_empty();
+            let is_direct = !input_ids.contains(&o) && !written.contains(&o) && g.users_of(o).is_empty();
             let name = if is_direct {
                 written.insert(o);
                 format!("{}_out", base[&o])
@@ -122,6 +136,6 @@ impl TopInterface {
             outputs.push(port(name, o)?);
             direct.push(is_direct);
         }
-        Ok(TopInterface { name, base, order, input, outputs, direct, namer })
+        Ok(TopInterface { name, base, order, inputs, outputs, direct, namer })
     }
 }

@@ -11,17 +11,16 @@ use crate::flow::{self, BackendChoice, CompileOptions};
 pub(super) struct CompileArgs<'a> {
     pub output: Option<&'a PathBuf>,
     pub project_name: &'a str,
-    pub tb_input: Option<&'a PathBuf>,
+    pub tb_input: &'a [PathBuf],
     pub tb_samples: usize,
     pub force: bool,
-    pub reuse_factor: Option<usize>,
     pub rtl: bool,
     pub pipeline_stages: Option<u32>,
     pub drop_output_softmax: bool,
 }
 
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) -> Result<i32, CliError> {
-    let tb = c.tb_input.map(|p| npy::read(p)).transpose()?;
+    let tb = c.tb_input.iter().map(|p| npy::read(p)).collect::<Result<Vec<_>, _>>()?;
     let backend = match (c.rtl, c.pipeline_stages) {
         (true, stages) => BackendChoice::Rtl { pipeline_stages: stages.unwrap_or(1) },
         (false, None) => BackendChoice::Vitis,
@@ -35,10 +34,10 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         part: &target.part,
         clock_ns: target.clock_period,
         project_name: c.project_name,
-        tb_inputs: tb.as_ref().map(|a| &a.data[..]),
+        tb_inputs: (!tb.is_empty()).then_some(&tb[..]),
         tb_samples: c.tb_samples,
     };
-    let compiled = flow::compile(&args.model, &args.flow(c.reuse_factor), &opts)?;
+    let compiled = flow::compile(&args.model, &args.flow()?, &opts)?;
     print_runs(&compiled.lowered.runs);
     let stem = args.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let dir = c.output.cloned().unwrap_or_else(|| PathBuf::from(format!("{stem}_hls")));

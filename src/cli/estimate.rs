@@ -5,17 +5,13 @@ use super::{print_runs, CliError, ModelArgs, TargetArgs};
 use crate::estimate::{self, report};
 use crate::flow::load_and_lower;
 
-pub(super) fn run(
-    args: &ModelArgs,
-    target: &TargetArgs,
-    reuse: &[usize],
-    json: bool,
-) -> Result<i32, CliError> {
+pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i32, CliError> {
     let part = estimate::lookup_part(&target.part)?;
+    let reuse = &args.reuse_factor;
     let factors: Vec<Option<usize>> =
         if reuse.is_empty() { vec![None] } else { reuse.iter().map(|&r| Some(r)).collect() };
     if factors.len() == 1 {
-        let lowered = load_and_lower(&args.model, &args.flow(factors[0]), "default")?;
+        let lowered = load_and_lower(&args.model, &args.flow_with(factors[0]))?;
         print_runs(&lowered.runs);
         let est = estimate::estimate(&lowered.graph, &part, target.clock_period)?;
         if json {
@@ -27,7 +23,7 @@ pub(super) fn run(
     }
     let mut rows = Vec::new();
     for rf in factors {
-        let lowered = load_and_lower(&args.model, &args.flow(rf), "default")?;
+        let lowered = load_and_lower(&args.model, &args.flow_with(rf))?;
         let est = estimate::estimate(&lowered.graph, &part, target.clock_period)?;
         rows.push((rf.unwrap_or(1), est));
     }

@@ -4,8 +4,8 @@ use super::{print_runs, CliError, ModelArgs};
 use crate::flow::load_and_lower;
 use crate::ir::{Layer, NodeId};
 
-pub(super) fn run(args: &ModelArgs, reuse_factor: Option<usize>) -> Result<i32, CliError> {
-    let lowered = load_and_lower(&args.model, &args.flow(reuse_factor), "default")?;
+pub(super) fn run(args: &ModelArgs) -> Result<i32, CliError> {
+    let lowered = load_and_lower(&args.model, &args.flow()?)?;
     print_runs(&lowered.runs);
     let g = &lowered.graph;
     println!("model {} ({})", g.name, args.model.display());
@@ -25,23 +25,26 @@ pub(super) fn run(args: &ModelArgs, reuse_factor: Option<usize>) -> Result<i32, 
     let mut total_macs = 0;
     for &id in &order {
         let n = g.node(id);
-        let kind = match &n.layer {
-            Layer::Activation(a) => a.name().to_string(),
-            Layer::Elementwise(e) => e.op.name().to_string(),
-            l => l.kind().to_string(),
-        };
+        let kind = n.layer.variant().unwrap_or(n.layer.kind()).to_string();
         let inputs: Vec<String> = g.inputs_of(id).iter().map(|&i: &NodeId| g.node(i).name.clone()).collect();
         let weights: Vec<String> = n
             .layer
-            .weights()
+            .constants()
             .iter()
             .map(|(role, w)| format!("{role}:{}", w.ty.map(|t| t.to_string()).unwrap_or_else(|| "?".into())))
             .collect();
         let accum = match &n.layer {
             Layer::Dense(d) => d.accum.map(|t| t.to_string()).unwrap_or_default(),
-            _ => String::new(),
+            Layer::Input(_)
+            | Layer::BatchNorm(_)
+            | Layer::Activation(_)
+            | Layer::Softmax(_)
+            | Layer::Elementwise(_)
+            | Layer::Concatenate(_)
+            | Layer::Reshape(_)
+            | Layer::Quantize(_) => String::new(),
         };
-        let macs = n.layer.macs();
+        let macs = g.work(id).macs;
         total_macs += macs;
         rows.push([
             n.name.clone(),

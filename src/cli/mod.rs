@@ -35,28 +35,24 @@ enum Command {
     Inspect {
         #[command(flatten)]
         model: ModelArgs,
-        /// Reuse factor for every Dense layer (overridden per layer by the configuration).
-        #[arg(long)]
-        reuse_factor: Option<usize>,
     },
     /// Run the bit-accurate simulator (or the f64 reference) on a batch of inputs.
     Sim {
         #[command(flatten)]
         model: ModelArgs,
-        /// Inputs as .npy, batch on axis 0.
-        #[arg(long)]
-        input: PathBuf,
-        /// Where to write the outputs (.npy, float64 holding the exact fixed-point values).
-        #[arg(long)]
-        output: PathBuf,
+        /// Inputs as .npy, batch on axis 0; one file per model input, in the model's input order.
+        #[arg(long, required = true)]
+        input: Vec<PathBuf>,
+        /// Where to write the outputs (.npy, float64 holding the exact fixed-point values); one
+        /// file per model output, in the model's output order.
+        #[arg(long, required = true)]
+        output: Vec<PathBuf>,
         /// Run the f64 reference instead of the fixed-point model.
         #[arg(long)]
         float: bool,
         /// Write every layer's output to DIR/<layer>.npy.
         #[arg(long, value_name = "DIR")]
         trace: Option<PathBuf>,
-        #[arg(long)]
-        reuse_factor: Option<usize>,
     },
     /// Write a Vitis HLS project (default) or pipelined Verilog (--backend rtl) whose simulation
     /// matches the simulator bit for bit.
@@ -71,11 +67,10 @@ enum Command {
         /// Project and top-function name.
         #[arg(long, default_value = "myproject")]
         project_name: String,
+        /// Testbench inputs as .npy, one file per model input in the model's input order
+        /// (default: 1000 generated inputs with edge cases).
         #[arg(long)]
-        reuse_factor: Option<usize>,
-        /// Testbench inputs as .npy (default: 1000 generated inputs with edge cases).
-        #[arg(long)]
-        tb_input: Option<PathBuf>,
+        tb_input: Vec<PathBuf>,
         /// Number of generated testbench inputs.
         #[arg(long, default_value_t = 1000)]
         tb_samples: usize,
@@ -109,15 +104,13 @@ enum Command {
         #[arg(long)]
         cpp17: bool,
     },
-    /// Estimate latency, II and resources without writing a project; one row per reuse factor.
+    /// Estimate latency, II and resources without writing a project; with several reuse factors
+    /// (`--reuse-factor 1,2,4`), one row per reuse factor.
     Estimate {
         #[command(flatten)]
         model: ModelArgs,
         #[command(flatten)]
         target: TargetArgs,
-        /// Reuse factors to compare (comma-separated); the configuration's when absent.
-        #[arg(long, value_delimiter = ',')]
-        reuse_factor: Vec<usize>,
         /// Print report.json instead of the table.
         #[arg(long)]
         json: bool,
@@ -171,6 +164,10 @@ struct ModelArgs {
     /// Default precision for everything the model does not fix, e.g. ap_fixed<16,6>.
     #[arg(long)]
     precision: Option<FixedType>,
+    /// Reuse factor of every layer that has one (overridden per layer by the configuration);
+    /// `estimate` compares several, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    reuse_factor: Vec<usize>,
     #[arg(long, value_enum)]
     strategy: Option<StrategyArg>,
     /// Set Dense weights smaller in magnitude than this to zero.
@@ -194,7 +191,16 @@ enum StrategyArg {
 }
 
 impl ModelArgs {
-    fn flow(&self, reuse_factor: Option<usize>) -> FlowOptions {
+    /// The lowering options, with the one reuse factor given (if any).
+    fn flow(&self) -> Result<FlowOptions, CliError> {
+        match self.reuse_factor[..] {
+            [] => Ok(self.flow_with(None)),
+            [rf] => Ok(self.flow_with(Some(rf))),
+            _ => Err(CliError::msg("--reuse-factor takes one value here (estimate compares several)")),
+        }
+    }
+
+    fn flow_with(&self, reuse_factor: Option<usize>) -> FlowOptions {
         FlowOptions {
             weights: self.weights.clone(),
             config: self.config.clone(),
@@ -257,17 +263,15 @@ pub fn run() -> i32 {
         }
     };
     let result = match cli.command {
-        Command::Inspect { model, reuse_factor } => inspect::run(&model, reuse_factor),
-        Command::Sim { model, input, output, float, trace, reuse_factor } => sim::run(
-            &model,
-            &sim::SimArgs { input: &input, output: &output, float, trace: trace.as_ref(), reuse_factor },
-        ),
+        Command::Inspect { model } => inspect::run(&model),
+        Command::Sim { model, input, output, float, trace } => {
+            sim::run(&model, &sim::SimArgs { input: &input, output: &output, float, trace: trace.as_ref() })
+        }
         Command::Compile {
             model,
             target,
             output,
             project_name,
-            reuse_factor,
             tb_input,
             tb_samples,
             force,
@@ -280,10 +284,9 @@ pub fn run() -> i32 {
             &compile::CompileArgs {
                 output: output.as_ref(),
                 project_name: &project_name,
-                tb_input: tb_input.as_ref(),
+                tb_input: &tb_input,
                 tb_samples,
                 force,
-                reuse_factor,
                 rtl: backend == BackendArg::Rtl,
                 pipeline_stages,
                 drop_output_softmax,
@@ -291,9 +294,7 @@ pub fn run() -> i32 {
         ),
         Command::Rtlsim { dir } => rtlsim::run(&dir),
         Command::Csim { dir, ap_types, cpp17 } => csim::run(&dir, ap_types.as_ref(), cpp17),
-        Command::Estimate { model, target, reuse_factor, json } => {
-            estimate::run(&model, &target, &reuse_factor, json)
-        }
+        Command::Estimate { model, target, json } => estimate::run(&model, &target, json),
         Command::Report { dir, json } => report::run(&dir, json),
         Command::Synth { dir, top, yosys, json } => synth::run(&dir, top.as_ref(), &yosys, json),
     };

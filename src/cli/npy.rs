@@ -7,12 +7,7 @@ use npyz::WriterBuilder;
 use std::path::Path;
 
 use super::CliError;
-
-/// A row-major array of f64.
-pub struct Array {
-    pub shape: Vec<usize>,
-    pub data: Vec<f64>,
-}
+use crate::flow::InputArray;
 
 fn read_as<T: npyz::Deserialize + Into<f64>>(
     f: npyz::NpyFile<BufReader<std::fs::File>>,
@@ -20,7 +15,8 @@ fn read_as<T: npyz::Deserialize + Into<f64>>(
     Ok(f.into_vec::<T>()?.into_iter().map(Into::into).collect())
 }
 
-pub fn read(path: &Path) -> Result<Array, CliError> {
+/// Reads an array as the values given for one model input.
+pub fn read(path: &Path) -> Result<InputArray, CliError> {
     let err = |m: String| CliError::msg(format!("{}: {m}", path.display()));
     let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
     let npy = npyz::NpyFile::new(BufReader::new(file)).map_err(|e| err(format!("not a .npy file: {e}")))?;
@@ -47,7 +43,7 @@ pub fn read(path: &Path) -> Result<Array, CliError> {
     if data.len() != shape.iter().product::<usize>() {
         return Err(err("the data does not match the header's shape".into()));
     }
-    Ok(Array { shape, data })
+    Ok(InputArray { source: path.display().to_string(), shape, values: data })
 }
 
 pub fn write(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), CliError> {
@@ -62,23 +58,4 @@ pub fn write(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), CliError>
         .map_err(err)?;
     w.extend(data.iter().copied()).map_err(err)?;
     w.finish().map_err(err)
-}
-
-/// Splits an array into samples of `per_sample` values (axis 0 is the batch; a 1-D array of
-/// exactly one sample's size is one sample).
-pub fn samples(a: &Array, per_sample: usize, path: &Path) -> Result<usize, CliError> {
-    let n = match a.shape.as_slice() {
-        [] => 0,
-        [len] if *len == per_sample => 1,
-        [first, rest @ ..] if rest.iter().product::<usize>() == per_sample => *first,
-        _ => usize::MAX,
-    };
-    if n == usize::MAX || n == 0 {
-        return Err(CliError::msg(format!(
-            "{}: array of shape {:?} does not hold samples of {per_sample} values (expected [N, ...])",
-            path.display(),
-            a.shape
-        )));
-    }
-    Ok(n)
 }

@@ -2,7 +2,7 @@
 //! of inputs from a `.npy` file, writes the outputs as float64 `.npy`, prints a per-layer overflow
 //! summary, and with `--trace DIR` writes every layer's output.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -10,15 +10,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{npy, print_runs, CliError, ModelArgs};
 use crate::backend::namer::Namer;
-use crate::flow::load_and_lower;
+use crate::flow::{join_inputs, load_and_lower, load_float};
+use crate::ir::Graph;
 use crate::sim::{RunOptions, SimResult, Simulator};
 
 pub(super) struct SimArgs<'a> {
-    pub input: &'a Path,
-    pub output: &'a Path,
+    /// One file per model input.
+    pub input: &'a [PathBuf],
+    /// One file per model output.
+    pub output: &'a [PathBuf],
     pub float: bool,
     pub trace: Option<&'a PathBuf>,
-    pub reuse_factor: Option<usize>,
 }
 
 /// Runs the simulator with a progress bar on stderr that appears once a run lasts over a second.
@@ -53,26 +55,35 @@ pub(super) fn run_with_progress(
 }
 
 pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
-    let pipeline = if s.float { "float" } else { "default" };
-    let lowered = load_and_lower(&args.model, &args.flow(s.reuse_factor), pipeline)?;
-    print_runs(&lowered.runs);
-    let g = &lowered.graph;
-    let sim = if s.float { Simulator::new_float(g)? } else { Simulator::new(g)? };
-    let per_sample = sim.input_elements();
-    let inputs = npy::read(s.input)?;
-    let n = npy::samples(&inputs, per_sample, s.input)?;
-    let start = Instant::now();
-    let result = run_with_progress(&sim, &inputs.data, n, s.trace.is_some())?;
-    let elapsed = start.elapsed();
-    let [out] = &result.outputs[..] else {
-        return Err(CliError::msg(format!(
-            "the model has {} outputs; `sim --output` writes models with one output",
-            result.outputs.len()
-        )));
+    let flow = args.flow()?;
+    let (sim, g): (Simulator, Graph) = if s.float {
+        let lowered = load_float(&args.model, &flow)?;
+        print_runs(&lowered.runs);
+        (Simulator::new_float(&lowered.graph)?, lowered.graph.into_graph())
+    } else {
+        let lowered = load_and_lower(&args.model, &flow)?;
+        print_runs(&lowered.runs);
+        (Simulator::new(&lowered.graph)?, lowered.graph.into_graph())
     };
-    let mut shape = vec![n];
-    shape.extend(out.shape.dims());
-    npy::write(s.output, &shape, &out.values)?;
+    let arrays = s.input.iter().map(|p| npy::read(p)).collect::<Result<Vec<_>, _>>()?;
+    let (inputs, n) = join_inputs(&g, &arrays)?;
+    if s.output.len() != g.outputs().len() {
+        let names: Vec<String> = g.outputs().iter().map(|&o| format!("'{}'", g.node(o).name)).collect();
+        return Err(CliError::msg(format!(
+            "the model has {} output(s) ({}) but {} --output file(s) were given; give one per output, in this order",
+            g.outputs().len(),
+            names.join(", "),
+            s.output.len()
+        )));
+    }
+    let start = Instant::now();
+    let result = run_with_progress(&sim, &inputs, n, s.trace.is_some())?;
+    let elapsed = start.elapsed();
+    for (out, path) in result.outputs.iter().zip(s.output) {
+        let mut shape = vec![n];
+        shape.extend(out.shape.dims());
+        npy::write(path, &shape, &out.values)?;
+    }
     if let (Some(dir), Some(trace)) = (s.trace, &result.trace) {
         std::fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("{}: {e}", dir.display())))?;
         let mut namer = Namer::new();
@@ -87,7 +98,7 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
         g.name,
         if s.float { "f64 reference" } else { "bit-accurate" },
         elapsed.as_secs_f64(),
-        s.output.display()
+        s.output.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
     let overflowing: Vec<_> = result.overflows.iter().filter(|o| o.count > 0).collect();
     if overflowing.is_empty() {

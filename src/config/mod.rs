@@ -179,6 +179,7 @@ const TYPE_NAMES: &[(&str, &[&str])] = &[
     ("activation", &["activation", "qactivation", "relu", "leakyrelu", "prelu", "sigmoid", "tanh"]),
     ("softmax", &["softmax"]),
     ("elementwise", &["elementwise", "merge", "add", "subtract", "multiply"]),
+    ("concatenate", &["concatenate", "concat"]),
     ("reshape", &["reshape", "flatten"]),
     ("quantize", &["quantize"]),
 ];
@@ -377,5 +378,18 @@ impl RawSettings {
             }
         }
         Ok(Settings { precision: p, reuse_factor: self.reuse_factor, strategy, table_size: self.table_size })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_layer_kind_has_type_names() {
+        for kind in Layer::KINDS {
+            assert_eq!(kind_of_type_name(kind), Some(*kind), "LayerType names of {kind}");
+        }
+        assert_eq!(TYPE_NAMES.len(), Layer::KINDS.len());
     }
 }

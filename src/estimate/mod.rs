@@ -21,19 +21,21 @@
 //! coefficient with its source. II is the largest reuse factor of a layer (II = R for both
 //! strategies); the latency of a layer is the number of cycle boundaries its datapath adds.
 //!
-//! The estimator reads only the IR: it validates the graph ([`ir::Stage::Lowered`]) first and
-//! never panics.
+//! The estimator reads only the lowered IR ([`LoweredGraph`]) and the architecture decided for it
+//! ([`crate::arch`]); it never panics.
 
 mod activation;
 pub mod arith;
 mod batch_norm;
 pub mod coeffs;
+mod concatenate;
 mod dense;
 mod elementwise;
 pub mod part;
 pub mod pipeline;
 mod quantize;
 pub mod report;
+mod reshape;
 pub mod rtl;
 mod softmax;
 pub mod synth_report;
@@ -51,7 +53,7 @@ pub use synth_report::{
 };
 
 use crate::fixed::FixedType;
-use crate::ir::{self, Graph, IrError, Layer, NodeId};
+use crate::ir::{IrError, Layer, LoweredGraph, NodeId};
 use pipeline::{Stage, Time};
 
 #[derive(Debug, Error)]
@@ -64,6 +66,8 @@ pub enum EstimateError {
     BadUncertainty(f64),
     #[error("the graph is not ready for estimation: {0}")]
     Invalid(#[from] IrError),
+    #[error(transparent)]
+    Arch(#[from] crate::arch::ArchError),
     #[error("layer '{layer}': {what}")]
     Layer { layer: String, what: String },
 }
@@ -194,13 +198,13 @@ pub(crate) fn fit(total: &Totals, part: &Part) -> (Available, Vec<FitWarning>) {
 }
 
 /// Estimates `g` on `part` at `clock_ns` for Vitis HLS with its default clock uncertainty.
-pub fn estimate(g: &Graph, part: &Part, clock_ns: f64) -> Result<Estimate, EstimateError> {
+pub fn estimate(g: &LoweredGraph, part: &Part, clock_ns: f64) -> Result<Estimate, EstimateError> {
     estimate_with(g, part, clock_ns, &Options::default())
 }
 
 /// Estimates `g` with explicit [`Options`].
 pub fn estimate_with(
-    g: &Graph,
+    g: &LoweredGraph,
     part: &Part,
     clock_ns: f64,
     opts: &Options,
@@ -213,7 +217,6 @@ pub fn estimate_with(
     if !(0.0..1.0).contains(&u) {
         return Err(EstimateError::BadUncertainty(u));
     }
-    ir::validate(g, ir::Stage::Lowered)?;
     let cx = Ctx { part, k };
     let period = clock_ns * (1.0 - u);
     let speed = part.speed_factor();
@@ -235,7 +238,7 @@ pub fn estimate_with(
         let cycles = end.cycle - start.cycle;
         layers.push(LayerEstimate {
             name: node.name.clone(),
-            kind: layer_kind(&node.layer),
+            kind: node.layer.qualified_kind(),
             reuse_factor: node.reuse_factor as u64,
             strategy: node.strategy.name().to_string(),
             latency_cycles: cycles,
@@ -252,7 +255,7 @@ pub fn estimate_with(
     let total = Totals {
         latency_cycles: latency,
         latency_ns: latency as f64 * clock_ns,
-        ii: layers.iter().map(|l| l.ii).max().unwrap_or(1),
+        ii: crate::arch::hls::design_ii(g) as u64,
         dsp: sum(|l| l.dsp),
         lut: sum(|l| l.lut),
         ff: sum(|l| l.ff),
@@ -274,28 +277,30 @@ pub fn estimate_with(
     })
 }
 
-fn layer_kind(layer: &Layer) -> String {
-    match layer {
-        Layer::Activation(a) => format!("activation.{}", a.name()),
-        Layer::Elementwise(e) => format!("elementwise.{}", e.op.name()),
-        other => other.kind().to_string(),
-    }
-}
-
-fn layer_cost(g: &Graph, id: NodeId, in_tys: &[FixedType], cx: &Ctx) -> Result<LayerCost, EstimateError> {
+fn layer_cost(
+    g: &LoweredGraph,
+    id: NodeId,
+    in_tys: &[FixedType],
+    cx: &Ctx,
+) -> Result<LayerCost, EstimateError> {
     let node = g.node(id);
     let out = node.out_ty()?;
     let missing = || EstimateError::Layer { layer: node.name.clone(), what: "has no input".into() };
     let x = in_tys.first();
     Ok(match &node.layer {
-        Layer::Input => LayerCost::new(1),
-        Layer::Reshape | Layer::Quantize => quantize::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
+        Layer::Input(_) => LayerCost::new(1),
+        Layer::Reshape(_) => reshape::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
+        Layer::Quantize(_) => quantize::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Dense(d) => dense::cost(d, x.ok_or_else(missing)?, &out, node.reuse_factor, node.strategy, cx),
         Layer::BatchNorm(b) => batch_norm::cost(b, x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Activation(a) => activation::cost(a, x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Softmax(s) => softmax::cost(s, x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Elementwise(e) => {
             elementwise::cost(e, x.ok_or_else(missing)?, in_tys.get(1), &out, &node.shape, cx)
+        }
+        Layer::Concatenate(c) => {
+            let shapes: Vec<&crate::ir::Shape> = g.inputs_of(id).iter().map(|&i| &g.node(i).shape).collect();
+            concatenate::cost(c, &shapes, in_tys, &out, cx)
         }
     })
 }

@@ -1,5 +1,4 @@
-//! Cost of [`ir::Layer::Quantize`](crate::ir::Layer::Quantize) and of the cast a
-//! [`ir::Layer::Reshape`](crate::ir::Layer::Reshape) applies: one [`arith::cast`] per element
+//! Cost of [`ir::Layer::Quantize`](crate::ir::Layer::Quantize): one [`arith::cast`] per element
 //! (wiring unless the output type rounds or saturates).
 
 use super::arith::cast;

@@ -15,13 +15,13 @@
 //!   of a constant product; a table costs `2^W_index * W_out / 64` LUTs per element (LUT6 ROM);
 //!   each registers its output bits.
 //!
-//! Latency per layer is [`crate::backend::rtl::layer_cycles`]; II is 1; no DSP, no block RAM.
+//! Latency per layer is the RTL schedule's ([`crate::arch::rtl`]); II is 1; no DSP, no block RAM.
 
 use super::arith::{bit_len, csd_digits, raw, tree_depth};
 use super::{Estimate, EstimateError, LayerEstimate, Part, Totals};
-use crate::backend::rtl;
+use crate::arch::rtl::schedule;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
-use crate::ir::{self, Activation, Graph, Layer};
+use crate::ir::{self, Activation, Layer, LoweredGraph};
 
 /// LUTs per adder bit. Fitted to Yosys 0.23 `synth_xilinx -family xcup` on two designs of this
 /// backend (the QKeras MLP of `tests/models/keras`: 16,050 LUTs; the 6-bit jet tagger
@@ -111,55 +111,56 @@ fn tree_cost(mut level: Vec<u32>) -> (f64, u32) {
     (lut, level.first().copied().unwrap_or(0))
 }
 
-fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType, elements: u64) -> f64 {
-    let per = match layer {
+/// LUTs of one element's cast and select logic in a pointwise layer (see the module docs).
+fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
+    let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
+    match layer {
         Layer::Activation(Activation::Sigmoid(t)) | Layer::Activation(Activation::Tanh(t)) => {
             ((1u64 << t.index_ty.width.min(20)) as f64 * f64::from(out.width) / 64.0).max(1.0)
                 + f64::from(t.index_ty.width)
         }
-        Layer::Activation(Activation::Linear) | Layer::Quantize | Layer::Reshape => {
-            if casts(out) {
-                f64::from(out.width)
-            } else {
-                0.0
-            }
-        }
+        Layer::Activation(Activation::Linear)
+        | Layer::Quantize(_)
+        | Layer::Reshape(_)
+        | Layer::Concatenate(_) => cast,
         Layer::BatchNorm(_)
         | Layer::Activation(Activation::LeakyRelu { .. })
         | Layer::Activation(Activation::PRelu { .. })
         | Layer::Activation(Activation::HardSigmoid { .. }) => {
             2.0 * f64::from(x.width) + f64::from(out.width)
         }
-        _ => f64::from(out.width),
-    };
-    per * elements as f64
+        Layer::Activation(Activation::Relu | Activation::Clip { .. }) => f64::from(out.width),
+        Layer::Input(_) | Layer::Dense(_) | Layer::Softmax(_) | Layer::Elementwise(_) => 0.0,
+    }
 }
 
 /// Estimates the RTL design of `g` built with `stages` register stages per Dense layer.
-pub fn estimate(g: &Graph, part: &Part, clock_ns: f64, stages: u32) -> Result<Estimate, EstimateError> {
+pub fn estimate(
+    g: &LoweredGraph,
+    part: &Part,
+    clock_ns: f64,
+    stages: u32,
+) -> Result<Estimate, EstimateError> {
     if !(clock_ns.is_finite() && clock_ns > 0.0) {
         return Err(EstimateError::BadClock(clock_ns));
     }
-    ir::validate(g, ir::Stage::Lowered)?;
-    let latency = rtl::latency_cycles(g, stages)
-        .map_err(|e| EstimateError::Layer { layer: g.name.clone(), what: e.to_string() })?;
+    let sched = schedule(g, stages)?;
     let mut layers = Vec::new();
     for id in g.topo_order()? {
         let node = g.node(id);
         let out = node.out_ty()?;
-        let cycles = rtl::layer_cycles(g, id, stages)
-            .map_err(|e| EstimateError::Layer { layer: node.name.clone(), what: e.to_string() })?;
+        let cycles = sched.cycles[&id];
         let x = g.inputs_of(id).first().map(|&i| g.node(i).out_ty()).transpose()?.unwrap_or(out);
         let elements = node.shape.elements() as u64;
         let (lut, ff) = match &node.layer {
-            Layer::Input => (0.0, 0),
+            Layer::Input(_) => (0.0, 0),
             Layer::Dense(d) => dense_cost(d, &x, &out, stages),
-            other if cycles == 0 => (pointwise_cost(other, &x, &out, 0), 0),
-            other => (pointwise_cost(other, &x, &out, elements), elements * u64::from(out.width)),
+            _ if cycles == 0 => (0.0, 0),
+            other => (pointwise_cost(other, &x, &out) * elements as f64, elements * u64::from(out.width)),
         };
         layers.push(LayerEstimate {
             name: node.name.clone(),
-            kind: super::layer_kind(&node.layer),
+            kind: node.layer.qualified_kind(),
             reuse_factor: 1,
             strategy: "rtl".to_string(),
             latency_cycles: cycles,
@@ -172,6 +173,7 @@ pub fn estimate(g: &Graph, part: &Part, clock_ns: f64, stages: u32) -> Result<Es
             uram: 0,
         });
     }
+    let latency = sched.latency;
     let sum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let total = Totals {
         latency_cycles: latency,

@@ -12,8 +12,6 @@ pub enum IrError {
     Cycle { node: String },
     #[error("the graph has no input layer")]
     NoInput,
-    #[error("the graph has {0} input layers; exactly one is supported")]
-    ManyInputs(usize),
     #[error("the graph has no output")]
     NoOutput,
 }

@@ -1,18 +1,40 @@
 //! The layer graph: a petgraph `StableDiGraph` of [`Node`]s whose edges carry the input port.
 //!
-//! Each node produces one tensor (its `shape` and `ty`). Node indices stay valid across removals.
-//! Every iteration order exposed here is deterministic (insertion order, topological order with
-//! ties broken by index), so anything emitted from a graph is reproducible.
+//! Each node produces one tensor (its `shape` and `ty`). [`Graph::add`] is the only way to add a
+//! node, and it takes the shape from the layer ([`crate::ir::LayerDef::output_shape`]), so
+//! frontends never compute shapes. Node indices stay valid across removals. Every iteration order
+//! exposed here is deterministic (insertion order, topological order with ties broken by index),
+//! so anything emitted from a graph is reproducible. The model's inputs are its `Input` nodes in
+//! insertion order; its outputs are an explicit list.
 
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use serde::{Deserialize, Serialize};
 
-use super::{IrError, Layer, Shape, Strategy};
+use super::{IrError, Layer, Shape, Work};
 use crate::fixed::FixedType;
 
 pub type NodeId = NodeIndex<u32>;
+
+/// Hardware implementation strategy, as in hls4ml's `Strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Strategy {
+    /// Fully unrolled multipliers, partitioned weights; II = reuse factor.
+    #[default]
+    Latency,
+    /// Weights in block RAM, `n_in * n_out / reuse` multipliers time-shared.
+    Resource,
+}
+
+impl Strategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Latency => "latency",
+            Strategy::Resource => "resource",
+        }
+    }
+}
 
 /// One layer and the tensor it produces.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,7 +42,8 @@ pub struct Node {
     /// The name in the source model (may be any string; backends sanitize it).
     pub name: String,
     pub layer: Layer,
-    /// Output shape without the batch dimension.
+    /// Output shape without the batch dimension: the layer's `output_shape` of its inputs' shapes,
+    /// set by [`Graph::add`] and checked by validation.
     pub shape: Shape,
     /// Output type; `None` until the quantization passes choose one.
     pub ty: Option<FixedType>,
@@ -31,9 +54,9 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn new(name: impl Into<String>, layer: Layer, shape: Shape) -> Self {
+    fn new(name: String, layer: Layer, shape: Shape) -> Self {
         Node {
-            name: name.into(),
+            name,
             layer,
             shape,
             ty: None,
@@ -62,13 +85,32 @@ impl Graph {
         Graph { name: name.into(), g: StableDiGraph::default(), outputs: Vec::new() }
     }
 
-    /// Adds a node fed by `inputs` (port `k` is `inputs[k]`).
-    pub fn add_node(&mut self, node: Node, inputs: &[NodeId]) -> NodeId {
-        let id = self.g.add_node(node);
+    /// Adds a node computing `layer` on `inputs` (port `k` is `inputs[k]`); its shape is the
+    /// layer's output shape for the inputs' shapes. Errors, naming the node, when the number of
+    /// inputs or their shapes do not fit the layer.
+    pub fn add(
+        &mut self,
+        name: impl Into<String>,
+        layer: Layer,
+        inputs: &[NodeId],
+    ) -> Result<NodeId, IrError> {
+        let name = name.into();
+        if !layer.arity().accepts(inputs.len()) {
+            return Err(IrError::invalid(
+                &name,
+                format!("expects {} inputs, has {}", layer.arity(), inputs.len()),
+            ));
+        }
+        if let Some(missing) = inputs.iter().find(|&&i| !self.g.contains_node(i)) {
+            return Err(IrError::invalid(&name, format!("input {} is not in the graph", missing.index())));
+        }
+        let shapes: Vec<&Shape> = inputs.iter().map(|&i| &self.g[i].shape).collect();
+        let shape = layer.output_shape(&shapes).map_err(|what| IrError::invalid(&name, what))?;
+        let id = self.g.add_node(Node::new(name, layer, shape));
         for (port, &src) in inputs.iter().enumerate() {
             self.g.add_edge(src, id, port);
         }
-        id
+        Ok(id)
     }
 
     pub fn node(&self, id: NodeId) -> &Node {
@@ -100,6 +142,16 @@ impl Graph {
         edges.into_iter().map(|(_, n)| n).collect()
     }
 
+    /// The shapes of the tensors feeding `id`, ordered by port.
+    pub fn input_shapes(&self, id: NodeId) -> Vec<&Shape> {
+        self.inputs_of(id).into_iter().map(|i| &self.g[i].shape).collect()
+    }
+
+    /// The work of node `id` per sample ([`crate::ir::LayerDef::work`] of its inputs' shapes).
+    pub fn work(&self, id: NodeId) -> Work {
+        self.g[id].layer.def().work(&self.input_shapes(id))
+    }
+
     /// The nodes reading `id`, in index order (a node reading it twice appears twice).
     pub fn users_of(&self, id: NodeId) -> Vec<NodeId> {
         let mut users: Vec<NodeId> =
@@ -118,7 +170,7 @@ impl Graph {
 
     /// The `Input` nodes in index order.
     pub fn inputs(&self) -> Vec<NodeId> {
-        self.g.node_indices().filter(|&n| matches!(self.g[n].layer, Layer::Input)).collect()
+        self.g.node_indices().filter(|&n| matches!(self.g[n].layer, Layer::Input(_))).collect()
     }
 
     /// Topological order, ties broken by node index. Errors on a cycle.
@@ -184,14 +236,6 @@ impl Graph {
     pub fn remove(&mut self, id: NodeId) -> Option<Node> {
         self.outputs.retain(|&o| o != id);
         self.g.remove_node(id)
-    }
-
-    /// Inserts `node` between `src` and all its current users (and graph outputs).
-    pub fn insert_after(&mut self, src: NodeId, node: Node) -> NodeId {
-        let id = self.g.add_node(node);
-        self.replace_uses(src, id);
-        self.g.add_edge(src, id, 0);
-        id
     }
 
     /// Finds a node by model name.

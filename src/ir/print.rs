@@ -36,20 +36,27 @@ pub fn print(g: &Graph) -> String {
     for &id in &order {
         let n = g.node(id);
         let args: Vec<String> = g.inputs_of(id).iter().map(|i| format!("%{}", num[i])).collect();
-        let _ = write!(out, "  %{} = {}", num[&id], n.layer.kind());
-        if let Layer::Activation(a) = &n.layer {
-            let _ = write!(out, ".{}", a.name());
-        }
-        if let Layer::Elementwise(e) = &n.layer {
-            let _ = write!(out, ".{}", e.op.name());
-        }
-        let _ = write!(out, "({}) {:?} -> {} {}", args.join(", "), n.name, n.shape, ty_str(&n.ty));
-        match &n.layer {
+        let _ = write!(
+            out,
+            "  %{} = {}({}) {:?} -> {} {}",
+            num[&id],
+            n.layer.qualified_kind(),
+            args.join(", "),
+            n.name,
+            n.shape,
+            ty_str(&n.ty)
+        );
+        let has_rf = match &n.layer {
             Layer::Dense(d) => {
-                let _ = write!(out, " accum={} macs={}", ty_str(&d.accum), n.layer.macs());
+                let macs = g.work(id).macs;
+                let _ = write!(out, " accum={} macs={macs}", ty_str(&d.accum));
+                true
             }
-            Layer::Activation(Activation::Sigmoid(t) | Activation::Tanh(t)) => {
-                let _ = write!(out, " table={}[{}] index={}", t.ty, t.len(), t.index_ty);
+            Layer::Activation(a) => {
+                if let Activation::Sigmoid(t) | Activation::Tanh(t) = a {
+                    let _ = write!(out, " table={}[{}] index={}", t.ty, t.len(), t.index_ty);
+                }
+                true
             }
             Layer::Softmax(s) => {
                 let _ = write!(
@@ -62,13 +69,19 @@ pub fn print(g: &Graph) -> String {
                     s.inv_table.len(),
                     s.inv_table.index_ty
                 );
+                true
             }
-            _ => {}
-        }
-        for (role, w) in n.layer.weights() {
+            Layer::Concatenate(c) => {
+                let _ = write!(out, " axis={}", c.axis);
+                false
+            }
+            Layer::BatchNorm(_) | Layer::Elementwise(_) => true,
+            Layer::Input(_) | Layer::Reshape(_) | Layer::Quantize(_) => false,
+        };
+        for (role, w) in n.layer.constants() {
             let _ = write!(out, " {role}={}", weights_str(w));
         }
-        if !matches!(n.layer, Layer::Input | Layer::Reshape | Layer::Quantize) {
+        if has_rf {
             let _ = write!(out, " rf={} {}", n.reuse_factor, n.strategy.name());
         }
         if n.ty_from_model {

@@ -1,11 +1,17 @@
-//! Structural and type checks of a [`Graph`].
+//! Structural and type checks of a [`Graph`], and the validated-graph types the stages take.
 //!
-//! [`validate`] with [`Stage::Imported`] checks what a frontend must guarantee (one input, arities,
-//! shapes, finite constants, sizes). [`Stage::Lowered`] adds what the simulator, backends and
-//! estimator rely on: every tensor, constant, accumulator and table is typed, constants are exactly
-//! representable in their types, tables are filled, reuse factors divide the layer's work.
+//! [`validate`] with [`Stage::Imported`] checks what a frontend must guarantee: at least one input
+//! and one output, arities, every node's shape equal to its layer's `output_shape` of its inputs,
+//! finite constants, sizes. [`Stage::Lowered`] adds what the simulator, backends and estimator
+//! rely on: every tensor, constant, accumulator and table is typed, constants are exactly
+//! representable in their types, tables are filled, reuse factors are legal for the layer's work.
+//!
+//! [`ImportedGraph`] and [`LoweredGraph`] can only be made by validating, so a stage that takes one
+//! relies on these checks without repeating them.
 
-use super::{Activation, Graph, IrError, Layer, Shape, Table, Weights, MAX_ELEMENTS};
+use std::ops::Deref;
+
+use super::{Graph, IrError, Shape, Table, Weights, MAX_ELEMENTS};
 use crate::fixed::{FixedType, MAX_WIDTH};
 
 /// Widest type a constant may have: constants are stored as `f64`.
@@ -19,43 +25,30 @@ pub enum Stage {
 
 pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
     let order = g.topo_order()?;
-    match g.inputs().len() {
-        0 => return Err(IrError::NoInput),
-        1 => {}
-        n => return Err(IrError::ManyInputs(n)),
+    if g.inputs().is_empty() {
+        return Err(IrError::NoInput);
     }
-    if g.outputs().is_empty() {
+    if g.outputs().is_empty() || g.outputs().iter().any(|&o| !g.contains(o)) {
         return Err(IrError::NoOutput);
-    }
-    for &o in g.outputs() {
-        if !g.contains(o) {
-            return Err(IrError::NoOutput);
-        }
     }
     for id in order {
         let node = g.node(id);
         let name = node.name.as_str();
         let inputs = g.inputs_of(id);
-        if inputs.len() != node.layer.arity() {
+        let arity = node.layer.arity();
+        if !arity.accepts(inputs.len()) {
+            return Err(IrError::invalid(name, format!("expects {arity} inputs, has {}", inputs.len())));
+        }
+        let shapes: Vec<&Shape> = inputs.iter().map(|&i| &g.node(i).shape).collect();
+        let shape = node.layer.output_shape(&shapes).map_err(|what| IrError::invalid(name, what))?;
+        if shape != node.shape {
             return Err(IrError::invalid(
                 name,
-                format!("expects {} inputs, has {}", node.layer.arity(), inputs.len()),
+                format!("its shape is {} but the layer computes {shape}", node.shape),
             ));
         }
         check_shape(name, &node.shape)?;
-        let in_shape = inputs.first().map(|&i| g.node(i).shape.clone());
-        check_layer(name, &node.layer, in_shape.as_ref(), &node.shape)?;
-        if let Layer::Elementwise(_) = node.layer {
-            if let [a, b] = inputs[..] {
-                if g.node(a).shape != g.node(b).shape {
-                    return Err(IrError::invalid(
-                        name,
-                        format!("operand shapes differ: {} and {}", g.node(a).shape, g.node(b).shape),
-                    ));
-                }
-            }
-        }
-        for (role, w) in node.layer.weights() {
+        for (role, w) in node.layer.constants() {
             check_weights(name, role, w, stage)?;
         }
         if node.reuse_factor == 0 {
@@ -63,23 +56,74 @@ pub fn validate(g: &Graph, stage: Stage) -> Result<(), IrError> {
         }
         if stage == Stage::Lowered {
             check_type(name, "output", &node.out_ty()?)?;
-            if let Layer::Dense(d) = &node.layer {
-                let acc = d.accum.ok_or_else(|| IrError::invalid(name, "accumulator type is unknown"))?;
-                check_type(name, "accumulator", &acc)?;
-                let work = d.n_in() * d.n_out();
-                if work % node.reuse_factor != 0 {
-                    return Err(IrError::invalid(
-                        name,
-                        format!("reuse factor {} does not divide n_in*n_out = {work}", node.reuse_factor),
-                    ));
-                }
+            for (role, ty) in node.layer.internal_types() {
+                let ty = ty.ok_or_else(|| IrError::invalid(name, format!("{role} type is unknown")))?;
+                check_type(name, role, &ty)?;
             }
+            node.layer
+                .def()
+                .work(&shapes)
+                .check_reuse_factor(node.reuse_factor)
+                .map_err(|what| IrError::invalid(name, what))?;
             for (role, t) in node.layer.tables() {
                 check_table(name, role, t)?;
             }
         }
     }
     Ok(())
+}
+
+/// A graph that passed `validate(.., Stage::Imported)`: what frontends give and the `f64`
+/// reference simulation takes.
+#[derive(Debug, Clone)]
+pub struct ImportedGraph(Graph);
+
+/// A graph that passed `validate(.., Stage::Lowered)`: every type known and legal. The simulator,
+/// the backends and the estimator take only this.
+#[derive(Debug, Clone)]
+pub struct LoweredGraph(Graph);
+
+impl ImportedGraph {
+    pub fn new(g: Graph) -> Result<Self, IrError> {
+        validate(&g, Stage::Imported)?;
+        Ok(ImportedGraph(g))
+    }
+
+    pub fn into_graph(self) -> Graph {
+        self.0
+    }
+}
+
+impl LoweredGraph {
+    pub fn new(g: Graph) -> Result<Self, IrError> {
+        validate(&g, Stage::Lowered)?;
+        Ok(LoweredGraph(g))
+    }
+
+    pub fn into_graph(self) -> Graph {
+        self.0
+    }
+
+    /// The same graph at the imported stage, which every lowered graph also satisfies.
+    pub fn into_imported(self) -> ImportedGraph {
+        ImportedGraph(self.0)
+    }
+}
+
+impl Deref for ImportedGraph {
+    type Target = Graph;
+
+    fn deref(&self) -> &Graph {
+        &self.0
+    }
+}
+
+impl Deref for LoweredGraph {
+    type Target = Graph;
+
+    fn deref(&self) -> &Graph {
+        &self.0
+    }
 }
 
 fn check_shape(name: &str, shape: &Shape) -> Result<(), IrError> {
@@ -93,91 +137,6 @@ fn check_shape(name: &str, shape: &Shape) -> Result<(), IrError> {
         ));
     }
     Ok(())
-}
-
-fn check_layer(name: &str, layer: &Layer, input: Option<&Shape>, out: &Shape) -> Result<(), IrError> {
-    let same = |what: &str| -> Result<(), IrError> {
-        match input {
-            Some(i) if i != out => Err(IrError::invalid(name, format!("{what} changes shape {i} to {out}"))),
-            _ => Ok(()),
-        }
-    };
-    match layer {
-        Layer::Input => Ok(()),
-        Layer::Dense(d) => {
-            let dims = d.weights.shape.dims();
-            if dims.len() != 2 {
-                return Err(IrError::invalid(name, format!("weights must be 2-D, are {}", d.weights.shape)));
-            }
-            if d.bias.shape.dims() != [d.n_out()] {
-                return Err(IrError::invalid(
-                    name,
-                    format!("bias shape {} does not match {} outputs", d.bias.shape, d.n_out()),
-                ));
-            }
-            if input.map(|i| i.dims()) != Some(&[d.n_in()][..]) {
-                let got = input.map(|i| i.to_string()).unwrap_or_default();
-                return Err(IrError::invalid(
-                    name,
-                    format!("expects a flat input of {} features, gets {got}", d.n_in()),
-                ));
-            }
-            if out.dims() != [d.n_out()] {
-                return Err(IrError::invalid(
-                    name,
-                    format!("output shape {out} does not match {} outputs", d.n_out()),
-                ));
-            }
-            Ok(())
-        }
-        Layer::BatchNorm(b) => {
-            for (role, w) in [("scale", &b.scale), ("bias", &b.bias)] {
-                let n = w.shape.elements();
-                if n != 1 && n != out.channels() {
-                    return Err(IrError::invalid(
-                        name,
-                        format!("{role} has {n} values for {} channels", out.channels()),
-                    ));
-                }
-            }
-            same("batch normalization")
-        }
-        Layer::Activation(a) => {
-            if let Activation::PRelu { alpha } = a {
-                if !alpha.shape.broadcasts_to(out) {
-                    return Err(IrError::invalid(
-                        name,
-                        format!("slope shape {} does not broadcast to {out}", alpha.shape),
-                    ));
-                }
-            }
-            for (role, w) in layer.weights() {
-                if !matches!(a, Activation::PRelu { .. }) && w.values.len() != 1 {
-                    return Err(IrError::invalid(name, format!("{role} must be a scalar")));
-                }
-            }
-            same("an activation")
-        }
-        Layer::Softmax(_) => same("softmax"),
-        Layer::Quantize => same("quantization"),
-        Layer::Elementwise(e) => {
-            if let Some(c) = &e.constant {
-                if !c.shape.broadcasts_to(out) {
-                    return Err(IrError::invalid(
-                        name,
-                        format!("constant shape {} does not broadcast to {out}", c.shape),
-                    ));
-                }
-            }
-            same("an elementwise operation")
-        }
-        Layer::Reshape => match input {
-            Some(i) if i.elements() != out.elements() => {
-                Err(IrError::invalid(name, format!("reshape from {i} to {out} changes the element count")))
-            }
-            _ => Ok(()),
-        },
-    }
 }
 
 fn check_weights(name: &str, role: &str, w: &Weights, stage: Stage) -> Result<(), IrError> {

@@ -1,5 +1,6 @@
 //! `fold-constants`: removes layers that compute nothing before typing: linear activations,
-//! reshapes to the same shape, chains of reshapes, and adding zero or multiplying by one. Layers
+//! reshapes to the same shape, chains of reshapes, concatenations of one tensor, and adding zero
+//! or multiplying by one. Layers
 //! whose type the model fixed are kept (their cast is part of the model).
 
 use super::{Pass, PassContext, PassError, PassReport};
@@ -30,10 +31,10 @@ impl Pass for FoldConstants {
                     None => return false,
                 };
                 match &n.layer {
-                    Layer::Activation(Activation::Linear) => true,
-                    Layer::Reshape => {
+                    Layer::Activation(a) => matches!(a, Activation::Linear),
+                    Layer::Reshape(_) => {
                         input_shape == n.shape
-                            || g.users_of(id).iter().all(|&u| matches!(g.node(u).layer, Layer::Reshape))
+                            || g.users_of(id).iter().all(|&u| matches!(g.node(u).layer, Layer::Reshape(_)))
                                 && !g.users_of(id).is_empty()
                                 && !g.outputs().contains(&id)
                     }
@@ -41,7 +42,13 @@ impl Pass for FoldConstants {
                         BinaryOp::Add | BinaryOp::Sub => c.values.iter().all(|&v| v == 0.0),
                         BinaryOp::Mul => c.values.iter().all(|&v| v == 1.0),
                     },
-                    _ => false,
+                    Layer::Elementwise(_) => false,
+                    Layer::Concatenate(_) => g.inputs_of(id).len() == 1,
+                    Layer::Input(_)
+                    | Layer::Dense(_)
+                    | Layer::BatchNorm(_)
+                    | Layer::Softmax(_)
+                    | Layer::Quantize(_) => false,
                 }
             });
             let Some(id) = victim else { break };

@@ -3,9 +3,9 @@
 //! weights the model already quantized keep a standalone BatchNorm, so the model's weights stay
 //! exactly as trained.
 
-use super::fuse_bias::sole_user;
+use super::fuse::fold_into_dense;
 use super::{Pass, PassContext, PassError, PassReport};
-use crate::ir::{BatchNorm, BinaryOp, Elementwise, Graph, Layer, Shape};
+use crate::ir::{BatchNorm, BinaryOp, Elementwise, Graph, Layer, Shape, Weights};
 
 pub struct FuseBatchNorm;
 
@@ -23,56 +23,31 @@ impl Pass for FuseBatchNorm {
     }
 
     fn run(&self, g: &mut Graph, _ctx: &PassContext) -> Result<PassReport, PassError> {
-        let mut report = PassReport::default();
-        let order = g.topo_order().map_err(|source| PassError::Ir { pass: self.name(), source })?;
-        for id in order {
-            if !g.contains(id) {
-                continue;
-            }
-            let node = g.node(id);
-            let Layer::Dense(d) = &node.layer else { continue };
-            if node.ty.is_some() || d.weights.ty.is_some() || d.bias.ty.is_some() {
-                continue;
-            }
-            let Some(u) = sole_user(g, id) else { continue };
-            let user = g.node(u);
-            if user.ty.is_some() || user.ty_from_model {
-                continue;
+        fold_into_dense(g, self.name(), "", |d, user| {
+            if d.weights.ty.is_some() || d.bias.ty.is_some() {
+                return None;
             }
             let n_out = d.n_out();
             let shape = Shape::new([n_out]);
-            let per_channel = |w: &crate::ir::Weights| -> Option<Vec<f64>> {
+            let per_channel = |w: &Weights| -> Option<Vec<f64>> {
                 (w.ty.is_none() && w.shape.broadcasts_to(&shape))
                     .then(|| (0..n_out).map(|j| w.values[w.shape.broadcast_index(&shape, j)]).collect())
             };
-            let (scale, shift) = match &user.layer {
-                Layer::BatchNorm(BatchNorm { scale, bias }) => {
-                    match (per_channel(scale), per_channel(bias)) {
-                        (Some(s), Some(b)) => (s, b),
-                        _ => continue,
-                    }
-                }
-                Layer::Elementwise(Elementwise { op: BinaryOp::Mul, constant: Some(c) }) => {
-                    match per_channel(c) {
-                        Some(s) => (s, vec![0.0; n_out]),
-                        None => continue,
-                    }
-                }
-                _ => continue,
+            let (scale, shift) = if let Layer::BatchNorm(BatchNorm { scale, bias }) = user {
+                (per_channel(scale)?, per_channel(bias)?)
+            } else if let Layer::Elementwise(Elementwise { op: BinaryOp::Mul, constant: Some(c) }) = user {
+                (per_channel(c)?, vec![0.0; n_out])
+            } else {
+                return None;
             };
-            let user_name = user.name.clone();
-            if let Layer::Dense(d) = &mut g.node_mut(id).layer {
-                for (k, w) in d.weights.values.iter_mut().enumerate() {
-                    *w *= scale[k % n_out];
-                }
-                for (j, b) in d.bias.values.iter_mut().enumerate() {
-                    *b = *b * scale[j] + shift[j];
-                }
+            let mut fused = d.clone();
+            for (k, w) in fused.weights.values.iter_mut().enumerate() {
+                *w *= scale[k % n_out];
             }
-            g.bypass(u).map_err(|source| PassError::Ir { pass: self.name(), source })?;
-            report.changes += 1;
-            report.notes.push(format!("fused '{user_name}' into '{}'", g.node(id).name));
-        }
-        Ok(report)
+            for (j, b) in fused.bias.values.iter_mut().enumerate() {
+                *b = *b * scale[j] + shift[j];
+            }
+            Some(fused)
+        })
     }
 }

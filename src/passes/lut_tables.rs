@@ -4,16 +4,16 @@
 //! a truncating index (`AP_TRN`) those inputs fill `[x_k, x_k + lsb)`, so the entry is the function
 //! at the bin's midpoint; with `AP_TRN_ZERO` bins extend away from zero; with rounding modes
 //! `x_k` is the bin's centre. The value is rounded into the table type with its own modes.
-//! Entry functions: sigmoid `1/(1+e^-x)`, tanh, softmax's `e^-d` and `1/s` (`1/0` gives the
-//! table type's maximum; a sum is never below 1).
+//! Each table holds the function its [`crate::ir::TableFn`] names (`1/0` gives the table type's maximum;
+//! a softmax sum is never below 1).
 
 use super::{Pass, PassContext, PassError, PassReport};
 use crate::fixed::{self, QuantMode};
-use crate::ir::{Activation, Graph, Layer, Table};
+use crate::ir::{Graph, Table};
 
 pub struct LutTables;
 
-fn fill(t: &mut Table, f: impl Fn(f64) -> f64, layer: &str) -> Result<(), PassError> {
+fn fill(t: &mut Table, layer: &str) -> Result<(), PassError> {
     let ix = t.index_ty;
     let lsb = 2f64.powi(-ix.frac_bits());
     let offset: i64 = if ix.signed { 1i64 << (ix.width - 1) } else { 0 };
@@ -26,7 +26,7 @@ fn fill(t: &mut Table, f: impl Fn(f64) -> f64, layer: &str) -> Result<(), PassEr
             QuantMode::TrnZero if x < 0.0 => x - lsb / 2.0,
             _ => x,
         };
-        let y = f(centre);
+        let y = t.function.eval(centre);
         let y = if y.is_finite() { y } else { f64::MAX };
         let c = fixed::from_f64(y, &t.ty)
             .map_err(|e| PassError::layer(layer, format!("table entry {k}: {e}")))?;
@@ -42,7 +42,7 @@ impl Pass for LutTables {
     }
 
     fn description(&self) -> &'static str {
-        "compute lookup-table contents for sigmoid, tanh and softmax"
+        "compute the contents of every lookup table from its function and types"
     }
 
     fn after(&self) -> &'static [&'static str] {
@@ -54,16 +54,11 @@ impl Pass for LutTables {
         for id in g.node_ids() {
             let node = g.node_mut(id);
             let name = node.name.clone();
-            match &mut node.layer {
-                Layer::Activation(Activation::Sigmoid(t)) => fill(t, |x| 1.0 / (1.0 + (-x).exp()), &name)?,
-                Layer::Activation(Activation::Tanh(t)) => fill(t, f64::tanh, &name)?,
-                Layer::Softmax(s) => {
-                    fill(&mut s.exp_table, |d| (-d).exp(), &name)?;
-                    fill(&mut s.inv_table, |v| 1.0 / v, &name)?;
-                }
-                _ => continue,
+            let tables = node.layer.tables_mut();
+            report.changes += usize::from(!tables.is_empty());
+            for (_, t) in tables {
+                fill(t, &name)?;
             }
-            report.changes += 1;
         }
         Ok(report)
     }

@@ -3,10 +3,11 @@
 //! A pass is a struct implementing [`Pass`]: a kebab-case name, a one-line description, the passes
 //! that must have run before it when both are in a pipeline, and `run`. Pipelines are data
 //! ([`pipeline`]); [`PassManager::new`] checks their ordering constraints. In debug builds and tests
-//! the graph is validated after every pass; the last pass of the `default` pipeline leaves a graph
-//! that passes `validate(.., Stage::Lowered)`.
+//! the graph is validated after every pass; [`lower`] runs the `default` pipeline and returns the
+//! [`LoweredGraph`] every later stage takes, [`lower_float`] the `float` one.
 
 mod fold_constants;
+mod fuse;
 mod fuse_batch_norm;
 mod fuse_bias;
 mod infer_precision;
@@ -28,7 +29,7 @@ pub use reuse_factor::ReuseFactor;
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::ir::{self, Graph, IrError, Stage};
+use crate::ir::{self, Graph, ImportedGraph, IrError, LoweredGraph, Stage};
 
 #[derive(Debug, Error)]
 pub enum PassError {
@@ -173,6 +174,31 @@ impl PassManager {
         ctx: &PassContext,
         dump_after: &[String],
     ) -> Result<Vec<PassRun>, PassError> {
+        let runs = self.run_passes(g, ctx, dump_after)?;
+        ir::validate(g, self.stage()).map_err(|source| PassError::Ir { pass: self.last(), source })?;
+        Ok(runs)
+    }
+
+    /// The stage the pipeline's result satisfies.
+    fn stage(&self) -> Stage {
+        if self.name == "float" {
+            Stage::Imported
+        } else {
+            Stage::Lowered
+        }
+    }
+
+    fn last(&self) -> &'static str {
+        self.passes.last().map(|p| p.name()).unwrap_or("none")
+    }
+
+    /// Runs every pass, validating in between when asked, without the final check.
+    fn run_passes(
+        &self,
+        g: &mut Graph,
+        ctx: &PassContext,
+        dump_after: &[String],
+    ) -> Result<Vec<PassRun>, PassError> {
         for d in dump_after {
             if d != "all" && !self.passes.iter().any(|p| p.name() == d) {
                 return Err(PassError::UnknownPass(d.clone(), self.pass_names().join(", ")));
@@ -188,14 +214,30 @@ impl PassManager {
             let dump = dump_after.iter().any(|d| d == "all" || d == p.name()).then(|| ir::print(g));
             runs.push(PassRun { pass: p.name(), report, dump });
         }
-        let stage = if self.name == "float" { Stage::Imported } else { Stage::Lowered };
-        let last = self.passes.last().map(|p| p.name()).unwrap_or("none");
-        ir::validate(g, stage).map_err(|source| PassError::Ir { pass: last, source })?;
         Ok(runs)
     }
 }
 
-/// Loads nothing and runs the default pipeline: a convenience for tests and benchmarks.
-pub fn lower(g: &mut Graph, ctx: &PassContext) -> Result<Vec<PassRun>, PassError> {
-    PassManager::new("default")?.run(g, ctx, &[])
+/// Runs the `default` pipeline: the result is a [`LoweredGraph`], validated once.
+pub fn lower(
+    mut g: Graph,
+    ctx: &PassContext,
+    dump_after: &[String],
+) -> Result<(LoweredGraph, Vec<PassRun>), PassError> {
+    let pm = PassManager::new("default")?;
+    let runs = pm.run_passes(&mut g, ctx, dump_after)?;
+    let g = LoweredGraph::new(g).map_err(|source| PassError::Ir { pass: pm.last(), source })?;
+    Ok((g, runs))
+}
+
+/// Runs the `float` pipeline: the result is an [`ImportedGraph`] for the `f64` reference.
+pub fn lower_float(
+    mut g: Graph,
+    ctx: &PassContext,
+    dump_after: &[String],
+) -> Result<(ImportedGraph, Vec<PassRun>), PassError> {
+    let pm = PassManager::new("float")?;
+    let runs = pm.run_passes(&mut g, ctx, dump_after)?;
+    let g = ImportedGraph::new(g).map_err(|source| PassError::Ir { pass: pm.last(), source })?;
+    Ok((g, runs))
 }

@@ -1,9 +1,9 @@
-//! `prune`: with `--prune-below X`, sets Dense weights of magnitude below X to zero; reports for
-//! every Dense layer how many weights are zero after quantization (those multiplications are not
-//! built).
+//! `prune`: with `--prune-below X`, sets the weights of layers that multiply by a weight matrix
+//! (those with a reuse factor: Dense) of magnitude below X to zero; reports for every such layer
+//! how many weights are zero after quantization (those multiplications are not built).
 
 use super::{Pass, PassContext, PassError, PassReport};
-use crate::ir::{Graph, Layer};
+use crate::ir::Graph;
 
 pub struct Prune;
 
@@ -31,20 +31,27 @@ impl Pass for Prune {
             }
         }
         for id in g.node_ids() {
+            if g.work(id).reuse_domain.is_none() {
+                continue;
+            }
             let node = g.node_mut(id);
             let name = node.name.clone();
-            let Layer::Dense(d) = &mut node.layer else { continue };
+            let Some((_, weights)) =
+                node.layer.constants_mut().into_iter().find(|(role, _)| *role == "weights")
+            else {
+                continue;
+            };
             let mut pruned = 0;
             if let Some(t) = ctx.prune_below {
-                for w in &mut d.weights.values {
+                for w in &mut weights.values {
                     if *w != 0.0 && w.abs() < t {
                         *w = 0.0;
                         pruned += 1;
                     }
                 }
             }
-            let zeros = d.weights.zeros();
-            let total = d.weights.values.len();
+            let zeros = weights.zeros();
+            let total = weights.values.len();
             report.changes += pruned;
             if pruned > 0 || zeros > 0 {
                 report.notes.push(format!(

@@ -6,9 +6,9 @@
 //! quantization keeps its arithmetic exact between its quantizers (the result is left to
 //! `infer-precision`) and its float constants get the exact type of their values (up to 32 bits).
 //! An input read only by a model quantizer takes that quantizer's type, so the float input is
-//! rounded once, as the model does. In float models, constants of Dense layers default to the
-//! default precision; other constants (slopes, bounds, scales) to an 18-bit type fitted to their
-//! values.
+//! rounded once, as the model does. In float models, the constants of layers that multiply by a
+//! weight matrix (those with a reuse factor: Dense) default to the default precision; other
+//! constants (slopes, bounds, scales) to an 18-bit type fitted to their values.
 
 use super::typing::{const_type, quantize_weights};
 use super::{Pass, PassContext, PassError, PassReport};
@@ -38,7 +38,7 @@ fn resize_table(t: &mut Table, ty: Option<Precision>, size: Option<usize>) {
 fn model_is_quantized(g: &Graph) -> bool {
     g.node_ids().iter().any(|&id| {
         let n = g.node(id);
-        n.ty_from_model || n.layer.weights().iter().any(|(_, w)| w.ty.is_some())
+        n.ty_from_model || n.layer.constants().iter().any(|(_, w)| w.ty.is_some())
     })
 }
 
@@ -71,15 +71,17 @@ impl Pass for Quantize {
         let order = g.topo_order().map_err(|source| PassError::Ir { pass: self.name(), source })?;
         for &id in &order {
             let s = cfg.for_node(g.node(id));
-            let is_dense = matches!(g.node(id).layer, Layer::Dense(_));
+            let weight_matrix = g.work(id).reuse_domain.is_some();
             let model_quant_user = match g.users_of(id)[..] {
-                [u] if matches!(g.node(u).layer, Layer::Quantize) && g.node(u).ty_from_model => g.node(u).ty,
+                [u] if matches!(g.node(u).layer, Layer::Quantize(_)) && g.node(u).ty_from_model => {
+                    g.node(u).ty
+                }
                 _ => None,
             };
             let node = g.node_mut(id);
             let name = node.name.clone();
             let mut saturated = 0;
-            for (role, w) in node.layer.weights_mut() {
+            for (role, w) in node.layer.constants_mut() {
                 if w.ty.is_some() {
                     continue;
                 }
@@ -88,7 +90,7 @@ impl Pass for Quantize {
                     Some(Precision::Fixed(t)) => t,
                     Some(Precision::Auto) => const_type(&w.values, CONST_WIDTH),
                     None if quantized_model => const_type(&w.values, QUANTIZED_MODEL_CONST_WIDTH),
-                    None if is_dense => cfg.default_precision,
+                    None if weight_matrix => cfg.default_precision,
                     None => const_type(&w.values, CONST_WIDTH),
                 };
                 saturated += quantize_weights(w, ty);
@@ -102,9 +104,9 @@ impl Pass for Quantize {
             for (_, t) in node.layer.tables_mut() {
                 resize_table(t, s.table, s.table_size);
             }
-            if let Layer::Dense(d) = &mut node.layer {
-                if let Some(Precision::Fixed(t)) = s.accum {
-                    d.accum = Some(t);
+            if let Some(Precision::Fixed(t)) = s.accum {
+                for (_, accum) in node.layer.internal_types_mut() {
+                    *accum = Some(t);
                 }
             }
             if node.ty_from_model {
@@ -113,24 +115,30 @@ impl Pass for Quantize {
             node.ty = match s.result {
                 Some(Precision::Fixed(t)) => Some(t),
                 Some(Precision::Auto) => None,
-                None => match (&node.layer, model_quant_user) {
-                    (Layer::Input, Some(t)) => {
-                        node.ty_from_model = true;
-                        Some(t)
-                    }
-                    (Layer::Input, None) => Some(cfg.default_precision),
-                    (Layer::Reshape, _) => None,
-                    (Layer::Activation(Activation::Sigmoid(t) | Activation::Tanh(t)), _) => Some(t.ty),
-                    (Layer::Softmax(_), _) => Some(SOFTMAX_RESULT),
-                    _ if quantized_model => None,
-                    _ => Some(cfg.default_precision),
+                None => match &node.layer {
+                    Layer::Input(_) => match model_quant_user {
+                        Some(t) => {
+                            node.ty_from_model = true;
+                            Some(t)
+                        }
+                        None => Some(cfg.default_precision),
+                    },
+                    // Data movement: the exact type of the inputs.
+                    Layer::Reshape(_) | Layer::Concatenate(_) => None,
+                    Layer::Activation(Activation::Sigmoid(t) | Activation::Tanh(t)) => Some(t.ty),
+                    Layer::Softmax(_) => Some(SOFTMAX_RESULT),
+                    Layer::Dense(_)
+                    | Layer::BatchNorm(_)
+                    | Layer::Activation(_)
+                    | Layer::Elementwise(_)
+                    | Layer::Quantize(_) => (!quantized_model).then_some(cfg.default_precision),
                 },
             };
             report.changes += 1;
         }
         // A model quantizer reading a value already of its type is an identity cast.
         for id in order {
-            if !matches!(g.node(id).layer, Layer::Quantize) {
+            if !matches!(g.node(id).layer, Layer::Quantize(_)) {
                 continue;
             }
             let src = g.inputs_of(id);

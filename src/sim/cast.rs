@@ -399,7 +399,7 @@ impl CastOp<i64> for Cast64 {
     }
 }
 
-/// `y = cast(x)` over a block: the whole of `Reshape` and `Quantize`.
+/// `y = cast(x)` over a block: the element-wise conversion of layers that move data.
 #[derive(Debug, Clone)]
 pub(crate) enum Convert {
     /// The cast is the identity on the input's values: a copy.
@@ -444,6 +444,31 @@ impl Convert {
                 c.run(t, out)
             }
         }
+    }
+}
+
+/// A layer that is one conversion from its input's type to its own, with an `output` overflow
+/// counter: `Reshape` and `Quantize`.
+#[derive(Debug)]
+pub(crate) struct CastKernel {
+    convert: Convert,
+    counter: usize,
+}
+
+impl CastKernel {
+    pub(crate) fn build(ctx: &mut super::plan::Ctx) -> Result<Self, super::SimError> {
+        let convert = Convert::new(&ctx.in_ty(0)?, &ctx.out_ty()?, ctx.opts.fast_paths)
+            .ok_or_else(|| super::constant::too_wide(ctx))?;
+        let counter = ctx.counter("output", ctx.elements());
+        Ok(CastKernel { convert, counter })
+    }
+
+    pub(crate) fn describe(&self) -> &'static str {
+        self.convert.describe()
+    }
+
+    pub(crate) fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, counts: &mut [u64]) {
+        counts[self.counter] += self.convert.run(x, out, s);
     }
 }
 

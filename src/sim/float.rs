@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use super::plan::Counters;
 use super::{overflows, OutputTensor, SimError, SimResult, TraceTensor};
 use crate::fixed::{self, FixedType};
-use crate::ir::{Activation, BinaryOp, Graph, Layer, NodeId, Shape, Weights};
+use crate::ir::{Activation, BinaryOp, ImportedGraph, Layer, NodeId, Shape, Weights};
 
 #[derive(Debug)]
 pub(crate) struct FloatPlan {
@@ -37,7 +37,10 @@ struct Step {
 
 #[derive(Debug)]
 enum Op {
-    Input,
+    /// A model input: its values start at `offset` in a sample's row of all inputs.
+    Input {
+        offset: usize,
+    },
     Dense {
         n_in: usize,
         n_out: usize,
@@ -74,6 +77,11 @@ enum Op {
         constant: Option<Vec<f64>>,
     },
     Copy,
+    /// For each outer index, each input's block of the given length in turn.
+    Concatenate {
+        outer: usize,
+        lens: Vec<usize>,
+    },
 }
 
 /// A block's results: output and traced values, raw integers of cast outputs, counts.
@@ -103,7 +111,7 @@ fn per_channel(w: &Weights, channels: usize) -> Vec<f64> {
 }
 
 impl FloatPlan {
-    pub(crate) fn new(g: &Graph) -> Result<FloatPlan, SimError> {
+    pub(crate) fn new(g: &ImportedGraph) -> Result<FloatPlan, SimError> {
         let order = g.topo_order()?;
         let index: HashMap<NodeId, usize> = order.iter().enumerate().map(|(k, &id)| (id, k)).collect();
         let position = |id: NodeId| index.get(&id).copied();
@@ -115,9 +123,10 @@ impl FloatPlan {
             let args = g.inputs_of(id).into_iter().filter_map(position).collect();
             let shape = node.shape.clone();
             let op = match &node.layer {
-                Layer::Input => {
-                    input_elements = shape.elements();
-                    Op::Input
+                Layer::Input(_) => {
+                    let op = Op::Input { offset: input_elements };
+                    input_elements += shape.elements();
+                    op
                 }
                 Layer::Dense(d) => Op::Dense {
                     n_in: d.n_in(),
@@ -148,9 +157,14 @@ impl FloatPlan {
                 Layer::Elementwise(e) => {
                     Op::Elementwise { op: e.op, constant: e.constant.as_ref().map(|c| expand(c, &shape)) }
                 }
-                Layer::Reshape | Layer::Quantize => Op::Copy,
+                Layer::Concatenate(c) => {
+                    let shapes: Vec<&Shape> = g.inputs_of(id).iter().map(|&i| &g.node(i).shape).collect();
+                    let (outer, lens) = c.blocks(&shapes);
+                    Op::Concatenate { outer, lens }
+                }
+                Layer::Reshape(_) | Layer::Quantize(_) => Op::Copy,
             };
-            let cast = if node.ty_from_model || matches!(node.layer, Layer::Quantize) {
+            let cast = if node.ty_from_model || matches!(node.layer, Layer::Quantize(_)) {
                 let ty = node.out_ty()?;
                 Some((ty, counters.add(&node.name, "output", shape.elements())))
             } else {
@@ -183,9 +197,8 @@ impl FloatPlan {
         for (k, step) in self.steps.iter().enumerate() {
             let mut out = std::mem::take(&mut bufs[k]);
             out.clear();
-            let arg =
-                |a: usize| bufs.get(step.args.get(a).copied().unwrap_or(usize::MAX)).map_or(&[][..], |b| b);
-            step.compute(x, arg(0), arg(1), n, &mut out);
+            let args: Vec<&[f64]> = step.args.iter().map(|&a| bufs[a].as_slice()).collect();
+            step.compute(x, self.input_elements, &args, n, &mut out);
             if let Some((ty, counter)) = &step.cast {
                 let f = ty.frac_bits();
                 for (e, v) in out.iter_mut().enumerate() {
@@ -245,11 +258,27 @@ impl FloatPlan {
 }
 
 impl Step {
-    /// Appends the `n` samples' results to `out`.
-    fn compute(&self, input: &[f64], a: &[f64], b: &[f64], n: usize, out: &mut Vec<f64>) {
+    /// Appends the `n` samples' results to `out`; `input` holds the samples' rows of
+    /// `input_elements` model input values, `args` the samples of each of the step's inputs.
+    fn compute(&self, input: &[f64], input_elements: usize, args: &[&[f64]], n: usize, out: &mut Vec<f64>) {
         let elements = self.shape.elements();
+        let (a, b) = (args.first().copied().unwrap_or(&[]), args.get(1).copied().unwrap_or(&[]));
         match &self.op {
-            Op::Input => out.extend_from_slice(&input[..n * elements]),
+            Op::Input { offset } => {
+                for row in input.chunks(input_elements).take(n) {
+                    out.extend_from_slice(&row[*offset..*offset + elements]);
+                }
+            }
+            Op::Concatenate { outer, lens } => {
+                for sample in 0..n {
+                    for o in 0..*outer {
+                        for (x, len) in args.iter().zip(lens) {
+                            let from = (sample * outer + o) * len;
+                            out.extend_from_slice(&x[from..from + len]);
+                        }
+                    }
+                }
+            }
             Op::Dense { n_in, n_out, w, b: bias } => {
                 for xr in a.chunks(*n_in).take(n) {
                     let start = out.len();

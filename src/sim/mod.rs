@@ -1,9 +1,11 @@
 //! Runs a layer graph on input data: bit-accurate fixed-point simulation, and an `f64` reference.
 //!
-//! [`Simulator::new`] takes a graph that passes [`ir::validate`] at [`Stage::Lowered`] and compiles
-//! it into a plan (`plan.rs`); [`Simulator::run`] executes it on any number of samples. Each layer
-//! computes exactly the arithmetic `ir::layer` defines (the kernel files are named after the layer
-//! kinds), so outputs equal the emitted HLS C++ and the RTL bit for bit. Guarantees:
+//! [`Simulator::new`] takes a [`LoweredGraph`] and compiles it into a plan (`plan.rs`);
+//! [`Simulator::run`] executes it on any number of samples. A sample's input row holds the values
+//! of every model input, in input order. Each layer computes exactly the arithmetic `ir::layer`
+//! defines (the kernel files are named after the layer kinds; `matmul.rs` holds the exact matrix
+//! products layers share), so outputs equal the emitted HLS C++ and the RTL bit for bit.
+//! Guarantees:
 //!
 //! * every cast that overflows (wraps, saturates or zeroes), in any layer, is counted: the input
 //!   conversion, Dense accumulators, table indices and every output cast ([`LayerOverflow`]);
@@ -11,18 +13,20 @@
 //! * no panic on a validated graph or on any input data; a graph whose types need exact
 //!   intermediates wider than 126 bits is refused with [`SimError::Unsupported`].
 //!
-//! [`Simulator::new_float`] runs a graph validated at [`Stage::Imported`] in `f64` (`float.rs`):
+//! [`Simulator::new_float`] runs an [`ImportedGraph`] in `f64` (`float.rs`):
 //! the weights as stored, true math functions instead of tables, and casts only where the model
 //! itself fixed a type (`Quantize` nodes and nodes with `ty_from_model`).
 
 mod activation;
 mod batch_norm;
 mod cast;
+mod concatenate;
 mod constant;
 mod dense;
 mod elementwise;
 mod float;
 mod input;
+mod matmul;
 mod plan;
 mod quantize;
 mod reshape;
@@ -35,7 +39,7 @@ use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::fixed::{self, FixedType};
-use crate::ir::{self, Graph, IrError, Shape, Stage};
+use crate::ir::{ImportedGraph, IrError, LoweredGraph, Shape};
 use float::FloatPlan;
 use plan::Plan;
 
@@ -136,19 +140,17 @@ enum Engine {
 }
 
 impl Simulator {
-    /// Compiles a graph that passes `validate(g, Stage::Lowered)`.
-    pub fn new(g: &Graph) -> Result<Simulator, SimError> {
+    /// Compiles a lowered graph.
+    pub fn new(g: &LoweredGraph) -> Result<Simulator, SimError> {
         Self::with_options(g, &SimOptions::default())
     }
 
-    pub fn with_options(g: &Graph, opts: &SimOptions) -> Result<Simulator, SimError> {
-        ir::validate(g, Stage::Lowered)?;
+    pub fn with_options(g: &LoweredGraph, opts: &SimOptions) -> Result<Simulator, SimError> {
         Ok(Simulator { engine: Engine::Fixed(Plan::new(g, opts)?) })
     }
 
-    /// Compiles a graph that passes `validate(g, Stage::Imported)` for the `f64` reference mode.
-    pub fn new_float(g: &Graph) -> Result<Simulator, SimError> {
-        ir::validate(g, Stage::Imported)?;
+    /// Compiles an imported graph for the `f64` reference mode.
+    pub fn new_float(g: &ImportedGraph) -> Result<Simulator, SimError> {
         Ok(Simulator { engine: Engine::Float(FloatPlan::new(g)?) })
     }
 
@@ -161,7 +163,7 @@ impl Simulator {
         }
     }
 
-    /// Number of input values per sample.
+    /// Number of input values per sample: every model input's elements, in input order.
     pub fn input_elements(&self) -> usize {
         match &self.engine {
             Engine::Fixed(p) => p.input_elements,
@@ -169,7 +171,8 @@ impl Simulator {
         }
     }
 
-    /// Runs `n_samples` samples; `inputs` is row-major `n_samples x input_elements()`.
+    /// Runs `n_samples` samples; `inputs` is row-major `n_samples x input_elements()`, each row
+    /// the values of every model input in input order.
     pub fn run(&self, inputs: &[f64], n_samples: usize, opts: &RunOptions) -> Result<SimResult, SimError> {
         let per_sample = self.input_elements();
         let expected = n_samples.checked_mul(per_sample);

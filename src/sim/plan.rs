@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use super::activation::ActivationKernel;
 use super::batch_norm::BatchNormKernel;
+use super::concatenate::ConcatenateKernel;
 use super::dense::DenseKernel;
 use super::elementwise::ElementwiseKernel;
 use super::input::InputKernel;
@@ -19,7 +20,7 @@ use super::reshape::ReshapeKernel;
 use super::softmax::SoftmaxKernel;
 use super::{SimError, SimOptions};
 use crate::fixed::FixedType;
-use crate::ir::{Graph, Layer, Node, NodeId, Shape};
+use crate::ir::{Layer, LoweredGraph, Node, NodeId, Shape};
 
 /// Per-block working memory of one worker.
 #[derive(Debug, Default)]
@@ -90,14 +91,22 @@ impl Ctx<'_> {
     }
 }
 
+/// A model input: its kernel and where its values lie in a sample's row of all inputs.
+#[derive(Debug)]
+pub(crate) struct InputSlot {
+    kernel: InputKernel,
+    offset: usize,
+}
+
 #[derive(Debug)]
 pub(crate) enum Kernel {
-    Input(InputKernel),
+    Input(InputSlot),
     Dense(DenseKernel),
     BatchNorm(BatchNormKernel),
     Activation(ActivationKernel),
     Softmax(SoftmaxKernel),
     Elementwise(ElementwiseKernel),
+    Concatenate(ConcatenateKernel),
     Reshape(ReshapeKernel),
     Quantize(QuantizeKernel),
 }
@@ -123,6 +132,7 @@ pub(crate) struct Plan {
     pub(crate) steps: Vec<Step>,
     /// Elements per sample of each buffer slot.
     slots: Vec<usize>,
+    /// Values per sample of all model inputs together (each input's values in input order).
     pub(crate) input_elements: usize,
     pub(crate) outputs: Vec<OutputSpec>,
     pub(crate) counters: Vec<Counter>,
@@ -144,7 +154,7 @@ const BLOCK_BYTES: usize = 1 << 19;
 const MAX_BLOCK: usize = 64;
 
 impl Plan {
-    pub(crate) fn new(g: &Graph, opts: &SimOptions) -> Result<Plan, SimError> {
+    pub(crate) fn new(g: &LoweredGraph, opts: &SimOptions) -> Result<Plan, SimError> {
         let order = g.topo_order()?;
         let index: HashMap<NodeId, usize> = order.iter().enumerate().map(|(k, &id)| (id, k)).collect();
         let position = |id: NodeId| index.get(&id).copied();
@@ -184,9 +194,9 @@ impl Plan {
                 opts,
                 counters: &mut counters,
             };
-            let kernel = build(&mut ctx)?;
+            let kernel = build(&mut ctx, input_elements)?;
             if let Kernel::Input(_) = kernel {
-                input_elements = node.shape.elements();
+                input_elements += node.shape.elements();
             }
             let elements = node.shape.elements();
             let out = match free.iter().position(|&s| slots[s] >= elements) {
@@ -233,12 +243,13 @@ impl Plan {
             .iter()
             .map(|s| {
                 let (kind, how) = match &s.kernel {
-                    Kernel::Input(k) => ("input", k.describe()),
+                    Kernel::Input(k) => ("input", k.kernel.describe()),
                     Kernel::Dense(k) => ("dense", k.describe()),
                     Kernel::BatchNorm(k) => ("batch_norm", k.describe()),
                     Kernel::Activation(k) => ("activation", k.describe()),
                     Kernel::Softmax(k) => ("softmax", k.describe()),
                     Kernel::Elementwise(k) => ("elementwise", k.describe()),
+                    Kernel::Concatenate(k) => ("concatenate", k.describe()),
                     Kernel::Reshape(k) => ("reshape", k.describe()),
                     Kernel::Quantize(k) => ("quantize", k.describe()),
                 };
@@ -247,7 +258,7 @@ impl Plan {
             .collect()
     }
 
-    /// Runs `n` samples (`x` holds `n * input_elements` finite values).
+    /// Runs `n` samples (`x` holds `n * input_elements` finite values, a row per sample).
     pub(crate) fn run_block(
         &self,
         x: &[f64],
@@ -268,12 +279,15 @@ impl Plan {
             let scratch = &mut work.scratch;
             let mut result = Ok(());
             match &step.kernel {
-                Kernel::Input(k) => result = k.run(x, dst).map(|o| counts[k.counter] += o),
+                Kernel::Input(k) => {
+                    result = self.run_input(k, x, n, dst, scratch).map(|o| counts[k.kernel.counter] += o)
+                }
                 Kernel::Dense(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::BatchNorm(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Activation(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Softmax(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Elementwise(k) => k.run(&args, dst, scratch, &mut counts),
+                Kernel::Concatenate(k) => k.run(&args, dst, scratch, &mut counts),
                 Kernel::Reshape(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Quantize(k) => k.run(args[0], dst, scratch, &mut counts),
             }
@@ -295,20 +309,47 @@ impl Plan {
     }
 }
 
-fn build(ctx: &mut Ctx) -> Result<Kernel, SimError> {
+/// Builds a node's kernel; `inputs_before` is the number of model input values of the inputs
+/// already built (where this one's values start in a sample's row).
+impl Plan {
+    /// Converts one model input's values of the block's `n` samples into `dst`.
+    fn run_input(
+        &self,
+        k: &InputSlot,
+        x: &[f64],
+        n: usize,
+        dst: &mut [i64],
+        scratch: &mut Scratch,
+    ) -> Result<u64, SimError> {
+        let elements = dst.len() / n.max(1);
+        if elements == self.input_elements {
+            return k.kernel.run(x, dst);
+        }
+        let gathered = &mut scratch.f64s[0];
+        gathered.clear();
+        for row in x.chunks(self.input_elements).take(n) {
+            gathered.extend_from_slice(&row[k.offset..k.offset + elements]);
+        }
+        k.kernel.run(gathered, dst)
+    }
+}
+
+fn build(ctx: &mut Ctx, inputs_before: usize) -> Result<Kernel, SimError> {
     let node = ctx.node;
     Ok(match &node.layer {
-        Layer::Input => {
+        Layer::Input(_) => {
             let ty = ctx.out_ty()?;
             let counter = ctx.counter("output", ctx.elements());
-            Kernel::Input(InputKernel::new(&node.name, ty, ctx.opts.fast_paths, counter))
+            let kernel = InputKernel::new(&node.name, ty, ctx.opts.fast_paths, counter);
+            Kernel::Input(InputSlot { kernel, offset: inputs_before })
         }
         Layer::Dense(d) => Kernel::Dense(DenseKernel::build(ctx, d)?),
         Layer::BatchNorm(b) => Kernel::BatchNorm(BatchNormKernel::build(ctx, b)?),
         Layer::Activation(a) => Kernel::Activation(ActivationKernel::build(ctx, a)?),
         Layer::Softmax(s) => Kernel::Softmax(SoftmaxKernel::build(ctx, s)?),
         Layer::Elementwise(e) => Kernel::Elementwise(ElementwiseKernel::build(ctx, e)?),
-        Layer::Reshape => Kernel::Reshape(ReshapeKernel::build(ctx)?),
-        Layer::Quantize => Kernel::Quantize(QuantizeKernel::build(ctx)?),
+        Layer::Concatenate(c) => Kernel::Concatenate(ConcatenateKernel::build(ctx, c)?),
+        Layer::Reshape(_) => Kernel::Reshape(ReshapeKernel::build(ctx)?),
+        Layer::Quantize(_) => Kernel::Quantize(QuantizeKernel::build(ctx)?),
     })
 }

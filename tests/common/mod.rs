@@ -9,7 +9,7 @@ pub mod reference;
 use std::path::PathBuf;
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Graph, Node, NodeId, Shape, Strategy, Table, Weights};
+use hls_gen::ir::{Graph, NodeId, Shape, Strategy, Table, Weights};
 
 /// splitmix64: small, seeded, reproducible.
 pub struct Rng(u64);
@@ -124,7 +124,7 @@ pub fn softmax_tables(n: usize) -> hls_gen::ir::Softmax {
     }
 }
 
-/// Adds a typed node.
+/// Adds a typed node, checking that the layer gives it `shape`.
 pub fn add(
     g: &mut Graph,
     name: &str,
@@ -133,15 +133,41 @@ pub fn add(
     ty: FixedType,
     inputs: &[NodeId],
 ) -> NodeId {
-    let mut n = Node::new(name, layer, Shape::new(shape.to_vec()));
-    n.ty = Some(ty);
-    g.add_node(n, inputs)
+    let id = g.add(name, layer, inputs).expect("the layer fits its inputs");
+    assert_eq!(g.node(id).shape.dims(), shape, "shape of {name}");
+    g.node_mut(id).ty = Some(ty);
+    id
+}
+
+/// Adds a typed model input of shape `shape`.
+pub fn input(g: &mut Graph, name: &str, shape: &[usize], ty: FixedType) -> NodeId {
+    let layer = hls_gen::ir::Layer::Input(hls_gen::ir::Input::new(Shape::new(shape.to_vec())));
+    add(g, name, layer, shape, ty, &[])
+}
+
+/// The graph as the stages after the passes take it; panics when it does not validate.
+pub fn lowered(g: Graph) -> hls_gen::ir::LoweredGraph {
+    hls_gen::ir::LoweredGraph::new(g).expect("the graph validates at the lowered stage")
 }
 
 pub fn set_strategy(g: &mut Graph, id: NodeId, strategy: Strategy, reuse_factor: usize) {
     let n = g.node_mut(id);
     n.strategy = strategy;
     n.reuse_factor = reuse_factor;
+}
+
+/// The inputs' values joined along `axis` as `ir::Concatenate` defines it: for every index over
+/// the axes before `axis`, each input's block in turn.
+pub fn concatenate<T: Clone>(axis: usize, shapes: &[&[usize]], parts: &[&Vec<T>]) -> Vec<T> {
+    let outer: usize = shapes[0][..axis].iter().product();
+    let mut out = Vec::new();
+    for o in 0..outer {
+        for (shape, part) in shapes.iter().zip(parts) {
+            let block: usize = shape[axis..].iter().product();
+            out.extend_from_slice(&part[o * block..(o + 1) * block]);
+        }
+    }
+    out
 }
 
 /// Exact decimal text of `raw * 2^-frac` (test types keep `raw * 5^frac` within i128).
@@ -180,14 +206,11 @@ pub fn ap_types() -> Option<PathBuf> {
 
 /// Lowers an imported graph with the default pipeline and simulates one sample; for the fuzzers:
 /// every step may refuse the graph with an error, none may panic.
-pub fn lower_and_simulate(mut g: Graph) {
-    use hls_gen::passes::{PassContext, PassManager};
+pub fn lower_and_simulate(g: Graph) {
+    use hls_gen::passes::PassContext;
     use hls_gen::sim::{RunOptions, Simulator};
     let ctx = PassContext { config: hls_gen::config::Config::default(), prune_below: None };
-    let pm = PassManager::new("default").expect("the default pipeline exists");
-    if pm.run(&mut g, &ctx, &[]).is_err() {
-        return;
-    }
+    let Ok((g, _)) = hls_gen::passes::lower(g, &ctx, &[]) else { return };
     let Ok(sim) = Simulator::new(&g) else { return };
     let elements = sim.input_elements();
     if elements == 0 || elements > 1 << 20 {

@@ -1,4 +1,4 @@
-//! An independent, exact reference of the layer arithmetic of `src/ir/layer.rs`, on raw integers.
+//! An independent, exact reference of the layer arithmetic of `src/ir/layer/`, on raw integers.
 //!
 //! A value is `raw * 2^-frac` held in `i128`; products and sums are exact, `cast` applies the
 //! target type's quantization mode and then its overflow mode. Test types are small enough that
@@ -131,17 +131,21 @@ fn min(a: Val, b: Val) -> Val {
     }
 }
 
-/// Runs the graph on one sample of raw input values; returns the raw values of every output,
-/// concatenated in output order.
+/// Runs the graph on one sample of raw input values (every model input's, in input order);
+/// returns the raw values of every output, concatenated in output order.
 pub fn run(g: &Graph, input: &[i128]) -> Vec<i128> {
     let mut vals: BTreeMap<NodeId, Vec<Val>> = BTreeMap::new();
+    let mut next_input = 0;
     for id in g.topo_order().unwrap() {
         let node = g.node(id);
         let ty = node.ty.unwrap();
         let ins: Vec<&Vec<Val>> = g.inputs_of(id).iter().map(|i| &vals[i]).collect();
         let n = node.shape.elements();
         let exact: Vec<Val> = match &node.layer {
-            Layer::Input => input.iter().map(|&r| Val::of(r, &ty)).collect(),
+            Layer::Input(_) => {
+                next_input += n;
+                input[next_input - n..next_input].iter().map(|&r| Val::of(r, &ty)).collect()
+            }
             Layer::Dense(d) => {
                 let acc_ty = d.accum.unwrap();
                 let w = consts(&d.weights);
@@ -235,7 +239,11 @@ pub fn run(g: &Graph, input: &[i128]) -> Vec<i128> {
                     })
                     .collect()
             }
-            Layer::Reshape | Layer::Quantize => ins[0].clone(),
+            Layer::Concatenate(c) => {
+                let shapes: Vec<&[usize]> = g.inputs_of(id).iter().map(|&i| g.node(i).shape.dims()).collect();
+                super::concatenate(c.axis, &shapes, &ins)
+            }
+            Layer::Reshape(_) | Layer::Quantize(_) => ins[0].clone(),
         };
         let out: Vec<Val> = exact.into_iter().map(|v| Val::of(cast(v, &ty), &ty)).collect();
         vals.insert(id, out);

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use hls_gen::fixed::{self, FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Activation, Dense, Graph, Layer, Node, Shape, Softmax, Table, Weights};
+use hls_gen::ir::{Activation, Dense, Graph, Input, Layer, NodeId, Reshape, Shape, Softmax, Table, Weights};
 
 /// SplitMix64.
 #[derive(Debug, Clone)]
@@ -77,22 +77,21 @@ pub fn fill_table(t: &mut Table, f: impl Fn(f64) -> f64) {
 
 /// Fills every empty table of the graph with its function (sigmoid, tanh, `exp(-d)`, `1/s`).
 pub fn fill_tables(g: &mut Graph) {
-    let fill = |t: &mut Table, f: &dyn Fn(f64) -> f64| {
-        if t.values.is_empty() {
-            fill_table(t, f)
-        }
-    };
     for id in g.node_ids() {
-        match &mut g.node_mut(id).layer {
-            Layer::Activation(Activation::Sigmoid(t)) => fill(t, &|x| 1.0 / (1.0 + (-x).exp())),
-            Layer::Activation(Activation::Tanh(t)) => fill(t, &f64::tanh),
-            Layer::Softmax(s) => {
-                fill(&mut s.exp_table, &|d| (-d).exp());
-                fill(&mut s.inv_table, &|s| 1.0 / s);
+        for (_, t) in g.node_mut(id).layer.tables_mut() {
+            if t.values.is_empty() {
+                let f = t.function;
+                fill_table(t, |x| f.eval(x));
             }
-            _ => {}
         }
     }
+}
+
+/// Adds a node of type `ty` computing `layer` on `inputs`.
+pub fn add(g: &mut Graph, name: impl Into<String>, layer: Layer, ty: FixedType, inputs: &[NodeId]) -> NodeId {
+    let id = g.add(name, layer, inputs).expect("the layer fits its inputs");
+    g.node_mut(id).ty = Some(ty);
+    id
 }
 
 /// Random weights of `ty`, normal with standard deviation `scale`, quantized.
@@ -118,9 +117,7 @@ pub fn exact_accum(x: &FixedType, w: &FixedType, n_in: usize) -> FixedType {
 pub fn mlp(sizes: &[usize], ty: FixedType, seed: u64) -> Graph {
     let mut rng = Rng(seed);
     let mut g = Graph::new("mlp");
-    let mut input = Node::new("input", Layer::Input, Shape::new([sizes[0]]));
-    input.ty = Some(ty);
-    let mut prev = g.add_node(input, &[]);
+    let mut prev = add(&mut g, "input", Layer::Input(Input::new(Shape::new([sizes[0]]))), ty, &[]);
     let layers = sizes.len() - 1;
     for (k, pair) in sizes.windows(2).enumerate() {
         let (n_in, n_out) = (pair[0], pair[1]);
@@ -129,17 +126,13 @@ pub fn mlp(sizes: &[usize], ty: FixedType, seed: u64) -> Graph {
             bias: weights(&mut rng, &[n_out], ty, 0.1),
             accum: Some(exact_accum(&ty, &ty, n_in)),
         };
-        let mut node = Node::new(format!("dense_{k}"), Layer::Dense(dense), Shape::new([n_out]));
-        node.ty = Some(ty);
-        prev = g.add_node(node, &[prev]);
+        prev = add(&mut g, format!("dense_{k}"), Layer::Dense(dense), ty, &[prev]);
         let layer = if k + 1 < layers {
             Layer::Activation(Activation::Relu)
         } else {
             Layer::Softmax(Softmax::default_for(n_out))
         };
-        let mut node = Node::new(format!("act_{k}"), layer, Shape::new([n_out]));
-        node.ty = Some(ty);
-        prev = g.add_node(node, &[prev]);
+        prev = add(&mut g, format!("act_{k}"), layer, ty, &[prev]);
     }
     g.set_outputs(vec![prev]);
     fill_tables(&mut g);
@@ -186,30 +179,38 @@ pub fn random_table(rng: &mut Rng, default: Table) -> Table {
     let mut index_ty = random_type(rng, 10);
     index_ty.width = index_ty.width.min(10);
     let ty = random_type(rng, 20);
-    let mut t = Table::new(index_ty, ty);
+    let mut t = Table::new(default.function, index_ty, ty);
     let (lo, hi) = (ty.min_raw() as i64, ty.max_raw() as i64);
     t.values = (0..t.len()).map(|_| value(rng.range(lo, hi) as i128, &ty)).collect();
     t
 }
 
 /// A random valid graph over every layer kind: a chain from one input with side branches
-/// (elementwise operations on two earlier tensors of the same shape) and one to three outputs.
+/// (elementwise operations on two earlier tensors of the same shape, concatenations with earlier
+/// tensors), sometimes a second model input, and one to three outputs.
 pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
-    use hls_gen::ir::{BatchNorm, BinaryOp, Elementwise, NodeId};
+    use hls_gen::ir::{BatchNorm, BinaryOp, Concatenate, Elementwise};
     let mut g = Graph::new("random");
-    let mut node = Node::new("input", Layer::Input, Shape::new([rng.range(1, 6) as usize]));
-    node.ty = Some(random_type(rng, max_width));
-    let mut cur = g.add_node(node, &[]);
+    let input = |rng: &mut Rng| Layer::Input(Input::new(Shape::new([rng.range(1, 6) as usize])));
+    let layer = input(rng);
+    let ty = random_type(rng, max_width);
+    let mut cur = add(&mut g, "input", layer, ty, &[]);
     let mut all: Vec<NodeId> = vec![cur];
+    let second_input = rng.chance(0.3).then(|| {
+        let layer = input(rng);
+        let ty = random_type(rng, max_width);
+        add(&mut g, "input_b", layer, ty, &[])
+    });
+    all.extend(second_input);
     let steps = rng.range(2, 7);
     for k in 0..steps {
         let shape = g.node(cur).shape.clone();
         let n = shape.elements();
         let c = shape.channels();
         let x_ty = g.node(cur).ty.unwrap();
-        let mut second = None;
-        let choice = rng.below(11);
-        let (layer, out_shape) = match choice {
+        let mut others: Vec<NodeId> = Vec::new();
+        let choice = rng.below(12);
+        let layer = match choice {
             0 | 1 if shape.rank() == 1 => {
                 let n_out = rng.range(1, 7) as usize;
                 let w_ty = random_type(rng, 16);
@@ -225,12 +226,12 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                     bias: rconst(rng, &[n_out], 16, 0.3),
                     accum: Some(accum),
                 };
-                (Layer::Dense(dense), Shape::new([n_out]))
+                Layer::Dense(dense)
             }
             2 => {
                 let dims: Vec<usize> = if rng.chance(0.5) { vec![c] } else { vec![] };
                 let bn = BatchNorm { scale: rconst(rng, &dims, 12, 0.1), bias: rconst(rng, &dims, 12, 0.1) };
-                (Layer::BatchNorm(bn), shape.clone())
+                Layer::BatchNorm(bn)
             }
             3 | 4 => {
                 let a = match rng.below(8) {
@@ -252,7 +253,7 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                     6 => Activation::Sigmoid(random_table(rng, Table::sigmoid_default())),
                     _ => Activation::Tanh(random_table(rng, Table::tanh_default())),
                 };
-                (Layer::Activation(a), shape.clone())
+                Layer::Activation(a)
             }
             5 => {
                 let d = Softmax::default_for(c);
@@ -260,13 +261,13 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                     exp_table: random_table(rng, d.exp_table),
                     inv_table: random_table(rng, d.inv_table),
                 };
-                (Layer::Softmax(s), shape.clone())
+                Layer::Softmax(s)
             }
             6 | 7 => {
                 let op = rng.pick(&[BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]);
                 let same: Vec<NodeId> = all.iter().copied().filter(|&i| g.node(i).shape == shape).collect();
                 let constant = if rng.chance(0.5) {
-                    second = Some(rng.pick(&same));
+                    others.push(rng.pick(&same));
                     None
                 } else {
                     let mut options = vec![vec![], vec![c], shape.dims().to_vec()];
@@ -276,7 +277,7 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                     let dims = rng.pick(&options);
                     Some(rconst(rng, &dims, 12, 0.1))
                 };
-                (Layer::Elementwise(Elementwise { op, constant }), shape.clone())
+                Layer::Elementwise(Elementwise { op, constant })
             }
             8 => {
                 let dims = if shape.rank() > 1 {
@@ -286,19 +287,35 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                 } else {
                     rng.pick(&[vec![n, 1], vec![1, n]])
                 };
-                (Layer::Reshape, Shape::new(dims))
+                Layer::Reshape(Reshape::new(Shape::new(dims)))
             }
-            _ => (Layer::Quantize, shape.clone()),
+            9 => {
+                let axis = rng.below(shape.rank() as u64) as usize;
+                let fits = |s: &Shape| {
+                    s.rank() == shape.rank()
+                        && s.dims()
+                            .iter()
+                            .zip(shape.dims())
+                            .enumerate()
+                            .all(|(a, (x, y))| a == axis || x == y)
+                };
+                let partners: Vec<NodeId> = all.iter().copied().filter(|&i| fits(&g.node(i).shape)).collect();
+                for _ in 0..rng.range(1, 2) {
+                    others.push(rng.pick(&partners));
+                }
+                Layer::Concatenate(Concatenate { axis })
+            }
+            _ => Layer::Quantize(hls_gen::ir::Quantize),
         };
-        let mut node = Node::new(format!("{}_{k}", layer.kind()), layer, out_shape);
-        let keep = matches!(node.layer, Layer::Reshape | Layer::Quantize) && rng.chance(0.3);
-        node.ty = Some(if keep { x_ty } else { random_type(rng, max_width) });
-        node.ty_from_model = matches!(node.layer, Layer::Quantize);
-        let inputs = match second {
-            Some(s) => vec![cur, s],
-            None => vec![cur],
-        };
-        cur = g.add_node(node, &inputs);
+        let keep = matches!(layer, Layer::Reshape(_) | Layer::Quantize(_) | Layer::Concatenate(_))
+            && rng.chance(0.3);
+        let from_model = matches!(layer, Layer::Quantize(_));
+        let name = format!("{}_{k}", layer.kind());
+        let ty = if keep { x_ty } else { random_type(rng, max_width) };
+        let mut inputs = vec![cur];
+        inputs.extend(others);
+        cur = add(&mut g, name, layer, ty, &inputs);
+        g.node_mut(cur).ty_from_model = from_model;
         all.push(cur);
     }
     let mut outputs = vec![cur];
@@ -308,9 +325,35 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
             outputs.push(o);
         }
     }
+    if let Some(b) = second_input {
+        if g.users_of(b).is_empty() && !outputs.contains(&b) {
+            outputs.push(b);
+        }
+    }
     g.set_outputs(outputs);
     fill_tables(&mut g);
     g
+}
+
+/// Rows of `n` samples for every model input of `g` (each input's values from
+/// [`random_inputs`] for its type, in input order).
+pub fn random_rows(rng: &mut Rng, g: &Graph, n: usize) -> Vec<f64> {
+    let parts: Vec<(usize, Vec<f64>)> = g
+        .inputs()
+        .iter()
+        .map(|&i| {
+            let node = g.node(i);
+            let e = node.shape.elements();
+            (e, random_inputs(rng, &node.ty.unwrap(), n * e))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for s in 0..n {
+        for (e, values) in &parts {
+            rows.extend_from_slice(&values[s * e..(s + 1) * e]);
+        }
+    }
+    rows
 }
 
 /// Inputs that exercise a type: in range, beyond it, exactly on rounding ties, zeros.

@@ -1,86 +1,58 @@
-//! `Activation`, `BatchNorm`, `Quantize` and `Reshape` as pointwise logic: each element's exact
-//! intermediate `t` (see `ir::Layer`) at a common fractional-bit count, then `cast` to the
-//! output type and one register.
+//! `Activation` as pointwise logic: each element's exact intermediate `t`, then the output cast
+//! and a register ([`finish`]).
 //!
 //! * `Linear`: `t = x`; `Relu`: `t = x < 0 ? 0 : x` (the sign bit selects);
 //! * `LeakyRelu`/`PRelu`: `t = x < 0 ? alpha * x : x`, the product by shift-and-add;
 //! * `Clip`: comparisons with the constant bounds; `HardSigmoid`: `alpha * x + beta` clamped
 //!   to `[0, 1]`;
 //! * `Sigmoid`/`Tanh`: the index cast (the table's index type and modes), then a ROM holding every
-//!   table entry already cast to the output type, as the simulator computes it;
-//! * `BatchNorm`: `t = x * scale[c] + bias[c]`; `Quantize`, `Reshape`: `t = x`.
+//!   table entry already cast to the output type, as the simulator computes it.
 
 use super::cast::cast;
-use super::dense::{raws, shl};
 use super::netlist::{literal, Module, Val};
+use super::pointwise::{constants, finish, per_element, shl, times, Exact, Site};
 use crate::backend::BackendError;
 use crate::fixed::{self, FixedType};
-use crate::ir::{Activation, BatchNorm, Table, Weights};
+use crate::ir::{Activation, Table};
 
-/// Which element of which layer a pointwise function is built for.
-pub struct Site<'a> {
-    pub layer: &'a str,
-    /// Row-major element index.
-    pub e: usize,
-    /// Size of the last axis, which per-channel constants follow.
-    pub channels: usize,
-    pub elements: usize,
-}
-
-/// A value together with its fractional-bit count.
-pub struct Exact {
-    pub val: Val,
-    pub frac: i64,
-}
-
-/// `x * c` for any constant `c` (a shared odd multiple would not help a single product).
-pub fn times(m: &mut Module, x: &Val, c: i128) -> Val {
-    if c == 0 {
-        return m.constant(0);
-    }
-    let k = c.unsigned_abs().trailing_zeros();
-    let p = m.mul_odd(x, c.unsigned_abs() >> k).shifted(k);
-    if c < 0 {
-        m.neg(&p)
-    } else {
-        p
-    }
-}
-
-/// The constant of `w` applying to element `e` of a tensor with `channels` on its last axis.
-fn per_element(
-    layer: &str,
-    role: &str,
-    values: &[i128],
-    e: usize,
-    channels: usize,
-    elements: usize,
-) -> Result<i128, BackendError> {
-    let k = match values.len() {
-        1 => 0,
-        n if n == channels => e % channels,
-        n if n == elements => e,
-        n => {
-            return Err(BackendError::layer(
-                layer,
-                format!("{role} has {n} values, which do not broadcast per channel"),
-            ))
+/// Builds every element of an activation layer: its output values, registered.
+pub fn build(
+    m: &mut Module,
+    at: &Site,
+    a: &Activation,
+    xs: &[Val],
+    fx: i64,
+    out: &FixedType,
+) -> Result<Vec<Val>, BackendError> {
+    match a {
+        Activation::Sigmoid(t) | Activation::Tanh(t) => {
+            rom(m, at.layer, t, out)?;
+            Ok(xs
+                .iter()
+                .map(|x| {
+                    let y = lookup(m, t, x, fx, out);
+                    m.reg(&y)
+                })
+                .collect())
         }
-    };
-    Ok(values[k])
-}
-
-/// Elementwise constants as raw integers and their fractional bits.
-fn constants(layer: &str, role: &str, w: &Weights) -> Result<(Vec<i128>, i64), BackendError> {
-    let (v, f) = raws(layer, role, w)?;
-    if v.is_empty() {
-        return Err(BackendError::layer(layer, format!("{role} is empty")));
+        Activation::Linear
+        | Activation::Relu
+        | Activation::LeakyRelu { .. }
+        | Activation::PRelu { .. }
+        | Activation::HardSigmoid { .. }
+        | Activation::Clip { .. } => {
+            let mut ys = Vec::with_capacity(xs.len());
+            for (e, x) in xs.iter().enumerate() {
+                let t = pointwise(m, &Site { e, ..*at }, a, x, fx)?;
+                ys.push(finish(m, &t, out));
+            }
+            Ok(ys)
+        }
     }
-    Ok((v, f))
 }
 
 /// `t` of an activation for element `e` (not for table activations).
-pub fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) -> Result<Exact, BackendError> {
+fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) -> Result<Exact, BackendError> {
     let (layer, e, channels, elements) = (at.layer, at.e, at.channels, at.elements);
     let (lo, hi) = x.range();
     Ok(match a {
@@ -164,7 +136,7 @@ pub fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) ->
 const MAX_INDEX_BITS: u32 = 14;
 
 /// Declares the ROM function of a table (entries cast to `out`) and returns its name.
-pub fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<String, BackendError> {
+fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<String, BackendError> {
     let iw = t.index_ty.width;
     if iw > MAX_INDEX_BITS || t.values.len() != 1usize << iw {
         return Err(BackendError::layer(
@@ -199,7 +171,7 @@ pub fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<St
 }
 
 /// `y = table[index(x)]` for one element, through the module's ROM function `lut`.
-pub fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> Val {
+fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> Val {
     let idx = cast(m, x, fx, &t.index_ty);
     let iw = t.index_ty.width;
     let addr = if !t.index_ty.signed {
@@ -212,27 +184,4 @@ pub fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> V
     let a = m.wire("a", 0, (1i128 << iw) - 1, 0, Some(iw), &addr);
     let all = m.use_all(&a);
     m.wire("y", out.min_raw(), out.max_raw(), 0, Some(out.width), &format!("lut({all})"))
-}
-
-/// `t = x * scale[c] + bias[c]` for element `e`.
-pub fn batch_norm(m: &mut Module, at: &Site, b: &BatchNorm, x: &Val, fx: i64) -> Result<Exact, BackendError> {
-    let (layer, e, channels, elements) = (at.layer, at.e, at.channels, at.elements);
-    let (sv, fs) = constants(layer, "scale", &b.scale)?;
-    let (bv, fb) = constants(layer, "bias", &b.bias)?;
-    let s = per_element(layer, "scale", &sv, e, channels, elements)?;
-    let c = per_element(layer, "bias", &bv, e, channels, elements)?;
-    let f = (fx + fs).max(fb);
-    let p = times(m, x, s).shifted(u32::try_from(f - fx - fs).unwrap_or(0));
-    let c = shl(layer, c, f - fb)?;
-    if c == 0 {
-        return Ok(Exact { val: p, frac: f });
-    }
-    let k = m.constant(c);
-    Ok(Exact { val: m.add(&p, &k, false, None), frac: f })
-}
-
-/// The output cast and register of a pointwise result.
-pub fn finish(m: &mut Module, t: &Exact, out: &FixedType) -> Val {
-    let y = cast(m, &t.val, t.frac, out);
-    m.reg(&y)
 }

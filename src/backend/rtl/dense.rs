@@ -20,32 +20,10 @@ use std::collections::BTreeMap;
 
 use super::cast::cast;
 use super::netlist::{Module, Val};
+use super::pointwise::{raws, shl};
 use crate::backend::BackendError;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
 use crate::ir::Dense;
-
-/// Raw integers of a typed constant.
-pub fn raws(layer: &str, role: &str, w: &crate::ir::Weights) -> Result<(Vec<i128>, i64), BackendError> {
-    let ty = w.ty.ok_or_else(|| BackendError::layer(layer, format!("{role} has no type")))?;
-    let f = i64::from(ty.frac_bits());
-    let scale = 2f64.powi(ty.frac_bits());
-    let values = w.values.iter().map(|&v| (v * scale) as i128).collect();
-    Ok((values, f))
-}
-
-/// `v * 2^k`, refusing values beyond what the builder's `i128` ranges hold.
-pub fn shl(layer: &str, v: i128, k: i64) -> Result<i128, BackendError> {
-    let too_wide =
-        || BackendError::layer(layer, "intermediate values are too wide for the RTL backend (over 100 bits)");
-    if !(0..100).contains(&k) {
-        return Err(too_wide());
-    }
-    let r = v.checked_mul(1i128 << k).ok_or_else(too_wide)?;
-    if r.unsigned_abs() >= 1u128 << 100 {
-        return Err(too_wide());
-    }
-    Ok(r)
-}
 
 /// One leaf or node of an adder tree: a value and whether it is subtracted.
 #[derive(Clone)]
@@ -212,9 +190,4 @@ fn reduce(m: &mut Module, tree: &[Term]) -> Vec<Term> {
             _ => unreachable!("chunks(2) yields one or two terms"),
         })
         .collect()
-}
-
-/// Register stages of a Dense layer built with `stages`.
-pub fn cycles(stages: u32) -> u64 {
-    u64::from(stages.max(1))
 }

@@ -16,9 +16,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::backend::top::{TopInterface, TopPort};
-use crate::backend::vitis::TestbenchData;
 use crate::backend::{BackendError, Project};
-use crate::ir::Graph;
 
 const TB: &str = include_str!("../../../templates/verilator/tb.cpp.tera");
 const MAKEFILE: &str = include_str!("../../../templates/verilator/Makefile.tera");
@@ -51,12 +49,15 @@ struct PortContext {
     signed: bool,
     words: u64,
     offset: usize,
+    /// The index of its value `i` in a test vector line, as C++.
+    token: String,
 }
 
 #[derive(Serialize)]
 struct TbContext {
     name: String,
-    input: PortContext,
+    inputs: Vec<PortContext>,
+    input_total: usize,
     outputs: Vec<PortContext>,
     output_total: usize,
 }
@@ -87,6 +88,7 @@ fn port(p: &TopPort, offset: usize) -> Result<PortContext, BackendError> {
         signed: p.ty.signed,
         words: p.bits().div_ceil(32),
         offset,
+        token: if offset == 0 { "i".into() } else { format!("{offset} + i") },
     })
 }
 
@@ -96,22 +98,27 @@ fn render(name: &str, template: &str, ctx: &impl Serialize) -> Result<String, Ba
     Tera::one_off(template, &context, false).map_err(err)
 }
 
-/// Adds `verilator/NAME_tb.cpp` and `verilator/Makefile` for the top `top` of `g`.
+/// The testbench's view of a list of ports: each with its offset in a test vector line.
+fn ports(list: &[TopPort]) -> Result<(Vec<PortContext>, usize), BackendError> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for p in list {
+        out.push(port(p, offset)?);
+        offset += p.elements;
+    }
+    Ok((out, offset))
+}
+
+/// Adds `verilator/NAME_tb.cpp` and `verilator/Makefile` for the top `top`.
 pub fn add_testbench(
     project: &mut Project,
-    _g: &Graph,
     top: &TopInterface,
-    _tb: &TestbenchData,
     location: RtlLocation,
 ) -> Result<(), BackendError> {
     let name = &top.name;
-    let mut outputs = Vec::new();
-    let mut offset = 0;
-    for p in &top.outputs {
-        outputs.push(port(p, offset)?);
-        offset += p.elements;
-    }
-    let ctx = TbContext { name: name.clone(), input: port(&top.input, 0)?, outputs, output_total: offset };
+    let (inputs, input_total) = ports(&top.inputs)?;
+    let (outputs, output_total) = ports(&top.outputs)?;
+    let ctx = TbContext { name: name.clone(), inputs, input_total, outputs, output_total };
     project.add(format!("verilator/{name}_tb.cpp"), render("tb.cpp", TB, &ctx)?)?;
     let (default_what, other) = match location {
         RtlLocation::Rtl => ("written by hls-gen's RTL backend", RtlLocation::VitisSynth),

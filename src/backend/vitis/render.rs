@@ -25,12 +25,12 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub const LIBRARY: &[(&str, &str)] = &[
     ("activation.h", include_str!("../../../templates/hlsgen/activation.h")),
     ("batch_norm.h", include_str!("../../../templates/hlsgen/batch_norm.h")),
+    ("cast.h", include_str!("../../../templates/hlsgen/cast.h")),
     ("common.h", include_str!("../../../templates/hlsgen/common.h")),
+    ("concatenate.h", include_str!("../../../templates/hlsgen/concatenate.h")),
     ("decimal_io.h", include_str!("../../../templates/hlsgen/decimal_io.h")),
     ("dense.h", include_str!("../../../templates/hlsgen/dense.h")),
     ("elementwise.h", include_str!("../../../templates/hlsgen/elementwise.h")),
-    ("quantize.h", include_str!("../../../templates/hlsgen/quantize.h")),
-    ("reshape.h", include_str!("../../../templates/hlsgen/reshape.h")),
     ("softmax.h", include_str!("../../../templates/hlsgen/softmax.h")),
 ];
 

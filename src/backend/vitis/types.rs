@@ -1,4 +1,4 @@
-//! C++ spellings of fixed-point types and the helper types the layer library needs.
+//! C++ spellings of fixed-point types and of index types.
 
 use crate::fixed::FixedType;
 
@@ -12,18 +12,6 @@ pub fn cpp_type(ty: &FixedType) -> String {
 pub fn raw_of(v: f64, ty: &FixedType) -> Option<i128> {
     let raw = v * 2f64.powi(ty.frac_bits());
     (raw.is_finite() && raw.fract() == 0.0 && raw.abs() < 2f64.powi(64)).then_some(raw as i128)
-}
-
-/// Unsigned type holding `m - x` exactly for any two values `m >= x` of `ty`.
-pub fn difference_type(ty: &FixedType) -> FixedType {
-    FixedType::new(ty.width, ty.integer, false)
-}
-
-/// Type holding the exact sum of `n` values of `ty`.
-pub fn sum_type(ty: &FixedType, n: usize) -> FixedType {
-    let extra = bits_for(n.saturating_sub(1)) as i32;
-    let extra = if n <= 1 { 0 } else { extra };
-    FixedType::new(ty.width + extra as u32, ty.integer + extra, ty.signed)
 }
 
 /// Bits of an unsigned index able to hold `max` (at least 1).
@@ -55,12 +43,7 @@ mod tests {
     }
 
     #[test]
-    fn helper_types() {
-        assert_eq!(sum_type(&FixedType::new(18, 1, false), 1), FixedType::new(18, 1, false));
-        assert_eq!(sum_type(&FixedType::new(18, 1, false), 2), FixedType::new(19, 2, false));
-        assert_eq!(sum_type(&FixedType::new(18, 1, false), 5), FixedType::new(21, 4, false));
-        assert_eq!(sum_type(&FixedType::new(18, 1, false), 8), FixedType::new(21, 4, false));
-        assert_eq!(sum_type(&FixedType::new(18, 1, false), 9), FixedType::new(22, 5, false));
+    fn index_types() {
         assert_eq!(index_type(0), "ap_uint<1>");
         assert_eq!(index_type(1), "ap_uint<1>");
         assert_eq!(index_type(15), "ap_uint<4>");

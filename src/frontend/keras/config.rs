@@ -8,8 +8,9 @@
 //! `[{"args": [...keras tensors...], "kwargs": {...}}]`.
 //!
 //! Contract: [`parse`] returns the layers ordered so that each follows the layers it reads, every
-//! layer called exactly once and reading output 0 of its inputs, with exactly one model input and
-//! one model output; anything else is a [`KerasError::Config`] naming the file and the layer.
+//! layer called exactly once and reading output 0 of its inputs, with one or more model inputs
+//! (every `InputLayer`, in the model's input order) and one or more model outputs; anything else is
+//! a [`KerasError::Config`] naming the file and the layer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -34,8 +35,10 @@ pub(super) struct ModelSpec {
     pub layers: Vec<LayerSpec>,
     /// Layer names in the order the config lists them (the order of Keras' `model.layers`).
     pub declared: Vec<String>,
-    /// The layer producing the model output.
-    pub output: String,
+    /// The model's input layers, in the model's input order.
+    pub inputs: Vec<String>,
+    /// The layers producing the model outputs, in the model's output order.
+    pub outputs: Vec<String>,
     pub generation: Generation,
 }
 
@@ -216,9 +219,18 @@ fn sequential(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
         specs[i].inputs = vec![specs[i - 1].name.clone()];
     }
     check_unique(p, &specs)?;
-    let output = specs.last().map(|l| l.name.clone()).unwrap_or_default();
+    let outputs = specs.last().map(|l| l.name.clone()).into_iter().collect();
+    let inputs = vec![specs[0].name.clone()];
     let declared = specs.iter().map(|l| l.name.clone()).collect();
-    Ok(ModelSpec { name, sequential: true, layers: specs, declared, output, generation: Generation::Keras2 })
+    Ok(ModelSpec {
+        name,
+        sequential: true,
+        layers: specs,
+        declared,
+        inputs,
+        outputs,
+        generation: Generation::Keras2,
+    })
 }
 
 fn functional(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
@@ -260,30 +272,25 @@ fn functional(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
     check_unique(p, &specs)?;
     let inputs = refs(p, "input_layers", &f.input_layers)?;
     let outputs = refs(p, "output_layers", &f.output_layers)?;
-    if inputs.len() != 1 {
-        let names: Vec<&str> = inputs.iter().map(|r| r.layer.as_str()).collect();
-        return Err(p.err(format!(
-            "the model has {} inputs ({}); exactly one is supported",
-            inputs.len(),
-            names.join(", ")
-        )));
+    if inputs.is_empty() || outputs.is_empty() {
+        return Err(p.err(format!("the model has {} inputs and {} outputs", inputs.len(), outputs.len())));
     }
-    if outputs.len() != 1 {
-        let names: Vec<&str> = outputs.iter().map(|r| r.layer.as_str()).collect();
-        return Err(p.err(format!(
-            "the model has {} outputs ({}); exactly one is supported",
-            outputs.len(),
-            names.join(", ")
-        )));
+    for (what, list) in [("input", &inputs), ("output", &outputs)] {
+        for r in list.iter() {
+            check_ref(p, what, r)?;
+            if !specs.iter().any(|l| l.name == r.layer) {
+                return Err(p.err(format!("the model {what} names an unknown layer '{}'", r.layer)));
+            }
+        }
     }
-    let n_inputs = specs.iter().filter(|l| l.class_name == "InputLayer").count();
-    if n_inputs != 1 {
-        return Err(p.err(format!("the model has {n_inputs} input layers; exactly one is supported")));
+    for l in specs.iter().filter(|l| l.class_name == "InputLayer") {
+        if !inputs.iter().any(|r| r.layer == l.name) {
+            return Err(p.err(format!("input layer '{}' is not one of the model's inputs", l.name)));
+        }
     }
-    for (what, r) in [("input", &inputs[0]), ("output", &outputs[0])] {
-        check_ref(p, what, r)?;
-        if !specs.iter().any(|l| l.name == r.layer) {
-            return Err(p.err(format!("the model {what} names an unknown layer '{}'", r.layer)));
+    for r in &inputs {
+        if !specs.iter().any(|l| l.name == r.layer && l.class_name == "InputLayer") {
+            return Err(p.err(format!("the model input '{}' is not an input layer", r.layer)));
         }
     }
     let declared = specs.iter().map(|l| l.name.clone()).collect();
@@ -293,7 +300,8 @@ fn functional(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
         sequential: false,
         layers,
         declared,
-        output: outputs[0].layer.clone(),
+        inputs: inputs.into_iter().map(|r| r.layer).collect(),
+        outputs: outputs.into_iter().map(|r| r.layer).collect(),
         generation: Generation::Keras2,
     })
 }
@@ -435,7 +443,7 @@ mod tests {
         assert_eq!(m.name.as_deref(), Some("model_1"));
         assert_eq!(m.generation, Generation::Keras2);
         assert_eq!(m.layers[1].inputs, vec!["input_1".to_string()]);
-        assert_eq!(m.output, "d");
+        assert_eq!(m.outputs, vec!["d".to_string()]);
     }
 
     #[test]
@@ -468,7 +476,7 @@ mod tests {
         assert_eq!(m.layers[0].name, "fc1_input");
         assert_eq!(m.layers[0].class_name, "InputLayer");
         assert_eq!(m.layers[2].inputs, vec!["fc1".to_string()]);
-        assert_eq!(m.output, "act");
+        assert_eq!(m.outputs, vec!["act".to_string()]);
     }
 
     #[test]
@@ -483,14 +491,23 @@ mod tests {
     }
 
     #[test]
-    fn multi_input_and_shared_layers_are_rejected() {
+    fn multi_input_models_and_shared_layers() {
+        let s = r#"{"class_name": "Model", "config": {"name": "m", "layers": [
+            {"class_name": "InputLayer", "config": {"name": "b", "batch_input_shape": [null, 2]}, "inbound_nodes": []},
+            {"class_name": "InputLayer", "config": {"name": "a", "batch_input_shape": [null, 2]}, "inbound_nodes": []},
+            {"class_name": "Add", "config": {"name": "add"}, "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}]]]}],
+            "input_layers": [["a", 0, 0], ["b", 0, 0]], "output_layers": [["add", 0, 0], ["b", 0, 0]]}}"#;
+        let m = parse_str(s).unwrap();
+        assert_eq!(m.inputs, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(m.outputs, vec!["add".to_string(), "b".to_string()]);
+
         let s = r#"{"class_name": "Model", "config": {"name": "m", "layers": [
             {"class_name": "InputLayer", "config": {"name": "a", "batch_input_shape": [null, 2]}, "inbound_nodes": []},
             {"class_name": "InputLayer", "config": {"name": "b", "batch_input_shape": [null, 2]}, "inbound_nodes": []},
-            {"class_name": "Add", "config": {"name": "add"}, "inbound_nodes": [[["a", 0, 0, {}], ["b", 0, 0, {}]]]}],
-            "input_layers": [["a", 0, 0], ["b", 0, 0]], "output_layers": [["add", 0, 0]]}}"#;
+            {"class_name": "Dense", "config": {"name": "d"}, "inbound_nodes": [[["a", 0, 0, {}]]]}],
+            "input_layers": [["a", 0, 0]], "output_layers": [["d", 0, 0]]}}"#;
         let e = parse_str(s).unwrap_err().to_string();
-        assert!(e.contains("2 inputs") && e.contains("a, b"), "{e}");
+        assert!(e.contains("input layer 'b' is not one of the model's inputs"), "{e}");
 
         let s = r#"{"class_name": "Model", "config": {"name": "m", "layers": [
             {"class_name": "InputLayer", "config": {"name": "a", "batch_input_shape": [null, 2]}, "inbound_nodes": []},

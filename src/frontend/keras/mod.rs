@@ -10,7 +10,8 @@
 //!
 //! A `weights` file given with a full model or an archive replaces the weights stored in it.
 //!
-//! Contract: sequential and functional models with one input and one output. Node names are the
+//! Contract: sequential and functional models with any number of inputs and outputs (graph inputs
+//! and outputs in the model's order). Node names are the
 //! Keras layer names (activations folded into a layer become `<layer>_<activation>` nodes); the
 //! graph is named after the model, else the file. Every error names the file and the layer (and
 //! quantizer) at fault; all unsupported layers are reported together; no input makes this panic.

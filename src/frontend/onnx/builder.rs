@@ -13,7 +13,7 @@ use super::ops::{show_dims, Act, NodeCtx, Value};
 use super::tensor::{dtype_name, elements, DType};
 use super::OnnxError;
 use crate::fixed::FixedType;
-use crate::ir::{self, Graph, Layer, Node, NodeId, Shape, MAX_ELEMENTS};
+use crate::ir::{self, Graph, Input, IrError, Layer, NodeId, Shape, MAX_ELEMENTS};
 
 /// The batch dimension of the graph input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,26 +48,41 @@ impl Builder {
         OnnxError::Model { path: self.path.clone(), what: what.into() }
     }
 
-    /// Creates the `Input` layer from the one graph input that is not an initializer.
-    pub(crate) fn add_input(
+    /// Creates one `Input` layer per graph input that is not an initializer, in order. Every
+    /// input must have the same batch dimension (symbolic, or the same size).
+    pub(crate) fn add_inputs(
         &mut self,
         model: &Model,
         values: &mut BTreeMap<String, Value>,
     ) -> Result<(), OnnxError> {
         let real: Vec<_> =
             model.inputs.iter().filter(|i| !model.initializers.contains_key(&i.name)).collect();
-        let input = match real[..] {
-            [] => return Err(self.model_err("the graph has no input (other than initializers)")),
-            [one] => one,
-            _ => {
-                let names: Vec<String> = real.iter().map(|i| format!("'{}'", i.name)).collect();
-                return Err(self.model_err(format!(
-                    "the graph has {} inputs ({}); exactly one is supported",
-                    real.len(),
-                    names.join(", ")
-                )));
+        if real.is_empty() {
+            return Err(self.model_err("the graph has no input (other than initializers)"));
+        }
+        for (k, input) in real.into_iter().enumerate() {
+            let batch = self.add_input(input, values)?;
+            if k == 0 {
+                self.batch = batch;
+            } else if batch != self.batch {
+                return Err(self.input_err(
+                    &input.name,
+                    format!(
+                        "its batch dimension ({batch:?}) differs from the first input's ({:?})",
+                        self.batch
+                    ),
+                ));
             }
-        };
+        }
+        Ok(())
+    }
+
+    /// Creates the `Input` layer of one graph input; returns its batch dimension.
+    fn add_input(
+        &mut self,
+        input: &super::model::ValueInfo,
+        values: &mut BTreeMap<String, Value>,
+    ) -> Result<Batch, OnnxError> {
         let name = input.name.as_str();
         match input.elem_type.and_then(DType::from_code) {
             Some(t) if t.is_float() => {}
@@ -84,7 +99,7 @@ impl Builder {
                 format!("shape {} needs a batch dimension and at least one more", show_dims(dims)),
             ));
         }
-        self.batch = match &dims[0] {
+        let batch = match &dims[0] {
             Dim::Value(v) if *v > 0 => Batch::Fixed(*v as usize),
             Dim::Value(v) => {
                 return Err(self.input_err(name, format!("batch dimension {v} must be at least 1")));
@@ -116,7 +131,7 @@ impl Builder {
             }
         }
         let per_sample = elements(&sample);
-        let full = match self.batch {
+        let full = match batch {
             Batch::Fixed(b) => per_sample.and_then(|n| n.checked_mul(b)),
             Batch::Symbolic => per_sample,
         };
@@ -127,21 +142,23 @@ impl Builder {
             ));
         }
         let shape = Shape::new(sample);
-        let id = self.graph.add_node(Node::new(name, Layer::Input, shape.clone()), &[]);
+        let id = self
+            .graph
+            .add(name, Layer::Input(Input::new(shape.clone())), &[])
+            .map_err(|e| self.input_err(name, e.to_string()))?;
         values.insert(name.to_string(), Value::Act(Act { id, shape }));
-        Ok(())
+        Ok(batch)
     }
 
-    /// Adds an IR node fed by `inputs`.
+    /// Adds an IR node fed by `inputs`; its shape is the layer's.
     pub(crate) fn add(
         &mut self,
         ctx: &NodeCtx,
         name: &str,
         layer: Layer,
-        shape: Shape,
         inputs: &[NodeId],
     ) -> Result<Act, OnnxError> {
-        self.add_typed(ctx, name, layer, shape, inputs, None)
+        self.add_typed(ctx, name, layer, inputs, None)
     }
 
     /// As [`Builder::add`], with an output type fixed by the model.
@@ -150,18 +167,10 @@ impl Builder {
         ctx: &NodeCtx,
         name: &str,
         layer: Layer,
-        shape: Shape,
         inputs: &[NodeId],
         ty: Option<FixedType>,
     ) -> Result<Act, OnnxError> {
-        if shape.dims().contains(&0) || shape.elements() > MAX_ELEMENTS {
-            return Err(ctx.shape_err(format!(
-                "the result has shape [batch, {}]: dimensions must be positive and at most {MAX_ELEMENTS} \
-                 elements",
-                shape.dims().iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
-            )));
-        }
-        for (role, w) in layer.weights() {
+        for (role, w) in layer.constants() {
             if w.shape.dims().contains(&0) || w.values.len() != w.shape.elements() {
                 return Err(ctx.shape_err(format!(
                     "{role} has shape {} with {} values",
@@ -173,12 +182,23 @@ impl Builder {
                 return Err(ctx.err(format!("{role} value #{pos} is {}", w.values[pos])));
             }
         }
-        let mut node = Node::new(name, layer, shape.clone());
+        let id = self.graph.add(name, layer, inputs).map_err(|e| match e {
+            IrError::Invalid { what, .. } => ctx.shape_err(what),
+            other => ctx.shape_err(other.to_string()),
+        })?;
+        let shape = self.graph.node(id).shape.clone();
+        if shape.dims().contains(&0) || shape.elements() > MAX_ELEMENTS {
+            return Err(ctx.shape_err(format!(
+                "the result has shape [batch, {}]: dimensions must be positive and at most {MAX_ELEMENTS} \
+                 elements",
+                shape.dims().iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            )));
+        }
         if ty.is_some() {
+            let node = self.graph.node_mut(id);
             node.ty = ty;
             node.ty_from_model = true;
         }
-        let id = self.graph.add_node(node, inputs);
         Ok(Act { id, shape })
     }
 
@@ -221,7 +241,7 @@ impl Builder {
             }
         }
         for id in self.graph.node_ids() {
-            if !live.contains(&id) && !matches!(self.graph.node(id).layer, Layer::Input) {
+            if !live.contains(&id) && !matches!(self.graph.node(id).layer, Layer::Input(_)) {
                 self.graph.remove(id);
             }
         }

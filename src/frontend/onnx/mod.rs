@@ -104,7 +104,7 @@ fn convert(path: &Path, model: Model) -> Result<Graph, OnnxError> {
     };
     let mut b = Builder::new(path, &name);
     let mut values: BTreeMap<String, Value> = BTreeMap::new();
-    b.add_input(&model, &mut values)?;
+    b.add_inputs(&model, &mut values)?;
 
     let mut unsupported = Vec::new();
     for node in &model.nodes {

@@ -187,7 +187,7 @@ fn layers(g: &Graph) -> Vec<&crate::ir::Node> {
         .unwrap()
         .into_iter()
         .map(|id| g.node(id))
-        .filter(|n| !matches!(n.layer, Layer::Input))
+        .filter(|n| !matches!(n.layer, Layer::Input(_)))
         .collect()
 }
 
@@ -423,7 +423,7 @@ fn quant_on_an_activation_maps_every_rounding_mode() {
     ] {
         let g = quant_act(6.0, 1, 1, mode, 0.125, 0.0).ok();
         let n = layers(&g)[0];
-        assert!(matches!(n.layer, Layer::Quantize) && n.ty_from_model);
+        assert!(matches!(n.layer, Layer::Quantize(_)) && n.ty_from_model);
         let want = FixedType::new(6, 3, true).with_modes(quant, OverflowMode::SatSym);
         assert_eq!(n.ty, Some(want), "{mode}");
     }

@@ -1,22 +1,19 @@
-//! Elementwise activations and softmax.
+//! Element-wise activations: each becomes one `Layer::Activation`.
 //!
 //! Specs: <https://onnx.ai/onnx/operators/onnx__Relu.html>,
 //! <https://onnx.ai/onnx/operators/onnx__LeakyRelu.html>, <https://onnx.ai/onnx/operators/onnx__PRelu.html>,
 //! <https://onnx.ai/onnx/operators/onnx__Sigmoid.html>, <https://onnx.ai/onnx/operators/onnx__Tanh.html>,
-//! <https://onnx.ai/onnx/operators/onnx__HardSigmoid.html>, <https://onnx.ai/onnx/operators/onnx__Clip.html>,
-//! <https://onnx.ai/onnx/operators/onnx__Softmax.html>.
+//! <https://onnx.ai/onnx/operators/onnx__HardSigmoid.html>, <https://onnx.ai/onnx/operators/onnx__Clip.html>.
 //!
-//! Contract: each maps to one `Layer::Activation` or `Layer::Softmax` of the input's shape, with
-//! the spec's attribute defaults (LeakyRelu alpha 0.01; HardSigmoid alpha 0.2, beta 0.5). Clip takes
-//! its bounds from attributes before opset 11 and from constant inputs from 11 on; an absent or
-//! infinite bound is `None`. Softmax must reduce over the last axis only: from opset 13 `axis` must
-//! name it; before 13 the input is coerced to 2-D at `axis`, which is accepted when every axis
-//! between `axis` and the last has size 1.
+//! Contract: each maps to one `Layer::Activation` of the input's shape, with the spec's attribute
+//! defaults (LeakyRelu alpha 0.01; HardSigmoid alpha 0.2, beta 0.5). Clip takes its bounds from
+//! attributes before opset 11 and from constant inputs from 11 on; an absent or infinite bound is
+//! `None`.
 
 use super::super::builder::Builder;
 use super::{align_const, NodeCtx, Value};
 use crate::frontend::onnx::OnnxError;
-use crate::ir::{Activation, Layer, Softmax, Table, Weights};
+use crate::ir::{Activation, Layer, Table, Weights};
 
 fn activation(
     b: &mut Builder,
@@ -25,7 +22,7 @@ fn activation(
     a: Activation,
 ) -> Result<Vec<Value>, OnnxError> {
     let x = ctx.act(ins, 0)?;
-    let act = b.add(ctx, ctx.label(), Layer::Activation(a), x.shape.clone(), &[x.id])?;
+    let act = b.add(ctx, ctx.label(), Layer::Activation(a), &[x.id])?;
     Ok(vec![Value::Act(act)])
 }
 
@@ -98,28 +95,4 @@ pub(super) fn clip(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Res
     let min = min.filter(|v| v.is_finite()).map(Weights::scalar);
     let max = max.filter(|v| v.is_finite()).map(Weights::scalar);
     activation(b, ctx, ins, Activation::Clip { min, max })
-}
-
-pub(super) fn softmax(
-    b: &mut Builder,
-    ctx: &NodeCtx,
-    ins: &[Option<Value>],
-) -> Result<Vec<Value>, OnnxError> {
-    let x = ctx.act(ins, 0)?;
-    let rank = x.shape.rank() + 1;
-    let axis = ctx.int("axis", if ctx.opset < 13 { 1 } else { -1 })?;
-    let a = super::norm_axis(ctx, axis, rank)?;
-    if a == 0 {
-        return Err(ctx.unsupported("softmax across the batch axis"));
-    }
-    let last_only =
-        if ctx.opset < 13 { x.shape.dims()[a - 1..rank - 2].iter().all(|&d| d == 1) } else { a == rank - 1 };
-    if !last_only {
-        return Err(ctx.unsupported(format!(
-            "softmax over axis {axis} of an activation of rank {rank} does not reduce over the last axis only"
-        )));
-    }
-    let n = x.shape.channels();
-    let act = b.add(ctx, ctx.label(), Layer::Softmax(Softmax::default_for(n)), x.shape.clone(), &[x.id])?;
-    Ok(vec![Value::Act(act)])
 }

@@ -24,7 +24,7 @@ fn scaled_ty(ty: Option<FixedType>, factor: f64) -> Option<FixedType> {
     if factor == 1.0 {
         return Some(ty);
     }
-    let e = super::qonnx::pow2_exponent(factor)?;
+    let e = super::quantize::qonnx::pow2_exponent(factor)?;
     Some(FixedType { integer: ty.integer.checked_add(e)?, ..ty })
 }
 
@@ -35,9 +35,8 @@ fn dense_from(
     weights: Weights,
     bias: Weights,
 ) -> Result<Vec<Value>, OnnxError> {
-    let n_out = weights.shape.dims().get(1).copied().unwrap_or(0);
     let layer = Layer::Dense(Dense { weights, bias, accum: None });
-    let act = b.add(ctx, ctx.label(), layer, Shape::new([n_out]), &[x.id])?;
+    let act = b.add(ctx, ctx.label(), layer, &[x.id])?;
     Ok(vec![Value::Act(act)])
 }
 

@@ -1,19 +1,18 @@
-//! Ops that add no layer: `Identity`, `Dropout` (inference), `Cast`, and `Constant`.
+//! Ops that add no layer: `Identity`, `Dropout` (inference), `Cast`.
 //!
 //! Specs: <https://onnx.ai/onnx/operators/onnx__Identity.html>, <https://onnx.ai/onnx/operators/onnx__Dropout.html>,
-//! <https://onnx.ai/onnx/operators/onnx__Cast.html>, <https://onnx.ai/onnx/operators/onnx__Constant.html>.
+//! <https://onnx.ai/onnx/operators/onnx__Cast.html>.
 //!
 //! Contract: `Identity` and `Dropout` forward their input (Dropout's mask output is unavailable;
 //! `training_mode`, an input from opset 12, must be false). `Cast` of an activation to a float type
 //! is removed; to an integer type it is unsupported. `Cast` of a constant converts its values as a
 //! runtime would (floats rounded to the target precision, to integers truncated toward zero and
-//! range-checked). `Constant` yields its `value` (or `value_float(s)`, `value_int(s)`).
+//! range-checked).
 
 use std::rc::Rc;
 
 use super::super::builder::Builder;
-use super::super::model::Attr;
-use super::super::tensor::{self, dtype_name, round_to, DType, Data, Tensor, BATCH};
+use super::super::tensor::{dtype_name, round_to, DType, Data, Tensor, BATCH};
 use super::{NodeCtx, Value};
 use crate::frontend::onnx::OnnxError;
 
@@ -113,42 +112,4 @@ fn cast_const(ctx: &NodeCtx, t: &Tensor, dtype: DType) -> Result<Tensor, OnnxErr
         _ => false,
     };
     Ok(Tensor { dtype, dims: t.dims.clone(), data, ty: if unchanged { t.ty } else { None } })
-}
-
-pub(super) fn constant(
-    _b: &mut Builder,
-    ctx: &NodeCtx,
-    _ins: &[Option<Value>],
-) -> Result<Vec<Value>, OnnxError> {
-    let mut found = None;
-    for (name, attr) in &ctx.node.attrs {
-        let t = match (name.as_str(), attr) {
-            ("value", Attr::Tensor(p)) => {
-                tensor::decode(p).map_err(|e| ctx.err(format!("attribute 'value': {e}")))?
-            }
-            ("value_float", Attr::Float(v)) => Tensor::float(vec![], vec![*v as f64]),
-            ("value_floats", Attr::Floats(v)) => {
-                Tensor::float(vec![v.len()], v.iter().map(|&x| x as f64).collect())
-            }
-            ("value_int", Attr::Int(v)) => Tensor::int(DType::Int64, vec![], vec![*v]),
-            ("value_ints", Attr::Ints(v)) => Tensor::int(DType::Int64, vec![v.len()], v.clone()),
-            ("value" | "value_float" | "value_floats" | "value_int" | "value_ints", _) => {
-                return Err(ctx.err(format!("attribute '{name}' has the wrong kind")))
-            }
-            ("sparse_value" | "value_string" | "value_strings", _) => {
-                return Err(ctx.unsupported(format!("a constant given as '{name}'")))
-            }
-            _ => continue,
-        };
-        if found.replace(t).is_some() {
-            return Err(ctx.err("more than one value attribute"));
-        }
-    }
-    let t = found.ok_or_else(|| ctx.err("no value attribute"))?;
-    if let Data::Float(v) = &t.data {
-        if let Some(pos) = v.iter().position(|x| x.is_nan()) {
-            return Err(ctx.err(format!("value #{pos} is NaN")));
-        }
-    }
-    Ok(vec![Value::Const(Rc::new(t))])
 }

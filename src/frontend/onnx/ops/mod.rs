@@ -3,6 +3,9 @@
 //! Operator specs: <https://onnx.ai/onnx/operators/> and the QONNX operators
 //! <https://github.com/fastmachinelearning/qonnx/tree/main/docs/qonnx-custom-ops>.
 //!
+//! Handlers live in files named after the IR layer kind they produce (`dense.rs`, `elementwise.rs`,
+//! ...; `constant.rs` and `identity.rs` for ops that produce none, `quantize/` for QONNX and QDQ).
+//!
 //! Contract: [`run`] looks a node up in [`OPS`] (keyed by op type within its domain family),
 //! checks its opset range and arity, resolves its inputs (decoding initializers on first use, so
 //! decode errors name the reading node), and calls the handler. A handler returns one [`Value`] per
@@ -11,13 +14,15 @@
 //! skipped silently (their outputs are poisoned too).
 
 mod activation;
-mod arith;
+mod batch_norm;
+mod concatenate;
+mod constant;
 mod dense;
+mod elementwise;
 mod identity;
-mod norm;
-mod qdq;
-mod qonnx;
-mod shape;
+mod quantize;
+mod reshape;
+mod softmax;
 
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
@@ -30,7 +35,7 @@ use super::tensor::{self, Tensor};
 use super::{OnnxError, UnsupportedOp};
 use crate::ir::{NodeId, Shape, Weights};
 
-pub(crate) use qdq::Pending;
+pub(crate) use quantize::qdq::Pending;
 
 /// An activation: the IR node producing it and its per-sample shape.
 #[derive(Debug, Clone)]
@@ -51,6 +56,11 @@ pub(crate) enum Value {
     Unavailable(String),
     /// Produced by an unsupported node; readers are skipped.
     Poisoned,
+}
+
+/// The outputs of an op computed at import: one constant.
+pub(crate) fn const_value(t: Tensor) -> Vec<Value> {
+    vec![Value::Const(Rc::new(t))]
 }
 
 /// Which ops a node's domain selects.
@@ -90,11 +100,11 @@ static OPS: &[OpDef] = &[
     // dense.rs
     op("MatMul", Onnx, 2..=2, 7..=21, dense::matmul),
     op("Gemm", Onnx, 2..=3, 7..=21, dense::gemm),
-    // arith.rs
-    op("Add", Onnx, 2..=2, 7..=21, arith::add),
-    op("Sub", Onnx, 2..=2, 7..=21, arith::sub),
-    op("Mul", Onnx, 2..=2, 7..=21, arith::mul),
-    op("Div", Onnx, 2..=2, 7..=21, arith::div),
+    // elementwise.rs
+    op("Add", Onnx, 2..=2, 7..=21, elementwise::add),
+    op("Sub", Onnx, 2..=2, 7..=21, elementwise::sub),
+    op("Mul", Onnx, 2..=2, 7..=21, elementwise::mul),
+    op("Div", Onnx, 2..=2, 7..=21, elementwise::div),
     // activation.rs
     op("Relu", Onnx, 1..=1, 7..=21, activation::relu),
     op("LeakyRelu", Onnx, 1..=1, 7..=21, activation::leaky_relu),
@@ -103,31 +113,34 @@ static OPS: &[OpDef] = &[
     op("Tanh", Onnx, 1..=1, 7..=21, activation::tanh),
     op("HardSigmoid", Onnx, 1..=1, 7..=21, activation::hard_sigmoid),
     op("Clip", Onnx, 1..=3, 7..=21, activation::clip),
-    op("Softmax", Onnx, 1..=1, 7..=21, activation::softmax),
-    // norm.rs
-    op("BatchNormalization", Onnx, 5..=5, 7..=21, norm::batch_norm),
-    // shape.rs
-    op("Flatten", Onnx, 1..=1, 7..=21, shape::flatten),
-    op("Reshape", Onnx, 2..=2, 7..=21, shape::reshape),
-    op("Squeeze", Onnx, 1..=2, 7..=21, shape::squeeze),
-    op("Unsqueeze", Onnx, 1..=2, 7..=21, shape::unsqueeze),
-    op("Transpose", Onnx, 1..=1, 7..=21, shape::transpose),
-    op("Shape", Onnx, 1..=1, 7..=21, shape::shape),
-    op("Gather", Onnx, 2..=2, 7..=21, shape::gather),
-    op("Concat", Onnx, 1..=usize::MAX, 7..=21, shape::concat),
+    // softmax.rs
+    op("Softmax", Onnx, 1..=1, 7..=21, softmax::softmax),
+    // batch_norm.rs
+    op("BatchNormalization", Onnx, 5..=5, 7..=21, batch_norm::batch_norm),
+    // concatenate.rs
+    op("Concat", Onnx, 1..=usize::MAX, 7..=21, concatenate::concat),
+    // reshape.rs
+    op("Flatten", Onnx, 1..=1, 7..=21, reshape::flatten),
+    op("Reshape", Onnx, 2..=2, 7..=21, reshape::reshape),
+    op("Squeeze", Onnx, 1..=2, 7..=21, reshape::squeeze),
+    op("Unsqueeze", Onnx, 1..=2, 7..=21, reshape::unsqueeze),
+    op("Transpose", Onnx, 1..=1, 7..=21, reshape::transpose),
+    // constant.rs
+    op("Constant", Onnx, 0..=0, 7..=21, constant::constant),
+    op("Shape", Onnx, 1..=1, 7..=21, constant::shape),
+    op("Gather", Onnx, 2..=2, 7..=21, constant::gather),
     // identity.rs
     op("Identity", Onnx, 1..=1, 7..=21, identity::identity),
     op("Dropout", Onnx, 1..=3, 7..=21, identity::dropout),
     op("Cast", Onnx, 1..=1, 7..=21, identity::cast),
-    op("Constant", Onnx, 0..=0, 7..=21, identity::constant),
-    // qdq.rs
-    op("QuantizeLinear", Onnx, 2..=3, 10..=21, qdq::quantize_linear),
-    op("DequantizeLinear", Onnx, 2..=3, 10..=21, qdq::dequantize_linear),
-    // qonnx.rs (custom-domain opsets: 1 is the original definition, 2 adds IntQuant and Trunc v2)
-    op("Quant", Qonnx, 4..=4, 1..=2, qonnx::quant),
-    op("IntQuant", Qonnx, 4..=4, 1..=2, qonnx::quant),
-    op("BipolarQuant", Qonnx, 2..=2, 1..=2, qonnx::bipolar_quant),
-    op("Trunc", Qonnx, 5..=6, 1..=2, qonnx::trunc),
+    // quantize/qdq.rs
+    op("QuantizeLinear", Onnx, 2..=3, 10..=21, quantize::qdq::quantize_linear),
+    op("DequantizeLinear", Onnx, 2..=3, 10..=21, quantize::qdq::dequantize_linear),
+    // quantize/qonnx.rs (custom-domain opsets: 1 is the original definition, 2 adds IntQuant and Trunc v2)
+    op("Quant", Qonnx, 4..=4, 1..=2, quantize::qonnx::quant),
+    op("IntQuant", Qonnx, 4..=4, 1..=2, quantize::qonnx::quant),
+    op("BipolarQuant", Qonnx, 2..=2, 1..=2, quantize::qonnx::bipolar_quant),
+    op("Trunc", Qonnx, 5..=6, 1..=2, quantize::qonnx::trunc),
 ];
 
 /// Everything a handler knows about the node it converts.

@@ -1,0 +1,24 @@
+//! The hardware each backend builds for a lowered graph, decided once: the backends read it to
+//! emit the design and the estimator reads it to cost the same design, so neither imports the
+//! other.
+//!
+//! * [`hls`]: the Vitis HLS `io_parallel` design: its initiation interval.
+//! * [`rtl`]: the RTL backend's timing contract: which layers it builds, the cycles each adds,
+//!   when each tensor is ready and the design's latency.
+
+pub mod hls;
+pub mod rtl;
+
+use thiserror::Error;
+
+use crate::ir::IrError;
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ArchError {
+    #[error(transparent)]
+    Graph(#[from] IrError),
+    #[error("the {backend} backend: {what}")]
+    Unsupported { backend: &'static str, what: String },
+    #[error("option {option}: {what}")]
+    Option { option: &'static str, what: String },
+}

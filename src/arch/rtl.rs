@@ -1,0 +1,110 @@
+//! The RTL backend's timing contract: fully parallel (reuse factor 1), a new sample every cycle.
+//!
+//! Each `Dense` layer takes `stages` cycles (at least 1); `BatchNorm`, `Activation` and `Quantize`
+//! one cycle (their cast and a register); a `Reshape` or `Concatenate` whose inputs already have
+//! the output type is wiring (no cycle), otherwise one cycle. A layer starts when its last input
+//! is ready (earlier inputs are delayed by registers to meet it); outputs on shorter paths are
+//! delayed to the longest, whose length is the latency (at least 1). `Softmax` and `Elementwise`
+//! are not built yet: [`check`] names every such layer at once.
+
+use std::collections::BTreeMap;
+
+use super::ArchError;
+use crate::ir::{Layer, LoweredGraph, NodeId};
+
+/// Cycles layer `id` adds on its path with `stages` register stages per Dense layer, or `None`
+/// when the RTL backend does not build the layer.
+fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, ArchError> {
+    let node = g.node(id);
+    let retyped = || -> Result<bool, ArchError> {
+        let out = node.out_ty()?;
+        for i in g.inputs_of(id) {
+            if g.node(i).out_ty()? != out {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    Ok(match &node.layer {
+        Layer::Input(_) => Some(0),
+        Layer::Dense(_) => Some(u64::from(stages.max(1))),
+        Layer::Reshape(_) | Layer::Concatenate(_) => Some(u64::from(retyped()?)),
+        Layer::BatchNorm(_) | Layer::Activation(_) | Layer::Quantize(_) => Some(1),
+        Layer::Softmax(_) | Layer::Elementwise(_) => None,
+    })
+}
+
+/// Checks that the RTL backend can build every layer: supported kinds, reuse factor 1,
+/// `stages >= 1`. Every offending layer is named in one error.
+pub fn check(g: &LoweredGraph, stages: u32) -> Result<(), ArchError> {
+    if stages == 0 {
+        return Err(ArchError::Option { option: "pipeline stages", what: "must be at least 1".into() });
+    }
+    let order = g.topo_order()?;
+    let mut bad = Vec::new();
+    for &id in &order {
+        if cycles(g, id, stages)?.is_none() {
+            bad.push(id);
+        }
+    }
+    if !bad.is_empty() {
+        let names: Vec<String> =
+            bad.iter().map(|&i| format!("'{}' ({})", g.node(i).name, g.node(i).layer.kind())).collect();
+        let output_softmax =
+            bad.iter().any(|&i| matches!(g.node(i).layer, Layer::Softmax(_)) && g.outputs().contains(&i));
+        let hint = if output_softmax {
+            "; an output softmax can be left out with --drop-output-softmax (the argmax is unchanged)"
+        } else {
+            ""
+        };
+        return Err(ArchError::Unsupported {
+            backend: "rtl",
+            what: format!(
+                "{} layer(s) cannot be built yet: {} (supported: dense, batch_norm, activation, quantize, reshape, concatenate){hint}",
+                names.len(),
+                names.join(", ")
+            ),
+        });
+    }
+    let reused: Vec<String> = order
+        .iter()
+        .filter(|&&id| g.node(id).reuse_factor > 1)
+        .map(|&id| format!("'{}' (reuse factor {})", g.node(id).name, g.node(id).reuse_factor))
+        .collect();
+    if !reused.is_empty() {
+        return Err(ArchError::Unsupported {
+            backend: "rtl",
+            what: format!(
+                "the RTL design is fully parallel (reuse factor 1); these layers ask for more: {}",
+                reused.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The RTL design's schedule: when each tensor is ready, and the latency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// The cycle each node's tensor is ready (the model inputs at 0).
+    pub ready: BTreeMap<NodeId, u64>,
+    /// Cycles each node adds after its last input is ready.
+    pub cycles: BTreeMap<NodeId, u64>,
+    /// Cycles from a sample's start to its outputs' valid (at least 1).
+    pub latency: u64,
+}
+
+/// Checks the graph ([`check`]) and schedules it.
+pub fn schedule(g: &LoweredGraph, stages: u32) -> Result<Schedule, ArchError> {
+    check(g, stages)?;
+    let mut ready = BTreeMap::new();
+    let mut cycles_of = BTreeMap::new();
+    for id in g.topo_order()? {
+        let start = g.inputs_of(id).iter().map(|i| ready[i]).max().unwrap_or(0);
+        let c = cycles(g, id, stages)?.unwrap_or(0);
+        cycles_of.insert(id, c);
+        ready.insert(id, start + c);
+    }
+    let latency = g.outputs().iter().map(|o| ready[o]).max().unwrap_or(0).max(1);
+    Ok(Schedule { ready, cycles: cycles_of, latency })
+}

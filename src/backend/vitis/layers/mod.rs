@@ -1,0 +1,370 @@
+//! Per-layer plans: the typedefs, configuration struct, constant arrays and library calls each
+//! IR layer becomes, one file per layer kind. Every number and string the templates print is
+//! computed here.
+
+mod activation;
+mod batch_norm;
+mod concatenate;
+mod dense;
+mod elementwise;
+mod quantize;
+mod reshape;
+mod softmax;
+
+use serde::Serialize;
+
+use super::types::{cpp_type, raw_of};
+use crate::backend::namer::describe;
+use crate::backend::BackendError;
+use crate::fixed::to_decimal;
+use crate::fixed::FixedType;
+use crate::ir::{Layer, Node, Shape, Table, Weights};
+
+/// Values per line in emitted initializers.
+const VALUES_PER_LINE: usize = 8;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeDef {
+    pub name: String,
+    pub cpp: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Alias {
+    pub alias: String,
+    pub target: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Constant {
+    pub cpp_type: String,
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub comment: String,
+    pub name: String,
+    pub typedefs: Vec<Alias>,
+    pub constants: Vec<Constant>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Array {
+    pub cpp_type: String,
+    pub name: String,
+    pub dims: String,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeightFile {
+    /// Path below `firmware/`.
+    pub path: String,
+    pub guard: String,
+    pub comment: String,
+    pub arrays: Vec<Array>,
+}
+
+/// One call of a library function: `hlsgen::function<template_args>(args)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    pub comment: String,
+    pub function: String,
+    pub template_args: String,
+    pub args: String,
+}
+
+/// One precision entry of `hls_config.yml`.
+#[derive(Debug, Clone)]
+pub struct Precision {
+    pub role: String,
+    pub ty: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub typedefs: Vec<TypeDef>,
+    pub config: Option<Config>,
+    pub calls: Vec<Call>,
+    pub files: Vec<WeightFile>,
+    pub header: Option<&'static str>,
+    pub precision: Vec<Precision>,
+    pub table_sizes: Vec<(String, usize)>,
+    pub nonzero: Option<(usize, usize)>,
+}
+
+/// What a plan needs to know about a node's operands and result.
+pub struct Operands<'a> {
+    pub node: &'a Node,
+    pub base: &'a str,
+    pub out_var: &'a str,
+    /// Each input, by port.
+    pub inputs: Vec<Input>,
+}
+
+/// A tensor feeding a layer.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub var: String,
+    pub typedef: String,
+    pub shape: Shape,
+    pub ty: FixedType,
+}
+
+pub(super) fn konst(name: &str, value: impl ToString) -> Constant {
+    Constant { cpp_type: "unsigned".into(), name: name.into(), value: value.to_string() }
+}
+
+pub(super) fn alias(alias: &str, target: impl Into<String>) -> Alias {
+    Alias { alias: alias.into(), target: target.into() }
+}
+
+pub(super) fn lines(values: &[String]) -> Vec<String> {
+    let n = values.chunks(VALUES_PER_LINE).len();
+    values
+        .chunks(VALUES_PER_LINE)
+        .enumerate()
+        .map(|(k, chunk)| {
+            let mut l = chunk.join(", ");
+            if k + 1 < n {
+                l.push(',');
+            }
+            l
+        })
+        .collect()
+}
+
+/// A C++ literal of exactly `v`, a value of `ty`.
+pub(super) fn literal(layer: &str, role: &str, v: f64, ty: &FixedType) -> Result<String, BackendError> {
+    let raw = raw_of(v, ty).ok_or_else(|| {
+        BackendError::layer(layer, format!("{role} value {v} is not exact in {}", cpp_type(ty)))
+    })?;
+    let mut s = to_decimal(raw, ty.frac_bits());
+    // Integers beyond `int` are written as double literals, which hold them exactly.
+    if !s.contains('.') && s.parse::<i32>().is_err() {
+        s.push_str(".0");
+    }
+    Ok(s)
+}
+
+fn literals(layer: &str, role: &str, values: &[f64], ty: &FixedType) -> Result<Vec<String>, BackendError> {
+    values.iter().map(|&v| literal(layer, role, v, ty)).collect()
+}
+
+pub(super) fn const_ty(layer: &str, role: &str, w: &Weights) -> Result<FixedType, BackendError> {
+    w.ty.ok_or_else(|| BackendError::layer(layer, format!("{role} has no fixed-point type")))
+}
+
+/// Broadcast of a constant onto a tensor as `(inner, n, values)`: element `i` of the tensor reads
+/// `values[(i / inner) % n]`. Constants that fit no such pattern are expanded to the tensor.
+fn broadcast(w: &Weights, target: &Shape) -> (usize, usize, Vec<f64>) {
+    let total = target.elements();
+    let index = |i: usize| w.shape.broadcast_index(target, i);
+    let n = w.values.len().max(1);
+    let inner = (0..total).find(|&i| index(i) != 0).unwrap_or(1).max(1);
+    let fits = (0..total).all(|i| index(i) == (i / inner) % n);
+    if fits {
+        (inner, n, w.values.clone())
+    } else {
+        (1, total, (0..total).map(|i| w.values[index(i)]).collect())
+    }
+}
+
+/// Builds the plan of a layer that is one library call with one configuration struct.
+pub(super) struct Builder<'a> {
+    ops: &'a Operands<'a>,
+    plan: Plan,
+    config: Config,
+    args: Vec<String>,
+}
+
+impl<'a> Builder<'a> {
+    pub(super) fn new(ops: &'a Operands<'a>, function: &str) -> Self {
+        let base = ops.base;
+        let out_t = format!("{base}_t");
+        let mut config = Config {
+            comment: format!("{} {}", ops.node.layer.kind(), describe(&ops.node.name)),
+            name: format!("{base}_config"),
+            typedefs: Vec::new(),
+            constants: Vec::new(),
+        };
+        let mut args: Vec<String> = Vec::new();
+        for (k, input) in ops.inputs.iter().enumerate() {
+            let name = if k == 0 { "input_t".to_string() } else { format!("input{}_t", k + 1) };
+            config.typedefs.push(alias(&name, input.typedef.clone()));
+            args.push(input.var.clone());
+        }
+        config.typedefs.push(alias("result_t", out_t));
+        args.push(ops.out_var.to_string());
+        let plan = Plan {
+            typedefs: Vec::new(),
+            config: None,
+            calls: vec![Call {
+                comment: config.comment.clone(),
+                function: function.to_string(),
+                template_args: String::new(),
+                args: String::new(),
+            }],
+            files: Vec::new(),
+            header: None,
+            precision: Vec::new(),
+            table_sizes: Vec::new(),
+            nonzero: None,
+        };
+        Builder { ops, plan, config, args }
+    }
+
+    pub(super) fn layer(&self) -> &str {
+        &self.ops.node.name
+    }
+
+    pub(super) fn typedef(&mut self, suffix: &str, ty: &FixedType, alias_name: &str, role: Option<&str>) {
+        let name = format!("{}_{suffix}", self.ops.base);
+        self.plan.typedefs.push(TypeDef { name: name.clone(), cpp: cpp_type(ty) });
+        self.config.typedefs.push(alias(alias_name, name));
+        if let Some(role) = role {
+            self.plan.precision.push(Precision { role: role.to_string(), ty: cpp_type(ty) });
+        }
+    }
+
+    pub(super) fn file(&mut self, role: &str, arrays: Vec<Array>) {
+        let stem = format!("{}_{role}", self.ops.base);
+        self.plan.files.push(WeightFile {
+            path: format!("weights/{stem}.h"),
+            guard: format!("HLSGEN_WEIGHTS_{}_H", stem.to_ascii_uppercase()),
+            comment: format!("{role} of {} {}", self.ops.node.layer.kind(), describe(&self.ops.node.name)),
+            arrays,
+        });
+    }
+
+    /// A constant array `<base>_<role>` of its own type, passed to the call.
+    pub(super) fn constant_array(
+        &mut self,
+        role: &str,
+        w: &Weights,
+        values: &[f64],
+    ) -> Result<(), BackendError> {
+        let ty = const_ty(self.layer(), role, w)?;
+        self.typedef(&format!("{role}_t"), &ty, &format!("{role}_t"), Some(role));
+        let name = format!("{}_{role}", self.ops.base);
+        let lits = literals(self.layer(), role, values, &ty)?;
+        let array = Array {
+            cpp_type: format!("{name}_t"),
+            name: name.clone(),
+            dims: format!("[{}]", values.len()),
+            lines: lines(&lits),
+        };
+        self.file(role, vec![array]);
+        self.args.push(name);
+        Ok(())
+    }
+
+    pub(super) fn scalar(&mut self, role: &str, w: &Weights) -> Result<(), BackendError> {
+        if w.values.len() != 1 {
+            return Err(BackendError::layer(self.layer(), format!("{role} must be a scalar")));
+        }
+        self.constant_array(role, w, &w.values.clone())
+    }
+
+    pub(super) fn broadcast_constant(&mut self, role: &str, w: &Weights) -> Result<(), BackendError> {
+        let (inner, n, values) = broadcast(w, &self.ops.node.shape);
+        self.config.constants.push(konst(&format!("{role}_inner"), inner));
+        self.config.constants.push(konst(&format!("n_{role}"), n));
+        self.constant_array(role, w, &values)
+    }
+
+    pub(super) fn table(&mut self, role: &str, t: &Table) -> Result<(), BackendError> {
+        self.typedef(
+            &format!("{role}_index_t"),
+            &t.index_ty,
+            &format!("{role}_index_t"),
+            Some(&format!("{role}_index")),
+        );
+        self.typedef(&format!("{role}_t"), &t.ty, &format!("{role}_t"), Some(role));
+        self.config.constants.push(konst(&format!("{role}_size"), t.values.len()));
+        self.plan.table_sizes.push((role.to_string(), t.values.len()));
+        let name = format!("{}_{role}", self.ops.base);
+        let lits = literals(self.layer(), role, &t.values, &t.ty)?;
+        let array = Array {
+            cpp_type: format!("{name}_t"),
+            name: name.clone(),
+            dims: format!("[{}]", t.values.len()),
+            lines: lines(&lits),
+        };
+        self.file(role, vec![array]);
+        self.args.push(name);
+        Ok(())
+    }
+
+    pub(super) fn finish(mut self, header: &'static str) -> Plan {
+        self.config.constants.push(konst("reuse_factor", self.ops.node.reuse_factor));
+        for call in &mut self.plan.calls {
+            if call.template_args.is_empty() {
+                call.template_args = self.config.name.clone();
+            }
+            if call.args.is_empty() {
+                call.args = self.args.join(", ");
+            }
+        }
+        self.plan.header = Some(header);
+        self.plan.config = Some(self.config);
+        self.plan
+    }
+}
+
+/// The plan of one node (`Input` has none: its tensor is a top-function input port).
+pub fn plan(ops: &Operands<'_>) -> Result<Plan, BackendError> {
+    let node = ops.node;
+    let out_ty = node.out_ty()?;
+    let out_typedef = TypeDef { name: format!("{}_t", ops.base), cpp: cpp_type(&out_ty) };
+    let result = Precision { role: "result".into(), ty: cpp_type(&out_ty) };
+    let mut plan = match &node.layer {
+        Layer::Input(_) => Plan {
+            typedefs: Vec::new(),
+            config: None,
+            calls: Vec::new(),
+            files: Vec::new(),
+            header: None,
+            precision: Vec::new(),
+            table_sizes: Vec::new(),
+            nonzero: None,
+        },
+        Layer::Dense(d) => dense::plan(ops, d)?,
+        Layer::BatchNorm(b) => batch_norm::plan(ops, b)?,
+        Layer::Activation(a) => activation::plan(ops, a)?,
+        Layer::Softmax(s) => softmax::plan(ops, s)?,
+        Layer::Elementwise(e) => elementwise::plan(ops, e)?,
+        Layer::Concatenate(c) => concatenate::plan(ops, c)?,
+        Layer::Reshape(_) => reshape::plan(ops),
+        Layer::Quantize(_) => quantize::plan(ops),
+    };
+    plan.typedefs.insert(0, out_typedef);
+    plan.precision.insert(0, result);
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(shape: &[usize], n: usize) -> Weights {
+        Weights::new(Shape::new(shape.to_vec()), (0..n).map(|v| v as f64).collect())
+    }
+
+    #[test]
+    fn broadcast_patterns() {
+        let t = Shape::new([2, 4]);
+        assert_eq!(broadcast(&w(&[], 1), &t), (1, 1, vec![0.0]));
+        assert_eq!(broadcast(&w(&[4], 4), &t).0, 1);
+        assert_eq!(broadcast(&w(&[4], 4), &t).1, 4);
+        assert_eq!(broadcast(&w(&[2, 1], 2), &t), (4, 2, vec![0.0, 1.0]));
+        assert_eq!(broadcast(&w(&[2, 4], 8), &t).1, 8);
+        // [2, 1, 3] onto [2, 2, 3] repeats rows: no (inner, n) pattern, so it is expanded.
+        let t3 = Shape::new([2, 2, 3]);
+        let (inner, n, values) = broadcast(&w(&[2, 1, 3], 6), &t3);
+        assert_eq!((inner, n), (1, 12));
+        assert_eq!(values, [0.0, 1.0, 2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 3.0, 4.0, 5.0]);
+    }
+}

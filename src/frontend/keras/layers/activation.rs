@@ -1,0 +1,197 @@
+//! Activation functions: the `Activation`, `QActivation`, `ReLU` and `LeakyReLU` layers, and the
+//! `activation` argument of other layers (a Dense's activation becomes its own node named
+//! `<layer>_<activation>`). They become `Layer::Activation`, `Layer::Softmax` or, for QKeras
+//! activation quantizers, `Layer::Quantize` nodes whose type the model fixes.
+//!
+//! Functions: `linear` (no node after a Dense), `relu`, `sigmoid` and `tanh` (default tables),
+//! `softmax`, `hard_sigmoid` (Keras 2: `clip(0.2x + 0.5)`; Keras 3: `relu6(x + 3) / 6`; QKeras'
+//! own inside QKeras layers: `clip(0.5x + 0.5)`), `hard_tanh` (`Clip{-1, 1}`), `relu6`,
+//! `leaky_relu` (slope 0.2). QKeras quantizers as activations: see [`quantizers`].
+
+use serde_json::Value;
+
+use super::{Builder, Cfg, Plan};
+use crate::fixed::FixedType;
+use crate::frontend::keras::config::{Generation, LayerSpec};
+use crate::frontend::keras::quantizers::{self, ActQuant};
+use crate::frontend::keras::KerasError;
+use crate::ir::{Activation, Layer, NodeId, Quantize, Softmax, Table, Weights};
+
+/// An activation function as the IR will compute it.
+#[derive(Debug, Clone, PartialEq)]
+pub(in crate::frontend::keras) enum Act {
+    Linear,
+    Relu,
+    LeakyRelu(f64),
+    Clip(Option<f64>, Option<f64>),
+    HardSigmoid { alpha: f64, beta: f64 },
+    Sigmoid,
+    Tanh,
+    Softmax,
+    Quant { class: &'static str, q: ActQuant },
+}
+
+impl Act {
+    /// The suffix of the node an activation inside another layer becomes.
+    pub(super) fn suffix(&self) -> &'static str {
+        match self {
+            Act::Linear => "linear",
+            Act::Relu => "relu",
+            Act::LeakyRelu(_) => "leaky_relu",
+            Act::Clip(..) => "clip",
+            Act::HardSigmoid { .. } => "hard_sigmoid",
+            Act::Sigmoid => "sigmoid",
+            Act::Tanh => "tanh",
+            Act::Softmax => "softmax",
+            Act::Quant { class, .. } => class,
+        }
+    }
+}
+
+pub(super) fn plan(c: &Cfg, generation: Generation) -> Result<Plan, String> {
+    Ok(Plan::Activation(keras_activation(Some(c.get("activation").ok_or("no activation")?), generation)?))
+}
+
+pub(super) fn plan_q(c: &Cfg, generation: Generation) -> Result<Plan, String> {
+    Ok(Plan::Activation(qkeras_activation(Some(c.get("activation").ok_or("no activation")?), generation)?))
+}
+
+pub(super) fn plan_relu(c: &Cfg, _: Generation) -> Result<Plan, String> {
+    let max = c.f64_opt("max_value")?;
+    let slope = c.f64_opt("negative_slope")?.unwrap_or(0.0);
+    let threshold = c.f64_opt("threshold")?.unwrap_or(0.0);
+    if threshold != 0.0 {
+        return Err(format!("threshold={threshold} is not supported"));
+    }
+    Ok(Plan::Activation(match max {
+        None if slope == 0.0 => Act::Relu,
+        None => Act::LeakyRelu(slope),
+        Some(m) if slope == 0.0 && m >= 0.0 => Act::Clip(Some(0.0), Some(m)),
+        Some(m) => {
+            return Err(format!("max_value={m} with negative_slope={slope} has no single IR activation"))
+        }
+    }))
+}
+
+pub(super) fn plan_leaky_relu(c: &Cfg, _: Generation) -> Result<Plan, String> {
+    let slope = match (c.f64_opt("alpha")?, c.f64_opt("negative_slope")?) {
+        (Some(a), _) | (None, Some(a)) => a,
+        (None, None) => 0.3,
+    };
+    Ok(Plan::Activation(Act::LeakyRelu(slope)))
+}
+
+/// The name of an activation given as a string or a Keras 3 function object.
+fn activation_name(v: &Value) -> Result<&str, String> {
+    match v {
+        Value::String(s) => Ok(s),
+        Value::Object(o) => o
+            .get("config")
+            .and_then(Value::as_str)
+            .or_else(|| o.get("class_name").and_then(Value::as_str))
+            .ok_or_else(|| format!("activation {v} is not understood")),
+        _ => Err(format!("activation {v} is not understood")),
+    }
+}
+
+/// A Keras activation function by name (`keras.activations.get`).
+pub(super) fn keras_activation(v: Option<&Value>, generation: Generation) -> Result<Act, String> {
+    let Some(v) = v else { return Ok(Act::Linear) };
+    let name = activation_name(v)?;
+    Ok(match name {
+        "linear" => Act::Linear,
+        "relu" => Act::Relu,
+        "sigmoid" => Act::Sigmoid,
+        "tanh" => Act::Tanh,
+        "softmax" => Act::Softmax,
+        "relu6" => Act::Clip(Some(0.0), Some(6.0)),
+        "hard_tanh" => Act::Clip(Some(-1.0), Some(1.0)),
+        "leaky_relu" => Act::LeakyRelu(0.2),
+        "hard_sigmoid" => match generation {
+            Generation::Keras2 => Act::HardSigmoid { alpha: 0.2, beta: 0.5 },
+            Generation::Keras3 => Act::HardSigmoid { alpha: 1.0 / 6.0, beta: 0.5 },
+        },
+        other => return Err(format!("activation '{other}' is not supported")),
+    })
+}
+
+/// The activation of a QKeras layer: a quantizer, one of QKeras' own functions, or a Keras
+/// activation (QKeras' `get_quantizer` looks names up in `qkeras.quantizers` first).
+pub(super) fn qkeras_activation(v: Option<&Value>, generation: Generation) -> Result<Act, String> {
+    let Some(v) = v else { return Ok(Act::Linear) };
+    let is_quantizer = match v {
+        Value::String(s) => quantizers::is_quantizer_class(s.split('(').next().unwrap_or("").trim()),
+        Value::Object(o) => {
+            o.get("class_name").and_then(Value::as_str).map(quantizers::is_quantizer_class).unwrap_or(false)
+        }
+        _ => false,
+    };
+    if is_quantizer {
+        let q = quantizers::parse(v)?.ok_or("no activation quantizer")?;
+        let aq = q.activation()?;
+        return Ok(Act::Quant { class: q.class(), q: aq });
+    }
+    let name = activation_name(v)?;
+    match name.trim() {
+        "hard_sigmoid" => Ok(Act::HardSigmoid { alpha: 0.5, beta: 0.5 }),
+        "hard_tanh" => Ok(Act::Clip(Some(-1.0), Some(1.0))),
+        n @ ("binary_tanh" | "binary_sigmoid" | "smooth_sigmoid" | "smooth_tanh") => {
+            Err(format!("QKeras activation '{n}' is not supported"))
+        }
+        n if n.contains('(') => Err(format!("activation '{n}' is not supported")),
+        _ => keras_activation(Some(v), generation),
+    }
+}
+
+impl Builder<'_> {
+    /// Adds the node(s) computing `act` on `input` for Keras layer `layer`; the last one is
+    /// named `name`.
+    pub(super) fn activation(
+        &mut self,
+        layer: &LayerSpec,
+        name: String,
+        act: &Act,
+        input: NodeId,
+    ) -> Result<NodeId, KerasError> {
+        let scalar = Weights::scalar;
+        let l = match act {
+            Act::Linear => Layer::Activation(Activation::Linear),
+            Act::Relu => Layer::Activation(Activation::Relu),
+            Act::LeakyRelu(a) => Layer::Activation(Activation::LeakyRelu { alpha: scalar(*a) }),
+            Act::Clip(lo, hi) => {
+                Layer::Activation(Activation::Clip { min: lo.map(scalar), max: hi.map(scalar) })
+            }
+            Act::HardSigmoid { alpha, beta } => {
+                Layer::Activation(Activation::HardSigmoid { alpha: scalar(*alpha), beta: scalar(*beta) })
+            }
+            Act::Sigmoid => Layer::Activation(Activation::Sigmoid(Table::sigmoid_default())),
+            Act::Tanh => Layer::Activation(Activation::Tanh(Table::tanh_default())),
+            Act::Softmax => Layer::Softmax(Softmax::default_for(self.shape(input).channels())),
+            Act::Quant { q: ActQuant::Cast(ty), .. } => return self.quantize_node(layer, name, *ty, input),
+            Act::Quant { q: ActQuant::Leaky { clip_min, slope, ty }, .. } => {
+                let clip_name = self.fresh(&format!("{name}_clip"));
+                let clip = Layer::Activation(Activation::Clip { min: Some(scalar(*clip_min)), max: None });
+                let clip = self.add(layer, clip_name, clip, &[input])?;
+                let leaky_name = self.fresh(&format!("{name}_leaky_relu"));
+                let leaky = Layer::Activation(Activation::LeakyRelu { alpha: scalar(*slope) });
+                let leaky = self.add(layer, leaky_name, leaky, &[clip])?;
+                return self.quantize_node(layer, name, *ty, leaky);
+            }
+        };
+        self.add(layer, name, l, &[input])
+    }
+
+    fn quantize_node(
+        &mut self,
+        layer: &LayerSpec,
+        name: String,
+        ty: FixedType,
+        input: NodeId,
+    ) -> Result<NodeId, KerasError> {
+        let id = self.add(layer, name, Layer::Quantize(Quantize), &[input])?;
+        let node = self.g.node_mut(id);
+        node.ty = Some(ty);
+        node.ty_from_model = true;
+        Ok(id)
+    }
+}

@@ -1,0 +1,62 @@
+//! `Concat`: of activations it becomes `Layer::Concatenate`; of constants it is computed at import.
+//!
+//! Spec: <https://onnx.ai/onnx/operators/onnx__Concat.html>.
+//!
+//! Contract: `axis` counts the batch axis, which must not be the one joined; the IR axis is one
+//! less. Every operand must be an activation, or every operand a constant: a constant operand beside
+//! activations is unsupported.
+
+use super::super::builder::Builder;
+use super::super::tensor::{self, Tensor};
+use super::{const_value, norm_axis, NodeCtx, Value};
+use crate::frontend::onnx::OnnxError;
+use crate::ir::{Concatenate, Layer};
+
+pub(super) fn concat(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
+    if ins.iter().any(|v| matches!(v, Some(Value::Act(_)))) {
+        return concat_acts(b, ctx, ins);
+    }
+    let mut parts = Vec::with_capacity(ins.len());
+    for i in 0..ins.len() {
+        parts.push(ctx.constant(ins, i, "operand")?);
+    }
+    let first = parts.first().ok_or_else(|| ctx.err("needs at least one input"))?;
+    let axis = ctx.opt_int("axis")?.ok_or_else(|| ctx.err("attribute 'axis' is required"))?;
+    let a = norm_axis(ctx, axis, first.dims.len())?;
+    for p in &parts {
+        let same_kind = std::mem::discriminant(&p.data) == std::mem::discriminant(&first.data);
+        let same_dims = p.dims.len() == first.dims.len()
+            && p.dims.iter().zip(&first.dims).enumerate().all(|(i, (x, y))| i == a || x == y);
+        if !same_kind || !same_dims {
+            return Err(ctx.shape_err(format!(
+                "cannot concatenate constants of shapes {:?} and {:?} along axis {a}",
+                first.dims, p.dims
+            )));
+        }
+    }
+    let total = parts.iter().try_fold(0usize, |acc, p| acc.checked_add(p.len()));
+    if total.is_none_or(|n| n > crate::ir::MAX_ELEMENTS) {
+        return Err(ctx.shape_err("the concatenated tensor is too large"));
+    }
+    let refs: Vec<&Tensor> = parts.iter().map(|p| p.as_ref()).collect();
+    Ok(const_value(tensor::concat(&refs, a)))
+}
+
+fn concat_acts(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
+    let mut xs = Vec::with_capacity(ins.len());
+    for i in 0..ins.len() {
+        xs.push(ctx.act(ins, i)?);
+    }
+    let rank = xs[0].shape.rank() + 1;
+    let axis = ctx.opt_int("axis")?.ok_or_else(|| ctx.err("attribute 'axis' is required"))?;
+    let a = norm_axis(ctx, axis, rank)?;
+    if a == 0 {
+        return Err(ctx.unsupported("Concat along the batch axis"));
+    }
+    if let [x] = &xs[..] {
+        return Ok(vec![Value::Act(x.clone())]);
+    }
+    let ids: Vec<_> = xs.iter().map(|x| x.id).collect();
+    let act = b.add(ctx, ctx.label(), Layer::Concatenate(Concatenate { axis: a - 1 }), &ids)?;
+    Ok(vec![Value::Act(act)])
+}

@@ -1,0 +1,338 @@
+//! The closed set of layer kinds. Each kind lives in its own file, which owns everything true of
+//! the layer wherever it runs: its typed configuration, its arithmetic contract (the exact
+//! computation every stage implements), its arity, its output shape from its input shapes, its
+//! constants and tables, the type of its exact result and its work count ([`LayerDef`]).
+//!
+//! Every stage (simulator, HLS backend, RTL backend, estimator, frontends) matches [`Layer`]
+//! exhaustively, with one file per kind named after it, so a new kind does not compile until
+//! each stage handles it. The common vocabulary of the contracts:
+//!
+//! * "exact" means the full-precision result of fixed-point operands (no rounding, no overflow);
+//! * `cast(v)` converts an exact value to the node's output type with that type's quantization
+//!   mode, then its overflow mode (`ap_fixed` assignment);
+//! * constants ([`Weights`]) hold values exactly representable in their type once typed;
+//! * tensors are row-major and channels-last ([`Shape`]); "the last axis" is the channel axis.
+//!
+//! | layer | file | output |
+//! |---|---|---|
+//! | `Input` | `input.rs` | the model input converted from float with the output type's modes |
+//! | `Dense` | `dense.rs` | `acc = cast_acc(b_j)`, then for `i` in order `acc = cast_acc(acc + x_i * w_ij)`; `y_j = cast(acc)` |
+//! | `BatchNorm` | `batch_norm.rs` | `y = cast(x * scale[c] + bias[c])`, `c` the index on the last axis |
+//! | `Activation` | `activation.rs` | one function per element, see [`Activation`] |
+//! | `Softmax` | `softmax.rs` | table-based softmax over the last axis, see [`Softmax`] |
+//! | `Elementwise` | `elementwise.rs` | `y = cast(x op r)` with `r` the second input or the broadcast constant |
+//! | `Concatenate` | `concatenate.rs` | the inputs joined along one axis, each element `cast` to the output type |
+//! | `Reshape` | `reshape.rs` | the same values in row-major order, `cast` to the output type |
+//! | `Quantize` | `quantize.rs` | `cast(x)`: an explicit conversion whose type the model fixed (QONNX, QDQ) |
+
+mod activation;
+mod batch_norm;
+mod concatenate;
+mod dense;
+mod elementwise;
+mod input;
+mod quantize;
+mod reshape;
+mod softmax;
+
+pub use activation::Activation;
+pub use batch_norm::BatchNorm;
+pub use concatenate::Concatenate;
+pub use dense::Dense;
+pub use elementwise::{BinaryOp, Elementwise};
+pub use input::Input;
+pub use quantize::Quantize;
+pub use reshape::Reshape;
+pub use softmax::Softmax;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Shape, Table, Weights};
+use crate::fixed::FixedType;
+
+/// How many tensor inputs a layer takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arity {
+    Exactly(usize),
+    AtLeast(usize),
+}
+
+impl Arity {
+    pub fn accepts(self, n: usize) -> bool {
+        match self {
+            Arity::Exactly(k) => n == k,
+            Arity::AtLeast(k) => n >= k,
+        }
+    }
+}
+
+impl std::fmt::Display for Arity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Arity::Exactly(k) => write!(f, "{k}"),
+            Arity::AtLeast(k) => write!(f, "at least {k}"),
+        }
+    }
+}
+
+/// What a layer computes per sample, for reports and for the reuse factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Work {
+    /// Multiply-accumulates per sample: the products of the layer's dot products by its nonzero
+    /// weights (pointwise products, as in a batch norm, are not counted).
+    pub macs: usize,
+    /// The multiplications a reuse factor time-shares: a legal reuse factor divides this count.
+    /// `None` for layers without a reuse factor (theirs is always 1).
+    pub reuse_domain: Option<usize>,
+}
+
+impl Work {
+    /// Why `rf` is not a legal reuse factor for this work, naming the nearest legal values.
+    pub fn check_reuse_factor(&self, rf: usize) -> Result<(), String> {
+        let domain = self.reuse_domain.unwrap_or(1);
+        if rf >= 1 && domain % rf == 0 {
+            return Ok(());
+        }
+        let what = match self.reuse_domain {
+            Some(_) => format!("it must divide the layer's {domain} multiplications"),
+            None => "the layer has no reuse factor (it is always 1)".to_string(),
+        };
+        let legal: Vec<String> = nearest_legal(domain, rf).iter().map(|v| v.to_string()).collect();
+        Err(format!("reuse factor {rf} is not legal: {what}; nearest legal values: {}", legal.join(", ")))
+    }
+}
+
+/// The legal reuse factors (divisors of `domain`) nearest to `rf`: at most one below, one above.
+pub fn nearest_legal(domain: usize, rf: usize) -> Vec<usize> {
+    let domain = domain.max(1);
+    let below = (1..=rf.min(domain)).rev().find(|d| domain % d == 0);
+    let above = (rf.max(1)..=domain).find(|d| domain % d == 0);
+    let mut v: Vec<usize> = below.into_iter().chain(above).filter(|&d| d != rf).collect();
+    v.dedup();
+    v
+}
+
+/// The state a layer holds besides its plain configuration, each part with a role name in a
+/// stable order: constant tensors, lookup tables, and internal types (a Dense accumulator; `None`
+/// while unknown, every one known once lowered).
+#[derive(Debug, Default)]
+pub struct Held<'a> {
+    pub constants: Vec<(&'static str, &'a Weights)>,
+    pub tables: Vec<(&'static str, &'a Table)>,
+    pub types: Vec<(&'static str, Option<FixedType>)>,
+}
+
+/// [`Held`], mutable.
+#[derive(Debug, Default)]
+pub struct HeldMut<'a> {
+    pub constants: Vec<(&'static str, &'a mut Weights)>,
+    pub tables: Vec<(&'static str, &'a mut Table)>,
+    pub types: Vec<(&'static str, &'a mut Option<FixedType>)>,
+}
+
+/// What every layer kind states about itself. Implemented once per kind, in its file; there are
+/// no default methods, so a new kind states all of it.
+pub trait LayerDef {
+    /// Number of tensor inputs.
+    fn arity(&self) -> Arity;
+    /// The output shape for these input shapes (one per input), or why they do not fit the layer
+    /// and its constants.
+    fn output_shape(&self, inputs: &[&Shape]) -> Result<Shape, String>;
+    /// The type that exactly holds the layer's value `role` for these input types (every
+    /// constant typed), with `AP_TRN`/`AP_WRAP` modes: `"result"` is the layer's result before
+    /// the cast to the node's type; other roles are its internal types ([`Held::types`]).
+    fn exact_type(&self, role: &str, inputs: &[FixedType]) -> Result<FixedType, String>;
+    fn held(&self) -> Held<'_>;
+    fn held_mut(&mut self) -> HeldMut<'_>;
+    /// Work per sample for these input shapes.
+    fn work(&self, inputs: &[&Shape]) -> Work;
+}
+
+/// The closed set of layer kinds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Layer {
+    Input(Input),
+    Dense(Dense),
+    BatchNorm(BatchNorm),
+    Activation(Activation),
+    Softmax(Softmax),
+    Elementwise(Elementwise),
+    Concatenate(Concatenate),
+    Reshape(Reshape),
+    Quantize(Quantize),
+}
+
+impl Layer {
+    /// Every kind name, as [`Layer::kind`] gives them.
+    pub const KINDS: &'static [&'static str] = &[
+        "input",
+        "dense",
+        "batch_norm",
+        "activation",
+        "softmax",
+        "elementwise",
+        "concatenate",
+        "reshape",
+        "quantize",
+    ];
+
+    /// The layer's kind as used in configuration (`LayerType`), reports, and file names at every
+    /// stage.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Layer::Input(_) => "input",
+            Layer::Dense(_) => "dense",
+            Layer::BatchNorm(_) => "batch_norm",
+            Layer::Activation(_) => "activation",
+            Layer::Softmax(_) => "softmax",
+            Layer::Elementwise(_) => "elementwise",
+            Layer::Concatenate(_) => "concatenate",
+            Layer::Reshape(_) => "reshape",
+            Layer::Quantize(_) => "quantize",
+        }
+    }
+
+    /// The kind's definition.
+    pub fn def(&self) -> &dyn LayerDef {
+        match self {
+            Layer::Input(l) => l,
+            Layer::Dense(l) => l,
+            Layer::BatchNorm(l) => l,
+            Layer::Activation(l) => l,
+            Layer::Softmax(l) => l,
+            Layer::Elementwise(l) => l,
+            Layer::Concatenate(l) => l,
+            Layer::Reshape(l) => l,
+            Layer::Quantize(l) => l,
+        }
+    }
+
+    pub fn def_mut(&mut self) -> &mut dyn LayerDef {
+        match self {
+            Layer::Input(l) => l,
+            Layer::Dense(l) => l,
+            Layer::BatchNorm(l) => l,
+            Layer::Activation(l) => l,
+            Layer::Softmax(l) => l,
+            Layer::Elementwise(l) => l,
+            Layer::Concatenate(l) => l,
+            Layer::Reshape(l) => l,
+            Layer::Quantize(l) => l,
+        }
+    }
+
+    /// The variant within the kind (`relu` of `activation`, `add` of `elementwise`), if any.
+    pub fn variant(&self) -> Option<&'static str> {
+        match self {
+            Layer::Activation(a) => Some(a.name()),
+            Layer::Elementwise(e) => Some(e.op.name()),
+            Layer::Input(_)
+            | Layer::Dense(_)
+            | Layer::BatchNorm(_)
+            | Layer::Softmax(_)
+            | Layer::Concatenate(_)
+            | Layer::Reshape(_)
+            | Layer::Quantize(_) => None,
+        }
+    }
+
+    /// `kind` or `kind.variant` (`activation.relu`), as reports and the IR printer show it.
+    pub fn qualified_kind(&self) -> String {
+        match self.variant() {
+            Some(v) => format!("{}.{v}", self.kind()),
+            None => self.kind().to_string(),
+        }
+    }
+
+    pub fn arity(&self) -> Arity {
+        self.def().arity()
+    }
+
+    pub fn output_shape(&self, inputs: &[&Shape]) -> Result<Shape, String> {
+        self.def().output_shape(inputs)
+    }
+
+    pub fn constants(&self) -> Vec<(&'static str, &Weights)> {
+        self.def().held().constants
+    }
+
+    pub fn constants_mut(&mut self) -> Vec<(&'static str, &mut Weights)> {
+        self.def_mut().held_mut().constants
+    }
+
+    pub fn tables(&self) -> Vec<(&'static str, &Table)> {
+        self.def().held().tables
+    }
+
+    pub fn tables_mut(&mut self) -> Vec<(&'static str, &mut Table)> {
+        self.def_mut().held_mut().tables
+    }
+
+    pub fn internal_types(&self) -> Vec<(&'static str, Option<FixedType>)> {
+        self.def().held().types
+    }
+
+    pub fn internal_types_mut(&mut self) -> Vec<(&'static str, &mut Option<FixedType>)> {
+        self.def_mut().held_mut().types
+    }
+}
+
+/// The shape of the single input of a one-input layer (arity is checked before shapes).
+fn one<'a>(inputs: &[&'a Shape]) -> Result<&'a Shape, String> {
+    match inputs {
+        [x] => Ok(x),
+        _ => Err(format!("takes 1 input, has {}", inputs.len())),
+    }
+}
+
+/// The type of the single input of a one-input layer.
+fn one_ty(inputs: &[FixedType]) -> Result<FixedType, String> {
+    match inputs {
+        [x] => Ok(*x),
+        _ => Err(format!("takes 1 input, has {}", inputs.len())),
+    }
+}
+
+/// The exact type as the result of a computation: modes `AP_TRN`/`AP_WRAP`, at most
+/// [`crate::fixed::MAX_WIDTH`] bits.
+fn exact(ty: FixedType) -> Result<FixedType, String> {
+    use crate::fixed::{OverflowMode, QuantMode, MAX_WIDTH};
+    if ty.width > MAX_WIDTH {
+        return Err(format!(
+            "an exact result type would need {} bits (at most {MAX_WIDTH}); set its precision",
+            ty.width
+        ));
+    }
+    Ok(ty.with_modes(QuantMode::Trn, OverflowMode::Wrap))
+}
+
+/// Checks that an exact type is asked of the layer's result, the only value of layers without
+/// internal types.
+fn result_only(role: &str) -> Result<(), String> {
+    match role {
+        "result" => Ok(()),
+        other => Err(format!("has no {other} type")),
+    }
+}
+
+/// The type of a constant, which the passes give every constant before types are computed.
+fn const_ty(role: &str, w: &Weights) -> Result<FixedType, String> {
+    w.ty.ok_or_else(|| format!("{role} has no fixed-point type"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_legal_values() {
+        assert_eq!(nearest_legal(16 * 64, 3), vec![2, 4]);
+        assert_eq!(nearest_legal(10, 11), vec![10]);
+        assert_eq!(nearest_legal(12, 5), vec![4, 6]);
+        assert_eq!(nearest_legal(12, 0), vec![1]);
+        let w = Work { macs: 12, reuse_domain: Some(12) };
+        assert!(w.check_reuse_factor(4).is_ok());
+        assert!(w.check_reuse_factor(0).unwrap_err().ends_with("nearest legal values: 1"));
+        assert!(Work::default().check_reuse_factor(2).is_err());
+    }
+}
