@@ -201,7 +201,8 @@ def save_npy(path, arr):
 
 
 def predict(model, x):
-    return model.predict(x.astype(np.float32), batch_size=250, verbose=0).astype(np.float64)
+    xs = [a.astype(np.float32) for a in x] if isinstance(x, list) else x.astype(np.float32)
+    return model.predict(xs, batch_size=250, verbose=0).astype(np.float64)
 
 
 def check_reload(name, reference, x, paths):
@@ -219,6 +220,8 @@ def check_reload(name, reference, x, paths):
 
 
 def emit(name, model, x, logits_layer, forms):
+    """`x` is the input array, or a list of one array per model input (written as `inputs.npy`,
+    `inputs_1.npy`, ...)."""
     KERAS_DIR.mkdir(parents=True, exist_ok=True)
     paths = {}
     if "json" in forms:
@@ -232,7 +235,8 @@ def emit(name, model, x, logits_layer, forms):
     z = predict(logits_model, x)
     check_reload(name, y, x, paths)
     d = GOLDEN_DIR / name
-    save_npy(d / "inputs.npy", x)
+    for k, xk in enumerate(x if isinstance(x, list) else [x]):
+        save_npy(d / ("inputs.npy" if k == 0 else f"inputs_{k}.npy"), xk)
     save_npy(d / "expected_float.npy", y)
     save_npy(d / "expected_logits.npy", z)
     return y, z
@@ -297,6 +301,38 @@ def model_keras_functional():
     x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES)
     emit("keras_functional", model, x, "logits", ["h5"])
     NOTES.append(f"keras_functional: train acc {acc:.3f}")
+
+
+def model_keras_two_inputs():
+    """Two model inputs; two dense branches and the second input joined by one Concatenate."""
+    seed = 2005
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    jets = keras.Input(shape=(N_FEATURES,), name="jets")
+    tracks = keras.Input(shape=(8,), name="tracks")
+    h = layers.Dense(12, activation="relu", name="jets_dense")(jets)
+    t = layers.Dense(6, activation="relu", name="tracks_dense")(tracks)
+    joined = layers.Concatenate(name="joined")([h, t, tracks])
+    logits = layers.Dense(N_CLASSES, name="logits")(joined)
+    outputs = layers.Softmax(name="probabilities")(logits)
+    model = keras.Model([jets, tracks], outputs, name="two_inputs")
+    x, y = make_task(np.random.default_rng(seed + 500))
+    extra = np.random.default_rng(seed + 501).standard_normal((len(x), 8)).astype(np.float32)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    acc = model.fit([x, extra], y, epochs=8, batch_size=64, shuffle=True, verbose=0).history["accuracy"][-1]
+    model = inference_copy(model)
+    xa = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES)
+    xb = make_inputs(np.random.default_rng(INPUT_SEED + 1), N_SAMPLES, 8)
+    y, z = emit("keras_two_inputs", model, [xa, xb], "logits", ["json", "h5"])
+
+    w = {l.name: [v.astype(np.float64) for v in l.get_weights()] for l in model.layers}
+    hh = np.maximum(xa @ w["jets_dense"][0] + w["jets_dense"][1], 0)
+    tt = np.maximum(xb @ w["tracks_dense"][0] + w["tracks_dense"][1], 0)
+    zz = np.concatenate([hh, tt, xb], axis=1) @ w["logits"][0] + w["logits"][1]
+    err = np.abs(zz - z).max()
+    assert err < 1e-4, err
+    NOTES.append(f"keras_two_inputs: train acc {acc:.3f}; numpy forward matches logits to {err:.2g}")
 
 
 def np_quantized_bits(w, bits, integer, symmetric=0, keep_negative=1):
@@ -390,7 +426,11 @@ def model_qkeras_quantizers():
 
 
 def main():
-    for fn in [model_keras_mlp, model_qkeras_mlp, model_qkeras_quantizers, model_keras_functional]:
+    only = set(sys.argv[1:])
+    for fn in [model_keras_mlp, model_qkeras_mlp, model_qkeras_quantizers, model_keras_functional,
+               model_keras_two_inputs]:
+        if only and fn.__name__.removeprefix("model_") not in only:
+            continue
         fn()
     for p in written:
         print(f"wrote {rel(p)} ({p.stat().st_size} bytes)")

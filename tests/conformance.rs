@@ -157,6 +157,7 @@ fn keras_float_mode_matches_keras() {
         ("keras_mlp.keras", "keras_mlp"),
         ("keras_mlp.json", "keras_mlp"),
         ("keras_functional.h5", "keras_functional"),
+        ("keras_two_inputs.h5", "keras_two_inputs"),
     ] {
         let r = reference(model, "expected_float.npy");
         let got = run(&root().join("tests/models/keras").join(file), "float", &r.inputs, r.n);

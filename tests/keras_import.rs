@@ -60,6 +60,17 @@ fn keras_functional() {
     snapshot("keras_functional", &g);
 }
 
+/// Two model inputs (in the model's input order) joined with a dense branch of each by one
+/// `Concatenate`; the JSON + weights and the full .h5 give the same graph.
+#[test]
+fn keras_two_inputs() {
+    let g = load(&models().join("keras_two_inputs.h5"), None);
+    let inputs: Vec<&str> = g.inputs().iter().map(|&i| g.node(i).name.as_str()).collect();
+    assert_eq!(inputs, ["jets", "tracks"]);
+    assert_eq!(contents(&g), contents(&load(&models().join("keras_two_inputs.json"), None)));
+    snapshot("keras_two_inputs", &g);
+}
+
 #[test]
 fn qkeras_mlp_json_and_h5_agree() {
     let json = load(&models().join("qkeras_mlp.json"), None);
