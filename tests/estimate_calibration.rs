@@ -15,6 +15,12 @@
 //! bits of the real weights), or from Keras' `lecun_uniform` (U(±sqrt(3 / fan_in))) for the unit
 //! tests built with it. Pruned points zero the stated fraction of each layer's weights, chosen by
 //! a seeded shuffle.
+//!
+//! Points that measure hls4ml's shared-multiplier design (one pipeline with II = 2 and an
+//! `ALLOCATION` limit on multipliers) are skipped: the reuse-factor-2 points, and the pruned
+//! points that hls4ml's multiplier limit pushed to II = 2 at reuse factor 1. hls-gen builds an
+//! unrolled pipeline at reuse factor 1 and a dataflow design of multiplexed dense layers above it
+//! (`arch::hls`); the shared-multiplier design shares only its multiplier count with the latter.
 
 use std::collections::BTreeMap;
 

@@ -84,14 +84,32 @@ fn ii_equals_reuse_factor_and_multipliers_are_shared() {
             let e = est(&dense_graph(8, 4, wide_weights(32), rf, strategy));
             assert_eq!(layer(&e, "fc").ii, rf as u64, "{strategy:?} rf={rf}");
             assert_eq!(e.total.ii, rf as u64);
+            // n_out x n_in / R multipliers, each a DSP for these 16 x 16-bit products.
             assert_eq!(layer(&e, "fc").dsp, (32 / rf) as u64, "{strategy:?} rf={rf}");
         }
     }
     let r1 = est(&dense_graph(8, 4, wide_weights(32), 1, Strategy::Resource));
     let r8 = est(&dense_graph(8, 4, wide_weights(32), 8, Strategy::Resource));
     assert!(r8.total.latency_cycles >= r1.total.latency_cycles + 7);
-    assert!(r8.total.bram18 > 0, "an 8-deep weight ROM is block RAM");
-    assert_eq!(r1.total.bram18, 0, "a 1-deep weight ROM is registers");
+    assert_eq!(r8.total.bram18, 0, "8 words of 64 bits fill no block RAM: LUTRAM");
+    // 512 words of 64 bits fill 89 % of two RAMB18 (512 x 36 each).
+    let deep = est(&dense_graph(1024, 2, wide_weights(2048), 512, Strategy::Resource));
+    assert_eq!(deep.total.bram18, 2);
+    let deep_latency = est(&dense_graph(1024, 2, wide_weights(2048), 512, Strategy::Latency));
+    assert_eq!(deep_latency.total.bram18, 0, "the Latency strategy keeps its weights as constants");
+    assert!(deep_latency.total.lut > deep.total.lut);
+}
+
+#[test]
+fn a_multiplexed_slot_with_only_zero_weights_is_free_with_constant_weights() {
+    // Weights of input 0..3 to output 0, and of input 4..7 to output 1, are zero: at RF 4 the
+    // multiplier of (output 0, lane 0) and of (output 1, lane 1) always multiply by zero.
+    let w: Vec<f64> = (0..8)
+        .flat_map(|i| [if i < 4 { 0.0 } else { 0.7451171875 }, if i < 4 { 0.7451171875 } else { 0.0 }])
+        .collect();
+    let lat = est(&dense_graph(8, 2, w.clone(), 4, Strategy::Latency));
+    let res = est(&dense_graph(8, 2, w, 4, Strategy::Resource));
+    assert_eq!((layer(&lat, "fc").dsp, layer(&res, "fc").dsp), (2, 4));
 }
 
 #[test]

@@ -15,7 +15,7 @@ fn small_mlp() -> LoweredGraph {
     let mut g = Graph::new("mlp");
     let mut prev = g.add("input_1", Layer::Input(Input::new(Shape::new([4]))), &[]).unwrap();
     g.node_mut(prev).ty = Some(fx);
-    for (l, (n_in, n_out)) in [(4usize, 3usize), (3, 2)].into_iter().enumerate() {
+    for (l, (n_in, n_out)) in [(4usize, 4usize), (4, 2)].into_iter().enumerate() {
         let w: Vec<f64> = (0..n_in * n_out).map(|i| [0.7451171875, 0.0, -0.5, 0.3330078125][i % 4]).collect();
         let d = Dense {
             weights: typed(Shape::new([n_in, n_out]), w),
@@ -69,6 +69,9 @@ fn text_and_markdown() {
     assert!(text.contains("fc1") && text.contains("total") && text.contains("% of part"));
     let md = report::to_markdown(&e);
     assert!(md.starts_with("# Resource and latency estimate") && md.contains("| fc2 | dense | 2 | 2 |"));
+    let assumed = md.split("## What the estimate assumes").nth(1).expect("an assumptions section");
+    assert!(assumed.contains("dataflow region") && assumed.contains("Layer 'fc2' runs 2 steps of 2 inputs"));
+    assert!(assumed.contains("LUTRAM up to 1024 bits"));
 }
 
 #[test]

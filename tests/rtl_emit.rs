@@ -214,10 +214,10 @@ fn unsupported_layers_are_all_named() {
 fn reuse_factor_above_one_is_refused() {
     let mut g = mlp();
     let d = g.find("output").unwrap();
-    set_strategy(&mut g, d, hls_gen::ir::Strategy::Latency, 2);
+    set_strategy(&mut g, d, hls_gen::ir::Strategy::Latency, 3);
     let err = emit(&lowered(g), &options("mlp", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("'output' (reuse factor 2)") && msg.contains("fully parallel"), "{msg}");
+    assert!(msg.contains("'output' (reuse factor 3)") && msg.contains("fully parallel"), "{msg}");
 }
 
 #[test]

@@ -134,22 +134,23 @@ pub fn activations() -> Graph {
     g
 }
 
-/// Resource strategy with reuse factors above 1 and some pruning, then a latency layer with
-/// reuse factor 2.
+/// Reuse factors above 1 in both strategies, with accumulators whose bits do not depend on the
+/// order of accumulation: one that wraps and truncates often (fc1), one that saturates but holds
+/// every partial sum (fc2), one that wraps and rounds (fc3); some pruning.
 pub fn resource() -> Graph {
     let mut rng = Rng::new(3);
     let mut g = Graph::new("resource");
     let x = input(&mut g, "in", &[12], fx(10, 4));
-    let fc1 = dense(&mut rng, 12, 8, fx(8, 1), fx(6, 2), modes(fx(18, 8), Trn, Sat), 20);
+    let fc1 = dense(&mut rng, 12, 8, fx(8, 1), fx(6, 2), fx(12, 5), 20);
     let fc1 = add(&mut g, "fc1", fc1, &[8], modes(fx(12, 6), Rnd, Sat), &[x]);
     set_strategy(&mut g, fc1, Strategy::Resource, 4);
     let a = add(&mut g, "act1", Layer::Activation(Activation::Relu), &[8], ufx(10, 5), &[fc1]);
-    let fc2 = dense(&mut rng, 8, 3, fx(6, 0), fx(6, 1), fx(20, 10), 0);
+    let fc2 = dense(&mut rng, 8, 3, fx(6, 0), fx(6, 1), modes(fx(24, 12), RndConv, Sat), 0);
     let fc2 = add(&mut g, "fc2", fc2, &[3], modes(fx(14, 7), Rnd, Sat), &[a]);
-    set_strategy(&mut g, fc2, Strategy::Resource, 3);
-    let fc3 = dense(&mut rng, 3, 2, fx(5, 1), fx(5, 1), modes(fx(12, 6), RndMinInf, Sat), 0);
+    set_strategy(&mut g, fc2, Strategy::Resource, 2);
+    let fc3 = dense(&mut rng, 3, 2, fx(5, 1), fx(5, 1), modes(fx(12, 6), RndMinInf, Wrap), 0);
     let fc3 = add(&mut g, "fc3", fc3, &[2], fx(10, 5), &[fc2]);
-    set_strategy(&mut g, fc3, Strategy::Latency, 2);
+    set_strategy(&mut g, fc3, Strategy::Latency, 3);
     g.set_outputs(vec![fc3]);
     g
 }
@@ -167,9 +168,9 @@ pub fn pruned() -> Graph {
     let zero = add(&mut g, "1", zero, &[4], fx(10, 5), &[r]);
     let res = Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: None });
     let res = add(&mut g, "../../x", res, &[4], fx(12, 6), &[r, zero]);
-    let d2 = dense(&mut rng, 4, 3, fx(6, 2), fx(6, 3), modes(fx(14, 8), Rnd, Sat), 50);
+    let d2 = dense(&mut rng, 4, 3, fx(6, 2), fx(6, 3), modes(fx(14, 8), Rnd, Wrap), 50);
     let d2 = add(&mut g, "dense/MatMul:0", d2, &[3], fx(12, 6), &[res]);
-    set_strategy(&mut g, d2, Strategy::Latency, 3);
+    set_strategy(&mut g, d2, Strategy::Latency, 2);
     let s = add(&mut g, "int", Layer::Softmax(softmax_tables(3)), &[3], modes(ufx(16, 1), Rnd, Sat), &[d2]);
     let q =
         add(&mut g, "size", Layer::Quantize(hls_gen::ir::Quantize), &[3], modes(ufx(8, 1), Rnd, Sat), &[s]);
@@ -331,36 +332,17 @@ fn names_never_leak_into_code_or_paths() {
 }
 
 #[test]
-fn pruned_weights_are_not_emitted() {
+fn pruned_weights_are_constant_zeros() {
     let g = lowered(pruned());
     let p = emit(&g, &options("pruned"), &TestbenchData::default()).unwrap();
-    let first = match &g.node(g.find("dense/MatMul:0").unwrap()).layer {
-        Layer::Dense(d) => d.weights.values.iter().filter(|v| **v != 0.0).count(),
-        _ => unreachable!(),
-    };
-    let params = text(&p, "firmware/parameters.h");
-    assert!(params.contains(&format!("static const unsigned n_entries = {first};")), "{params}");
-    // The all-zero layer keeps one padding entry of weight 0 (C++ has no empty arrays).
+    // The all-zero layer's weights are constants (partitioned, read at constant indices once
+    // unrolled), so every product folds away.
     let zero = text(&p, "firmware/weights/n_1_weights.h");
-    assert!(zero.contains("n_1_weights[1] = {\n    0\n};"), "{zero}");
+    assert!(zero.contains("n_1_weights[4][4] = {\n    {0, 0, 0, 0},"), "{zero}");
+    let top = text(&p, "firmware/pruned.cpp");
+    assert!(top.contains("#include \"weights/n_1_weights.h\"\n#pragma HLS ARRAY_PARTITION variable=n_1_weights type=complete dim=0"), "{top}");
     let yml = text(&p, "hls_config.yml");
     assert!(yml.contains("NonzeroWeights: 0"), "{yml}");
-}
-
-#[test]
-fn resource_strategy_rows_follow_the_reuse_factor() {
-    let g = lowered(resource());
-    let p = emit(&g, &options("resource"), &TestbenchData::default()).unwrap();
-    let params = text(&p, "firmware/parameters.h");
-    let nnz = g.work(g.find("fc1").unwrap()).macs;
-    let block = nnz.div_ceil(4);
-    assert!(params.contains(&format!("static const unsigned block = {block};")), "{params}");
-    let w = text(&p, "firmware/weights/fc1_weights.h");
-    assert!(w.contains(&format!("fc1_weights[4][{block}]")), "{w}");
-    let top = text(&p, "firmware/resource.cpp");
-    assert!(top.contains("#pragma HLS PIPELINE II=4"), "{top}");
-    assert!(top.contains("hlsgen::dense_resource<fc1_config>"), "{top}");
-    assert!(top.contains("hlsgen::dense_latency<fc3_config>"), "{top}");
 }
 
 #[test]

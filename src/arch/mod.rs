@@ -2,7 +2,9 @@
 //! emit the design and the estimator reads it to cost the same design, so neither imports the
 //! other.
 //!
-//! * [`hls`]: the Vitis HLS `io_parallel` design: its initiation interval.
+//! * [`hls`]: the Vitis HLS `io_parallel` design: one pipeline or a dataflow region, each
+//!   layer's kernel (unrolled or multiplexed over its reuse factor), where its ROMs live, and the
+//!   UG1399 behaviour each choice relies on.
 //! * [`rtl`]: the RTL backend's timing contract: which layers it builds, the cycles each adds,
 //!   when each tensor is ready and the design's latency.
 

@@ -67,7 +67,7 @@ pub enum BackendError {
 pub(crate) fn run_testbench(
     exe: &std::path::Path,
     dir: &std::path::Path,
-    args: &[&str],
+    args: &[&std::ffi::OsStr],
     output: &mut String,
 ) -> Result<(std::process::ExitStatus, String), BackendError> {
     let run = std::process::Command::new(exe)

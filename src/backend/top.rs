@@ -2,8 +2,9 @@
 //! one identifier per tensor and the data ports, named as Vitis HLS names them.
 //!
 //! The top is `NAME(const in0_t IN0[n0], ..., out0_t OUT0[m0], ...)`, one input port per model
-//! input and one output port per model output in the model's order, with `ap_ctrl_hs` block control and
-//! `ap_vld` on every data port; each port array is completely reshaped, so Vitis HLS makes it one
+//! input and one output port per model output in the model's order, with `ap_ctrl_hs` block
+//! control (`ap_ctrl_chain`, which adds an `ap_continue` input, for a Vitis HLS dataflow design)
+//! and `ap_vld` on every data port; each port array is completely reshaped, so Vitis HLS makes it one
 //! bus of `n * W` bits named like the array (element 0 in the least significant bits) with a
 //! `<port>_ap_vld` strobe. The HLS backend emits that function; the RTL backend and the Verilator
 //! testbench build and drive the same ports. Names come from one [`Namer`] in a fixed order
@@ -51,10 +52,8 @@ pub const DERIVED: &[&str] = &[
     "inv_table_index_t",
     "diff_t",
     "sum_t",
-    "in_index",
-    "in_index_t",
-    "out_index",
-    "out_index_t",
+    "layer",
+    "split",
 ];
 
 /// One data port of the top.

@@ -8,16 +8,24 @@
 //! * `hard_sigmoid`: a constant product, an add and a clamp (two tests, two selects).
 //! * `clip`: one test and one select per bound.
 //! * `sigmoid`/`tanh`: the cast of the input to the table index, then a ROM read per element;
-//!   the ROM is replicated once per two readers (dual-port block RAM) or built from LUTs when
-//!   small ([`arith::rom`]).
+//!   the ROM is stored as the design decided ([`crate::arch::hls::rom_storage`]): block RAM
+//!   replicated once per two readers (dual-port), or LUTs per reader.
 
-use super::arith::{self, add_delay, add_lut, cast, cmp_lut, sel_lut, MulImpl};
+use super::arith::{self, add_delay, add_lut, cast, cmp_lut, lutrom_luts, sel_lut, MulImpl};
 use super::pipeline::Stage;
 use super::{Ctx, LayerCost};
+use crate::arch::hls::{LayerDesign, Rom, Storage};
 use crate::fixed::FixedType;
 use crate::ir::{Activation, Shape, Table, Weights};
 
-pub(super) fn cost(a: &Activation, x: &FixedType, out: &FixedType, shape: &Shape, cx: &Ctx) -> LayerCost {
+pub(super) fn cost(
+    a: &Activation,
+    x: &FixedType,
+    out: &FixedType,
+    shape: &Shape,
+    design: &LayerDesign,
+    cx: &Ctx,
+) -> LayerCost {
     let k = &cx.k;
     let n = shape.elements() as u64;
     let nf = n as f64;
@@ -68,7 +76,9 @@ pub(super) fn cost(a: &Activation, x: &FixedType, out: &FixedType, shape: &Shape
                 test(&mut c, bounds);
             }
         }
-        Activation::Sigmoid(t) | Activation::Tanh(t) => table_lookups(&mut c, t, x, n, cx),
+        Activation::Sigmoid(t) | Activation::Tanh(t) => {
+            table_lookups(&mut c, t, design.rom("table"), x, n, cx)
+        }
     }
     c.lut += nf * out_cast.lut;
     c.stages.push(Stage::Comb { ns: out_cast.delay, bits_in: n * u64::from(out.width) });
@@ -86,24 +96,35 @@ fn slope_products(alpha: &Weights, x: &FixedType, shape: &Shape, cx: &Ctx) -> Ve
         .collect()
 }
 
-/// `n` parallel reads of table `t` indexed by `cast(x)`.
-pub(super) fn table_lookups(c: &mut LayerCost, t: &Table, x: &FixedType, n: u64, cx: &Ctx) {
+/// `n` parallel reads of table `t` (stored as `rom` says) indexed by `cast(x)`.
+pub(super) fn table_lookups(
+    c: &mut LayerCost,
+    t: &Table,
+    rom: Option<&Rom>,
+    x: &FixedType,
+    n: u64,
+    cx: &Ctx,
+) {
     let k = &cx.k;
     let index = cast(x, &t.index_ty, k);
     let depth = t.len() as u64;
-    let (bram, lut) = arith::rom(depth, u64::from(t.ty.width), n);
-    c.lut += n as f64 * index.lut + lut;
-    c.bram18 += bram;
+    let width = u64::from(t.ty.width);
+    c.lut += n as f64 * index.lut;
     c.stages.push(Stage::Comb { ns: index.delay, bits_in: n * u64::from(x.width) });
-    if bram > 0 {
-        // The read registers its data in fabric, and its address too when it takes two cycles
-        // (the sigmoid points: 1,047 FFs for 64 x 16-bit reads in Vivado HLS, 1,689 for 64 x
-        // (16 + 10) bits in Vitis HLS).
-        let reg = u64::from(t.ty.width)
-            + u64::from(k.rom_read_cycles.saturating_sub(1)) * u64::from(t.index_ty.width);
-        c.stages.push(Stage::Fixed { cycles: k.rom_read_cycles, ff_bits: n * reg });
-    } else {
-        let levels = f64::from(arith::bit_len(depth.max(1))).div_euclid(6.0) + 1.0;
-        c.stages.push(Stage::Comb { ns: levels * k.delay.mux, bits_in: n * u64::from(t.index_ty.width) });
+    match rom.map(|r| r.storage) {
+        Some(Storage::Bram) => {
+            c.bram18 += rom.map_or(0, Rom::bram18);
+            // The read registers its data in fabric, and its address too when it takes two cycles
+            // (the sigmoid points: 1,047 FFs for 64 x 16-bit reads in Vivado HLS, 1,689 for 64 x
+            // (16 + 10) bits in Vitis HLS).
+            let reg = u64::from(t.ty.width)
+                + u64::from(k.rom_read_cycles.saturating_sub(1)) * u64::from(t.index_ty.width);
+            c.stages.push(Stage::Fixed { cycles: k.rom_read_cycles, ff_bits: n * reg });
+        }
+        Some(Storage::Lutram | Storage::Constants) | None => {
+            c.lut += n as f64 * lutrom_luts(depth, width);
+            let levels = f64::from(arith::bit_len(depth.max(1))).div_euclid(6.0) + 1.0;
+            c.stages.push(Stage::Comb { ns: levels * k.delay.mux, bits_in: n * u64::from(t.index_ty.width) });
+        }
     }
 }

@@ -189,29 +189,10 @@ pub fn cast(from: &FixedType, to: &FixedType, k: &Coeffs) -> Cast {
     Cast { lut, delay }
 }
 
-/// Block RAM aspect ratios of one RAMB18 (depth x width): UG473 (7 series) and UG573
-/// (UltraScale) list the same 18 Kb configurations.
-const BRAM18_SHAPES: [(u64, u64); 6] = [(16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)];
-
-/// RAMB18 blocks for one memory of `depth` words of `width` bits with one or two ports.
-pub fn bram18_for(depth: u64, width: u64) -> u64 {
-    BRAM18_SHAPES.iter().map(|&(d, w)| depth.div_ceil(d) * width.div_ceil(w)).min().unwrap_or(0)
-}
-
-/// Largest ROM (bits) HLS keeps in LUTs rather than block RAM. Chosen so that the 1024 x 18-bit
-/// activation tables go to block RAM (as in every calibration report) while tiny tables do not.
-pub const LUTROM_MAX_BITS: u64 = 1024;
-
-/// A ROM read by `readers` parallel lookups: `(bram18, lut)`. Block RAM has two read ports, so
-/// the table is replicated `ceil(readers / 2)` times; a small table becomes LUT ROM (64 bits per
-/// LUT6 per reader).
-pub fn rom(depth: u64, width: u64, readers: u64) -> (u64, f64) {
-    let bits = depth * width;
-    if bits <= LUTROM_MAX_BITS {
-        (0, (bits as f64 / 64.0).ceil() * readers as f64)
-    } else {
-        (readers.div_ceil(2) * bram18_for(depth, width), 0.0)
-    }
+/// LUTs of a ROM of `depth` words of `width` bits in LUTs (LUTRAM, or a constant multiplexer):
+/// one LUT6 per bit per 64 words.
+pub fn lutrom_luts(depth: u64, width: u64) -> f64 {
+    (width * depth.div_ceil(64)) as f64
 }
 
 #[cfg(test)]
@@ -275,12 +256,9 @@ mod tests {
     }
 
     #[test]
-    fn block_ram_packing() {
-        assert_eq!(bram18_for(1024, 18), 1);
-        assert_eq!(bram18_for(1024, 36), 2);
-        assert_eq!(bram18_for(2, 1000), 28);
-        assert_eq!(rom(1024, 18, 64), (32, 0.0));
-        assert_eq!(rom(16, 8, 4).0, 0);
+    fn lut_rom_size() {
+        assert_eq!(lutrom_luts(4, 4096), 4096.0);
+        assert_eq!(lutrom_luts(1024, 8), 128.0);
     }
 
     #[test]

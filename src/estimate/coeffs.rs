@@ -13,8 +13,8 @@
 //!   and checked only against the calibration latencies (median error 1 cycle); the FF estimate is
 //!   the weakest part of the model (see the calibration output).
 //!
-//! Five numbers differ between the tools (uncertainty, the two constant-multiplication rules, adder
-//! LUTs, ROM latency); every other one is shared.
+//! Six numbers differ between the tools (uncertainty, the two constant-multiplication rules, adder
+//! and comparison LUTs, ROM latency); every other one is shared.
 //!
 //! Delays are in nanoseconds for an UltraScale+ -2 device; [`super::Part::speed_factor`] scales them.
 
@@ -76,12 +76,14 @@ pub struct Coeffs {
     /// (the 7 x 7-bit products of `tut-p4-*` cost ~100 LUTs each), Vitis HLS as adders
     /// (`fork-p4`: ~20 LUTs per product including its accumulator adder).
     pub const_mul_shift_add: bool,
-    /// csynth LUTs per bit of a comparison, fitted to 1.2 on the ReLU points (a 16-bit ReLU costs
-    /// 25 csynth LUTs in Vivado HLS 2020.1 and 39 in Vitis HLS; compare plus a 1-LUT-per-bit
-    /// select).
+    /// csynth LUTs per bit of a comparison: a 16-bit ReLU (compare plus a 1-LUT-per-bit select)
+    /// costs 39 csynth LUTs in Vitis HLS, hence 1.44; 1.2 fits the Vivado HLS 2020.1 ReLU and
+    /// PReLU points.
     pub lut_per_cmp_bit: f64,
-    /// csynth LUTs per bit per extra input of a multiplexer, fitted to 0.6 on the reuse-factor-2
-    /// points (`tut-p2-*`, `fork-p2`).
+    /// csynth LUTs per bit per extra input of a multiplexer. Fitted to 0.6 on hls4ml's
+    /// reuse-factor-2 points (`tut-p2-*`, `fork-p2`: the operand multiplexers of its shared
+    /// multipliers), which are no longer calibration points because hls-gen builds another design
+    /// at reuse factor 2; kept as the cost of a multiplexer bit.
     pub lut_per_mux_bit: f64,
     /// csynth FFs per live bit at a register boundary (set to 1: one flip-flop per bit).
     pub ff_per_bit: f64,
@@ -119,7 +121,7 @@ impl Coeffs {
             lut_per_add_bit: 0.8,
             lut_per_fabric_mul_bit: 3.0,
             const_mul_shift_add: true,
-            lut_per_cmp_bit: 1.2,
+            lut_per_cmp_bit: 1.44,
             lut_per_mux_bit: 0.6,
             ff_per_bit: 1.0,
             rom_read_cycles: 2,
@@ -132,6 +134,7 @@ impl Coeffs {
                 const_lut_max_bits: 2,
                 const_mul_shift_add: false,
                 lut_per_add_bit: 1.05,
+                lut_per_cmp_bit: 1.2,
                 rom_read_cycles: 1,
                 ..shared
             },

@@ -1,6 +1,6 @@
-//! Cost of [`ir::Layer::Dense`](crate::ir::Layer::Dense) in each strategy.
+//! Cost of [`ir::Layer::Dense`](crate::ir::Layer::Dense) for each kernel of [`crate::arch::hls`].
 //!
-//! **Latency strategy, reuse factor 1.** The emitted layer is fully unrolled with the weights as
+//! **Reuse factor 1** ([`Kernel::Unrolled`]). The emitted layer is fully unrolled with the weights as
 //! constants, so every product is a constant multiplication ([`arith::const_mul`]): pruned and
 //! power-of-two weights cost nothing, weights with few CSD digits become shift-and-add logic, the
 //! rest take DSP slices. Each output sums its nonzero products and its nonzero bias in an adder
@@ -10,30 +10,26 @@
 //! (UG1399, "DSP Multi-Operation Matching"): that adder costs no LUTs. Larger sums stay in LUTs
 //! (the 16-bit MLP points cost ~20 csynth LUTs per product, its adder).
 //!
-//! **Latency strategy, reuse factor R > 1.** `ceil(nonzero / R)` multipliers are shared, each fed
-//! through R-input multiplexers, so they see variable operands: a DSP unless both operands are
-//! narrow. The adder tree is unchanged; the last products arrive `R - 1` cycles later; II = R.
+//! Both strategies build this at reuse factor 1.
 //!
-//! **Resource strategy.** `ceil(n_in * n_out / R)` multipliers (zeros included: the weights are
-//! data) read their weights from a ROM reshaped to `R` words of `n_mult * weight_width` bits (block
-//! RAM unless at most 4 words deep, the HLS auto-partition threshold of UG902/UG1399, where it is
-//! registers and multiplexers). Products are accumulated into `n_out` accumulators over R cycles.
-//! II = R, latency = R - 1 cycles of accumulation plus the datapath.
+//! **Reuse factor R > 1** ([`Kernel::Multiplexed`], see [`crate::arch::hls`]): `n_out · K`
+//! multipliers (`K = n_in / R`) with variable operands (a DSP unless both are narrow), each
+//! product cast to the accumulator, `K` adders per output (the tree over the `K` products and the
+//! running sum), `K` input lanes of `R`:1 multiplexers shared by all outputs, `n_out` accumulator
+//! registers. The weights are `R` words of `n_out · K` weights: constant multiplexers in LUTs for
+//! the Latency strategy (a slot whose `R` weights are all zero multiplies by a constant zero and
+//! costs nothing), the ROM the design chose for the Resource strategy (LUTRAM: one LUT per bit per
+//! 64 words; block RAM: [`Rom::bram18`], read in `rom_read_cycles`). Latency: `R - 1` steps plus
+//! the step's datapath; II = R.
 
-use super::arith::{self, add_delay, add_lut, cast, mux_lut, tree_depth, MulImpl};
+use super::arith::{self, add_delay, add_lut, cast, lutrom_luts, mux_lut, sel_lut, tree_depth, MulImpl};
 use super::pipeline::Stage;
 use super::{Ctx, LayerCost};
+use crate::arch::hls::{Kernel, LayerDesign, Rom, Storage};
 use crate::fixed::FixedType;
-use crate::ir::{Dense, Strategy};
+use crate::ir::Dense;
 
-pub(super) fn cost(
-    d: &Dense,
-    x: &FixedType,
-    out: &FixedType,
-    reuse: usize,
-    strategy: Strategy,
-    cx: &Ctx,
-) -> LayerCost {
+pub(super) fn cost(d: &Dense, x: &FixedType, out: &FixedType, design: &LayerDesign, cx: &Ctx) -> LayerCost {
     let k = &cx.k;
     let (n_in, n_out) = (d.n_in(), d.n_out());
     let wty = d.weights.ty.unwrap_or(*x);
@@ -49,12 +45,11 @@ pub(super) fn cost(
             }
         }
     }
-    let nonzero: u64 = terms.iter().sum::<u64>() - bias_terms.iter().sum::<u64>();
     let adders: u64 = terms.iter().map(|t| t.saturating_sub(1)).sum();
     let depth = tree_depth(terms.iter().copied().max().unwrap_or(0));
     let out_cast = cast(&acc, out, k);
-    let mut c = LayerCost::new(reuse as u64);
-    c.lut += adders as f64 * add_lut(wa, k) + n_out as f64 * out_cast.lut;
+    let mut c = LayerCost::new(design.ii() as u64);
+    c.lut += n_out as f64 * out_cast.lut;
 
     let tree = |c: &mut LayerCost, mut live: Vec<u64>| {
         for _ in 0..depth {
@@ -66,8 +61,9 @@ pub(super) fn cost(
     };
     let in_bits = n_in as u64 * u64::from(x.width);
 
-    match strategy {
-        Strategy::Latency if reuse <= 1 => {
+    match design.kernel {
+        Kernel::Unrolled => {
+            c.lut += adders as f64 * add_lut(wa, k);
             let mut mul_delay: f64 = 0.0;
             let mut single_dsp = vec![None; n_out];
             for (i, &w) in d.weights.values.iter().enumerate() {
@@ -88,45 +84,66 @@ pub(super) fn cost(
             c.stages.push(Stage::Comb { ns: mul_delay, bits_in: in_bits });
             tree(&mut c, terms);
         }
-        Strategy::Latency => {
-            let r = reuse as u64;
-            let n_mul = nonzero.div_ceil(r);
-            let m = arith::var_mul(x.width, wty.width, cx.part.dsp_kind, k);
-            c.dsp += n_mul * m.dsp();
-            c.lut += n_mul as f64 * (m.lut(k) + mux_lut(x.width, r, k) + mux_lut(wty.width, r, k));
-            let mux_delay = k.delay.mux * f64::from(tree_depth(r));
-            c.stages.push(Stage::Comb { ns: mux_delay + m.delay(k), bits_in: in_bits });
-            c.stages.push(Stage::Fixed { cycles: (r - 1) as u32, ff_bits: (r - 1) * n_mul * u64::from(wa) });
-            tree(&mut c, terms);
-        }
-        Strategy::Resource => {
-            let r = reuse as u64;
-            let n_mul = ((n_in * n_out) as u64).div_ceil(r);
-            let m = arith::var_mul(x.width, wty.width, cx.part.dsp_kind, k);
-            c.dsp += n_mul * m.dsp();
-            c.lut += n_mul as f64 * (m.lut(k) + mux_lut(x.width, r, k) + add_lut(wa, k));
-            let rom_width = n_mul * u64::from(wty.width);
-            let rom_read = if r <= 4 {
-                c.lut += mux_lut(rom_width as u32, r, k);
-                Stage::Comb { ns: k.delay.mux * f64::from(tree_depth(r)), bits_in: in_bits }
-            } else {
-                c.bram18 += arith::bram18_for(r, rom_width);
-                Stage::Fixed { cycles: k.rom_read_cycles, ff_bits: 0 }
-            };
-            let per_cycle = (n_in as u64).div_ceil(r).max(1) + 1;
-            c.stages.push(Stage::Fixed {
-                cycles: (r - 1) as u32,
-                ff_bits: n_out as u64 * u64::from(wa) + in_bits,
-            });
-            c.stages.push(rom_read);
-            c.stages.push(Stage::Comb { ns: m.delay(k), bits_in: in_bits });
-            let live = vec![per_cycle; n_out];
-            for level in 0..tree_depth(per_cycle) {
-                let bits = live.iter().map(|t| t.div_ceil(1 << level)).sum::<u64>() * u64::from(wa);
-                c.stages.push(Stage::Comb { ns: add_delay(wa, k), bits_in: bits });
-            }
+        Kernel::Multiplexed { reuse, per_cycle } => {
+            multiplexed(&mut c, d, x, &wty, &acc, reuse, per_cycle, design.rom("weights"), cx);
             c.stages.push(Stage::Comb { ns: out_cast.delay, bits_in: n_out as u64 * u64::from(wa) });
         }
     }
     c
+}
+
+/// The step datapath of a multiplexed dense layer and its resources (without the output cast).
+#[allow(clippy::too_many_arguments)]
+fn multiplexed(
+    c: &mut LayerCost,
+    d: &Dense,
+    x: &FixedType,
+    wty: &FixedType,
+    acc: &FixedType,
+    reuse: usize,
+    per_cycle: usize,
+    rom: Option<&Rom>,
+    cx: &Ctx,
+) {
+    let k = &cx.k;
+    let n_out = d.n_out();
+    let (r, kq) = (reuse as u64, per_cycle as u64);
+    let wa = acc.width;
+    let slots = n_out as u64 * kq;
+    let live = match rom {
+        Some(_) => slots,
+        None => (0..n_out)
+            .flat_map(|j| (0..per_cycle).map(move |q| (j, q)))
+            .filter(|&(j, q)| {
+                (0..reuse).any(|s| arith::raw(d.weights.values[(q * reuse + s) * n_out + j], wty) != 0)
+            })
+            .count() as u64,
+    };
+    let m = arith::var_mul(x.width, wty.width, cx.part.dsp_kind, k);
+    let product = cast(&x.exact_mul_type(wty), acc, k);
+    c.dsp += live * m.dsp();
+    c.lut += live as f64 * (m.lut(k) + product.lut);
+    c.lut += kq as f64 * mux_lut(x.width, r, k);
+    c.lut += n_out as f64 * (kq as f64 * add_lut(wa, k) + sel_lut(wa));
+    let storage = rom.map_or(Storage::Constants, |rom| rom.storage);
+    let in_bits = d.n_in() as u64 * u64::from(x.width);
+    let x_mux = k.delay.mux * f64::from(tree_depth(r));
+    c.stages.push(Stage::Fixed { cycles: (r - 1) as u32, ff_bits: n_out as u64 * u64::from(wa) });
+    let operands = match storage {
+        Storage::Constants | Storage::Lutram => {
+            c.lut += lutrom_luts(r, slots * u64::from(wty.width));
+            x_mux.max(k.delay.mux * f64::from(tree_depth(r).div_ceil(6).max(1)))
+        }
+        Storage::Bram => {
+            c.bram18 += rom.map_or(0, Rom::bram18);
+            c.stages.push(Stage::Fixed { cycles: k.rom_read_cycles, ff_bits: 0 });
+            0.0
+        }
+    };
+    c.stages.push(Stage::Comb { ns: operands + m.delay(k) + product.delay, bits_in: in_bits });
+    for level in 0..tree_depth(kq + 1) {
+        let live_terms: u64 = (kq + 1).div_ceil(1 << level);
+        c.stages
+            .push(Stage::Comb { ns: add_delay(wa, k), bits_in: n_out as u64 * live_terms * u64::from(wa) });
+    }
 }

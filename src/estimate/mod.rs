@@ -13,13 +13,17 @@
 //!
 //! # The design being modelled
 //!
-//! The top function is one pipeline; each layer is its own datapath whose arithmetic is that of
-//! [`crate::ir::Layer`]. Weights are compile-time constants, so HLS sees constant multiplications
-//! and removes pruned products. Per layer, `<layer>.rs` gives the cost formula; [`arith`] the
-//! operator costs (constant multiplications, DSP tiling per DSP kind, adders, casts, ROMs);
-//! [`pipeline`] places registers from operator delays and the clock; [`coeffs`] holds every
-//! coefficient with its source. II is the largest reuse factor of a layer (II = R for both
-//! strategies); the latency of a layer is the number of cycle boundaries its datapath adds.
+//! The design is the one [`crate::arch::hls::design`] decides and the HLS backend emits: with
+//! every reuse factor 1 the top function is one pipeline and a layer's latency is the number of
+//! cycle boundaries its datapath adds to the chain; otherwise the top is a dataflow region whose
+//! processes each take their own datapath's cycles (at least one) and whose channels are
+//! ping-pong buffers. Each layer's arithmetic is that of [`crate::ir::Layer`]; unrolled weights
+//! are compile-time constants, so HLS sees constant multiplications and removes pruned products;
+//! a multiplexed dense layer shares `n_out · n_in / R` multipliers over `R` steps. Per layer,
+//! `<layer>.rs` gives the cost formula; [`arith`] the operator costs (constant multiplications,
+//! DSP tiling per DSP kind, adders, casts, LUT ROMs); [`pipeline`] places registers from operator
+//! delays and the clock; [`coeffs`] holds every coefficient with its source. II is the design's
+//! (the largest reuse factor). [`Estimate::assumptions`] states what is assumed of the tool.
 //!
 //! The estimator reads only the lowered IR ([`LoweredGraph`]) and the architecture decided for it
 //! ([`crate::arch`]); it never panics.
@@ -52,6 +56,7 @@ pub use synth_report::{
     compare, compare_totals, read_project, read_report, Comparison, SynthReport, SynthReportError,
 };
 
+use crate::arch::hls::{self, Schedule};
 use crate::fixed::FixedType;
 use crate::ir::{IrError, Layer, LoweredGraph, NodeId};
 use pipeline::{Stage, Time};
@@ -154,6 +159,8 @@ pub struct Estimate {
     pub total: Totals,
     pub layers: Vec<LayerEstimate>,
     pub warnings: Vec<FitWarning>,
+    /// What the estimate assumes about the tool and the design, one sentence each.
+    pub assumptions: Vec<String>,
 }
 
 /// Evaluation context shared by the per-layer cost functions.
@@ -220,6 +227,8 @@ pub fn estimate_with(
     let cx = Ctx { part, k };
     let period = clock_ns * (1.0 - u);
     let speed = part.speed_factor();
+    let design = hls::design(g)?;
+    let dataflow = design.schedule == Schedule::Dataflow;
 
     let mut ends: BTreeMap<NodeId, Time> = BTreeMap::new();
     let mut layers = Vec::new();
@@ -228,12 +237,33 @@ pub fn estimate_with(
         let node = g.node(id);
         let inputs = g.inputs_of(id);
         let in_tys: Vec<FixedType> = inputs.iter().map(|&i| g.node(i).out_ty()).collect::<Result<_, _>>()?;
-        let cost = layer_cost(g, id, &in_tys, &cx)?;
         let start = inputs.iter().filter_map(|i| ends.get(i)).fold(Time::default(), |a, &b| a.max(b));
-        let (end, ff_bits) = pipeline::schedule(start, &cost.stages, period, speed);
+        let (cost, end, mut ff_bits) = match design.layers.get(&id) {
+            None => (LayerCost::new(1), start, 0),
+            Some(ld) => {
+                let cost = layer_cost(g, id, &in_tys, ld, &cx)?;
+                if dataflow {
+                    // A process of its own: its datapath from a registered start, its output
+                    // registered into its channel.
+                    let (t, ff) = pipeline::schedule(Time::default(), &cost.stages, period, speed);
+                    let own = (t.cycle + u64::from(t.fill > 0.0)).max(1);
+                    (cost, Time { cycle: start.cycle + own, fill: 0.0 }, ff)
+                } else {
+                    let (end, ff) = pipeline::schedule(start, &cost.stages, period, speed);
+                    (cost, end, ff)
+                }
+            }
+        };
+        let mut end = end;
+        if dataflow {
+            ff_bits += channel_bits(g, &design, id)?;
+            if design.splits.contains_key(&id) {
+                end.cycle += 1;
+            }
+        }
         ends.insert(id, end);
         if g.outputs().contains(&id) {
-            latency = latency.max(end.cycle);
+            latency = latency.max(end.cycle + u64::from(end.fill > 0.0 && dataflow));
         }
         let cycles = end.cycle - start.cycle;
         layers.push(LayerEstimate {
@@ -255,7 +285,7 @@ pub fn estimate_with(
     let total = Totals {
         latency_cycles: latency,
         latency_ns: latency as f64 * clock_ns,
-        ii: crate::arch::hls::design_ii(g) as u64,
+        ii: design.ii as u64,
         dsp: sum(|l| l.dsp),
         lut: sum(|l| l.lut),
         ff: sum(|l| l.ff),
@@ -263,6 +293,7 @@ pub fn estimate_with(
         uram: sum(|l| l.uram),
     };
     let (available, warnings) = fit(&total, part);
+    let assumptions = assumptions(g, &design, opts.tool, clock_ns * u);
     Ok(Estimate {
         part: part.name.clone(),
         clock_ns,
@@ -274,13 +305,87 @@ pub fn estimate_with(
         total,
         layers,
         warnings,
+        assumptions,
     })
+}
+
+/// Flip-flops of the ping-pong channels a tensor occupies in a dataflow design: two copies of
+/// its bits per channel (the array written by its process, and one per copy a split makes for a
+/// layer), none for the top's ports.
+fn channel_bits(g: &LoweredGraph, design: &hls::Design, id: NodeId) -> Result<u64, EstimateError> {
+    let node = g.node(id);
+    let bits = node.shape.elements() as u64 * u64::from(node.out_ty()?.width);
+    let layer_reads =
+        hls::reads(g, id).iter().filter(|r| matches!(r, hls::Read::Layer { .. })).count() as u64;
+    let written_to_local = !matches!(node.layer, Layer::Input(_));
+    let channels = if design.splits.contains_key(&id) {
+        u64::from(written_to_local) + layer_reads
+    } else {
+        u64::from(written_to_local && layer_reads > 0)
+    };
+    Ok(2 * bits * channels)
+}
+
+/// What the estimate assumes the HLS tool does with the emitted design, in words for the report.
+fn assumptions(g: &LoweredGraph, design: &hls::Design, tool: HlsTool, uncertainty_ns: f64) -> Vec<String> {
+    let mut out = vec![match design.schedule {
+        Schedule::Pipeline => "The top function is one pipeline with II = 1 and every layer inlined into it \
+            (UG1399 \"Function Pipelining\": all loops below are unrolled). Operations chain within a cycle \
+            while their delays fit the clock period minus the uncertainty; the values live at a cycle \
+            boundary are registered."
+            .to_string(),
+        Schedule::Dataflow => format!(
+            "The top function is a dataflow region with ap_ctrl_chain (some layer has reuse factor > 1): \
+             one process per layer, II = {} (the largest process interval). A process starts when all its \
+             inputs are complete (ping-pong channels) and takes its own datapath's cycles, at least one \
+             (its output is registered); no handshake cycles are added. Each channel costs twice its bits \
+             in flip-flops (a ping-pong buffer of a completely partitioned array); a tensor read by several \
+             processes or also an output passes a copy process of one cycle.",
+            design.ii
+        ),
+    }];
+    for (&id, l) in &design.layers {
+        if let hls::Kernel::Multiplexed { reuse, per_cycle } = l.kernel {
+            let node = g.node(id);
+            let weights = match l.rom("weights") {
+                Some(rom) => format!(
+                    "a ROM of {} words x {} bits in {}",
+                    rom.depth,
+                    rom.width,
+                    rom.storage.bind_impl().unwrap_or("registers")
+                ),
+                None => "constant multiplexers (Latency strategy)".to_string(),
+            };
+            out.push(format!(
+                "Layer '{}' runs {reuse} steps of {per_cycle} inputs (a loop pipelined with II = 1 and rewound, \
+                 UG1399 \"Rewinding Pipelined Loops for Performance\"): {} shared multipliers, weights in {weights}.",
+                node.name,
+                per_cycle * match &node.layer {
+                    Layer::Dense(d) => d.n_out(),
+                    _ => 1,
+                }
+            ));
+        }
+    }
+    out.push(format!(
+        "ROMs read at variable addresses are LUTRAM up to {} bits or when block RAM would be less than {:.0} % full, \
+         block RAM otherwise, replicated once per two reads per cycle (as bound by BIND_STORAGE in the emitted code).",
+        hls::LUTRAM_MAX_BITS,
+        100.0 * hls::BRAM_MIN_FILL
+    ));
+    out.push(format!(
+        "Multiplications by constant weights become DSPs, shift-and-add logic or nothing (zeros, powers of two) as \
+         {} does for the operand widths; the clock uncertainty is {uncertainty_ns:.3} ns.",
+        tool.name()
+    ));
+    out
 }
 
 fn layer_cost(
     g: &LoweredGraph,
     id: NodeId,
     in_tys: &[FixedType],
+    design: &hls::LayerDesign,
     cx: &Ctx,
 ) -> Result<LayerCost, EstimateError> {
     let node = g.node(id);
@@ -291,10 +396,10 @@ fn layer_cost(
         Layer::Input(_) => LayerCost::new(1),
         Layer::Reshape(_) => reshape::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Quantize(_) => quantize::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
-        Layer::Dense(d) => dense::cost(d, x.ok_or_else(missing)?, &out, node.reuse_factor, node.strategy, cx),
+        Layer::Dense(d) => dense::cost(d, x.ok_or_else(missing)?, &out, design, cx),
         Layer::BatchNorm(b) => batch_norm::cost(b, x.ok_or_else(missing)?, &out, &node.shape, cx),
-        Layer::Activation(a) => activation::cost(a, x.ok_or_else(missing)?, &out, &node.shape, cx),
-        Layer::Softmax(s) => softmax::cost(s, x.ok_or_else(missing)?, &out, &node.shape, cx),
+        Layer::Activation(a) => activation::cost(a, x.ok_or_else(missing)?, &out, &node.shape, design, cx),
+        Layer::Softmax(s) => softmax::cost(s, x.ok_or_else(missing)?, &out, &node.shape, design, cx),
         Layer::Elementwise(e) => {
             elementwise::cost(e, x.ok_or_else(missing)?, in_tys.get(1), &out, &node.shape, cx)
         }

@@ -18,6 +18,7 @@
 //! | `total` | object | `latency_cycles`, `latency_ns`, `ii`, `dsp`, `lut`, `ff`, `bram18`, `uram` |
 //! | `layers` | array | one object per layer in topological order: `name`, `kind`, `reuse_factor`, `strategy` and the keys of `total` |
 //! | `warnings` | array | `{resource, used, available}` for each resource exceeding the part |
+//! | `assumptions` | array of strings | what the estimate assumes about the tool and the design (the schedule, shared multipliers, ROM storage), one sentence each; `report.md` lists them |
 //!
 //! `total.latency_cycles` is the worst-case latency from input to output (`latency_ns` at the
 //! target clock), `total.ii` the largest layer interval, resources are sums; `bram18` counts
@@ -179,6 +180,12 @@ pub fn to_markdown(est: &Estimate) -> String {
         out += "\n## Does not fit\n\n";
         for w in &est.warnings {
             let _ = writeln!(out, "- {w}");
+        }
+    }
+    if !est.assumptions.is_empty() {
+        out += "\n## What the estimate assumes\n\n";
+        for a in &est.assumptions {
+            let _ = writeln!(out, "- {a}");
         }
     }
     out

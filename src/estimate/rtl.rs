@@ -197,6 +197,11 @@ pub fn estimate(
         total,
         layers,
         warnings,
+        assumptions: vec![
+            "The RTL backend's own design: latency and II are exact (its schedule), LUTs and flip-flops come \
+             from the shift-add cost model, constant products use no DSP."
+                .to_string(),
+        ],
     })
 }
 

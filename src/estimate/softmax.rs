@@ -12,10 +12,18 @@ use super::activation;
 use super::arith::{self, add_delay, add_lut, cast, cmp_lut, sel_lut, tree_depth};
 use super::pipeline::Stage;
 use super::{Ctx, LayerCost};
+use crate::arch::hls::LayerDesign;
 use crate::fixed::FixedType;
 use crate::ir::{Shape, Softmax};
 
-pub(super) fn cost(s: &Softmax, x: &FixedType, out: &FixedType, shape: &Shape, cx: &Ctx) -> LayerCost {
+pub(super) fn cost(
+    s: &Softmax,
+    x: &FixedType,
+    out: &FixedType,
+    shape: &Shape,
+    design: &LayerDesign,
+    cx: &Ctx,
+) -> LayerCost {
     let k = &cx.k;
     let n = shape.channels().max(1) as u64;
     let rows = (shape.elements() as u64 / n).max(1);
@@ -28,7 +36,7 @@ pub(super) fn cost(s: &Softmax, x: &FixedType, out: &FixedType, shape: &Shape, c
     let diff = FixedType::new(wx + 1, x.integer + 1, false);
     c.lut += (rows * n) as f64 * add_lut(diff.width, k);
     c.stages.push(Stage::Comb { ns: add_delay(diff.width, k), bits_in: in_bits });
-    activation::table_lookups(&mut c, &s.exp_table, &diff, rows * n, cx);
+    activation::table_lookups(&mut c, &s.exp_table, design.rom("exp_table"), &diff, rows * n, cx);
 
     let we = s.exp_table.ty.width;
     let grow = arith::bit_len(n.saturating_sub(1));
@@ -36,7 +44,7 @@ pub(super) fn cost(s: &Softmax, x: &FixedType, out: &FixedType, shape: &Shape, c
     c.lut += (rows * (n - 1)) as f64 * add_lut(sum_ty.width, k);
     c.stages
         .push(Stage::Comb { ns: max_depth * add_delay(sum_ty.width, k), bits_in: rows * n * u64::from(we) });
-    activation::table_lookups(&mut c, &s.inv_table, &sum_ty, rows, cx);
+    activation::table_lookups(&mut c, &s.inv_table, design.rom("inv_table"), &sum_ty, rows, cx);
 
     let wi = s.inv_table.ty.width;
     let m = arith::var_mul(we, wi, cx.part.dsp_kind, k);

@@ -41,6 +41,13 @@ impl FixedType {
         let (int, frac) = aligned_int_frac(self, other);
         build(int + frac, int, self.signed || other.signed)
     }
+
+    /// Whether every value of `other` is a value of `self` (a finer or equal resolution and a
+    /// range that contains `other`'s).
+    pub fn covers(&self, other: &FixedType) -> bool {
+        let u = self.union_type(other);
+        (u.width, u.integer, u.signed) == (self.width, self.integer, self.signed)
+    }
 }
 
 /// Integer bits needed by both operands once an unsigned one joins a signed one (it then needs a

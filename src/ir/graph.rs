@@ -20,10 +20,12 @@ pub type NodeId = NodeIndex<u32>;
 /// Hardware implementation strategy, as in hls4ml's `Strategy`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum Strategy {
-    /// Fully unrolled multipliers, partitioned weights; II = reuse factor.
+    /// At reuse factor `R > 1`, the weights of each step are constants selected by the step
+    /// number (multiplexers in LUTs). At `R = 1` both strategies build the same unrolled layer.
     #[default]
     Latency,
-    /// Weights in block RAM, `n_in * n_out / reuse` multipliers time-shared.
+    /// At reuse factor `R > 1`, the weights are `R` words of a ROM read one per step, in LUTRAM or
+    /// block RAM by its depth and width ([`crate::arch::hls`]).
     Resource,
 }
 

@@ -1,8 +1,14 @@
 // hls-gen HLS layer library: elementwise activations, each followed by the cast to result_t.
 //
-// Configuration `C`: input_t, result_t, n (elements), reuse_factor; constants' types and
-// broadcast shape (alpha_t, alpha_inner, n_alpha, ...) and table types where the activation
-// has them. Scalar constants are passed as one-element arrays.
+// Configuration `C`: input_t, result_t, n (elements); constants' types and broadcast shape
+// (alpha_t, alpha_inner, n_alpha, ...) and table types where the activation has them. Scalar
+// constants are passed as one-element arrays.
+//
+// Synthesis contract (common.h): n operators, unrolled, II = 1. Constants are partitioned, so the
+// products by alpha are multiplications by constants. sigmoid/tanh read their table n times per
+// cycle at data-dependent addresses: the table is bound with BIND_STORAGE type=rom_np (rom_1p or
+// rom_2p for one or two reads) to LUTRAM or block RAM by its depth x width ("pragma HLS
+// bind_storage"); block RAM has two ports, so n reads take ceil(n / 2) copies.
 #ifndef HLSGEN_ACTIVATION_H
 #define HLSGEN_ACTIVATION_H
 
@@ -13,7 +19,7 @@ namespace hlsgen {
 // y = x.
 template <class C>
 void linear(const typename C::input_t x[C::n], typename C::result_t y[C::n]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         y[i] = x[i];
@@ -23,7 +29,7 @@ void linear(const typename C::input_t x[C::n], typename C::result_t y[C::n]) {
 // y = max(x, 0).
 template <class C>
 void relu(const typename C::input_t x[C::n], typename C::result_t y[C::n]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         if (x[i] > 0) {
@@ -38,7 +44,7 @@ void relu(const typename C::input_t x[C::n], typename C::result_t y[C::n]) {
 template <class C>
 void leaky_relu(const typename C::input_t x[C::n], typename C::result_t y[C::n],
                 const typename C::alpha_t alpha[1]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         if (x[i] >= 0) {
@@ -53,7 +59,7 @@ void leaky_relu(const typename C::input_t x[C::n], typename C::result_t y[C::n],
 template <class C>
 void prelu(const typename C::input_t x[C::n], typename C::result_t y[C::n],
            const typename C::alpha_t alpha[C::n_alpha]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         if (x[i] >= 0) {
@@ -68,7 +74,7 @@ void prelu(const typename C::input_t x[C::n], typename C::result_t y[C::n],
 template <class C>
 void hard_sigmoid(const typename C::input_t x[C::n], typename C::result_t y[C::n],
                   const typename C::alpha_t alpha[1], const typename C::beta_t beta[1]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         const auto t = alpha[0] * x[i] + beta[0];
@@ -86,7 +92,7 @@ void hard_sigmoid(const typename C::input_t x[C::n], typename C::result_t y[C::n
 template <class C>
 void clip(const typename C::input_t x[C::n], typename C::result_t y[C::n],
           const typename C::min_t lo[1], const typename C::max_t hi[1]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         if (x[i] < lo[0]) {
@@ -107,7 +113,7 @@ void clip(const typename C::input_t x[C::n], typename C::result_t y[C::n],
 template <class C>
 void clip_min(const typename C::input_t x[C::n], typename C::result_t y[C::n],
               const typename C::min_t lo[1]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         if (x[i] < lo[0]) {
@@ -122,7 +128,7 @@ void clip_min(const typename C::input_t x[C::n], typename C::result_t y[C::n],
 template <class C>
 void clip_max(const typename C::input_t x[C::n], typename C::result_t y[C::n],
               const typename C::max_t hi[1]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         if (x[i] > hi[0]) {
@@ -137,7 +143,7 @@ void clip_max(const typename C::input_t x[C::n], typename C::result_t y[C::n],
 template <class C>
 void table_lookup(const typename C::input_t x[C::n], typename C::result_t y[C::n],
                   const typename C::table_t table[C::table_size]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         y[i] = table[table_index<typename C::table_index_t>(x[i])];

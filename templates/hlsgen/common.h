@@ -2,9 +2,22 @@
 //
 // Every layer function is a template over a configuration struct `C` (emitted in parameters.h)
 // whose typedefs and `static const` members fix the types and sizes. Arithmetic follows
-// src/ir/layer.rs: products and sums are exact (the result types of the ap_types operators are
-// wide enough), and every assignment to a typed variable is the `cast` of layer.rs (the target
+// src/ir/layer/<kind>.rs: products and sums are exact (the result types of the ap_types operators
+// are wide enough), and every assignment to a typed variable is the IR's `cast` (the target
 // type's quantization mode, then its overflow mode).
+//
+// Synthesis contract shared by every layer function (Vitis HLS; UG1399 sections in quotes):
+// * each is `#pragma HLS INLINE`: it dissolves into the layer function the emitter wraps around
+//   it, which carries the schedule's pragmas (inlined into the pipelined top, or a dataflow
+//   process of its own) and defines the layer's constants as static const arrays with their
+//   partition and storage pragmas ("pragma HLS inline": an inlined function's own pragmas are
+//   dissolved, so none of the schedule lives here);
+// * no array pragma is put on a parameter: each array is partitioned or reshaped once, where it
+//   is declared (top ports are reshaped, channels and constants partitioned), because partition
+//   and reshape on the same array is an error ("Adding Pragmas and Directives");
+// * every loop is unrolled, so every array index is a constant after unrolling (reads of
+//   partitioned arrays are wires, reads of partitioned constants are constants), except the step
+//   loop of dense_multiplexed (dense.h).
 #ifndef HLSGEN_COMMON_H
 #define HLSGEN_COMMON_H
 
@@ -67,6 +80,17 @@ template <unsigned Inner, unsigned N>
 inline unsigned broadcast_index(unsigned i) {
 #pragma HLS INLINE
     return (i / Inner) % N;
+}
+
+// y = x, element by element: a channel copy (the split processes of a dataflow design, the
+// copies to output ports).
+template <unsigned N, class T>
+void copy(const T x[N], T y[N]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < N; i++) {
+#pragma HLS UNROLL
+        y[i] = x[i];
+    }
 }
 
 }  // namespace hlsgen

@@ -1,6 +1,9 @@
 // hls-gen HLS layer library: concatenation. The output is n_outer rows of `row` values; input k
 // holds n_outer blocks of Len values, which go to columns Offset .. Offset + Len of every row,
 // each converted to result_t. The emitter makes one call per input.
+//
+// Synthesis contract (common.h): wiring plus a conversion per value where the types differ,
+// unrolled, II = 1.
 #ifndef HLSGEN_CONCATENATE_H
 #define HLSGEN_CONCATENATE_H
 

@@ -1,6 +1,9 @@
 // hls-gen HLS layer library: y = x op r with r a second tensor of the same shape or a constant
 // broadcast onto x; the exact result is cast to result_t. The configuration names the operation
 // as `typedef hlsgen::op_add op;` (op_sub, op_mul).
+//
+// Synthesis contract (common.h): n operators, unrolled, II = 1; a broadcast constant is
+// partitioned, so its operations are by constants.
 #ifndef HLSGEN_ELEMENTWISE_H
 #define HLSGEN_ELEMENTWISE_H
 
@@ -36,7 +39,7 @@ struct op_mul {
 template <class C>
 void elementwise(const typename C::input_t x[C::n], const typename C::input2_t r[C::n],
                  typename C::result_t y[C::n]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         y[i] = C::op::apply(x[i], r[i]);
@@ -47,7 +50,7 @@ void elementwise(const typename C::input_t x[C::n], const typename C::input2_t r
 template <class C>
 void elementwise_constant(const typename C::input_t x[C::n], typename C::result_t y[C::n],
                           const typename C::constant_t c[C::n_constant]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned i = 0; i < C::n; i++) {
 #pragma HLS UNROLL
         y[i] = C::op::apply(x[i], c[broadcast_index<C::constant_inner, C::n_constant>(i)]);

@@ -1,4 +1,4 @@
-// hls-gen HLS layer library: table-based softmax over the last axis (src/ir/layer.rs, Softmax).
+// hls-gen HLS layer library: table-based softmax over the last axis (src/ir/layer/softmax.rs).
 //
 // For each row of n values:
 // 1. m = max_i x_i; d_i = m - x_i, exact in diff_t (unsigned, same width and integer bits);
@@ -6,6 +6,12 @@
 // 3. s = sum_i e_i, exact in sum_t (ceil(log2 n) more integer bits than the table type);
 // 4. r = inv_table[table_index<inv_table_index_t>(s)];
 // 5. y_i = result_t(e_i * r).
+//
+// Synthesis contract (common.h): unrolled, II = 1. Per row: n - 1 comparisons for the maximum, n
+// subtractions, n reads of exp_table, an adder tree, one read of inv_table, n multiplications.
+// Both tables are bound with BIND_STORAGE (exp_table rom_np: read n_rows * n times per cycle;
+// inv_table by its n_rows reads) to LUTRAM or block RAM by depth x width ("pragma HLS
+// bind_storage"); block RAM gives two reads per copy.
 #ifndef HLSGEN_SOFTMAX_H
 #define HLSGEN_SOFTMAX_H
 
@@ -17,7 +23,7 @@ template <class C>
 void softmax(const typename C::input_t x[C::n_rows * C::n], typename C::result_t y[C::n_rows * C::n],
              const typename C::exp_table_t exp_table[C::exp_table_size],
              const typename C::inv_table_t inv_table[C::inv_table_size]) {
-#pragma HLS PIPELINE II=C::reuse_factor
+#pragma HLS INLINE
     for (unsigned row = 0; row < C::n_rows; row++) {
 #pragma HLS UNROLL
         const unsigned base = row * C::n;

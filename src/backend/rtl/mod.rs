@@ -295,7 +295,8 @@ pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<P
     files.sort();
 
     add_tb_data(&mut project, &top, tb)?;
-    verilator::add_testbench(&mut project, &top, verilator::RtlLocation::Rtl)?;
+    let control = verilator::Control { chain: false, interval: 1 };
+    verilator::add_testbench(&mut project, &top, verilator::RtlLocation::Rtl, control)?;
     project.add("README.md", readme(&name, &g.name, latency, stages, &files, tb.inputs.len()))?;
     Ok(project)
 }

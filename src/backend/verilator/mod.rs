@@ -53,9 +53,19 @@ struct PortContext {
     token: String,
 }
 
+/// How the top is controlled: the block protocol and the interval between samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Control {
+    /// `ap_ctrl_chain` (an `ap_continue` input the testbench holds high) instead of `ap_ctrl_hs`.
+    pub chain: bool,
+    /// Cycles between two samples the design promises (bounds the testbench's timeout).
+    pub interval: usize,
+}
+
 #[derive(Serialize)]
 struct TbContext {
     name: String,
+    control: Control,
     inputs: Vec<PortContext>,
     input_total: usize,
     outputs: Vec<PortContext>,
@@ -109,16 +119,18 @@ fn ports(list: &[TopPort]) -> Result<(Vec<PortContext>, usize), BackendError> {
     Ok((out, offset))
 }
 
-/// Adds `verilator/NAME_tb.cpp` and `verilator/Makefile` for the top `top`.
+/// Adds `verilator/NAME_tb.cpp` and `verilator/Makefile` for the top `top` controlled as `control`
+/// says.
 pub fn add_testbench(
     project: &mut Project,
     top: &TopInterface,
     location: RtlLocation,
+    control: Control,
 ) -> Result<(), BackendError> {
     let name = &top.name;
     let (inputs, input_total) = ports(&top.inputs)?;
     let (outputs, output_total) = ports(&top.outputs)?;
-    let ctx = TbContext { name: name.clone(), inputs, input_total, outputs, output_total };
+    let ctx = TbContext { name: name.clone(), control, inputs, input_total, outputs, output_total };
     project.add(format!("verilator/{name}_tb.cpp"), render("tb.cpp", TB, &ctx)?)?;
     let (default_what, other) = match location {
         RtlLocation::Rtl => ("written by hls-gen's RTL backend", RtlLocation::VitisSynth),
@@ -220,7 +232,9 @@ pub fn run_rtlsim(dir: &Path) -> Result<RtlsimOutcome, BackendError> {
         return Err(BackendError::Compile { output });
     }
     let exe = vdir.join("obj_dir").join(format!("V{name}"));
-    let (status, stdout) = crate::backend::run_testbench(&exe, &dir, &["tb_data"], &mut output)?;
+    // ROMs load their `.dat` contents with `$readmemh` by paths relative to the Verilog.
+    let tb_data = dir.join("tb_data");
+    let (status, stdout) = crate::backend::run_testbench(&exe, &rtl, &[tb_data.as_os_str()], &mut output)?;
     let s = summary(&stdout);
     Ok(RtlsimOutcome {
         passed: status.success() && s.is_some_and(|s| s.1 == 0),

@@ -4,13 +4,13 @@
 //!
 //! | path | contents |
 //! |---|---|
-//! | `firmware/NAME.cpp`, `firmware/NAME.h` | top function `NAME` (`io_parallel.rs`: pipelined with II = the largest reuse factor) |
+//! | `firmware/NAME.cpp`, `firmware/NAME.h` | top function `NAME` and one function per layer (`io_parallel.rs`), built as [`crate::arch::hls`] decides |
 //! | `firmware/defines.h` | one typedef per tensor type and per layer constant, accumulator and table type |
 //! | `firmware/parameters.h` | one configuration struct per layer |
-//! | `firmware/weights/<layer>_<role>.h` | constants as exact decimal initializers in their own types |
+//! | `firmware/weights/<layer>_<role>.h` | constants as exact decimal initializers in their own types, included by the layer function that reads them |
 //! | `firmware/hlsgen/*.h` | our HLS layer library (`templates/hlsgen`); each layer's call is planned in `layers/<kind>.rs` |
 //! | `NAME_test.cpp`, `tb_data/inputs.txt`, `tb_data/expected.txt` | C simulation testbench and vectors |
-//! | `build_prj.tcl`, `vivado_synth.tcl` | Vitis HLS and Vivado flows (`xilinx_flows`) |
+//! | `build_prj.tcl`, `build_opt.tcl`, `vivado_synth.tcl` | Vitis HLS and Vivado flows (`xilinx_flows`); `build_opt.tcl` selects the steps |
 //! | `hls_config.yml`, `README.md` | effective per-layer configuration; how to build |
 //!
 //! Test vectors are those of [`crate::backend::testbench`]. Every identifier comes from one
@@ -29,13 +29,15 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::arch;
+use crate::arch::hls::Schedule;
 use crate::backend::namer::{describe, Namer};
 use crate::backend::testbench::{add_tb_data, TestbenchData};
 use crate::backend::top::TopInterface;
+use crate::backend::verilator;
 use crate::backend::{BackendError, Project};
 use crate::ir::{Layer, LoweredGraph, NodeId, Strategy};
 use io_parallel::Layout;
-use layers::{Call, Config, Operands, Plan, TypeDef, WeightFile};
+use layers::{Config, Operands, Plan, TypeDef, WeightFile};
 use render::{Renderer, LIBRARY};
 
 pub use csim::{run_csim, CppStd, CsimOutcome};
@@ -86,12 +88,12 @@ struct ParametersContext<'a> {
     name: &'a str,
     guard: String,
     headers: Vec<&'static str>,
-    weight_files: Vec<&'a str>,
     configs: Vec<&'a Config>,
 }
 
 #[derive(Serialize)]
 struct WeightsContext<'a> {
+    name: &'a str,
     file: &'a WeightFile,
 }
 
@@ -101,6 +103,7 @@ struct FlowContext<'a> {
     model: &'a str,
     part: &'a str,
     clock_period: String,
+    schedule: &'static str,
     ii: usize,
     samples: usize,
 }
@@ -181,20 +184,35 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
     let top = TopInterface::of(g, &opts.project_name)?;
     let name = top.name.clone();
     let model = describe(&g.name);
+    let design = arch::hls::design(g)?;
     let layout = match opts.io_type {
-        IoType::Parallel => Layout::new(g, &top),
+        IoType::Parallel => Layout::new(g, &top, &design),
     };
     let mut plans: Vec<(NodeId, Plan)> = Vec::new();
+    let mut layers = Vec::new();
+    // Inputs have no layer function: their plan is the typedef of their port.
+    let port = arch::hls::LayerDesign { kernel: arch::hls::Kernel::Unrolled, roms: Vec::new() };
     for &id in &top.order {
+        let layer_design = design.layers.get(&id);
         let inputs = layout.inputs_of(g, &top, id)?;
-        let ops = Operands { node: g.node(id), base: &top.base[&id], out_var: layout.var(id), inputs };
-        plans.push((id, layers::plan(&ops)?));
+        let ops = Operands {
+            node: g.node(id),
+            base: &top.base[&id],
+            design: layer_design.unwrap_or(&port),
+            out_var: "y",
+            inputs,
+        };
+        let plan = layers::plan(&ops)?;
+        if let Some(l) = layer_design {
+            let (process, statement) = layout.layer(g, &top, l.kernel, id, &ops.inputs, &plan);
+            layers.push((id, process, statement));
+        }
+        plans.push((id, plan));
     }
-    let ii = arch::hls::design_ii(g);
     let renderer = Renderer::new()?;
     let mut project = Project::new();
-    let calls: Vec<&Call> = plans.iter().flat_map(|(_, p)| &p.calls).collect();
-    layout.write(&mut project, &renderer, &top, &model, ii, calls)?;
+    let ii = design.ii;
+    layout.write(&mut project, &renderer, &top, &model, layers)?;
 
     let groups = plans
         .iter()
@@ -216,14 +234,13 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
         name: &name,
         guard: guard(&name, "PARAMETERS"),
         headers,
-        weight_files: files.iter().map(|f| f.path.as_str()).collect(),
         configs: plans.iter().filter_map(|(_, p)| p.config.as_ref()).collect(),
     };
     project.add("firmware/parameters.h", renderer.render("parameters.h", &parameters)?)?;
     for file in &files {
         project.add(
             format!("firmware/{}", file.path),
-            renderer.render("weights.h", &WeightsContext { file })?,
+            renderer.render("weights.h", &WeightsContext { name: &name, file })?,
         )?;
     }
     for (header, source) in LIBRARY {
@@ -231,21 +248,23 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
     }
 
     add_tb_data(&mut project, &top, tb)?;
-    crate::backend::verilator::add_testbench(
-        &mut project,
-        &top,
-        crate::backend::verilator::RtlLocation::VitisSynth,
-    )?;
+    let control = verilator::Control { chain: design.schedule == Schedule::Dataflow, interval: design.ii };
+    verilator::add_testbench(&mut project, &top, verilator::RtlLocation::VitisSynth, control)?;
 
     let flow = FlowContext {
         name: &name,
         model: &model,
         part: &opts.part,
         clock_period: format!("{}", opts.clock_period_ns),
+        schedule: match design.schedule {
+            Schedule::Pipeline => "one pipeline",
+            Schedule::Dataflow => "dataflow",
+        },
         ii,
         samples: tb.inputs.len(),
     };
     project.add("build_prj.tcl", renderer.render("build_prj.tcl", &flow)?)?;
+    project.add("build_opt.tcl", renderer.render("build_opt.tcl", &flow)?)?;
     project.add("vivado_synth.tcl", renderer.render("vivado_synth.tcl", &flow)?)?;
     project.add("README.md", renderer.render("README.md", &flow)?)?;
 

@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("test.cpp", include_str!("../../../templates/vitis/test.cpp.tera")),
     ("README.md", include_str!("../../../templates/vitis/README.md.tera")),
     ("build_prj.tcl", include_str!("../../../xilinx_flows/build_prj.tcl.tera")),
+    ("build_opt.tcl", include_str!("../../../xilinx_flows/build_opt.tcl.tera")),
     ("vivado_synth.tcl", include_str!("../../../xilinx_flows/vivado_synth.tcl.tera")),
 ];
 

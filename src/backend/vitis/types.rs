@@ -1,4 +1,4 @@
-//! C++ spellings of fixed-point types and of index types.
+//! C++ spellings of fixed-point types.
 
 use crate::fixed::FixedType;
 
@@ -12,16 +12,6 @@ pub fn cpp_type(ty: &FixedType) -> String {
 pub fn raw_of(v: f64, ty: &FixedType) -> Option<i128> {
     let raw = v * 2f64.powi(ty.frac_bits());
     (raw.is_finite() && raw.fract() == 0.0 && raw.abs() < 2f64.powi(64)).then_some(raw as i128)
-}
-
-/// Bits of an unsigned index able to hold `max` (at least 1).
-pub fn bits_for(max: usize) -> u32 {
-    (usize::BITS - max.leading_zeros()).max(1)
-}
-
-/// `ap_uint<B>` holding indices `0..=max`.
-pub fn index_type(max: usize) -> String {
-    format!("ap_uint<{}>", bits_for(max))
 }
 
 #[cfg(test)]
@@ -40,13 +30,5 @@ mod tests {
         assert_eq!(cpp_type(&FixedType::int(3, false)), "ap_ufixed<3,3>");
         let t = FixedType::int(8, true).with_modes(QuantMode::Trn, OverflowMode::Sat);
         assert_eq!(cpp_type(&t), "ap_fixed<8,8,AP_TRN,AP_SAT>");
-    }
-
-    #[test]
-    fn index_types() {
-        assert_eq!(index_type(0), "ap_uint<1>");
-        assert_eq!(index_type(1), "ap_uint<1>");
-        assert_eq!(index_type(15), "ap_uint<4>");
-        assert_eq!(index_type(16), "ap_uint<5>");
     }
 }

@@ -81,20 +81,26 @@ pub struct Work {
     /// Multiply-accumulates per sample: the products of the layer's dot products by its nonzero
     /// weights (pointwise products, as in a batch norm, are not counted).
     pub macs: usize,
-    /// The multiplications a reuse factor time-shares: a legal reuse factor divides this count.
-    /// `None` for layers without a reuse factor (theirs is always 1).
-    pub reuse_domain: Option<usize>,
+    /// What a reuse factor divides: `None` for layers without a reuse factor (theirs is always 1).
+    pub reuse_domain: Option<ReuseDomain>,
+}
+
+/// The count a legal reuse factor divides, and what is counted (for messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReuseDomain {
+    pub count: usize,
+    pub unit: &'static str,
 }
 
 impl Work {
     /// Why `rf` is not a legal reuse factor for this work, naming the nearest legal values.
     pub fn check_reuse_factor(&self, rf: usize) -> Result<(), String> {
-        let domain = self.reuse_domain.unwrap_or(1);
+        let domain = self.reuse_domain.map_or(1, |d| d.count);
         if rf >= 1 && domain % rf == 0 {
             return Ok(());
         }
         let what = match self.reuse_domain {
-            Some(_) => format!("it must divide the layer's {domain} multiplications"),
+            Some(d) => format!("it must divide the layer's {domain} {}", d.unit),
             None => "the layer has no reuse factor (it is always 1)".to_string(),
         };
         let legal: Vec<String> = nearest_legal(domain, rf).iter().map(|v| v.to_string()).collect();
@@ -330,7 +336,7 @@ mod tests {
         assert_eq!(nearest_legal(10, 11), vec![10]);
         assert_eq!(nearest_legal(12, 5), vec![4, 6]);
         assert_eq!(nearest_legal(12, 0), vec![1]);
-        let w = Work { macs: 12, reuse_domain: Some(12) };
+        let w = Work { macs: 12, reuse_domain: Some(ReuseDomain { count: 12, unit: "inputs" }) };
         assert!(w.check_reuse_factor(4).is_ok());
         assert!(w.check_reuse_factor(0).unwrap_err().ends_with("nearest legal values: 1"));
         assert!(Work::default().check_reuse_factor(2).is_err());

@@ -17,9 +17,8 @@ pub(super) fn plan(ops: &Operands<'_>, c: &Concatenate) -> Result<Plan, BackendE
     let template = bld.plan.calls.remove(0);
     let config = bld.config.name.clone();
     let mut offset = 0;
-    for (k, (input, len)) in ops.inputs.iter().zip(lens).enumerate() {
+    for (input, len) in ops.inputs.iter().zip(lens) {
         bld.plan.calls.push(super::Call {
-            comment: format!("{}, input {k}", template.comment),
             template_args: format!("{config}, {offset}, {len}"),
             args: format!("{}, {}", input.var, ops.out_var),
             ..template.clone()

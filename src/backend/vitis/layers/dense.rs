@@ -1,22 +1,30 @@
-//! `Dense` as a call of `dense_latency` or `dense_resource` (`templates/hlsgen/dense.h`): the
-//! nonzero weights as a list of (weight, input index, output index) entries, in the layout of the
-//! strategy, the bias as its own array.
+//! `Dense` as a call of `dense` (reuse factor 1) or `dense_multiplexed` (reuse factor `R > 1`)
+//! from `templates/hlsgen/dense.h`, with the weight layout and placement of the kernel the design
+//! chose ([`crate::arch::hls`]): `w[n_in][n_out]` partitioned into constants for `dense`;
+//! `w[R][n_out * K]` with `w[r][j * K + q] = W[q * R + r][j]` for `dense_multiplexed`, partitioned
+//! into constants (Latency strategy) or reshaped into `R` words and bound to a ROM (Resource).
 
-use super::{alias, const_ty, konst, lines, literal, Array, Builder, Operands, Plan, TypeDef};
-use crate::backend::vitis::types::index_type;
+use super::{const_ty, konst, literal, partition, Array, Builder, Operands, Plan};
+use crate::arch::hls::Kernel;
 use crate::backend::BackendError;
-use crate::ir::{Dense, Strategy};
+use crate::ir::Dense;
 
-/// Nonzero weights as (weight, input index, output index), ordered by input then output index.
-fn entries(d: &Dense) -> Vec<(f64, usize, usize)> {
-    let (n_in, n_out) = (d.n_in(), d.n_out());
+/// Initializer lines of a 2-D array: one brace group per row, `VALUES_PER_LINE` values per line.
+fn rows(values: &[String], row_len: usize) -> Vec<String> {
+    let n_rows = values.len() / row_len.max(1);
     let mut out = Vec::new();
-    for i in 0..n_in {
-        for j in 0..n_out {
-            let w = d.weights.values[i * n_out + j];
-            if w != 0.0 {
-                out.push((w, i, j));
-            }
+    for (r, row) in values.chunks(row_len.max(1)).enumerate() {
+        let chunks: Vec<String> = row.chunks(super::VALUES_PER_LINE).map(|c| c.join(", ")).collect();
+        for (k, chunk) in chunks.iter().enumerate() {
+            let open = if k == 0 { "{" } else { " " };
+            let close = if k + 1 < chunks.len() {
+                ","
+            } else if r + 1 < n_rows {
+                "},"
+            } else {
+                "}"
+            };
+            out.push(format!("{open}{chunk}{close}"));
         }
     }
     out
@@ -29,70 +37,77 @@ pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> 
     if d.weights.values.len() != n_in * n_out {
         return Err(BackendError::layer(layer, "weights do not match their shape"));
     }
-    let rf = node.reuse_factor.max(1);
-    let mut list = entries(d);
-    let nonzero = list.len();
-    let (function, rows, block) = match node.strategy {
-        Strategy::Latency => ("dense_latency", 1, list.len().max(1)),
-        Strategy::Resource => ("dense_resource", rf, list.len().div_ceil(rf).max(1)),
+    let function = match ops.design.kernel {
+        Kernel::Unrolled => "dense",
+        Kernel::Multiplexed { .. } => "dense_multiplexed",
     };
-    // Padding entries multiply x[0] by 0 into output 0: exact no-ops.
-    list.resize(rows * block, (0.0, 0, 0));
     let mut bld = Builder::new(ops, function);
     let accum = d.accum.ok_or_else(|| BackendError::layer(layer, "accumulator type is unknown"))?;
     bld.typedef("accum_t", &accum, "accum_t", Some("accum"));
     let wty = const_ty(layer, "weights", &d.weights)?;
     bld.typedef("weights_t", &wty, "weight_t", Some("weight"));
-    let base = ops.base;
-    bld.plan
-        .typedefs
-        .push(TypeDef { name: format!("{base}_in_index_t"), cpp: index_type(n_in.saturating_sub(1)) });
-    bld.plan
-        .typedefs
-        .push(TypeDef { name: format!("{base}_out_index_t"), cpp: index_type(n_out.saturating_sub(1)) });
-    bld.config.typedefs.push(alias("in_index_t", format!("{base}_in_index_t")));
-    bld.config.typedefs.push(alias("out_index_t", format!("{base}_out_index_t")));
     bld.config.constants.push(konst("n_in", n_in));
     bld.config.constants.push(konst("n_out", n_out));
-    match node.strategy {
-        Strategy::Latency => {
-            bld.config.constants.push(konst("n_entries", block));
-            bld.config.constants.push(konst("multiplier_limit", block.div_ceil(rf)));
+    let base = ops.base;
+    let name = format!("{base}_weights");
+    let lit = |i: usize, j: usize| literal(layer, "weights", d.weights.values[i * n_out + j], &wty);
+    let (dims, lines, pragmas) = match ops.design.kernel {
+        Kernel::Unrolled => {
+            let values = (0..n_in)
+                .flat_map(|i| (0..n_out).map(move |j| (i, j)))
+                .map(|(i, j)| lit(i, j))
+                .collect::<Result<Vec<_>, _>>()?;
+            (format!("[{n_in}][{n_out}]"), rows(&values, n_out), vec![partition(&name)])
         }
-        Strategy::Resource => bld.config.constants.push(konst("block", block)),
-    }
-    let wl: Vec<String> =
-        list.iter().map(|e| literal(layer, "weights", e.0, &wty)).collect::<Result<_, _>>()?;
-    let il: Vec<String> = list.iter().map(|e| e.1.to_string()).collect();
-    let ol: Vec<String> = list.iter().map(|e| e.2.to_string()).collect();
-    let shaped = |values: Vec<String>| -> (String, Vec<String>) {
-        match node.strategy {
-            Strategy::Latency => (format!("[{block}]"), lines(&values)),
-            Strategy::Resource => {
-                let rows_text: Vec<String> = values
-                    .chunks(block)
-                    .enumerate()
-                    .map(|(r, row)| format!("{{{}}}{}", row.join(", "), if r + 1 < rows { "," } else { "" }))
-                    .collect();
-                (format!("[{rows}][{block}]"), rows_text)
+        Kernel::Multiplexed { reuse, per_cycle } => {
+            bld.config.constants.push(konst("reuse_factor", reuse));
+            bld.config.constants.push(konst("per_cycle", per_cycle));
+            let mut values = Vec::with_capacity(n_in * n_out);
+            for r in 0..reuse {
+                for j in 0..n_out {
+                    for q in 0..per_cycle {
+                        values.push(lit(q * reuse + r, j)?);
+                    }
+                }
             }
+            let pragmas = match ops.design.rom("weights") {
+                Some(rom) => {
+                    let imp = rom.storage.bind_impl().ok_or_else(|| {
+                        BackendError::layer(layer, "the design keeps its weight ROM in no memory")
+                    })?;
+                    vec![
+                        format!("ARRAY_RESHAPE variable={name} type=complete dim=2"),
+                        format!("BIND_STORAGE variable={name} type={} impl={imp}", rom.bind_type()),
+                    ]
+                }
+                None => vec![partition(&name)],
+            };
+            (format!("[{reuse}][{}]", n_out * per_cycle), rows(&values, n_out * per_cycle), pragmas)
         }
     };
-    let mut arrays = Vec::new();
-    for (suffix, values) in [("weights", wl), ("in_index", il), ("out_index", ol)] {
-        let (dims, text) = shaped(values);
-        let ty_suffix = if suffix == "weights" { "weights_t" } else { &format!("{suffix}_t") };
-        arrays.push(Array {
-            cpp_type: format!("{base}_{ty_suffix}"),
-            name: format!("{base}_{suffix}"),
-            dims,
-            lines: text,
-        });
-    }
-    bld.file("weights", arrays);
-    bld.args.extend([format!("{base}_weights"), format!("{base}_in_index"), format!("{base}_out_index")]);
+    bld.file(
+        "weights",
+        vec![Array { cpp_type: format!("{base}_weights_t"), name: name.clone(), dims, lines }],
+        pragmas,
+    );
+    bld.args.push(name);
     let bias_values = d.bias.values.clone();
     bld.constant_array("bias", &d.bias, &bias_values)?;
-    bld.plan.nonzero = Some((nonzero, n_in * n_out));
+    bld.plan.nonzero = Some((d.weights.values.len() - d.weights.zeros(), n_in * n_out));
     Ok(bld.finish("dense.h"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_brace_groups() {
+        let v: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+        assert_eq!(
+            rows(&v, 10),
+            ["{0, 1, 2, 3, 4, 5, 6, 7,", " 8, 9},", "{10, 11, 12, 13, 14, 15, 16, 17,", " 18, 19}"]
+        );
+        assert_eq!(rows(&v[..2], 1), ["{0},", "{1}"]);
+    }
 }

@@ -1,6 +1,8 @@
-//! Per-layer plans: the typedefs, configuration struct, constant arrays and library calls each
-//! IR layer becomes, one file per layer kind. Every number and string the templates print is
-//! computed here.
+//! Per-layer plans: the typedefs, configuration struct, constant arrays (with the pragmas that
+//! place them) and library calls each IR layer becomes, one file per layer kind. The calls name
+//! the layer's inputs and output by the parameter names of the layer function that
+//! `io_parallel.rs` wraps around them. Every number and string the templates print is computed
+//! here.
 
 mod activation;
 mod batch_norm;
@@ -14,6 +16,7 @@ mod softmax;
 use serde::Serialize;
 
 use super::types::{cpp_type, raw_of};
+use crate::arch::hls::LayerDesign;
 use crate::backend::namer::describe;
 use crate::backend::BackendError;
 use crate::fixed::to_decimal;
@@ -58,19 +61,20 @@ pub struct Array {
     pub lines: Vec<String>,
 }
 
+/// A header of constant definitions, included in the body of the layer function that reads
+/// them, followed there by the pragmas that place them.
 #[derive(Debug, Clone, Serialize)]
 pub struct WeightFile {
     /// Path below `firmware/`.
     pub path: String,
-    pub guard: String,
     pub comment: String,
     pub arrays: Vec<Array>,
+    pub pragmas: Vec<String>,
 }
 
 /// One call of a library function: `hlsgen::function<template_args>(args)`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Call {
-    pub comment: String,
     pub function: String,
     pub template_args: String,
     pub args: String,
@@ -99,6 +103,8 @@ pub struct Plan {
 pub struct Operands<'a> {
     pub node: &'a Node,
     pub base: &'a str,
+    pub design: &'a LayerDesign,
+    /// The name the calls give the output array.
     pub out_var: &'a str,
     /// Each input, by port.
     pub inputs: Vec<Input>,
@@ -107,6 +113,7 @@ pub struct Operands<'a> {
 /// A tensor feeding a layer.
 #[derive(Debug, Clone)]
 pub struct Input {
+    /// The name the calls give the array.
     pub var: String,
     pub typedef: String,
     pub shape: Shape,
@@ -157,6 +164,12 @@ pub(super) fn const_ty(layer: &str, role: &str, w: &Weights) -> Result<FixedType
     w.ty.ok_or_else(|| BackendError::layer(layer, format!("{role} has no fixed-point type")))
 }
 
+/// The pragma that turns a constant array into constants (read at constant indices once the
+/// layer's loops are unrolled, so every read folds into the logic).
+pub(super) fn partition(name: &str) -> String {
+    format!("ARRAY_PARTITION variable={name} type=complete dim=0")
+}
+
 /// Broadcast of a constant onto a tensor as `(inner, n, values)`: element `i` of the tensor reads
 /// `values[(i / inner) % n]`. Constants that fit no such pattern are expanded to the tensor.
 fn broadcast(w: &Weights, target: &Shape) -> (usize, usize, Vec<f64>) {
@@ -202,7 +215,6 @@ impl<'a> Builder<'a> {
             typedefs: Vec::new(),
             config: None,
             calls: vec![Call {
-                comment: config.comment.clone(),
                 function: function.to_string(),
                 template_args: String::new(),
                 args: String::new(),
@@ -229,13 +241,13 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub(super) fn file(&mut self, role: &str, arrays: Vec<Array>) {
+    pub(super) fn file(&mut self, role: &str, arrays: Vec<Array>, pragmas: Vec<String>) {
         let stem = format!("{}_{role}", self.ops.base);
         self.plan.files.push(WeightFile {
             path: format!("weights/{stem}.h"),
-            guard: format!("HLSGEN_WEIGHTS_{}_H", stem.to_ascii_uppercase()),
             comment: format!("{role} of {} {}", self.ops.node.layer.kind(), describe(&self.ops.node.name)),
             arrays,
+            pragmas,
         });
     }
 
@@ -256,7 +268,7 @@ impl<'a> Builder<'a> {
             dims: format!("[{}]", values.len()),
             lines: lines(&lits),
         };
-        self.file(role, vec![array]);
+        self.file(role, vec![array], vec![partition(&name)]);
         self.args.push(name);
         Ok(())
     }
@@ -293,13 +305,19 @@ impl<'a> Builder<'a> {
             dims: format!("[{}]", t.values.len()),
             lines: lines(&lits),
         };
-        self.file(role, vec![array]);
+        let rom = self.ops.design.rom(role).ok_or_else(|| {
+            BackendError::layer(self.layer(), format!("the design has no storage for its {role}"))
+        })?;
+        let pragmas = match rom.storage.bind_impl() {
+            Some(imp) => vec![format!("BIND_STORAGE variable={name} type={} impl={imp}", rom.bind_type())],
+            None => vec![partition(&name)],
+        };
+        self.file(role, vec![array], pragmas);
         self.args.push(name);
         Ok(())
     }
 
     pub(super) fn finish(mut self, header: &'static str) -> Plan {
-        self.config.constants.push(konst("reuse_factor", self.ops.node.reuse_factor));
         for call in &mut self.plan.calls {
             if call.template_args.is_empty() {
                 call.template_args = self.config.name.clone();
