@@ -1,6 +1,8 @@
 //! End-to-end flow times: import + `default` pass pipeline of a 1M-parameter MLP, and `compile`
 //! (lowering, 1000 testbench vectors through the simulator, Vitis HLS emission, estimate) plus
-//! `Project::write` of the 16-64-32-32-5 test MLP and of the 1M-parameter MLP.
+//! `Project::write` of the 16-64-32-32-5 test MLP, of the 1M-parameter MLP and of the 40x40x1
+//! jet-image CNN (`tests/models/onnx/jet_image_cnn.onnx`), and of `conv2d_small_keras.onnx` when
+//! `../shared/models` is present.
 //!
 //! The 1M-parameter model (784-1024-192-10, Gemm + ReLU, softmax output; 1,002,570 parameters,
 //! float32 `raw_data` initializers with seeded values) is built here with `onnx-protobuf` and
@@ -164,6 +166,23 @@ fn benches(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut cnns = vec![("jet_image_cnn_40x40x1", root.join("tests/models/onnx/jet_image_cnn.onnx"))];
+    let shared = root.join("../shared/models/onnx/conv2d_small_keras.onnx");
+    if shared.is_file() {
+        cnns.push(("conv2d_small_keras", shared));
+    }
+    for (name, model) in cnns {
+        group.bench_function(format!("compile_write_{name}"), |b| {
+            b.iter_batched(
+                || {
+                    let _ = std::fs::remove_dir_all(&dest);
+                },
+                |()| compile_and_write(&model, &dest),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 }
 

@@ -9,7 +9,10 @@ scripts/requirements-onnx.txt:
 Writes
     tests/models/onnx/<model>.onnx
     tests/models/bad/*.onnx  (+ README.md)
-    golden/reference/<model>/inputs.npy          float64 [N, F]   (inputs_1.npy, ... for more graph inputs)
+    tests/models/onnx/bad_cnn/*.onnx  (CNNs the importer must refuse)
+    golden/reference/<model>/inputs.npy          float64 [N, F]   (inputs_1.npy, ... for more graph inputs;
+                                                  CNNs: [N, C, (H,) W], or [N, H, W, C] for NHWC models,
+                                                  the model's own layout)
     golden/reference/<model>/expected_float.npy  float64 [N, out]  (onnxruntime)
     golden/reference/<model>/expected_qonnx.npy  float64 [N, out]  (qonnx executor, QONNX models only)
 
@@ -1007,6 +1010,374 @@ def make_bad():
 
 
 # ----------------------------------------------------------------------------
+# CNNs (NCHW, float): inputs.npy holds samples in the model's layout [N, C, (H,) W]
+# ----------------------------------------------------------------------------
+
+N_CNN = 300
+
+
+class Graph:
+    """Nodes and float32 initializers of one hand-built graph; node outputs are named after the node."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.nodes, self.inits = [], []
+
+    def init(self, name, arr, dtype=np.float32):
+        self.inits.append(raw(name, np.asarray(arr, dtype=dtype)))
+        return name
+
+    def op(self, op_type, name, inputs, out=None, domain=None, **attrs):
+        out = out or f"{name}:0"
+        kw = {"domain": domain} if domain else {}
+        self.nodes.append(helper.make_node(op_type, inputs, [out], name=name, **kw, **attrs))
+        return out
+
+    def conv(self, name, x, c_in, filters, kernel, group=1, use_bias=True, out=None, **attrs):
+        kernel = list(kernel)
+        fan_in = c_in // group * int(np.prod(kernel))
+        w = glorot(self.rng, fan_in, filters, shape=(filters, c_in // group, *kernel))
+        ins = [x, self.init(f"{name}/W", w)]
+        if use_bias:
+            ins.append(self.init(f"{name}/B", bias(self.rng, filters)))
+        return self.op("Conv", name, ins, out=out, kernel_shape=kernel, group=group, **attrs)
+
+    def gemm(self, name, x, n_in, n_out, out=None):
+        w = glorot(self.rng, n_in, n_out, shape=(n_out, n_in))
+        return self.op("Gemm", name, [x, self.init(f"{name}/W", w), self.init(f"{name}/B", bias(self.rng, n_out))],
+                       out=out, transB=1)
+
+    def batch_norm(self, name, x, c):
+        scale = self.rng.uniform(0.5, 1.5, size=c)
+        shift = self.rng.normal(0.0, 0.2, size=c)
+        mean = self.rng.normal(0.0, 0.3, size=c)
+        var = self.rng.uniform(0.5, 2.0, size=c)
+        ins = [x] + [self.init(f"{name}/{k}", v) for k, v in
+                     [("scale", scale), ("B", shift), ("mean", mean), ("var", var)]]
+        return self.op("BatchNormalization", name, ins, epsilon=1e-3)
+
+    def model(self, name, in_shape, out_shape, opset=13, doc="", in_name="input", out_name="output"):
+        graph = helper.make_graph(self.nodes, name, [vi(in_name, ["N", *in_shape])],
+                                  [vi(out_name, ["N", *out_shape])], self.inits)
+        return make_model(graph, opset, 8, doc=doc)
+
+
+def cnn_inputs(shape):
+    x = make_inputs(input_rng(), N_CNN, int(np.prod(shape)))
+    return x.reshape(N_CNN, *shape)
+
+
+def cnn_reference(name, model, x):
+    y = run_ort(model, x, batch=None)
+    return name, model, x, y.reshape(len(x), -1)
+
+
+def model_cnn2d():
+    """Conv (SAME_UPPER, stride 2), ReLU, MaxPool, depthwise Conv, BatchNormalization, ReLU,
+    AveragePool, Flatten, Gemm."""
+    g = Graph(np.random.default_rng(2001))
+    h = g.conv("conv1", "input", 2, 4, (3, 3), auto_pad="SAME_UPPER", strides=[2, 2])  # [4, 5, 5]
+    h = g.op("Relu", "relu1", [h])
+    h = g.op("MaxPool", "pool1", [h], kernel_shape=[2, 2], strides=[1, 1])  # [4, 4, 4]
+    h = g.conv("dw", h, 4, 4, (3, 3), group=4, pads=[1, 1, 1, 1])  # depthwise, [4, 4, 4]
+    h = g.batch_norm("bn", h, 4)
+    h = g.op("Relu", "relu2", [h])
+    h = g.op("AveragePool", "pool2", [h], kernel_shape=[2, 2], strides=[2, 2])  # [4, 2, 2]
+    h = g.op("Flatten", "flatten", [h], axis=1)
+    g.gemm("dense", h, 16, 5, out="output")
+    model = g.model("cnn2d", [2, 10, 10], [5], doc="2-D CNN: conv same/stride, pools, depthwise conv, batchnorm")
+    return cnn_reference("cnn2d", model, cnn_inputs((2, 10, 10)))
+
+
+def model_cnn1d():
+    """1-D: dilated Conv without bias, Elu, MaxPool, grouped Conv (2 groups, VALID), Softsign,
+    AveragePool counting the padding, Flatten, Gemm."""
+    g = Graph(np.random.default_rng(2002))
+    h = g.conv("conv1", "input", 3, 4, (3,), use_bias=False, dilations=[2], pads=[2, 2])  # [4, 16]
+    h = g.op("Elu", "elu", [h], alpha=0.5)
+    h = g.op("MaxPool", "pool1", [h], kernel_shape=[2], strides=[2])  # [4, 8]
+    h = g.conv("conv2", h, 4, 6, (3,), group=2, auto_pad="VALID")  # [6, 6]
+    h = g.op("Softsign", "softsign", [h])
+    h = g.op("AveragePool", "pool2", [h], kernel_shape=[3], strides=[1], pads=[1, 1], count_include_pad=1)  # [6, 6]
+    h = g.op("Flatten", "flatten", [h], axis=1)
+    g.gemm("dense", h, 36, 3, out="output")
+    model = g.model("cnn1d", [3, 16], [3], doc="1-D CNN: dilation, groups, count_include_pad")
+    return cnn_reference("cnn1d", model, cnn_inputs((3, 16)))
+
+
+def model_cnn_merge():
+    g = Graph(np.random.default_rng(2003))
+    a = g.conv("conv_a", "input", 4, 4, (3, 3), pads=[1, 1, 1, 1])
+    a = g.op("Relu", "relu_a", [a])
+    s = g.op("Add", "skip", [a, "input"])  # [4, 8, 8]
+    c = g.conv("conv_b", "input", 4, 2, (1, 1))
+    slope = g.init("prelu/slope", g.rng.uniform(0.05, 0.3, size=(2, 1, 1)))
+    c = g.op("PRelu", "prelu", [c, slope])  # [2, 8, 8]
+    h = g.op("Concat", "concat", [s, c], axis=1)  # [6, 8, 8]
+    h = g.op("HardSwish", "hswish", [h])
+    h = g.op("MaxPool", "pool", [h], kernel_shape=[2, 2], strides=[2, 2])  # [6, 4, 4]
+    scales = g.init("resize/scales", [1.0, 1.0, 2.0, 2.0])
+    h = g.op("Resize", "resize", [h, "", scales], mode="nearest",
+             coordinate_transformation_mode="asymmetric", nearest_mode="floor")  # [6, 8, 8]
+    d = g.conv("conv_d", "input", 4, 6, (1, 1))  # [6, 8, 8]
+    m = g.op("Mean", "mean", [h, d, h])
+    x = g.op("Max", "max", [m, d])
+    h = g.conv("conv_c", x, 6, 3, (3, 3), auto_pad="SAME_LOWER", strides=[2, 2], out="output")  # [3, 4, 4]
+    model = g.model("cnn_merge", [4, 8, 8], [3, 4, 4], opset=14,
+                    doc="skip connection, Concat on channels, Resize nearest x2, Mean/Max, feature-map output")
+    return cnn_reference("cnn_merge", model, cnn_inputs((4, 8, 8)))
+
+
+def model_cnn_global():
+    """Conv (VALID), Clip, GlobalAveragePool and GlobalMaxPool concatenated, Flatten, Gemm, Softmax."""
+    g = Graph(np.random.default_rng(2004))
+    h = g.conv("conv", "input", 3, 6, (3, 3))  # [6, 6, 6]
+    lo, hi = g.init("clip/min", 0.0), g.init("clip/max", 2.0)
+    h = g.op("Clip", "clip", [h, lo, hi])
+    a = g.op("GlobalAveragePool", "gap", [h])
+    m = g.op("GlobalMaxPool", "gmp", [h])
+    h = g.op("Concat", "concat", [a, m], axis=-3)  # [12, 1, 1]
+    h = g.op("Flatten", "flatten", [h], axis=1)
+    h = g.gemm("dense", h, 12, 4)
+    g.op("Softmax", "softmax", [h], out="output", axis=-1)
+    model = g.model("cnn_global", [3, 8, 8], [4], doc="global pooling")
+    return cnn_reference("cnn_global", model, cnn_inputs((3, 8, 8)))
+
+
+def model_cnn_pad():
+    """Pad (zeros, opset-13 inputs), Conv stride 2, Softplus, Pad with negative amounts (crop),
+    ThresholdedRelu, Sub of two maps, Reshape to [N, 48] (NCHW order), MatMul + Add."""
+    g = Graph(np.random.default_rng(2005))
+    pads = g.init("pad1/pads", [0, 0, 1, 2, 0, 0, 2, 1], dtype=np.int64)
+    h = g.op("Pad", "pad1", ["input", pads], mode="constant")  # [2, 11, 11]
+    h = g.conv("conv", h, 2, 3, (3, 3), strides=[2, 2])  # [3, 5, 5]
+    h = g.op("Softplus", "softplus", [h])
+    crop = g.init("crop/pads", [0, 0, -1, 0, 0, 0, 0, -1], dtype=np.int64)
+    h = g.op("Pad", "crop", [h, crop])  # [3, 4, 4]
+    t = g.op("ThresholdedRelu", "trelu", [h], alpha=0.8)
+    h = g.op("Sub", "sub", [h, t])
+    shape = g.init("reshape/shape", [-1, 48], dtype=np.int64)
+    h = g.op("Reshape", "reshape", [h, shape])
+    w = glorot(g.rng, 48, 4)
+    h = g.op("MatMul", "matmul", [h, g.init("matmul/W", w)])
+    g.op("Add", "add", [h, g.init("add/B", bias(g.rng, 4))], out="output")
+    model = g.model("cnn_pad", [2, 8, 8], [4], doc="padding and cropping")
+    return cnn_reference("cnn_pad", model, cnn_inputs((2, 8, 8)))
+
+
+def model_cnn_nhwc():
+    """tf2onnx style: an NHWC input transposed to NCHW for Conv/MaxPool and back to NHWC before a
+    Reshape to [N, 64] and a MatMul (the flatten is in NHWC order)."""
+    g = Graph(np.random.default_rng(2006))
+    h = g.op("Transpose", "to_nchw", ["input"], perm=[0, 3, 1, 2])
+    h = g.conv("conv", h, 2, 4, (3, 3), auto_pad="SAME_UPPER")  # [4, 8, 8]
+    h = g.op("Relu", "relu", [h])
+    h = g.op("MaxPool", "pool", [h], kernel_shape=[2, 2], strides=[2, 2])  # [4, 4, 4]
+    h = g.op("Transpose", "to_nhwc", [h], perm=[0, 2, 3, 1])
+    shape = g.init("flatten/shape", [-1, 64], dtype=np.int64)
+    h = g.op("Reshape", "flatten", [h, shape])
+    w = glorot(g.rng, 64, 3)
+    h = g.op("MatMul", "dense/MatMul", [h, g.init("dense/W", w)])
+    g.op("Add", "dense/BiasAdd", [h, g.init("dense/B", bias(g.rng, 3))], out="output")
+    model = g.model("cnn_nhwc", [8, 8, 2], [3], doc="tf2onnx-style NHWC model with layout transposes")
+    return cnn_reference("cnn_nhwc", model, cnn_inputs((8, 8, 2)))
+
+
+def model_cnn_qonnx():
+    """QONNX: 8-bit input Quant, Conv with 4-bit per-channel po2 weights, ReLU, 6-bit unsigned
+    activation Quant, MaxPool, Flatten, MatMul with 6-bit weights."""
+    rng = np.random.default_rng(2007)
+    b = QonnxBuilder()
+    s_in = 2.0 ** -4
+    x_q = b.quant("/input_quant", "global_in", s_in, 8, signed=1)
+    W1 = glorot(rng, 2 * 9, 3, shape=(3, 2, 3, 3))
+    s_w1 = po2_scale_for(np.abs(W1).reshape(3, -1).max(axis=1).reshape(3, 1, 1, 1), 7)
+    B1 = on_grid(bias(rng, 3), 2.0 ** -8)
+    w1q = b.quant("/conv/weight_quant", b.init("conv.weight", W1), s_w1, 4, signed=1)
+    h = b.op("Conv", "/conv/Conv", [x_q, w1q, b.init("conv.bias", B1)], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    h = b.op("Relu", "/relu/Relu", [h])
+    s_a = 2.0 ** -3
+    h = b.quant("/relu/act_quant", h, s_a, 6, signed=0)
+    h = b.op("MaxPool", "/pool/MaxPool", [h], kernel_shape=[2, 2], strides=[2, 2])  # [3, 3, 3]
+    h = b.op("Flatten", "/flatten/Flatten", [h], axis=1)
+    W2 = glorot(rng, 27, 4)
+    s_w2 = po2_scale_for(np.abs(W2).max(), 31)
+    B2 = on_grid(bias(rng, 4), 2.0 ** -8)
+    w2q = b.quant("/fc/weight_quant", b.init("fc.weight", W2), s_w2, 6, signed=1)
+    h = b.op("MatMul", "/fc/MatMul", [h, w2q])
+    b.nodes.append(helper.make_node("Add", [h, b.init("fc.bias", B2)], ["global_out"], name="/fc/Add"))
+    graph = helper.make_graph(b.nodes, "main_graph", [vi("global_in", [1, 2, 6, 6])], [vi("global_out", [1, 4])],
+                              b.inits)
+    model = make_model(graph, 13, 7, extra_opsets=[(QONNX_DOMAIN, 1)],
+                       doc="QONNX CNN: 8b input, 4b per-channel conv weights, 6b unsigned acts, 6b dense weights")
+    x = cnn_inputs((2, 6, 6))
+    return "cnn_qonnx", model, x
+
+
+def run_qonnx_shaped(mw, x):
+    from qonnx.core.onnx_exec import execute_onnx
+
+    in_name = mw.graph.input[0].name
+    out_name = mw.graph.output[0].name
+    outs = []
+    for row in x:
+        res = execute_onnx(mw, {in_name: row[None].astype(np.float32)})
+        outs.append(res[out_name].reshape(-1))
+    return np.stack(outs).astype(np.float64)
+
+
+CHANNELS_LAST_DOMAIN = "qonnx.custom_op.channels_last"
+
+
+def model_cnn_channels_last():
+    """qonnx's channels-last wrappers on an NHWC input: Conv (weights [M, kH, kW, C]), Relu,
+    BatchNormalization, MaxPool, Flatten (NHWC order), Gemm. Reference: the qonnx executor."""
+    g = Graph(np.random.default_rng(2008))
+    w = glorot(g.rng, 2 * 9, 4, shape=(4, 3, 3, 2))
+    h = g.op("Conv", "conv", ["input", g.init("conv/W", w), g.init("conv/B", bias(g.rng, 4))],
+             domain=CHANNELS_LAST_DOMAIN, kernel_shape=[3, 3], strides=[1, 1], dilations=[1, 1],
+             pads=[1, 1, 1, 1], group=1)  # [8, 8, 4]
+    h = g.op("Relu", "relu", [h])
+    bn = [g.init(f"bn/{k}", v) for k, v in [("scale", g.rng.uniform(0.5, 1.5, 4)), ("B", g.rng.normal(0, 0.2, 4)),
+                                            ("mean", g.rng.normal(0, 0.3, 4)), ("var", g.rng.uniform(0.5, 2, 4))]]
+    h = g.op("BatchNormalization", "bn", [h] + bn, domain=CHANNELS_LAST_DOMAIN, epsilon=1e-3)
+    h = g.op("MaxPool", "pool", [h], domain=CHANNELS_LAST_DOMAIN, kernel_shape=[2, 2], strides=[2, 2],
+             pads=[0, 0, 0, 0])  # [4, 4, 4]
+    h = g.op("Flatten", "flatten", [h], axis=1)
+    g.gemm("dense", h, 64, 3, out="output")
+    # qonnx's shape inference of the wrappers reads their input shapes from value_info.
+    shapes = [vi("conv:0", [1, 8, 8, 4]), vi("relu:0", [1, 8, 8, 4]), vi("bn:0", [1, 8, 8, 4]),
+              vi("pool:0", [1, 4, 4, 4])]
+    graph = helper.make_graph(g.nodes, "cnn_channels_last", [vi("input", [1, 8, 8, 2])], [vi("output", [1, 3])],
+                              g.inits, value_info=shapes)
+    model = make_model(graph, 13, 8, extra_opsets=[(CHANNELS_LAST_DOMAIN, 13)],
+                       doc="qonnx channels-last Conv, BatchNormalization and MaxPool on an NHWC input")
+    x = cnn_inputs((8, 8, 2))
+    y = run_qonnx_shaped(qonnx_prepare(model), x)
+
+    # Self-check: the same network with standard ops between layout transposes, in onnxruntime.
+    std = onnx.ModelProto()
+    std.CopyFrom(model)
+    nodes = []
+    for orig in std.graph.node:
+        n = onnx.NodeProto()
+        n.CopyFrom(orig)
+        if n.domain == CHANNELS_LAST_DOMAIN:
+            n.domain = ""
+            src, dst = n.input[0], n.output[0]
+            nodes.append(helper.make_node("Transpose", [src], [dst + "/in_nchw"], perm=[0, 3, 1, 2]))
+            n.input[0], n.output[0] = dst + "/in_nchw", dst + "/out_nchw"
+            nodes.append(n)
+            nodes.append(helper.make_node("Transpose", [dst + "/out_nchw"], [dst], perm=[0, 2, 3, 1]))
+        else:
+            nodes.append(n)
+    for init in std.graph.initializer:
+        if init.name == "conv/W":
+            init.CopyFrom(raw("conv/W", numpy_helper.to_array(init).transpose(0, 3, 1, 2)))
+    del std.graph.node[:]
+    std.graph.node.extend(nodes)
+    std.graph.ClearField("value_info")
+    del std.opset_import[1:]
+    y_std = run_ort(std, x, batch=1)
+    rel = np.abs(y - y_std) / (1.0 + np.abs(y_std).max(axis=1, keepdims=True))
+    if rel.max() > 1e-5:
+        raise SystemExit(f"cnn_channels_last: qonnx executor and standard ops differ by {rel.max()} (relative)")
+    return "cnn_channels_last", model, x, y
+
+
+def model_cnn_ops_op9():
+    """Opset 9: Conv, Selu, Upsample (nearest, scales input), Sum of three maps, Min, Softplus,
+    GlobalAveragePool, Flatten, Gemm."""
+    g = Graph(np.random.default_rng(2009))
+    a = g.conv("conv_a", "input", 2, 3, (3, 3), pads=[1, 1, 1, 1])  # [3, 6, 6]
+    a = g.op("Selu", "selu", [a])
+    b = g.conv("conv_b", "input", 2, 3, (2, 2), strides=[2, 2])  # [3, 3, 3]
+    b = g.op("Upsample", "upsample", [b, g.init("upsample/scales", [1.0, 1.0, 2.0, 2.0])], mode="nearest")
+    s = g.op("Sum", "sum", [a, b, a])
+    m = g.op("Min", "min", [s, b])
+    m = g.op("Softplus", "softplus", [m])
+    h = g.op("GlobalAveragePool", "gap", [m])
+    h = g.op("Flatten", "flatten", [h], axis=1)
+    g.gemm("dense", h, 3, 2, out="output")
+    model = g.model("cnn_ops_op9", [2, 6, 6], [2], opset=9, doc="opset-9 Upsample, Selu, Sum, Min")
+    return cnn_reference("cnn_ops_op9", model, cnn_inputs((2, 6, 6)))
+
+
+def model_jet_image_cnn():
+    """A jet-image CNN of the size users bring (40x40x1, channels-first): three 3x3 Conv layers of
+    8, 16 and 16 filters (padding 1) with ReLU, each followed by 2x2 MaxPool, Flatten, Gemm 32,
+    ReLU, Gemm 5, Softmax. Glorot weights, untrained: it sizes the estimator and the benchmarks."""
+    g = Graph(np.random.default_rng(2040))
+    h, c = "input", 1
+    for i, f in enumerate([8, 16, 16], 1):
+        h = g.conv(f"conv{i}", h, c, f, (3, 3), pads=[1, 1, 1, 1])
+        h = g.op("Relu", f"relu{i}", [h])
+        h = g.op("MaxPool", f"pool{i}", [h], kernel_shape=[2, 2], strides=[2, 2])
+        c = f
+    h = g.op("Flatten", "flatten", [h], axis=1)  # 16 x 5 x 5
+    h = g.gemm("fc1", h, 400, 32)
+    h = g.op("Relu", "fc1_relu", [h])
+    h = g.gemm("fc2", h, 32, 5)
+    g.op("Softmax", "softmax", [h], out="output", axis=1)
+    model = g.model("jet_image_cnn", [1, 40, 40], [5], doc="jet-image CNN 40x40x1: 3 conv + pool, 2 dense")
+    return cnn_reference("jet_image_cnn", model, cnn_inputs((1, 40, 40))[:32])
+
+
+def cnn_models():
+    for fn in [model_cnn2d, model_cnn1d, model_cnn_merge, model_cnn_global, model_cnn_pad, model_cnn_nhwc,
+               model_cnn_ops_op9, model_jet_image_cnn]:
+        name, model, x, y = fn()
+        emit(name, model, x, y)
+    name, model, x, y = model_cnn_channels_last()
+    emit(name, model, x, y)
+    name, model, x = model_cnn_qonnx()
+    onnx.checker.check_model(model)
+    mw = qonnx_prepare(model)
+    yq = run_qonnx_shaped(mw, x)
+    twin = strip_quantizers(mw.model)
+    yf = run_ort(twin, x, batch=1)
+    emit(name, mw.model, x, yf, yq)
+
+    # cnn_qdq: the same CNN lowered by qonnx to QuantizeLinear / Clip / DequantizeLinear (QCDQ);
+    # onnxruntime's outputs are exact and equal the qonnx executor's.
+    qdq = qonnx_via_qcdq(qonnx_prepare(model))
+    y_qdq = run_ort(qdq, x, batch=1)
+    if not np.array_equal(y_qdq, yq):
+        raise SystemExit(f"cnn_qdq: onnxruntime differs from the qonnx executor by {np.abs(y_qdq - yq).max()}")
+    emit("cnn_qdq", qdq, x, y_qdq)
+
+
+BAD_CNN_DIR = ONNX_DIR / "bad_cnn"
+
+
+def make_bad_cnn():
+    """Small CNNs the importer must refuse with an error naming the node (tests/onnx_cnn.rs)."""
+
+    def one(file, build, in_shape=(2, 6, 6), out_shape=None, opset=13):
+        g = Graph(np.random.default_rng(2100))
+        out = build(g)
+        graph = helper.make_graph(g.nodes, file, [vi("input", ["N", *in_shape])],
+                                  [helper.make_empty_tensor_value_info(out)], g.inits)
+        save_model(make_model(graph, opset, 8), BAD_CNN_DIR / f"{file}.onnx", check=False)
+
+    one("conv_pads_length", lambda g: g.conv("conv", "input", 2, 3, (3, 3), pads=[1, 1, 1]))
+    one("conv_negative_pads", lambda g: g.conv("conv", "input", 2, 3, (3, 3), pads=[-1, 0, 0, 0]))
+    one("conv_bad_group", lambda g: g.op("Conv", "conv", ["input", g.init("conv/W", np.ones((4, 1, 3, 3)))],
+                                         group=3))
+    one("pool_ceil_mode", lambda g: g.op("MaxPool", "pool", ["input"], kernel_shape=[2, 2], strides=[2, 2],
+                                         ceil_mode=1))
+    one("resize_linear", lambda g: g.op("Resize", "resize", ["input", "", g.init("resize/scales", [1, 1, 2, 2])],
+                                        mode="linear"))
+
+    def two_unsupported(g):
+        a = g.op("MaxPool", "pool", ["input"], kernel_shape=[2, 2], ceil_mode=1)
+        b = g.op("Resize", "resize", ["input", "", g.init("resize/scales", [1, 1, 2, 2])], mode="cubic")
+        return g.op("Concat", "concat", [a, b], axis=1)
+
+    one("two_unsupported", two_unsupported)
+
+
+# ----------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------
 
@@ -1048,6 +1419,8 @@ def main():
         check_close(f"{name} float twin", yf, float_ref(x), 1e-4)
         emit(name, mw.model, x, yf, yq)
 
+    cnn_models()
+    make_bad_cnn()
     make_bad()
     for p in written:
         print(f"wrote {rel(p)} ({p.stat().st_size} bytes)")

@@ -12,6 +12,12 @@ Writes
     golden/reference/<model>/expected_float.npy   float64 [N, 5]   model.predict (float32, widened)
     golden/reference/<model>/expected_logits.npy  float64 [N, 5]   pre-softmax output via a sub-model
 
+The convolutional models (keras_cnn2d, keras_cnn1d, keras_cnn_functional,
+keras_cnn_activations, qkeras_cnn, qkeras_separable) store their inputs as
+[N, *input_shape] (channels-last, N = 200); of them only keras_cnn2d has a .keras form.
+
+    python scripts/make_qkeras_models.py keras_cnn2d qkeras_cnn   # only these models
+
 Each model is trained briefly (seeded, single-threaded, deterministic ops) on a
 small synthetic classification task so its weights look like a trained net.
 Two runs write byte-identical files on the same machine.
@@ -34,7 +40,19 @@ import tensorflow as tf  # noqa: E402
 from tensorflow import keras  # noqa: E402
 
 import qkeras  # noqa: E402
-from qkeras import QActivation, QBatchNormalization, QDense  # noqa: E402
+from qkeras import (  # noqa: E402
+    QActivation,
+    QAveragePooling2D,
+    QConv1D,
+    QBatchNormalization,
+    QConv2D,
+    QConv2DBatchnorm,
+    QDense,
+    QDepthwiseConv2D,
+    QGlobalAveragePooling2D,
+    QSeparableConv1D,
+    QSeparableConv2D,
+)
 from qkeras.quantizers import (  # noqa: E402
     binary,
     quantized_bits,
@@ -425,10 +443,224 @@ def model_qkeras_quantizers():
     NOTES.append(f"qkeras_quantizers: train acc {acc:.3f}; QActivation('hard_sigmoid') has slope {slope}")
 
 
+# ----------------------------------------------------------------------------
+# convolutional models: small inputs (at most 16x16), few filters, so that their
+# C-simulation stays cheap. Inputs are stored [N, *input_shape].
+# ----------------------------------------------------------------------------
+
+N_CNN_SAMPLES = 200
+
+
+def cnn_inputs(rng, n, shape, snap=False):
+    flat = make_inputs(rng, n, int(np.prod(shape)), snap=snap)
+    return flat.reshape((n,) + tuple(shape))
+
+
+def train_cnn(model, seed, shape, snap=False, epochs=4, lr=3e-3):
+    """Labels from a fixed random linear teacher on the flattened input."""
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed + 500)
+    inputs = model.inputs
+    x = rng.standard_normal((1200,) + tuple(shape))
+    if snap:
+        x = np.clip(np.round(x / INPUT_STEP), -128, 127) * INPUT_STEP
+    teacher = rng.standard_normal((int(np.prod(shape)), N_CLASSES))
+    y = np.argmax(np.tanh(x.reshape(len(x), -1)) @ teacher, axis=1)
+    assert len(inputs) == 1
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr),
+                  loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    hist = model.fit(x.astype(np.float32), y, epochs=epochs, batch_size=64, shuffle=True, verbose=0)
+    return hist.history["accuracy"][-1]
+
+
+def model_keras_cnn2d():
+    """Conv2D same + stride, BatchNormalization, ReLU, MaxPooling2D, DepthwiseConv2D,
+    SeparableConv2D (even kernel: uneven 'same' padding), AveragePooling2D 'same' (partial
+    windows), Flatten, Dense, softmax."""
+    seed = 2101
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    shape = (12, 12, 2)
+    model = keras.Sequential([
+        keras.Input(shape=shape, name="image"),
+        layers.Conv2D(4, 3, strides=2, padding="same", name="conv1"),
+        layers.BatchNormalization(name="bn1"),
+        layers.ReLU(name="relu1"),
+        layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, activation="relu", name="dw"),
+        layers.MaxPooling2D(2, name="pool1"),
+        layers.SeparableConv2D(6, 2, padding="same", activation="tanh", name="sep"),
+        layers.AveragePooling2D(2, strides=1, padding="same", name="avg"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(N_CLASSES, name="logits"),
+        layers.Activation("softmax", name="softmax"),
+    ], name="keras_cnn2d")
+    acc = train_cnn(model, seed, shape)
+    # non-trivial moving statistics for the batch norm
+    bn = model.get_layer("bn1")
+    rng = np.random.default_rng(seed + 1)
+    g, b, m, v = bn.get_weights()
+    bn.set_weights([g * rng.uniform(0.5, 1.5, g.shape), b + rng.normal(0, 0.2, b.shape),
+                    m + rng.normal(0, 0.3, m.shape), v * rng.uniform(0.5, 2.0, v.shape)])
+    model = inference_copy(model)
+    x = cnn_inputs(np.random.default_rng(INPUT_SEED), N_CNN_SAMPLES, shape)
+    emit("keras_cnn2d", model, x, "logits", ["json", "h5", "keras"])
+    NOTES.append(f"keras_cnn2d: train acc {acc:.3f}")
+
+
+def model_keras_cnn1d():
+    """Conv1D (same, dilated valid), MaxPooling1D, ZeroPadding1D, AveragePooling1D 'same',
+    UpSampling1D, Cropping1D, GlobalAveragePooling1D."""
+    seed = 2102
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    shape = (16, 3)
+    model = keras.Sequential([
+        keras.Input(shape=shape, name="series"),
+        layers.Conv1D(4, 3, padding="same", activation="relu", name="conv1"),
+        layers.MaxPooling1D(2, name="pool1"),
+        layers.ZeroPadding1D((1, 2), name="pad"),
+        layers.Conv1D(6, 3, dilation_rate=2, activation="tanh", name="conv2"),
+        layers.AveragePooling1D(2, padding="same", name="avg"),
+        layers.UpSampling1D(2, name="up"),
+        layers.Cropping1D((1, 1), name="crop"),
+        layers.Conv1D(8, 2, strides=2, use_bias=False, name="conv3"),
+        layers.GlobalAveragePooling1D(name="gap"),
+        layers.Dense(N_CLASSES, name="logits"),
+        layers.Softmax(name="softmax"),
+    ], name="keras_cnn1d")
+    acc = train_cnn(model, seed, shape)
+    model = inference_copy(model)
+    x = cnn_inputs(np.random.default_rng(INPUT_SEED), N_CNN_SAMPLES, shape)
+    emit("keras_cnn1d", model, x, "logits", ["json", "h5"])
+    NOTES.append(f"keras_cnn1d: train acc {acc:.3f}")
+
+
+def model_keras_cnn_functional():
+    """A skip connection (Add), Maximum and Average merges, Concatenate on the channel axis and
+    on a spatial axis, GlobalMaxPooling2D."""
+    seed = 2103
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    shape = (8, 8, 2)
+    image = keras.Input(shape=shape, name="image")
+    a = layers.Conv2D(4, 3, padding="same", activation="relu", name="stem")(image)
+    b = layers.Conv2D(4, 3, padding="same", name="branch")(a)
+    skip = layers.Add(name="skip")([a, b])
+    biggest = layers.Maximum(name="biggest")([a, b, skip])
+    mean = layers.Average(name="mean")([skip, biggest])
+    joined = layers.Concatenate(name="channels")([mean, a])
+    top = layers.MaxPooling2D(2, name="max_pool")(joined)
+    bottom = layers.AveragePooling2D(2, name="avg_pool")(joined)
+    stacked = layers.Concatenate(axis=1, name="rows")([top, bottom])
+    g = layers.GlobalMaxPooling2D(name="gmp")(stacked)
+    logits = layers.Dense(N_CLASSES, name="logits")(g)
+    outputs = layers.Softmax(name="probabilities")(logits)
+    model = keras.Model(image, outputs, name="cnn_functional")
+    acc = train_cnn(model, seed, shape)
+    model = inference_copy(model)
+    x = cnn_inputs(np.random.default_rng(INPUT_SEED), N_CNN_SAMPLES, shape)
+    emit("keras_cnn_functional", model, x, "logits", ["json", "h5"])
+    NOTES.append(f"keras_cnn_functional: train acc {acc:.3f}")
+
+
+def model_qkeras_cnn():
+    """QConv2D, QDepthwiseConv2D, QConv2DBatchnorm, QAveragePooling2D, QActivation, QDense."""
+    seed = 2104
+    keras.utils.set_random_seed(seed)
+    shape = (10, 10, 1)
+    q6 = lambda: quantized_bits(6, 0, alpha=1)  # noqa: E731
+    model = keras.Sequential([
+        keras.Input(shape=shape, name="image"),
+        QActivation("quantized_bits(8,3)", name="input_quant"),
+        QConv2D(4, 3, kernel_quantizer=q6(), bias_quantizer=q6(), name="qconv1"),
+        QActivation("quantized_relu(6,2)", name="relu1"),
+        QDepthwiseConv2D(3, padding="same", depthwise_quantizer=q6(), bias_quantizer=q6(), name="qdw"),
+        QActivation("quantized_relu(6,2)", name="relu2"),
+        QConv2DBatchnorm(6, 3, kernel_quantizer=quantized_bits(8, 2, alpha=1),
+                         bias_quantizer=quantized_bits(8, 3, alpha=1), name="qconv_bn"),
+        QActivation("quantized_relu(6,2)", name="relu3"),
+        QAveragePooling2D(2, average_quantizer=quantized_bits(8, 0, alpha=1), name="qavg"),
+        keras.layers.Flatten(name="flatten"),
+        QDense(N_CLASSES, kernel_quantizer=quantized_bits(8, 1, alpha=1), bias_quantizer=quantized_bits(8, 1, alpha=1),
+               name="logits"),
+        keras.layers.Activation("softmax", name="softmax"),
+    ], name="qkeras_cnn")
+    acc = train_cnn(model, seed, shape, snap=True)
+    model = inference_copy(model)
+    x = cnn_inputs(np.random.default_rng(INPUT_SEED), N_CNN_SAMPLES, shape, snap=True)
+    emit("qkeras_cnn", model, x, "logits", ["json", "h5"])
+    NOTES.append(f"qkeras_cnn: train acc {acc:.3f}")
+
+
+def model_keras_cnn_activations():
+    """PReLU (per channel, shared over the width), ELU, ThresholdedReLU layers and the elu, selu,
+    softplus, softsign and hard_sigmoid activations on a small 1-D CNN."""
+    seed = 2105
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    shape = (8, 2)
+    model = keras.Sequential([
+        keras.Input(shape=shape, name="series"),
+        layers.Conv1D(4, 3, padding="same", name="conv1"),
+        layers.PReLU(shared_axes=[1], name="prelu"),
+        layers.Conv1D(4, 3, padding="same", activation="elu", name="conv2"),
+        layers.ELU(alpha=0.5, name="elu"),
+        layers.Conv1D(4, 1, activation="selu", name="conv3"),
+        layers.ThresholdedReLU(theta=0.3, name="thresholded"),
+        layers.Conv1D(4, 1, activation="softplus", name="conv4"),
+        layers.Conv1D(4, 1, activation="softsign", name="conv5"),
+        layers.Activation("hard_sigmoid", name="hard_sigmoid"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(N_CLASSES, name="logits"),
+        layers.Softmax(name="softmax"),
+    ], name="keras_cnn_activations")
+    acc = train_cnn(model, seed, shape)
+    prelu = model.get_layer("prelu")
+    prelu.set_weights([np.random.default_rng(seed + 1).uniform(-0.5, 0.5, prelu.get_weights()[0].shape)])
+    model = inference_copy(model)
+    x = cnn_inputs(np.random.default_rng(INPUT_SEED), N_CNN_SAMPLES, shape)
+    emit("keras_cnn_activations", model, x, "logits", ["json", "h5"])
+    NOTES.append(f"keras_cnn_activations: train acc {acc:.3f}")
+
+
+def model_qkeras_separable():
+    """QSeparableConv2D, QGlobalAveragePooling2D, then (reshaped to 1-D) QConv1D with a stride,
+    QSeparableConv1D and GlobalAveragePooling1D; the two branches concatenated into a QDense."""
+    seed = 2106
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    shape = (8, 8, 2)
+    q6 = lambda: quantized_bits(6, 0, alpha=1)  # noqa: E731
+    image = keras.Input(shape=shape, name="image")
+    x = QActivation("quantized_bits(8,3)", name="input_quant")(image)
+    x = QSeparableConv2D(4, 3, padding="same", depth_multiplier=2, depthwise_quantizer=q6(),
+                         pointwise_quantizer=q6(), bias_quantizer=q6(), name="qsep2d")(x)
+    x = QActivation("quantized_relu(6,2)", name="relu1")(x)
+    pooled = QGlobalAveragePooling2D(average_quantizer=quantized_bits(8, 0, alpha=1), name="qgap")(x)
+    series = layers.Reshape((64, 4), name="to_series")(x)
+    y = QConv1D(4, 3, strides=2, kernel_quantizer=q6(), bias_quantizer=q6(), name="qconv1d")(series)
+    y = QActivation("quantized_relu(6,2)", name="relu2")(y)
+    y = QSeparableConv1D(4, 3, depthwise_quantizer=q6(), pointwise_quantizer=q6(), bias_quantizer=q6(),
+                         name="qsep1d")(y)
+    y = QActivation("quantized_relu(6,2)", name="relu3")(y)
+    y = layers.GlobalAveragePooling1D(name="gap1d")(y)
+    joined = layers.Concatenate(name="joined")([pooled, y])
+    logits = QDense(N_CLASSES, kernel_quantizer=quantized_bits(8, 1, alpha=1),
+                    bias_quantizer=quantized_bits(8, 1, alpha=1), name="logits")(joined)
+    outputs = layers.Activation("softmax", name="softmax")(logits)
+    model = keras.Model(image, outputs, name="qkeras_separable")
+    acc = train_cnn(model, seed, shape, snap=True)
+    model = inference_copy(model)
+    x = cnn_inputs(np.random.default_rng(INPUT_SEED), N_CNN_SAMPLES, shape, snap=True)
+    emit("qkeras_separable", model, x, "logits", ["json", "h5"])
+    NOTES.append(f"qkeras_separable: train acc {acc:.3f}")
+
+
 def main():
     only = set(sys.argv[1:])
     for fn in [model_keras_mlp, model_qkeras_mlp, model_qkeras_quantizers, model_keras_functional,
-               model_keras_two_inputs]:
+               model_keras_two_inputs, model_keras_cnn2d, model_keras_cnn1d, model_keras_cnn_functional,
+               model_qkeras_cnn, model_keras_cnn_activations, model_qkeras_separable]:
         if only and fn.__name__.removeprefix("model_") not in only:
             continue
         fn()

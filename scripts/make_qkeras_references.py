@@ -9,7 +9,9 @@ Run from the repository root in the environment of scripts/requirements-qkeras.t
 Writes
     golden/ir_keras/quantizer_cases.json   quantizers applied by QKeras to float32 inputs
     golden/ir_keras/qkeras_weights.json    the quantized parameters QKeras uses at inference for
-                                           the QKeras models in tests/models/keras
+                                           the QKeras models in tests/models/keras (for
+                                           QConv2DBatchnorm: the kernel and bias folded as its
+                                           call() folds them with training=False, then quantized)
 
 Every float is stored as its float32 bit pattern (an unsigned integer) so that the values read
 back exactly. Inputs are seeded; two runs write identical files.
@@ -31,7 +33,7 @@ import qkeras  # noqa: E402
 from qkeras.quantizers import get_quantizer  # noqa: E402
 from qkeras.utils import _add_supported_quantized_objects  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "golden" / "ir_keras"
 MODELS = ROOT / "tests" / "models" / "keras"
 
@@ -127,13 +129,46 @@ def model_weights():
     custom = {}
     _add_supported_quantized_objects(custom)
     out = {}
-    for name in ["qkeras_mlp", "qkeras_quantizers"]:
+    for name in ["qkeras_mlp", "qkeras_quantizers", "qkeras_cnn", "qkeras_separable"]:
         model = keras.models.model_from_json((MODELS / f"{name}.json").read_text(), custom_objects=custom)
         model.load_weights(str(MODELS / f"{name}_weights.h5"))
         layers = {}
         for layer in model.layers:
             entry = {}
             if isinstance(layer, qkeras.QDense):
+                k = layer.kernel
+                entry["kernel"] = bits(layer.kernel_quantizer_internal(k) if layer.kernel_quantizer else k)
+                if layer.use_bias:
+                    b = layer.bias
+                    entry["bias"] = bits(layer.bias_quantizer_internal(b) if layer.bias_quantizer else b)
+            elif isinstance(layer, qkeras.QConv2DBatchnorm):
+                # the folding of QConv2DBatchnorm.call at inference (moving statistics)
+                bn = layer.batchnorm
+                inv = tf.math.rsqrt(bn.moving_variance + bn.epsilon)
+                if bn.gamma is not None:
+                    inv *= bn.gamma
+                bias = layer.bias if layer.use_bias else 0
+                k = inv * layer.kernel
+                b = inv * (bias - bn.moving_mean) + bn.beta
+                entry["kernel"] = bits(layer.kernel_quantizer_internal(k) if layer.kernel_quantizer else k)
+                entry["bias"] = bits(layer.bias_quantizer_internal(b) if layer.bias_quantizer else b)
+            elif isinstance(layer, (qkeras.QSeparableConv1D, qkeras.QSeparableConv2D)):
+                # the importer's two nodes: <layer>_depthwise (no bias), then <layer>
+                k = layer.depthwise_kernel
+                q = layer.depthwise_quantizer_internal(k) if layer.depthwise_quantizer else k
+                layers[layer.name + "_depthwise"] = {"kernel": bits(q)}
+                k = layer.pointwise_kernel
+                entry["kernel"] = bits(layer.pointwise_quantizer_internal(k) if layer.pointwise_quantizer else k)
+                if layer.use_bias:
+                    b = layer.bias
+                    entry["bias"] = bits(layer.bias_quantizer_internal(b) if layer.bias_quantizer else b)
+            elif isinstance(layer, qkeras.QDepthwiseConv2D):
+                k = layer.depthwise_kernel
+                entry["kernel"] = bits(layer.depthwise_quantizer_internal(k) if layer.depthwise_quantizer else k)
+                if layer.use_bias:
+                    b = layer.bias
+                    entry["bias"] = bits(layer.bias_quantizer_internal(b) if layer.bias_quantizer else b)
+            elif isinstance(layer, (qkeras.QConv1D, qkeras.QConv2D)):
                 k = layer.kernel
                 entry["kernel"] = bits(layer.kernel_quantizer_internal(k) if layer.kernel_quantizer else k)
                 if layer.use_bias:

@@ -123,7 +123,9 @@ impl InputArray {
 }
 
 /// Joins one array per model input (in input order) into rows of every input's values, as the
-/// simulator and the testbenches take them; returns the rows and the number of samples.
+/// simulator and the testbenches take them; returns the rows and the number of samples. Each array
+/// is in the model's own layout (NCHW for a channels-first ONNX model) and is converted to the IR's
+/// channels-last order ([`crate::ir::layout`]).
 pub fn join_inputs(g: &crate::ir::Graph, arrays: &[InputArray]) -> Result<(Vec<f64>, usize), FlowError> {
     let inputs = g.inputs();
     if arrays.len() != inputs.len() {
@@ -138,8 +140,21 @@ pub fn join_inputs(g: &crate::ir::Graph, arrays: &[InputArray]) -> Result<(Vec<f
     let mut n = None;
     let mut elements = Vec::with_capacity(inputs.len());
     for (a, &i) in arrays.iter().zip(&inputs) {
-        let e = g.node(i).shape.elements();
+        let ir_shape = &g.node(i).shape;
+        let e = ir_shape.elements();
         let k = a.samples(e)?;
+        if let Some(perm) = g.input_layout(i) {
+            let model = crate::ir::layout::model_shape(ir_shape, perm);
+            if a.shape.len() == model.rank() + 1 && a.shape[1..] != *model.dims() {
+                return Err(FlowError::Inputs(format!(
+                    "{}: samples of shape {:?}, but input '{}' takes {:?} (the model's layout)",
+                    a.source,
+                    &a.shape[1..],
+                    g.node(i).name,
+                    model.dims()
+                )));
+            }
+        }
         if n.is_some_and(|n| n != k) {
             return Err(FlowError::Inputs(format!(
                 "{}: {k} samples, but {} has {}",
@@ -154,8 +169,12 @@ pub fn join_inputs(g: &crate::ir::Graph, arrays: &[InputArray]) -> Result<(Vec<f
     let n = n.unwrap_or(0);
     let mut rows = Vec::with_capacity(n * elements.iter().sum::<usize>());
     for s in 0..n {
-        for (a, &e) in arrays.iter().zip(&elements) {
-            rows.extend_from_slice(&a.values[s * e..(s + 1) * e]);
+        for ((a, &e), &i) in arrays.iter().zip(&elements).zip(&inputs) {
+            let sample = &a.values[s * e..(s + 1) * e];
+            match g.input_layout(i) {
+                Some(perm) => rows.extend(crate::ir::layout::from_model(sample, &g.node(i).shape, perm)),
+                None => rows.extend_from_slice(sample),
+            }
         }
     }
     Ok((rows, n))

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use hls_gen::backend::vitis::{run_csim, CppStd};
 use hls_gen::flow::{self, load_and_lower, CompileOptions, FlowOptions};
+use hls_gen::ir::{layout, Graph};
 use hls_gen::sim::{RunOptions, Simulator};
 use hls_gen::testvec;
 
@@ -32,40 +33,48 @@ fn npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
 }
 
 struct Reference {
-    inputs: Vec<f64>,
-    n: usize,
+    /// One array per model input, in the model's own layout.
+    inputs: Vec<flow::InputArray>,
     expected: Vec<f64>,
     out_per_sample: usize,
 }
 
-/// A model's committed reference: `inputs.npy` (and `inputs_1.npy`, ... for more model inputs,
-/// joined into rows of every input's values) and the expected outputs in `file`.
+/// A model's committed reference: `inputs.npy` (and `inputs_1.npy`, ... for more model inputs)
+/// and the expected outputs in `file`, all in the model's own layout (NCHW for ONNX CNNs).
 fn reference(model: &str, file: &str) -> Reference {
     let dir = root().join("golden/reference").join(model);
-    let (ishape, first) = npy(&dir.join("inputs.npy"));
-    let n = ishape[0];
-    let mut parts = vec![first];
-    while let Some(path) = Some(dir.join(format!("inputs_{}.npy", parts.len()))).filter(|p| p.is_file()) {
-        parts.push(npy(&path).1);
+    let mut inputs = Vec::new();
+    let mut path = dir.join("inputs.npy");
+    while path.is_file() {
+        let (shape, values) = npy(&path);
+        inputs.push(flow::InputArray { source: path.display().to_string(), shape, values });
+        path = dir.join(format!("inputs_{}.npy", inputs.len()));
     }
-    let widths: Vec<usize> = parts.iter().map(|p| p.len() / n).collect();
-    let inputs = (0..n)
-        .flat_map(|s| parts.iter().zip(&widths).flat_map(move |(p, &w)| p[s * w..(s + 1) * w].to_vec()))
-        .collect();
     let (oshape, expected) = npy(&dir.join(file));
-    Reference { inputs, n, out_per_sample: oshape[1..].iter().product(), expected }
+    Reference { inputs, out_per_sample: oshape[1..].iter().product(), expected }
 }
 
-fn run(model: &Path, pipeline: &str, inputs: &[f64], n: usize) -> Vec<f64> {
+/// The model's first output on the reference inputs, in the model's own layout.
+fn run(model: &Path, pipeline: &str, r: &Reference) -> Vec<f64> {
     let opts = FlowOptions::default();
-    let sim = if pipeline == "float" {
-        Simulator::new_float(&flow::load_float(model, &opts).expect("lowers").graph)
+    let (sim, g) = if pipeline == "float" {
+        let g = flow::load_float(model, &opts).expect("lowers").graph;
+        (Simulator::new_float(&g), Graph::clone(&g))
     } else {
-        Simulator::new(&load_and_lower(model, &opts).expect("lowers").graph)
+        let g = load_and_lower(model, &opts).expect("lowers").graph;
+        (Simulator::new(&g), Graph::clone(&g))
+    };
+    let (rows, n) = flow::join_inputs(&g, &r.inputs).expect("inputs fit the model");
+    let out = sim.expect("simulator").run(&rows, n, &RunOptions::default()).expect("runs");
+    let out = out.outputs.into_iter().next().expect("one output");
+    match g.output_layout(0) {
+        Some(perm) => out
+            .values
+            .chunks(out.shape.elements())
+            .flat_map(|y| layout::to_model(y, &out.shape, perm))
+            .collect(),
+        None => out.values,
     }
-    .expect("simulator");
-    let r = sim.run(inputs, n, &RunOptions::default()).expect("runs");
-    r.outputs.into_iter().next().expect("one output").values
 }
 
 fn argmax(row: &[f64]) -> usize {
@@ -86,7 +95,7 @@ const FLOAT_ONNX: &[&str] = &[
 fn float_mode_matches_onnxruntime() {
     for model in FLOAT_ONNX {
         let r = reference(model, "expected_float.npy");
-        let got = run(&root().join(format!("tests/models/onnx/{model}.onnx")), "float", &r.inputs, r.n);
+        let got = run(&root().join(format!("tests/models/onnx/{model}.onnx")), "float", &r);
         assert_eq!(got.len(), r.expected.len(), "{model}");
         let k = r.out_per_sample;
         for (s, (g_row, e_row)) in got.chunks(k).zip(r.expected.chunks(k)).enumerate() {
@@ -105,9 +114,11 @@ fn quantized_onnx_models_match_their_exact_references() {
         ("mlp_qonnx", "expected_qonnx.npy"),
         ("mlp_qonnx_bipolar", "expected_qonnx.npy"),
         ("mlp_qdq", "expected_float.npy"),
+        ("cnn_qonnx", "expected_qonnx.npy"),
+        ("cnn_qdq", "expected_float.npy"),
     ] {
         let r = reference(model, file);
-        let got = run(&root().join(format!("tests/models/onnx/{model}.onnx")), "default", &r.inputs, r.n);
+        let got = run(&root().join(format!("tests/models/onnx/{model}.onnx")), "default", &r);
         let diff = got.iter().zip(&r.expected).filter(|(g, e)| g != e).count();
         assert_eq!(diff, 0, "{model}: {diff} of {} values differ from the exact reference", got.len());
     }
@@ -116,7 +127,11 @@ fn quantized_onnx_models_match_their_exact_references() {
 /// Argmax agreement (or, for one output, agreement of the decision at 0.5) of the default
 /// lowering with the f64 reference on 2,000 standard-normal inputs.
 fn argmax_agreement(path: &Path) -> f64 {
-    let lowered = load_and_lower(path, &FlowOptions::default()).expect("lowers");
+    argmax_agreement_at(path, &FlowOptions::default())
+}
+
+fn argmax_agreement_at(path: &Path, opts: &FlowOptions) -> f64 {
+    let lowered = load_and_lower(path, opts).expect("lowers");
     let float = flow::load_float(path, &FlowOptions::default()).expect("lowers");
     let sim = Simulator::new(&lowered.graph).unwrap();
     let reference = Simulator::new_float(&float.graph).unwrap();
@@ -160,7 +175,7 @@ fn keras_float_mode_matches_keras() {
         ("keras_two_inputs.h5", "keras_two_inputs"),
     ] {
         let r = reference(model, "expected_float.npy");
-        let got = run(&root().join("tests/models/keras").join(file), "float", &r.inputs, r.n);
+        let got = run(&root().join("tests/models/keras").join(file), "float", &r);
         for (i, (g, e)) in got.iter().zip(&r.expected).enumerate() {
             // TensorFlow computes in float32.
             let tol = 1e-4 * e.abs().max(1e-2);
@@ -218,6 +233,20 @@ fn csim_mlp_qonnx() {
 }
 
 #[test]
+fn csim_cnns() {
+    for model in ["onnx/cnn2d.onnx", "onnx/cnn_merge.onnx", "onnx/cnn_qonnx.onnx", "onnx/cnn_nhwc.onnx"] {
+        csim_matches_simulator(&root().join("tests/models").join(model), 300);
+    }
+}
+
+#[test]
+fn csim_keras_cnns() {
+    for model in ["keras_cnn1d.h5", "keras_cnn_functional.h5", "qkeras_cnn.h5", "qkeras_separable.h5"] {
+        csim_matches_simulator(&root().join("tests/models/keras").join(model), 300);
+    }
+}
+
+#[test]
 fn csim_qkeras_mlp() {
     csim_matches_simulator(&root().join("tests/models/keras/qkeras_mlp.h5"), 1000);
 }
@@ -235,8 +264,54 @@ fn shared_models_keep_their_float_argmax() {
         "onnx/two_layer_keras.onnx",
         "onnx/dense_big_keras.onnx",
         "keras/KERAS_3layer.json",
+        "onnx/conv1d_small_keras.onnx",
+        "onnx/conv2d_small_keras.onnx",
+        "keras/KERAS_conv1d_small.json",
+        "keras/KERAS_conv2d_model.json",
     ] {
         let rate = argmax_agreement(&shared.join(model));
         assert!(rate >= 0.99, "{model}: {:.2}%", 100.0 * rate);
+    }
+    // Trained on jet images of small pixel values, the jet-image tagger's logits reach about 10^3
+    // on standard-normal images: beyond ap_fixed<16,6>, whose dense outputs then saturate (0 %
+    // agreement); with 14 integer bits every value fits.
+    let model = "keras/jetTagger_Conv2D_Small_NoBatchNorm.json";
+    let opts = FlowOptions { precision: Some("ap_fixed<28,14>".parse().unwrap()), ..FlowOptions::default() };
+    let rate = argmax_agreement_at(&shared.join(model), &opts);
+    assert!(rate >= 0.99, "{model}: {:.2}%", 100.0 * rate);
+}
+
+/// The trained convolution models in `../shared/models` against their tools' outputs recorded by
+/// `scripts/make_shared_references.py` (onnxruntime within 1e-5, TensorFlow within the float32
+/// tolerance of the Keras models above), and their projects' C-simulation against the simulator.
+#[test]
+fn shared_cnns_match_their_tools_and_csim() {
+    let shared = root().join("../shared/models");
+    if !shared.is_dir() {
+        eprintln!("notice: ../shared/models is absent; skipping");
+        return;
+    }
+    for (file, tol_rel, floor) in [
+        ("onnx/conv1d_small_keras.onnx", 1e-5, 0.0),
+        ("onnx/conv2d_small_keras.onnx", 1e-5, 0.0),
+        ("keras/KERAS_conv1d_small.json", 1e-4, 1e-2),
+        ("keras/KERAS_conv2d_model.json", 1e-4, 1e-2),
+        ("keras/jetTagger_Conv2D_Small_NoBatchNorm.json", 1e-4, 1e-2),
+    ] {
+        let path = shared.join(file);
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let r = reference(&format!("shared_{stem}"), "expected_float.npy");
+        let got = run(&path, "float", &r);
+        assert_eq!(got.len(), r.expected.len(), "{file}");
+        for (s, (g_row, e_row)) in
+            got.chunks(r.out_per_sample).zip(r.expected.chunks(r.out_per_sample)).enumerate()
+        {
+            let scale = e_row.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (i, (g, e)) in g_row.iter().zip(e_row).enumerate() {
+                let tol = tol_rel * if floor > 0.0 { e.abs().max(floor) } else { e.abs().max(scale) };
+                assert!((g - e).abs() <= tol, "{file}: sample {s} value {i}: f64 mode {g}, reference {e}");
+            }
+        }
+        csim_matches_simulator(&path, 300);
     }
 }

@@ -230,3 +230,68 @@ fn faster_clocks_need_more_cycles() {
     let fast = estimate::estimate(&g, &part, 2.0).unwrap().total.latency_cycles;
     assert!(fast > slow, "{fast} <= {slow}");
 }
+
+/// input[6, 6, 2] -> Conv 3x3, 4 filters, padding 1 (at `rf`) -> max pool 2x2 -> global average
+/// pool -> flatten -> Dense 4 -> 3.
+fn cnn(rf: usize, strategy: Strategy) -> Graph {
+    use hls_gen::ir::{Conv, Pool, PoolOp, Reshape};
+    let mut g = Graph::new("cnn");
+    let x = node(&mut g, "in", Layer::Input(Input::new(Shape::new([6, 6, 2]))), fx(16, 6), &[]);
+    let conv = Conv {
+        weights: typed(Shape::new([3, 3, 2, 4]), wide_weights(72), fx(16, 6)),
+        bias: typed(Shape::new([4]), vec![0.25; 4], fx(16, 6)),
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![1, 1],
+        pads_end: vec![1, 1],
+        groups: 1,
+        accum: Some(fx(24, 10)),
+    };
+    let c = node(&mut g, "conv", Layer::Conv(conv), fx(16, 6), &[x]);
+    g.node_mut(c).reuse_factor = rf;
+    g.node_mut(c).strategy = strategy;
+    let max = Pool {
+        op: PoolOp::Max,
+        kernel: vec![2, 2],
+        strides: vec![2, 2],
+        pads_begin: vec![0, 0],
+        pads_end: vec![0, 0],
+        count_pad: false,
+        reciprocal: None,
+    };
+    let m = node(&mut g, "max", Layer::Pool(max), fx(16, 6), &[c]);
+    let mut avg = Pool::global(PoolOp::Average, &[3, 3]);
+    avg.reciprocal = Some(Pool::default_reciprocal(9));
+    let a = node(&mut g, "avg", Layer::Pool(avg), fx(16, 6), &[m]);
+    let f = node(&mut g, "flat", Layer::Reshape(Reshape::new(Shape::new([4]))), fx(16, 6), &[a]);
+    let d = Dense {
+        weights: typed(Shape::new([4, 3]), wide_weights(12), fx(16, 6)),
+        bias: typed(Shape::new([3]), vec![0.0; 3], fx(16, 6)),
+        accum: Some(fx(24, 10)),
+    };
+    let o = node(&mut g, "fc", Layer::Dense(d), fx(16, 6), &[f]);
+    g.set_outputs(vec![o]);
+    g
+}
+
+#[test]
+fn a_convolution_shares_its_window_products_over_the_positions() {
+    for (rf, strategy) in [(1, Strategy::Latency), (2, Strategy::Latency), (6, Strategy::Resource)] {
+        let e = est(&cnn(rf, strategy));
+        let conv = layer(&e, "conv");
+        // 36 output positions, each taking `rf` cycles; the window (18 inputs) times 4 filters
+        // in DSPs: all 72 at RF 1 (wide constants), 72 / rf shared multipliers above.
+        assert_eq!(conv.ii, 36 * rf as u64, "rf {rf}");
+        assert_eq!(e.total.ii, 36 * rf as u64);
+        assert_eq!(conv.dsp, 72 / rf as u64, "rf {rf}");
+        assert!(conv.latency_cycles >= 36 * rf as u64, "rf {rf}: {}", conv.latency_cycles);
+        // Pooling is unrolled: comparisons and adders, no multiplexing.
+        assert_eq!(layer(&e, "max").ii, 1);
+        assert!(layer(&e, "max").lut > 0 && layer(&e, "avg").lut > 0);
+    }
+    assert!(e_assumes(&est(&cnn(1, Strategy::Latency)), "dataflow region"));
+}
+
+fn e_assumes(e: &Estimate, what: &str) -> bool {
+    e.assumptions.iter().any(|a| a.contains(what))
+}

@@ -11,8 +11,18 @@ use proptest::prelude::*;
 mod common;
 use serde_json::Value;
 
-const MODELS: [&str; 3] = ["keras_mlp", "qkeras_mlp", "qkeras_quantizers"];
-const STRINGS: [&str; 10] = [
+const MODELS: [&str; 9] = [
+    "keras_mlp",
+    "qkeras_mlp",
+    "qkeras_quantizers",
+    "keras_cnn2d",
+    "keras_cnn1d",
+    "keras_cnn_functional",
+    "qkeras_cnn",
+    "keras_cnn_activations",
+    "qkeras_separable",
+];
+const STRINGS: [&str; 17] = [
     "relu",
     "softmax",
     "quantized_bits(4,0,1)",
@@ -21,6 +31,13 @@ const STRINGS: [&str; 10] = [
     "binary",
     "Conv2D",
     "QDense",
+    "Conv1D",
+    "SeparableConv2D",
+    "DepthwiseConv1D",
+    "same",
+    "causal",
+    "channels_first",
+    "bilinear",
     "",
     "no_such_layer",
 ];
@@ -120,7 +137,7 @@ fn exercise(json: &Path, weights: &Path) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_architectures_never_panic(model in 0usize..MODELS.len(), mutations in prop::collection::vec(mutation(), 1..4)) {

@@ -202,10 +202,6 @@ fn shared_unsupported_models_name_every_layer() {
                 ("output", "TernaryDense"),
             ][..],
         ),
-        (
-            "KERAS_conv1d_small.json",
-            &[("conv1_relu", "Conv1D"), ("conv2_relu", "Conv1D"), ("conv3_relu", "Conv1D")][..],
-        ),
     ] {
         let err = keras::load(&dir.join(file), None).unwrap_err();
         let text = err.to_string();

@@ -3,8 +3,10 @@
 //! * Quantized parameters: every QKeras-quantized constant in the IR equals, bit for bit, what
 //!   QKeras 0.9.0 uses at inference (`golden/ir_keras/qkeras_weights.json`, written by
 //!   `scripts/make_qkeras_references.py`), and holds in the type the importer gave it.
-//! * End to end: a float64 reading of the IR (exact fixed-point casts for `Quantize` nodes)
-//!   reproduces the `model.predict` logits in `golden/reference/<model>/`.
+//! * End to end: a float64 reading of the IR (exact fixed-point casts for `Quantize` nodes;
+//!   convolutions, pools, padding and upsampling as `src/ir/layer/*.rs` define them) reproduces
+//!   the `model.predict` logits in `golden/reference/<model>/`, the CNN models included. It is
+//!   independent of the simulator.
 
 mod common;
 
@@ -43,9 +45,20 @@ fn check_quantized(g: &Graph, model: &str) {
     assert!(!layers.is_empty());
     for (name, entry) in layers {
         let id = g.find(name).unwrap_or_else(|| panic!("{model}: no node {name}"));
+        let params = match &g.node(id).layer {
+            Layer::Dense(d) => Some((&d.weights, &d.bias)),
+            Layer::Conv(c) => Some((&c.weights, &c.bias)),
+            _ => None,
+        };
         match &g.node(id).layer {
-            Layer::Dense(d) => {
-                for (role, w) in [("kernel", &d.weights), ("bias", &d.bias)] {
+            Layer::Dense(_) | Layer::Conv(_) => {
+                let (weights, bias) = params.unwrap();
+                // a separable convolution's depthwise node has no bias in QKeras (a zero one here)
+                for (role, w) in [("kernel", weights), ("bias", bias)] {
+                    if entry.get(role).is_none() {
+                        assert!(w.values.iter().all(|&v| v == 0.0), "{model} {name} {role}");
+                        continue;
+                    }
                     let expected = f32_bits(&entry[role]);
                     assert_eq!(w.values, expected, "{model} {name} {role}");
                     let ty = w.ty.unwrap_or_else(|| panic!("{model} {name} {role} is untyped"));
@@ -78,6 +91,16 @@ fn check_quantized(g: &Graph, model: &str) {
 fn qkeras_mlp_weights_are_qkeras_weights() {
     check_quantized(&load(&models().join("qkeras_mlp.json")), "qkeras_mlp");
     check_quantized(&load(&models().join("qkeras_mlp.h5")), "qkeras_mlp");
+}
+
+/// QConv1D, QConv2D, QDepthwiseConv2D (its `[k, k, c, m]` kernel in the IR's `[k, k, 1, c * m]`
+/// order), QSeparableConv1D/2D (the depthwise and pointwise nodes) and QConv2DBatchnorm (the batch
+/// norm folded, then quantized) hold QKeras' quantized parameters.
+#[test]
+fn qkeras_cnn_weights_are_qkeras_weights() {
+    check_quantized(&load(&models().join("qkeras_cnn.json")), "qkeras_cnn");
+    check_quantized(&load(&models().join("qkeras_cnn.h5")), "qkeras_cnn");
+    check_quantized(&load(&models().join("qkeras_separable.h5")), "qkeras_separable");
 }
 
 #[test]
@@ -119,6 +142,100 @@ fn cast(x: f64, ty: &FixedType) -> f64 {
     (x * scale).round_ties_even().clamp(lo, hi) / scale
 }
 
+/// The multi-index of flat row-major position `i` in `dims`.
+fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; dims.len()];
+    for d in (0..dims.len()).rev() {
+        idx[d] = i % dims[d];
+        i /= dims[d];
+    }
+    idx
+}
+
+/// The flat position of spatial position `p` (inside `dims[..s]`) and channel `c`.
+fn flat(p: &[i64], c: usize, dims: &[usize]) -> Option<usize> {
+    let s = dims.len() - 1;
+    let mut at = 0;
+    for d in 0..s {
+        if p[d] < 0 || p[d] >= dims[d] as i64 {
+            return None;
+        }
+        at = at * dims[d] + p[d] as usize;
+    }
+    Some(at * dims[s] + c)
+}
+
+/// Output position `o` copies input position `from(axis, o_axis)` on every spatial axis (zero
+/// outside the input); channels unchanged.
+fn gather(xd: &[usize], x: &[f64], yd: &[usize], from: impl Fn(usize, usize) -> i64) -> Vec<f64> {
+    let s = yd.len() - 1;
+    (0..yd.iter().product())
+        .map(|i| {
+            let o = unravel(i, yd);
+            let p: Vec<i64> = (0..s).map(|d| from(d, o[d])).collect();
+            flat(&p, o[s], xd).map_or(0.0, |j| x[j])
+        })
+        .collect()
+}
+
+/// `conv.rs`'s definition in f64.
+fn conv(c: &ir::Conv, xd: &[usize], x: &[f64], yd: &[usize]) -> Vec<f64> {
+    let s = c.spatial();
+    let (cg, filters) = (c.group_channels(), c.filters());
+    let per_group = filters / c.groups;
+    let taps: usize = c.kernel().iter().product();
+    (0..yd.iter().product())
+        .map(|i| {
+            let o = unravel(i, yd);
+            let f = o[s];
+            let g = f / per_group;
+            let mut acc = c.bias.values[f];
+            for t in 0..taps {
+                let tk = unravel(t, c.kernel());
+                let p: Vec<i64> = (0..s)
+                    .map(|d| (o[d] * c.strides[d] + tk[d] * c.dilations[d]) as i64 - c.pads_begin[d] as i64)
+                    .collect();
+                for ch in 0..cg {
+                    if let Some(j) = flat(&p, g * cg + ch, xd) {
+                        acc += x[j] * c.weight(t, ch, f);
+                    }
+                }
+            }
+            acc
+        })
+        .collect()
+}
+
+/// `pool.rs`'s definition in f64 (the average's reciprocal rounded to its type when it has one).
+fn pool(p: &ir::Pool, xd: &[usize], x: &[f64], yd: &[usize]) -> Vec<f64> {
+    let s = p.spatial();
+    (0..yd.iter().product())
+        .map(|i| {
+            let o = unravel(i, yd);
+            let window: Vec<f64> = (0..p.window())
+                .filter_map(|t| {
+                    let tk = unravel(t, &p.kernel);
+                    let at: Vec<i64> = (0..s)
+                        .map(|d| (o[d] * p.strides[d] + tk[d]) as i64 - p.pads_begin[d] as i64)
+                        .collect();
+                    flat(&at, o[s], xd).map(|j| x[j])
+                })
+                .collect();
+            match p.op {
+                ir::PoolOp::Max => window.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                ir::PoolOp::Average => {
+                    let n = if p.count_pad { p.window() } else { window.len() };
+                    let r = match &p.reciprocal {
+                        Some(ty) => ir::Pool::reciprocal_raw(n, ty) as f64 * 2f64.powi(-ty.frac_bits()),
+                        None => 1.0 / n as f64,
+                    };
+                    window.iter().sum::<f64>() * r
+                }
+            }
+        })
+        .collect()
+}
+
 /// Runs the graph in float64 on one input row; returns every node's output by name.
 fn run(g: &Graph, x: &[f64]) -> std::collections::BTreeMap<String, Vec<f64>> {
     let mut vals: std::collections::BTreeMap<ir::NodeId, Vec<f64>> = Default::default();
@@ -136,7 +253,30 @@ fn run(g: &Graph, x: &[f64]) -> std::collections::BTreeMap<String, Vec<f64>> {
                 })
                 .collect(),
             Layer::BatchNorm(b) => {
-                ins[0].iter().enumerate().map(|(i, v)| v * b.scale.values[i] + b.bias.values[i]).collect()
+                let c = b.scale.values.len();
+                ins[0]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| v * b.scale.values[i % c] + b.bias.values[i % c])
+                    .collect()
+            }
+            Layer::Activation(Activation::PRelu { alpha }) => {
+                // the slopes broadcast onto the tensor: 1 on every shared axis
+                let dims = n.shape.dims();
+                ins[0]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| {
+                        let at = unravel(i, dims);
+                        let a =
+                            alpha.shape.dims().iter().zip(&at).fold(0, |k, (&d, &p)| k * d + p.min(d - 1));
+                        if v >= 0.0 {
+                            v
+                        } else {
+                            alpha.values[a] * v
+                        }
+                    })
+                    .collect()
             }
             Layer::Activation(a) => ins[0]
                 .iter()
@@ -158,6 +298,27 @@ fn run(g: &Graph, x: &[f64]) -> std::collections::BTreeMap<String, Vec<f64>> {
                     Activation::HardSigmoid { alpha, beta } => (one(alpha) * v + one(beta)).clamp(0.0, 1.0),
                     Activation::Sigmoid(_) => 1.0 / (1.0 + (-v).exp()),
                     Activation::Tanh(_) => v.tanh(),
+                    Activation::Elu(t) => match t.function {
+                        ir::TableFn::EluNegative { alpha } if v < 0.0 => alpha * v.exp_m1(),
+                        _ => v,
+                    },
+                    Activation::Selu { scale, .. } => {
+                        if v >= 0.0 {
+                            one(scale) * v
+                        } else {
+                            ir::SELU_SCALE * ir::SELU_ALPHA * v.exp_m1()
+                        }
+                    }
+                    Activation::Softplus(_) => v.exp().ln_1p(),
+                    Activation::Softsign(_) => v / (1.0 + v.abs()),
+                    Activation::ThresholdedRelu { theta } => {
+                        if v > one(theta) {
+                            v
+                        } else {
+                            0.0
+                        }
+                    }
+                    Activation::HardSwish { alpha, beta } => v * (one(alpha) * v + one(beta)).clamp(0.0, 1.0),
                     other => panic!("unexpected {other:?}"),
                 })
                 .collect(),
@@ -173,15 +334,35 @@ fn run(g: &Graph, x: &[f64]) -> std::collections::BTreeMap<String, Vec<f64>> {
                 let shapes: Vec<&[usize]> = g.inputs_of(id).iter().map(|&i| g.node(i).shape.dims()).collect();
                 common::concatenate(c.axis, &shapes, &ins)
             }
-            Layer::Elementwise(e) => ins[0]
-                .iter()
-                .zip(ins[1].iter())
-                .map(|(a, b)| match e.op {
+            Layer::Elementwise(e) => {
+                let apply = |a: f64, b: f64| match e.op {
                     BinaryOp::Add => a + b,
                     BinaryOp::Sub => a - b,
                     BinaryOp::Mul => a * b,
-                })
-                .collect(),
+                    BinaryOp::Max => a.max(b),
+                    BinaryOp::Min => a.min(b),
+                };
+                let mut acc = ins[0].clone();
+                for other in &ins[1..] {
+                    acc.iter_mut().zip(other.iter()).for_each(|(a, &b)| *a = apply(*a, b));
+                }
+                if let Some(c) = &e.constant {
+                    assert_eq!(c.values.len(), 1, "{}: only scalar constants", n.name);
+                    acc.iter_mut().for_each(|a| *a = apply(*a, c.values[0]));
+                }
+                acc
+            }
+            Layer::Conv(c) => conv(c, g.node(g.inputs_of(id)[0]).shape.dims(), ins[0], n.shape.dims()),
+            Layer::Pool(p) => pool(p, g.node(g.inputs_of(id)[0]).shape.dims(), ins[0], n.shape.dims()),
+            Layer::Pad(p) => {
+                let xd = g.node(g.inputs_of(id)[0]).shape.dims();
+                gather(xd, ins[0], n.shape.dims(), |d, o| o as i64 - p.begin[d])
+            }
+            Layer::UpSample(u) => {
+                let xd = g.node(g.inputs_of(id)[0]).shape.dims();
+                gather(xd, ins[0], n.shape.dims(), |d, o| (o / u.factors[d]) as i64)
+            }
+            Layer::Transpose(_) => panic!("{}: the Keras importer does not make transposes", n.name),
         };
         out.insert(n.name.clone(), y.clone());
         vals.insert(id, y);
@@ -195,7 +376,7 @@ fn check_outputs(g: &Graph, reference: &str, logits: &str) {
     let (xs, x) = npy(&dir.join("inputs.npy"));
     let (zs, z) = npy(&dir.join("expected_logits.npy"));
     let (_, y) = npy(&dir.join("expected_float.npy"));
-    let (n, f, k) = (xs[0], xs[1], zs[1]);
+    let (n, f, k) = (xs[0], xs[1..].iter().product::<usize>(), zs[1]);
     let out_name = g.node(g.outputs()[0]).name.clone();
     let (mut worst_z, mut worst_y) = (0f64, 0f64);
     for r in 0..n {
@@ -226,4 +407,60 @@ fn qkeras_mlp_reproduces_predict() {
     // Quantized input, weights and activations are exact, so only the float output layer differs
     // from TensorFlow's float32 arithmetic.
     check_outputs(&load(&models().join("qkeras_mlp.json")), "qkeras_mlp", "output");
+}
+
+#[test]
+fn keras_cnns_reproduce_predict() {
+    for model in ["keras_cnn2d", "keras_cnn1d", "keras_cnn_functional", "keras_cnn_activations"] {
+        for ext in ["json", "h5"] {
+            check_outputs(&load(&models().join(format!("{model}.{ext}"))), model, "logits");
+        }
+    }
+    check_outputs(&load(&models().join("keras_cnn2d.keras")), "keras_cnn2d", "logits");
+}
+
+#[test]
+fn qkeras_cnn_reproduces_predict() {
+    // Quantized input, kernels (QConv2DBatchnorm's folded one too), biases, activations and the
+    // average's 1/4 are exact; only the float output layers differ from float32 arithmetic.
+    check_outputs(&load(&models().join("qkeras_cnn.json")), "qkeras_cnn", "logits");
+    check_outputs(&load(&models().join("qkeras_separable.json")), "qkeras_separable", "logits");
+}
+
+/// `keras_cnn2d` with weightless layers inserted after `pool1` that undo each other:
+/// `ZeroPadding2D(((1, 0), (0, 2)))` then `Cropping2D` of the same amounts, `UpSampling2D((2, 1))`
+/// then `MaxPooling2D((2, 1))`; its outputs are the original model's only if every amount lands
+/// on the right side of the right axis.
+#[test]
+fn padding_cropping_and_upsampling_2d_undo_each_other() {
+    let text = std::fs::read_to_string(models().join("keras_cnn2d.json")).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    let layer = |class: &str, name: &str, key: &str, value: Value| {
+        serde_json::json!({
+            "module": "keras.layers",
+            "class_name": class,
+            "config": {"name": name, "trainable": true, "dtype": "float32", key: value,
+                       "data_format": "channels_last"},
+        })
+    };
+    let amounts = serde_json::json!([[1, 0], [0, 2]]);
+    let extra = [
+        layer("ZeroPadding2D", "pad2d", "padding", amounts.clone()),
+        layer("Cropping2D", "crop2d", "cropping", amounts),
+        layer("UpSampling2D", "up2d", "size", serde_json::json!([2, 1])),
+        layer("MaxPooling2D", "down2d", "pool_size", serde_json::json!([2, 1])),
+    ];
+    let layers = v["config"]["layers"].as_array_mut().unwrap();
+    let at = layers.iter().position(|l| l["config"]["name"] == "pool1").unwrap() + 1;
+    layers.splice(at..at, extra);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.json"), v.to_string()).unwrap();
+    std::fs::copy(models().join("keras_cnn2d_weights.h5"), dir.path().join("m_weights.h5")).unwrap();
+    let g = load(&dir.path().join("m.json"));
+    let shape = |name: &str| g.node(g.find(name).unwrap()).shape.dims().to_vec();
+    assert_eq!(shape("pad2d"), [4, 5, 8]);
+    assert_eq!(shape("crop2d"), [3, 3, 8]);
+    assert_eq!(shape("up2d"), [6, 3, 8]);
+    assert_eq!(shape("down2d"), [3, 3, 8]);
+    check_outputs(&g, "keras_cnn2d", "logits");
 }

@@ -11,8 +11,27 @@ use proptest::prelude::*;
 
 mod common;
 
-const MODELS: [&str; 5] = ["mlp_float", "mlp_gemm_bn", "mlp_qonnx", "mlp_qdq", "ops_zoo_op13"];
-const OPS: [&str; 12] = [
+const MODELS: [&str; 11] = [
+    "mlp_float",
+    "mlp_gemm_bn",
+    "mlp_qonnx",
+    "mlp_qdq",
+    "ops_zoo_op13",
+    "cnn2d",
+    "cnn1d",
+    "cnn_merge",
+    "cnn_pad",
+    "cnn_nhwc",
+    "cnn_qdq",
+];
+const OPS: [&str; 19] = [
+    "Conv",
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "Pad",
+    "Resize",
+    "Concat",
     "Gemm",
     "MatMul",
     "Add",

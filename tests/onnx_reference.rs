@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
 use hls_gen::frontend::onnx;
-use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, NodeId, Shape};
+use hls_gen::ir::{layout, Activation, BinaryOp, Graph, Layer, NodeId, PoolOp, Shape};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -54,6 +54,97 @@ fn cast(v: f64, ty: &FixedType) -> f64 {
 
 fn bcast(c: &hls_gen::ir::Weights, shape: &Shape, i: usize) -> f64 {
     c.values[c.shape.broadcast_index(shape, i)]
+}
+
+/// The multi-index of flat row-major index `i` in `dims`.
+fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; dims.len()];
+    for d in (0..dims.len()).rev() {
+        idx[d] = i % dims[d];
+        i /= dims[d];
+    }
+    idx
+}
+
+/// The flat index of spatial position `p` and channel `c` in a channels-last tensor `dims`, if
+/// `p` lies inside it.
+fn at(dims: &[usize], p: &[i64], c: usize) -> Option<usize> {
+    let s = dims.len() - 1;
+    let mut flat = 0;
+    for d in 0..s {
+        if p[d] < 0 || p[d] >= dims[d] as i64 {
+            return None;
+        }
+        flat = flat * dims[d] + p[d] as usize;
+    }
+    Some(flat * dims[s] + c)
+}
+
+/// Channels-last output `y` whose value at spatial position `o`, channel `c` is the input at the
+/// position `src(axis, o_axis)` (zero outside the input).
+fn spatial_map(x_dims: &[usize], y_dims: &[usize], x: &[f64], src: impl Fn(usize, usize) -> i64) -> Vec<f64> {
+    let total: usize = y_dims.iter().product();
+    (0..total)
+        .map(|i| {
+            let idx = unravel(i, y_dims);
+            let (o, c) = idx.split_at(idx.len() - 1);
+            let p: Vec<i64> = o.iter().enumerate().map(|(d, &v)| src(d, v)).collect();
+            at(x_dims, &p, c[0]).map_or(0.0, |k| x[k])
+        })
+        .collect()
+}
+
+fn conv(c: &hls_gen::ir::Conv, x_dims: &[usize], y_dims: &[usize], x: &[f64]) -> Vec<f64> {
+    let s = c.spatial();
+    let (cg, filters) = (c.group_channels(), c.filters());
+    let taps: usize = c.kernel().iter().product();
+    let total: usize = y_dims.iter().product();
+    (0..total)
+        .map(|i| {
+            let idx = unravel(i, y_dims);
+            let f = idx[s];
+            let g = f / (filters / c.groups);
+            let mut acc = c.bias.values[f];
+            for t in 0..taps {
+                let tk = unravel(t, c.kernel());
+                let p: Vec<i64> = (0..s)
+                    .map(|d| (idx[d] * c.strides[d] + tk[d] * c.dilations[d]) as i64 - c.pads_begin[d] as i64)
+                    .collect();
+                for ch in 0..cg {
+                    if let Some(k) = at(x_dims, &p, g * cg + ch) {
+                        acc += x[k] * c.weight(t, ch, f);
+                    }
+                }
+            }
+            acc
+        })
+        .collect()
+}
+
+fn pool(p: &hls_gen::ir::Pool, x_dims: &[usize], y_dims: &[usize], x: &[f64]) -> Vec<f64> {
+    let s = p.spatial();
+    let total: usize = y_dims.iter().product();
+    (0..total)
+        .map(|i| {
+            let idx = unravel(i, y_dims);
+            let values: Vec<f64> = (0..p.window())
+                .filter_map(|t| {
+                    let tk = unravel(t, &p.kernel);
+                    let q: Vec<i64> = (0..s)
+                        .map(|d| (idx[d] * p.strides[d] + tk[d]) as i64 - p.pads_begin[d] as i64)
+                        .collect();
+                    at(x_dims, &q, idx[s]).map(|k| x[k])
+                })
+                .collect();
+            match p.op {
+                PoolOp::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                PoolOp::Average => {
+                    let n = if p.count_pad { p.window() } else { values.len() };
+                    values.iter().sum::<f64>() / n as f64
+                }
+            }
+        })
+        .collect()
 }
 
 /// Evaluates the graph on one sample.
@@ -110,6 +201,21 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
                     }
                     Activation::Sigmoid(_) => 1.0 / (1.0 + (-x).exp()),
                     Activation::Tanh(_) => x.tanh(),
+                    Activation::Softplus(_) => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+                    Activation::Softsign(_) => x / (1.0 + x.abs()),
+                    Activation::Elu(t) | Activation::Selu { table: t, .. } if x < 0.0 => t.function.eval(x),
+                    Activation::Elu(_) => x,
+                    Activation::Selu { scale, .. } => scale.values[0] * x,
+                    Activation::ThresholdedRelu { theta } => {
+                        if x > theta.values[0] {
+                            x
+                        } else {
+                            0.0
+                        }
+                    }
+                    Activation::HardSwish { alpha, beta } => {
+                        x * (alpha.values[0] * x + beta.values[0]).clamp(0.0, 1.0)
+                    }
                 })
                 .collect(),
             Layer::Softmax(_) => {
@@ -126,16 +232,18 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
             }
             Layer::Elementwise(e) => (0..n.shape.elements())
                 .map(|i| {
-                    let x = ins[0][i];
-                    let r = match &e.constant {
-                        Some(c) => bcast(c, &n.shape, i),
-                        None => ins[1][i],
+                    let operands: Vec<f64> = match &e.constant {
+                        Some(c) => vec![ins[0][i], bcast(c, &n.shape, i)],
+                        None => ins.iter().map(|v| v[i]).collect(),
                     };
-                    match e.op {
+                    let f = |x: f64, r: f64| match e.op {
                         BinaryOp::Add => x + r,
                         BinaryOp::Sub => x - r,
                         BinaryOp::Mul => x * r,
-                    }
+                        BinaryOp::Max => x.max(r),
+                        BinaryOp::Min => x.min(r),
+                    };
+                    operands[1..].iter().fold(operands[0], |x, &r| f(x, r))
                 })
                 .collect(),
             Layer::Concatenate(c) => {
@@ -143,6 +251,19 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
                 common::concatenate(c.axis, &shapes, &ins)
             }
             Layer::Reshape(_) | Layer::Quantize(_) => ins[0].clone(),
+            Layer::Conv(c) => conv(c, g.node(g.inputs_of(id)[0]).shape.dims(), n.shape.dims(), ins[0]),
+            Layer::Pool(p) => pool(p, g.node(g.inputs_of(id)[0]).shape.dims(), n.shape.dims(), ins[0]),
+            Layer::Pad(p) => {
+                let x = g.node(g.inputs_of(id)[0]).shape.dims();
+                spatial_map(x, n.shape.dims(), ins[0], |d, o| o as i64 - p.begin[d])
+            }
+            Layer::UpSample(u) => {
+                let x = g.node(g.inputs_of(id)[0]).shape.dims();
+                spatial_map(x, n.shape.dims(), ins[0], |d, o| (o / u.factors[d]) as i64)
+            }
+            Layer::Transpose(t) => {
+                t.source_indices(&g.node(g.inputs_of(id)[0]).shape).into_iter().map(|i| ins[0][i]).collect()
+            }
         };
         if let Some(ty) = &n.ty {
             y.iter_mut().for_each(|v| *v = cast(*v, ty));
@@ -158,14 +279,26 @@ fn check(model: &str, expected: &str, tol: f64) {
     let dir = root().join("golden/reference").join(model);
     let (ishape, inputs) = npy(&dir.join("inputs.npy"));
     let (oshape, outputs) = npy(&dir.join(expected));
-    let (f, o) = (ishape[1], oshape[1]);
-    assert_eq!(g.node(g.inputs()[0]).shape.elements(), f);
+    let (f, o): (usize, usize) = (ishape[1..].iter().product(), oshape[1..].iter().product());
+    let input = g.inputs()[0];
+    assert_eq!(g.node(input).shape.elements(), f);
     let mut worst = 0.0f64;
     for (row, (x, want)) in inputs.chunks(f).zip(outputs.chunks(o)).enumerate() {
-        let got = &eval(&g, x)[0];
+        let x = match g.input_layout(input) {
+            Some(perm) => layout::from_model(x, &g.node(input).shape, perm),
+            None => x.to_vec(),
+        };
+        let y = eval(&g, &x).swap_remove(0);
+        let got = &match g.output_layout(0) {
+            Some(perm) => layout::to_model(&y, &g.node(g.outputs()[0]).shape, perm),
+            None => y,
+        };
         assert_eq!(got.len(), o);
+        // As tests/conformance.rs: an output near zero from cancelling large terms carries the
+        // float32 error of those terms, so the error is relative to the sample's largest output too.
+        let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for (j, (a, b)) in got.iter().zip(want).enumerate() {
-            let err = (a - b).abs() / (1.0 + b.abs());
+            let err = (a - b).abs() / (1.0 + b.abs().max(scale));
             worst = worst.max(err);
             if tol == 0.0 {
                 assert_eq!(a, b, "{model} row {row} output {j}: got {a}, want {b}");
@@ -185,12 +318,30 @@ fn float_models_match_onnxruntime() {
 }
 
 #[test]
+fn float_cnns_match_onnxruntime() {
+    for m in [
+        "cnn2d",
+        "cnn1d",
+        "cnn_merge",
+        "cnn_global",
+        "cnn_pad",
+        "cnn_nhwc",
+        "cnn_channels_last",
+        "cnn_ops_op9",
+    ] {
+        check(m, "expected_float.npy", 1e-5);
+    }
+}
+
+#[test]
 fn qonnx_models_match_the_qonnx_executor_exactly() {
     check("mlp_qonnx", "expected_qonnx.npy", 0.0);
+    check("cnn_qonnx", "expected_qonnx.npy", 0.0);
     check("mlp_qonnx_bipolar", "expected_qonnx.npy", 0.0);
 }
 
 #[test]
 fn qdq_model_matches_onnxruntime_exactly() {
     check("mlp_qdq", "expected_float.npy", 0.0);
+    check("cnn_qdq", "expected_float.npy", 0.0);
 }

@@ -165,3 +165,58 @@ fn yaml_errors_name_the_key() {
         Config::from_yaml_str("LayerType:\n  Conv9D: {ReuseFactor: 2}\n", "cfg.yml").unwrap_err().to_string();
     assert!(e.contains("Conv9D"), "{e}");
 }
+
+/// input[2,3] -> Transpose[1,0] -> Reshape[6] -> Dense[6x2] (a channels-first flatten), and a conv
+/// followed by a batch norm and a per-channel bias.
+#[test]
+fn transposes_before_a_flatten_fold_into_the_dense_rows_and_convs_fuse() {
+    let mut g = Graph::new("flatten");
+    let x = g.add("in", Layer::Input(Input::new(Shape::new([2, 3]))), &[]).unwrap();
+    let t = g.add("t", Layer::Transpose(ir::Transpose { perm: vec![1, 0] }), &[x]).unwrap();
+    let r = g.add("flat", Layer::Reshape(ir::Reshape::new(Shape::new([6]))), &[t]).unwrap();
+    let w = weights(&[6, 2], 9);
+    let dense = Dense { weights: w.clone(), bias: Weights::new(Shape::new([2]), vec![0.0; 2]), accum: None };
+    let d = g.add("fc", Layer::Dense(dense), &[r]).unwrap();
+    g.set_outputs(vec![d]);
+    PassManager::new("float").unwrap().run(&mut g, &PassContext::default(), &[]).unwrap();
+    assert_eq!(kinds(&g), ["input", "reshape", "dense"]);
+    let Layer::Dense(folded) = &g.node(g.find("fc").unwrap()).layer else { panic!() };
+    // x = [[a, b, c], [d, e, f]]; flatten(x^T) = [a, d, b, e, c, f] meets rows 0..6 of w; flatten(x)
+    // = [a, b, c, d, e, f] must meet the same weights.
+    let x: Vec<f64> = (1..=6).map(f64::from).collect();
+    let xt = [x[0], x[3], x[1], x[4], x[2], x[5]];
+    for j in 0..2 {
+        let want: f64 = (0..6).map(|m| xt[m] * w.values[m * 2 + j]).sum();
+        let got: f64 = (0..6).map(|i| x[i] * folded.weights.values[i * 2 + j]).sum();
+        assert!((want - got).abs() < 1e-12, "output {j}: {want} vs {got}");
+    }
+
+    let mut g = Graph::new("conv");
+    let x = g.add("in", Layer::Input(Input::new(Shape::new([5, 2]))), &[]).unwrap();
+    let conv = ir::Conv {
+        weights: weights(&[3, 2, 4], 11),
+        bias: Weights::new(Shape::new([4]), vec![0.5; 4]),
+        strides: vec![1],
+        dilations: vec![1],
+        pads_begin: vec![1],
+        pads_end: vec![1],
+        groups: 1,
+        accum: None,
+    };
+    let c = g.add("conv", Layer::Conv(conv), &[x]).unwrap();
+    let add = Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: Some(weights(&[1, 4], 12)) });
+    let add = g.add("bias", add, &[c]).unwrap();
+    let bn = Layer::BatchNorm(BatchNorm { scale: weights(&[4], 13), bias: weights(&[4], 14) });
+    let bn = g.add("bn", bn, &[add]).unwrap();
+    g.set_outputs(vec![bn]);
+    PassManager::new("float").unwrap().run(&mut g, &PassContext::default(), &[]).unwrap();
+    assert_eq!(kinds(&g), ["input", "conv"]);
+    let Layer::Conv(fused) = &g.node(g.find("conv").unwrap()).layer else { panic!() };
+    let (add_c, s, b) = (weights(&[1, 4], 12), weights(&[4], 13), weights(&[4], 14));
+    for f in 0..4 {
+        let want = (0.5 + add_c.values[f]) * s.values[f] + b.values[f];
+        assert!((fused.bias.values[f] - want).abs() < 1e-12);
+        let w0 = weights(&[3, 2, 4], 11).values[f];
+        assert!((fused.weights.values[f] - w0 * s.values[f]).abs() < 1e-12);
+    }
+}

@@ -130,3 +130,146 @@ fn float_mode_needs_the_types_the_model_fixed() {
         other => panic!("expected an error naming the layer, got {other:?}"),
     }
 }
+
+/// Row-major coordinates of every position of `dims`.
+fn coords(dims: &[usize]) -> Vec<Vec<usize>> {
+    let mut all = vec![Vec::new()];
+    for &d in dims {
+        all = all.into_iter().flat_map(|p| (0..d).map(move |i| [p.clone(), vec![i]].concat())).collect();
+    }
+    all
+}
+
+/// Flat index of `c` in `dims`, `None` outside.
+fn flat(c: &[i64], dims: &[usize]) -> Option<usize> {
+    let mut f = 0;
+    for (&x, &d) in c.iter().zip(dims) {
+        if x < 0 || x >= d as i64 {
+            return None;
+        }
+        f = f * d + x as usize;
+    }
+    Some(f)
+}
+
+/// A small CNN with every new kind, untyped: its float outputs equal a direct computation with
+/// the same order of operations (bias, then kernel taps row-major, then channels).
+#[test]
+fn float_mode_computes_convolutional_layers_in_f64() {
+    use hls_gen::ir::{
+        BinaryOp, Conv, Elementwise, Pad, Pool, PoolOp, Transpose, UpSample, SELU_ALPHA, SELU_SCALE,
+    };
+    let mut rng = Rng(12);
+    let xd = [6usize, 5, 2];
+    let conv = Conv {
+        weights: Weights::new(Shape::new([3, 3, 1, 4]), (0..36).map(|_| rng.normal() * 0.5).collect()),
+        bias: Weights::new(Shape::new([4]), (0..4).map(|_| rng.normal() * 0.1).collect()),
+        strides: vec![1, 2],
+        dilations: vec![2, 1],
+        pads_begin: vec![1, 0],
+        pads_end: vec![2, 1],
+        groups: 2,
+        accum: None,
+    };
+    let mut avg = Pool::global(PoolOp::Average, &[2, 2]);
+    avg.pads_begin = vec![1, 1];
+    let pad = Pad { begin: vec![1, -1], end: vec![-1, 2] };
+    let up = UpSample { factors: vec![2, 1] };
+    let tr = Transpose { perm: vec![1, 0, 2] };
+    let scalar_w = |v: f64| Weights::new(Shape::new(Vec::<usize>::new()), vec![v]);
+    let mut g = Graph::new("cnn");
+    let x = g.add("in", Layer::Input(Input::new(Shape::new(xd))), &[]).unwrap();
+    let c = g.add("conv", Layer::Conv(conv.clone()), &[x]).unwrap();
+    let e = g.add("elu", Layer::Activation(Activation::Elu(Table::elu_default(0.7))), &[c]).unwrap();
+    let p = g.add("avg", Layer::Pool(avg.clone()), &[e]).unwrap();
+    let pd = g.add("pad", Layer::Pad(pad.clone()), &[p]).unwrap();
+    let u = g.add("up", Layer::UpSample(up.clone()), &[pd]).unwrap();
+    let t = g.add("tr", Layer::Transpose(tr.clone()), &[u]).unwrap();
+    let hs = Activation::HardSwish { alpha: scalar_w(0.2), beta: scalar_w(0.5) };
+    let a1 = g.add("hswish", Layer::Activation(hs), &[t]).unwrap();
+    let selu = Activation::Selu { scale: scalar_w(SELU_SCALE), table: Table::selu_default() };
+    let a2 = g.add("selu", Layer::Activation(selu), &[t]).unwrap();
+    let a3 =
+        g.add("thr", Layer::Activation(Activation::ThresholdedRelu { theta: scalar_w(0.1) }), &[t]).unwrap();
+    let a4 =
+        g.add("softplus", Layer::Activation(Activation::Softplus(Table::softplus_default())), &[t]).unwrap();
+    let a5 =
+        g.add("softsign", Layer::Activation(Activation::Softsign(Table::softsign_default())), &[t]).unwrap();
+    let m = g
+        .add("max", Layer::Elementwise(Elementwise { op: BinaryOp::Max, constant: None }), &[a1, a2, a3])
+        .unwrap();
+    let s = g
+        .add("sum", Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: None }), &[m, a4, a5])
+        .unwrap();
+    let td: Vec<usize> = g.node(t).shape.dims().to_vec();
+    let gp = g.add("gmax", Layer::Pool(Pool::global(PoolOp::Max, &td[..2])), &[s]).unwrap();
+    g.set_outputs(vec![s, gp]);
+    let dims = |id| g.node(id).shape.dims().to_vec();
+    let (cd, pdd, ud, sd) = (dims(c), dims(pd), dims(u), dims(s));
+    let sim = Simulator::new_float(&ImportedGraph::new(g.clone()).unwrap()).unwrap();
+    let n = 20;
+    let inputs = inputs(&mut rng, n, 60, 1.5);
+    let result = sim.run(&inputs, n, &RunOptions::default()).unwrap();
+    let (so, go) = (sd.iter().product::<usize>(), 4);
+    for (k, x) in inputs.chunks(60).enumerate() {
+        let mut y = Vec::new();
+        for o in coords(&cd[..2]) {
+            for f in 0..4 {
+                let mut acc = conv.bias.values[f];
+                for (ti, tap) in coords(&[3, 3]).into_iter().enumerate() {
+                    let q: Vec<i64> = (0..2)
+                        .map(|d| {
+                            (o[d] * conv.strides[d] + tap[d] * conv.dilations[d]) as i64
+                                - conv.pads_begin[d] as i64
+                        })
+                        .collect();
+                    if let Some(at) = flat(&q, &xd[..2]) {
+                        acc += x[at * 2 + f / 2] * conv.weights.values[ti * 4 + f];
+                    }
+                }
+                y.push(if acc >= 0.0 { acc } else { 0.7 * acc.exp_m1() });
+            }
+        }
+        let mut pooled = Vec::new();
+        for o in coords(&cd[..2]) {
+            for ch in 0..4 {
+                let (mut sum, mut count) = (0.0, 0.0);
+                for tap in coords(&[2, 2]) {
+                    let q: Vec<i64> = (0..2).map(|d| (o[d] + tap[d]) as i64 - 1).collect();
+                    if let Some(at) = flat(&q, &cd[..2]) {
+                        sum += y[at * 4 + ch];
+                        count += 1.0;
+                    }
+                }
+                pooled.push(sum / count);
+            }
+        }
+        let mut padded = Vec::new();
+        for o in coords(&pdd[..2]) {
+            let q: Vec<i64> = (0..2).map(|d| o[d] as i64 - pad.begin[d]).collect();
+            for ch in 0..4 {
+                padded.push(flat(&q, &cd[..2]).map_or(0.0, |at| pooled[at * 4 + ch]));
+            }
+        }
+        let mut upsampled = Vec::new();
+        for o in coords(&ud[..2]) {
+            let q = [(o[0] / 2) as i64, o[1] as i64];
+            for ch in 0..4 {
+                upsampled.push(padded[flat(&q, &pdd[..2]).unwrap() * 4 + ch]);
+            }
+        }
+        let mut want = Vec::new();
+        for j in coords(&sd) {
+            let v = upsampled[(j[1] * ud[1] + j[0]) * 4 + j[2]];
+            let hswish = v * (0.2 * v + 0.5).clamp(0.0, 1.0);
+            let selu = if v >= 0.0 { SELU_SCALE * v } else { SELU_SCALE * SELU_ALPHA * v.exp_m1() };
+            let thr = if v > 0.1 { v } else { 0.0 };
+            let softplus = if v > 0.0 { v + (-v).exp().ln_1p() } else { v.exp().ln_1p() };
+            want.push(hswish.max(selu).max(thr) + softplus + v / (1.0 + v.abs()));
+        }
+        assert_eq!(&result.outputs[0].values[k * so..(k + 1) * so], &want[..], "sample {k}");
+        let gmax: Vec<f64> =
+            (0..4).map(|ch| want.chunks(4).map(|px| px[ch]).fold(f64::NEG_INFINITY, f64::max)).collect();
+        assert_eq!(&result.outputs[1].values[k * go..(k + 1) * go], &gmax[..], "sample {k}");
+    }
+}

@@ -4,12 +4,13 @@
 //! non-exact accumulators. Outputs must match bit for bit and overflow counts exactly, with the
 //! fast paths on and off.
 
+mod common;
 mod sim_support;
 
 use std::collections::BTreeMap;
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, LoweredGraph, Table, Weights};
+use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, LoweredGraph, PoolOp, Table, Weights};
 use hls_gen::sim::{RunOptions, SimOptions, SimResult, Simulator};
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -112,6 +113,21 @@ fn lookup(c: &mut Counts, layer: &str, kind: &'static str, t: &Table, x: &Q) -> 
     q(t.values[index])
 }
 
+/// Row-major coordinates of flat index `i` in `dims`.
+fn unflatten(mut i: usize, dims: &[usize]) -> Vec<usize> {
+    let mut c = vec![0; dims.len()];
+    for d in (0..dims.len()).rev() {
+        c[d] = i % dims[d];
+        i /= dims[d];
+    }
+    c
+}
+
+/// Flat row-major index of coordinates `c` (only the first `dims.len()` are read).
+fn flatten(c: &[usize], dims: &[usize]) -> usize {
+    dims.iter().zip(c).fold(0, |f, (&d, &x)| f * d + x)
+}
+
 fn consts(w: &Weights) -> Vec<Q> {
     w.values.iter().map(|&v| q(v)).collect()
 }
@@ -183,7 +199,35 @@ fn reference(g: &Graph, input: &[f64], c: &mut Counts) -> BTreeMap<usize, (Vec<B
                             }
                             t
                         }
-                        Activation::Sigmoid(t) | Activation::Tanh(t) => lookup(c, name, "index", t, x),
+                        Activation::Sigmoid(t)
+                        | Activation::Tanh(t)
+                        | Activation::Softplus(t)
+                        | Activation::Softsign(t) => lookup(c, name, "index", t, x),
+                        Activation::Elu(t) => {
+                            if *x >= zero {
+                                x.clone()
+                            } else {
+                                lookup(c, name, "index", t, x)
+                            }
+                        }
+                        Activation::Selu { scale, table } => {
+                            if *x >= zero {
+                                q(scale.values[0]) * x
+                            } else {
+                                lookup(c, name, "index", table, x)
+                            }
+                        }
+                        Activation::ThresholdedRelu { theta } => {
+                            if *x > q(theta.values[0]) {
+                                x.clone()
+                            } else {
+                                zero
+                            }
+                        }
+                        Activation::HardSwish { alpha, beta } => {
+                            let h = (q(alpha.values[0]) * x + q(beta.values[0])).max(zero).min(Q::one());
+                            x * h
+                        }
                     });
                 }
             }
@@ -204,16 +248,19 @@ fn reference(g: &Graph, input: &[f64], c: &mut Counts) -> BTreeMap<usize, (Vec<B
                 }
             }
             Layer::Elementwise(ew) => {
-                for (e, x) in args[0].iter().enumerate() {
-                    let r = match &ew.constant {
-                        Some(k) => q(k.values[k.shape.broadcast_index(shape, e)]),
-                        None => args[1][e].clone(),
-                    };
-                    exact.push(match ew.op {
-                        BinaryOp::Add => x + r,
-                        BinaryOp::Sub => x - r,
-                        BinaryOp::Mul => x * r,
-                    });
+                for e in 0..elements {
+                    let mut operands: Vec<Q> = args.iter().map(|a| a[e].clone()).collect();
+                    if let Some(k) = &ew.constant {
+                        operands.push(q(k.values[k.shape.broadcast_index(shape, e)]));
+                    }
+                    let first = operands[0].clone();
+                    exact.push(operands[1..].iter().fold(first, |a, r| match ew.op {
+                        BinaryOp::Add => a + r,
+                        BinaryOp::Sub => a - r,
+                        BinaryOp::Mul => a * r,
+                        BinaryOp::Max => a.max(r.clone()),
+                        BinaryOp::Min => a.min(r.clone()),
+                    }));
                 }
             }
             Layer::Concatenate(cat) => {
@@ -227,6 +274,105 @@ fn reference(g: &Graph, input: &[f64], c: &mut Counts) -> BTreeMap<usize, (Vec<B
                 }
             }
             Layer::Reshape(_) | Layer::Quantize(_) => exact = args[0].clone(),
+            Layer::Conv(cv) => {
+                let acc_ty = cv.accum.unwrap();
+                let x_dims = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let s = cv.spatial();
+                let (cg, filters) = (cv.group_channels(), cv.filters());
+                let per_group = filters / cv.groups;
+                let kernel = cv.kernel().to_vec();
+                let (w, b) = (consts(&cv.weights), consts(&cv.bias));
+                for e in 0..elements {
+                    let f = e % filters;
+                    let o = unflatten(e / filters, &shape.dims()[..s]);
+                    let mut acc = c.cast(name, "accumulator", &b[f], &acc_ty).1;
+                    for t in 0..kernel.iter().product() {
+                        let tap = unflatten(t, &kernel);
+                        let p: Option<Vec<usize>> = (0..s)
+                            .map(|d| {
+                                let p = (o[d] * cv.strides[d] + tap[d] * cv.dilations[d]) as i64
+                                    - cv.pads_begin[d] as i64;
+                                usize::try_from(p).ok().filter(|&p| p < x_dims[d])
+                            })
+                            .collect();
+                        let Some(p) = p else { continue };
+                        let base = flatten(&p, &x_dims[..s]) * x_dims[s] + (f / per_group) * cg;
+                        for ch in 0..cg {
+                            let sum = &acc + &args[0][base + ch] * &w[(t * cg + ch) * filters + f];
+                            acc = c.cast(name, "accumulator", &sum, &acc_ty).1;
+                        }
+                    }
+                    exact.push(acc);
+                }
+            }
+            Layer::Pool(pl) => {
+                let x_dims = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let s = pl.spatial();
+                let window: usize = pl.kernel.iter().product();
+                for e in 0..elements {
+                    let ch = e % channels;
+                    let o = unflatten(e / channels, &shape.dims()[..s]);
+                    let mut vals: Vec<Q> = Vec::new();
+                    for t in 0..window {
+                        let tap = unflatten(t, &pl.kernel);
+                        let p: Option<Vec<usize>> = (0..s)
+                            .map(|d| {
+                                let p = (o[d] * pl.strides[d] + tap[d]) as i64 - pl.pads_begin[d] as i64;
+                                usize::try_from(p).ok().filter(|&p| p < x_dims[d])
+                            })
+                            .collect();
+                        if let Some(p) = p {
+                            vals.push(args[0][flatten(&p, &x_dims[..s]) * channels + ch].clone());
+                        }
+                    }
+                    exact.push(match pl.op {
+                        PoolOp::Max => vals.iter().max().unwrap().clone(),
+                        PoolOp::Average => {
+                            let n = if pl.count_pad { window } else { vals.len() };
+                            let r_ty = pl.reciprocal.unwrap();
+                            // 1 / n rounded to the reciprocal type, ties upward, at most its largest value.
+                            let scaled = pow2(frac(&r_ty)) / Q::from_integer(BigInt::from(n))
+                                + Q::new(BigInt::one(), BigInt::from(2));
+                            let raw = scaled.floor().to_integer().min(BigInt::from(r_ty.max_raw()));
+                            vals.iter().fold(Q::zero(), |a, v| a + v) * val(&raw, &r_ty)
+                        }
+                    });
+                }
+            }
+            Layer::Pad(pd) => {
+                let x_dims = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let s = pd.begin.len();
+                for e in 0..elements {
+                    let mut at = unflatten(e, shape.dims());
+                    let inside = (0..s).all(|d| {
+                        let i = at[d] as i64 - pd.begin[d];
+                        at[d] = i.max(0) as usize;
+                        i >= 0 && (i as usize) < x_dims[d]
+                    });
+                    exact.push(if inside { args[0][flatten(&at, &x_dims)].clone() } else { Q::zero() });
+                }
+            }
+            Layer::UpSample(u) => {
+                let x_dims = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                for e in 0..elements {
+                    let mut at = unflatten(e, shape.dims());
+                    for (d, f) in u.factors.iter().enumerate() {
+                        at[d] /= f;
+                    }
+                    exact.push(args[0][flatten(&at, &x_dims)].clone());
+                }
+            }
+            Layer::Transpose(t) => {
+                let x_dims = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                for e in 0..elements {
+                    let j = unflatten(e, shape.dims());
+                    let mut i = vec![0; j.len()];
+                    for (k, &p) in t.perm.iter().enumerate() {
+                        i[p] = j[k];
+                    }
+                    exact.push(args[0][flatten(&i, &x_dims)].clone());
+                }
+            }
         }
         let (raws, values) = exact.iter().map(|v| c.cast(name, "output", v, &ty)).unzip();
         out.insert(id.index(), (raws, values));
@@ -244,14 +390,65 @@ fn sites(g: &Graph) -> Vec<(String, &'static str, u64)> {
         let n = node.shape.elements() as u64;
         match &node.layer {
             Layer::Dense(d) => v.push((name.clone(), "accumulator", (d.n_out() * (d.n_in() + 1)) as u64)),
-            Layer::Activation(Activation::Sigmoid(_) | Activation::Tanh(_)) => {
-                v.push((name.clone(), "index", n))
+            Layer::Conv(cv) => {
+                // Per output position and filter: the bias cast and one cast per product of an
+                // input position inside the input. Inside-ness is decided axis by axis, so the
+                // inside taps of a position are the product of the inside taps of each axis.
+                let x_dims = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let s = cv.spatial();
+                let mut casts = 0u64;
+                for pos in 0..node.shape.dims()[..s].iter().product() {
+                    let o = unflatten(pos, &node.shape.dims()[..s]);
+                    let inside: u64 = (0..s)
+                        .map(|d| {
+                            (0..cv.kernel()[d])
+                                .filter(|&t| {
+                                    let p = (o[d] * cv.strides[d] + t * cv.dilations[d]) as i64
+                                        - cv.pads_begin[d] as i64;
+                                    p >= 0 && p < x_dims[d] as i64
+                                })
+                                .count() as u64
+                        })
+                        .product();
+                    casts += (1 + inside * cv.group_channels() as u64) * cv.filters() as u64;
+                }
+                v.push((name.clone(), "accumulator", casts));
+            }
+            Layer::Activation(a) => {
+                let table = match a {
+                    Activation::Sigmoid(_)
+                    | Activation::Tanh(_)
+                    | Activation::Softplus(_)
+                    | Activation::Softsign(_)
+                    | Activation::Elu(_)
+                    | Activation::Selu { .. } => true,
+                    Activation::Linear
+                    | Activation::Relu
+                    | Activation::LeakyRelu { .. }
+                    | Activation::PRelu { .. }
+                    | Activation::HardSigmoid { .. }
+                    | Activation::Clip { .. }
+                    | Activation::ThresholdedRelu { .. }
+                    | Activation::HardSwish { .. } => false,
+                };
+                if table {
+                    v.push((name.clone(), "index", n));
+                }
             }
             Layer::Softmax(_) => {
                 v.push((name.clone(), "exp_index", n));
                 v.push((name.clone(), "inv_index", n / node.shape.channels() as u64));
             }
-            _ => {}
+            Layer::Input(_)
+            | Layer::BatchNorm(_)
+            | Layer::Elementwise(_)
+            | Layer::Concatenate(_)
+            | Layer::Reshape(_)
+            | Layer::Quantize(_)
+            | Layer::Pool(_)
+            | Layer::Pad(_)
+            | Layer::UpSample(_)
+            | Layer::Transpose(_) => {}
         }
         v.push((name, "output", n));
     }
@@ -346,6 +543,18 @@ fn random_graphs_match_the_exact_reference() {
         "quantize: i64",
         "concatenate: copy",
         "concatenate: convert",
+        "conv: exact f64 gemm",
+        "conv: exact sparse f64",
+        "conv: sequential i64",
+        "conv: sequential i128",
+        "pool: i64",
+        "pad: i64",
+        "pad: copy",
+        "upsample: i64",
+        "upsample: copy",
+        "transpose: i64",
+        "transpose: copy",
+        "activation: table branch i64",
     ] {
         assert!(used.get(kernel).copied().unwrap_or(0) >= 3, "kernel {kernel} is hardly tested: {used:#?}");
     }
@@ -418,4 +627,104 @@ fn a_wide_dense_layer_matches_the_exact_reference() {
         );
     }
     assert_eq!(used.get("dense: exact i64"), Some(&1), "{used:?}");
+}
+
+/// `x` exactly, as the integer reference holds it.
+fn exact_val(x: f64) -> common::reference::Val {
+    if x == 0.0 {
+        return common::reference::Val::zero();
+    }
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let mut m = (bits & ((1u64 << 52) - 1)) as i128;
+    let mut e = if exp == 0 { -1074 } else { exp - 1075 };
+    if exp != 0 {
+        m |= 1 << 52;
+    }
+    while m % 2 == 0 {
+        m /= 2;
+        e += 1;
+    }
+    common::reference::Val { raw: if x < 0.0 { -m } else { m }, frac: -e }
+}
+
+/// The integer reference of `tests/common` (the oracle of the backend tests) agrees with the
+/// simulator, and so with the rational reference above, on random graphs of every kind.
+#[test]
+fn the_integer_reference_agrees_on_random_graphs() {
+    let mut rng = Rng(77);
+    let mut kinds = BTreeMap::new();
+    for case in 0..200 {
+        let g = random_graph(&mut rng, 16);
+        for id in g.node_ids() {
+            *kinds.entry(g.node(id).layer.kind()).or_insert(0) += 1;
+        }
+        let n = 4;
+        let inputs = random_rows(&mut rng, &g, n);
+        let result = run(&g, true, &inputs, n, &mut BTreeMap::new());
+        let per_sample = inputs.len() / n;
+        let in_types: Vec<FixedType> = g
+            .inputs()
+            .iter()
+            .flat_map(|&i| std::iter::repeat_n(g.node(i).ty.unwrap(), g.node(i).shape.elements()))
+            .collect();
+        for s in 0..n {
+            let row = &inputs[s * per_sample..(s + 1) * per_sample];
+            let raws: Vec<i128> =
+                row.iter().zip(&in_types).map(|(&x, ty)| common::reference::cast(exact_val(x), ty)).collect();
+            let want = common::reference::run(&g, &raws);
+            let got: Vec<i128> = result
+                .outputs
+                .iter()
+                .flat_map(|o| {
+                    let e = o.shape.elements();
+                    o.raw[s * e..(s + 1) * e].iter().map(|&r| r as i128)
+                })
+                .collect();
+            assert_eq!(got, want, "case {case}, sample {s}\n{}", hls_gen::ir::print(&g));
+        }
+    }
+    for kind in hls_gen::ir::Layer::KINDS {
+        assert!(kinds.get(kind).copied().unwrap_or(0) >= 10, "too few {kind} layers: {kinds:?}");
+    }
+}
+
+/// A convolution whose saturating accumulator makes the order of the products matter: the
+/// contract's order (tap by tap, channels within a tap) gives 0, the channel-major order -7. The
+/// simulator must give the contract's value, and the reference agrees with it bit for bit.
+#[test]
+fn convolutions_accumulate_in_the_contract_order() {
+    use hls_gen::ir::{Conv, Input, Shape};
+    let int8 = FixedType::new(8, 8, true);
+    let acc_ty = FixedType::new(4, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat);
+    let typed = |shape: &[usize], values: Vec<f64>| {
+        let mut w = Weights::new(Shape::new(shape.to_vec()), values);
+        w.ty = Some(FixedType::new(2, 2, true));
+        w
+    };
+    let conv = Conv {
+        weights: typed(&[2, 2, 1], vec![1.0; 4]),
+        bias: typed(&[1], vec![0.0]),
+        strides: vec![1],
+        dilations: vec![1],
+        pads_begin: vec![0],
+        pads_end: vec![0],
+        groups: 1,
+        accum: Some(acc_ty),
+    };
+    let mut g = Graph::new("order");
+    let x = add(&mut g, "in", Layer::Input(Input::new(Shape::new([2, 2]))), int8, &[]);
+    let y = add(&mut g, "conv", Layer::Conv(conv), int8, &[x]);
+    g.set_outputs(vec![y]);
+    let row = [7.0, -7.0, 7.0, -7.0];
+    let sat = |v: i64| v.clamp(-8, 7);
+    let contract = row.iter().fold(0, |acc, &v| sat(acc + v as i64));
+    let channel_major = [row[0], row[2], row[1], row[3]].iter().fold(0, |acc, &v| sat(acc + v as i64));
+    assert_eq!((contract, channel_major), (0, -7), "the order must matter in this case");
+    let mut used = BTreeMap::new();
+    for fast in [true, false] {
+        let result = run(&g, fast, &row, 1, &mut used);
+        assert_eq!(result.outputs[0].raw, [contract]);
+        check(&g, &row, 1, &result, &format!("order, fast paths {fast}"));
+    }
 }

@@ -209,16 +209,25 @@ fn the_library_pipelines_only_the_step_loop_and_partitions_no_parameter() {
                 pipelines.push(format!("{path}: {line}"));
             }
             if line.starts_with("ARRAY_PARTITION") || line.starts_with("ARRAY_RESHAPE") {
-                // Only locals: the multiplexed kernel's accumulators, the softmax's exponentials.
+                // Only locals: the multiplexed kernels' accumulators, a convolution step's window
+                // values, the softmax's exponentials.
                 let locals = [
                     "ARRAY_PARTITION variable=acc type=complete dim=0",
+                    "ARRAY_PARTITION variable=v type=complete dim=0",
                     "ARRAY_PARTITION variable=e type=complete",
                 ];
                 assert!(locals.contains(&line), "{path}: {line}");
             }
         }
     }
-    assert_eq!(pipelines, ["firmware/hlsgen/dense.h: PIPELINE II=1 rewind"]);
+    assert_eq!(
+        pipelines,
+        [
+            "firmware/hlsgen/conv.h: PIPELINE II=1 rewind",
+            "firmware/hlsgen/conv.h: PIPELINE II=1 rewind",
+            "firmware/hlsgen/dense.h: PIPELINE II=1 rewind",
+        ]
+    );
     let dense = text(&p, "firmware/hlsgen/dense.h");
     let kernel = &dense[dense.find("void dense_multiplexed(").unwrap()..];
     let loop_start = kernel.find("for (unsigned r = 0;").unwrap();

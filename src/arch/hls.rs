@@ -32,7 +32,7 @@
 use std::collections::BTreeMap;
 
 use super::ArchError;
-use crate::ir::{Layer, LoweredGraph, NodeId, Strategy};
+use crate::ir::{Layer, LayerDef, LoweredGraph, NodeId, Strategy};
 
 /// Largest ROM, in bits, kept in LUTs whatever its shape.
 pub const LUTRAM_MAX_BITS: u64 = 1024;
@@ -67,6 +67,10 @@ pub enum Kernel {
     Unrolled,
     /// A dense layer in `reuse` steps of `per_cycle` inputs each; a sample every `reuse` cycles.
     Multiplexed { reuse: usize, per_cycle: usize },
+    /// A convolution: one output position after the other, each a dot product of the window
+    /// with every filter in `reuse` steps of `per_cycle` window inputs (all of them at reuse
+    /// factor 1); a sample every `positions * reuse` cycles.
+    Sliding { positions: usize, reuse: usize, per_cycle: usize },
 }
 
 /// Where a constant array lives.
@@ -158,6 +162,7 @@ impl LayerDesign {
         match self.kernel {
             Kernel::Unrolled => 1,
             Kernel::Multiplexed { reuse, .. } => reuse,
+            Kernel::Sliding { positions, reuse, .. } => positions * reuse,
         }
     }
 }
@@ -214,49 +219,40 @@ pub fn design(g: &LoweredGraph) -> Result<Design, ArchError> {
         let rf = node.reuse_factor.max(1);
         let mut kernel = Kernel::Unrolled;
         let mut roms = Vec::new();
+        let x = g.inputs_of(id).first().map(|&i| g.node(i).out_ty()).transpose()?;
+        let order_free = |free: Result<bool, String>| {
+            free.map_err(|e| ArchError::Unsupported {
+                backend: "Vitis HLS",
+                what: format!("layer '{}': {e}", node.name),
+            })
+        };
         match &node.layer {
-            Layer::Dense(d) if rf > 1 => {
-                let x = g.inputs_of(id).first().map(|&i| g.node(i).out_ty()).transpose()?;
-                let order_free = match x {
-                    Some(x) => d.order_free(&x).map_err(|e| ArchError::Unsupported {
-                        backend: "Vitis HLS",
-                        what: format!("layer '{}': {e}", node.name),
-                    })?,
-                    None => false,
+            Layer::Dense(d) => {
+                let free = match (rf > 1, x) {
+                    (true, Some(x)) => order_free(d.order_free(&x))?,
+                    _ => true,
                 };
-                if !order_free {
-                    let acc = d.accum.map(|a| a.ap_fixed_spelling()).unwrap_or_default();
-                    bad.push(format!(
-                        "'{}' (reuse factor {rf}): its accumulator {acc} neither holds every partial sum \
-                         nor wraps with AP_TRN, AP_RND or AP_RND_MIN_INF, so accumulating in {rf} steps \
-                         would change its bits (give it reuse factor 1 or such an accumulator)",
-                        node.name
-                    ));
-                }
-                if d.n_in() % rf != 0 {
-                    bad.push(format!(
-                        "'{}': reuse factor {rf} does not divide its {} inputs",
-                        node.name,
-                        d.n_in()
-                    ));
-                    continue;
-                }
-                let per_cycle = d.n_in() / rf;
-                kernel = Kernel::Multiplexed { reuse: rf, per_cycle };
-                if node.strategy == Strategy::Resource {
-                    let width =
-                        (d.n_out() * per_cycle) as u64 * u64::from(d.weights.ty.map_or(0, |t| t.width));
-                    roms.push(Rom {
-                        role: "weights",
-                        depth: rf as u64,
-                        width,
-                        readers: 1,
-                        storage: rom_storage(rf as u64, width),
-                    });
+                let weight_bits = d.weights.ty.map_or(0, |t| t.width);
+                if let Some(per_cycle) =
+                    steps(node, d.n_in(), d.n_out(), weight_bits, free, &mut roms, &mut bad)
+                {
+                    kernel = Kernel::Multiplexed { reuse: rf, per_cycle };
                 }
             }
-            Layer::Activation(crate::ir::Activation::Sigmoid(t) | crate::ir::Activation::Tanh(t)) => {
-                roms.push(table_rom("table", t, node.shape.elements() as u64));
+            Layer::Conv(c) => {
+                let free = match (rf > 1, x) {
+                    (true, Some(x)) => order_free(c.order_free(&x))?,
+                    _ => true,
+                };
+                let weight_bits = c.weights.ty.map_or(0, |t| t.width);
+                let positions = node.shape.elements() / node.shape.channels().max(1);
+                let per_cycle = steps(node, c.window(), c.filters(), weight_bits, free, &mut roms, &mut bad);
+                kernel = Kernel::Sliding { positions, reuse: rf, per_cycle: per_cycle.unwrap_or(c.window()) };
+            }
+            Layer::Activation(a) => {
+                for (role, t) in a.held().tables {
+                    roms.push(table_rom(role, t, node.shape.elements() as u64));
+                }
             }
             Layer::Softmax(s) => {
                 let n = node.shape.channels().max(1) as u64;
@@ -265,13 +261,15 @@ pub fn design(g: &LoweredGraph) -> Result<Design, ArchError> {
                 roms.push(table_rom("inv_table", &s.inv_table, rows));
             }
             Layer::Input(_)
-            | Layer::Dense(_)
             | Layer::BatchNorm(_)
-            | Layer::Activation(_)
             | Layer::Elementwise(_)
             | Layer::Concatenate(_)
             | Layer::Reshape(_)
-            | Layer::Quantize(_) => {}
+            | Layer::Quantize(_)
+            | Layer::Pool(_)
+            | Layer::Pad(_)
+            | Layer::UpSample(_)
+            | Layer::Transpose(_) => {}
         }
         layers.insert(id, LayerDesign { kernel, roms });
     }
@@ -294,6 +292,50 @@ pub fn design(g: &LoweredGraph) -> Result<Design, ArchError> {
         }
     }
     Ok(Design { schedule, ii, layers, splits })
+}
+
+/// The steps of a dot-product layer (`n_in` inputs, `n_out` outputs) at its reuse factor `R`:
+/// `Some(n_in / R)` inputs per step when `R > 1` can be built (its accumulation is order-free and
+/// `R` divides `n_in`; otherwise the reason goes to `bad`), `None` at `R = 1`. The Resource
+/// strategy's weight ROM (`R` words of `n_out * n_in / R` weights) goes to `roms`.
+fn steps(
+    node: &crate::ir::Node,
+    n_in: usize,
+    n_out: usize,
+    weight_bits: u32,
+    order_free: bool,
+    roms: &mut Vec<Rom>,
+    bad: &mut Vec<String>,
+) -> Option<usize> {
+    let rf = node.reuse_factor.max(1);
+    if rf == 1 {
+        return None;
+    }
+    if !order_free {
+        bad.push(format!(
+            "'{}' (reuse factor {rf}): its accumulator neither holds every partial sum nor wraps with \
+             AP_TRN, AP_RND or AP_RND_MIN_INF, so accumulating in {rf} steps would change its bits \
+             (give it reuse factor 1 or such an accumulator)",
+            node.name
+        ));
+        return None;
+    }
+    if n_in % rf != 0 {
+        bad.push(format!("'{}': reuse factor {rf} does not divide its {n_in} inputs", node.name));
+        return None;
+    }
+    let per_cycle = n_in / rf;
+    if node.strategy == Strategy::Resource {
+        let width = (n_out * per_cycle) as u64 * u64::from(weight_bits);
+        roms.push(Rom {
+            role: "weights",
+            depth: rf as u64,
+            width,
+            readers: 1,
+            storage: rom_storage(rf as u64, width),
+        });
+    }
+    Some(per_cycle)
 }
 
 fn table_rom(role: &'static str, t: &crate::ir::Table, readers: u64) -> Rom {

@@ -4,13 +4,14 @@
 //! one cycle (their cast and a register); a `Reshape` or `Concatenate` whose inputs already have
 //! the output type is wiring (no cycle), otherwise one cycle. A layer starts when its last input
 //! is ready (earlier inputs are delayed by registers to meet it); outputs on shorter paths are
-//! delayed to the longest, whose length is the latency (at least 1). `Softmax` and `Elementwise`
-//! are not built yet: [`check`] names every such layer at once.
+//! delayed to the longest, whose length is the latency (at least 1). `Softmax`, `Elementwise`,
+//! convolutions, pooling, padding, upsampling, transposes and the ELU, SELU, thresholded-ReLU and
+//! hard-swish activations are not built yet: [`check`] names every such layer at once.
 
 use std::collections::BTreeMap;
 
 use super::ArchError;
-use crate::ir::{Layer, LoweredGraph, NodeId};
+use crate::ir::{Activation, Layer, LoweredGraph, NodeId};
 
 /// Cycles layer `id` adds on its path with `stages` register stages per Dense layer, or `None`
 /// when the RTL backend does not build the layer.
@@ -29,8 +30,20 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
         Layer::Input(_) => Some(0),
         Layer::Dense(_) => Some(u64::from(stages.max(1))),
         Layer::Reshape(_) | Layer::Concatenate(_) => Some(u64::from(retyped()?)),
+        Layer::Activation(
+            Activation::Elu(_)
+            | Activation::Selu { .. }
+            | Activation::ThresholdedRelu { .. }
+            | Activation::HardSwish { .. },
+        ) => None,
         Layer::BatchNorm(_) | Layer::Activation(_) | Layer::Quantize(_) => Some(1),
-        Layer::Softmax(_) | Layer::Elementwise(_) => None,
+        Layer::Softmax(_)
+        | Layer::Elementwise(_)
+        | Layer::Conv(_)
+        | Layer::Pool(_)
+        | Layer::Pad(_)
+        | Layer::UpSample(_)
+        | Layer::Transpose(_) => None,
     })
 }
 

@@ -54,6 +54,14 @@ pub const DERIVED: &[&str] = &[
     "sum_t",
     "layer",
     "split",
+    "src",
+    "recip",
+    "recip_t",
+    "exact_t",
+    "acc",
+    "hs_t",
+    "theta",
+    "theta_t",
 ];
 
 /// One data port of the top.

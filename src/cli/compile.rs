@@ -43,9 +43,6 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
     let dir = c.output.cloned().unwrap_or_else(|| PathBuf::from(format!("{stem}_hls")));
     compiled.project.write(&dir, c.force)?;
     print!("{}", report::to_text(&compiled.estimate));
-    for w in &compiled.estimate.warnings {
-        eprintln!("warning: {w}");
-    }
     let check = if c.rtl { "rtlsim" } else { "csim" };
     println!(
         "wrote {} ({} files, {} test vectors); check it with: hls-gen {check} {}",

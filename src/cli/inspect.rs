@@ -35,6 +35,9 @@ pub(super) fn run(args: &ModelArgs) -> Result<i32, CliError> {
             .collect();
         let accum = match &n.layer {
             Layer::Dense(d) => d.accum.map(|t| t.to_string()).unwrap_or_default(),
+            Layer::Conv(c) => c.accum.map(|t| t.to_string()).unwrap_or_default(),
+            Layer::Pool(p) => p.reciprocal.map(|t| format!("1/n:{t}")).unwrap_or_default(),
+            Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => String::new(),
             Layer::Input(_)
             | Layer::BatchNorm(_)
             | Layer::Activation(_)
@@ -50,7 +53,7 @@ pub(super) fn run(args: &ModelArgs) -> Result<i32, CliError> {
             n.name.clone(),
             kind,
             inputs.join(","),
-            n.shape.to_string(),
+            n.shape.extents(),
             n.ty.map(|t| t.to_string()).unwrap_or_else(|| "?".into()),
             weights.join(" "),
             accum,

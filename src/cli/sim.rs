@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{npy, print_runs, CliError, ModelArgs};
 use crate::backend::namer::Namer;
 use crate::flow::{join_inputs, load_and_lower, load_float};
-use crate::ir::Graph;
+use crate::ir::{layout, Graph};
 use crate::sim::{RunOptions, SimResult, Simulator};
 
 pub(super) struct SimArgs<'a> {
@@ -79,10 +79,22 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
     let start = Instant::now();
     let result = run_with_progress(&sim, &inputs, n, s.trace.is_some())?;
     let elapsed = start.elapsed();
-    for (out, path) in result.outputs.iter().zip(s.output) {
+    // Outputs in the model's own layout (channels-first where the model is).
+    for (k, (out, path)) in result.outputs.iter().zip(s.output).enumerate() {
         let mut shape = vec![n];
-        shape.extend(out.shape.dims());
-        npy::write(path, &shape, &out.values)?;
+        match g.output_layout(k) {
+            Some(perm) => {
+                shape.extend(layout::model_shape(&out.shape, perm).dims());
+                let per = out.shape.elements().max(1);
+                let values: Vec<f64> =
+                    out.values.chunks(per).flat_map(|s| layout::to_model(s, &out.shape, perm)).collect();
+                npy::write(path, &shape, &values)?;
+            }
+            None => {
+                shape.extend(out.shape.dims());
+                npy::write(path, &shape, &out.values)?;
+            }
+        }
     }
     if let (Some(dir), Some(trace)) = (s.trace, &result.trace) {
         std::fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("{}: {e}", dir.display())))?;

@@ -7,7 +7,12 @@
 //!   two a shift), a sign test and a select.
 //! * `hard_sigmoid`: a constant product, an add and a clamp (two tests, two selects).
 //! * `clip`: one test and one select per bound.
-//! * `sigmoid`/`tanh`: the cast of the input to the table index, then a ROM read per element;
+//! * `elu`/`selu`: the table read, a sign test and a select (SELU: also the scale product);
+//! * `thresholded_relu`: a comparison with the threshold and a select;
+//! * `hard_swish`: the hard sigmoid's product, add and clamp, then a product with variable
+//!   operands;
+//! * `sigmoid`/`tanh`/`softplus`/`softsign`: the cast of the input to the table index, then a ROM
+//!   read per element;
 //!   the ROM is stored as the design decided ([`crate::arch::hls::rom_storage`]): block RAM
 //!   replicated once per two readers (dual-port), or LUTs per reader.
 
@@ -76,8 +81,44 @@ pub(super) fn cost(
                 test(&mut c, bounds);
             }
         }
-        Activation::Sigmoid(t) | Activation::Tanh(t) => {
+        Activation::Sigmoid(t) | Activation::Tanh(t) | Activation::Softplus(t) | Activation::Softsign(t) => {
             table_lookups(&mut c, t, design.rom("table"), x, n, cx)
+        }
+        Activation::Elu(t) => {
+            table_lookups(&mut c, t, design.rom("table"), x, n, cx);
+            test(&mut c, 1.0);
+        }
+        Activation::Selu { scale, table } => {
+            table_lookups(&mut c, table, design.rom("table"), x, n, cx);
+            let mut delay: f64 = 0.0;
+            for (m, _) in slope_products(scale, x, shape, cx) {
+                c.dsp += m.dsp();
+                c.lut += m.lut(k);
+                delay = delay.max(m.delay(k));
+            }
+            c.stages.push(Stage::Comb { ns: delay, bits_in: in_bits });
+            test(&mut c, 1.0);
+        }
+        Activation::ThresholdedRelu { .. } => test(&mut c, 1.0),
+        Activation::HardSwish { alpha, beta } => {
+            let mut delay: f64 = 0.0;
+            for (m, _) in slope_products(alpha, x, shape, cx) {
+                c.dsp += m.dsp();
+                c.lut += m.lut(k);
+                delay = delay.max(m.delay(k));
+            }
+            if beta.values.iter().any(|&b| b != 0.0) {
+                c.lut += nf * add_lut(out.width + 1, k);
+                delay += add_delay(out.width + 1, k);
+            }
+            c.stages.push(Stage::Comb { ns: delay, bits_in: in_bits });
+            test(&mut c, 2.0);
+            // The product of x by the clipped factor: variable operands.
+            let h = crate::ir::Activation::hard_sigmoid_type(x, alpha, beta).unwrap_or(*x);
+            let m = arith::var_mul(x.width, h.width, cx.part.dsp_kind, k);
+            c.dsp += n * m.dsp();
+            c.lut += nf * m.lut(k);
+            c.stages.push(Stage::Comb { ns: m.delay(k), bits_in: in_bits });
         }
     }
     c.lut += nf * out_cast.lut;

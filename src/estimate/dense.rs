@@ -62,7 +62,8 @@ pub(super) fn cost(d: &Dense, x: &FixedType, out: &FixedType, design: &LayerDesi
     let in_bits = n_in as u64 * u64::from(x.width);
 
     match design.kernel {
-        Kernel::Unrolled => {
+        // A dense layer never slides; the unrolled cost stands in.
+        Kernel::Unrolled | Kernel::Sliding { .. } => {
             c.lut += adders as f64 * add_lut(wa, k);
             let mut mul_delay: f64 = 0.0;
             let mut single_dsp = vec![None; n_out];

@@ -1,9 +1,10 @@
 //! Cost of [`ir::Layer::Elementwise`](crate::ir::Layer::Elementwise), per element: an adder or
 //! subtracter of the output width (nothing when adding a zero constant), a constant
 //! multiplication ([`arith::const_mul`]) or a multiplication of two variable operands
-//! ([`arith::var_mul`]), then the output cast.
+//! ([`arith::var_mul`]), then the output cast. A merge of `n` tensors costs `n - 1` such
+//! operations per element, in a tree of `ceil(log2 n)` levels.
 
-use super::arith::{self, add_delay, add_lut, cast};
+use super::arith::{self, add_delay, add_lut, cast, cmp_lut, sel_lut, tree_depth};
 use super::pipeline::Stage;
 use super::{Ctx, LayerCost};
 use crate::fixed::FixedType;
@@ -11,13 +12,16 @@ use crate::ir::{BinaryOp, Elementwise, Shape};
 
 pub(super) fn cost(
     e: &Elementwise,
-    x: &FixedType,
-    r: Option<&FixedType>,
+    ins: &[FixedType],
     out: &FixedType,
     shape: &Shape,
     cx: &Ctx,
 ) -> LayerCost {
     let k = &cx.k;
+    let Some(x) = ins.first() else { return LayerCost::new(1) };
+    let r = ins.get(1);
+    let ops = ins.len().saturating_sub(1).max(1);
+    let levels = f64::from(tree_depth(ins.len() as u64 + u64::from(e.constant.is_some())).max(1));
     let n = shape.elements();
     let mut c = LayerCost::new(1);
     let bits = n as u64 * u64::from(x.width);
@@ -43,6 +47,11 @@ pub(super) fn cost(
                 delay = delay.max(add_delay(w, k));
                 exact = FixedType::new(w, x.integer + 1, true);
             }
+            (BinaryOp::Max | BinaryOp::Min, cv, rt) => {
+                let w = exact_width(cv.map_or(rt.map_or(x.width, |t| t.width), |(_, ty)| ty.width));
+                c.lut += cmp_lut(w, k) + sel_lut(w);
+                delay = delay.max(add_delay(w, k) + k.delay.mux);
+            }
             (BinaryOp::Mul, Some((v, ty)), _) => {
                 let m = arith::const_mul(x, arith::raw(v, &ty), cx.part.dsp_kind, k);
                 c.dsp += m.dsp();
@@ -60,9 +69,11 @@ pub(super) fn cost(
             }
         }
     }
+    c.lut *= ops as f64;
+    c.dsp *= ops as u64;
     let out_cast = cast(&exact, out, k);
     c.lut += n as f64 * out_cast.lut;
-    c.stages.push(Stage::Comb { ns: delay, bits_in: bits });
+    c.stages.push(Stage::Comb { ns: delay * levels, bits_in: bits * ins.len() as u64 });
     c.stages.push(Stage::Comb { ns: out_cast.delay, bits_in: n as u64 * u64::from(exact.width) });
     c
 }

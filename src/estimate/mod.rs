@@ -33,16 +33,21 @@ pub mod arith;
 mod batch_norm;
 pub mod coeffs;
 mod concatenate;
+mod conv;
 mod dense;
 mod elementwise;
+mod pad;
 pub mod part;
 pub mod pipeline;
+mod pool;
 mod quantize;
 pub mod report;
 mod reshape;
 pub mod rtl;
 mod softmax;
 pub mod synth_report;
+mod transpose;
+mod upsample;
 mod xml;
 
 use std::collections::BTreeMap;
@@ -90,6 +95,8 @@ pub struct Options {
 pub struct LayerEstimate {
     pub name: String,
     pub kind: String,
+    /// The output shape, extents joined by `×` (height × width × channels).
+    pub shape: String,
     pub reuse_factor: u64,
     pub strategy: String,
     pub latency_cycles: u64,
@@ -269,6 +276,7 @@ pub fn estimate_with(
         layers.push(LayerEstimate {
             name: node.name.clone(),
             kind: node.layer.qualified_kind(),
+            shape: node.shape.extents(),
             reuse_factor: node.reuse_factor as u64,
             strategy: node.strategy.name().to_string(),
             latency_cycles: cycles,
@@ -345,26 +353,38 @@ fn assumptions(g: &LoweredGraph, design: &hls::Design, tool: HlsTool, uncertaint
         ),
     }];
     for (&id, l) in &design.layers {
-        if let hls::Kernel::Multiplexed { reuse, per_cycle } = l.kernel {
-            let node = g.node(id);
-            let weights = match l.rom("weights") {
-                Some(rom) => format!(
-                    "a ROM of {} words x {} bits in {}",
-                    rom.depth,
-                    rom.width,
-                    rom.storage.bind_impl().unwrap_or("registers")
-                ),
-                None => "constant multiplexers (Latency strategy)".to_string(),
-            };
-            out.push(format!(
+        let node = g.node(id);
+        let weights = match l.rom("weights") {
+            Some(rom) => format!(
+                "a ROM of {} words x {} bits in {}",
+                rom.depth,
+                rom.width,
+                rom.storage.bind_impl().unwrap_or("registers")
+            ),
+            None => "constant multiplexers (Latency strategy)".to_string(),
+        };
+        let outputs = match &node.layer {
+            Layer::Dense(d) => d.n_out(),
+            Layer::Conv(c) => c.filters(),
+            _ => 1,
+        };
+        match l.kernel {
+            hls::Kernel::Unrolled => {}
+            hls::Kernel::Multiplexed { reuse, per_cycle } => out.push(format!(
                 "Layer '{}' runs {reuse} steps of {per_cycle} inputs (a loop pipelined with II = 1 and rewound, \
                  UG1399 \"Rewinding Pipelined Loops for Performance\"): {} shared multipliers, weights in {weights}.",
                 node.name,
-                per_cycle * match &node.layer {
-                    Layer::Dense(d) => d.n_out(),
-                    _ => 1,
-                }
-            ));
+                per_cycle * outputs
+            )),
+            hls::Kernel::Sliding { positions, reuse, per_cycle } => out.push(format!(
+                "Layer '{}' computes its {positions} output positions one after the other, {reuse} step(s) of \
+                 {per_cycle} window inputs each (one loop pipelined with II = 1 and rewound): {} multipliers \
+                 shared by every position{}, each window input read through a {}:1 multiplexer.",
+                node.name,
+                per_cycle * outputs,
+                if reuse > 1 { format!(", weights in {weights}") } else { String::new() },
+                positions * reuse
+            )),
         }
     }
     out.push(format!(
@@ -400,9 +420,12 @@ fn layer_cost(
         Layer::BatchNorm(b) => batch_norm::cost(b, x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Activation(a) => activation::cost(a, x.ok_or_else(missing)?, &out, &node.shape, design, cx),
         Layer::Softmax(s) => softmax::cost(s, x.ok_or_else(missing)?, &out, &node.shape, design, cx),
-        Layer::Elementwise(e) => {
-            elementwise::cost(e, x.ok_or_else(missing)?, in_tys.get(1), &out, &node.shape, cx)
-        }
+        Layer::Elementwise(e) => elementwise::cost(e, in_tys, &out, &node.shape, cx),
+        Layer::Conv(cv) => conv::cost(cv, x.ok_or_else(missing)?, &out, design, cx),
+        Layer::Pool(p) => pool::cost(p, x.ok_or_else(missing)?, &out, &node.shape, cx),
+        Layer::Pad(_) => pad::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
+        Layer::UpSample(_) => upsample::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
+        Layer::Transpose(_) => transpose::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Concatenate(c) => {
             let shapes: Vec<&crate::ir::Shape> = g.inputs_of(id).iter().map(|&i| &g.node(i).shape).collect();
             concatenate::cost(c, &shapes, in_tys, &out, cx)

@@ -16,7 +16,7 @@
 //! | `dsp_kind` | string | `Dsp48E1`, `Dsp48E2` or `Dsp58` |
 //! | `available` | object | the part's `dsp`, `lut`, `ff`, `bram18`, `uram` |
 //! | `total` | object | `latency_cycles`, `latency_ns`, `ii`, `dsp`, `lut`, `ff`, `bram18`, `uram` |
-//! | `layers` | array | one object per layer in topological order: `name`, `kind`, `reuse_factor`, `strategy` and the keys of `total` |
+//! | `layers` | array | one object per layer in topological order: `name`, `kind`, `shape` (output extents joined by `×`, height × width × channels), `reuse_factor`, `strategy` and the keys of `total` |
 //! | `warnings` | array | `{resource, used, available}` for each resource exceeding the part |
 //! | `assumptions` | array of strings | what the estimate assumes about the tool and the design (the schedule, shared multipliers, ROM storage), one sentence each; `report.md` lists them |
 //!
@@ -80,7 +80,7 @@ fn header(est: &Estimate) -> String {
     )
 }
 
-type Row = [String; 9];
+type Row = [String; 10];
 
 fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
     let body = est
@@ -90,6 +90,7 @@ fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
             [
                 l.name.clone(),
                 l.kind.clone(),
+                l.shape.clone(),
                 l.reuse_factor.to_string(),
                 l.ii.to_string(),
                 l.latency_cycles.to_string(),
@@ -106,6 +107,7 @@ fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
         "total".into(),
         String::new(),
         String::new(),
+        String::new(),
         t.ii.to_string(),
         format!("{} ({:.1} ns)", t.latency_cycles, t.latency_ns),
         t.dsp.to_string(),
@@ -119,6 +121,7 @@ fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
         String::new(),
         String::new(),
         String::new(),
+        String::new(),
         pct(t.dsp, a.dsp),
         pct(t.lut, a.lut),
         pct(t.ff, a.ff),
@@ -127,13 +130,13 @@ fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
     (body, total, percent)
 }
 
-const TITLES: [&str; 9] = ["layer", "kind", "RF", "II", "latency", "DSP", "LUT", "FF", "BRAM18"];
+const TITLES: [&str; 10] = ["layer", "kind", "shape", "RF", "II", "latency", "DSP", "LUT", "FF", "BRAM18"];
 
 /// A fixed-width text table with totals, the part's utilization and any fit warning.
 pub fn to_text(est: &Estimate) -> String {
     let (body, total, percent) = rows(est);
     let titles: Row = TITLES.map(str::to_string);
-    let mut width = [0usize; 9];
+    let mut width = [0usize; 10];
     for r in std::iter::once(&titles).chain(&body).chain([&total, &percent]) {
         for (w, c) in width.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
@@ -142,7 +145,7 @@ pub fn to_text(est: &Estimate) -> String {
     let line = |r: &Row| {
         let mut s = String::new();
         for (i, (c, w)) in r.iter().zip(width).enumerate() {
-            if i < 2 {
+            if i < 3 {
                 let _ = write!(s, "{c:<w$}  ");
             } else {
                 let _ = write!(s, "{c:>w$}  ");
@@ -150,7 +153,7 @@ pub fn to_text(est: &Estimate) -> String {
         }
         s.trim_end().to_string() + "\n"
     };
-    let rule = "-".repeat(width.iter().sum::<usize>() + 2 * 8) + "\n";
+    let rule = "-".repeat(width.iter().sum::<usize>() + 2 * (width.len() - 1)) + "\n";
     let mut out = header(est) + "\n";
     out += &line(&titles);
     out += &rule;
@@ -171,7 +174,7 @@ pub fn to_markdown(est: &Estimate) -> String {
     let (body, total, percent) = rows(est);
     let mut out = format!("# Resource and latency estimate\n\n{}\n\n", header(est));
     out += &format!("| {} |\n", TITLES.join(" | "));
-    out += "|---|---|--:|--:|--:|--:|--:|--:|--:|\n";
+    out += "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n";
     for r in body.iter().chain([&total, &percent]) {
         let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
         out += &format!("| {} |\n", cells.join(" | "));

@@ -115,7 +115,9 @@ fn tree_cost(mut level: Vec<u32>) -> (f64, u32) {
 fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
     let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
     match layer {
-        Layer::Activation(Activation::Sigmoid(t)) | Layer::Activation(Activation::Tanh(t)) => {
+        Layer::Activation(
+            Activation::Sigmoid(t) | Activation::Tanh(t) | Activation::Softplus(t) | Activation::Softsign(t),
+        ) => {
             ((1u64 << t.index_ty.width.min(20)) as f64 * f64::from(out.width) / 64.0).max(1.0)
                 + f64::from(t.index_ty.width)
         }
@@ -130,7 +132,22 @@ fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
             2.0 * f64::from(x.width) + f64::from(out.width)
         }
         Layer::Activation(Activation::Relu | Activation::Clip { .. }) => f64::from(out.width),
-        Layer::Input(_) | Layer::Dense(_) | Layer::Softmax(_) | Layer::Elementwise(_) => 0.0,
+        // Not built by the RTL backend (arch::rtl refuses them) or not pointwise.
+        Layer::Activation(
+            Activation::Elu(_)
+            | Activation::Selu { .. }
+            | Activation::ThresholdedRelu { .. }
+            | Activation::HardSwish { .. },
+        )
+        | Layer::Input(_)
+        | Layer::Dense(_)
+        | Layer::Softmax(_)
+        | Layer::Elementwise(_)
+        | Layer::Conv(_)
+        | Layer::Pool(_)
+        | Layer::Pad(_)
+        | Layer::UpSample(_)
+        | Layer::Transpose(_) => 0.0,
     }
 }
 
@@ -161,6 +178,7 @@ pub fn estimate(
         layers.push(LayerEstimate {
             name: node.name.clone(),
             kind: node.layer.qualified_kind(),
+            shape: node.shape.extents(),
             reuse_factor: 1,
             strategy: "rtl".to_string(),
             latency_cycles: cycles,

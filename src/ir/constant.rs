@@ -50,7 +50,7 @@ impl Weights {
 }
 
 /// The function a lookup table holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum TableFn {
     /// `1 / (1 + e^-x)`.
     Sigmoid,
@@ -59,7 +59,22 @@ pub enum TableFn {
     ExpNeg,
     /// `1 / x` (infinite at 0).
     Reciprocal,
+    /// `alpha * (e^x - 1)`: the negative branch of ELU.
+    EluNegative {
+        alpha: f64,
+    },
+    /// `scale * alpha * (e^x - 1)` with SELU's constants: the negative branch of SELU.
+    SeluNegative,
+    /// `ln(1 + e^x)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
 }
+
+/// SELU's `alpha` (Klambauer et al. 2017, as Keras and ONNX define it).
+pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
+/// SELU's `scale`.
+pub const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
 
 impl TableFn {
     pub fn eval(self, x: f64) -> f64 {
@@ -68,6 +83,10 @@ impl TableFn {
             TableFn::Tanh => x.tanh(),
             TableFn::ExpNeg => (-x).exp(),
             TableFn::Reciprocal => 1.0 / x,
+            TableFn::EluNegative { alpha } => alpha * x.exp_m1(),
+            TableFn::SeluNegative => SELU_SCALE * SELU_ALPHA * x.exp_m1(),
+            TableFn::Softplus => x.exp().ln_1p(),
+            TableFn::Softsign => x / (1.0 + x.abs()),
         }
     }
 }
@@ -106,6 +125,44 @@ impl Table {
             TableFn::Tanh,
             FixedType::new(10, 3, true).with_modes(QuantMode::Trn, OverflowMode::Sat),
             FixedType::new(17, 1, true).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+        )
+    }
+
+    /// The negative branch of ELU: 1024 entries over [-8, 8) (only the negative half is read),
+    /// 18-bit signed entries with room for `-alpha`.
+    pub fn elu_default(alpha: f64) -> Self {
+        let integer = 2 + alpha.abs().max(1.0).log2().ceil() as i32;
+        Table::new(
+            TableFn::EluNegative { alpha },
+            FixedType::new(10, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat),
+            FixedType::new(18, integer, true).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+        )
+    }
+
+    /// The negative branch of SELU: 1024 entries over [-8, 8), values in (-1.76, 0].
+    pub fn selu_default() -> Self {
+        Table::new(
+            TableFn::SeluNegative,
+            FixedType::new(10, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat),
+            FixedType::new(18, 2, true).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+        )
+    }
+
+    /// Softplus: 1024 entries over [-8, 8), unsigned entries in [0, 16).
+    pub fn softplus_default() -> Self {
+        Table::new(
+            TableFn::Softplus,
+            FixedType::new(10, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat),
+            FixedType::new(18, 4, false).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+        )
+    }
+
+    /// Softsign: 1024 entries over [-8, 8), signed entries in (-1, 1).
+    pub fn softsign_default() -> Self {
+        Table::new(
+            TableFn::Softsign,
+            FixedType::new(10, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat),
+            FixedType::new(18, 1, true).with_modes(QuantMode::Rnd, OverflowMode::Sat),
         )
     }
 

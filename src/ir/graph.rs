@@ -80,11 +80,15 @@ pub struct Graph {
     pub name: String,
     g: StableDiGraph<Node, usize>,
     outputs: Vec<NodeId>,
+    /// The model's axis order of an input or output whose model tensor is not channels-last:
+    /// the model tensor is `transpose(ir_tensor, perm)` (see [`crate::ir::layout`]).
+    input_layouts: std::collections::BTreeMap<NodeId, Vec<usize>>,
+    output_layouts: std::collections::BTreeMap<usize, Vec<usize>>,
 }
 
 impl Graph {
     pub fn new(name: impl Into<String>) -> Self {
-        Graph { name: name.into(), g: StableDiGraph::default(), outputs: Vec::new() }
+        Graph { name: name.into(), ..Graph::default() }
     }
 
     /// Adds a node computing `layer` on `inputs` (port `k` is `inputs[k]`); its shape is the
@@ -168,6 +172,35 @@ impl Graph {
 
     pub fn set_outputs(&mut self, outputs: Vec<NodeId>) {
         self.outputs = outputs;
+    }
+
+    /// Records that the model's tensor of input `id` is `transpose(ir_tensor, perm)` (a
+    /// channels-first model input, say); an identity `perm` records nothing.
+    pub fn set_input_layout(&mut self, id: NodeId, perm: Vec<usize>) {
+        if perm.iter().enumerate().any(|(k, &p)| k != p) {
+            self.input_layouts.insert(id, perm);
+        } else {
+            self.input_layouts.remove(&id);
+        }
+    }
+
+    /// The model's axis order of input `id`, when it is not the IR's.
+    pub fn input_layout(&self, id: NodeId) -> Option<&[usize]> {
+        self.input_layouts.get(&id).map(Vec::as_slice)
+    }
+
+    /// Records that the model's tensor of output `k` is `transpose(ir_tensor, perm)`.
+    pub fn set_output_layout(&mut self, k: usize, perm: Vec<usize>) {
+        if perm.iter().enumerate().any(|(k, &p)| k != p) {
+            self.output_layouts.insert(k, perm);
+        } else {
+            self.output_layouts.remove(&k);
+        }
+    }
+
+    /// The model's axis order of output `k`, when it is not the IR's.
+    pub fn output_layout(&self, k: usize) -> Option<&[usize]> {
+        self.output_layouts.get(&k).map(Vec::as_slice)
     }
 
     /// The `Input` nodes in index order.

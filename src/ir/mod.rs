@@ -13,11 +13,12 @@ mod constant;
 mod error;
 mod graph;
 mod layer;
+pub mod layout;
 mod print;
 mod shape;
 mod validate;
 
-pub use constant::{Table, TableFn, Weights};
+pub use constant::{Table, TableFn, Weights, SELU_ALPHA, SELU_SCALE};
 pub use error::IrError;
 pub use graph::{Graph, Node, NodeId, Strategy};
 pub use layer::*;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Activation, Graph, Layer, NodeId, Weights};
+use super::{Graph, Layer, LayerDef, NodeId, PoolOp, Weights};
 use crate::fixed::FixedType;
 
 fn ty_str(ty: &Option<FixedType>) -> String {
@@ -53,10 +53,48 @@ pub fn print(g: &Graph) -> String {
                 true
             }
             Layer::Activation(a) => {
-                if let Activation::Sigmoid(t) | Activation::Tanh(t) = a {
+                for (_, t) in a.held().tables {
                     let _ = write!(out, " table={}[{}] index={}", t.ty, t.len(), t.index_ty);
                 }
                 true
+            }
+            Layer::Conv(c) => {
+                let macs = g.work(id).macs;
+                let _ = write!(
+                    out,
+                    " kernel={:?} strides={:?} dilations={:?} pads={:?}/{:?} groups={} accum={} macs={macs}",
+                    c.kernel(),
+                    c.strides,
+                    c.dilations,
+                    c.pads_begin,
+                    c.pads_end,
+                    c.groups,
+                    ty_str(&c.accum)
+                );
+                true
+            }
+            Layer::Pool(p) => {
+                let _ = write!(
+                    out,
+                    " window={:?} strides={:?} pads={:?}/{:?}",
+                    p.kernel, p.strides, p.pads_begin, p.pads_end
+                );
+                if p.op == PoolOp::Average {
+                    let _ = write!(out, " count_pad={} reciprocal={}", p.count_pad, ty_str(&p.reciprocal));
+                }
+                false
+            }
+            Layer::Pad(p) => {
+                let _ = write!(out, " begin={:?} end={:?}", p.begin, p.end);
+                false
+            }
+            Layer::UpSample(u) => {
+                let _ = write!(out, " factors={:?}", u.factors);
+                false
+            }
+            Layer::Transpose(t) => {
+                let _ = write!(out, " perm={:?}", t.perm);
+                false
             }
             Layer::Softmax(s) => {
                 let _ = write!(

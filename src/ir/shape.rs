@@ -65,6 +65,13 @@ impl Shape {
     }
 }
 
+impl Shape {
+    /// The extents joined by `×` (`8×8×1`: height, width, channels), as reports show them.
+    pub fn extents(&self) -> String {
+        self.0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×")
+    }
+}
+
 impl fmt::Display for Shape {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[")?;

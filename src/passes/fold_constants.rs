@@ -41,9 +41,14 @@ impl Pass for FoldConstants {
                     Layer::Elementwise(Elementwise { op, constant: Some(c) }) if c.ty.is_none() => match op {
                         BinaryOp::Add | BinaryOp::Sub => c.values.iter().all(|&v| v == 0.0),
                         BinaryOp::Mul => c.values.iter().all(|&v| v == 1.0),
+                        BinaryOp::Max | BinaryOp::Min => false,
                     },
                     Layer::Elementwise(_) => false,
                     Layer::Concatenate(_) => g.inputs_of(id).len() == 1,
+                    Layer::Transpose(t) => t.perm.iter().enumerate().all(|(k, &p)| k == p),
+                    Layer::Pad(p) => p.begin.iter().chain(&p.end).all(|&v| v == 0),
+                    Layer::UpSample(u) => u.factors.iter().all(|&f| f == 1),
+                    Layer::Conv(_) | Layer::Pool(_) => false,
                     Layer::Input(_)
                     | Layer::Dense(_)
                     | Layer::BatchNorm(_)

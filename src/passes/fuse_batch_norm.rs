@@ -1,11 +1,11 @@
 //! `fuse-batch-norm`: folds a per-channel affine map (BatchNorm, or a constant Mul) that follows a
-//! Dense layer into the Dense weights and bias, in floating point before quantization. Layers whose
-//! weights the model already quantized keep a standalone BatchNorm, so the model's weights stay
-//! exactly as trained.
+//! Dense or Conv layer into its weights and bias, in floating point before quantization. Layers
+//! whose weights the model already quantized keep a standalone BatchNorm, so the model's weights
+//! stay exactly as trained.
 
-use super::fuse::fold_into_dense;
+use super::fuse::{fold_into_dot, per_channel};
 use super::{Pass, PassContext, PassError, PassReport};
-use crate::ir::{BatchNorm, BinaryOp, Elementwise, Graph, Layer, Shape, Weights};
+use crate::ir::{BatchNorm, BinaryOp, Elementwise, Graph, Layer};
 
 pub struct FuseBatchNorm;
 
@@ -15,7 +15,7 @@ impl Pass for FuseBatchNorm {
     }
 
     fn description(&self) -> &'static str {
-        "fold BatchNorm and constant scaling into the preceding Dense layer"
+        "fold BatchNorm and constant scaling into the preceding Dense or Conv layer"
     }
 
     fn after(&self) -> &'static [&'static str] {
@@ -23,31 +23,25 @@ impl Pass for FuseBatchNorm {
     }
 
     fn run(&self, g: &mut Graph, _ctx: &PassContext) -> Result<PassReport, PassError> {
-        fold_into_dense(g, self.name(), "", |d, user| {
-            if d.weights.ty.is_some() || d.bias.ty.is_some() {
+        fold_into_dot(g, self.name(), "", |w, b, n_out, user| {
+            if w.ty.is_some() || b.ty.is_some() {
                 return None;
             }
-            let n_out = d.n_out();
-            let shape = Shape::new([n_out]);
-            let per_channel = |w: &Weights| -> Option<Vec<f64>> {
-                (w.ty.is_none() && w.shape.broadcasts_to(&shape))
-                    .then(|| (0..n_out).map(|j| w.values[w.shape.broadcast_index(&shape, j)]).collect())
-            };
             let (scale, shift) = if let Layer::BatchNorm(BatchNorm { scale, bias }) = user {
-                (per_channel(scale)?, per_channel(bias)?)
+                (per_channel(scale, n_out)?, per_channel(bias, n_out)?)
             } else if let Layer::Elementwise(Elementwise { op: BinaryOp::Mul, constant: Some(c) }) = user {
-                (per_channel(c)?, vec![0.0; n_out])
+                (per_channel(c, n_out)?, vec![0.0; n_out])
             } else {
                 return None;
             };
-            let mut fused = d.clone();
-            for (k, w) in fused.weights.values.iter_mut().enumerate() {
-                *w *= scale[k % n_out];
+            let (mut weights, mut bias) = (w.clone(), b.clone());
+            for (k, v) in weights.values.iter_mut().enumerate() {
+                *v *= scale[k % n_out];
             }
-            for (j, b) in fused.bias.values.iter_mut().enumerate() {
-                *b = *b * scale[j] + shift[j];
+            for (j, v) in bias.values.iter_mut().enumerate() {
+                *v = *v * scale[j] + shift[j];
             }
-            Some(fused)
+            Some((weights, bias))
         })
     }
 }

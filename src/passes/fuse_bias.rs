@@ -1,9 +1,9 @@
-//! `fuse-bias`: folds a constant added to (or subtracted from) a Dense layer's output into its bias,
-//! turning ONNX `MatMul` + `Add` into one Dense layer.
+//! `fuse-bias`: folds a per-channel constant added to (or subtracted from) a Dense or Conv layer's
+//! output into its bias, turning ONNX `MatMul` + `Add` into one Dense layer.
 
-use super::fuse::fold_into_dense;
+use super::fuse::fold_into_dot;
 use super::{Pass, PassContext, PassError, PassReport};
-use crate::ir::{BinaryOp, Elementwise, Graph, Layer};
+use crate::ir::{BinaryOp, Elementwise, Graph, Layer, Shape};
 
 pub struct FuseBias;
 
@@ -13,7 +13,7 @@ impl Pass for FuseBias {
     }
 
     fn description(&self) -> &'static str {
-        "fold MatMul + Add into one Dense layer"
+        "fold MatMul + Add into one Dense layer, and an added per-channel constant into a Conv's bias"
     }
 
     fn after(&self) -> &'static [&'static str] {
@@ -21,12 +21,12 @@ impl Pass for FuseBias {
     }
 
     fn run(&self, g: &mut Graph, _ctx: &PassContext) -> Result<PassReport, PassError> {
-        fold_into_dense(g, self.name(), "the bias of ", |d, user| {
-            if d.bias.ty.is_some() {
+        fold_into_dot(g, self.name(), "the bias of ", |w, b, n_out, user| {
+            if b.ty.is_some() {
                 return None;
             }
             // A typed constant (a quantized bias) replaces an all-zero untyped bias whole.
-            let bias_is_free = d.bias.values.iter().all(|&b| b == 0.0);
+            let bias_is_free = b.values.iter().all(|&v| v == 0.0);
             let Layer::Elementwise(Elementwise {
                 op: op @ (BinaryOp::Add | BinaryOp::Sub),
                 constant: Some(c),
@@ -34,17 +34,23 @@ impl Pass for FuseBias {
             else {
                 return None;
             };
-            let shape = crate::ir::Shape::new([d.n_out()]);
-            if (c.ty.is_some() && !bias_is_free) || !c.shape.broadcasts_to(&shape) {
+            let channels = Shape::new([n_out]);
+            let dims = c.shape.dims();
+            let per_channel = dims.split_last().is_none_or(|(_, rest)| rest.iter().all(|&d| d == 1));
+            if (c.ty.is_some() && !bias_is_free) || !per_channel {
+                return None;
+            }
+            let flat = crate::ir::Weights { shape: Shape::new([c.values.len()]), ..c.clone() };
+            if !flat.shape.broadcasts_to(&channels) {
                 return None;
             }
             let sign = if *op == BinaryOp::Sub { -1.0 } else { 1.0 };
-            let mut fused = d.clone();
-            for (j, b) in fused.bias.values.iter_mut().enumerate() {
-                *b += sign * c.values[c.shape.broadcast_index(&shape, j)];
+            let mut bias = b.clone();
+            for (j, v) in bias.values.iter_mut().enumerate() {
+                *v += sign * flat.values[flat.shape.broadcast_index(&channels, j)];
             }
-            fused.bias.ty = c.ty;
-            Some(fused)
+            bias.ty = c.ty;
+            Some((w.clone(), bias))
         })
     }
 }

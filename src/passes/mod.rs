@@ -7,6 +7,7 @@
 //! [`LoweredGraph`] every later stage takes, [`lower_float`] the `float` one.
 
 mod fold_constants;
+mod fold_transpose;
 mod fuse;
 mod fuse_batch_norm;
 mod fuse_bias;
@@ -18,6 +19,7 @@ mod reuse_factor;
 mod typing;
 
 pub use fold_constants::FoldConstants;
+pub use fold_transpose::FoldTranspose;
 pub use fuse_batch_norm::FuseBatchNorm;
 pub use fuse_bias::FuseBias;
 pub use infer_precision::InferPrecision;
@@ -82,6 +84,7 @@ pub trait Pass {
 pub fn all_passes() -> Vec<Box<dyn Pass>> {
     vec![
         Box::new(FoldConstants),
+        Box::new(FoldTranspose),
         Box::new(FuseBias),
         Box::new(FuseBatchNorm),
         Box::new(Quantize),
@@ -98,6 +101,7 @@ pub fn pipeline(name: &str) -> Result<Vec<&'static str>, PassError> {
     match name {
         "default" => Ok(vec![
             "fold-constants",
+            "fold-transpose",
             "fuse-bias",
             "fuse-batch-norm",
             "quantize",
@@ -106,7 +110,7 @@ pub fn pipeline(name: &str) -> Result<Vec<&'static str>, PassError> {
             "reuse-factor",
             "lut-tables",
         ]),
-        "float" => Ok(vec!["fold-constants", "fuse-bias", "fuse-batch-norm"]),
+        "float" => Ok(vec!["fold-constants", "fold-transpose", "fuse-bias", "fuse-batch-norm"]),
         other => Err(PassError::UnknownPipeline(other.to_string())),
     }
 }

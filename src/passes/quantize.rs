@@ -14,7 +14,7 @@ use super::typing::{const_type, quantize_weights};
 use super::{Pass, PassContext, PassError, PassReport};
 use crate::config::Precision;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
-use crate::ir::{Activation, Graph, Layer, Table};
+use crate::ir::{Activation, Graph, Layer, Pool, PoolOp, Table};
 
 pub struct Quantize;
 
@@ -105,7 +105,9 @@ impl Pass for Quantize {
                 resize_table(t, s.table, s.table_size);
             }
             if let Some(Precision::Fixed(t)) = s.accum {
-                for (_, accum) in node.layer.internal_types_mut() {
+                for (_, accum) in
+                    node.layer.internal_types_mut().into_iter().filter(|(r, _)| *r == "accumulator")
+                {
                     *accum = Some(t);
                 }
             }
@@ -123,11 +125,23 @@ impl Pass for Quantize {
                         }
                         None => Some(cfg.default_precision),
                     },
-                    // Data movement: the exact type of the inputs.
-                    Layer::Reshape(_) | Layer::Concatenate(_) => None,
-                    Layer::Activation(Activation::Sigmoid(t) | Activation::Tanh(t)) => Some(t.ty),
+                    // Data movement (and the maximum of a window): the exact type of the inputs.
+                    Layer::Reshape(_)
+                    | Layer::Concatenate(_)
+                    | Layer::Pad(_)
+                    | Layer::UpSample(_)
+                    | Layer::Transpose(_)
+                    | Layer::Pool(Pool { op: PoolOp::Max, .. }) => None,
+                    Layer::Activation(
+                        Activation::Sigmoid(t)
+                        | Activation::Tanh(t)
+                        | Activation::Softplus(t)
+                        | Activation::Softsign(t),
+                    ) => Some(t.ty),
                     Layer::Softmax(_) => Some(SOFTMAX_RESULT),
-                    Layer::Dense(_)
+                    Layer::Conv(_)
+                    | Layer::Pool(_)
+                    | Layer::Dense(_)
                     | Layer::BatchNorm(_)
                     | Layer::Activation(_)
                     | Layer::Elementwise(_)

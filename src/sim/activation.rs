@@ -1,15 +1,21 @@
 //! `Activation`: each element through its function, exactly, then `cast` to the node's type.
 //!
 //! Pointwise functions compute `t` exactly at a common fractional-bit count `F` (the finest of
-//! the operands, and at least 0 for `HardSigmoid` so that 1 is an integer):
+//! the operands, and at least 0 for `HardSigmoid` and `HardSwish` so that 1 is an integer):
 //!
 //! * `Linear`: `t = x`; `Relu`: `t = max(x, 0)`, both at `F = F_x`;
 //! * `LeakyRelu`/`PRelu`: `t = x` or `alpha * x`, at `F = F_x + max(F_alpha, 0)`;
 //! * `HardSigmoid`: `t = min(max(alpha * x + beta, 0), 1)`;
+//! * `HardSwish`: `t = x * h`, `h` the `HardSigmoid` clip at its `F_h`, so `t` is at `F_x + F_h`;
+//! * `ThresholdedRelu`: `t = x` when `x > theta` (compared at `max(F_x, F_theta)`), else 0, at
+//!   `F_x`;
 //! * `Clip`: `t = min(max(x, min), max)` with the bounds that are present.
 //!
-//! `Sigmoid` and `Tanh` cast `x` to the table's index type (counted as `index` overflows) and read
-//! the entry; every entry's cast to the output type is computed once when the plan is built.
+//! `Sigmoid`, `Tanh`, `Softplus` and `Softsign` cast `x` to the table's index type (counted as
+//! `index` overflows) and read the entry; every entry's cast to the output type is computed once
+//! when the plan is built. `Elu` and `Selu` read their table only for `x < 0` (so only those
+//! index casts can count an `index` overflow; the counter's element count is every element) and
+//! give `cast(x)`, respectively `cast(scale * x)` with the product exact, for `x >= 0`.
 
 use super::cast::{fits_i64, frac, CastOp, Int};
 use super::constant::{frac32, too_wide, Bcast, Lut, Need, Raw};
@@ -29,6 +35,8 @@ enum Imp {
     Pointwise128(Pointwise<i128>),
     Table64(Lookup<i64>),
     Table128(Lookup<i128>),
+    Branch64(Branch<i64>),
+    Branch128(Branch<i128>),
 }
 
 /// A pointwise function with its constants as plan-time integers.
@@ -39,6 +47,8 @@ enum Spec {
     Leaky { alpha: Raw, pos: u32, neg: u32 },
     HardSigmoid { alpha: i128, beta: i128, shift: u32, one: i128 },
     Clip { lo: Option<i128>, hi: Option<i128>, shift: u32 },
+    HardSwish { alpha: i128, beta: i128, shift: u32, one: i128 },
+    Thresholded { theta: i128, shift: u32 },
 }
 
 #[derive(Debug)]
@@ -63,6 +73,18 @@ enum Func<I> {
         hi: Option<I>,
         shift: u32,
     },
+    /// `x * min(max(((alpha * x) << shift) + beta, 0), one)`.
+    HardSwish {
+        alpha: I,
+        beta: I,
+        shift: u32,
+        one: I,
+    },
+    /// `(x << shift) > theta ? x : 0`, `theta` already aligned.
+    Thresholded {
+        theta: I,
+        shift: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -85,6 +107,16 @@ struct Lookup<I: Int> {
     counter: usize,
 }
 
+/// `Elu`/`Selu`: `cast(scale * x)` for `x >= 0` (`scale` 1 for ELU), the table's entry otherwise.
+#[derive(Debug)]
+struct Branch<I: Int> {
+    x_ty: FixedType,
+    scale: I,
+    /// The cast of `scale * x`, at `F_x + F_scale`.
+    pos: I::Cast,
+    lookup: Lookup<I>,
+}
+
 impl ActivationKernel {
     pub(crate) fn build(ctx: &mut Ctx, a: &Activation) -> Result<Self, SimError> {
         let x_ty = ctx.in_ty(0)?;
@@ -94,8 +126,48 @@ impl ActivationKernel {
         let x = need.ty(&x_ty);
         let scalar = |raw: &Raw| raw.values.first().copied().unwrap_or(0);
         let (spec, f, t) = match a {
-            Activation::Sigmoid(table) | Activation::Tanh(table) => {
-                return Self::lookup(ctx, table, x_ty, need)
+            Activation::Sigmoid(table)
+            | Activation::Tanh(table)
+            | Activation::Softplus(table)
+            | Activation::Softsign(table) => return Self::lookup(ctx, table, x_ty, need),
+            Activation::Elu(table) => return Self::branch(ctx, table, None, x_ty, need),
+            Activation::Selu { scale, table } => {
+                let scale = Raw::new(ctx, "scale", scale)?;
+                return Self::branch(ctx, table, Some(scale), x_ty, need);
+            }
+            Activation::ThresholdedRelu { theta } => {
+                let theta = Raw::new(ctx, "theta", theta)?;
+                let f = fx.max(theta.frac);
+                let spec = (|| {
+                    let shift = need.shift(f - fx)?;
+                    let st = need.shift(f - theta.frac)?;
+                    need.shl_span(x, shift)?;
+                    let theta = need.shl(scalar(&theta), st)?;
+                    Some(Spec::Thresholded { theta, shift })
+                })();
+                let spec = spec.ok_or_else(|| too_wide(ctx))?;
+                (spec, fx, (x.0.min(0), x.1.max(0)))
+            }
+            Activation::HardSwish { alpha, beta } => {
+                let alpha = Raw::new(ctx, "alpha", alpha)?;
+                let beta = Raw::new(ctx, "beta", beta)?;
+                let fh = (fx + alpha.frac).max(beta.frac).max(0);
+                let spec = (|| {
+                    let shift = need.shift(fh - fx - alpha.frac)?;
+                    let sb = need.shift(fh - beta.frac)?;
+                    let (a, b) = (scalar(&alpha), scalar(&beta));
+                    let sf = need.shift(fh)?;
+                    let one = need.shl(1, sf)?;
+                    let beta = need.shl(b, sb)?;
+                    let p = need.mul_span((a, a), x)?;
+                    let p = need.shl_span(p, shift)?;
+                    let h = need.add_span(p, (beta, beta))?;
+                    let clamp = |v: i128| v.max(0).min(one);
+                    let t = need.mul_span(x, (clamp(h.0), clamp(h.1)))?;
+                    Some((Spec::HardSwish { alpha: a, beta, shift, one }, t))
+                })();
+                let (spec, t) = spec.ok_or_else(|| too_wide(ctx))?;
+                (spec, fx + fh, t)
             }
             Activation::Linear => (Spec::Linear, fx, x),
             Activation::Relu => (Spec::Relu, fx, (x.0.max(0), x.1.max(0))),
@@ -177,7 +249,52 @@ impl ActivationKernel {
         Ok(ActivationKernel { imp })
     }
 
-    fn lookup(ctx: &mut Ctx, table: &Table, x_ty: FixedType, mut need: Need) -> Result<Self, SimError> {
+    fn lookup(ctx: &mut Ctx, table: &Table, x_ty: FixedType, need: Need) -> Result<Self, SimError> {
+        let imp = match Self::table(ctx, table, x_ty, need)? {
+            Ok(k) => Imp::Table64(k),
+            Err(k) => Imp::Table128(k),
+        };
+        Ok(ActivationKernel { imp })
+    }
+
+    /// `Elu` (no `scale`) and `Selu`.
+    fn branch(
+        ctx: &mut Ctx,
+        table: &Table,
+        scale: Option<Raw>,
+        x_ty: FixedType,
+        mut need: Need,
+    ) -> Result<Self, SimError> {
+        let out = ctx.out_ty()?;
+        let x = need.ty(&x_ty);
+        let (s, fs) = match &scale {
+            Some(r) => (r.values.first().copied().unwrap_or(0), r.frac),
+            None => (1, 0),
+        };
+        let t = need.mul_span((0, x.1.max(0)), (s, s)).ok_or_else(|| too_wide(ctx))?;
+        let from = frac32(ctx, frac(&x_ty) + fs)?;
+        let imp = match Self::table(ctx, table, x_ty, need)? {
+            Ok(lookup) => {
+                let pos = i64::cast(from, t.0, t.1, &out).ok_or_else(|| too_wide(ctx))?;
+                Imp::Branch64(Branch { x_ty, scale: s as i64, pos, lookup })
+            }
+            Err(lookup) => {
+                let pos = i128::cast(from, t.0, t.1, &out).ok_or_else(|| too_wide(ctx))?;
+                Imp::Branch128(Branch { x_ty, scale: s, pos, lookup })
+            }
+        };
+        Ok(ActivationKernel { imp })
+    }
+
+    /// A table lookup in `i64` when the plan allows it (`Ok`), else in `i128` (`Err`); adds the
+    /// `index` and `output` counters.
+    #[allow(clippy::type_complexity)]
+    fn table(
+        ctx: &mut Ctx,
+        table: &Table,
+        x_ty: FixedType,
+        mut need: Need,
+    ) -> Result<Result<Lookup<i64>, Lookup<i128>>, SimError> {
         let out = ctx.out_ty()?;
         let lut = Lut::new(ctx, "table", table)?;
         let ft = frac32(ctx, frac(&lut.ty))?;
@@ -196,14 +313,13 @@ impl ActivationKernel {
         let offset = lut.offset;
         let fast =
             if need.use_i64(ctx, fits_i64(&x_ty)) { i64::cast(fx, x.0, x.1, &lut.index_ty) } else { None };
-        let imp = match fast {
-            Some(index) => Imp::Table64(Lookup { x_ty, index, offset, entries, index_counter, counter }),
+        Ok(match fast {
+            Some(index) => Ok(Lookup { x_ty, index, offset, entries, index_counter, counter }),
             None => {
                 let index = i128::cast(fx, x.0, x.1, &lut.index_ty).ok_or_else(|| too_wide(ctx))?;
-                Imp::Table128(Lookup { x_ty, index, offset, entries, index_counter, counter })
+                Err(Lookup { x_ty, index, offset, entries, index_counter, counter })
             }
-        };
-        Ok(ActivationKernel { imp })
+        })
     }
 
     pub(crate) fn describe(&self) -> &'static str {
@@ -212,6 +328,8 @@ impl ActivationKernel {
             Imp::Pointwise128(_) => "i128",
             Imp::Table64(_) => "table i64",
             Imp::Table128(_) => "table i128",
+            Imp::Branch64(_) => "table branch i64",
+            Imp::Branch128(_) => "table branch i128",
         }
     }
 
@@ -222,6 +340,8 @@ impl ActivationKernel {
             Imp::Pointwise128(p) => p.run(x, out, s, counts),
             Imp::Table64(t) => t.run(x, out, counts),
             Imp::Table128(t) => t.run(x, out, counts),
+            Imp::Branch64(b) => b.run(x, out, counts),
+            Imp::Branch128(b) => b.run(x, out, counts),
         }
     }
 }
@@ -253,6 +373,13 @@ impl<I: Int> Pointwise<I> {
             &Spec::Clip { lo, hi, shift } => {
                 Func::Clip { lo: lo.map(I::from_i128), hi: hi.map(I::from_i128), shift }
             }
+            &Spec::HardSwish { alpha, beta, shift, one } => Func::HardSwish {
+                alpha: I::from_i128(alpha),
+                beta: I::from_i128(beta),
+                shift,
+                one: I::from_i128(one),
+            },
+            &Spec::Thresholded { theta, shift } => Func::Thresholded { theta: I::from_i128(theta), shift },
         };
         let cast = I::cast(from, t.0, t.1, out).ok_or_else(|| too_wide(ctx))?;
         Ok(Pointwise { x_ty, elements: ctx.elements(), func, cast, counter })
@@ -268,6 +395,18 @@ impl<I: Int> Pointwise<I> {
             &Func::HardSigmoid { alpha, beta, shift, one } => {
                 cast.run_map(x, out, |r| (((alpha * I::load(r, ty)) << shift) + beta).max(I::ZERO).min(one))
             }
+            &Func::HardSwish { alpha, beta, shift, one } => cast.run_map(x, out, |r| {
+                let v = I::load(r, ty);
+                v * (((alpha * v) << shift) + beta).max(I::ZERO).min(one)
+            }),
+            &Func::Thresholded { theta, shift } => cast.run_map(x, out, |r| {
+                let v = I::load(r, ty);
+                if (v << shift) > theta {
+                    v
+                } else {
+                    I::ZERO
+                }
+            }),
             &Func::Clip { lo, hi, shift } => cast.run_map(x, out, |r| {
                 let mut v = I::load(r, ty) << shift;
                 if let Some(lo) = lo {
@@ -307,5 +446,26 @@ impl<I: Int> Lookup<I> {
         }
         counts[self.index_counter] += index_overflows;
         counts[self.counter] += overflows;
+    }
+}
+
+impl<I: Int> Branch<I> {
+    fn run(&self, x: &[i64], out: &mut [i64], counts: &mut [u64]) {
+        let l = &self.lookup;
+        let (mut index_overflows, mut overflows) = (0u64, 0u64);
+        for (o, &r) in out.iter_mut().zip(x) {
+            let v = I::load(r, &self.x_ty);
+            let (y, over) = if v >= I::ZERO {
+                self.pos.apply(v * self.scale)
+            } else {
+                let (raw, over) = l.index.apply(v);
+                index_overflows += over as u64;
+                l.entries.get((raw + l.offset) as usize).copied().unwrap_or((0, false))
+            };
+            *o = y;
+            overflows += over as u64;
+        }
+        counts[l.index_counter] += index_overflows;
+        counts[l.counter] += overflows;
     }
 }

@@ -1,8 +1,15 @@
 //! The `f64` reference mode: the model's own float semantics.
 //!
 //! Every layer computes in `f64` with the weights' values as stored: Dense sums `b_j` then
-//! `x_i * w_ij` for `i` in order (no fused multiply-add, so results do not depend on the CPU),
-//! activations use the true functions (`1 / (1 + e^-x)`, `tanh`, `exp(x_i - m) / sum`) instead of
+//! `x_i * w_ij` for `i` in order, and Conv sums `b_f` then its window's products in the
+//! contract's order (kernel taps row-major, then the group's channels; padding adds nothing), with
+//! no fused multiply-add, so results do not depend on the CPU; average pooling sums the counted
+//! positions in window order and divides by their number (`count_pad` counts the padding); max
+//! pooling, padding, upsampling and transposition move values unchanged; n-ary merges fold left
+//! over the inputs in order. Activations use the true functions (`1 / (1 + e^-x)`, `tanh`,
+//! `exp(x_i - m) / sum`, `ln(1 + e^x)`, `x / (1 + |x|)`, ELU `alpha * (e^x - 1)` for `x < 0`,
+//! SELU `scale * x` (the layer's `scale`) or `SELU_SCALE * SELU_ALPHA * (e^x - 1)`,
+//! `x > theta ? x : 0`, `x * clip(alpha * x + beta, 0, 1)`) instead of
 //! tables, and nothing is rounded except where the model fixed a type: `Quantize` nodes and nodes
 //! with `ty_from_model` cast their result to that type (its rounding and overflow modes, counted
 //! as `output` overflows) and read it back as a double. Such outputs carry their type and raw
@@ -11,9 +18,13 @@
 use std::collections::HashMap;
 
 use super::plan::Counters;
+use super::window::{Window, PAD};
 use super::{overflows, OutputTensor, SimError, SimResult, TraceTensor};
 use crate::fixed::{self, FixedType};
-use crate::ir::{Activation, BinaryOp, ImportedGraph, Layer, NodeId, Shape, Weights};
+use crate::ir::{
+    Activation, BinaryOp, Conv, ImportedGraph, Layer, NodeId, Pool, PoolOp, Shape, TableFn, Transpose,
+    Weights, SELU_ALPHA, SELU_SCALE,
+};
 
 #[derive(Debug)]
 pub(crate) struct FloatPlan {
@@ -68,13 +79,57 @@ enum Op {
     },
     Sigmoid,
     Tanh,
+    Softplus,
+    Softsign,
+    /// `x >= 0 ? x : alpha * (e^x - 1)`.
+    Elu {
+        alpha: f64,
+    },
+    /// `x >= 0 ? scale * x : SELU_SCALE * SELU_ALPHA * (e^x - 1)`, `scale` as stored.
+    Selu {
+        scale: f64,
+    },
+    ThresholdedRelu {
+        theta: f64,
+    },
+    HardSwish {
+        alpha: f64,
+        beta: f64,
+    },
     Softmax {
         row: usize,
     },
-    /// `constant` per element of a sample, or the second input.
+    /// `constant` per element of a sample, or the fold over the inputs.
     Elementwise {
         op: BinaryOp,
         constant: Option<Vec<f64>>,
+    },
+    /// Per group, output position and filter: the bias, then the window's taps inside the input.
+    Conv {
+        in_elements: usize,
+        c_in: usize,
+        c_g: usize,
+        taps: usize,
+        filters: usize,
+        /// `[taps * c_g, filters]`, row-major.
+        w: Vec<f64>,
+        b: Vec<f64>,
+        /// Input position of each output position's taps ([`PAD`] in the padding).
+        index: Vec<u32>,
+    },
+    Pool {
+        op: PoolOp,
+        in_elements: usize,
+        channels: usize,
+        taps: usize,
+        index: Vec<u32>,
+        /// Average: the divisor of each output position.
+        count: Vec<f64>,
+    },
+    /// Output element `e` of a sample is input element `source[e]`, or zero for [`PAD`].
+    Gather {
+        in_elements: usize,
+        source: Vec<u32>,
     },
     Copy,
     /// For each outer index, each input's block of the given length in turn.
@@ -108,6 +163,130 @@ fn scalar(w: &Weights) -> f64 {
 
 fn per_channel(w: &Weights, channels: usize) -> Vec<f64> {
     (0..channels).map(|c| w.values.get(c).or(w.values.first()).copied().unwrap_or(0.0)).collect()
+}
+
+fn unsupported(layer: &str, what: impl Into<String>) -> SimError {
+    SimError::Unsupported { layer: layer.to_string(), what: what.into() }
+}
+
+fn first_shape<'a>(layer: &str, inputs: &[&'a Shape]) -> Result<&'a Shape, SimError> {
+    inputs.first().copied().ok_or_else(|| unsupported(layer, "input 0 is missing"))
+}
+
+/// The input of a layer that gathers its output through a `u32` element map.
+fn gather_input<'a>(layer: &str, inputs: &[&'a Shape]) -> Result<&'a Shape, SimError> {
+    let x = first_shape(layer, inputs)?;
+    if x.elements() >= PAD as usize {
+        return Err(unsupported(layer, "the input has too many elements to index"));
+    }
+    Ok(x)
+}
+
+/// The source element of every output element of a layer that maps spatial positions one to one
+/// and keeps the channels: `at(d, o_d)` is the input coordinate on axis `d`, or `None` (zero).
+fn spatial_map(x: &Shape, out: &Shape, at: impl Fn(usize, usize) -> Option<usize>) -> Vec<u32> {
+    let s = out.rank().saturating_sub(1);
+    let c = out.channels();
+    let (xd, od) = (x.dims(), out.dims());
+    let positions: usize = od[..s].iter().product();
+    let mut source = Vec::with_capacity(positions * c);
+    let mut o = vec![0usize; s];
+    for _ in 0..positions {
+        let mut flat = Some(0usize);
+        for d in 0..s {
+            let i = at(d, o[d]).filter(|&i| d < xd.len() && i < xd[d]);
+            flat = flat.zip(i).map(|(f, i)| f * xd[d] + i);
+        }
+        match flat {
+            Some(f) => source.extend((0..c).map(|k| (f * c + k) as u32)),
+            None => source.extend(std::iter::repeat_n(PAD, c)),
+        }
+        for d in (0..s).rev() {
+            o[d] += 1;
+            if o[d] < od[d] {
+                break;
+            }
+            o[d] = 0;
+        }
+    }
+    source
+}
+
+fn transpose(layer: &str, t: &Transpose, x: &Shape) -> Result<Vec<u32>, SimError> {
+    let mut sorted = t.perm.clone();
+    sorted.sort_unstable();
+    if sorted != (0..x.rank()).collect::<Vec<_>>() {
+        return Err(unsupported(layer, "the permutation does not fit the input"));
+    }
+    Ok(t.source_indices(x).into_iter().map(|i| i as u32).collect())
+}
+
+fn conv(layer: &str, c: &Conv, inputs: &[&Shape], out: &Shape) -> Result<Op, SimError> {
+    let x = first_shape(layer, inputs)?;
+    let s = c.spatial();
+    let bad = || unsupported(layer, "the input, weights and output shapes do not fit together");
+    if x.rank() != s + 1 || out.rank() != s + 1 || c.groups == 0 || c.filters() % c.groups != 0 {
+        return Err(bad());
+    }
+    let window = Window {
+        input: &x.dims()[..s],
+        output: &out.dims()[..s],
+        kernel: c.kernel(),
+        strides: &c.strides,
+        dilations: Some(&c.dilations),
+        pads_begin: &c.pads_begin,
+    };
+    let index = window.table().ok_or_else(bad)?;
+    let (c_g, filters) = (c.group_channels(), c.filters());
+    if x.channels() != c_g * c.groups || c.weights.values.len() != window.taps() * c_g * filters {
+        return Err(bad());
+    }
+    Ok(Op::Conv {
+        in_elements: x.elements(),
+        c_in: x.channels(),
+        c_g,
+        taps: window.taps(),
+        filters,
+        w: c.weights.values.clone(),
+        b: c.bias.values.clone(),
+        index,
+    })
+}
+
+fn pool(layer: &str, p: &Pool, inputs: &[&Shape], out: &Shape) -> Result<Op, SimError> {
+    let x = first_shape(layer, inputs)?;
+    let s = p.spatial();
+    let bad = || unsupported(layer, "the input and output shapes do not fit the window");
+    if x.rank() != s + 1 || out.rank() != s + 1 {
+        return Err(bad());
+    }
+    let window = Window {
+        input: &x.dims()[..s],
+        output: &out.dims()[..s],
+        kernel: &p.kernel,
+        strides: &p.strides,
+        dilations: None,
+        pads_begin: &p.pads_begin,
+    };
+    let index = window.table().ok_or_else(bad)?;
+    let taps = window.taps();
+    let count: Vec<f64> = index
+        .chunks(taps.max(1))
+        .map(|w| if p.count_pad { taps } else { w.iter().filter(|&&i| i != PAD).count() } as f64)
+        .collect();
+    if count.contains(&0.0) {
+        return Err(unsupported(layer, "a pooling window lies entirely in the padding"));
+    }
+    Ok(Op::Pool { op: p.op, in_elements: x.elements(), channels: x.channels(), taps, index, count })
+}
+
+/// `ln(1 + e^x)` without overflow for large `x`.
+fn softplus(x: f64) -> f64 {
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
 }
 
 impl FloatPlan {
@@ -152,6 +331,19 @@ impl FloatPlan {
                     }
                     Activation::Sigmoid(_) => Op::Sigmoid,
                     Activation::Tanh(_) => Op::Tanh,
+                    Activation::Softplus(_) => Op::Softplus,
+                    Activation::Softsign(_) => Op::Softsign,
+                    Activation::Elu(t) => match t.function {
+                        TableFn::EluNegative { alpha } => Op::Elu { alpha },
+                        other => {
+                            return Err(unsupported(&node.name, format!("an ELU table holds {other:?}")))
+                        }
+                    },
+                    Activation::Selu { scale, .. } => Op::Selu { scale: scalar(scale) },
+                    Activation::ThresholdedRelu { theta } => Op::ThresholdedRelu { theta: scalar(theta) },
+                    Activation::HardSwish { alpha, beta } => {
+                        Op::HardSwish { alpha: scalar(alpha), beta: scalar(beta) }
+                    }
                 },
                 Layer::Softmax(_) => Op::Softmax { row: shape.channels().max(1) },
                 Layer::Elementwise(e) => {
@@ -163,6 +355,34 @@ impl FloatPlan {
                     Op::Concatenate { outer, lens }
                 }
                 Layer::Reshape(_) | Layer::Quantize(_) => Op::Copy,
+                Layer::Conv(c) => conv(&node.name, c, &g.input_shapes(id), &shape)?,
+                Layer::Pool(p) => pool(&node.name, p, &g.input_shapes(id), &shape)?,
+                Layer::Pad(p) => {
+                    let x = gather_input(&node.name, &g.input_shapes(id))?;
+                    let s = p.begin.len();
+                    if x.rank() != s + 1 || shape.rank() != s + 1 || p.end.len() != s {
+                        return Err(unsupported(&node.name, "the padding does not fit the input"));
+                    }
+                    let source = spatial_map(x, &shape, |d, o| {
+                        let i = o as i64 - p.begin[d];
+                        (0..x.dims()[d] as i64).contains(&i).then_some(i as usize)
+                    });
+                    Op::Gather { in_elements: x.elements(), source }
+                }
+                Layer::UpSample(u) => {
+                    let x = gather_input(&node.name, &g.input_shapes(id))?;
+                    let s = u.factors.len();
+                    if x.rank() != s + 1 || shape.rank() != s + 1 || u.factors.contains(&0) {
+                        return Err(unsupported(&node.name, "the factors do not fit the input"));
+                    }
+                    let source = spatial_map(x, &shape, |d, o| Some(o / u.factors[d]));
+                    Op::Gather { in_elements: x.elements(), source }
+                }
+                Layer::Transpose(t) => {
+                    let x = gather_input(&node.name, &g.input_shapes(id))?;
+                    let source = transpose(&node.name, t, x)?;
+                    Op::Gather { in_elements: x.elements(), source }
+                }
             };
             let cast = if node.ty_from_model || matches!(node.layer, Layer::Quantize(_)) {
                 let ty = node.out_ty()?;
@@ -262,7 +482,7 @@ impl Step {
     /// `input_elements` model input values, `args` the samples of each of the step's inputs.
     fn compute(&self, input: &[f64], input_elements: usize, args: &[&[f64]], n: usize, out: &mut Vec<f64>) {
         let elements = self.shape.elements();
-        let (a, b) = (args.first().copied().unwrap_or(&[]), args.get(1).copied().unwrap_or(&[]));
+        let a = args.first().copied().unwrap_or(&[]);
         match &self.op {
             Op::Input { offset } => {
                 for row in input.chunks(input_elements).take(n) {
@@ -312,6 +532,79 @@ impl Step {
             })),
             Op::Sigmoid => out.extend(a[..n * elements].iter().map(|&x| 1.0 / (1.0 + (-x).exp()))),
             Op::Tanh => out.extend(a[..n * elements].iter().map(|&x| x.tanh())),
+            Op::Softplus => out.extend(a[..n * elements].iter().map(|&x| softplus(x))),
+            Op::Softsign => out.extend(a[..n * elements].iter().map(|&x| x / (1.0 + x.abs()))),
+            &Op::Elu { alpha } => {
+                out.extend(a[..n * elements].iter().map(|&x| if x >= 0.0 { x } else { alpha * x.exp_m1() }))
+            }
+            &Op::Selu { scale } => out.extend(a[..n * elements].iter().map(|&x| {
+                if x >= 0.0 {
+                    scale * x
+                } else {
+                    SELU_SCALE * SELU_ALPHA * x.exp_m1()
+                }
+            })),
+            &Op::ThresholdedRelu { theta } => {
+                out.extend(a[..n * elements].iter().map(|&x| if x > theta { x } else { 0.0 }))
+            }
+            &Op::HardSwish { alpha, beta } => {
+                out.extend(a[..n * elements].iter().map(|&x| x * (alpha * x + beta).clamp(0.0, 1.0)))
+            }
+            Op::Conv { in_elements, c_in, c_g, taps, filters, w, b: bias, index } => {
+                let (c_g, filters) = (*c_g, *filters);
+                let groups = c_in / c_g.max(1);
+                let f_g = filters / groups.max(1);
+                for xs in a.chunks(*in_elements).take(n) {
+                    for window in index.chunks(*taps) {
+                        let start = out.len();
+                        out.extend_from_slice(bias);
+                        let acc = &mut out[start..];
+                        for (t, &i) in window.iter().enumerate() {
+                            if i == PAD {
+                                continue;
+                            }
+                            let pixel = &xs[i as usize * c_in..][..*c_in];
+                            for g in 0..groups {
+                                for c in 0..c_g {
+                                    let v = pixel[g * c_g + c];
+                                    let row = &w[(t * c_g + c) * filters + g * f_g..][..f_g];
+                                    for (y, &wv) in acc[g * f_g..(g + 1) * f_g].iter_mut().zip(row) {
+                                        *y += v * wv;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Op::Pool { op, in_elements, channels, taps, index, count } => {
+                let c = *channels;
+                for xs in a.chunks(*in_elements).take(n) {
+                    for (window, &cnt) in index.chunks(*taps).zip(count) {
+                        let start = out.len();
+                        let mut inside =
+                            window.iter().filter(|&&i| i != PAD).map(|&i| &xs[i as usize * c..][..c]);
+                        out.extend_from_slice(inside.next().unwrap_or(&[]));
+                        let acc = &mut out[start..];
+                        for vals in inside {
+                            for (y, &v) in acc.iter_mut().zip(vals) {
+                                *y = match op {
+                                    PoolOp::Max => y.max(v),
+                                    PoolOp::Average => *y + v,
+                                };
+                            }
+                        }
+                        if *op == PoolOp::Average {
+                            acc.iter_mut().for_each(|y| *y /= cnt);
+                        }
+                    }
+                }
+            }
+            Op::Gather { in_elements, source } => {
+                for xs in a.chunks(*in_elements).take(n) {
+                    out.extend(source.iter().map(|&i| if i == PAD { 0.0 } else { xs[i as usize] }));
+                }
+            }
             Op::Softmax { row } => {
                 for xr in a[..n * elements].chunks(*row) {
                     let m = xr.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -328,6 +621,8 @@ impl Step {
                     BinaryOp::Add => x + r,
                     BinaryOp::Sub => x - r,
                     BinaryOp::Mul => x * r,
+                    BinaryOp::Max => x.max(r),
+                    BinaryOp::Min => x.min(r),
                 };
                 match constant {
                     Some(c) => {
@@ -335,7 +630,15 @@ impl Step {
                             out.extend(row.iter().zip(c).map(|(&x, &r)| f(x, r)));
                         }
                     }
-                    None => out.extend(a[..n * elements].iter().zip(b).map(|(&x, &r)| f(x, r))),
+                    None => {
+                        let start = out.len();
+                        out.extend_from_slice(&a[..n * elements]);
+                        for r in &args[1..] {
+                            for (y, &v) in out[start..].iter_mut().zip(*r) {
+                                *y = f(*y, v);
+                            }
+                        }
+                    }
                 }
             }
         }

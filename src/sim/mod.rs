@@ -22,16 +22,23 @@ mod batch_norm;
 mod cast;
 mod concatenate;
 mod constant;
+mod conv;
 mod dense;
 mod elementwise;
 mod float;
+mod gather;
 mod input;
 mod matmul;
+mod pad;
 mod plan;
+mod pool;
 mod quantize;
 mod reshape;
 mod simd;
 mod softmax;
+mod transpose;
+mod upsample;
+mod window;
 
 use std::sync::Mutex;
 

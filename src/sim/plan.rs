@@ -12,12 +12,17 @@ use std::collections::HashMap;
 use super::activation::ActivationKernel;
 use super::batch_norm::BatchNormKernel;
 use super::concatenate::ConcatenateKernel;
+use super::conv::ConvKernel;
 use super::dense::DenseKernel;
 use super::elementwise::ElementwiseKernel;
 use super::input::InputKernel;
+use super::pad::PadKernel;
+use super::pool::PoolKernel;
 use super::quantize::QuantizeKernel;
 use super::reshape::ReshapeKernel;
 use super::softmax::SoftmaxKernel;
+use super::transpose::TransposeKernel;
+use super::upsample::UpSampleKernel;
 use super::{SimError, SimOptions};
 use crate::fixed::FixedType;
 use crate::ir::{Layer, LoweredGraph, Node, NodeId, Shape};
@@ -28,6 +33,10 @@ pub(crate) struct Scratch {
     pub(crate) i64s: [Vec<i64>; 3],
     pub(crate) i128s: [Vec<i128>; 2],
     pub(crate) f64s: [Vec<f64>; 2],
+    /// Values gathered by layers that read their input out of order (`Conv` windows, `Pad`,
+    /// `UpSample`, `Transpose`), and a group's products of a grouped `Conv`.
+    pub(crate) gather: Vec<i64>,
+    pub(crate) staged: Vec<i64>,
 }
 
 /// A worker's buffers: one per slot of the plan, and scratch space for the kernels.
@@ -109,6 +118,11 @@ pub(crate) enum Kernel {
     Concatenate(ConcatenateKernel),
     Reshape(ReshapeKernel),
     Quantize(QuantizeKernel),
+    Conv(ConvKernel),
+    Pool(PoolKernel),
+    Pad(PadKernel),
+    UpSample(UpSampleKernel),
+    Transpose(TransposeKernel),
 }
 
 #[derive(Debug)]
@@ -252,6 +266,11 @@ impl Plan {
                     Kernel::Concatenate(k) => ("concatenate", k.describe()),
                     Kernel::Reshape(k) => ("reshape", k.describe()),
                     Kernel::Quantize(k) => ("quantize", k.describe()),
+                    Kernel::Conv(k) => ("conv", k.describe()),
+                    Kernel::Pool(k) => ("pool", k.describe()),
+                    Kernel::Pad(k) => ("pad", k.describe()),
+                    Kernel::UpSample(k) => ("upsample", k.describe()),
+                    Kernel::Transpose(k) => ("transpose", k.describe()),
                 };
                 (s.name.clone(), format!("{kind}: {how}"))
             })
@@ -290,6 +309,11 @@ impl Plan {
                 Kernel::Concatenate(k) => k.run(&args, dst, scratch, &mut counts),
                 Kernel::Reshape(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Quantize(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Conv(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Pool(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Pad(k) | Kernel::UpSample(k) | Kernel::Transpose(k) => {
+                    k.run(args[0], dst, scratch, &mut counts)
+                }
             }
             if trace {
                 traced.push(dst.to_vec());
@@ -351,5 +375,10 @@ fn build(ctx: &mut Ctx, inputs_before: usize) -> Result<Kernel, SimError> {
         Layer::Concatenate(c) => Kernel::Concatenate(ConcatenateKernel::build(ctx, c)?),
         Layer::Reshape(_) => Kernel::Reshape(ReshapeKernel::build(ctx)?),
         Layer::Quantize(_) => Kernel::Quantize(QuantizeKernel::build(ctx)?),
+        Layer::Conv(c) => Kernel::Conv(ConvKernel::build(ctx, c)?),
+        Layer::Pool(p) => Kernel::Pool(PoolKernel::build(ctx, p)?),
+        Layer::Pad(p) => Kernel::Pad(super::pad::build(ctx, p)?),
+        Layer::UpSample(u) => Kernel::UpSample(super::upsample::build(ctx, u)?),
+        Layer::Transpose(t) => Kernel::Transpose(super::transpose::build(ctx, t)?),
     })
 }

@@ -164,6 +164,72 @@ void tanh(const typename C::input_t x[C::n], typename C::result_t y[C::n],
     table_lookup<C>(x, y, table);
 }
 
+// ELU: y = x >= 0 ? x : table[index(x)], the table holding alpha * (e^x - 1).
+template <class C>
+void elu(const typename C::input_t x[C::n], typename C::result_t y[C::n],
+         const typename C::table_t table[C::table_size]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < C::n; i++) {
+#pragma HLS UNROLL
+        if (x[i] >= 0) {
+            y[i] = x[i];
+        } else {
+            y[i] = table[table_index<typename C::table_index_t>(x[i])];
+        }
+    }
+}
+
+// SELU: y = x >= 0 ? scale * x : table[index(x)], the table holding scale * alpha * (e^x - 1).
+template <class C>
+void selu(const typename C::input_t x[C::n], typename C::result_t y[C::n], const typename C::scale_t scale[1],
+          const typename C::table_t table[C::table_size]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < C::n; i++) {
+#pragma HLS UNROLL
+        if (x[i] >= 0) {
+            y[i] = scale[0] * x[i];
+        } else {
+            y[i] = table[table_index<typename C::table_index_t>(x[i])];
+        }
+    }
+}
+
+// y = x > theta ? x : 0.
+template <class C>
+void thresholded_relu(const typename C::input_t x[C::n], typename C::result_t y[C::n],
+                      const typename C::theta_t theta[1]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < C::n; i++) {
+#pragma HLS UNROLL
+        if (x[i] > theta[0]) {
+            y[i] = x[i];
+        } else {
+            y[i] = 0;
+        }
+    }
+}
+
+// y = x * min(max(alpha * x + beta, 0), 1): the clipped factor exact in hs_t, then the exact
+// product.
+template <class C>
+void hard_swish(const typename C::input_t x[C::n], typename C::result_t y[C::n],
+                const typename C::alpha_t alpha[1], const typename C::beta_t beta[1]) {
+#pragma HLS INLINE
+    for (unsigned i = 0; i < C::n; i++) {
+#pragma HLS UNROLL
+        const auto t = alpha[0] * x[i] + beta[0];
+        typename C::hs_t h;
+        if (t < 0) {
+            h = 0;
+        } else if (t > 1) {
+            h = 1;
+        } else {
+            h = t;
+        }
+        y[i] = x[i] * h;
+    }
+}
+
 }  // namespace hlsgen
 
 #endif

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, NodeId, Table, Weights};
+use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, NodeId, PoolOp, Table, Weights};
 
 use super::raw_range;
 
@@ -79,9 +79,9 @@ pub fn cast(v: Val, ty: &FixedType) -> i128 {
         floor + i128::from(up)
     };
     let (lo, hi) = raw_range(ty);
-    // ap_types' AP_SAT_SYM never yields the most negative value of a signed type, even when
-    // it is in range (checked against ap_fixed assignment).
-    if ty.overflow == OverflowMode::SatSym && ty.signed {
+    // ap_types' AP_SAT_SYM never yields the most negative value of a signed type of two or more
+    // bits, even when it is in range (checked against ap_fixed assignment); a 1-bit type keeps -1.
+    if ty.overflow == OverflowMode::SatSym && ty.signed && ty.width > 1 {
         return q.clamp(-hi, hi);
     }
     if (lo..=hi).contains(&q) {
@@ -129,6 +129,15 @@ fn min(a: Val, b: Val) -> Val {
     } else {
         a
     }
+}
+
+/// Every multi-index of `dims`, row-major (one empty index for no axes).
+fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
+    let mut all = vec![Vec::new()];
+    for &d in dims {
+        all = all.into_iter().flat_map(|p| (0..d).map(move |i| [p.clone(), vec![i]].concat())).collect();
+    }
+    all
 }
 
 /// Runs the graph on one sample of raw input values (every model input's, in input order);
@@ -205,7 +214,29 @@ pub fn run(g: &Graph, input: &[i128]) -> Vec<i128> {
                             hi.as_ref().map_or(v, |h| min(v, consts(h)[0]))
                         })
                         .collect(),
-                    Activation::Sigmoid(t) | Activation::Tanh(t) => x.iter().map(|&v| lookup(t, v)).collect(),
+                    Activation::Sigmoid(t)
+                    | Activation::Tanh(t)
+                    | Activation::Softplus(t)
+                    | Activation::Softsign(t) => x.iter().map(|&v| lookup(t, v)).collect(),
+                    Activation::Elu(t) => {
+                        x.iter().map(|&v| if v.cmp(Val::zero()).is_ge() { v } else { lookup(t, v) }).collect()
+                    }
+                    Activation::Selu { scale, table } => {
+                        let sc = consts(scale)[0];
+                        x.iter()
+                            .map(|&v| if v.cmp(Val::zero()).is_ge() { sc.mul(v) } else { lookup(table, v) })
+                            .collect()
+                    }
+                    Activation::ThresholdedRelu { theta } => {
+                        let th = consts(theta)[0];
+                        x.iter().map(|&v| if v.cmp(th).is_gt() { v } else { Val::zero() }).collect()
+                    }
+                    Activation::HardSwish { alpha, beta } => {
+                        let (al, be) = (consts(alpha)[0], consts(beta)[0]);
+                        x.iter()
+                            .map(|&v| v.mul(min(max(al.mul(v).add(be), Val::zero()), Val::one())))
+                            .collect()
+                    }
                 }
             }
             Layer::Softmax(s) => {
@@ -222,28 +253,161 @@ pub fn run(g: &Graph, input: &[i128]) -> Vec<i128> {
                 out
             }
             Layer::Elementwise(e) => {
-                let x = ins[0];
-                let other: Vec<Val> = match &e.constant {
-                    Some(c) => {
-                        let cv = consts(c);
-                        (0..n).map(|i| cv[c.shape.broadcast_index(&node.shape, i)]).collect()
-                    }
-                    None => ins[1].clone(),
+                let mut operands: Vec<Vec<Val>> = ins.iter().map(|v| (*v).clone()).collect();
+                if let Some(c) = &e.constant {
+                    let cv = consts(c);
+                    operands.push((0..n).map(|i| cv[c.shape.broadcast_index(&node.shape, i)]).collect());
+                }
+                let op = |a: Val, b: Val| match e.op {
+                    BinaryOp::Add => a.add(b),
+                    BinaryOp::Sub => a.sub(b),
+                    BinaryOp::Mul => a.mul(b),
+                    BinaryOp::Max => max(a, b),
+                    BinaryOp::Min => min(a, b),
                 };
-                x.iter()
-                    .zip(&other)
-                    .map(|(&a, &b)| match e.op {
-                        BinaryOp::Add => a.add(b),
-                        BinaryOp::Sub => a.sub(b),
-                        BinaryOp::Mul => a.mul(b),
-                    })
-                    .collect()
+                (0..n).map(|i| operands[1..].iter().fold(operands[0][i], |acc, o| op(acc, o[i]))).collect()
             }
             Layer::Concatenate(c) => {
                 let shapes: Vec<&[usize]> = g.inputs_of(id).iter().map(|&i| g.node(i).shape.dims()).collect();
                 super::concatenate(c.axis, &shapes, &ins)
             }
             Layer::Reshape(_) | Layer::Quantize(_) => ins[0].clone(),
+            Layer::Conv(cv) => {
+                let xd = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let od = node.shape.dims().to_vec();
+                let s = cv.spatial();
+                let k = cv.kernel().to_vec();
+                let (cg, filters) = (cv.group_channels(), cv.filters());
+                let acc_ty = cv.accum.unwrap();
+                let (w, b) = (consts(&cv.weights), consts(&cv.bias));
+                let mut out = Vec::with_capacity(n);
+                for o in positions(&od[..s]) {
+                    for f in 0..filters {
+                        let grp = f / (filters / cv.groups);
+                        let mut acc = Val::of(cast(b[f], &acc_ty), &acc_ty);
+                        for (t, tap) in positions(&k).into_iter().enumerate() {
+                            let p: Vec<i64> = (0..s)
+                                .map(|d| {
+                                    (o[d] * cv.strides[d] + tap[d] * cv.dilations[d]) as i64
+                                        - cv.pads_begin[d] as i64
+                                })
+                                .collect();
+                            if (0..s).any(|d| p[d] < 0 || p[d] >= xd[d] as i64) {
+                                continue;
+                            }
+                            let mut at = 0;
+                            for d in 0..s {
+                                at = at * xd[d] + p[d] as usize;
+                            }
+                            for c in 0..cg {
+                                let xv = ins[0][at * xd[s] + grp * cg + c];
+                                let prod = xv.mul(w[(t * cg + c) * filters + f]);
+                                acc = Val::of(cast(acc.add(prod), &acc_ty), &acc_ty);
+                            }
+                        }
+                        out.push(acc);
+                    }
+                }
+                out
+            }
+            Layer::Pool(p) => {
+                let xd = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let od = node.shape.dims().to_vec();
+                let s = p.spatial();
+                let ch = xd[s];
+                let mut out = Vec::with_capacity(n);
+                for o in positions(&od[..s]) {
+                    for c in 0..ch {
+                        let mut window = Vec::new();
+                        for tap in positions(&p.kernel) {
+                            let q: Vec<i64> = (0..s)
+                                .map(|d| (o[d] * p.strides[d] + tap[d]) as i64 - p.pads_begin[d] as i64)
+                                .collect();
+                            if (0..s).all(|d| q[d] >= 0 && q[d] < xd[d] as i64) {
+                                let mut at = 0;
+                                for d in 0..s {
+                                    at = at * xd[d] + q[d] as usize;
+                                }
+                                window.push(ins[0][at * ch + c]);
+                            }
+                        }
+                        out.push(match p.op {
+                            PoolOp::Max => window[1..].iter().copied().fold(window[0], max),
+                            PoolOp::Average => {
+                                let count =
+                                    if p.count_pad { p.kernel.iter().product() } else { window.len() };
+                                let r_ty = p.reciprocal.unwrap();
+                                // 1 / count to r_ty's LSB, ties upward, no larger than its maximum.
+                                let f = r_ty.frac_bits();
+                                let num = 1i128 << f;
+                                let d = count as i128;
+                                let mut r = num / d;
+                                if 2 * (num - r * d) >= d {
+                                    r += 1;
+                                }
+                                let r = r.min(raw_range(&r_ty).1);
+                                let sum = window.iter().copied().fold(Val::zero(), Val::add);
+                                sum.mul(Val::of(r, &r_ty))
+                            }
+                        });
+                    }
+                }
+                out
+            }
+            Layer::Pad(p) => {
+                let xd = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let od = node.shape.dims().to_vec();
+                let s = p.begin.len();
+                let mut out = Vec::with_capacity(n);
+                for o in positions(&od[..s]) {
+                    let i: Vec<i64> = (0..s).map(|d| o[d] as i64 - p.begin[d]).collect();
+                    let inside = (0..s).all(|d| i[d] >= 0 && i[d] < xd[d] as i64);
+                    for c in 0..xd[s] {
+                        if inside {
+                            let mut at = 0;
+                            for d in 0..s {
+                                at = at * xd[d] + i[d] as usize;
+                            }
+                            out.push(ins[0][at * xd[s] + c]);
+                        } else {
+                            out.push(Val::zero());
+                        }
+                    }
+                }
+                out
+            }
+            Layer::UpSample(u) => {
+                let xd = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let od = node.shape.dims().to_vec();
+                let s = u.factors.len();
+                let mut out = Vec::with_capacity(n);
+                for o in positions(&od[..s]) {
+                    let mut at = 0;
+                    for d in 0..s {
+                        at = at * xd[d] + o[d] / u.factors[d];
+                    }
+                    for c in 0..xd[s] {
+                        out.push(ins[0][at * xd[s] + c]);
+                    }
+                }
+                out
+            }
+            Layer::Transpose(t) => {
+                let xd = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
+                let mut out = Vec::with_capacity(n);
+                for j in positions(node.shape.dims()) {
+                    let mut i = vec![0; j.len()];
+                    for (k, &p) in t.perm.iter().enumerate() {
+                        i[p] = j[k];
+                    }
+                    let mut at = 0;
+                    for d in 0..xd.len() {
+                        at = at * xd[d] + i[d];
+                    }
+                    out.push(ins[0][at]);
+                }
+                out
+            }
         };
         let out: Vec<Val> = exact.into_iter().map(|v| Val::of(cast(v, &ty), &ty)).collect();
         vals.insert(id, out);

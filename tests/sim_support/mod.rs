@@ -139,6 +139,55 @@ pub fn mlp(sizes: &[usize], ty: FixedType, seed: u64) -> Graph {
     g
 }
 
+/// A jet-image CNN on a `40 x 40 x 1` input, every value of `ty` and every accumulator exact:
+/// three `3 x 3` convolutions (8, 16 and 16 filters, ReLU) each followed by a `2 x 2` max
+/// pooling, a flatten, then Dense 32 with ReLU, Dense 5 and softmax.
+pub fn jet_cnn(ty: FixedType, seed: u64) -> Graph {
+    use hls_gen::ir::{Conv, Pool, PoolOp, Reshape};
+    let mut rng = Rng(seed);
+    let mut g = Graph::new("jet_cnn");
+    let mut prev = add(&mut g, "input", Layer::Input(Input::new(Shape::new([40, 40, 1]))), ty, &[]);
+    let mut channels = 1;
+    for (k, filters) in [8usize, 16, 16].into_iter().enumerate() {
+        let mut conv = Conv {
+            weights: weights(&mut rng, &[3, 3, channels, filters], ty, 1.0 / (9.0 * channels as f64).sqrt()),
+            bias: weights(&mut rng, &[filters], ty, 0.1),
+            strides: vec![1, 1],
+            dilations: vec![1, 1],
+            pads_begin: vec![0, 0],
+            pads_end: vec![0, 0],
+            groups: 1,
+            accum: None,
+        };
+        conv.accum = Some(conv.exact_accum(&ty).expect("typed weights"));
+        prev = add(&mut g, format!("conv_{k}"), Layer::Conv(conv), ty, &[prev]);
+        prev = add(&mut g, format!("relu_{k}"), Layer::Activation(Activation::Relu), ty, &[prev]);
+        let mut pool = Pool::global(PoolOp::Max, &[2, 2]);
+        pool.strides = vec![2, 2];
+        prev = add(&mut g, format!("pool_{k}"), Layer::Pool(pool), ty, &[prev]);
+        channels = filters;
+    }
+    let flat = g.node(prev).shape.elements();
+    prev = add(&mut g, "flatten", Layer::Reshape(Reshape { shape: Shape::new([flat]) }), ty, &[prev]);
+    for (k, (n_in, n_out)) in [(flat, 32), (32, 5)].into_iter().enumerate() {
+        let dense = Dense {
+            weights: weights(&mut rng, &[n_in, n_out], ty, 1.0 / (n_in as f64).sqrt()),
+            bias: weights(&mut rng, &[n_out], ty, 0.1),
+            accum: Some(exact_accum(&ty, &ty, n_in)),
+        };
+        prev = add(&mut g, format!("dense_{k}"), Layer::Dense(dense), ty, &[prev]);
+        let layer = if k == 0 {
+            Layer::Activation(Activation::Relu)
+        } else {
+            Layer::Softmax(Softmax::default_for(n_out))
+        };
+        prev = add(&mut g, format!("dense_act_{k}"), layer, ty, &[prev]);
+    }
+    g.set_outputs(vec![prev]);
+    fill_tables(&mut g);
+    g
+}
+
 /// Inputs for `n` samples of `per_sample` values, normal with standard deviation `scale`.
 pub fn inputs(rng: &mut Rng, n: usize, per_sample: usize, scale: f64) -> Vec<f64> {
     (0..n * per_sample).map(|_| rng.normal() * scale).collect()
@@ -185,13 +234,24 @@ pub fn random_table(rng: &mut Rng, default: Table) -> Table {
     t
 }
 
-/// A random valid graph over every layer kind: a chain from one input with side branches
-/// (elementwise operations on two earlier tensors of the same shape, concatenations with earlier
-/// tensors), sometimes a second model input, and one to three outputs.
+/// A random valid graph over every layer kind: a chain from one input (a vector, a 1-D signal
+/// `[width, channels]` or an image `[height, width, channels]`) with side branches (elementwise
+/// merges of two to four tensors of the same shape, which makes skip connections, and
+/// concatenations with earlier tensors), sometimes a second model input, and one to three
+/// outputs. Convolutions (1-D and 2-D, random kernels, strides, dilations, padding and groups,
+/// depthwise included), pooling (max, average with and without `count_pad`, global), padding and
+/// cropping, upsampling and transposition act on the spatial tensors.
 pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
     use hls_gen::ir::{BatchNorm, BinaryOp, Concatenate, Elementwise};
     let mut g = Graph::new("random");
-    let input = |rng: &mut Rng| Layer::Input(Input::new(Shape::new([rng.range(1, 6) as usize])));
+    let input = |rng: &mut Rng| {
+        let dims = match rng.below(4) {
+            0 | 1 => vec![rng.range(1, 6) as usize],
+            2 => vec![rng.range(2, 7) as usize, rng.range(1, 3) as usize],
+            _ => vec![rng.range(2, 5) as usize, rng.range(2, 5) as usize, rng.range(1, 3) as usize],
+        };
+        Layer::Input(Input::new(Shape::new(dims)))
+    };
     let layer = input(rng);
     let ty = random_type(rng, max_width);
     let mut cur = add(&mut g, "input", layer, ty, &[]);
@@ -209,8 +269,10 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
         let c = shape.channels();
         let x_ty = g.node(cur).ty.unwrap();
         let mut others: Vec<NodeId> = Vec::new();
+        let spatial = shape.rank() >= 2 && rng.chance(0.5);
         let choice = rng.below(12);
         let layer = match choice {
+            _ if spatial => spatial_layer(rng, &shape, &x_ty),
             0 | 1 if shape.rank() == 1 => {
                 let n_out = rng.range(1, 7) as usize;
                 let w_ty = random_type(rng, 16);
@@ -233,28 +295,7 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                 let bn = BatchNorm { scale: rconst(rng, &dims, 12, 0.1), bias: rconst(rng, &dims, 12, 0.1) };
                 Layer::BatchNorm(bn)
             }
-            3 | 4 => {
-                let a = match rng.below(8) {
-                    0 => Activation::Linear,
-                    1 => Activation::Relu,
-                    2 => Activation::LeakyRelu { alpha: rconst(rng, &[], 10, 0.1) },
-                    3 => {
-                        let dims = rng.pick(&[vec![], vec![c], shape.dims().to_vec()]);
-                        Activation::PRelu { alpha: rconst(rng, &dims, 10, 0.1) }
-                    }
-                    4 => Activation::HardSigmoid {
-                        alpha: rconst(rng, &[], 10, 0.0),
-                        beta: rconst(rng, &[], 10, 0.1),
-                    },
-                    5 => Activation::Clip {
-                        min: rng.chance(0.7).then(|| rconst(rng, &[], 10, 0.1)),
-                        max: rng.chance(0.7).then(|| rconst(rng, &[], 10, 0.1)),
-                    },
-                    6 => Activation::Sigmoid(random_table(rng, Table::sigmoid_default())),
-                    _ => Activation::Tanh(random_table(rng, Table::tanh_default())),
-                };
-                Layer::Activation(a)
-            }
+            3 | 4 => Layer::Activation(random_activation(rng, &shape)),
             5 => {
                 let d = Softmax::default_for(c);
                 let s = Softmax {
@@ -264,10 +305,14 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                 Layer::Softmax(s)
             }
             6 | 7 => {
-                let op = rng.pick(&[BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul]);
+                let op =
+                    rng.pick(&[BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Max, BinaryOp::Min]);
                 let same: Vec<NodeId> = all.iter().copied().filter(|&i| g.node(i).shape == shape).collect();
-                let constant = if rng.chance(0.5) {
-                    others.push(rng.pick(&same));
+                let constant = if rng.chance(0.6) {
+                    let partners = if op == BinaryOp::Sub { 1 } else { rng.range(1, 3) };
+                    for _ in 0..partners {
+                        others.push(rng.pick(&same));
+                    }
                     None
                 } else {
                     let mut options = vec![vec![], vec![c], shape.dims().to_vec()];
@@ -305,10 +350,19 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                 }
                 Layer::Concatenate(Concatenate { axis })
             }
+            10 => Layer::Transpose(random_transpose(rng, shape.rank())),
             _ => Layer::Quantize(hls_gen::ir::Quantize),
         };
-        let keep = matches!(layer, Layer::Reshape(_) | Layer::Quantize(_) | Layer::Concatenate(_))
-            && rng.chance(0.3);
+        let keep = matches!(
+            layer,
+            Layer::Reshape(_)
+                | Layer::Quantize(_)
+                | Layer::Concatenate(_)
+                | Layer::Pad(_)
+                | Layer::UpSample(_)
+                | Layer::Transpose(_)
+                | Layer::Pool(_)
+        ) && rng.chance(0.3);
         let from_model = matches!(layer, Layer::Quantize(_));
         let name = format!("{}_{k}", layer.kind());
         let ty = if keep { x_ty } else { random_type(rng, max_width) };
@@ -333,6 +387,170 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
     g.set_outputs(outputs);
     fill_tables(&mut g);
     g
+}
+
+/// A random activation of every variant, constants of random types, tables random or default.
+pub fn random_activation(rng: &mut Rng, shape: &Shape) -> Activation {
+    let c = shape.channels();
+    match rng.below(14) {
+        0 => Activation::Linear,
+        1 => Activation::Relu,
+        2 => Activation::LeakyRelu { alpha: rconst(rng, &[], 10, 0.1) },
+        3 => {
+            let dims = rng.pick(&[vec![], vec![c], shape.dims().to_vec()]);
+            Activation::PRelu { alpha: rconst(rng, &dims, 10, 0.1) }
+        }
+        4 => Activation::HardSigmoid { alpha: rconst(rng, &[], 10, 0.0), beta: rconst(rng, &[], 10, 0.1) },
+        5 => Activation::Clip {
+            min: rng.chance(0.7).then(|| rconst(rng, &[], 10, 0.1)),
+            max: rng.chance(0.7).then(|| rconst(rng, &[], 10, 0.1)),
+        },
+        6 => Activation::Sigmoid(random_table(rng, Table::sigmoid_default())),
+        7 => Activation::Tanh(random_table(rng, Table::tanh_default())),
+        8 => Activation::Softplus(random_table(rng, Table::softplus_default())),
+        9 => Activation::Softsign(random_table(rng, Table::softsign_default())),
+        10 => {
+            let alpha = rng.pick(&[1.0, 0.5, 2.5]);
+            Activation::Elu(random_table(rng, Table::elu_default(alpha)))
+        }
+        11 => Activation::Selu {
+            scale: rconst(rng, &[], 12, 0.0),
+            table: random_table(rng, Table::selu_default()),
+        },
+        12 => Activation::ThresholdedRelu { theta: rconst(rng, &[], 10, 0.2) },
+        _ => Activation::HardSwish { alpha: rconst(rng, &[], 10, 0.0), beta: rconst(rng, &[], 10, 0.1) },
+    }
+}
+
+/// A random permutation of `rank` axes.
+pub fn random_transpose(rng: &mut Rng, rank: usize) -> hls_gen::ir::Transpose {
+    let mut perm: Vec<usize> = (0..rank).collect();
+    for i in (1..rank).rev() {
+        perm.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    hls_gen::ir::Transpose { perm }
+}
+
+/// A random layer over the spatial axes of a channels-last tensor of `shape` (rank 2 or 3).
+pub fn spatial_layer(rng: &mut Rng, shape: &Shape, x_ty: &FixedType) -> Layer {
+    use hls_gen::ir::{Conv, Pad, Pool, PoolOp, UpSample};
+    let s = shape.rank() - 1;
+    let dims = &shape.dims()[..s];
+    let c = shape.channels();
+    let positions: usize = dims.iter().product();
+    match rng.below(9) {
+        0..=2 => {
+            let mut kernel = Vec::new();
+            let (mut strides, mut dilations, mut pads_begin, mut pads_end) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for &i in dims {
+                let (pb, pe) =
+                    if positions > 40 { (0, 0) } else { (rng.below(3) as usize, rng.below(3) as usize) };
+                let padded = i + pb + pe;
+                let mut k = rng.range(1, 3) as usize;
+                let mut d = rng.range(1, 2) as usize;
+                while d * (k - 1) + 1 > padded {
+                    if d > 1 {
+                        d -= 1;
+                    } else {
+                        k -= 1;
+                    }
+                }
+                kernel.push(k);
+                dilations.push(d);
+                strides.push(rng.range(1, 2) as usize);
+                pads_begin.push(pb);
+                pads_end.push(pe);
+            }
+            let divisors: Vec<usize> = (1..=c).filter(|g| c % g == 0).collect();
+            let groups = match rng.below(3) {
+                0 => c,
+                1 => rng.pick(&divisors),
+                _ => 1,
+            };
+            let filters = groups * rng.range(1, 3) as usize;
+            let mut wdims = kernel.clone();
+            wdims.extend([c / groups, filters]);
+            let w_ty = random_type(rng, 14);
+            let zeros = rng.pick(&[0.0, 0.3, 0.9]);
+            let mut conv = Conv {
+                weights: random_const(rng, &wdims, w_ty, zeros),
+                bias: rconst(rng, &[filters], 14, 0.3),
+                strides,
+                dilations,
+                pads_begin,
+                pads_end,
+                groups,
+                accum: None,
+            };
+            let exact = conv.exact_accum(x_ty).ok().filter(|t| t.width <= 64);
+            conv.accum = Some(match exact {
+                Some(t) if rng.chance(0.5) => {
+                    if rng.chance(0.5) {
+                        t
+                    } else {
+                        t.with_modes(rng.pick(&QuantMode::ALL), rng.pick(&OverflowMode::ALL))
+                    }
+                }
+                _ => random_type(rng, 24),
+            });
+            Layer::Conv(conv)
+        }
+        3 | 4 => {
+            let op = rng.pick(&[PoolOp::Max, PoolOp::Average]);
+            let mut pool = if rng.chance(0.25) {
+                Pool::global(op, dims)
+            } else {
+                let mut p = Pool::global(op, dims);
+                for (d, &i) in dims.iter().enumerate() {
+                    let k = rng.range(1, 3.min(i as i64)) as usize;
+                    p.kernel[d] = k;
+                    p.strides[d] = rng.range(1, 2) as usize;
+                    p.pads_begin[d] = rng.below(k as u64) as usize;
+                    p.pads_end[d] = rng.below(k as u64) as usize;
+                }
+                p
+            };
+            pool.count_pad = rng.chance(0.5);
+            if op == PoolOp::Average {
+                pool.reciprocal = Some(if rng.chance(0.5) {
+                    Pool::default_reciprocal(pool.window())
+                } else {
+                    // Reciprocals below 1 need no negative fractional bits.
+                    let mut r = random_type(rng, 16);
+                    r.integer = r.integer.min(r.width as i32);
+                    r
+                });
+            }
+            Layer::Pool(pool)
+        }
+        5 | 6 => {
+            let grow = positions <= 40;
+            let (mut begin, mut end) = (Vec::new(), Vec::new());
+            for &i in dims {
+                let i = i as i64;
+                loop {
+                    let lo = if grow { -2 } else { -1 };
+                    let (b, e) = (rng.range(lo, 2), rng.range(lo, 2));
+                    if !grow && (b > 0 || e > 0) && b + e > 0 {
+                        continue;
+                    }
+                    if i + b + e >= 1 && b > -i && e > -i {
+                        begin.push(b);
+                        end.push(e);
+                        break;
+                    }
+                }
+            }
+            Layer::Pad(Pad { begin, end })
+        }
+        7 if positions <= 30 => {
+            let factors =
+                dims.iter().map(|_| rng.range(1, if positions <= 12 { 3 } else { 2 }) as usize).collect();
+            Layer::UpSample(UpSample { factors })
+        }
+        _ => Layer::Transpose(random_transpose(rng, shape.rank())),
+    }
 }
 
 /// Rows of `n` samples for every model input of `g` (each input's values from

@@ -25,7 +25,7 @@ pub fn build(
     out: &FixedType,
 ) -> Result<Vec<Val>, BackendError> {
     match a {
-        Activation::Sigmoid(t) | Activation::Tanh(t) => {
+        Activation::Sigmoid(t) | Activation::Tanh(t) | Activation::Softplus(t) | Activation::Softsign(t) => {
             rom(m, at.layer, t, out)?;
             Ok(xs
                 .iter()
@@ -48,6 +48,13 @@ pub fn build(
             }
             Ok(ys)
         }
+        Activation::Elu(_)
+        | Activation::Selu { .. }
+        | Activation::ThresholdedRelu { .. }
+        | Activation::HardSwish { .. } => Err(BackendError::layer(
+            at.layer,
+            format!("the RTL backend does not build {} activations", a.name()),
+        )),
     }
 }
 
@@ -126,8 +133,18 @@ fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) -> Res
             let (a, z) = s.range();
             Exact { val: m.mux(&above, &k, &s, a.min(one), z.min(one)), frac: f }
         }
-        Activation::Sigmoid(_) | Activation::Tanh(_) => {
-            return Err(BackendError::layer(layer, "table activations are built by `lookup`"))
+        Activation::Sigmoid(_)
+        | Activation::Tanh(_)
+        | Activation::Softplus(_)
+        | Activation::Softsign(_)
+        | Activation::Elu(_)
+        | Activation::Selu { .. }
+        | Activation::ThresholdedRelu { .. }
+        | Activation::HardSwish { .. } => {
+            return Err(BackendError::layer(
+                layer,
+                format!("{} is not a pointwise activation of the RTL backend", a.name()),
+            ))
         }
     })
 }

@@ -121,7 +121,14 @@ fn layer_module(
             let shapes: Vec<&Shape> = g.inputs_of(id).iter().map(|&i| &g.node(i).shape).collect();
             concatenate::build(&mut m, c, &shapes, &xs, &fx, &out)
         }
-        Layer::Input(_) | Layer::Softmax(_) | Layer::Elementwise(_) => return Err(unsupported()),
+        Layer::Input(_)
+        | Layer::Softmax(_)
+        | Layer::Elementwise(_)
+        | Layer::Conv(_)
+        | Layer::Pool(_)
+        | Layer::Pad(_)
+        | Layer::UpSample(_)
+        | Layer::Transpose(_) => return Err(unsupported()),
     };
     let parts: Vec<String> = ys.iter().rev().map(|y| m.use_all(y)).collect();
     let out_bits = ys.len() as u32 * out.width;
@@ -337,7 +344,12 @@ fn wiring(
         | Layer::Activation(_)
         | Layer::Softmax(_)
         | Layer::Elementwise(_)
-        | Layer::Quantize(_) => Err(BackendError::layer(&node.name, "is not wiring in the RTL schedule")),
+        | Layer::Quantize(_)
+        | Layer::Conv(_)
+        | Layer::Pool(_)
+        | Layer::Pad(_)
+        | Layer::UpSample(_)
+        | Layer::Transpose(_) => Err(BackendError::layer(&node.name, "is not wiring in the RTL schedule")),
     }
 }
 

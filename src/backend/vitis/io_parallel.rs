@@ -52,6 +52,7 @@ pub(super) struct Process {
     params: String,
     pragmas: Vec<String>,
     files: Vec<WeightFile>,
+    locals: Vec<super::layers::Local>,
     calls: Vec<Call>,
 }
 
@@ -171,6 +172,7 @@ impl Layout {
                         params: params.join(", "),
                         pragmas: vec!["INLINE off".into(), "PIPELINE II=1".into()],
                         files: Vec::new(),
+                        locals: Vec::new(),
                         calls,
                     },
                 );
@@ -251,7 +253,9 @@ impl Layout {
             (Schedule::Dataflow, Kernel::Unrolled) => {
                 vec!["INLINE off".to_string(), "PIPELINE II=1".to_string()]
             }
-            (Schedule::Dataflow, Kernel::Multiplexed { .. }) => vec!["INLINE off".to_string()],
+            (Schedule::Dataflow, Kernel::Multiplexed { .. } | Kernel::Sliding { .. }) => {
+                vec!["INLINE off".to_string()]
+            }
         };
         let mut args: Vec<String> = (0..inputs.len()).map(|p| self.read_from[&(id, p)].clone()).collect();
         args.push(self.writes[&id].clone());
@@ -270,6 +274,7 @@ impl Layout {
             params: params.join(", "),
             pragmas,
             files: plan.files.clone(),
+            locals: plan.locals.clone(),
             calls: plan.calls.clone(),
         };
         (process, statement)

@@ -294,7 +294,12 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
                             | Layer::Elementwise(_)
                             | Layer::Concatenate(_)
                             | Layer::Reshape(_)
-                            | Layer::Quantize(_) => None,
+                            | Layer::Quantize(_)
+                            | Layer::Conv(_)
+                            | Layer::Pool(_)
+                            | Layer::Pad(_)
+                            | Layer::UpSample(_)
+                            | Layer::Transpose(_) => None,
                         },
                         precision: Ordered(
                             p.precision.iter().map(|q| (q.role.clone(), q.ty.clone())).collect(),

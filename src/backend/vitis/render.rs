@@ -29,9 +29,12 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("cast.h", include_str!("../../../templates/hlsgen/cast.h")),
     ("common.h", include_str!("../../../templates/hlsgen/common.h")),
     ("concatenate.h", include_str!("../../../templates/hlsgen/concatenate.h")),
+    ("conv.h", include_str!("../../../templates/hlsgen/conv.h")),
     ("decimal_io.h", include_str!("../../../templates/hlsgen/decimal_io.h")),
     ("dense.h", include_str!("../../../templates/hlsgen/dense.h")),
     ("elementwise.h", include_str!("../../../templates/hlsgen/elementwise.h")),
+    ("gather.h", include_str!("../../../templates/hlsgen/gather.h")),
+    ("pool.h", include_str!("../../../templates/hlsgen/pool.h")),
     ("softmax.h", include_str!("../../../templates/hlsgen/softmax.h")),
 ];
 

@@ -148,15 +148,21 @@ impl<'f> Group<'f> {
         Err(self.error(format!("attribute '{name}' is not a list of strings")))
     }
 
-    /// Reads the float dataset at `path` (relative, may have several components).
+    /// Reads the float or signed-integer dataset at `path` (relative, may have several
+    /// components); integers (such as QKeras' `iteration` counter) become floats.
     pub fn tensor(&self, path: &str) -> Result<Tensor, KerasError> {
         let at = self.child_path(path);
         let err = |what: String| self.h5.err(&at, what);
         let ds = guard(|| self.group.dataset(path)).map_err(err)?;
         let dtype = guard(|| ds.dtype()).map_err(err)?;
-        if !matches!(dtype, DType::F32 | DType::F64) {
-            return Err(err(format!("dataset has type {dtype}, expected 32- or 64-bit floats")));
-        }
+        let width = match dtype {
+            DType::F32 | DType::I32 => 4,
+            DType::F64 | DType::I64 => 8,
+            DType::I8 => 1,
+            DType::I16 => 2,
+            _ => return Err(err(format!("dataset has type {dtype}, expected floats or signed integers"))),
+        };
+        let integer = !matches!(dtype, DType::F32 | DType::F64);
         let dims = guard(|| ds.shape()).map_err(err)?;
         let mut shape = Vec::with_capacity(dims.len());
         let mut count: usize = 1;
@@ -171,11 +177,15 @@ impl<'f> Group<'f> {
         // Unless compressed, the values must be in the file; a larger shape is corrupt and would
         // only make the reader allocate.
         let compressed = guard(|| Ok(!ds.filters().is_empty())).map_err(err)?;
-        let bytes = count.saturating_mul(if dtype == DType::F64 { 8 } else { 4 }) as u64;
+        let bytes = count.saturating_mul(width) as u64;
         if !compressed && bytes > self.h5.file.file_size() {
             return Err(err(format!("dataset of shape {shape:?} is larger than the file")));
         }
-        let values = guard(|| ds.read_f64()).map_err(err)?;
+        let values = if integer {
+            guard(|| ds.read_i64()).map_err(err)?.into_iter().map(|v| v as f64).collect()
+        } else {
+            guard(|| ds.read_f64()).map_err(err)?
+        };
         if values.len() != count {
             return Err(err(format!("dataset holds {} values for shape {shape:?}", values.len())));
         }

@@ -2,18 +2,23 @@
 //!
 //! Contract: [`Builder::add`] checks what the IR requires of every node (no zero dimensions, at
 //! most `MAX_ELEMENTS` elements, finite constants) and reports violations against the ONNX node;
-//! [`Builder::finish`] connects the graph outputs, drops nodes no output depends on, and runs
-//! `ir::validate(.., Stage::Imported)`.
+//! its result is in the IR's own layout (`perm` the identity), which element-wise handlers replace
+//! by their input's. A graph input that a channels-first operator reads is created channels-last
+//! and its model layout recorded (`Graph::set_input_layout`). [`Builder::finish`] connects the graph
+//! outputs (an output whose model layout differs from its IR tensor's is reshaped when its data is
+//! already in the model's order, and has its layout recorded with `Graph::set_output_layout`
+//! otherwise), drops nodes no output depends on, and runs `ir::validate(.., Stage::Imported)`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use super::layout;
 use super::model::{Dim, Model};
 use super::ops::{show_dims, Act, NodeCtx, Value};
 use super::tensor::{dtype_name, elements, DType};
 use super::OnnxError;
 use crate::fixed::FixedType;
-use crate::ir::{self, Graph, Input, IrError, Layer, NodeId, Shape, MAX_ELEMENTS};
+use crate::ir::{self, Graph, Input, IrError, Layer, NodeId, Reshape, Shape, MAX_ELEMENTS};
 
 /// The batch dimension of the graph input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +33,8 @@ pub(crate) struct Builder {
     pub batch: Batch,
     /// Labels of the `QuantizeLinear` nodes whose output a `DequantizeLinear` consumed.
     pub dequantized: BTreeSet<String>,
+    /// Every conversion of an IR tensor to another layout made so far ([`layout::relayout`]).
+    pub relayouts: BTreeMap<(NodeId, Vec<usize>), Act>,
 }
 
 impl Builder {
@@ -37,6 +44,7 @@ impl Builder {
             graph: Graph::new(name),
             batch: Batch::Symbolic,
             dequantized: BTreeSet::new(),
+            relayouts: BTreeMap::new(),
         }
     }
 
@@ -48,12 +56,14 @@ impl Builder {
         OnnxError::Model { path: self.path.clone(), what: what.into() }
     }
 
-    /// Creates one `Input` layer per graph input that is not an initializer, in order. Every
-    /// input must have the same batch dimension (symbolic, or the same size).
+    /// Creates one `Input` layer per graph input that is not an initializer, in order; those in
+    /// `channels_first` are held channels-last. Every input must have the same batch dimension
+    /// (symbolic, or the same size).
     pub(crate) fn add_inputs(
         &mut self,
         model: &Model,
         values: &mut BTreeMap<String, Value>,
+        channels_first: &BTreeSet<String>,
     ) -> Result<(), OnnxError> {
         let real: Vec<_> =
             model.inputs.iter().filter(|i| !model.initializers.contains_key(&i.name)).collect();
@@ -61,7 +71,7 @@ impl Builder {
             return Err(self.model_err("the graph has no input (other than initializers)"));
         }
         for (k, input) in real.into_iter().enumerate() {
-            let batch = self.add_input(input, values)?;
+            let batch = self.add_input(input, values, channels_first.contains(&input.name))?;
             if k == 0 {
                 self.batch = batch;
             } else if batch != self.batch {
@@ -82,6 +92,7 @@ impl Builder {
         &mut self,
         input: &super::model::ValueInfo,
         values: &mut BTreeMap<String, Value>,
+        channels_first: bool,
     ) -> Result<Batch, OnnxError> {
         let name = input.name.as_str();
         match input.elem_type.and_then(DType::from_code) {
@@ -141,12 +152,19 @@ impl Builder {
                 format!("shape {} has more than the limit of {MAX_ELEMENTS} elements", show_dims(dims)),
             ));
         }
-        let shape = Shape::new(sample);
+        let r = sample.len();
+        let perm = if channels_first { layout::channels_first(r) } else { layout::identity(r) };
+        let mut ir_dims = vec![0; r];
+        for (k, &p) in perm.iter().enumerate() {
+            ir_dims[p] = sample[k];
+        }
+        let shape = Shape::new(ir_dims);
         let id = self
             .graph
             .add(name, Layer::Input(Input::new(shape.clone())), &[])
             .map_err(|e| self.input_err(name, e.to_string()))?;
-        values.insert(name.to_string(), Value::Act(Act { id, shape }));
+        self.graph.set_input_layout(id, perm.clone());
+        values.insert(name.to_string(), Value::Act(Act { id, shape, perm }));
         Ok(batch)
     }
 
@@ -199,7 +217,25 @@ impl Builder {
             node.ty = ty;
             node.ty_from_model = true;
         }
-        Ok(Act { id, shape })
+        let perm = layout::identity(shape.rank());
+        Ok(Act { id, shape, perm })
+    }
+
+    /// The IR node of graph output `k` (model tensor `name`, held by `a`): `a`'s node when its
+    /// layout is the model's; a `Reshape` to the model's shape when only axes of extent 1 move;
+    /// otherwise `a`'s node, with the model layout recorded.
+    fn output_layout(&mut self, k: usize, name: &str, a: &Act) -> Result<NodeId, OnnxError> {
+        if a.is_plain() || a.model_dims() == a.shape.dims() && layout::keeps_order(a.shape.dims(), &a.perm) {
+            return Ok(a.id);
+        }
+        if !layout::keeps_order(a.shape.dims(), &a.perm) {
+            self.graph.set_output_layout(k, a.perm.clone());
+            return Ok(a.id);
+        }
+        let layer = Layer::Reshape(Reshape::new(Shape::new(a.model_dims())));
+        self.graph
+            .add(format!("{name}/reshape"), layer, &[a.id])
+            .map_err(|e| self.model_err(format!("graph output '{name}': {e}")))
     }
 
     /// Connects the graph outputs, removes dead nodes and validates.
@@ -212,9 +248,9 @@ impl Builder {
             return Err(self.model_err("the graph has no output"));
         }
         let mut outputs = Vec::with_capacity(model.outputs.len());
-        for o in &model.outputs {
+        for (k, o) in model.outputs.iter().enumerate() {
             let id = match values.get(&o.name) {
-                Some(Value::Act(a)) => a.id,
+                Some(Value::Act(a)) => self.output_layout(k, &o.name, a)?,
                 Some(Value::Const(_)) => {
                     return Err(self.model_err(format!(
                         "graph output '{}' is a constant: it does not depend on the input",

@@ -20,6 +20,7 @@
 //! Nothing in the result depends on hash order. No protobuf type leaves this module.
 
 mod builder;
+mod layout;
 mod model;
 mod ops;
 mod tensor;
@@ -104,7 +105,7 @@ fn convert(path: &Path, model: Model) -> Result<Graph, OnnxError> {
     };
     let mut b = Builder::new(path, &name);
     let mut values: BTreeMap<String, Value> = BTreeMap::new();
-    b.add_inputs(&model, &mut values)?;
+    b.add_inputs(&model, &mut values, &ops::channels_first_inputs(&model))?;
 
     let mut unsupported = Vec::new();
     for node in &model.nodes {

@@ -5,7 +5,8 @@
 //!
 //! Contract: the default-domain opset must be 7 to 21 (`""` and `"ai.onnx"` are the same domain);
 //! the custom domains `qonnx.custom_op.general`, `finn.custom_op.general` and `onnx.brevitas` hold
-//! the QONNX operators. Opset imports of other domains are accepted here; a node using one is
+//! the QONNX operators, `qonnx.custom_op.channels_last` QONNX's channels-last wrappers. Opset
+//! imports of other domains are accepted here; a node using one is
 //! reported as unsupported later. Nodes are returned in a topological order (ties in file order),
 //! so a model whose nodes are listed out of order still imports.
 
@@ -24,6 +25,10 @@ pub(crate) const MAX_OPSET: i64 = 21;
 /// Custom domains whose operators follow the QONNX definitions.
 pub(crate) const QONNX_DOMAINS: [&str; 3] =
     ["qonnx.custom_op.general", "finn.custom_op.general", "onnx.brevitas"];
+
+/// QONNX's channels-last wrappers: `Conv`, `MaxPool` and `BatchNormalization` as the standard ops,
+/// on channels-last (NHWC) tensors.
+pub(crate) const QONNX_CHANNELS_LAST: &str = "qonnx.custom_op.channels_last";
 
 /// One dimension of a declared shape.
 #[derive(Debug, Clone, PartialEq)]

@@ -292,8 +292,11 @@ fn transpose_of_an_activation() {
     assert_eq!(layers(&g)[0].shape.dims(), &[6, 1]);
     let layout =
         M::new(13, &[2, 3]).node(node("Transpose", "t", &["x"], &["y"], vec![attr_ints("perm", &[0, 2, 1])]));
-    let (e, s) = layout.err();
-    assert!(is_unsupported(&e, "t") && s.contains("layout"), "{s}");
+    // A transpose that moves data changes only the layout: the output keeps the input's IR tensor
+    // and records the model's order.
+    let g = layout.ok();
+    assert!(layers(&g).is_empty());
+    assert_eq!(g.output_layout(0), Some(&[1, 0][..]));
     let batch = M::new(13, &[3]).node(node("Transpose", "t", &["x"], &["y"], vec![]));
     assert!(is_unsupported(&batch.err().0, "t"));
 }
@@ -653,4 +656,61 @@ fn batch_norm_folds_to_scale_and_bias() {
     let Layer::BatchNorm(bn) = &layers(&g)[0].layer else { panic!() };
     assert_eq!(bn.scale.values, [1.0, 1.0]);
     assert_eq!(bn.bias.values, [0.0, 1.0]);
+}
+
+#[test]
+fn same_lower_puts_the_odd_padding_first() {
+    let m = M::new(13, &[1, 5, 5]).init(floats("w", &[2, 1, 2, 2], &[1.0; 8])).node(node(
+        "Conv",
+        "c",
+        &["x", "w"],
+        &["y"],
+        vec![attr_s("auto_pad", "SAME_LOWER")],
+    ));
+    let g = m.ok();
+    let Layer::Conv(c) = &layers(&g)[0].layer else { panic!("not a conv") };
+    assert_eq!((c.pads_begin.as_slice(), c.pads_end.as_slice()), (&[1, 1][..], &[0, 0][..]));
+    assert_eq!(g.output_layout(0), Some(&[2, 0, 1][..]), "the output is channels-first in the model");
+}
+
+#[test]
+fn resize_modes_that_do_not_repeat_pixels_are_refused() {
+    let resize = |mode: &str| {
+        M::new(13, &[1, 3, 3]).init(floats("s", &[4], &[1.0, 1.0, 2.0, 2.0])).node(node(
+            "Resize",
+            "r",
+            &["x", "", "s"],
+            &["y"],
+            vec![attr_s("mode", "nearest"), attr_s("coordinate_transformation_mode", mode)],
+        ))
+    };
+    let g = resize("half_pixel").ok();
+    assert!(matches!(&layers(&g)[0].layer, Layer::UpSample(u) if u.factors == [2, 2]));
+    let (e, s) = resize("tf_half_pixel_for_nn").err();
+    assert!(is_unsupported(&e, "r") && s.contains("tf_half_pixel_for_nn"), "{s}");
+}
+
+#[test]
+fn padding_the_channels_is_refused() {
+    let m = M::new(13, &[2, 3, 3]).init(int64s("p", &[8], &[0, 1, 0, 0, 0, 0, 0, 0])).node(node(
+        "Pad",
+        "p",
+        &["x", "p"],
+        &["y"],
+        vec![],
+    ));
+    let (e, s) = m.err();
+    assert!(is_unsupported(&e, "p") && s.contains("channels"), "{s}");
+}
+
+#[test]
+fn channel_concat_of_feature_maps_joins_the_last_ir_axis() {
+    let m = M::new(13, &[2, 3, 3])
+        .init(floats("w", &[1, 2, 1, 1], &[1.0, 1.0]))
+        .node(node("Conv", "c", &["x", "w"], &["a"], vec![]))
+        .node(node("Concat", "cat", &["a", "x"], &["y"], vec![attr_i("axis", 1)]));
+    let g = m.ok();
+    let cat = layers(&g).into_iter().find(|n| n.name == "cat").expect("concat");
+    assert!(matches!(&cat.layer, Layer::Concatenate(c) if c.axis == 2));
+    assert_eq!(cat.shape.dims(), [3, 3, 3]);
 }

@@ -11,6 +11,12 @@
 //! | `Clip` | `min(max(x, min), max)`, scalar bounds, either optional (HardTanh is `Clip{-1, 1}`) |
 //! | `Sigmoid` | `table[index(x)]`, the table holding the logistic function ([`Table`]) |
 //! | `Tanh` | `table[index(x)]`, the table holding tanh |
+//! | `Softplus` | `table[index(x)]`, the table holding `ln(1 + e^x)` |
+//! | `Softsign` | `table[index(x)]`, the table holding `x / (1 + |x|)` |
+//! | `Elu` | `x >= 0 ? x : table[index(x)]`, the table holding `alpha * (e^x - 1)` |
+//! | `Selu` | `x >= 0 ? scale * x : table[index(x)]`, `scale` a scalar, the table holding `scale * alpha * (e^x - 1)` |
+//! | `ThresholdedRelu` | `x > theta ? x : 0`, `theta` a scalar |
+//! | `HardSwish` | `x * min(max(alpha * x + beta, 0), 1)`, scalars (the clip as in `HardSigmoid`, then the exact product) |
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +34,12 @@ pub enum Activation {
     Clip { min: Option<Weights>, max: Option<Weights> },
     Sigmoid(Table),
     Tanh(Table),
+    Softplus(Table),
+    Softsign(Table),
+    Elu(Table),
+    Selu { scale: Weights, table: Table },
+    ThresholdedRelu { theta: Weights },
+    HardSwish { alpha: Weights, beta: Weights },
 }
 
 impl Activation {
@@ -41,7 +53,20 @@ impl Activation {
             Activation::Clip { .. } => "clip",
             Activation::Sigmoid(_) => "sigmoid",
             Activation::Tanh(_) => "tanh",
+            Activation::Softplus(_) => "softplus",
+            Activation::Softsign(_) => "softsign",
+            Activation::Elu(_) => "elu",
+            Activation::Selu { .. } => "selu",
+            Activation::ThresholdedRelu { .. } => "thresholded_relu",
+            Activation::HardSwish { .. } => "hard_swish",
         }
+    }
+
+    /// The exact type of `min(max(alpha * x + beta, 0), 1)` for input type `x` (`HardSigmoid`,
+    /// and the factor of `HardSwish`).
+    pub fn hard_sigmoid_type(x: &FixedType, alpha: &Weights, beta: &Weights) -> Result<FixedType, String> {
+        let t = x.exact_mul_type(&const_ty("alpha", alpha)?).exact_add_type(&const_ty("beta", beta)?);
+        Ok(FixedType::new((t.frac_bits() + 1).max(1) as u32, 1, false))
     }
 }
 
@@ -71,10 +96,11 @@ impl LayerDef for Activation {
             Activation::LeakyRelu { alpha } | Activation::PRelu { alpha } => {
                 x.union_type(&x.exact_mul_type(&const_ty("alpha", alpha)?))
             }
-            Activation::HardSigmoid { alpha, beta } => {
-                let t = x.exact_mul_type(&const_ty("alpha", alpha)?).exact_add_type(&const_ty("beta", beta)?);
-                FixedType::new((t.frac_bits() + 1).max(1) as u32, 1, false)
+            Activation::HardSigmoid { alpha, beta } => Activation::hard_sigmoid_type(&x, alpha, beta)?,
+            Activation::HardSwish { alpha, beta } => {
+                x.exact_mul_type(&Activation::hard_sigmoid_type(&x, alpha, beta)?)
             }
+            Activation::ThresholdedRelu { .. } => x,
             Activation::Clip { min, max } => {
                 let mut t = x;
                 for (role, b) in [("min", min), ("max", max)] {
@@ -84,7 +110,14 @@ impl LayerDef for Activation {
                 }
                 t
             }
-            Activation::Sigmoid(t) | Activation::Tanh(t) => t.ty,
+            Activation::Sigmoid(t)
+            | Activation::Tanh(t)
+            | Activation::Softplus(t)
+            | Activation::Softsign(t) => t.ty,
+            Activation::Elu(t) => x.union_type(&t.ty),
+            Activation::Selu { scale, table } => {
+                x.exact_mul_type(&const_ty("scale", scale)?).union_type(&table.ty)
+            }
         })
     }
 
@@ -94,17 +127,25 @@ impl LayerDef for Activation {
             Activation::LeakyRelu { alpha } | Activation::PRelu { alpha } => {
                 Held { constants: vec![("alpha", alpha)], ..Held::default() }
             }
-            Activation::HardSigmoid { alpha, beta } => {
+            Activation::HardSigmoid { alpha, beta } | Activation::HardSwish { alpha, beta } => {
                 Held { constants: vec![("alpha", alpha), ("beta", beta)], ..Held::default() }
+            }
+            Activation::ThresholdedRelu { theta } => {
+                Held { constants: vec![("theta", theta)], ..Held::default() }
+            }
+            Activation::Selu { scale, table } => {
+                Held { constants: vec![("scale", scale)], tables: vec![("table", table)], ..Held::default() }
             }
             Activation::Clip { min, max } => {
                 let constants =
                     min.iter().map(|w| ("min", w)).chain(max.iter().map(|w| ("max", w))).collect();
                 Held { constants, ..Held::default() }
             }
-            Activation::Sigmoid(t) | Activation::Tanh(t) => {
-                Held { tables: vec![("table", t)], ..Held::default() }
-            }
+            Activation::Sigmoid(t)
+            | Activation::Tanh(t)
+            | Activation::Softplus(t)
+            | Activation::Softsign(t)
+            | Activation::Elu(t) => Held { tables: vec![("table", t)], ..Held::default() },
         }
     }
 
@@ -114,17 +155,27 @@ impl LayerDef for Activation {
             Activation::LeakyRelu { alpha } | Activation::PRelu { alpha } => {
                 HeldMut { constants: vec![("alpha", alpha)], ..HeldMut::default() }
             }
-            Activation::HardSigmoid { alpha, beta } => {
+            Activation::HardSigmoid { alpha, beta } | Activation::HardSwish { alpha, beta } => {
                 HeldMut { constants: vec![("alpha", alpha), ("beta", beta)], ..HeldMut::default() }
             }
+            Activation::ThresholdedRelu { theta } => {
+                HeldMut { constants: vec![("theta", theta)], ..HeldMut::default() }
+            }
+            Activation::Selu { scale, table } => HeldMut {
+                constants: vec![("scale", scale)],
+                tables: vec![("table", table)],
+                ..HeldMut::default()
+            },
             Activation::Clip { min, max } => {
                 let constants =
                     min.iter_mut().map(|w| ("min", w)).chain(max.iter_mut().map(|w| ("max", w))).collect();
                 HeldMut { constants, ..HeldMut::default() }
             }
-            Activation::Sigmoid(t) | Activation::Tanh(t) => {
-                HeldMut { tables: vec![("table", t)], ..HeldMut::default() }
-            }
+            Activation::Sigmoid(t)
+            | Activation::Tanh(t)
+            | Activation::Softplus(t)
+            | Activation::Softsign(t)
+            | Activation::Elu(t) => HeldMut { tables: vec![("table", t)], ..HeldMut::default() },
         }
     }
 

@@ -16,8 +16,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{const_ty, exact, one, one_ty, Arity, Held, HeldMut, LayerDef, ReuseDomain, Work};
-use crate::fixed::{FixedType, OverflowMode, QuantMode};
+use super::{
+    const_ty, exact_dot_accumulator, one, one_ty, order_free_accumulator, Arity, Held, HeldMut, LayerDef,
+    ReuseDomain, Work,
+};
+use crate::fixed::FixedType;
 use crate::ir::{Shape, Weights};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,39 +47,16 @@ impl Dense {
     pub fn exact_accum(&self, x: &FixedType) -> Result<FixedType, String> {
         let wt = const_ty("weights", &self.weights)?;
         let bt = const_ty("bias", &self.bias)?;
-        let fp = x.frac_bits() + wt.frac_bits();
-        let frac = fp.max(bt.frac_bits());
-        let x_max = x.max_raw().unsigned_abs().max(x.min_raw().unsigned_abs());
         let (n_in, n_out) = (self.n_in(), self.n_out());
-        let mut bound: u128 = 0;
-        let mut negative = x.signed;
-        for j in 0..n_out {
-            let b = self.bias.values[j];
-            negative |= b < 0.0;
-            let mut s: u128 = ((b.abs() * 2f64.powi(bt.frac_bits())) as u128) << (frac - bt.frac_bits());
-            for i in 0..n_in {
-                let w = self.weights.values[i * n_out + j];
-                negative |= w < 0.0;
-                let w_raw = (w.abs() * 2f64.powi(wt.frac_bits())) as u128;
-                s = s.saturating_add(w_raw.saturating_mul(x_max) << (frac - fp));
-            }
-            bound = bound.max(s);
-        }
-        let bits = (128 - bound.leading_zeros()).max(1) as i32 + i32::from(negative);
-        exact(FixedType::new(bits.max(1) as u32, bits - frac, negative))
-            .map_err(|e| e.replace("result", "accumulator"))
+        let outputs = (0..n_out)
+            .map(|j| (self.bias.values[j], (0..n_in).map(move |i| self.weights.values[i * n_out + j])));
+        exact_dot_accumulator(x, wt, bt, outputs)
     }
 
-    /// Whether the accumulation gives the same bits in every order with input type `x`: true when
-    /// the accumulator holds the exact accumulator (nothing rounds or overflows), or when it wraps
-    /// (`AP_WRAP`) and rounds by `AP_TRN`, `AP_RND` or `AP_RND_MIN_INF`, whose rounding commutes
-    /// with adding a multiple of the LSB: for every `a` of the accumulator type,
-    /// `cast(a + p) = a + cast(p)` modulo `2^W`, so the sum is `cast(b) + Σ cast(p_i)` modulo `2^W`.
+    /// Whether the accumulation gives the same bits in every order with input type `x`
+    /// ([`order_free_accumulator`](super::order_free_accumulator)).
     pub fn order_free(&self, x: &FixedType) -> Result<bool, String> {
-        let acc = self.accum.ok_or_else(|| "accumulator type is unknown".to_string())?;
-        let wraps = acc.overflow == OverflowMode::Wrap
-            && matches!(acc.quant, QuantMode::Trn | QuantMode::Rnd | QuantMode::RndMinInf);
-        Ok(wraps || acc.covers(&self.exact_accum(x)?))
+        order_free_accumulator(self.accum, || self.exact_accum(x))
     }
 }
 
@@ -135,7 +115,7 @@ impl LayerDef for Dense {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixed::cast;
+    use crate::fixed::{cast, OverflowMode, QuantMode};
 
     fn typed(shape: &[usize], values: Vec<f64>, ty: FixedType) -> Weights {
         Weights { ty: Some(ty), ..Weights::new(Shape::new(shape.to_vec()), values) }

@@ -24,26 +24,41 @@
 //! | `Concatenate` | `concatenate.rs` | the inputs joined along one axis, each element `cast` to the output type |
 //! | `Reshape` | `reshape.rs` | the same values in row-major order, `cast` to the output type |
 //! | `Quantize` | `quantize.rs` | `cast(x)`: an explicit conversion whose type the model fixed (QONNX, QDQ) |
+//! | `Conv` | `conv.rs` | 1-D/2-D/3-D convolution, strides, dilations, zero padding, groups (depthwise), see [`Conv`] |
+//! | `Pool` | `pool.rs` | max or average pooling (global too), see [`Pool`] |
+//! | `Pad` | `pad.rs` | zero padding and cropping of the spatial axes |
+//! | `UpSample` | `upsample.rs` | nearest-neighbour upsampling by integer factors |
+//! | `Transpose` | `transpose.rs` | a permutation of the axes |
 
 mod activation;
 mod batch_norm;
 mod concatenate;
+mod conv;
 mod dense;
 mod elementwise;
 mod input;
+mod pad;
+mod pool;
 mod quantize;
 mod reshape;
 mod softmax;
+mod transpose;
+mod upsample;
 
 pub use activation::Activation;
 pub use batch_norm::BatchNorm;
 pub use concatenate::Concatenate;
+pub use conv::Conv;
 pub use dense::Dense;
 pub use elementwise::{BinaryOp, Elementwise};
 pub use input::Input;
+pub use pad::Pad;
+pub use pool::{Pool, PoolOp};
 pub use quantize::Quantize;
 pub use reshape::Reshape;
 pub use softmax::Softmax;
+pub use transpose::Transpose;
+pub use upsample::UpSample;
 
 use serde::{Deserialize, Serialize};
 
@@ -166,6 +181,11 @@ pub enum Layer {
     Concatenate(Concatenate),
     Reshape(Reshape),
     Quantize(Quantize),
+    Conv(Conv),
+    Pool(Pool),
+    Pad(Pad),
+    UpSample(UpSample),
+    Transpose(Transpose),
 }
 
 impl Layer {
@@ -180,6 +200,11 @@ impl Layer {
         "concatenate",
         "reshape",
         "quantize",
+        "conv",
+        "pool",
+        "pad",
+        "upsample",
+        "transpose",
     ];
 
     /// The layer's kind as used in configuration (`LayerType`), reports, and file names at every
@@ -195,6 +220,11 @@ impl Layer {
             Layer::Concatenate(_) => "concatenate",
             Layer::Reshape(_) => "reshape",
             Layer::Quantize(_) => "quantize",
+            Layer::Conv(_) => "conv",
+            Layer::Pool(_) => "pool",
+            Layer::Pad(_) => "pad",
+            Layer::UpSample(_) => "upsample",
+            Layer::Transpose(_) => "transpose",
         }
     }
 
@@ -210,6 +240,11 @@ impl Layer {
             Layer::Concatenate(l) => l,
             Layer::Reshape(l) => l,
             Layer::Quantize(l) => l,
+            Layer::Conv(l) => l,
+            Layer::Pool(l) => l,
+            Layer::Pad(l) => l,
+            Layer::UpSample(l) => l,
+            Layer::Transpose(l) => l,
         }
     }
 
@@ -224,6 +259,11 @@ impl Layer {
             Layer::Concatenate(l) => l,
             Layer::Reshape(l) => l,
             Layer::Quantize(l) => l,
+            Layer::Conv(l) => l,
+            Layer::Pool(l) => l,
+            Layer::Pad(l) => l,
+            Layer::UpSample(l) => l,
+            Layer::Transpose(l) => l,
         }
     }
 
@@ -232,6 +272,8 @@ impl Layer {
         match self {
             Layer::Activation(a) => Some(a.name()),
             Layer::Elementwise(e) => Some(e.op.name()),
+            Layer::Pool(p) => Some(p.op.name()),
+            Layer::Conv(_) | Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => None,
             Layer::Input(_)
             | Layer::Dense(_)
             | Layer::BatchNorm(_)
@@ -324,6 +366,57 @@ fn result_only(role: &str) -> Result<(), String> {
 /// The type of a constant, which the passes give every constant before types are computed.
 fn const_ty(role: &str, w: &Weights) -> Result<FixedType, String> {
     w.ty.ok_or_else(|| format!("{role} has no fixed-point type"))
+}
+
+/// The exact accumulator of dot products `b + Σ x_i · w_i`, one per output (its bias and its
+/// weights), for input type `x`: the fraction of the products and the bias, and a range covering
+/// the largest partial sum in any order.
+pub(crate) fn exact_dot_accumulator<I, W>(
+    x: &FixedType,
+    wt: FixedType,
+    bt: FixedType,
+    outputs: I,
+) -> Result<FixedType, String>
+where
+    I: IntoIterator<Item = (f64, W)>,
+    W: IntoIterator<Item = f64>,
+{
+    let fp = x.frac_bits() + wt.frac_bits();
+    let frac = fp.max(bt.frac_bits());
+    let x_max = x.max_raw().unsigned_abs().max(x.min_raw().unsigned_abs());
+    let mut bound: u128 = 0;
+    let mut negative = x.signed;
+    for (b, weights) in outputs {
+        negative |= b < 0.0;
+        let mut s: u128 = ((b.abs() * 2f64.powi(bt.frac_bits())) as u128) << (frac - bt.frac_bits());
+        for w in weights {
+            negative |= w < 0.0;
+            let w_raw = (w.abs() * 2f64.powi(wt.frac_bits())) as u128;
+            s = s.saturating_add(w_raw.saturating_mul(x_max) << (frac - fp));
+        }
+        bound = bound.max(s);
+    }
+    let bits = (128 - bound.leading_zeros()).max(1) as i32 + i32::from(negative);
+    exact(FixedType::new(bits.max(1) as u32, bits - frac, negative))
+        .map_err(|e| e.replace("result", "accumulator"))
+}
+
+/// Whether accumulating in accumulator `acc` gives the same bits in every order: true when it
+/// holds the exact accumulator `exact` (nothing rounds or overflows), or when it wraps (`AP_WRAP`)
+/// and rounds by `AP_TRN`, `AP_RND` or `AP_RND_MIN_INF`, whose rounding commutes with adding a
+/// multiple of the LSB: for every `a` of the accumulator type, `cast(a + p) = a + cast(p)` modulo
+/// `2^W`, so the sum is `cast(b) + Σ cast(p_i)` modulo `2^W`.
+pub(crate) fn order_free_accumulator(
+    acc: Option<FixedType>,
+    exact: impl FnOnce() -> Result<FixedType, String>,
+) -> Result<bool, String> {
+    let acc = acc.ok_or_else(|| "accumulator type is unknown".to_string())?;
+    let wraps = acc.overflow == crate::fixed::OverflowMode::Wrap
+        && matches!(
+            acc.quant,
+            crate::fixed::QuantMode::Trn | crate::fixed::QuantMode::Rnd | crate::fixed::QuantMode::RndMinInf
+        );
+    Ok(wraps || acc.covers(&exact()?))
 }
 
 #[cfg(test)]

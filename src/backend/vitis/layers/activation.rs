@@ -20,6 +20,11 @@ pub(super) fn plan(ops: &Operands<'_>, a: &Activation) -> Result<Plan, BackendEr
         | Activation::HardSigmoid { .. }
         | Activation::Sigmoid(_)
         | Activation::Tanh(_) => a.name(),
+        Activation::Softplus(_) | Activation::Softsign(_) => "table_lookup",
+        Activation::Elu(_)
+        | Activation::Selu { .. }
+        | Activation::ThresholdedRelu { .. }
+        | Activation::HardSwish { .. } => a.name(),
     };
     let mut bld = Builder::new(ops, function);
     bld.config.constants.push(konst("n", n));
@@ -39,7 +44,23 @@ pub(super) fn plan(ops: &Operands<'_>, a: &Activation) -> Result<Plan, BackendEr
                 bld.scalar("max", m)?;
             }
         }
-        Activation::Sigmoid(t) | Activation::Tanh(t) => bld.table("table", t)?,
+        Activation::Sigmoid(t) | Activation::Tanh(t) | Activation::Softplus(t) | Activation::Softsign(t) => {
+            bld.table("table", t)?
+        }
+        Activation::Elu(t) => bld.table("table", t)?,
+        Activation::Selu { scale, table } => {
+            bld.scalar("scale", scale)?;
+            bld.table("table", table)?;
+        }
+        Activation::ThresholdedRelu { theta } => bld.scalar("theta", theta)?,
+        Activation::HardSwish { alpha, beta } => {
+            let x = ops.inputs.first().ok_or_else(|| BackendError::layer(&ops.node.name, "has no input"))?;
+            let h = Activation::hard_sigmoid_type(&x.ty, alpha, beta)
+                .map_err(|what| BackendError::layer(&ops.node.name, what))?;
+            bld.typedef("hs_t", &h, "hs_t", None);
+            bld.scalar("alpha", alpha)?;
+            bld.scalar("beta", beta)?;
+        }
     }
     Ok(bld.finish("activation.h"))
 }

@@ -4,31 +4,10 @@
 //! `w[R][n_out * K]` with `w[r][j * K + q] = W[q * R + r][j]` for `dense_multiplexed`, partitioned
 //! into constants (Latency strategy) or reshaped into `R` words and bound to a ROM (Resource).
 
-use super::{const_ty, konst, literal, partition, Array, Builder, Operands, Plan};
+use super::{const_ty, konst, literal, partition, rows, Array, Builder, Operands, Plan};
 use crate::arch::hls::Kernel;
 use crate::backend::BackendError;
 use crate::ir::Dense;
-
-/// Initializer lines of a 2-D array: one brace group per row, `VALUES_PER_LINE` values per line.
-fn rows(values: &[String], row_len: usize) -> Vec<String> {
-    let n_rows = values.len() / row_len.max(1);
-    let mut out = Vec::new();
-    for (r, row) in values.chunks(row_len.max(1)).enumerate() {
-        let chunks: Vec<String> = row.chunks(super::VALUES_PER_LINE).map(|c| c.join(", ")).collect();
-        for (k, chunk) in chunks.iter().enumerate() {
-            let open = if k == 0 { "{" } else { " " };
-            let close = if k + 1 < chunks.len() {
-                ","
-            } else if r + 1 < n_rows {
-                "},"
-            } else {
-                "}"
-            };
-            out.push(format!("{open}{chunk}{close}"));
-        }
-    }
-    out
-}
 
 pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> {
     let node = ops.node;
@@ -37,9 +16,12 @@ pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> 
     if d.weights.values.len() != n_in * n_out {
         return Err(BackendError::layer(layer, "weights do not match their shape"));
     }
-    let function = match ops.design.kernel {
-        Kernel::Unrolled => "dense",
-        Kernel::Multiplexed { .. } => "dense_multiplexed",
+    let (function, steps) = match ops.design.kernel {
+        Kernel::Unrolled => ("dense", None),
+        Kernel::Multiplexed { reuse, per_cycle } => ("dense_multiplexed", Some((reuse, per_cycle))),
+        Kernel::Sliding { .. } => {
+            return Err(BackendError::layer(layer, "a dense layer has no sliding kernel"))
+        }
     };
     let mut bld = Builder::new(ops, function);
     let accum = d.accum.ok_or_else(|| BackendError::layer(layer, "accumulator type is unknown"))?;
@@ -51,15 +33,15 @@ pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> 
     let base = ops.base;
     let name = format!("{base}_weights");
     let lit = |i: usize, j: usize| literal(layer, "weights", d.weights.values[i * n_out + j], &wty);
-    let (dims, lines, pragmas) = match ops.design.kernel {
-        Kernel::Unrolled => {
+    let (dims, lines, pragmas) = match steps {
+        None => {
             let values = (0..n_in)
                 .flat_map(|i| (0..n_out).map(move |j| (i, j)))
                 .map(|(i, j)| lit(i, j))
                 .collect::<Result<Vec<_>, _>>()?;
             (format!("[{n_in}][{n_out}]"), rows(&values, n_out), vec![partition(&name)])
         }
-        Kernel::Multiplexed { reuse, per_cycle } => {
+        Some((reuse, per_cycle)) => {
             bld.config.constants.push(konst("reuse_factor", reuse));
             bld.config.constants.push(konst("per_cycle", per_cycle));
             let mut values = Vec::with_capacity(n_in * n_out);
@@ -95,19 +77,4 @@ pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> 
     bld.constant_array("bias", &d.bias, &bias_values)?;
     bld.plan.nonzero = Some((d.weights.values.len() - d.weights.zeros(), n_in * n_out));
     Ok(bld.finish("dense.h"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_are_brace_groups() {
-        let v: Vec<String> = (0..20).map(|i| i.to_string()).collect();
-        assert_eq!(
-            rows(&v, 10),
-            ["{0, 1, 2, 3, 4, 5, 6, 7,", " 8, 9},", "{10, 11, 12, 13, 14, 15, 16, 17,", " 18, 19}"]
-        );
-        assert_eq!(rows(&v[..2], 1), ["{0},", "{1}"]);
-    }
 }

@@ -7,11 +7,16 @@
 mod activation;
 mod batch_norm;
 mod concatenate;
+mod conv;
 mod dense;
 mod elementwise;
+mod pad;
+mod pool;
 mod quantize;
 mod reshape;
 mod softmax;
+mod transpose;
+mod upsample;
 
 use serde::Serialize;
 
@@ -87,9 +92,18 @@ pub struct Precision {
     pub ty: String,
 }
 
+/// An array declared in the layer function (fully partitioned), for calls that share a value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Local {
+    pub cpp_type: String,
+    pub name: String,
+    pub size: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub typedefs: Vec<TypeDef>,
+    pub locals: Vec<Local>,
     pub config: Option<Config>,
     pub calls: Vec<Call>,
     pub files: Vec<WeightFile>,
@@ -164,6 +178,50 @@ pub(super) fn const_ty(layer: &str, role: &str, w: &Weights) -> Result<FixedType
     w.ty.ok_or_else(|| BackendError::layer(layer, format!("{role} has no fixed-point type")))
 }
 
+/// Initializer lines of a 2-D array: one brace group per row, `VALUES_PER_LINE` values per line.
+pub(super) fn rows(values: &[String], row_len: usize) -> Vec<String> {
+    let n_rows = values.len() / row_len.max(1);
+    let mut out = Vec::new();
+    for (r, row) in values.chunks(row_len.max(1)).enumerate() {
+        let chunks: Vec<String> = row.chunks(VALUES_PER_LINE).map(|c| c.join(", ")).collect();
+        for (k, chunk) in chunks.iter().enumerate() {
+            let open = if k == 0 { "{" } else { " " };
+            let close = if k + 1 < chunks.len() {
+                ","
+            } else if r + 1 < n_rows {
+                "},"
+            } else {
+                "}"
+            };
+            out.push(format!("{open}{chunk}{close}"));
+        }
+    }
+    out
+}
+
+/// The flat row-major index of `coords` in extents `dims`.
+pub(super) fn flat(coords: &[usize], dims: &[usize]) -> usize {
+    coords.iter().zip(dims).fold(0, |acc, (&c, &d)| acc * d + c)
+}
+
+/// Every multi-index of extents `dims`, in row-major order.
+pub(super) fn multi_indices(dims: &[usize]) -> Vec<Vec<usize>> {
+    let total: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(total);
+    let mut idx = vec![0usize; dims.len()];
+    for _ in 0..total {
+        out.push(idx.clone());
+        for k in (0..dims.len()).rev() {
+            idx[k] += 1;
+            if idx[k] < dims[k] {
+                break;
+            }
+            idx[k] = 0;
+        }
+    }
+    out
+}
+
 /// The pragma that turns a constant array into constants (read at constant indices once the
 /// layer's loops are unrolled, so every read folds into the logic).
 pub(super) fn partition(name: &str) -> String {
@@ -213,6 +271,7 @@ impl<'a> Builder<'a> {
         args.push(ops.out_var.to_string());
         let plan = Plan {
             typedefs: Vec::new(),
+            locals: Vec::new(),
             config: None,
             calls: vec![Call {
                 function: function.to_string(),
@@ -271,6 +330,21 @@ impl<'a> Builder<'a> {
         self.file(role, vec![array], vec![partition(&name)]);
         self.args.push(name);
         Ok(())
+    }
+
+    /// A table of input indices `<base>_<role>` (`unsigned`, extents `dims`, row-major `values`),
+    /// partitioned into constants and passed to the call.
+    pub(super) fn index_table(&mut self, role: &str, dims: &[usize], values: &[usize]) {
+        let name = format!("{}_{role}", self.ops.base);
+        let texts: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let lines = match dims {
+            [_, cols] => rows(&texts, *cols),
+            _ => lines(&texts),
+        };
+        let extents: String = dims.iter().map(|d| format!("[{d}]")).collect();
+        let array = Array { cpp_type: "unsigned".into(), name: name.clone(), dims: extents, lines };
+        self.file(role, vec![array], vec![partition(&name)]);
+        self.args.push(name);
     }
 
     pub(super) fn scalar(&mut self, role: &str, w: &Weights) -> Result<(), BackendError> {
@@ -332,6 +406,16 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// The plan of a data-movement layer: one `gather` (`templates/hlsgen/gather.h`) of the input
+/// values at `src` (`n_x` meaning zero).
+fn gather(ops: &Operands<'_>, n_x: usize, src: &[usize]) -> Plan {
+    let mut bld = Builder::new(ops, "gather");
+    bld.config.constants.push(konst("n_x", n_x));
+    bld.config.constants.push(konst("n", src.len()));
+    bld.index_table("src", &[src.len()], src);
+    bld.finish("gather.h")
+}
+
 /// The plan of one node (`Input` has none: its tensor is a top-function input port).
 pub fn plan(ops: &Operands<'_>) -> Result<Plan, BackendError> {
     let node = ops.node;
@@ -341,6 +425,7 @@ pub fn plan(ops: &Operands<'_>) -> Result<Plan, BackendError> {
     let mut plan = match &node.layer {
         Layer::Input(_) => Plan {
             typedefs: Vec::new(),
+            locals: Vec::new(),
             config: None,
             calls: Vec::new(),
             files: Vec::new(),
@@ -357,6 +442,11 @@ pub fn plan(ops: &Operands<'_>) -> Result<Plan, BackendError> {
         Layer::Concatenate(c) => concatenate::plan(ops, c)?,
         Layer::Reshape(_) => reshape::plan(ops),
         Layer::Quantize(_) => quantize::plan(ops),
+        Layer::Conv(c) => conv::plan(ops, c)?,
+        Layer::Pool(p) => pool::plan(ops, p)?,
+        Layer::Pad(p) => pad::plan(ops, p)?,
+        Layer::UpSample(u) => upsample::plan(ops, u)?,
+        Layer::Transpose(t) => transpose::plan(ops, t)?,
     };
     plan.typedefs.insert(0, out_typedef);
     plan.precision.insert(0, result);
@@ -366,6 +456,18 @@ pub fn plan(ops: &Operands<'_>) -> Result<Plan, BackendError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_brace_groups() {
+        let v: Vec<String> = (0..20).map(|i| i.to_string()).collect();
+        assert_eq!(
+            rows(&v, 10),
+            ["{0, 1, 2, 3, 4, 5, 6, 7,", " 8, 9},", "{10, 11, 12, 13, 14, 15, 16, 17,", " 18, 19}"]
+        );
+        assert_eq!(rows(&v[..2], 1), ["{0},", "{1}"]);
+        assert_eq!(multi_indices(&[2, 2]), [[0, 0], [0, 1], [1, 0], [1, 1]]);
+        assert_eq!(flat(&[1, 2], &[3, 4]), 6);
+    }
 
     fn w(shape: &[usize], n: usize) -> Weights {
         Weights::new(Shape::new(shape.to_vec()), (0..n).map(|v| v as f64).collect())

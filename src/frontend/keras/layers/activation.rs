@@ -1,12 +1,17 @@
-//! Activation functions: the `Activation`, `QActivation`, `ReLU` and `LeakyReLU` layers, and the
-//! `activation` argument of other layers (a Dense's activation becomes its own node named
-//! `<layer>_<activation>`). They become `Layer::Activation`, `Layer::Softmax` or, for QKeras
-//! activation quantizers, `Layer::Quantize` nodes whose type the model fixes.
+//! Activation functions: the `Activation`, `QActivation`, `ReLU`, `LeakyReLU`, `PReLU`, `ELU` and
+//! `ThresholdedReLU` layers, and the `activation` argument of other layers (a Dense's or a
+//! convolution's activation becomes its own node named `<layer>_<activation>`). They become
+//! `Layer::Activation`, `Layer::Softmax` or, for QKeras activation quantizers, `Layer::Quantize`
+//! nodes whose type the model fixes.
 //!
-//! Functions: `linear` (no node after a Dense), `relu`, `sigmoid` and `tanh` (default tables),
-//! `softmax`, `hard_sigmoid` (Keras 2: `clip(0.2x + 0.5)`; Keras 3: `relu6(x + 3) / 6`; QKeras'
-//! own inside QKeras layers: `clip(0.5x + 0.5)`), `hard_tanh` (`Clip{-1, 1}`), `relu6`,
-//! `leaky_relu` (slope 0.2). QKeras quantizers as activations: see [`quantizers`].
+//! Functions: `linear` (no node after a Dense or a convolution), `relu`, `sigmoid` and `tanh`
+//! (default tables), `softmax`, `hard_sigmoid` (Keras 2: `clip(0.2x + 0.5)`; Keras 3: `relu6(x +
+//! 3) / 6`; QKeras' own inside QKeras layers: `clip(0.5x + 0.5)`), `hard_tanh` (`Clip{-1, 1}`),
+//! `relu6`, `leaky_relu` (slope 0.2), `elu` (alpha 1; the `ELU` layer's `alpha`), `selu`,
+//! `softplus`, `softsign` (default tables), `hard_swish` / `hard_silu` (Keras 3: `x * relu6(x + 3)
+//! / 6`, `HardSwish{1/6, 1/2}`). The `ThresholdedReLU` layer is `x > theta ? x : 0`; `PReLU` keeps
+//! its stored slopes (`[..., channels]`, 1 on its shared axes) broadcast onto its input. QKeras
+//! quantizers as activations: see [`quantizers`].
 
 use serde_json::Value;
 
@@ -14,8 +19,9 @@ use super::{Builder, Cfg, Plan};
 use crate::fixed::FixedType;
 use crate::frontend::keras::config::{Generation, LayerSpec};
 use crate::frontend::keras::quantizers::{self, ActQuant};
+use crate::frontend::keras::weights::Named;
 use crate::frontend::keras::KerasError;
-use crate::ir::{Activation, Layer, NodeId, Quantize, Softmax, Table, Weights};
+use crate::ir::{Activation, Layer, NodeId, Quantize, Shape, Softmax, Table, Weights, SELU_SCALE};
 
 /// An activation function as the IR will compute it.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +31,12 @@ pub(in crate::frontend::keras) enum Act {
     LeakyRelu(f64),
     Clip(Option<f64>, Option<f64>),
     HardSigmoid { alpha: f64, beta: f64 },
+    HardSwish { alpha: f64, beta: f64 },
+    Elu(f64),
+    Selu,
+    Softplus,
+    Softsign,
+    ThresholdedRelu(f64),
     Sigmoid,
     Tanh,
     Softmax,
@@ -40,6 +52,12 @@ impl Act {
             Act::LeakyRelu(_) => "leaky_relu",
             Act::Clip(..) => "clip",
             Act::HardSigmoid { .. } => "hard_sigmoid",
+            Act::HardSwish { .. } => "hard_swish",
+            Act::Elu(_) => "elu",
+            Act::Selu => "selu",
+            Act::Softplus => "softplus",
+            Act::Softsign => "softsign",
+            Act::ThresholdedRelu(_) => "thresholded_relu",
             Act::Sigmoid => "sigmoid",
             Act::Tanh => "tanh",
             Act::Softmax => "softmax",
@@ -81,6 +99,19 @@ pub(super) fn plan_leaky_relu(c: &Cfg, _: Generation) -> Result<Plan, String> {
     Ok(Plan::Activation(Act::LeakyRelu(slope)))
 }
 
+pub(super) fn plan_elu(c: &Cfg, _: Generation) -> Result<Plan, String> {
+    Ok(Plan::Activation(Act::Elu(c.f64_opt("alpha")?.unwrap_or(1.0))))
+}
+
+pub(super) fn plan_thresholded_relu(c: &Cfg, _: Generation) -> Result<Plan, String> {
+    Ok(Plan::Activation(Act::ThresholdedRelu(c.f64_opt("theta")?.unwrap_or(1.0))))
+}
+
+/// `PReLU`: its slopes are weights, read when the node is built.
+pub(super) fn plan_prelu(_: &Cfg, _: Generation) -> Result<Plan, String> {
+    Ok(Plan::PRelu)
+}
+
 /// The name of an activation given as a string or a Keras 3 function object.
 fn activation_name(v: &Value) -> Result<&str, String> {
     match v {
@@ -107,6 +138,11 @@ pub(super) fn keras_activation(v: Option<&Value>, generation: Generation) -> Res
         "relu6" => Act::Clip(Some(0.0), Some(6.0)),
         "hard_tanh" => Act::Clip(Some(-1.0), Some(1.0)),
         "leaky_relu" => Act::LeakyRelu(0.2),
+        "elu" => Act::Elu(1.0),
+        "selu" => Act::Selu,
+        "softplus" => Act::Softplus,
+        "softsign" => Act::Softsign,
+        "hard_swish" | "hard_silu" => Act::HardSwish { alpha: 1.0 / 6.0, beta: 0.5 },
         "hard_sigmoid" => match generation {
             Generation::Keras2 => Act::HardSigmoid { alpha: 0.2, beta: 0.5 },
             Generation::Keras3 => Act::HardSigmoid { alpha: 1.0 / 6.0, beta: 0.5 },
@@ -164,6 +200,19 @@ impl Builder<'_> {
             Act::HardSigmoid { alpha, beta } => {
                 Layer::Activation(Activation::HardSigmoid { alpha: scalar(*alpha), beta: scalar(*beta) })
             }
+            Act::HardSwish { alpha, beta } => {
+                Layer::Activation(Activation::HardSwish { alpha: scalar(*alpha), beta: scalar(*beta) })
+            }
+            Act::Elu(alpha) => Layer::Activation(Activation::Elu(Table::elu_default(*alpha))),
+            Act::Selu => Layer::Activation(Activation::Selu {
+                scale: scalar(SELU_SCALE),
+                table: Table::selu_default(),
+            }),
+            Act::Softplus => Layer::Activation(Activation::Softplus(Table::softplus_default())),
+            Act::Softsign => Layer::Activation(Activation::Softsign(Table::softsign_default())),
+            Act::ThresholdedRelu(theta) => {
+                Layer::Activation(Activation::ThresholdedRelu { theta: scalar(*theta) })
+            }
             Act::Sigmoid => Layer::Activation(Activation::Sigmoid(Table::sigmoid_default())),
             Act::Tanh => Layer::Activation(Activation::Tanh(Table::tanh_default())),
             Act::Softmax => Layer::Softmax(Softmax::default_for(self.shape(input).channels())),
@@ -181,6 +230,21 @@ impl Builder<'_> {
         self.add(layer, name, l, &[input])
     }
 
+    /// Adds the activation `act` that layer `layer` applies to its node `id`, as a node named
+    /// `<layer>_<activation>`; returns `id` itself when the activation is linear.
+    pub(super) fn then_activation(
+        &mut self,
+        layer: &LayerSpec,
+        act: &Act,
+        id: NodeId,
+    ) -> Result<NodeId, KerasError> {
+        if *act == Act::Linear {
+            return Ok(id);
+        }
+        let name = self.fresh(&format!("{}_{}", layer.name, act.suffix()));
+        self.activation(layer, name, act, id)
+    }
+
     fn quantize_node(
         &mut self,
         layer: &LayerSpec,
@@ -194,4 +258,26 @@ impl Builder<'_> {
         node.ty_from_model = true;
         Ok(id)
     }
+}
+
+/// `PReLU`: `Activation::PRelu` with the stored slopes `alpha`, whose shape is the input's with 1 on
+/// every shared axis.
+pub(super) fn build_prelu(
+    b: &mut Builder,
+    layer: &LayerSpec,
+    stored: Vec<Named>,
+    inputs: &[NodeId],
+) -> Result<NodeId, KerasError> {
+    let x = b.shape(inputs[0]);
+    let alpha = b.take(layer, stored, &["alpha"])?.remove(0);
+    let fits =
+        alpha.shape.len() == x.rank() && alpha.shape.iter().zip(x.dims()).all(|(&a, &d)| a == d || a == 1);
+    if !fits {
+        return Err(b.weights_err(
+            layer,
+            format!("alpha has shape {:?}, which does not broadcast onto the input {x}", alpha.shape),
+        ));
+    }
+    let alpha = Weights::new(Shape::new(alpha.shape), alpha.values);
+    b.add(layer, layer.name.clone(), Layer::Activation(Activation::PRelu { alpha }), inputs)
 }

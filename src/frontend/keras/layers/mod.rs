@@ -10,23 +10,34 @@
 //! |---|---|---|
 //! | `InputLayer` | `input.rs` | `Input` |
 //! | `Dense`, `QDense` | `dense.rs` | `Dense` (kernel `[n_in, n_out]`, zero bias without `use_bias`), then the activation as its own node |
-//! | `Activation`, `QActivation`, `ReLU`, `LeakyReLU` | `activation.rs` | `Activation`, `Softmax` or `Quantize` |
+//! | `Conv1D`, `Conv2D`, `DepthwiseConv1D`, `DepthwiseConv2D`, `SeparableConv1D`, `SeparableConv2D`, `QConv1D`, `QConv2D`, `QDepthwiseConv2D`, `QSeparableConv1D`, `QSeparableConv2D`, `QConv2DBatchnorm` | `conv.rs` | `Conv` (a separable convolution is a depthwise `Conv` then a 1x1 one; `QConv2DBatchnorm` folds its batch norm into the kernel and bias as QKeras does), then the activation |
+//! | `MaxPooling1D/2D`, `AveragePooling1D/2D`, `GlobalMaxPooling1D/2D`, `GlobalAveragePooling1D/2D`, `QAveragePooling2D`, `QGlobalAveragePooling2D` | `pool.rs` | `Pool` (global pooling without `keepdims` then a `Reshape` to `[channels]`) |
+//! | `ZeroPadding1D/2D`, `Cropping1D/2D` | `pad.rs` | `Pad` (cropping as negative padding) |
+//! | `UpSampling1D/2D` (nearest) | `upsample.rs` | `UpSample` |
+//! | `Activation`, `QActivation`, `ReLU`, `LeakyReLU`, `PReLU`, `ELU`, `ThresholdedReLU` | `activation.rs` | `Activation`, `Softmax` or `Quantize` |
 //! | `Softmax` | `softmax.rs` | `Softmax` over the last axis |
-//! | `BatchNormalization`, `QBatchNormalization` | `batch_norm.rs` | `BatchNorm` with `scale = gamma / sqrt(var + eps)`, `bias = beta - mean * scale` |
-//! | `Add`, `Subtract`, `Multiply` (two inputs) | `elementwise.rs` | `Elementwise` |
+//! | `BatchNormalization`, `QBatchNormalization` | `batch_norm.rs` | `BatchNorm` with `scale = gamma / sqrt(var + eps)`, `bias = beta - mean * scale`, per channel (last axis) |
+//! | `Add`, `Subtract`, `Multiply`, `Maximum`, `Minimum`, `Average` | `elementwise.rs` | `Elementwise` (`Average`: an `Add` then a `Mul` by `1 / n`) |
 //! | `Concatenate` | `concatenate.rs` | `Concatenate` |
 //! | `Flatten`, `Reshape` | `reshape.rs` | `Reshape` |
-//! | `Dropout` and the other inference-time identities | `identity.rs` | removed |
+//! | `Dropout`, `SpatialDropout1D/2D/3D` and the other inference-time identities | `identity.rs` | removed |
+//!
+//! Tensors are channels-last, as in the IR; a layer configured with `data_format:
+//! "channels_first"` is refused.
 
 mod activation;
 mod batch_norm;
 mod concatenate;
+mod conv;
 mod dense;
 mod elementwise;
 mod identity;
 mod input;
+mod pad;
+mod pool;
 mod reshape;
 mod softmax;
+mod upsample;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,8 +54,13 @@ use crate::ir::{Graph, Layer, NodeId, Weights};
 pub(super) enum Plan {
     Input(input::Plan),
     Dense(dense::Plan),
+    Conv(Box<conv::Plan>),
+    Pool(pool::Plan),
+    Pad(pad::Plan),
+    UpSample(upsample::Plan),
     BatchNorm(batch_norm::Plan),
     Activation(activation::Act),
+    PRelu,
     Softmax(softmax::Plan),
     Elementwise(elementwise::Plan),
     Concatenate(concatenate::Plan),
@@ -67,15 +83,51 @@ const fn entry(class: &'static str, inputs: usize, plan: Planner) -> Entry {
     Entry { class, min_inputs: inputs, max_inputs: Some(inputs), plan }
 }
 
+/// A merge of two or more inputs.
+const fn merge(class: &'static str, plan: Planner) -> Entry {
+    Entry { class, min_inputs: 2, max_inputs: None, plan }
+}
+
 /// The layer table.
 const TABLE: &[Entry] = &[
     entry("InputLayer", 0, input::plan),
     entry("Dense", 1, dense::plan),
     entry("QDense", 1, dense::plan_q),
+    entry("Conv1D", 1, conv::plan_conv1d),
+    entry("Conv2D", 1, conv::plan_conv2d),
+    entry("DepthwiseConv1D", 1, conv::plan_depthwise1d),
+    entry("DepthwiseConv2D", 1, conv::plan_depthwise2d),
+    entry("SeparableConv1D", 1, conv::plan_separable1d),
+    entry("SeparableConv2D", 1, conv::plan_separable2d),
+    entry("QConv1D", 1, conv::plan_qconv1d),
+    entry("QConv2D", 1, conv::plan_qconv2d),
+    entry("QDepthwiseConv2D", 1, conv::plan_qdepthwise2d),
+    entry("QSeparableConv1D", 1, conv::plan_qseparable1d),
+    entry("QSeparableConv2D", 1, conv::plan_qseparable2d),
+    entry("QConv2DBatchnorm", 1, conv::plan_qconv2d_batchnorm),
+    entry("MaxPooling1D", 1, pool::plan_max1d),
+    entry("MaxPooling2D", 1, pool::plan_max2d),
+    entry("AveragePooling1D", 1, pool::plan_average1d),
+    entry("AveragePooling2D", 1, pool::plan_average2d),
+    entry("GlobalMaxPooling1D", 1, pool::plan_global_max1d),
+    entry("GlobalMaxPooling2D", 1, pool::plan_global_max2d),
+    entry("GlobalAveragePooling1D", 1, pool::plan_global_average1d),
+    entry("GlobalAveragePooling2D", 1, pool::plan_global_average2d),
+    entry("QAveragePooling2D", 1, pool::plan_qaverage2d),
+    entry("QGlobalAveragePooling2D", 1, pool::plan_qglobal_average2d),
+    entry("ZeroPadding1D", 1, pad::plan_zero_padding1d),
+    entry("ZeroPadding2D", 1, pad::plan_zero_padding2d),
+    entry("Cropping1D", 1, pad::plan_cropping1d),
+    entry("Cropping2D", 1, pad::plan_cropping2d),
+    entry("UpSampling1D", 1, upsample::plan1d),
+    entry("UpSampling2D", 1, upsample::plan2d),
     entry("Activation", 1, activation::plan),
     entry("QActivation", 1, activation::plan_q),
     entry("ReLU", 1, activation::plan_relu),
     entry("LeakyReLU", 1, activation::plan_leaky_relu),
+    entry("PReLU", 1, activation::plan_prelu),
+    entry("ELU", 1, activation::plan_elu),
+    entry("ThresholdedReLU", 1, activation::plan_thresholded_relu),
     entry("Softmax", 1, softmax::plan),
     entry("BatchNormalization", 1, batch_norm::plan),
     entry("QBatchNormalization", 1, batch_norm::plan_q),
@@ -89,9 +141,12 @@ const TABLE: &[Entry] = &[
     entry("ActivityRegularization", 1, identity::plan),
     entry("Flatten", 1, reshape::plan_flatten),
     entry("Reshape", 1, reshape::plan),
-    entry("Add", 2, elementwise::plan_add),
+    merge("Add", elementwise::plan_add),
     entry("Subtract", 2, elementwise::plan_subtract),
-    entry("Multiply", 2, elementwise::plan_multiply),
+    merge("Multiply", elementwise::plan_multiply),
+    merge("Maximum", elementwise::plan_maximum),
+    merge("Minimum", elementwise::plan_minimum),
+    merge("Average", elementwise::plan_average),
     Entry { class: "Concatenate", min_inputs: 1, max_inputs: None, plan: concatenate::plan },
 ];
 
@@ -137,6 +192,41 @@ impl Cfg<'_> {
             }
             Some(Value::Array(a)) => Err(format!("{key} over {} axes is not supported", a.len())),
             Some(v) => v.as_i64().ok_or_else(|| format!("{key}={v} is not an axis")),
+        }
+    }
+
+    fn string(&self, key: &str) -> Result<Option<&str>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(v) => Err(format!("{key}={v} is not a string")),
+        }
+    }
+
+    /// A positive size per spatial axis, given as one integer for all `n` axes or a list of `n`;
+    /// at most [`MAX_WINDOW`].
+    fn sizes(&self, key: &str, n: usize, default: Option<usize>) -> Result<Vec<usize>, String> {
+        let positive = |v: &Value| match v.as_u64() {
+            Some(k) if k > MAX_WINDOW as u64 => Err(format!("{key}={v} is larger than {MAX_WINDOW}")),
+            Some(k) if k > 0 => Ok(k as usize),
+            _ => Err(format!("{key}={v} is not a positive integer")),
+        };
+        match self.get(key) {
+            None => default.map(|d| vec![d; n]).ok_or_else(|| format!("no {key}")),
+            Some(Value::Array(a)) if a.len() == n => a.iter().map(positive).collect(),
+            Some(Value::Array(a)) => Err(format!("{key} has {} values for {n} spatial axes", a.len())),
+            Some(v) => Ok(vec![positive(v)?; n]),
+        }
+    }
+
+    /// Refuses `data_format: "channels_first"` (absent means Keras' default, channels-last).
+    fn channels_last(&self) -> Result<(), String> {
+        match self.string("data_format")? {
+            None | Some("channels_last") => Ok(()),
+            Some("channels_first") => Err("data_format='channels_first' is not supported: hls-gen \
+                 tensors are channels-last (save the model with data_format='channels_last')"
+                .into()),
+            Some(other) => Err(format!("data_format='{other}' is not understood")),
         }
     }
 
@@ -189,6 +279,51 @@ fn sample_axis(axis: i64, rank: usize) -> Result<usize, String> {
         0 => Err("the batch axis cannot be used here".into()),
         a if a > 0 && a < full => Ok(a as usize - 1),
         _ => Err(format!("axis {axis} is out of range for a tensor of rank {full}")),
+    }
+}
+
+/// The largest kernel, pool size, stride, dilation, upsampling factor or padding amount accepted,
+/// far beyond any real layer, so that window arithmetic cannot overflow.
+pub(in crate::frontend::keras) const MAX_WINDOW: usize = 1 << 20;
+
+/// How a sliding window (a convolution's kernel, a pooling window) is padded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::frontend::keras) enum Padding {
+    Valid,
+    /// TensorFlow's `SAME`: `ceil(i / s)` outputs, the padding split with the smaller half first.
+    Same,
+    /// `Conv1D` only: `dilation * (k - 1)` zeros before the input.
+    Causal,
+}
+
+impl Padding {
+    fn read(c: &Cfg, causal: bool) -> Result<Padding, String> {
+        match c.string("padding")?.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("valid") => Ok(Padding::Valid),
+            Some("same") => Ok(Padding::Same),
+            Some("causal") if causal => Ok(Padding::Causal),
+            Some(other) => Err(format!("padding='{other}' is not supported")),
+        }
+    }
+
+    /// The zeros before and after each spatial axis of extent `input[d]`, for a window spanning
+    /// `span[d]` positions (`dilation * (k - 1) + 1`) moved by `stride[d]`. `Same`:
+    /// `total = max((ceil(i / s) - 1) * s + span - i, 0)`, `begin = floor(total / 2)`,
+    /// `end = total - begin`.
+    fn pads(self, input: &[usize], span: &[usize], stride: &[usize]) -> (Vec<usize>, Vec<usize>) {
+        let s = input.len();
+        match self {
+            Padding::Valid => (vec![0; s], vec![0; s]),
+            Padding::Causal => (span.iter().map(|k| k.saturating_sub(1)).collect(), vec![0; s]),
+            Padding::Same => (0..s)
+                .map(|d| {
+                    let (i, st) = (input[d], stride[d]);
+                    let total = ((i.div_ceil(st).max(1) - 1).saturating_mul(st).saturating_add(span[d]))
+                        .saturating_sub(i);
+                    (total / 2, total - total / 2)
+                })
+                .unzip(),
+        }
     }
 }
 
@@ -306,8 +441,11 @@ impl<'a> Builder<'a> {
         }
         let stored = self.weights.layer(&layer.name)?;
         let takes_weights = match plan {
-            Plan::Dense(_) | Plan::BatchNorm(_) => true,
+            Plan::Dense(_) | Plan::Conv(_) | Plan::BatchNorm(_) | Plan::PRelu => true,
             Plan::Input(_)
+            | Plan::Pool(_)
+            | Plan::Pad(_)
+            | Plan::UpSample(_)
             | Plan::Activation(_)
             | Plan::Softmax(_)
             | Plan::Elementwise(_)
@@ -322,8 +460,13 @@ impl<'a> Builder<'a> {
         match plan {
             Plan::Input(p) => input::build(self, layer, p),
             Plan::Dense(p) => dense::build(self, layer, p, stored, &inputs),
+            Plan::Conv(p) => conv::build(self, layer, p, stored, &inputs),
+            Plan::Pool(p) => pool::build(self, layer, p, &inputs),
+            Plan::Pad(p) => pad::build(self, layer, p, &inputs),
+            Plan::UpSample(p) => upsample::build(self, layer, p, &inputs),
             Plan::BatchNorm(p) => batch_norm::build(self, layer, p, stored, &inputs),
             Plan::Activation(act) => self.activation(layer, layer.name.clone(), act, inputs[0]),
+            Plan::PRelu => activation::build_prelu(self, layer, stored, &inputs),
             Plan::Softmax(p) => softmax::build(self, layer, p, &inputs),
             Plan::Elementwise(p) => elementwise::build(self, layer, p, &inputs),
             Plan::Concatenate(p) => concatenate::build(self, layer, p, &inputs),

@@ -1,16 +1,21 @@
-//! `BatchNormalization` in inference mode becomes `Layer::BatchNorm`.
+//! `BatchNormalization` in inference mode becomes `Layer::BatchNorm`; so does QONNX's channels-last
+//! `BatchNormalization`.
 //!
 //! Spec: <https://onnx.ai/onnx/operators/onnx__BatchNormalization.html> (opsets 7 and 8 have
-//! `spatial`, which makes no difference on a `[batch, channels]` input; opset 14 adds
-//! `training_mode`).
+//! `spatial`, which makes no difference on a `[batch, channels]` input and is the per-channel form
+//! on feature maps; opset 14 adds `training_mode`).
 //!
-//! Contract: the channel axis (ONNX axis 1) must be the last axis, i.e. the activation is
-//! `[batch, channels]`; `scale = gamma / sqrt(var + epsilon)` and `bias = beta − mean · scale`,
-//! computed in `f64` from the model's values. Training mode and the running-statistics outputs are
-//! unsupported.
+//! Contract: the channel axis is model axis 1 (the last axis for QONNX's channels-last op). On a
+//! `[batch, channels]` input it is the IR's last axis; on a feature map `[batch, C, spatial...]` the
+//! tensor is held channels-last (converted by [`channels_last`] unless it already is), so the
+//! per-channel IR layer applies to the IR's last axis and the result keeps that layout.
+//! `scale = gamma / sqrt(var + epsilon)` and `bias = beta − mean · scale`, computed in `f64` from the
+//! model's values. Training mode, `spatial = 0` on a feature map and the running-statistics outputs
+//! are unsupported.
 
 use super::super::builder::Builder;
-use super::{NodeCtx, Value};
+use super::super::layout::channels_last;
+use super::{Act, NodeCtx, Value};
 use crate::frontend::onnx::OnnxError;
 use crate::ir::{BatchNorm, Layer, Shape, Weights};
 
@@ -20,12 +25,31 @@ pub(super) fn batch_norm(
     ins: &[Option<Value>],
 ) -> Result<Vec<Value>, OnnxError> {
     let x = ctx.act(ins, 0)?;
-    let [c] = x.shape.dims()[..] else {
-        return Err(ctx.unsupported(format!(
-            "input of rank {}: the channel axis 1 is the last axis only for [batch, channels] inputs",
-            x.shape.rank() + 1
-        )));
-    };
+    if x.perm.len() > 1 && ctx.int("spatial", 1)? == 0 {
+        return Err(ctx.unsupported("spatial=0 (statistics per channel and position) on a feature map"));
+    }
+    let x = if x.perm[0] == x.perm.len() - 1 { x } else { channels_last(b, ctx, &x, 0)? };
+    normalize(b, ctx, ins, &x)
+}
+
+/// QONNX's channels-last `BatchNormalization`: the channels are the model tensor's last axis.
+pub(super) fn batch_norm_channels_last(
+    b: &mut Builder,
+    ctx: &NodeCtx,
+    ins: &[Option<Value>],
+) -> Result<Vec<Value>, OnnxError> {
+    let x = ctx.act(ins, 0)?;
+    normalize(b, ctx, ins, &x)
+}
+
+/// The per-channel layer on the IR tensor of `x`, whose last axis holds the channels.
+fn normalize(
+    b: &mut Builder,
+    ctx: &NodeCtx,
+    ins: &[Option<Value>],
+    x: &Act,
+) -> Result<Vec<Value>, OnnxError> {
+    let c = x.shape.channels();
     if ctx.int("training_mode", 0)? != 0 {
         return Err(ctx.unsupported("training mode"));
     }
@@ -61,6 +85,6 @@ pub(super) fn batch_norm(
         scale: Weights::new(Shape::new([c]), scale),
         bias: Weights::new(Shape::new([c]), bias),
     });
-    let act = b.add(ctx, ctx.label(), layer, &[x.id])?;
+    let act = b.add(ctx, ctx.label(), layer, &[x.id])?.like(x);
     Ok(vec![Value::Act(act)])
 }

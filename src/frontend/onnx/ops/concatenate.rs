@@ -2,11 +2,15 @@
 //!
 //! Spec: <https://onnx.ai/onnx/operators/onnx__Concat.html>.
 //!
-//! Contract: `axis` counts the batch axis, which must not be the one joined; the IR axis is one
-//! less. Every operand must be an activation, or every operand a constant: a constant operand beside
+//! Contract: `axis` counts the batch axis, which must not be the one joined. Every operand is held
+//! in the first one's layout (converted by [`relayout`]); the IR axis is the model axis mapped
+//! through that layout (`perm[axis - 1]`), so a channel concatenation of channels-first tensors
+//! joins the channels-last IR tensors on their last axis. The result keeps the layout. Every
+//! operand must be an activation, or every operand a constant: a constant operand beside
 //! activations is unsupported.
 
 use super::super::builder::Builder;
+use super::super::layout::relayout;
 use super::super::tensor::{self, Tensor};
 use super::{const_value, norm_axis, NodeCtx, Value};
 use crate::frontend::onnx::OnnxError;
@@ -47,7 +51,7 @@ fn concat_acts(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<
     for i in 0..ins.len() {
         xs.push(ctx.act(ins, i)?);
     }
-    let rank = xs[0].shape.rank() + 1;
+    let rank = xs[0].perm.len() + 1;
     let axis = ctx.opt_int("axis")?.ok_or_else(|| ctx.err("attribute 'axis' is required"))?;
     let a = norm_axis(ctx, axis, rank)?;
     if a == 0 {
@@ -56,7 +60,12 @@ fn concat_acts(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<
     if let [x] = &xs[..] {
         return Ok(vec![Value::Act(x.clone())]);
     }
-    let ids: Vec<_> = xs.iter().map(|x| x.id).collect();
-    let act = b.add(ctx, ctx.label(), Layer::Concatenate(Concatenate { axis: a - 1 }), &ids)?;
+    let first = xs[0].clone();
+    let mut ids = Vec::with_capacity(xs.len());
+    for (i, x) in xs.iter().enumerate() {
+        ids.push(relayout(b, ctx, x, i, &first.perm)?.id);
+    }
+    let layer = Layer::Concatenate(Concatenate { axis: first.perm[a - 1] });
+    let act = b.add(ctx, ctx.label(), layer, &ids)?.like(&first);
     Ok(vec![Value::Act(act)])
 }

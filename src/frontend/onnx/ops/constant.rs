@@ -4,8 +4,8 @@
 //! <https://onnx.ai/onnx/operators/onnx__Gather.html>.
 //!
 //! Contract: `Constant` yields its `value` (or `value_float(s)`, `value_int(s)`). `Shape` of an
-//! activation gives the batch size as [`BATCH`] when it is symbolic, which `Reshape` reads back as
-//! the batch axis. `Gather` works on constants only.
+//! activation gives the model's shape (whatever the IR's layout), with the batch size as [`BATCH`]
+//! when it is symbolic, which `Reshape` reads back as the batch axis. `Gather` works on constants only.
 
 use std::rc::Rc;
 
@@ -62,7 +62,7 @@ pub(super) fn shape(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Re
                 Batch::Fixed(n) => n as i64,
                 Batch::Symbolic => BATCH,
             };
-            std::iter::once(batch).chain(x.shape.dims().iter().map(|&d| d as i64)).collect()
+            std::iter::once(batch).chain(x.model_dims().into_iter().map(|d| d as i64)).collect()
         }
     };
     let r = full.len() as i64;

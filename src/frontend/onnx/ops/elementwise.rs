@@ -1,20 +1,27 @@
-//! Binary arithmetic: `Add`, `Sub`, `Mul`, `Div`.
+//! Arithmetic: `Add`, `Sub`, `Mul`, `Div`, and the variadic `Sum`, `Mean`, `Max`, `Min`.
 //!
 //! Specs: <https://onnx.ai/onnx/operators/onnx__Add.html>, <https://onnx.ai/onnx/operators/onnx__Sub.html>,
-//! <https://onnx.ai/onnx/operators/onnx__Mul.html>, <https://onnx.ai/onnx/operators/onnx__Div.html>
-//! (numpy broadcasting from opset 7).
+//! <https://onnx.ai/onnx/operators/onnx__Mul.html>, <https://onnx.ai/onnx/operators/onnx__Div.html>,
+//! <https://onnx.ai/onnx/operators/onnx__Sum.html>, <https://onnx.ai/onnx/operators/onnx__Mean.html>,
+//! <https://onnx.ai/onnx/operators/onnx__Max.html>, <https://onnx.ai/onnx/operators/onnx__Min.html>
+//! (numpy broadcasting from opset 7, 8 for the variadic ops).
 //!
-//! Contract: two constants are computed at import (floats rounded to their element type as a
-//! runtime would, integers exactly, `Div` on integers truncating). An activation with a constant
-//! becomes `Layer::Elementwise` holding the constant (aligned by [`align_const`]); `x / c` is
-//! `x · (1/c)`; `c − x` is `Mul(−1)` (named `<node>/neg`) then `Add(c)`. Two activations of equal
-//! shape give a two-input `Elementwise` (`Add`, `Sub`, `Mul`).
+//! Contract: constants are computed at import (floats rounded to their element type as a runtime
+//! would, integers exactly, `Div` on integers truncating). An activation with a constant becomes
+//! `Layer::Elementwise` holding the constant, broadcast onto the model's tensor and mapped to the
+//! activation's layout ([`const_for`]); `x / c` is `x · (1/c)`; `c − x` is `Mul(−1)` (named
+//! `<node>/neg`) then `Add(c)`. Activations of equal model shape give one `Elementwise` over all of
+//! them (`Sum` is `Add`), every operand held in the first one's layout (converted by
+//! [`relayout`]), the result in that layout. `Mean` of `n` activations is that `Add` (named
+//! `<node>/sum`) then `Mul` by the constant `1/n`. One activation with constants is supported for
+//! the two-operand ops and for `Sum`, `Max` and `Min` of one activation and one constant.
 
 use std::rc::Rc;
 
 use super::super::builder::Builder;
+use super::super::layout::{const_for, relayout};
 use super::super::tensor::{broadcast_dims, broadcast_indices, round_to, Data, Tensor, BATCH};
-use super::{align_const, Act, NodeCtx, Value};
+use super::{Act, NodeCtx, Value};
 use crate::frontend::onnx::OnnxError;
 use crate::ir::{BinaryOp, Elementwise, Layer, Weights};
 
@@ -24,6 +31,8 @@ enum Op {
     Sub,
     Mul,
     Div,
+    Max,
+    Min,
 }
 
 pub(super) fn add(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
@@ -42,6 +51,111 @@ pub(super) fn div(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Resu
     binary(b, ctx, ins, Op::Div)
 }
 
+pub(super) fn sum(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
+    variadic(b, ctx, ins, Op::Add, false)
+}
+
+pub(super) fn mean(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
+    variadic(b, ctx, ins, Op::Add, true)
+}
+
+pub(super) fn max(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
+    variadic(b, ctx, ins, Op::Max, false)
+}
+
+pub(super) fn min(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
+    variadic(b, ctx, ins, Op::Min, false)
+}
+
+fn ir_op(op: Op) -> Option<BinaryOp> {
+    match op {
+        Op::Add => Some(BinaryOp::Add),
+        Op::Sub => Some(BinaryOp::Sub),
+        Op::Mul => Some(BinaryOp::Mul),
+        Op::Max => Some(BinaryOp::Max),
+        Op::Min => Some(BinaryOp::Min),
+        Op::Div => None,
+    }
+}
+
+/// One `Elementwise` over activations of equal model shape, in the first one's layout.
+fn of_acts(
+    b: &mut Builder,
+    ctx: &NodeCtx,
+    name: &str,
+    xs: &[(usize, Act)],
+    op: BinaryOp,
+) -> Result<Act, OnnxError> {
+    let (_, first) = &xs[0];
+    let mut ids = Vec::with_capacity(xs.len());
+    for (i, x) in xs {
+        if x.model_dims() != first.model_dims() {
+            return Err(ctx.unsupported(format!(
+                "operands of shapes [batch, {}] and [batch, {}]: broadcasting between two activations is \
+                 not supported",
+                join(&first.model_dims()),
+                join(&x.model_dims())
+            )));
+        }
+        ids.push(relayout(b, ctx, x, *i, &first.perm)?.id);
+    }
+    let layer = Layer::Elementwise(Elementwise { op, constant: None });
+    Ok(b.add(ctx, name, layer, &ids)?.like(first))
+}
+
+fn join(dims: &[usize]) -> String {
+    dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn variadic(
+    b: &mut Builder,
+    ctx: &NodeCtx,
+    ins: &[Option<Value>],
+    op: Op,
+    mean: bool,
+) -> Result<Vec<Value>, OnnxError> {
+    let mut acts = Vec::new();
+    let mut consts = Vec::new();
+    for (i, v) in ins.iter().enumerate() {
+        match v {
+            Some(Value::Act(a)) => acts.push((i, a.clone())),
+            Some(Value::Const(t)) => consts.push((i, t.clone())),
+            _ => return Err(ctx.err(format!("input #{i} is missing"))),
+        }
+    }
+    let n = ins.len();
+    if acts.is_empty() {
+        let mut acc = (*consts[0].1).clone();
+        for (_, c) in &consts[1..] {
+            acc = fold(ctx, &acc, c, op)?;
+        }
+        if mean {
+            let count = Tensor::float(vec![], vec![n as f64]);
+            acc = fold(ctx, &acc, &count, Op::Div)?;
+        }
+        return Ok(vec![Value::Const(Rc::new(acc))]);
+    }
+    let ir = ir_op(op).unwrap_or(BinaryOp::Add);
+    let out = match (&acts[..], &consts[..]) {
+        ([(_, x)], []) => x.clone(),
+        ([(_, x)], [(i, c)]) if !mean => with_const(b, ctx, ctx.label(), x, c, *i, ir, None)?,
+        (_, []) => {
+            let name = if mean { format!("{}/sum", ctx.label()) } else { ctx.label().to_string() };
+            let s = of_acts(b, ctx, &name, &acts, ir)?;
+            if !mean {
+                return Ok(vec![Value::Act(s)]);
+            }
+            let layer = Layer::Elementwise(Elementwise {
+                op: BinaryOp::Mul,
+                constant: Some(Weights::scalar(1.0 / n as f64)),
+            });
+            b.add(ctx, ctx.label(), layer, &[s.id])?.like(&s)
+        }
+        _ => return Err(ctx.unsupported("constant operands beside several activations, or in a Mean")),
+    };
+    Ok(vec![Value::Act(out)])
+}
+
 fn binary(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: Op) -> Result<Vec<Value>, OnnxError> {
     let (Some(Some(lhs)), Some(Some(rhs))) = (ins.first(), ins.get(1)) else {
         return Err(ctx.err("needs two inputs"));
@@ -50,9 +164,6 @@ fn binary(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: Op) -> Resu
         (Value::Const(a), Value::Const(c)) => Value::Const(Rc::new(fold(ctx, a, c, op)?)),
         (Value::Act(x), Value::Const(c)) => {
             let (ir_op, values) = match op {
-                Op::Add => (BinaryOp::Add, None),
-                Op::Sub => (BinaryOp::Sub, None),
-                Op::Mul => (BinaryOp::Mul, None),
                 Op::Div => {
                     let v = c.floats().map_err(|e| ctx.tensor_err(1, e))?;
                     if let Some(pos) = v.iter().position(|d| *d == 0.0) {
@@ -60,37 +171,26 @@ fn binary(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: Op) -> Resu
                     }
                     (BinaryOp::Mul, Some(v.iter().map(|d| 1.0 / d).collect::<Vec<_>>()))
                 }
+                Op::Add | Op::Sub | Op::Mul | Op::Max | Op::Min => (ir_op(op).unwrap_or(BinaryOp::Add), None),
             };
             Value::Act(with_const(b, ctx, ctx.label(), x, c, 1, ir_op, values)?)
         }
         (Value::Const(c), Value::Act(x)) => match op {
-            Op::Add => Value::Act(with_const(b, ctx, ctx.label(), x, c, 0, BinaryOp::Add, None)?),
-            Op::Mul => Value::Act(with_const(b, ctx, ctx.label(), x, c, 0, BinaryOp::Mul, None)?),
+            Op::Add | Op::Mul | Op::Max | Op::Min => {
+                let ir = ir_op(op).unwrap_or(BinaryOp::Add);
+                Value::Act(with_const(b, ctx, ctx.label(), x, c, 0, ir, None)?)
+            }
             Op::Sub => {
                 let neg = Weights::scalar(-1.0);
                 let layer = Layer::Elementwise(Elementwise { op: BinaryOp::Mul, constant: Some(neg) });
-                let negated = b.add(ctx, &format!("{}/neg", ctx.label()), layer, &[x.id])?;
+                let negated = b.add(ctx, &format!("{}/neg", ctx.label()), layer, &[x.id])?.like(x);
                 Value::Act(with_const(b, ctx, ctx.label(), &negated, c, 0, BinaryOp::Add, None)?)
             }
             Op::Div => return Err(ctx.unsupported("dividing by an activation")),
         },
         (Value::Act(x), Value::Act(y)) => {
-            let ir_op = match op {
-                Op::Add => BinaryOp::Add,
-                Op::Sub => BinaryOp::Sub,
-                Op::Mul => BinaryOp::Mul,
-                Op::Div => return Err(ctx.unsupported("dividing by an activation")),
-            };
-            if x.shape != y.shape {
-                return Err(ctx.unsupported(format!(
-                    "operands of shapes [batch, {}] and [batch, {}]: broadcasting between two activations is \
-                     not supported",
-                    x.shape.dims().iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "),
-                    y.shape.dims().iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
-                )));
-            }
-            let layer = Layer::Elementwise(Elementwise { op: ir_op, constant: None });
-            Value::Act(b.add(ctx, ctx.label(), layer, &[x.id, y.id])?)
+            let ir = ir_op(op).ok_or_else(|| ctx.unsupported("dividing by an activation"))?;
+            Value::Act(of_acts(b, ctx, ctx.label(), &[(0, x.clone()), (1, y.clone())], ir)?)
         }
         _ => return Err(ctx.err("unexpected operand kinds")),
     };
@@ -109,15 +209,16 @@ fn with_const(
     op: BinaryOp,
     values: Option<Vec<f64>>,
 ) -> Result<Act, OnnxError> {
-    let dims = align_const(ctx, c, &x.shape)?;
-    let mut w = ctx.weights(input, c, dims)?;
-    if let Some(v) = values {
-        ctx.finite(input, &v)?;
-        w.values = v;
-        w.ty = None;
-    }
+    let c = match values {
+        Some(v) => {
+            ctx.finite(input, &v)?;
+            Tensor::float(c.dims.clone(), v)
+        }
+        None => c.clone(),
+    };
+    let w = const_for(ctx, &c, x, input)?;
     let layer = Layer::Elementwise(Elementwise { op, constant: Some(w) });
-    b.add(ctx, name, layer, &[x.id])
+    Ok(b.add(ctx, name, layer, &[x.id])?.like(x))
 }
 
 fn fold(ctx: &NodeCtx, a: &Tensor, c: &Tensor, op: Op) -> Result<Tensor, OnnxError> {
@@ -142,6 +243,8 @@ fn fold(ctx: &NodeCtx, a: &Tensor, c: &Tensor, op: Op) -> Result<Tensor, OnnxErr
                     Op::Sub => p.checked_sub(q),
                     Op::Mul => p.checked_mul(q),
                     Op::Div => p.checked_div(q),
+                    Op::Max => Some(p.max(q)),
+                    Op::Min => Some(p.min(q)),
                 };
                 out.push(r.ok_or_else(|| {
                     ctx.err(format!("integer overflow or division by zero in {p} and {q}"))
@@ -165,6 +268,8 @@ fn fold(ctx: &NodeCtx, a: &Tensor, c: &Tensor, op: Op) -> Result<Tensor, OnnxErr
                             Op::Sub => p - q,
                             Op::Mul => p * q,
                             Op::Div => p / q,
+                            Op::Max => p.max(q),
+                            Op::Min => p.min(q),
                         },
                     )
                 })

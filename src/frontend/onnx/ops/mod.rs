@@ -1,47 +1,78 @@
 //! The op table and what every op handler shares: values, the node context, input resolution.
 //!
 //! Operator specs: <https://onnx.ai/onnx/operators/> and the QONNX operators
-//! <https://github.com/fastmachinelearning/qonnx/tree/main/docs/qonnx-custom-ops>.
+//! <https://github.com/fastmachinelearning/qonnx/tree/main/docs/qonnx-custom-ops> (the channels-last
+//! wrappers of `qonnx.custom_op.channels_last` are the standard ops on channels-last tensors).
 //!
-//! Handlers live in files named after the IR layer kind they produce (`dense.rs`, `elementwise.rs`,
+//! Handlers live in files named after the IR layer kind they produce (`dense.rs`, `conv.rs`,
 //! ...; `constant.rs` and `identity.rs` for ops that produce none, `quantize/` for QONNX and QDQ).
 //!
 //! Contract: [`run`] looks a node up in [`OPS`] (keyed by op type within its domain family),
 //! checks its opset range and arity, resolves its inputs (decoding initializers on first use, so
-//! decode errors name the reading node), and calls the handler. A handler returns one [`Value`] per
-//! output it defines; it returns `OnnxError::Unsupported` for a known op used in a way the IR
-//! cannot express, which the caller collects. Nodes reading a value of an unsupported node are
-//! skipped silently (their outputs are poisoned too).
+//! decode errors name the reading node), brings the activations of a [`Layout::Model`] handler into
+//! the model's element order (see [`super::layout`]), and calls the handler. A handler returns one
+//! [`Value`] per output it defines; it returns `OnnxError::Unsupported` for a known op used in a way
+//! the IR cannot express, which the caller collects. Nodes reading a value of an unsupported node
+//! are skipped silently (their outputs are poisoned too).
 
 mod activation;
 mod batch_norm;
 mod concatenate;
 mod constant;
+mod conv;
 mod dense;
 mod elementwise;
 mod identity;
+mod pad;
+mod pool;
 mod quantize;
 mod reshape;
 mod softmax;
+mod transpose;
+mod upsample;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 use std::path::Path;
 use std::rc::Rc;
 
 use super::builder::Builder;
-use super::model::{Attr, Dim, Model, Node, QONNX_DOMAINS};
+use super::layout;
+use super::model::{Attr, Dim, Model, Node, QONNX_CHANNELS_LAST, QONNX_DOMAINS};
 use super::tensor::{self, Tensor};
 use super::{OnnxError, UnsupportedOp};
 use crate::ir::{NodeId, Shape, Weights};
 
 pub(crate) use quantize::qdq::Pending;
 
-/// An activation: the IR node producing it and its per-sample shape.
+/// An activation: the IR node holding it, that node's shape, and how the model's tensor is laid out
+/// in it. The model's tensor (batch axis excluded) is `transpose(ir_tensor, perm)` (numpy
+/// `transpose`): model axis `k` is IR axis `perm[k]`. A channels-first tensor `[C, H, W]` held
+/// channels-last `[H, W, C]` has `perm = [2, 0, 1]`.
 #[derive(Debug, Clone)]
 pub(crate) struct Act {
     pub id: NodeId,
+    /// The IR node's shape.
     pub shape: Shape,
+    pub perm: Vec<usize>,
+}
+
+impl Act {
+    /// The model's per-sample dimensions.
+    pub(crate) fn model_dims(&self) -> Vec<usize> {
+        self.perm.iter().map(|&p| self.shape.dims()[p]).collect()
+    }
+
+    /// True when the IR tensor is the model's tensor, axis for axis.
+    pub(crate) fn is_plain(&self) -> bool {
+        layout::is_identity(&self.perm)
+    }
+
+    /// This activation, laid out as `x` (for a layer that works element by element on `x`).
+    pub(crate) fn like(mut self, x: &Act) -> Act {
+        self.perm = x.perm.clone();
+        self
+    }
 }
 
 /// What an ONNX value is at import time.
@@ -68,6 +99,23 @@ pub(crate) fn const_value(t: Tensor) -> Vec<Value> {
 enum Family {
     Onnx,
     Qonnx,
+    /// `qonnx.custom_op.channels_last`: standard ops reading channels-last (NHWC) tensors.
+    ChannelsLast,
+}
+
+/// How a handler reads the layout of the activations it is given ([`Act::perm`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// In the model's element order: [`run`] materializes every other layout first.
+    Model,
+    /// Element by element, or per tensor: the result keeps the layout of its input (constants
+    /// are mapped onto it by the handler).
+    Elementwise,
+    /// A channels-first operator (NCHW convolution, pooling, normalization, padding, resizing): it
+    /// works on the channels-last IR tensor of a channels-first model tensor.
+    ChannelsFirst,
+    /// Reads `perm` itself and maps axes through it (Transpose, Flatten, Concat, Softmax, ...).
+    Own,
 }
 
 type Handler = fn(&mut Builder, &NodeCtx, &[Option<Value>]) -> Result<Vec<Value>, OnnxError>;
@@ -80,6 +128,7 @@ struct OpDef {
     inputs: RangeInclusive<usize>,
     /// Opsets of the node's domain for which the handler follows the spec.
     opsets: RangeInclusive<i64>,
+    layout: Layout,
     run: Handler,
 }
 
@@ -88,59 +137,88 @@ const fn op(
     family: Family,
     inputs: RangeInclusive<usize>,
     opsets: RangeInclusive<i64>,
+    layout: Layout,
     run: Handler,
 ) -> OpDef {
-    OpDef { op_type, family, inputs, opsets, run }
+    OpDef { op_type, family, inputs, opsets, layout, run }
 }
 
-use Family::{Onnx, Qonnx};
+use Family::{ChannelsLast, Onnx, Qonnx};
+use Layout::{ChannelsFirst, Elementwise, Model as InModelOrder, Own};
 
-/// Every supported op. Default-domain opsets are bounded by the model-level range 7..=21.
+/// Every supported op. Default-domain opsets are bounded by the model-level range 7..=21; the
+/// channels-last domain follows the default domain's definitions, so any of its versions is read.
 static OPS: &[OpDef] = &[
     // dense.rs
-    op("MatMul", Onnx, 2..=2, 7..=21, dense::matmul),
-    op("Gemm", Onnx, 2..=3, 7..=21, dense::gemm),
+    op("MatMul", Onnx, 2..=2, 7..=21, InModelOrder, dense::matmul),
+    op("Gemm", Onnx, 2..=3, 7..=21, InModelOrder, dense::gemm),
+    // conv.rs
+    op("Conv", Onnx, 2..=3, 7..=21, ChannelsFirst, conv::conv),
+    op("Conv", ChannelsLast, 2..=3, 1..=21, InModelOrder, conv::conv_channels_last),
+    // pool.rs
+    op("MaxPool", Onnx, 1..=1, 7..=21, ChannelsFirst, pool::max_pool),
+    op("AveragePool", Onnx, 1..=1, 7..=21, ChannelsFirst, pool::average_pool),
+    op("GlobalMaxPool", Onnx, 1..=1, 7..=21, ChannelsFirst, pool::global_max_pool),
+    op("GlobalAveragePool", Onnx, 1..=1, 7..=21, ChannelsFirst, pool::global_average_pool),
+    op("MaxPool", ChannelsLast, 1..=1, 1..=21, InModelOrder, pool::max_pool_channels_last),
+    // pad.rs
+    op("Pad", Onnx, 1..=4, 7..=21, ChannelsFirst, pad::pad),
+    // upsample.rs
+    op("Resize", Onnx, 1..=4, 10..=21, ChannelsFirst, upsample::resize),
+    op("Upsample", Onnx, 1..=2, 7..=9, ChannelsFirst, upsample::upsample),
     // elementwise.rs
-    op("Add", Onnx, 2..=2, 7..=21, elementwise::add),
-    op("Sub", Onnx, 2..=2, 7..=21, elementwise::sub),
-    op("Mul", Onnx, 2..=2, 7..=21, elementwise::mul),
-    op("Div", Onnx, 2..=2, 7..=21, elementwise::div),
+    op("Add", Onnx, 2..=2, 7..=21, Elementwise, elementwise::add),
+    op("Sub", Onnx, 2..=2, 7..=21, Elementwise, elementwise::sub),
+    op("Mul", Onnx, 2..=2, 7..=21, Elementwise, elementwise::mul),
+    op("Div", Onnx, 2..=2, 7..=21, Elementwise, elementwise::div),
+    op("Sum", Onnx, 1..=usize::MAX, 7..=21, Elementwise, elementwise::sum),
+    op("Mean", Onnx, 1..=usize::MAX, 7..=21, Elementwise, elementwise::mean),
+    op("Max", Onnx, 1..=usize::MAX, 7..=21, Elementwise, elementwise::max),
+    op("Min", Onnx, 1..=usize::MAX, 7..=21, Elementwise, elementwise::min),
     // activation.rs
-    op("Relu", Onnx, 1..=1, 7..=21, activation::relu),
-    op("LeakyRelu", Onnx, 1..=1, 7..=21, activation::leaky_relu),
-    op("PRelu", Onnx, 2..=2, 7..=21, activation::prelu),
-    op("Sigmoid", Onnx, 1..=1, 7..=21, activation::sigmoid),
-    op("Tanh", Onnx, 1..=1, 7..=21, activation::tanh),
-    op("HardSigmoid", Onnx, 1..=1, 7..=21, activation::hard_sigmoid),
-    op("Clip", Onnx, 1..=3, 7..=21, activation::clip),
+    op("Relu", Onnx, 1..=1, 7..=21, Elementwise, activation::relu),
+    op("LeakyRelu", Onnx, 1..=1, 7..=21, Elementwise, activation::leaky_relu),
+    op("PRelu", Onnx, 2..=2, 7..=21, Elementwise, activation::prelu),
+    op("Sigmoid", Onnx, 1..=1, 7..=21, Elementwise, activation::sigmoid),
+    op("Tanh", Onnx, 1..=1, 7..=21, Elementwise, activation::tanh),
+    op("HardSigmoid", Onnx, 1..=1, 7..=21, Elementwise, activation::hard_sigmoid),
+    op("Clip", Onnx, 1..=3, 7..=21, Elementwise, activation::clip),
+    op("Elu", Onnx, 1..=1, 7..=21, Elementwise, activation::elu),
+    op("Selu", Onnx, 1..=1, 7..=21, Elementwise, activation::selu),
+    op("Softplus", Onnx, 1..=1, 7..=21, Elementwise, activation::softplus),
+    op("Softsign", Onnx, 1..=1, 7..=21, Elementwise, activation::softsign),
+    op("ThresholdedRelu", Onnx, 1..=1, 10..=21, Elementwise, activation::thresholded_relu),
+    op("HardSwish", Onnx, 1..=1, 14..=21, Elementwise, activation::hard_swish),
     // softmax.rs
-    op("Softmax", Onnx, 1..=1, 7..=21, softmax::softmax),
+    op("Softmax", Onnx, 1..=1, 7..=21, Own, softmax::softmax),
     // batch_norm.rs
-    op("BatchNormalization", Onnx, 5..=5, 7..=21, batch_norm::batch_norm),
+    op("BatchNormalization", Onnx, 5..=5, 7..=21, ChannelsFirst, batch_norm::batch_norm),
+    op("BatchNormalization", ChannelsLast, 5..=5, 1..=21, InModelOrder, batch_norm::batch_norm_channels_last),
     // concatenate.rs
-    op("Concat", Onnx, 1..=usize::MAX, 7..=21, concatenate::concat),
+    op("Concat", Onnx, 1..=usize::MAX, 7..=21, Own, concatenate::concat),
     // reshape.rs
-    op("Flatten", Onnx, 1..=1, 7..=21, reshape::flatten),
-    op("Reshape", Onnx, 2..=2, 7..=21, reshape::reshape),
-    op("Squeeze", Onnx, 1..=2, 7..=21, reshape::squeeze),
-    op("Unsqueeze", Onnx, 1..=2, 7..=21, reshape::unsqueeze),
-    op("Transpose", Onnx, 1..=1, 7..=21, reshape::transpose),
+    op("Flatten", Onnx, 1..=1, 7..=21, Own, reshape::flatten),
+    op("Reshape", Onnx, 2..=2, 7..=21, Own, reshape::reshape),
+    op("Squeeze", Onnx, 1..=2, 7..=21, InModelOrder, reshape::squeeze),
+    op("Unsqueeze", Onnx, 1..=2, 7..=21, InModelOrder, reshape::unsqueeze),
+    // transpose.rs
+    op("Transpose", Onnx, 1..=1, 7..=21, Own, transpose::transpose),
     // constant.rs
-    op("Constant", Onnx, 0..=0, 7..=21, constant::constant),
-    op("Shape", Onnx, 1..=1, 7..=21, constant::shape),
-    op("Gather", Onnx, 2..=2, 7..=21, constant::gather),
+    op("Constant", Onnx, 0..=0, 7..=21, InModelOrder, constant::constant),
+    op("Shape", Onnx, 1..=1, 7..=21, Own, constant::shape),
+    op("Gather", Onnx, 2..=2, 7..=21, InModelOrder, constant::gather),
     // identity.rs
-    op("Identity", Onnx, 1..=1, 7..=21, identity::identity),
-    op("Dropout", Onnx, 1..=3, 7..=21, identity::dropout),
-    op("Cast", Onnx, 1..=1, 7..=21, identity::cast),
+    op("Identity", Onnx, 1..=1, 7..=21, Elementwise, identity::identity),
+    op("Dropout", Onnx, 1..=3, 7..=21, Elementwise, identity::dropout),
+    op("Cast", Onnx, 1..=1, 7..=21, Elementwise, identity::cast),
     // quantize/qdq.rs
-    op("QuantizeLinear", Onnx, 2..=3, 10..=21, quantize::qdq::quantize_linear),
-    op("DequantizeLinear", Onnx, 2..=3, 10..=21, quantize::qdq::dequantize_linear),
+    op("QuantizeLinear", Onnx, 2..=3, 10..=21, Elementwise, quantize::qdq::quantize_linear),
+    op("DequantizeLinear", Onnx, 2..=3, 10..=21, Elementwise, quantize::qdq::dequantize_linear),
     // quantize/qonnx.rs (custom-domain opsets: 1 is the original definition, 2 adds IntQuant and Trunc v2)
-    op("Quant", Qonnx, 4..=4, 1..=2, quantize::qonnx::quant),
-    op("IntQuant", Qonnx, 4..=4, 1..=2, quantize::qonnx::quant),
-    op("BipolarQuant", Qonnx, 2..=2, 1..=2, quantize::qonnx::bipolar_quant),
-    op("Trunc", Qonnx, 5..=6, 1..=2, quantize::qonnx::trunc),
+    op("Quant", Qonnx, 4..=4, 1..=2, Elementwise, quantize::qonnx::quant),
+    op("IntQuant", Qonnx, 4..=4, 1..=2, Elementwise, quantize::qonnx::quant),
+    op("BipolarQuant", Qonnx, 2..=2, 1..=2, Elementwise, quantize::qonnx::bipolar_quant),
+    op("Trunc", Qonnx, 5..=6, 1..=2, Elementwise, quantize::qonnx::trunc),
 ];
 
 /// Everything a handler knows about the node it converts.
@@ -216,6 +294,26 @@ impl<'a> NodeCtx<'a> {
 
     fn attr(&self, name: &str) -> Option<&Attr> {
         self.node.attrs.get(name)
+    }
+
+    /// Refuses every attribute not in `known` (an attribute the handler would silently ignore).
+    pub(crate) fn known_attrs(&self, known: &[&str]) -> Result<(), OnnxError> {
+        match self.node.attrs.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(k) => Err(self.unsupported(format!("attribute '{k}' is not supported"))),
+            None => Ok(()),
+        }
+    }
+
+    /// An integer list attribute with one value per spatial axis (`s` of them), each at least 1;
+    /// `default` for every axis when it is absent.
+    pub(crate) fn spatial_ints(&self, name: &str, s: usize, default: usize) -> Result<Vec<usize>, OnnxError> {
+        let Some(v) = self.ints(name)? else { return Ok(vec![default; s]) };
+        if v.len() != s || v.iter().any(|&x| x < 1) {
+            return Err(self.err(format!(
+                "attribute '{name}' is {v:?}; {s} values of at least 1 are expected (one per spatial axis)"
+            )));
+        }
+        Ok(v.into_iter().map(|x| x as usize).collect())
     }
 
     pub(crate) fn opt_int(&self, name: &str) -> Result<Option<i64>, OnnxError> {
@@ -319,8 +417,12 @@ impl<'a> NodeCtx<'a> {
     /// Checks the computed value of output `name` against the shape the model declares for it.
     pub(crate) fn check_declared(&self, name: &str, v: &Value) -> Result<(), OnnxError> {
         let Some(decl) = self.model.declared.get(name) else { return Ok(()) };
+        let model: Vec<usize>;
         let (dims, skip_batch, shown): (&[usize], bool, String) = match v {
-            Value::Act(a) => (a.shape.dims(), true, format!("[batch, {}]", join(a.shape.dims()))),
+            Value::Act(a) => {
+                model = a.model_dims();
+                (&model, true, format!("[batch, {}]", join(&model)))
+            }
             Value::Const(t) => (&t.dims, false, format!("{:?}", t.dims)),
             _ => return Ok(()),
         };
@@ -363,6 +465,8 @@ fn lookup(node: &Node) -> Option<&'static OpDef> {
         Onnx
     } else if QONNX_DOMAINS.contains(&node.domain.as_str()) {
         Qonnx
+    } else if node.domain == QONNX_CHANNELS_LAST {
+        ChannelsLast
     } else {
         return None;
     };
@@ -443,10 +547,19 @@ pub(crate) fn run(
             Value::Unavailable(why) => {
                 return Err(ctx.err(format!("reads an output that is unavailable: {why}")))
             }
-            Value::Quantized(p) if def.op_type != "DequantizeLinear" => {
+            Value::Quantized(p) if !matches!(def.op_type, "DequantizeLinear" | "Clip") => {
                 return Err(p.not_dequantized(ctx.path, &format!("{} '{}'", node.op_type, node.label)))
             }
             _ => {}
+        }
+    }
+    if def.layout == Layout::Model {
+        for (i, v) in ins.iter_mut().enumerate() {
+            if let Some(Value::Act(a)) = v {
+                if !a.is_plain() {
+                    *a = layout::model_order(b, ctx, a, i)?;
+                }
+            }
         }
     }
     let outs = (def.run)(b, ctx, &ins)?;
@@ -458,6 +571,40 @@ pub(crate) fn run(
         }
     }
     Ok(outs)
+}
+
+/// The graph inputs (of rank 3 or more) that a channels-first operator reads, directly or through
+/// element-wise ops: they become channels-last IR inputs, so that no transpose is needed there.
+/// Any other input keeps the model's axis order (a keras2onnx model transposes its NHWC input to
+/// NCHW itself, which cancels against the channels-last IR).
+pub(crate) fn channels_first_inputs(model: &Model) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for input in &model.inputs {
+        let rank = input.dims.as_ref().map_or(0, Vec::len);
+        if rank < 3 || model.initializers.contains_key(&input.name) {
+            continue;
+        }
+        let mut reached: BTreeSet<&str> = BTreeSet::from([input.name.as_str()]);
+        for node in &model.nodes {
+            let Some(def) = lookup(node) else { continue };
+            let reads: Vec<usize> =
+                (0..node.inputs.len()).filter(|&i| reached.contains(node.inputs[i].as_str())).collect();
+            if reads.is_empty() {
+                continue;
+            }
+            match def.layout {
+                Layout::Elementwise => {
+                    reached.extend(node.outputs.iter().filter(|o| !o.is_empty()).map(String::as_str));
+                }
+                Layout::ChannelsFirst if reads.contains(&0) => {
+                    found.insert(input.name.clone());
+                    break;
+                }
+                Layout::ChannelsFirst | Layout::Model | Layout::Own => {}
+            }
+        }
+    }
+    found
 }
 
 /// Every `QuantizeLinear` on an activation must feed a `DequantizeLinear`.

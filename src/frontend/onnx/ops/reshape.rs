@@ -1,20 +1,20 @@
-//! Layout ops that become `Layer::Reshape`: `Flatten`, `Reshape`, `Squeeze`, `Unsqueeze`,
-//! `Transpose`.
+//! Layout ops that become `Layer::Reshape`: `Flatten`, `Reshape`, `Squeeze`, `Unsqueeze`.
 //!
 //! Specs: <https://onnx.ai/onnx/operators/onnx__Flatten.html>, <https://onnx.ai/onnx/operators/onnx__Reshape.html>,
-//! <https://onnx.ai/onnx/operators/onnx__Squeeze.html>, <https://onnx.ai/onnx/operators/onnx__Unsqueeze.html>,
-//! <https://onnx.ai/onnx/operators/onnx__Transpose.html>.
+//! <https://onnx.ai/onnx/operators/onnx__Squeeze.html>, <https://onnx.ai/onnx/operators/onnx__Unsqueeze.html>.
 //!
 //! Contract: on constants every op is computed at import. On an activation the batch axis must
 //! stay first and untouched; the per-sample result becomes `Layer::Reshape` (no node when the
-//! shape is unchanged). A `Transpose` of an activation is accepted only when it keeps the
-//! row-major order of the data (identity, or moving axes of size 1). A target shape may use the
-//! symbolic batch size that `Shape` gives ([`BATCH`]) as its batch axis. Squeeze/Unsqueeze take
-//! `axes` as an attribute before opset 13 and as an input from 13 on; Reshape's `allowzero`
-//! (opset 14) makes 0 a literal zero, which is rejected.
+//! shape is unchanged). Shapes are the model's: an activation held in another layout is first
+//! brought to the model's element order (an IR `Transpose` before the `Reshape`, e.g. when a
+//! channels-first feature map held channels-last is flattened; nothing when only axes of extent 1
+//! move). A target shape may use the symbolic batch size that `Shape` gives ([`BATCH`]) as its batch
+//! axis. Squeeze/Unsqueeze take `axes` as an attribute before opset 13 and as an input from 13 on;
+//! Reshape's `allowzero` (opset 14) makes 0 a literal zero, which is rejected.
 
 use super::super::builder::{Batch, Builder};
-use super::super::tensor::{self, elements, BATCH};
+use super::super::layout::{self, model_order};
+use super::super::tensor::{elements, BATCH};
 use super::{const_value, norm_axis, Act, NodeCtx, Value};
 use crate::frontend::onnx::OnnxError;
 use crate::ir::{Layer, Reshape, Shape};
@@ -39,12 +39,16 @@ fn show(dims: &[usize]) -> String {
     format!("[batch, {}]", dims.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", "))
 }
 
-/// Emits a `Layer::Reshape` to `dims`, or nothing when the shape does not change.
+/// Emits a `Layer::Reshape` of `x`'s model tensor to `dims`, or nothing when the shape does not
+/// change; the result is in the model's order.
 fn reshape_act(b: &mut Builder, ctx: &NodeCtx, x: &Act, dims: Vec<usize>) -> Result<Vec<Value>, OnnxError> {
-    if x.shape.dims() == dims.as_slice() {
-        return Ok(vec![Value::Act(x.clone())]);
-    }
-    let act = b.add(ctx, ctx.label(), Layer::Reshape(Reshape::new(Shape::new(dims))), &[x.id])?;
+    let src =
+        if layout::keeps_order(x.shape.dims(), &x.perm) { x.clone() } else { model_order(b, ctx, x, 0)? };
+    let act = if src.shape.dims() == dims.as_slice() {
+        Act { perm: layout::identity(dims.len()), ..src }
+    } else {
+        b.add(ctx, ctx.label(), Layer::Reshape(Reshape::new(Shape::new(dims))), &[src.id])?
+    };
     Ok(vec![Value::Act(act)])
 }
 
@@ -76,17 +80,18 @@ pub(super) fn flatten(
             let x = ctx.act(ins, 0)?;
             let rank = x.shape.rank() + 1;
             let a = flatten_axis(ctx, axis, rank)?;
-            let inner: usize = x.shape.dims()[a.saturating_sub(1)..].iter().product();
+            let dims = x.model_dims();
+            let inner: usize = dims[a.saturating_sub(1)..].iter().product();
             if a == 0 {
                 if b.batch != Batch::Fixed(1) {
                     return Err(
                         ctx.unsupported("Flatten with axis 0 merges the batch axis into the features")
                     );
                 }
-            } else if x.shape.dims()[..a - 1].iter().product::<usize>() != 1 {
+            } else if dims[..a - 1].iter().product::<usize>() != 1 {
                 return Err(ctx.unsupported(format!(
                     "Flatten with axis {axis} merges axes of {} into the batch axis",
-                    show(x.shape.dims())
+                    show(&dims)
                 )));
             }
             reshape_act(b, ctx, &x, vec![inner])
@@ -234,7 +239,7 @@ pub(super) fn reshape(
         _ => {
             let x = ctx.act(ins, 0)?;
             let dims =
-                reshape_sample(b.batch, x.shape.dims(), &target, allow_zero).map_err(|f| fail(ctx, f))?;
+                reshape_sample(b.batch, &x.model_dims(), &target, allow_zero).map_err(|f| fail(ctx, f))?;
             reshape_act(b, ctx, &x, dims)
         }
     }
@@ -330,53 +335,6 @@ pub(super) fn unsqueeze(
         _ => {
             let x = ctx.act(ins, 0)?;
             reshape_act(b, ctx, &x, out[1..].to_vec())
-        }
-    }
-}
-
-fn permutation(ctx: &NodeCtx, rank: usize) -> Result<Vec<usize>, OnnxError> {
-    let perm = match ctx.ints("perm")? {
-        None => (0..rank).rev().collect(),
-        Some(p) => {
-            let p: Vec<usize> = p.iter().map(|&v| usize::try_from(v).unwrap_or(usize::MAX)).collect();
-            let mut seen = vec![false; rank];
-            let valid =
-                p.len() == rank && p.iter().all(|&i| i < rank && !std::mem::replace(&mut seen[i], true));
-            if !valid {
-                return Err(ctx.err(format!("perm {p:?} is not a permutation of {rank} axes")));
-            }
-            p
-        }
-    };
-    Ok(perm)
-}
-
-pub(super) fn transpose(
-    b: &mut Builder,
-    ctx: &NodeCtx,
-    ins: &[Option<Value>],
-) -> Result<Vec<Value>, OnnxError> {
-    match ins.first() {
-        Some(Some(Value::Const(t))) => {
-            let perm = permutation(ctx, t.dims.len())?;
-            Ok(const_value(tensor::transpose(t, &perm)))
-        }
-        _ => {
-            let x = ctx.act(ins, 0)?;
-            let perm = permutation(ctx, x.shape.rank() + 1)?;
-            if perm[0] != 0 {
-                return Err(ctx.unsupported(format!("permutation {perm:?} moves the batch axis")));
-            }
-            let dims = x.shape.dims();
-            let out: Vec<usize> = perm[1..].iter().map(|&p| dims[p - 1]).collect();
-            let order: Vec<usize> = perm[1..].iter().copied().filter(|&p| dims[p - 1] != 1).collect();
-            if order.windows(2).any(|w| w[0] > w[1]) {
-                return Err(ctx.unsupported(format!(
-                    "permutation {perm:?} of an activation of shape {} changes the data layout",
-                    show(dims)
-                )));
-            }
-            reshape_act(b, ctx, &x, out)
         }
     }
 }

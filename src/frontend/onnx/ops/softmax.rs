@@ -2,11 +2,15 @@
 //!
 //! Spec: <https://onnx.ai/onnx/operators/onnx__Softmax.html>.
 //!
-//! Contract: the softmax must reduce over the last axis only: from opset 13 `axis` must name it;
-//! before 13 the input is coerced to 2-D at `axis`, which is accepted when every axis between
-//! `axis` and the last has size 1.
+//! Contract: the softmax must reduce over the IR tensor's last axis only. From opset 13 `axis` is
+//! mapped through the activation's layout; when it names the IR's last axis the softmax works in
+//! that layout (the channel softmax of a channels-first tensor held channels-last). Otherwise the
+//! tensor is brought to the model's order, where `axis` must name the last axis (opset 13) or,
+//! before 13, where the input is coerced to 2-D at `axis`, which is accepted when every axis
+//! between `axis` and the last has size 1.
 
 use super::super::builder::Builder;
+use super::super::layout::model_order;
 use super::{NodeCtx, Value};
 use crate::frontend::onnx::OnnxError;
 use crate::ir::{Layer, Softmax};
@@ -23,6 +27,9 @@ pub(super) fn softmax(
     if a == 0 {
         return Err(ctx.unsupported("softmax across the batch axis"));
     }
+    let in_layout = ctx.opset >= 13 && x.perm[a - 1] == rank - 2;
+    let x = if in_layout { x } else { model_order(b, ctx, &x, 0)? };
+    let a = if in_layout { rank - 1 } else { a };
     let last_only =
         if ctx.opset < 13 { x.shape.dims()[a - 1..rank - 2].iter().all(|&d| d == 1) } else { a == rank - 1 };
     if !last_only {
@@ -31,6 +38,6 @@ pub(super) fn softmax(
         )));
     }
     let n = x.shape.channels();
-    let act = b.add(ctx, ctx.label(), Layer::Softmax(Softmax::default_for(n)), &[x.id])?;
+    let act = b.add(ctx, ctx.label(), Layer::Softmax(Softmax::default_for(n)), &[x.id])?.like(&x);
     Ok(vec![Value::Act(act)])
 }

@@ -12,7 +12,8 @@
 //! Contract: on constants both ops are computed here (per-tensor or per-axis); a dequantized
 //! constant carries the exact type of its integers at its scales (int8, uint8 or int32). On an
 //! activation only per-tensor int8/uint8 is accepted, and the output of `QuantizeLinear` must be
-//! read by `DequantizeLinear`s with the same scale and zero point and by nothing else.
+//! read by `DequantizeLinear`s with the same scale and zero point and by nothing else, possibly
+//! through a `Clip` to a narrower integer range (QCDQ), which narrows the cast's type.
 
 use std::cell::OnceCell;
 use std::path::Path;
@@ -40,6 +41,48 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
+    /// This quantizer followed by `Clip` to the integers `[lo, hi]` (QCDQ: a narrower bit width in
+    /// an 8-bit container): the range must be that of a `b`-bit integer, signed (full or
+    /// symmetric) or unsigned, no wider than the quantizer's.
+    pub(crate) fn clipped(&self, ctx: &NodeCtx, lo: f64, hi: f64) -> Result<Pending, OnnxError> {
+        let range = |b: u32| 2f64.powi(b as i32);
+        let (signed, overflow, bits) = match (1..=self.ty.width)
+            .find(|&b| hi == range(b) - 1.0 || hi == range(b - 1) - 1.0)
+        {
+            Some(b) if !self.ty.signed && lo == 0.0 && hi == range(b) - 1.0 => (false, OverflowMode::Sat, b),
+            Some(b) if self.ty.signed && hi == range(b - 1) - 1.0 && lo == -range(b - 1) => {
+                (true, OverflowMode::Sat, b)
+            }
+            Some(b) if self.ty.signed && hi == range(b - 1) - 1.0 && lo == -hi && b > 1 => {
+                (true, OverflowMode::SatSym, b)
+            }
+            _ => {
+                return Err(ctx.unsupported(format!(
+                    "clipping the integers of QuantizeLinear '{}' ({}) to [{lo}, {hi}]: only the range of a \
+                     narrower integer of the same signedness is supported",
+                    self.node, self.ty
+                )))
+            }
+        };
+        let ty = exact_type(
+            bits,
+            signed,
+            [scale_frac(self.scale).map_err(|e| ctx.quant_err(e))?],
+            QuantMode::RndConv,
+            overflow,
+            MAX_WIDTH,
+        )
+        .map_err(|e| ctx.quant_err(e))?;
+        Ok(Pending {
+            node: self.node.clone(),
+            act: self.act.clone(),
+            scale: self.scale,
+            zero: self.zero,
+            ty,
+            emitted: OnceCell::new(),
+        })
+    }
+
     pub(crate) fn not_dequantized(&self, path: &Path, reader: &str) -> OnnxError {
         OnnxError::Node {
             path: path.to_path_buf(),
@@ -201,7 +244,8 @@ pub(crate) fn dequantize_linear(
             if let Some(a) = p.emitted.get() {
                 return Ok(vec![Value::Act(a.clone())]);
             }
-            let a = b.add_typed(ctx, &p.node, Layer::Quantize(Quantize), &[p.act.id], Some(p.ty))?;
+            let a =
+                b.add_typed(ctx, &p.node, Layer::Quantize(Quantize), &[p.act.id], Some(p.ty))?.like(&p.act);
             let _ = p.emitted.set(a.clone());
             Ok(vec![Value::Act(a)])
         }

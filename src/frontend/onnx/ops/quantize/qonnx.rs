@@ -16,7 +16,7 @@
 //! Contract: on constants the values are quantized exactly here (per-element scales allowed) and
 //! the result carries one type holding every channel's values; there every rounding mode and range
 //! is exact. On activations the quantizer becomes `Layer::Quantize` with the type above
-//! (per-tensor parameters only). A scale that is not a power of two, a nonzero zero point, a
+//! (per-tensor parameters only), in the activation's layout. A scale that is not a power of two, a nonzero zero point, a
 //! rounding mode without an `ap_fixed` equivalent (CEIL, UP) or an unsigned narrow range on an
 //! activation, or a bit width outside 1..=64 is an error naming the node.
 //!
@@ -303,7 +303,7 @@ pub(crate) fn quant(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Re
                 );
             }
             let ty = q.act_type(f).map_err(|e| ctx.quant_err(e))?;
-            Ok(vec![Value::Act(quantize_node(b, ctx, ctx.label(), &x, ty)?)])
+            Ok(vec![Value::Act(quantize_node(b, ctx, ctx.label(), &x, ty)?.like(&x))])
         }
     }
 }
@@ -361,7 +361,7 @@ pub(crate) fn trunc(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Re
     let wide = in_bits + 1;
     let rounded_ty = exact_type(wide, true, [f], QuantMode::RndConv, OverflowMode::Sat, MAX_WIDTH)
         .map_err(|e| ctx.quant_err(e))?;
-    let rounded = quantize_node(b, ctx, &format!("{}/round", ctx.label()), &x, rounded_ty)?;
+    let rounded = quantize_node(b, ctx, &format!("{}/round", ctx.label()), &x, rounded_ty)?.like(&x);
     let out = if let Some(out_scale) = out_scale {
         let g = act_frac(ctx, &x, &out_scale, 4, "out_scale")?;
         let q = IntQuant {
@@ -383,13 +383,14 @@ pub(crate) fn trunc(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Re
         let shift = Weights { ty: Some(FixedType::new(1, 1 - k, false)), ..Weights::scalar(2f64.powi(-k)) };
         let shifted_ty = FixedType { integer: rounded_ty.integer - k, ..rounded_ty };
         let layer = Layer::Elementwise(Elementwise { op: BinaryOp::Mul, constant: Some(shift) });
-        let shifted =
-            b.add_typed(ctx, &format!("{}/shift", ctx.label()), layer, &[rounded.id], Some(shifted_ty))?;
+        let shifted = b
+            .add_typed(ctx, &format!("{}/shift", ctx.label()), layer, &[rounded.id], Some(shifted_ty))?
+            .like(&x);
         let ty = exact_type(out_bits + 1, true, [f], mode, OverflowMode::Sat, MAX_WIDTH)
             .map_err(|e| ctx.quant_err(e))?;
         quantize_node(b, ctx, ctx.label(), &shifted, ty)?
     };
-    Ok(vec![Value::Act(out)])
+    Ok(vec![Value::Act(out.like(&x))])
 }
 
 #[cfg(test)]
