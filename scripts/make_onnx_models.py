@@ -1303,6 +1303,18 @@ def model_cnn_ops_op9():
     return cnn_reference("cnn_ops_op9", model, cnn_inputs((2, 6, 6)))
 
 
+def model_cnn_ceil():
+    """Pooling with ceil_mode=1 (PyTorch exports): MaxPool and AveragePool whose last windows
+    hang over the input's end."""
+    g = Graph(np.random.default_rng(2010))
+    h = g.op("MaxPool", "max", ["input"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)  # [2, 4, 4]
+    h = g.op("AveragePool", "avg", [h], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)  # [2, 2, 2]
+    h = g.op("Flatten", "flatten", [h], axis=1)
+    g.gemm("dense", h, 8, 3, out="output")
+    model = g.model("cnn_ceil", [2, 8, 8], [3], doc="ceil_mode pooling")
+    return cnn_reference("cnn_ceil", model, cnn_inputs((2, 8, 8)))
+
+
 def model_jet_image_cnn():
     """A jet-image CNN of the size users bring (40x40x1, channels-first): three 3x3 Conv layers of
     8, 16 and 16 filters (padding 1) with ReLU, each followed by 2x2 MaxPool, Flatten, Gemm 32,
@@ -1325,7 +1337,7 @@ def model_jet_image_cnn():
 
 def cnn_models():
     for fn in [model_cnn2d, model_cnn1d, model_cnn_merge, model_cnn_global, model_cnn_pad, model_cnn_nhwc,
-               model_cnn_ops_op9, model_jet_image_cnn]:
+               model_cnn_ops_op9, model_cnn_ceil, model_jet_image_cnn]:
         name, model, x, y = fn()
         emit(name, model, x, y)
     name, model, x, y = model_cnn_channels_last()
@@ -1364,13 +1376,13 @@ def make_bad_cnn():
     one("conv_negative_pads", lambda g: g.conv("conv", "input", 2, 3, (3, 3), pads=[-1, 0, 0, 0]))
     one("conv_bad_group", lambda g: g.op("Conv", "conv", ["input", g.init("conv/W", np.ones((4, 1, 3, 3)))],
                                          group=3))
-    one("pool_ceil_mode", lambda g: g.op("MaxPool", "pool", ["input"], kernel_shape=[2, 2], strides=[2, 2],
-                                         ceil_mode=1))
+    one("pool_ceil_count_pad", lambda g: g.op("AveragePool", "pool", ["input"], kernel_shape=[3, 3],
+                                              strides=[2, 2], ceil_mode=1, count_include_pad=1))
     one("resize_linear", lambda g: g.op("Resize", "resize", ["input", "", g.init("resize/scales", [1, 1, 2, 2])],
                                         mode="linear"))
 
     def two_unsupported(g):
-        a = g.op("MaxPool", "pool", ["input"], kernel_shape=[2, 2], ceil_mode=1)
+        a = g.op("MaxPool", "pool", ["input"], kernel_shape=[2, 2], dilations=[2, 2])
         b = g.op("Resize", "resize", ["input", "", g.init("resize/scales", [1, 1, 2, 2])], mode="cubic")
         return g.op("Concat", "concat", [a, b], axis=1)
 

@@ -234,7 +234,13 @@ fn csim_mlp_qonnx() {
 
 #[test]
 fn csim_cnns() {
-    for model in ["onnx/cnn2d.onnx", "onnx/cnn_merge.onnx", "onnx/cnn_qonnx.onnx", "onnx/cnn_nhwc.onnx"] {
+    for model in [
+        "onnx/cnn2d.onnx",
+        "onnx/cnn_merge.onnx",
+        "onnx/cnn_qonnx.onnx",
+        "onnx/cnn_nhwc.onnx",
+        "onnx/cnn_ceil.onnx",
+    ] {
         csim_matches_simulator(&root().join("tests/models").join(model), 300);
     }
 }

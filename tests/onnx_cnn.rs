@@ -226,11 +226,11 @@ fn unsupported(name: &str) -> Vec<(String, String, String)> {
 }
 
 #[test]
-fn ceil_mode_and_other_resize_modes_are_refused_clearly() {
-    let ops = unsupported("pool_ceil_mode");
+fn ceil_mode_counting_padding_and_other_resize_modes_are_refused_clearly() {
+    let ops = unsupported("pool_ceil_count_pad");
     assert_eq!(ops.len(), 1);
-    assert_eq!((ops[0].0.as_str(), ops[0].1.as_str()), ("MaxPool", "pool"));
-    assert!(ops[0].2.contains("ceil_mode"), "{ops:?}");
+    assert_eq!((ops[0].0.as_str(), ops[0].1.as_str()), ("AveragePool", "pool"));
+    assert!(ops[0].2.contains("ceil_mode=1 with count_include_pad=1"), "{ops:?}");
     let ops = unsupported("resize_linear");
     assert_eq!((ops[0].0.as_str(), ops[0].1.as_str()), ("Resize", "resize"));
     assert!(ops[0].2.contains("'linear'") && ops[0].2.contains("nearest"), "{ops:?}");
