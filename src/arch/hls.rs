@@ -2,11 +2,12 @@
 //! and the estimator costs it. Each decision below rests on a documented behaviour of Vitis HLS
 //! (UG1399, "Vitis High-Level Synthesis User Guide"; UG1448, "Vitis HLS Messaging"):
 //!
-//! * **Schedule.** When every layer has reuse factor 1 the top function is one pipeline
+//! * **Schedule.** When every layer takes one cycle per sample (reuse factor 1, no convolution)
+//!   the top function is one pipeline
 //!   ([`Schedule::Pipeline`]: `PIPELINE II=1` on the top, every layer function inlined). UG1399
 //!   "Function Pipelining": a pipelined function unrolls every loop in its hierarchy, so the whole
 //!   network is one unrolled datapath accepting a sample per cycle. A layer with reuse factor
-//!   `R > 1` needs a loop that stays rolled, which a pipelined function cannot contain, so then the
+//!   `R > 1`, or a convolution (its positions one after the other), needs a loop that stays rolled, which a pipelined function cannot contain, so then the
 //!   top is a dataflow region ([`Schedule::Dataflow`]: `DATAFLOW`, one process per layer,
 //!   `ap_ctrl_chain`): UG1448 200-786 "Top-Level Dataflow" (successive calls overlap only with
 //!   `ap_ctrl_chain`), UG1448 214-169 "Dataflow Canonical Rules" (each channel has one writer and

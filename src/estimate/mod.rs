@@ -343,7 +343,8 @@ fn assumptions(g: &LoweredGraph, design: &hls::Design, tool: HlsTool, uncertaint
             boundary are registered."
             .to_string(),
         Schedule::Dataflow => format!(
-            "The top function is a dataflow region with ap_ctrl_chain (some layer has reuse factor > 1): \
+            "The top function is a dataflow region with ap_ctrl_chain (some layer takes more than one cycle: \
+             a convolution or a reuse factor > 1): \
              one process per layer, II = {} (the largest process interval). A process starts when all its \
              inputs are complete (ping-pong channels) and takes its own datapath's cycles, at least one \
              (its output is registered); no handshake cycles are added. Each channel costs twice its bits \
