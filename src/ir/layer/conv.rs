@@ -25,8 +25,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    const_ty, exact_dot_accumulator, one, one_ty, order_free_accumulator, Arity, Held, HeldMut, LayerDef,
-    ReuseDomain, Work,
+    const_ty, exact_dot_accumulator, one, one_ty, order_free_accumulator, window_extent, Arity, Held,
+    HeldMut, LayerDef, ReuseDomain, Work,
 };
 use crate::fixed::FixedType;
 use crate::ir::{Shape, Weights};
@@ -89,14 +89,8 @@ impl Conv {
         }
         (0..s)
             .map(|d| {
-                let span = self.dilations[d] * (self.kernel()[d] - 1) + 1;
-                let padded = input[d] + self.pads_begin[d] + self.pads_end[d];
-                if padded < span {
-                    return Err(format!(
-                        "axis {d}: the kernel spans {span} but the padded input is {padded} long"
-                    ));
-                }
-                Ok((padded - span) / self.strides[d] + 1)
+                let pads = (self.pads_begin[d], self.pads_end[d]);
+                window_extent(d, input[d], pads, self.kernel()[d], self.dilations[d], self.strides[d])
             })
             .collect()
     }

@@ -100,6 +100,29 @@ pub struct Work {
     pub reuse_domain: Option<ReuseDomain>,
 }
 
+/// The output extent of a sliding window on one axis: `floor((input + pad_begin + pad_end -
+/// span) / stride) + 1` with `span = dilation * (kernel - 1) + 1`; an error when the window does
+/// not fit the padded input, a size is zero or the sizes overflow.
+pub(crate) fn window_extent(
+    axis: usize,
+    input: usize,
+    pads: (usize, usize),
+    kernel: usize,
+    dilation: usize,
+    stride: usize,
+) -> Result<usize, String> {
+    if kernel == 0 || dilation == 0 || stride == 0 {
+        return Err(format!("axis {axis}: kernel, dilation and stride must be at least 1"));
+    }
+    let too_large = || format!("axis {axis}: the window's sizes overflow");
+    let span = dilation.checked_mul(kernel - 1).and_then(|v| v.checked_add(1)).ok_or_else(too_large)?;
+    let padded = input.checked_add(pads.0).and_then(|v| v.checked_add(pads.1)).ok_or_else(too_large)?;
+    if padded < span {
+        return Err(format!("axis {axis}: the window spans {span} but the padded input is {padded} long"));
+    }
+    Ok((padded - span) / stride + 1)
+}
+
 /// The count a legal reuse factor divides, and what is counted (for messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReuseDomain {
@@ -422,6 +445,16 @@ pub(crate) fn order_free_accumulator(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn window_extents_refuse_overflow_and_zero_sizes() {
+        assert_eq!(window_extent(0, 8, (1, 1), 3, 1, 2), Ok(4));
+        assert_eq!(window_extent(0, 8, (0, 0), 3, 2, 1), Ok(4));
+        assert!(window_extent(0, 8, (usize::MAX, 1), 3, 1, 1).unwrap_err().contains("overflow"));
+        assert!(window_extent(0, 8, (0, 0), 3, usize::MAX, 1).unwrap_err().contains("overflow"));
+        assert!(window_extent(1, 2, (0, 0), 5, 1, 1).unwrap_err().contains("axis 1"));
+        assert!(window_extent(0, 8, (0, 0), 3, 1, 0).is_err());
+    }
 
     #[test]
     fn nearest_legal_values() {

@@ -35,7 +35,10 @@ impl LayerDef for Pad {
         }
         let mut dims = Vec::with_capacity(s + 1);
         for d in 0..s {
-            let o = x.dims()[d] as i64 + self.begin[d] + self.end[d];
+            let o = (x.dims()[d] as i64)
+                .checked_add(self.begin[d])
+                .and_then(|v| v.checked_add(self.end[d]))
+                .ok_or_else(|| format!("axis {d}: padding {} + {} overflows", self.begin[d], self.end[d]))?;
             if o < 1 || self.begin[d] <= -(x.dims()[d] as i64) || self.end[d] <= -(x.dims()[d] as i64) {
                 return Err(format!("axis {d}: cropping removes the whole axis of {}", x.dims()[d]));
             }

@@ -18,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{exact, one, one_ty, Arity, Held, HeldMut, LayerDef, Work};
+use super::{exact, one, one_ty, window_extent, Arity, Held, HeldMut, LayerDef, Work};
 use crate::fixed::FixedType;
 use crate::ir::Shape;
 
@@ -83,14 +83,8 @@ impl Pool {
         }
         (0..s)
             .map(|d| {
-                let padded = input[d] + self.pads_begin[d] + self.pads_end[d];
-                if padded < self.kernel[d] {
-                    return Err(format!(
-                        "axis {d}: the window is {} but the padded input is {padded} long",
-                        self.kernel[d]
-                    ));
-                }
-                Ok((padded - self.kernel[d]) / self.strides[d] + 1)
+                let pads = (self.pads_begin[d], self.pads_end[d]);
+                window_extent(d, input[d], pads, self.kernel[d], 1, self.strides[d])
             })
             .collect()
     }

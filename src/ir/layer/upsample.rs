@@ -28,7 +28,13 @@ impl LayerDef for UpSample {
         if self.factors.contains(&0) {
             return Err("factors must be at least 1".into());
         }
-        let mut dims: Vec<usize> = (0..s).map(|d| x.dims()[d] * self.factors[d]).collect();
+        let mut dims = (0..s)
+            .map(|d| {
+                x.dims()[d]
+                    .checked_mul(self.factors[d])
+                    .ok_or_else(|| format!("axis {d}: factor {} overflows", self.factors[d]))
+            })
+            .collect::<Result<Vec<usize>, String>>()?;
         dims.push(x.channels());
         Ok(Shape::new(dims))
     }

@@ -18,7 +18,7 @@
 use super::super::builder::Builder;
 use super::super::layout::{self, channels_last, model_order};
 use super::super::tensor;
-use super::{NodeCtx, Value};
+use super::{NodeCtx, Value, MAX_WINDOW};
 use crate::frontend::onnx::OnnxError;
 use crate::ir::{Conv, Layer, Shape, Weights};
 
@@ -97,9 +97,9 @@ pub(super) fn window(
         "NOTSET" => match pads {
             None => (vec![0; s], vec![0; s]),
             Some(p) => {
-                if p.len() != 2 * s || p.iter().any(|&v| v < 0) {
+                if p.len() != 2 * s || p.iter().any(|&v| !(0..=MAX_WINDOW).contains(&v)) {
                     return Err(ctx.err(format!(
-                        "attribute 'pads' is {p:?}; {} non-negative values are expected ([begin..., end...])",
+                        "attribute 'pads' is {p:?}; {} values from 0 to {MAX_WINDOW} are expected ([begin..., end...])",
                         2 * s
                     )));
                 }

@@ -36,6 +36,9 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::rc::Rc;
 
+/// The largest window size, stride, dilation or padding an operator may give (2^24).
+pub(crate) const MAX_WINDOW: i64 = 1 << 24;
+
 use super::builder::Builder;
 use super::layout;
 use super::model::{Attr, Dim, Model, Node, QONNX_CHANNELS_LAST, QONNX_DOMAINS};
@@ -306,11 +309,13 @@ impl<'a> NodeCtx<'a> {
 
     /// An integer list attribute with one value per spatial axis (`s` of them), each at least 1;
     /// `default` for every axis when it is absent.
+    /// Per-axis window attributes (`strides`, `dilations`, `kernel_shape`, `pads`): each from 1
+    /// (0 for pads) to [`MAX_WINDOW`].
     pub(crate) fn spatial_ints(&self, name: &str, s: usize, default: usize) -> Result<Vec<usize>, OnnxError> {
         let Some(v) = self.ints(name)? else { return Ok(vec![default; s]) };
-        if v.len() != s || v.iter().any(|&x| x < 1) {
+        if v.len() != s || v.iter().any(|&x| !(1..=MAX_WINDOW).contains(&x)) {
             return Err(self.err(format!(
-                "attribute '{name}' is {v:?}; {s} values of at least 1 are expected (one per spatial axis)"
+                "attribute '{name}' is {v:?}; {s} values from 1 to {MAX_WINDOW} are expected (one per spatial axis)"
             )));
         }
         Ok(v.into_iter().map(|x| x as usize).collect())

@@ -20,7 +20,7 @@
 
 use super::super::builder::Builder;
 use super::conv::{result_layout, spatial_input, window, Channels, Window};
-use super::{NodeCtx, Value};
+use super::{NodeCtx, Value, MAX_WINDOW};
 use crate::frontend::onnx::OnnxError;
 use crate::ir::{Layer, Pool, PoolOp};
 
@@ -106,8 +106,8 @@ fn pool(
         return Err(ctx.unsupported("dilated pooling windows: only dilations of 1 are supported"));
     }
     let kernel = ctx.ints("kernel_shape")?.ok_or_else(|| ctx.err("attribute 'kernel_shape' is required"))?;
-    if kernel.len() != s || kernel.iter().any(|&k| k < 1) {
-        return Err(ctx.err(format!("kernel_shape {kernel:?} is not {s} positive sizes")));
+    if kernel.len() != s || kernel.iter().any(|&k| !(1..=MAX_WINDOW).contains(&k)) {
+        return Err(ctx.err(format!("kernel_shape {kernel:?} is not {s} sizes from 1 to {MAX_WINDOW}")));
     }
     let kernel: Vec<usize> = kernel.into_iter().map(|k| k as usize).collect();
     let input = &x.shape.dims()[..s];
@@ -133,12 +133,11 @@ fn pool(
 /// The end padding that `ceil_mode = 1` adds on one axis: the output extent is `ceil((i + p_b +
 /// p_e - k) / s) + 1`, less one when that last window would start at or after `i + p_b`.
 fn ceil_mode_padding(i: usize, k: usize, s: usize, p_b: usize, p_e: usize) -> usize {
-    let Some(span) = (i + p_b + p_e).checked_sub(k) else { return 0 };
-    let mut out = span.div_ceil(s) + 1;
-    if (out - 1) * s >= i + p_b {
-        out -= 1;
-    }
-    ((out - 1) * s + k).saturating_sub(i + p_b + p_e)
+    // Overflowing sizes add nothing here; the IR's shape check then names them.
+    let Some(padded) = i.checked_add(p_b).and_then(|v| v.checked_add(p_e)) else { return 0 };
+    let Some(span) = padded.checked_sub(k) else { return 0 };
+    let last = if span.div_ceil(s) * s >= i + p_b { span.div_ceil(s) - 1 } else { span.div_ceil(s) };
+    (last * s + k).saturating_sub(padded)
 }
 
 fn global(
