@@ -17,8 +17,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    const_ty, exact_dot_accumulator, one, one_ty, order_free_accumulator, Arity, Held, HeldMut, LayerDef,
-    ReuseDomain, Work,
+    const_ty, dot, exact_dot_accumulator, one, one_ty, order_free_accumulator, Arity, Held, HeldMut,
+    LayerDef, ReuseDomain, Work,
 };
 use crate::fixed::FixedType;
 use crate::ir::{Shape, Weights};
@@ -81,27 +81,15 @@ impl LayerDef for Dense {
 
     fn exact_type(&self, role: &str, inputs: &[FixedType]) -> Result<FixedType, String> {
         let x = one_ty(inputs)?;
-        match role {
-            "result" => self.accum.ok_or_else(|| "accumulator type is unknown".to_string()),
-            "accumulator" => self.exact_accum(&x),
-            other => Err(format!("has no {other} type")),
-        }
+        dot::exact_type(role, self.accum, || self.exact_accum(&x))
     }
 
     fn held(&self) -> Held<'_> {
-        Held {
-            constants: vec![("weights", &self.weights), ("bias", &self.bias)],
-            tables: Vec::new(),
-            types: vec![("accumulator", self.accum)],
-        }
+        dot::held(&self.weights, &self.bias, self.accum)
     }
 
     fn held_mut(&mut self) -> HeldMut<'_> {
-        HeldMut {
-            constants: vec![("weights", &mut self.weights), ("bias", &mut self.bias)],
-            tables: Vec::new(),
-            types: vec![("accumulator", &mut self.accum)],
-        }
+        dot::held_mut(&mut self.weights, &mut self.bias, &mut self.accum)
     }
 
     fn work(&self, _: &[&Shape]) -> Work {

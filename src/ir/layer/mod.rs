@@ -391,6 +391,46 @@ fn const_ty(role: &str, w: &Weights) -> Result<FixedType, String> {
     w.ty.ok_or_else(|| format!("{role} has no fixed-point type"))
 }
 
+/// What a dot-product layer (`Dense`, `Conv`) holds: its weights, its bias and its accumulator
+/// type, and the types it computes: the result is the accumulator cast, the accumulator's exact
+/// type comes from `exact`.
+pub(crate) mod dot {
+    use super::{Held, HeldMut, Weights};
+    use crate::fixed::FixedType;
+
+    pub(crate) fn exact_type(
+        role: &str,
+        accum: Option<FixedType>,
+        exact: impl FnOnce() -> Result<FixedType, String>,
+    ) -> Result<FixedType, String> {
+        match role {
+            "result" => accum.ok_or_else(|| "accumulator type is unknown".to_string()),
+            "accumulator" => exact(),
+            other => Err(format!("has no {other} type")),
+        }
+    }
+
+    pub(crate) fn held<'a>(weights: &'a Weights, bias: &'a Weights, accum: Option<FixedType>) -> Held<'a> {
+        Held {
+            constants: vec![("weights", weights), ("bias", bias)],
+            tables: Vec::new(),
+            types: vec![("accumulator", accum)],
+        }
+    }
+
+    pub(crate) fn held_mut<'a>(
+        weights: &'a mut Weights,
+        bias: &'a mut Weights,
+        accum: &'a mut Option<FixedType>,
+    ) -> HeldMut<'a> {
+        HeldMut {
+            constants: vec![("weights", weights), ("bias", bias)],
+            tables: Vec::new(),
+            types: vec![("accumulator", accum)],
+        }
+    }
+}
+
 /// The exact accumulator of dot products `b + Σ x_i · w_i`, one per output (its bias and its
 /// weights), for input type `x`: the fraction of the products and the bias, and a range covering
 /// the largest partial sum in any order.
