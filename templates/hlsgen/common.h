@@ -17,7 +17,8 @@
 //   and reshape on the same array is an error ("Adding Pragmas and Directives");
 // * every loop is unrolled, so every array index is a constant after unrolling (reads of
 //   partitioned arrays are wires, reads of partitioned constants are constants), except the step
-//   loop of dense_multiplexed (dense.h).
+//   loop of dense_multiplexed (dense.h) and the position loops of conv and conv_multiplexed
+//   (conv.h), which are pipelined and read through multiplexers with constant indices.
 #ifndef HLSGEN_COMMON_H
 #define HLSGEN_COMMON_H
 

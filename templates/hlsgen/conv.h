@@ -17,11 +17,15 @@
 // pipelined with II=1 rewind and nothing else in the function ("Rewinding Pipelined Loops for
 // Performance"; UG1448 200-950/200-954): iteration s = p * R + r computes step r of position p. Each
 // lane reads its value through a (positions * R):1 multiplexer with constant indices only (the
-// unrolled `if (s == t)` chain over the constant table src, under __SYNTHESIS__). The weights of step r are the row
-// w[r][.]: at R = 1 a row of constants (every product is a multiplication by a constant, the same
-// for every position: filters * window operators), above it completely partitioned constants
-// (Latency strategy) or a ROM reshaped into R words (Resource strategy), read by filters * K
-// shared multipliers. The result of position p is written to y[p * filters + f] in its last step.
+// unrolled `if (s == t)` chain over the constant table src, compiled only where Vitis HLS defines
+// __SYNTHESIS__, "System Calls"; C simulation reads the same element directly, so both branches
+// compute the same value and C/RTL co-simulation compares like with like). The lanes' values `v`
+// are a completely partitioned local ("pragma HLS array_partition"), one register per lane.
+// The weights of step r are the row w[r][.]: at R = 1 a row of constants (every product is a
+// multiplication by a constant, the same for every position: filters * window operators), above
+// it completely partitioned constants (Latency strategy) or a ROM reshaped into R words (Resource
+// strategy), read by filters * K shared multipliers. The result of position p is written to
+// y[p * filters + f] in its last step.
 // II = positions * R cycles per sample; latency positions * R - 1 cycles plus the iteration's depth.
 // Above R = 1 the window is accumulated r-major, which the emitter allows only for an order-free
 // accumulator (Conv::order_free), as for dense_multiplexed (dense.h).
