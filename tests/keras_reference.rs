@@ -12,6 +12,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::windows::{conv, gather, pool, unravel};
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
 use hls_gen::frontend::keras;
 use hls_gen::ir::{self, Activation, BinaryOp, Graph, Layer};
@@ -140,100 +141,6 @@ fn cast(x: f64, ty: &FixedType) -> f64 {
         other => panic!("unexpected overflow mode {other:?}"),
     };
     (x * scale).round_ties_even().clamp(lo, hi) / scale
-}
-
-/// The multi-index of flat row-major position `i` in `dims`.
-fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; dims.len()];
-    for d in (0..dims.len()).rev() {
-        idx[d] = i % dims[d];
-        i /= dims[d];
-    }
-    idx
-}
-
-/// The flat position of spatial position `p` (inside `dims[..s]`) and channel `c`.
-fn flat(p: &[i64], c: usize, dims: &[usize]) -> Option<usize> {
-    let s = dims.len() - 1;
-    let mut at = 0;
-    for d in 0..s {
-        if p[d] < 0 || p[d] >= dims[d] as i64 {
-            return None;
-        }
-        at = at * dims[d] + p[d] as usize;
-    }
-    Some(at * dims[s] + c)
-}
-
-/// Output position `o` copies input position `from(axis, o_axis)` on every spatial axis (zero
-/// outside the input); channels unchanged.
-fn gather(xd: &[usize], x: &[f64], yd: &[usize], from: impl Fn(usize, usize) -> i64) -> Vec<f64> {
-    let s = yd.len() - 1;
-    (0..yd.iter().product())
-        .map(|i| {
-            let o = unravel(i, yd);
-            let p: Vec<i64> = (0..s).map(|d| from(d, o[d])).collect();
-            flat(&p, o[s], xd).map_or(0.0, |j| x[j])
-        })
-        .collect()
-}
-
-/// `conv.rs`'s definition in f64.
-fn conv(c: &ir::Conv, xd: &[usize], x: &[f64], yd: &[usize]) -> Vec<f64> {
-    let s = c.spatial();
-    let (cg, filters) = (c.group_channels(), c.filters());
-    let per_group = filters / c.groups;
-    let taps: usize = c.kernel().iter().product();
-    (0..yd.iter().product())
-        .map(|i| {
-            let o = unravel(i, yd);
-            let f = o[s];
-            let g = f / per_group;
-            let mut acc = c.bias.values[f];
-            for t in 0..taps {
-                let tk = unravel(t, c.kernel());
-                let p: Vec<i64> = (0..s)
-                    .map(|d| (o[d] * c.strides[d] + tk[d] * c.dilations[d]) as i64 - c.pads_begin[d] as i64)
-                    .collect();
-                for ch in 0..cg {
-                    if let Some(j) = flat(&p, g * cg + ch, xd) {
-                        acc += x[j] * c.weight(t, ch, f);
-                    }
-                }
-            }
-            acc
-        })
-        .collect()
-}
-
-/// `pool.rs`'s definition in f64 (the average's reciprocal rounded to its type when it has one).
-fn pool(p: &ir::Pool, xd: &[usize], x: &[f64], yd: &[usize]) -> Vec<f64> {
-    let s = p.spatial();
-    (0..yd.iter().product())
-        .map(|i| {
-            let o = unravel(i, yd);
-            let window: Vec<f64> = (0..p.window())
-                .filter_map(|t| {
-                    let tk = unravel(t, &p.kernel);
-                    let at: Vec<i64> = (0..s)
-                        .map(|d| (o[d] * p.strides[d] + tk[d]) as i64 - p.pads_begin[d] as i64)
-                        .collect();
-                    flat(&at, o[s], xd).map(|j| x[j])
-                })
-                .collect();
-            match p.op {
-                ir::PoolOp::Max => window.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-                ir::PoolOp::Average => {
-                    let n = if p.count_pad { p.window() } else { window.len() };
-                    let r = match &p.reciprocal {
-                        Some(ty) => ir::Pool::reciprocal_raw(n, ty) as f64 * 2f64.powi(-ty.frac_bits()),
-                        None => 1.0 / n as f64,
-                    };
-                    window.iter().sum::<f64>() * r
-                }
-            }
-        })
-        .collect()
 }
 
 /// Runs the graph in float64 on one input row; returns every node's output by name.

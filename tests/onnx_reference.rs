@@ -9,9 +9,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use common::windows::{conv, gather, pool};
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
 use hls_gen::frontend::onnx;
-use hls_gen::ir::{layout, Activation, BinaryOp, Graph, Layer, NodeId, PoolOp, Shape};
+use hls_gen::ir::{layout, Activation, BinaryOp, Graph, Layer, NodeId, Shape};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -54,97 +55,6 @@ fn cast(v: f64, ty: &FixedType) -> f64 {
 
 fn bcast(c: &hls_gen::ir::Weights, shape: &Shape, i: usize) -> f64 {
     c.values[c.shape.broadcast_index(shape, i)]
-}
-
-/// The multi-index of flat row-major index `i` in `dims`.
-fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; dims.len()];
-    for d in (0..dims.len()).rev() {
-        idx[d] = i % dims[d];
-        i /= dims[d];
-    }
-    idx
-}
-
-/// The flat index of spatial position `p` and channel `c` in a channels-last tensor `dims`, if
-/// `p` lies inside it.
-fn at(dims: &[usize], p: &[i64], c: usize) -> Option<usize> {
-    let s = dims.len() - 1;
-    let mut flat = 0;
-    for d in 0..s {
-        if p[d] < 0 || p[d] >= dims[d] as i64 {
-            return None;
-        }
-        flat = flat * dims[d] + p[d] as usize;
-    }
-    Some(flat * dims[s] + c)
-}
-
-/// Channels-last output `y` whose value at spatial position `o`, channel `c` is the input at the
-/// position `src(axis, o_axis)` (zero outside the input).
-fn spatial_map(x_dims: &[usize], y_dims: &[usize], x: &[f64], src: impl Fn(usize, usize) -> i64) -> Vec<f64> {
-    let total: usize = y_dims.iter().product();
-    (0..total)
-        .map(|i| {
-            let idx = unravel(i, y_dims);
-            let (o, c) = idx.split_at(idx.len() - 1);
-            let p: Vec<i64> = o.iter().enumerate().map(|(d, &v)| src(d, v)).collect();
-            at(x_dims, &p, c[0]).map_or(0.0, |k| x[k])
-        })
-        .collect()
-}
-
-fn conv(c: &hls_gen::ir::Conv, x_dims: &[usize], y_dims: &[usize], x: &[f64]) -> Vec<f64> {
-    let s = c.spatial();
-    let (cg, filters) = (c.group_channels(), c.filters());
-    let taps: usize = c.kernel().iter().product();
-    let total: usize = y_dims.iter().product();
-    (0..total)
-        .map(|i| {
-            let idx = unravel(i, y_dims);
-            let f = idx[s];
-            let g = f / (filters / c.groups);
-            let mut acc = c.bias.values[f];
-            for t in 0..taps {
-                let tk = unravel(t, c.kernel());
-                let p: Vec<i64> = (0..s)
-                    .map(|d| (idx[d] * c.strides[d] + tk[d] * c.dilations[d]) as i64 - c.pads_begin[d] as i64)
-                    .collect();
-                for ch in 0..cg {
-                    if let Some(k) = at(x_dims, &p, g * cg + ch) {
-                        acc += x[k] * c.weight(t, ch, f);
-                    }
-                }
-            }
-            acc
-        })
-        .collect()
-}
-
-fn pool(p: &hls_gen::ir::Pool, x_dims: &[usize], y_dims: &[usize], x: &[f64]) -> Vec<f64> {
-    let s = p.spatial();
-    let total: usize = y_dims.iter().product();
-    (0..total)
-        .map(|i| {
-            let idx = unravel(i, y_dims);
-            let values: Vec<f64> = (0..p.window())
-                .filter_map(|t| {
-                    let tk = unravel(t, &p.kernel);
-                    let q: Vec<i64> = (0..s)
-                        .map(|d| (idx[d] * p.strides[d] + tk[d]) as i64 - p.pads_begin[d] as i64)
-                        .collect();
-                    at(x_dims, &q, idx[s]).map(|k| x[k])
-                })
-                .collect();
-            match p.op {
-                PoolOp::Max => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                PoolOp::Average => {
-                    let n = if p.count_pad { p.window() } else { values.len() };
-                    values.iter().sum::<f64>() / n as f64
-                }
-            }
-        })
-        .collect()
 }
 
 /// Evaluates the graph on one sample.
@@ -251,15 +161,15 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
                 common::concatenate(c.axis, &shapes, &ins)
             }
             Layer::Reshape(_) | Layer::Quantize(_) => ins[0].clone(),
-            Layer::Conv(c) => conv(c, g.node(g.inputs_of(id)[0]).shape.dims(), n.shape.dims(), ins[0]),
-            Layer::Pool(p) => pool(p, g.node(g.inputs_of(id)[0]).shape.dims(), n.shape.dims(), ins[0]),
+            Layer::Conv(c) => conv(c, g.node(g.inputs_of(id)[0]).shape.dims(), ins[0], n.shape.dims()),
+            Layer::Pool(p) => pool(p, g.node(g.inputs_of(id)[0]).shape.dims(), ins[0], n.shape.dims()),
             Layer::Pad(p) => {
                 let x = g.node(g.inputs_of(id)[0]).shape.dims();
-                spatial_map(x, n.shape.dims(), ins[0], |d, o| o as i64 - p.begin[d])
+                gather(x, ins[0], n.shape.dims(), |d, o| o as i64 - p.begin[d])
             }
             Layer::UpSample(u) => {
                 let x = g.node(g.inputs_of(id)[0]).shape.dims();
-                spatial_map(x, n.shape.dims(), ins[0], |d, o| (o / u.factors[d]) as i64)
+                gather(x, ins[0], n.shape.dims(), |d, o| (o / u.factors[d]) as i64)
             }
             Layer::Transpose(t) => {
                 t.source_indices(&g.node(g.inputs_of(id)[0]).shape).into_iter().map(|i| ins[0][i]).collect()

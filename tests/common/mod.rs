@@ -5,6 +5,7 @@
 
 pub mod bin;
 pub mod reference;
+pub mod windows;
 
 use std::path::PathBuf;
 
