@@ -1335,9 +1335,31 @@ def model_jet_image_cnn():
     return cnn_reference("jet_image_cnn", model, cnn_inputs((1, 40, 40))[:32])
 
 
+def model_svhn_cnn():
+    """An SVHN digit CNN after the hls4ml CNN paper's network (32x32x3, channels-first): three 3x3
+    Conv layers of 16, 16 and 24 filters (valid padding, no pads) with ReLU, each followed by 2x2
+    MaxPool stride 2 (32 -> 30 -> 15 -> 13 -> 6 -> 4 -> 2), Flatten (24 x 2 x 2 = 96), Gemm 42,
+    ReLU, Gemm 10, Softmax. Glorot weights, untrained: it sizes the estimator and the benchmarks."""
+    g = Graph(np.random.default_rng(2041))
+    h, c = "input", 3
+    for i, f in enumerate([16, 16, 24], 1):
+        h = g.conv(f"conv{i}", h, c, f, (3, 3))
+        h = g.op("Relu", f"relu{i}", [h])
+        h = g.op("MaxPool", f"pool{i}", [h], kernel_shape=[2, 2], strides=[2, 2])
+        c = f
+    h = g.op("Flatten", "flatten", [h], axis=1)  # 24 x 2 x 2
+    h = g.gemm("fc1", h, 96, 42)
+    h = g.op("Relu", "fc1_relu", [h])
+    h = g.gemm("fc2", h, 42, 10)
+    g.op("Softmax", "softmax", [h], out="output", axis=1)
+    model = g.model("svhn_cnn", [3, 32, 32], [10], doc="SVHN CNN 32x32x3: 3 conv + pool, 2 dense")
+    return cnn_reference("svhn_cnn", model, cnn_inputs((3, 32, 32))[:32])
+
+
 def cnn_models():
     for fn in [model_cnn2d, model_cnn1d, model_cnn_merge, model_cnn_global, model_cnn_pad, model_cnn_nhwc,
-               model_cnn_ops_op9, model_cnn_ceil, model_jet_image_cnn]:
+               model_cnn_ops_op9, model_cnn_ceil, model_jet_image_cnn,
+               model_svhn_cnn]:
         name, model, x, y = fn()
         emit(name, model, x, y)
     name, model, x, y = model_cnn_channels_last()

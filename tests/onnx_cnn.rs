@@ -22,6 +22,7 @@ const FLOAT_CNNS: &[&str] = &[
     "cnn_channels_last",
     "cnn_ops_op9",
     "jet_image_cnn",
+    "svhn_cnn",
 ];
 
 fn root() -> PathBuf {
@@ -64,6 +65,7 @@ fn every_cnn_imports_with_its_model_layout() {
         ("cnn_pad", &[8, 8, 2], &[2, 8, 8]),
         ("cnn_qonnx", &[6, 6, 2], &[2, 6, 6]),
         ("cnn_qdq", &[6, 6, 2], &[2, 6, 6]),
+        ("svhn_cnn", &[32, 32, 3], &[3, 32, 32]),
     ];
     for &(name, ir_dims, model_dims) in cases {
         let g = import(&model(name));
