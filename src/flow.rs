@@ -11,7 +11,8 @@ use crate::backend::rtl::{self, RtlOptions};
 use crate::backend::testbench::TestbenchData;
 use crate::backend::vitis::{self, IoType, VitisOptions};
 use crate::backend::{BackendError, Project};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, IoStyle};
+use crate::estimate::stream::FifoDepth;
 use crate::estimate::{self, report, Estimate, EstimateError};
 use crate::fixed::{FixedError, FixedType};
 use crate::frontend::{self, FrontendError, LoadOptions};
@@ -254,6 +255,29 @@ pub struct CompileOptions<'a> {
     pub tb_inputs: Option<&'a [InputArray]>,
     /// How many inputs to generate.
     pub tb_samples: usize,
+    /// io_parallel or io_stream; the configuration's `IOType` when `None`.
+    pub io_type: Option<IoStyle>,
+    pub fifo_depth: FifoDepth,
+}
+
+/// The estimate of `g`'s Vitis HLS design in `io`, and for io_stream the depth of every stream
+/// ([`crate::arch::stream::Design::channels`] order) with the design's interval.
+pub fn estimate_design(
+    g: &LoweredGraph,
+    part: &estimate::Part,
+    clock_ns: f64,
+    io: IoStyle,
+    fifo: FifoDepth,
+) -> Result<(Estimate, IoType), FlowError> {
+    Ok(match io {
+        IoStyle::Parallel => (estimate::estimate(g, part, clock_ns)?, IoType::Parallel),
+        IoStyle::Stream => {
+            let (est, summary) = estimate::stream::estimate(g, part, clock_ns, &estimate::Options::default(), fifo)?;
+            let design = crate::arch::stream::design(g).map_err(EstimateError::from)?;
+            let io = IoType::Stream { fifo_depths: summary.depths(&design), interval: est.total.ii };
+            (est, io)
+        }
+    })
 }
 
 /// A compiled model: the project in memory (not yet written), its estimate and how it was made.
@@ -275,16 +299,22 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     let g = &lowered.graph;
     let given = c.tb_inputs.map(|a| join_inputs(g, a)).transpose()?;
     let tb = testbench(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples)?;
+    let io = c.io_type.or(lowered.config.io_type).unwrap_or_default();
     let (est, mut project) = match c.backend {
         BackendChoice::Vitis => {
-            let est = estimate::estimate(g, &part, c.clock_ns)?;
+            let (est, io_type) = estimate_design(g, &part, c.clock_ns, io, c.fifo_depth)?;
             let vopts = VitisOptions {
                 project_name: c.project_name.to_string(),
                 part: part.name.clone(),
                 clock_period_ns: c.clock_ns,
-                io_type: IoType::Parallel,
+                io_type,
             };
             (est, vitis::emit(g, &vopts, &tb)?)
+        }
+        BackendChoice::Rtl { .. } if io == IoStyle::Stream => {
+            return Err(FlowError::Testbench(
+                "io_stream is a Vitis HLS design; the RTL backend builds io_parallel only".into(),
+            ))
         }
         BackendChoice::Rtl { pipeline_stages } => {
             let ropts = RtlOptions { project_name: c.project_name.to_string(), pipeline_stages };

@@ -216,63 +216,8 @@ pub fn design(g: &LoweredGraph) -> Result<Design, ArchError> {
         if inputs.contains(&id) {
             continue;
         }
-        let node = g.node(id);
-        let rf = node.reuse_factor.max(1);
-        let mut kernel = Kernel::Unrolled;
-        let mut roms = Vec::new();
         let x = g.inputs_of(id).first().map(|&i| g.node(i).out_ty()).transpose()?;
-        let order_free = |free: Result<bool, String>| {
-            free.map_err(|e| ArchError::Unsupported {
-                backend: "Vitis HLS",
-                what: format!("layer '{}': {e}", node.name),
-            })
-        };
-        match &node.layer {
-            Layer::Dense(d) => {
-                let free = match (rf > 1, x) {
-                    (true, Some(x)) => order_free(d.order_free(&x))?,
-                    _ => true,
-                };
-                let weight_bits = d.weights.ty.map_or(0, |t| t.width);
-                if let Some(per_cycle) =
-                    steps(node, d.n_in(), d.n_out(), weight_bits, free, &mut roms, &mut bad)
-                {
-                    kernel = Kernel::Multiplexed { reuse: rf, per_cycle };
-                }
-            }
-            Layer::Conv(c) => {
-                let free = match (rf > 1, x) {
-                    (true, Some(x)) => order_free(c.order_free(&x))?,
-                    _ => true,
-                };
-                let weight_bits = c.weights.ty.map_or(0, |t| t.width);
-                let positions = node.shape.elements() / node.shape.channels().max(1);
-                let per_cycle = steps(node, c.window(), c.filters(), weight_bits, free, &mut roms, &mut bad);
-                kernel = Kernel::Sliding { positions, reuse: rf, per_cycle: per_cycle.unwrap_or(c.window()) };
-            }
-            Layer::Activation(a) => {
-                for (role, t) in a.held().tables {
-                    roms.push(table_rom(role, t, node.shape.elements() as u64));
-                }
-            }
-            Layer::Softmax(s) => {
-                let n = node.shape.channels().max(1) as u64;
-                let rows = node.shape.elements() as u64 / n;
-                roms.push(table_rom("exp_table", &s.exp_table, rows * n));
-                roms.push(table_rom("inv_table", &s.inv_table, rows));
-            }
-            Layer::Input(_)
-            | Layer::BatchNorm(_)
-            | Layer::Elementwise(_)
-            | Layer::Concatenate(_)
-            | Layer::Reshape(_)
-            | Layer::Quantize(_)
-            | Layer::Pool(_)
-            | Layer::Pad(_)
-            | Layer::UpSample(_)
-            | Layer::Transpose(_) => {}
-        }
-        layers.insert(id, LayerDesign { kernel, roms });
+        layers.insert(id, layer_design(g.node(id), x, &mut bad)?);
     }
     if !bad.is_empty() {
         return Err(ArchError::Unsupported {
@@ -293,6 +238,71 @@ pub fn design(g: &LoweredGraph) -> Result<Design, ArchError> {
         }
     }
     Ok(Design { schedule, ii, layers, splits })
+}
+
+/// The kernel and ROMs of one layer `node` whose first input has type `x`, as the io_parallel
+/// design builds it (the io_stream design builds its per-pixel layers the same way). A reuse
+/// factor that cannot be built goes to `bad`, naming the layer.
+pub fn layer_design(
+    node: &crate::ir::Node,
+    x: Option<crate::fixed::FixedType>,
+    bad: &mut Vec<String>,
+) -> Result<LayerDesign, ArchError> {
+    let rf = node.reuse_factor.max(1);
+    let mut kernel = Kernel::Unrolled;
+    let mut roms = Vec::new();
+    let order_free = |free: Result<bool, String>| {
+        free.map_err(|e| ArchError::Unsupported {
+            backend: "Vitis HLS",
+            what: format!("layer '{}': {e}", node.name),
+        })
+    };
+    match &node.layer {
+        Layer::Dense(d) => {
+            let free = match (rf > 1, x) {
+                (true, Some(x)) => order_free(d.order_free(&x))?,
+                _ => true,
+            };
+            let weight_bits = d.weights.ty.map_or(0, |t| t.width);
+            if let Some(per_cycle) =
+                steps(node, d.n_in(), d.n_out(), weight_bits, free, &mut roms, bad)
+            {
+                kernel = Kernel::Multiplexed { reuse: rf, per_cycle };
+            }
+        }
+        Layer::Conv(c) => {
+            let free = match (rf > 1, x) {
+                (true, Some(x)) => order_free(c.order_free(&x))?,
+                _ => true,
+            };
+            let weight_bits = c.weights.ty.map_or(0, |t| t.width);
+            let positions = node.shape.elements() / node.shape.channels().max(1);
+            let per_cycle = steps(node, c.window(), c.filters(), weight_bits, free, &mut roms, bad);
+            kernel = Kernel::Sliding { positions, reuse: rf, per_cycle: per_cycle.unwrap_or(c.window()) };
+        }
+        Layer::Activation(a) => {
+            for (role, t) in a.held().tables {
+                roms.push(table_rom(role, t, node.shape.elements() as u64));
+            }
+        }
+        Layer::Softmax(s) => {
+            let n = node.shape.channels().max(1) as u64;
+            let rows = node.shape.elements() as u64 / n;
+            roms.push(table_rom("exp_table", &s.exp_table, rows * n));
+            roms.push(table_rom("inv_table", &s.inv_table, rows));
+        }
+        Layer::Input(_)
+        | Layer::BatchNorm(_)
+        | Layer::Elementwise(_)
+        | Layer::Concatenate(_)
+        | Layer::Reshape(_)
+        | Layer::Quantize(_)
+        | Layer::Pool(_)
+        | Layer::Pad(_)
+        | Layer::UpSample(_)
+        | Layer::Transpose(_) => {}
+    }
+    Ok(LayerDesign { kernel, roms })
 }
 
 /// The steps of a dot-product layer (`n_in` inputs, `n_out` outputs) at its reuse factor `R`:

@@ -5,11 +5,14 @@
 //! * [`hls`]: the Vitis HLS `io_parallel` design: one pipeline or a dataflow region, each
 //!   layer's kernel (unrolled or multiplexed over its reuse factor), where its ROMs live, and the
 //!   UG1399 behaviour each choice relies on.
+//! * [`stream`]: the Vitis HLS `io_stream` design: each tensor a stream of pixels, each layer's
+//!   process form and its cycle rules, the streams between processes.
 //! * [`rtl`]: the RTL backend's timing contract: which layers it builds, the cycles each adds,
 //!   when each tensor is ready and the design's latency.
 
 pub mod hls;
 pub mod rtl;
+pub mod stream;
 
 use thiserror::Error;
 

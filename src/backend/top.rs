@@ -62,6 +62,7 @@ pub const DERIVED: &[&str] = &[
     "hs_t",
     "theta",
     "theta_t",
+    "pixel_t",
 ];
 
 /// One data port of the top.

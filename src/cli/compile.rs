@@ -36,6 +36,8 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         project_name: c.project_name,
         tb_inputs: (!tb.is_empty()).then_some(&tb[..]),
         tb_samples: c.tb_samples,
+        io_type: target.io()?,
+        fifo_depth: target.fifo_depth,
     };
     let compiled = flow::compile(&args.model, &args.flow()?, &opts)?;
     print_runs(&compiled.lowered.runs);

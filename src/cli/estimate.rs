@@ -3,7 +3,7 @@
 
 use super::{print_runs, CliError, ModelArgs, TargetArgs};
 use crate::estimate::{self, report};
-use crate::flow::load_and_lower;
+use crate::flow::{estimate_design, load_and_lower};
 
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i32, CliError> {
     let part = estimate::lookup_part(&target.part)?;
@@ -13,7 +13,8 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
     if factors.len() == 1 {
         let lowered = load_and_lower(&args.model, &args.flow_with(factors[0]))?;
         print_runs(&lowered.runs);
-        let est = estimate::estimate(&lowered.graph, &part, target.clock_period)?;
+        let io = target.io()?.or(lowered.config.io_type).unwrap_or_default();
+        let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo_depth)?;
         if json {
             println!("{}", report::to_json(&est));
         } else {
@@ -24,7 +25,8 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
     let mut rows = Vec::new();
     for rf in factors {
         let lowered = load_and_lower(&args.model, &args.flow_with(rf))?;
-        let est = estimate::estimate(&lowered.graph, &part, target.clock_period)?;
+        let io = target.io()?.or(lowered.config.io_type).unwrap_or_default();
+        let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo_depth)?;
         rows.push((rf.unwrap_or(1), est));
     }
     if json {

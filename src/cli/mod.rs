@@ -148,6 +148,20 @@ struct TargetArgs {
     /// Clock period in ns.
     #[arg(long, default_value_t = 5.0)]
     clock_period: f64,
+    /// How tensors move: io_parallel (partitioned arrays) or io_stream (pixel streams through a
+    /// dataflow pipeline); default: the configuration's IOType, else io_parallel.
+    #[arg(long, value_parser = ["io_parallel", "io_stream"])]
+    io_type: Option<String>,
+    /// io_stream FIFO depths: auto (each FIFO's peak occupancy in the dataflow model), max (as deep
+    /// as its tensor, hls4ml's default) or a number for every FIFO.
+    #[arg(long, default_value = "auto")]
+    fifo_depth: crate::estimate::stream::FifoDepth,
+}
+
+impl TargetArgs {
+    fn io(&self) -> Result<Option<crate::config::IoStyle>, CliError> {
+        self.io_type.as_deref().map(|t| t.parse().map_err(CliError::msg)).transpose()
+    }
 }
 
 /// Arguments shared by every command that reads a model.

@@ -5,6 +5,7 @@
 //! overrides the model-wide value, field by field):
 //!
 //! ```yaml
+//! IOType: io_stream                    # or io_parallel (the default)
 //! Model:
 //!   Precision: ap_fixed<16,6>          # one type for everything, or a map:
 //!   ReuseFactor: 1
@@ -158,12 +159,37 @@ pub struct Config {
     pub model: Settings,
     pub layer_type: BTreeMap<String, Settings>,
     pub layer_name: BTreeMap<String, Settings>,
+    /// `IOType` (hls4ml's key, at the top level): how the firmware's tensors move; `None` when
+    /// the file does not say (io_parallel unless the command line says otherwise).
+    pub io_type: Option<IoStyle>,
+}
+
+/// How the firmware's tensors move (hls4ml's `IOType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum IoStyle {
+    /// Every tensor a completely partitioned array.
+    #[default]
+    Parallel,
+    /// Every tensor a stream of pixels; layers are dataflow processes.
+    Stream,
+}
+
+impl std::str::FromStr for IoStyle {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "io_parallel" => Ok(IoStyle::Parallel),
+            "io_stream" => Ok(IoStyle::Stream),
+            other => Err(format!("'{other}' is not an IOType (io_parallel or io_stream)")),
+        }
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             default_precision: FixedType::new(16, 6, true).with_modes(QuantMode::Rnd, OverflowMode::Sat),
+            io_type: None,
             model: Settings::default(),
             layer_type: BTreeMap::new(),
             layer_name: BTreeMap::new(),
@@ -264,6 +290,9 @@ impl Config {
         let raw: RawConfig = serde_yaml_ng::from_str(text)
             .map_err(|e| ConfigError::Parse { path: origin.to_string(), message: e.to_string() })?;
         let mut cfg = Config::default();
+        if let Some(t) = &raw.io_type {
+            cfg.io_type = Some(t.parse().map_err(|message| ConfigError::Parse { path: origin.to_string(), message })?);
+        }
         if let Some(m) = &raw.model {
             cfg.model = m.resolve("Model")?;
             if let Some(Precision::Fixed(t)) = m.default_precision("Model")? {
@@ -340,6 +369,8 @@ impl Config {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    #[serde(rename = "IOType")]
+    io_type: Option<String>,
     #[serde(rename = "Model")]
     model: Option<RawSettings>,
     #[serde(rename = "LayerType", default)]

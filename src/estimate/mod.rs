@@ -45,6 +45,7 @@ pub mod report;
 mod reshape;
 pub mod rtl;
 mod softmax;
+pub mod stream;
 pub mod synth_report;
 mod transpose;
 mod upsample;
@@ -168,6 +169,9 @@ pub struct Estimate {
     pub warnings: Vec<FitWarning>,
     /// What the estimate assumes about the tool and the design, one sentence each.
     pub assumptions: Vec<String>,
+    /// The io_stream design's FIFOs (absent for io_parallel and the RTL backend).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<stream::StreamSummary>,
 }
 
 /// Evaluation context shared by the per-layer cost functions.
@@ -248,7 +252,8 @@ pub fn estimate_with(
         let (cost, end, mut ff_bits) = match design.layers.get(&id) {
             None => (LayerCost::new(1), start, 0),
             Some(ld) => {
-                let cost = layer_cost(g, id, &in_tys, ld, &cx)?;
+                let shapes: Vec<&crate::ir::Shape> = inputs.iter().map(|&i| &g.node(i).shape).collect();
+                let cost = layer_cost(node, &shapes, &in_tys, ld, &cx)?;
                 if dataflow {
                     // A process of its own: its datapath from a registered start, its output
                     // registered into its channel.
@@ -314,6 +319,7 @@ pub fn estimate_with(
         layers,
         warnings,
         assumptions,
+        stream: None,
     })
 }
 
@@ -403,13 +409,12 @@ fn assumptions(g: &LoweredGraph, design: &hls::Design, tool: HlsTool, uncertaint
 }
 
 fn layer_cost(
-    g: &LoweredGraph,
-    id: NodeId,
+    node: &crate::ir::Node,
+    in_shapes: &[&crate::ir::Shape],
     in_tys: &[FixedType],
     design: &hls::LayerDesign,
     cx: &Ctx,
 ) -> Result<LayerCost, EstimateError> {
-    let node = g.node(id);
     let out = node.out_ty()?;
     let missing = || EstimateError::Layer { layer: node.name.clone(), what: "has no input".into() };
     let x = in_tys.first();
@@ -427,9 +432,6 @@ fn layer_cost(
         Layer::Pad(_) => pad::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::UpSample(_) => upsample::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Transpose(_) => transpose::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
-        Layer::Concatenate(c) => {
-            let shapes: Vec<&crate::ir::Shape> = g.inputs_of(id).iter().map(|&i| &g.node(i).shape).collect();
-            concatenate::cost(c, &shapes, in_tys, &out, cx)
-        }
+        Layer::Concatenate(c) => concatenate::cost(c, in_shapes, in_tys, &out, cx),
     })
 }

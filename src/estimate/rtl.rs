@@ -220,6 +220,7 @@ pub fn estimate(
              from the shift-add cost model, constant products use no DSP."
                 .to_string(),
         ],
+        stream: None,
     })
 }
 

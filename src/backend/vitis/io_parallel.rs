@@ -72,6 +72,7 @@ struct TopContext<'a> {
 #[derive(Serialize)]
 struct TestContext<'a> {
     name: &'a str,
+    stream: bool,
     inputs: &'a [Port],
     input_total: usize,
     outputs: &'a [Port],
@@ -345,6 +346,7 @@ impl Layout {
         let call_args: Vec<&str> = self.inputs.iter().chain(&self.outputs).map(|p| p.var.as_str()).collect();
         let test = TestContext {
             name,
+            stream: false,
             inputs: &self.inputs,
             input_total: top.input_elements(),
             outputs: &self.outputs,

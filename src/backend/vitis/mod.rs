@@ -19,6 +19,7 @@
 
 pub mod csim;
 mod io_parallel;
+mod io_stream;
 mod layers;
 mod render;
 mod types;
@@ -36,18 +37,31 @@ use crate::backend::top::TopInterface;
 use crate::backend::verilator;
 use crate::backend::{BackendError, Project};
 use crate::ir::{Layer, LoweredGraph, NodeId, Strategy};
-use io_parallel::Layout;
 use layers::{Config, Operands, Plan, TypeDef, WeightFile};
 use render::{Renderer, LIBRARY};
 
 pub use csim::{run_csim, CppStd, CsimOutcome};
 
 /// How tensors cross the top function's interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum IoType {
     /// Completely partitioned arrays, all values in one cycle (`io_parallel.rs`).
     #[default]
     Parallel,
+    /// Streams of pixels (`io_stream.rs`): the depth of every channel of
+    /// [`crate::arch::stream::Design::channels`] (ports' entries unused) and the design's interval,
+    /// both from the dataflow model.
+    Stream { fifo_depths: Vec<u64>, interval: u64 },
+}
+
+impl IoType {
+    /// The name hls4ml's configuration gives it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IoType::Parallel => "io_parallel",
+            IoType::Stream { .. } => "io_stream",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +94,8 @@ struct TypedefGroup<'a> {
 struct DefinesContext<'a> {
     name: &'a str,
     guard: String,
+    /// Library headers the typedefs need.
+    includes: Vec<&'static str>,
     groups: Vec<TypedefGroup<'a>>,
 }
 
@@ -100,6 +116,7 @@ struct WeightsContext<'a> {
 #[derive(Serialize)]
 struct FlowContext<'a> {
     name: &'a str,
+    io_type: &'static str,
     model: &'a str,
     part: &'a str,
     clock_period: String,
@@ -184,35 +201,80 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
     let top = TopInterface::of(g, &opts.project_name)?;
     let name = top.name.clone();
     let model = describe(&g.name);
-    let design = arch::hls::design(g)?;
-    let layout = match opts.io_type {
-        IoType::Parallel => Layout::new(g, &top, &design),
-    };
-    let mut plans: Vec<(NodeId, Plan)> = Vec::new();
-    let mut layers = Vec::new();
-    // Inputs have no layer function: their plan is the typedef of their port.
-    let port = arch::hls::LayerDesign { kernel: arch::hls::Kernel::Unrolled, roms: Vec::new() };
-    for &id in &top.order {
-        let layer_design = design.layers.get(&id);
-        let inputs = layout.inputs_of(g, &top, id)?;
-        let ops = Operands {
-            node: g.node(id),
-            base: &top.base[&id],
-            design: layer_design.unwrap_or(&port),
-            out_var: "y",
-            inputs,
-        };
-        let plan = layers::plan(&ops)?;
-        if let Some(l) = layer_design {
-            let (process, statement) = layout.layer(g, &top, l.kernel, id, &ops.inputs, &plan);
-            layers.push((id, process, statement));
-        }
-        plans.push((id, plan));
-    }
     let renderer = Renderer::new()?;
     let mut project = Project::new();
-    let ii = design.ii;
-    layout.write(&mut project, &renderer, &top, &model, layers)?;
+    let mut plans: Vec<(NodeId, Plan)> = Vec::new();
+    // Inputs have no layer function: their plan is the typedef of their port.
+    let port = arch::hls::LayerDesign { kernel: arch::hls::Kernel::Unrolled, roms: Vec::new() };
+    let input_plan = |id: NodeId| {
+        let ops = Operands { node: g.node(id), base: &top.base[&id], design: &port, out_var: "y", inputs: Vec::new() };
+        layers::plan(&ops)
+    };
+    let mut includes = Vec::new();
+    let mut used: BTreeSet<&'static str> = BTreeSet::new();
+    let (schedule, ii) = match &opts.io_type {
+        IoType::Parallel => {
+            let design = arch::hls::design(g)?;
+            let layout = io_parallel::Layout::new(g, &top, &design);
+            let mut layers = Vec::new();
+            for &id in &top.order {
+                let Some(layer_design) = design.layers.get(&id) else {
+                    plans.push((id, input_plan(id)?));
+                    continue;
+                };
+                let ops = Operands {
+                    node: g.node(id),
+                    base: &top.base[&id],
+                    design: layer_design,
+                    out_var: "y",
+                    inputs: layout.inputs_of(g, &top, id)?,
+                };
+                let plan = layers::plan(&ops)?;
+                let (process, statement) = layout.layer(g, &top, layer_design.kernel, id, &ops.inputs, &plan);
+                layers.push((id, process, statement));
+                plans.push((id, plan));
+            }
+            layout.write(&mut project, &renderer, &top, &model, layers)?;
+            let control = verilator::Control { chain: design.schedule == Schedule::Dataflow, interval: design.ii };
+            verilator::add_testbench(&mut project, &top, verilator::RtlLocation::VitisSynth, control)?;
+            let schedule = match design.schedule {
+                Schedule::Pipeline => "one pipeline",
+                Schedule::Dataflow => "dataflow",
+            };
+            (schedule, design.ii)
+        }
+        IoType::Stream { fifo_depths, interval } => {
+            let design = arch::stream::design(g)?;
+            let mut layout = io_stream::Layout::new(g, &top, &design, fifo_depths)?;
+            let mut pixels = io_stream::pixel_typedefs(&design, &top);
+            for &id in &top.order {
+                let mut plan = match design.layers.get(&id) {
+                    None => input_plan(id)?,
+                    Some(l) => {
+                        let ops = Operands {
+                            node: &l.node,
+                            base: &top.base[&id],
+                            design: &l.design,
+                            out_var: layout.out_var(id),
+                            inputs: layout.inputs_of(g, &top, id)?,
+                        };
+                        let plan = io_stream::plan(&design, id, &ops)?;
+                        layout.layer(g, &top, id, &plan);
+                        if matches!(l.form, arch::stream::Form::Frame) {
+                            used.insert("frame.h");
+                        }
+                        plan
+                    }
+                };
+                layout.split(g, &top, id);
+                plan.typedefs.extend(pixels.remove(&id));
+                plans.push((id, plan));
+            }
+            layout.write(&mut project, &renderer, &top, &model)?;
+            includes.push("stream.h");
+            ("dataflow, pixel streams", *interval as usize)
+        }
+    };
 
     let groups = plans
         .iter()
@@ -224,10 +286,10 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
             }
         })
         .collect();
-    let defines = DefinesContext { name: &name, guard: guard(&name, "DEFINES"), groups };
+    let defines = DefinesContext { name: &name, guard: guard(&name, "DEFINES"), includes, groups };
     project.add("firmware/defines.h", renderer.render("defines.h", &defines)?)?;
 
-    let used: BTreeSet<&'static str> = plans.iter().filter_map(|(_, p)| p.header).collect();
+    used.extend(plans.iter().filter_map(|(_, p)| p.header));
     let headers: Vec<&'static str> = LIBRARY.iter().map(|(h, _)| *h).filter(|h| used.contains(h)).collect();
     let files: Vec<&WeightFile> = plans.iter().flat_map(|(_, p)| &p.files).collect();
     let parameters = ParametersContext {
@@ -248,18 +310,14 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
     }
 
     add_tb_data(&mut project, &top, tb)?;
-    let control = verilator::Control { chain: design.schedule == Schedule::Dataflow, interval: design.ii };
-    verilator::add_testbench(&mut project, &top, verilator::RtlLocation::VitisSynth, control)?;
 
     let flow = FlowContext {
         name: &name,
         model: &model,
         part: &opts.part,
+        io_type: opts.io_type.name(),
         clock_period: format!("{}", opts.clock_period_ns),
-        schedule: match design.schedule {
-            Schedule::Pipeline => "one pipeline",
-            Schedule::Dataflow => "dataflow",
-        },
+        schedule,
         ii,
         samples: tb.inputs.len(),
     };
@@ -274,7 +332,7 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
             model: g.name.clone(),
             part: opts.part.clone(),
             clock_period: opts.clock_period_ns,
-            io_type: "io_parallel",
+            io_type: opts.io_type.name(),
             reuse_factor: ii,
         },
         layers: Ordered(

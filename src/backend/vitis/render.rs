@@ -12,6 +12,7 @@ use crate::backend::BackendError;
 const TEMPLATES: &[(&str, &str)] = &[
     ("top.h", include_str!("../../../templates/vitis/top.h.tera")),
     ("top.cpp", include_str!("../../../templates/vitis/top.cpp.tera")),
+    ("top_stream.cpp", include_str!("../../../templates/vitis/top_stream.cpp.tera")),
     ("defines.h", include_str!("../../../templates/vitis/defines.h.tera")),
     ("parameters.h", include_str!("../../../templates/vitis/parameters.h.tera")),
     ("weights.h", include_str!("../../../templates/vitis/weights.h.tera")),
@@ -30,12 +31,17 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("common.h", include_str!("../../../templates/hlsgen/common.h")),
     ("concatenate.h", include_str!("../../../templates/hlsgen/concatenate.h")),
     ("conv.h", include_str!("../../../templates/hlsgen/conv.h")),
+    ("conv_stream.h", include_str!("../../../templates/hlsgen/conv_stream.h")),
     ("decimal_io.h", include_str!("../../../templates/hlsgen/decimal_io.h")),
     ("dense.h", include_str!("../../../templates/hlsgen/dense.h")),
     ("elementwise.h", include_str!("../../../templates/hlsgen/elementwise.h")),
+    ("frame.h", include_str!("../../../templates/hlsgen/frame.h")),
     ("gather.h", include_str!("../../../templates/hlsgen/gather.h")),
+    ("pad_stream.h", include_str!("../../../templates/hlsgen/pad_stream.h")),
     ("pool.h", include_str!("../../../templates/hlsgen/pool.h")),
+    ("pool_stream.h", include_str!("../../../templates/hlsgen/pool_stream.h")),
     ("softmax.h", include_str!("../../../templates/hlsgen/softmax.h")),
+    ("stream.h", include_str!("../../../templates/hlsgen/stream.h")),
 ];
 
 fn message(e: &tera::Error) -> String {

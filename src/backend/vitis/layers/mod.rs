@@ -15,6 +15,7 @@ mod pool;
 mod quantize;
 mod reshape;
 mod softmax;
+pub mod stream;
 mod transpose;
 mod upsample;
 
@@ -418,11 +419,25 @@ fn gather(ops: &Operands<'_>, n_x: usize, src: &[usize]) -> Plan {
 
 /// The plan of one node (`Input` has none: its tensor is a top-function input port).
 pub fn plan(ops: &Operands<'_>) -> Result<Plan, BackendError> {
+    with_result(ops, kernel(ops)?)
+}
+
+/// The plan of one node in an io_stream form with a library function of its own.
+pub fn stream_plan(ops: &Operands<'_>, form: &crate::arch::stream::Form) -> Result<Plan, BackendError> {
+    with_result(ops, stream::plan(ops, form)?)
+}
+
+/// `plan` with the node's output typedef and result precision first.
+fn with_result(ops: &Operands<'_>, mut plan: Plan) -> Result<Plan, BackendError> {
+    let out_ty = ops.node.out_ty()?;
+    plan.typedefs.insert(0, TypeDef { name: format!("{}_t", ops.base), cpp: cpp_type(&out_ty) });
+    plan.precision.insert(0, Precision { role: "result".into(), ty: cpp_type(&out_ty) });
+    Ok(plan)
+}
+
+fn kernel(ops: &Operands<'_>) -> Result<Plan, BackendError> {
     let node = ops.node;
-    let out_ty = node.out_ty()?;
-    let out_typedef = TypeDef { name: format!("{}_t", ops.base), cpp: cpp_type(&out_ty) };
-    let result = Precision { role: "result".into(), ty: cpp_type(&out_ty) };
-    let mut plan = match &node.layer {
+    Ok(match &node.layer {
         Layer::Input(_) => Plan {
             typedefs: Vec::new(),
             locals: Vec::new(),
@@ -447,10 +462,7 @@ pub fn plan(ops: &Operands<'_>) -> Result<Plan, BackendError> {
         Layer::Pad(p) => pad::plan(ops, p)?,
         Layer::UpSample(u) => upsample::plan(ops, u)?,
         Layer::Transpose(t) => transpose::plan(ops, t)?,
-    };
-    plan.typedefs.insert(0, out_typedef);
-    plan.precision.insert(0, result);
-    Ok(plan)
+    })
 }
 
 #[cfg(test)]
