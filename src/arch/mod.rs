@@ -2,6 +2,8 @@
 //! emit the design and the estimator reads it to cost the same design, so neither imports the
 //! other.
 //!
+//! * [`dataflow`]: the cycle-level model of an `io_stream` design: processes joined by FIFO
+//!   streams, played for some frames to give latency, II and each stream's maximum occupancy.
 //! * [`hls`]: the Vitis HLS `io_parallel` design: one pipeline or a dataflow region, each
 //!   layer's kernel (unrolled or multiplexed over its reuse factor), where its ROMs live, and the
 //!   UG1399 behaviour each choice relies on.
@@ -10,6 +12,7 @@
 //! * [`rtl`]: the RTL backend's timing contract: which layers it builds, the cycles each adds,
 //!   when each tensor is ready and the design's latency.
 
+pub mod dataflow;
 pub mod hls;
 pub mod rtl;
 pub mod stream;
