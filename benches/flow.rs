@@ -124,6 +124,8 @@ fn compile_and_write(model: &Path, dest: &Path) {
     let c = CompileOptions {
         backend: BackendChoice::Vitis,
         drop_output_softmax: false,
+        io_type: None,
+        fifo_depth: Default::default(),
         part: "xcvu9p",
         clock_ns: 5.0,
         project_name: "myproject",

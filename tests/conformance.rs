@@ -16,6 +16,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use hls_gen::backend::vitis::{run_csim, CppStd};
+use hls_gen::config::IoStyle;
 use hls_gen::flow::{self, load_and_lower, CompileOptions, FlowOptions};
 use hls_gen::ir::{layout, Graph};
 use hls_gen::sim::{RunOptions, Simulator};
@@ -187,6 +188,11 @@ fn keras_float_mode_matches_keras() {
 /// Compiles the model (simulating 1000 generated edge-case vectors) and runs the project's
 /// C-simulation; also checks that those vectors really drive some layer into overflow.
 fn csim_matches_simulator(model: &Path, samples: usize) {
+    csim_matches_simulator_in(model, samples, IoStyle::Parallel);
+}
+
+/// [`csim_matches_simulator`] with the project built in `io`.
+fn csim_matches_simulator_in(model: &Path, samples: usize, io: IoStyle) {
     let Some(ap_types) = common::ap_types() else { return };
     let opts = CompileOptions {
         part: "xcvu9p",
@@ -196,6 +202,8 @@ fn csim_matches_simulator(model: &Path, samples: usize) {
         tb_samples: samples,
         backend: flow::BackendChoice::Vitis,
         drop_output_softmax: false,
+        io_type: Some(io),
+        fifo_depth: Default::default(),
     };
     let compiled = flow::compile(model, &FlowOptions::default(), &opts).expect("compiles");
     let g = &compiled.lowered.graph;
@@ -243,6 +251,32 @@ fn csim_cnns() {
     ] {
         csim_matches_simulator(&root().join("tests/models").join(model), 300);
     }
+}
+
+/// io_stream projects compute the simulator's bits too (so the io_parallel ones' as well), on
+/// every CNN of the test suite: line-buffer convolutions and pools (strides, dilation, groups,
+/// 'same' and ceil-mode padding, 1-D and 2-D), streaming padding and upsampling, merges with
+/// split streams, whole-frame transposes and reshapes, and the SVHN-style network.
+#[test]
+fn csim_cnns_io_stream() {
+    for model in [
+        "onnx/cnn2d.onnx",
+        "onnx/cnn1d.onnx",
+        "onnx/cnn_merge.onnx",
+        "onnx/cnn_global.onnx",
+        "onnx/cnn_pad.onnx",
+        "onnx/cnn_nhwc.onnx",
+        "onnx/cnn_ops_op9.onnx",
+        "onnx/cnn_ceil.onnx",
+        "onnx/cnn_qonnx.onnx",
+        "keras/keras_cnn2d.h5",
+        "keras/keras_cnn_functional.h5",
+        "keras/qkeras_separable.h5",
+        "keras/keras_two_inputs.h5",
+    ] {
+        csim_matches_simulator_in(&root().join("tests/models").join(model), 200, IoStyle::Stream);
+    }
+    csim_matches_simulator_in(&root().join("tests/models/onnx/svhn_cnn.onnx"), 40, IoStyle::Stream);
 }
 
 #[test]

@@ -63,6 +63,8 @@ fn compile(model: &Path, backend: BackendChoice, drop_softmax: bool) -> flow::Co
         tb_samples: SAMPLES,
         backend,
         drop_output_softmax: drop_softmax,
+        io_type: None,
+        fifo_depth: Default::default(),
     };
     let mut flow_opts = FlowOptions::default();
     if model.extension().is_some_and(|e| e == "json") {
