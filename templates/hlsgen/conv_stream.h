@@ -27,13 +27,15 @@
 // Synthesis contract (common.h, stream.h; UG1399 sections in quotes). Storage: the window
 // registers (completely partitioned) and the line buffer (aggregated pixels, one memory per row,
 // with its exact dependence distance), as stream.h says. Every product of an output pixel is in
-// the source, unrolled: filters * window multipliers at R = 1. At R > 1 the same operations sit
-// in a loop pipelined with II = R, so an operator instance is free R cycles out of R per
-// iteration and Vitis HLS schedules the products over those cycles and shares instances between
-// them ("pragma HLS pipeline": the II is the number of cycles between iterations; "Controlling
-// Hardware Implementation" / "pragma HLS allocation" bound the instances where the emitter wants a
-// hard limit), which divides the multipliers by up to R; the weights must then be readable R
-// times per iteration, which the emitter arranges where it declares them.
+// the source, unrolled: filters * window products at R = 1, every index into w and b a constant
+// after unrolling (the emitter declares w and b, partitioned as its schedule needs). At R > 1 the same operations
+// sit in a loop pipelined with II = R ("pragma HLS pipeline": a new iteration starts every II
+// cycles), so one iteration's operations may spread over R cycles and Vitis HLS can bind
+// operations scheduled in different cycles modulo R to one operator instance, dividing the
+// multipliers by up to R; "pragma HLS allocation" / "Controlling Hardware Implementation" are
+// the means to make that a hard limit where the emitter wants one. w must then be readable
+// filters * window / R times per cycle, which the emitter arranges where it declares it. The
+// arithmetic is the same at every R, so C simulation does not depend on R.
 #ifndef HLSGEN_CONV_STREAM_H
 #define HLSGEN_CONV_STREAM_H
 

@@ -2,9 +2,9 @@
 // conv_stream.h and pool_stream.h.
 //
 // In io_stream a tensor [H, W, C] (channels-last; a 1-D tensor [W, C] has H = 1) travels as an
-// hls::stream of pixels in row-major order, one pixel (all C channels) per transfer. A pixel is a
-// struct holding one array, so a stream of pixels is one FIFO whose word is the C values side by
-// side ("Structs": a struct on an hls::stream is aggregated into one wide word).
+// hls::stream of pixels in row-major order, one pixel (all C channels) per transfer: a pixel is a
+// struct holding one array, and a stream moves whole objects, so one read or write carries the C
+// values side by side.
 //
 // The sliding window: a layer that reads a window of EH rows by EW columns (EH = dilation_h *
 // (kernel_h - 1) + 1, EW likewise) walks the padded input Hp x Wp row-major, one padded position
