@@ -2,7 +2,8 @@
 //! (lowering, 1000 testbench vectors through the simulator, Vitis HLS emission, estimate) plus
 //! `Project::write` of the 16-64-32-32-5 test MLP, of the 1M-parameter MLP and of the 40x40x1
 //! jet-image CNN (`tests/models/onnx/jet_image_cnn.onnx`), and of `conv2d_small_keras.onnx` when
-//! `../shared/models` is present.
+//! `../shared/models` is present; in io_stream, of the jet-image CNN and the 32x32x3 SVHN-style
+//! CNN (`svhn_cnn.onnx`), dataflow model included.
 //!
 //! The 1M-parameter model (784-1024-192-10, Gemm + ReLU, softmax output; 1,002,570 parameters,
 //! float32 `raw_data` initializers with seeded values) is built here with `onnx-protobuf` and
@@ -14,6 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use hls_gen::config::IoStyle;
 use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
 use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
@@ -121,10 +123,14 @@ fn big_model() -> PathBuf {
 }
 
 fn compile_and_write(model: &Path, dest: &Path) {
+    compile_and_write_in(model, dest, IoStyle::Parallel);
+}
+
+fn compile_and_write_in(model: &Path, dest: &Path, io: IoStyle) {
     let c = CompileOptions {
         backend: BackendChoice::Vitis,
         drop_output_softmax: false,
-        io_type: None,
+        io_type: Some(io),
         fifo_depth: Default::default(),
         part: "xcvu9p",
         clock_ns: 5.0,
@@ -181,6 +187,21 @@ fn benches(c: &mut Criterion) {
                     let _ = std::fs::remove_dir_all(&dest);
                 },
                 |()| compile_and_write(&model, &dest),
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    // io_stream: the design, the dataflow model's runs (three frames, twice) and the project.
+    for (name, model) in [
+        ("jet_image_cnn_40x40x1", root.join("tests/models/onnx/jet_image_cnn.onnx")),
+        ("svhn_cnn_32x32x3", root.join("tests/models/onnx/svhn_cnn.onnx")),
+    ] {
+        group.bench_function(format!("compile_write_io_stream_{name}"), |b| {
+            b.iter_batched(
+                || {
+                    let _ = std::fs::remove_dir_all(&dest);
+                },
+                |()| compile_and_write_in(&model, &dest, IoStyle::Stream),
                 BatchSize::PerIteration,
             )
         });

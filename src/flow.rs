@@ -41,6 +41,8 @@ pub enum FlowError {
     Testbench(String),
     #[error("inputs: {0}")]
     Inputs(String),
+    #[error("{0}")]
+    Options(String),
 }
 
 /// Everything that decides how a model is lowered.
@@ -257,7 +259,8 @@ pub struct CompileOptions<'a> {
     pub tb_samples: usize,
     /// io_parallel or io_stream; the configuration's `IOType` when `None`.
     pub io_type: Option<IoStyle>,
-    pub fifo_depth: FifoDepth,
+    /// io_stream FIFO depths ([`FifoDepth::Auto`] when `None`); an error for io_parallel.
+    pub fifo_depth: Option<FifoDepth>,
 }
 
 /// The estimate of `g`'s Vitis HLS design in `io`, and for io_stream the depth of every stream
@@ -272,7 +275,8 @@ pub fn estimate_design(
     Ok(match io {
         IoStyle::Parallel => (estimate::estimate(g, part, clock_ns)?, IoType::Parallel),
         IoStyle::Stream => {
-            let (est, summary) = estimate::stream::estimate(g, part, clock_ns, &estimate::Options::default(), fifo)?;
+            let (est, summary) =
+                estimate::stream::estimate(g, part, clock_ns, &estimate::Options::default(), fifo)?;
             let design = crate::arch::stream::design(g).map_err(EstimateError::from)?;
             let io = IoType::Stream { fifo_depths: summary.depths(&design), interval: est.total.ii };
             (est, io)
@@ -300,9 +304,16 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     let given = c.tb_inputs.map(|a| join_inputs(g, a)).transpose()?;
     let tb = testbench(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples)?;
     let io = c.io_type.or(lowered.config.io_type).unwrap_or_default();
+    if io == IoStyle::Parallel && c.fifo_depth.is_some() {
+        return Err(FlowError::Options(
+            "FIFO depths apply to io_stream designs (--io-type io_stream or IOType in the configuration)"
+                .into(),
+        ));
+    }
+    let fifo_depth = c.fifo_depth.unwrap_or_default();
     let (est, mut project) = match c.backend {
         BackendChoice::Vitis => {
-            let (est, io_type) = estimate_design(g, &part, c.clock_ns, io, c.fifo_depth)?;
+            let (est, io_type) = estimate_design(g, &part, c.clock_ns, io, fifo_depth)?;
             let vopts = VitisOptions {
                 project_name: c.project_name.to_string(),
                 part: part.name.clone(),
@@ -312,7 +323,7 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
             (est, vitis::emit(g, &vopts, &tb)?)
         }
         BackendChoice::Rtl { .. } if io == IoStyle::Stream => {
-            return Err(FlowError::Testbench(
+            return Err(FlowError::Options(
                 "io_stream is a Vitis HLS design; the RTL backend builds io_parallel only".into(),
             ))
         }

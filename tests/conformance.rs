@@ -323,7 +323,8 @@ fn shared_models_keep_their_float_argmax() {
 
 /// The trained convolution models in `../shared/models` against their tools' outputs recorded by
 /// `scripts/make_shared_references.py` (onnxruntime within 1e-5, TensorFlow within the float32
-/// tolerance of the Keras models above), and their projects' C-simulation against the simulator.
+/// tolerance of the Keras models above), and their projects' C-simulation against the simulator
+/// (io_parallel, and io_stream for the convolution models of hls4ml's tests).
 #[test]
 fn shared_cnns_match_their_tools_and_csim() {
     let shared = root().join("../shared/models");
@@ -353,5 +354,10 @@ fn shared_cnns_match_their_tools_and_csim() {
             }
         }
         csim_matches_simulator(&path, 300);
+    }
+    for file in
+        ["onnx/conv1d_small_keras.onnx", "onnx/conv2d_small_keras.onnx", "keras/KERAS_conv2d_model.json"]
+    {
+        csim_matches_simulator_in(&shared.join(file), 300, IoStyle::Stream);
     }
 }

@@ -9,6 +9,8 @@ mod common;
 
 use common::*;
 use hls_gen::backend::vitis::{emit, run_csim, CppStd, IoType, VitisOptions};
+use hls_gen::config::IoStyle;
+use hls_gen::estimate::stream::FifoDepth;
 use hls_gen::fixed::{OverflowMode::*, QuantMode::*};
 use hls_gen::ir::{
     Activation, BinaryOp, Concatenate, Conv, Dense, Elementwise, Graph, Layer, LoweredGraph, Pad, Pool,
@@ -162,9 +164,19 @@ fn activations() -> Graph {
 }
 
 fn csim(name: &str, g: &LoweredGraph) {
+    csim_in(name, g, IoStyle::Parallel);
+}
+
+/// The project of `g` in `io` (io_stream with the FIFO depths of the dataflow model) runs 300
+/// random samples in C simulation bit for bit like the simulator.
+fn csim_in(name: &str, g: &LoweredGraph, io: IoStyle) {
     let Some(ap) = ap_types() else { return };
     let tb = hls_gen::flow::testbench(g, None, 300).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let project = emit(g, &options(name), &tb).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let part = hls_gen::estimate::lookup_part("xcvu9p").unwrap();
+    let (_, io_type) = hls_gen::flow::estimate_design(g, &part, 5.0, io, FifoDepth::Auto)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let opts = VitisOptions { io_type, ..options(name) };
+    let project = emit(g, &opts, &tb).unwrap_or_else(|e| panic!("{name}: {e}"));
     let root = tempfile::tempdir().unwrap();
     project.write(root.path(), true).unwrap();
     let outcome = run_csim(root.path(), &ap, CppStd::Cpp14).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -181,6 +193,27 @@ fn convolutions_and_pooling_are_bit_exact_in_csim() {
 #[test]
 fn merges_padding_and_upsampling_are_bit_exact_in_csim() {
     csim("branches", &lowered(branches()));
+}
+
+#[test]
+fn every_layer_streams_bit_exactly_in_io_stream() {
+    for (rf, strategy) in [(1, Strategy::Latency), (2, Strategy::Resource), (3, Strategy::Latency)] {
+        csim_in(&format!("stream_cnn2d_rf{rf}"), &lowered(cnn2d(rf, strategy)), IoStyle::Stream);
+    }
+    csim_in("stream_branches", &lowered(branches()), IoStyle::Stream);
+    csim_in("stream_activations", &lowered(activations()), IoStyle::Stream);
+}
+
+#[test]
+fn io_stream_names_the_layers_it_cannot_stream() {
+    let mut rng = Rng::new(23);
+    let mut g = Graph::new("volume");
+    let x = input(&mut g, "x", &[4, 4, 4, 2], fx(8, 3));
+    let c = conv(&mut rng, &[3, 3, 3], 2, 2, &[1, 1, 1], &[1, 1, 1], (&[0, 0, 0], &[0, 0, 0]), 1);
+    let c = add(&mut g, "conv3d", Layer::Conv(c), &[2, 2, 2, 2], fx(10, 4), &[x]);
+    g.set_outputs(vec![c]);
+    let err = hls_gen::arch::stream::design(&lowered(g)).expect_err("3-D windows do not stream").to_string();
+    assert!(err.contains("'conv3d'") && err.contains("3-D windows do not stream"), "{err}");
 }
 
 #[test]

@@ -264,9 +264,7 @@ pub fn layer_design(
                 _ => true,
             };
             let weight_bits = d.weights.ty.map_or(0, |t| t.width);
-            if let Some(per_cycle) =
-                steps(node, d.n_in(), d.n_out(), weight_bits, free, &mut roms, bad)
-            {
+            if let Some(per_cycle) = steps(node, d.n_in(), d.n_out(), weight_bits, free, &mut roms, bad) {
                 kernel = Kernel::Multiplexed { reuse: rf, per_cycle };
             }
         }

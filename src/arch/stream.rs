@@ -165,7 +165,10 @@ pub enum Source {
     Input(usize),
     Layer(NodeId),
     /// Copy `copy` of the split process of `tensor`.
-    Split { tensor: NodeId, copy: usize },
+    Split {
+        tensor: NodeId,
+        copy: usize,
+    },
 }
 
 /// Who reads a stream.
@@ -173,7 +176,10 @@ pub enum Source {
 pub enum Sink {
     /// Top output port `k`.
     Output(usize),
-    Layer { node: NodeId, port: usize },
+    Layer {
+        node: NodeId,
+        port: usize,
+    },
     /// The split process of the tensor.
     Split(NodeId),
 }
@@ -317,11 +323,12 @@ fn layer(node: &Node, inputs: &[&Node], bad: &mut Vec<String>) -> Result<StreamL
     let shapes: Vec<&Shape> = inputs.iter().map(|n| &n.shape).collect();
     let x_ty = inputs.first().map(|n| n.out_ty()).transpose()?;
     let whole = |form: Form, bad: &mut Vec<String>| -> Result<StreamLayer, ArchError> {
-        let mut design = layer_design(node, x_ty, bad)?;
-        if matches!(form, Form::Window(_)) {
-            design.kernel = super::hls::Kernel::Unrolled;
-            design.roms.retain(|r| r.role != "weights");
-        }
+        // A window's dot product or reduction is unrolled whatever its reuse factor (the loop's
+        // II shares its operators), so its accumulation order is the contract's.
+        let design = match form {
+            Form::Window(_) => LayerDesign { kernel: super::hls::Kernel::Unrolled, roms: Vec::new() },
+            _ => layer_design(node, x_ty, bad)?,
+        };
         let ii = match form {
             Form::Window(_) if matches!(node.layer, Layer::Conv(_)) => node.reuse_factor.max(1),
             _ => 1,
@@ -403,7 +410,11 @@ pub fn design(g: &LoweredGraph) -> Result<Design, ArchError> {
             splits.insert(id, r.len());
             channels.push(Channel { tensor: id, source, sink: Sink::Split(id) });
             for (copy, &read) in r.iter().enumerate() {
-                channels.push(Channel { tensor: id, source: Source::Split { tensor: id, copy }, sink: sink(read) });
+                channels.push(Channel {
+                    tensor: id,
+                    source: Source::Split { tensor: id, copy },
+                    sink: sink(read),
+                });
             }
         } else if let Some(&read) = r.first() {
             channels.push(Channel { tensor: id, source, sink: sink(read) });
@@ -430,7 +441,11 @@ pub fn steps(l: &StreamLayer, inputs: &[Tensor], out: Tensor, compute: u32) -> V
             let mut v = Vec::with_capacity(hp * wp);
             for i in 0..hp {
                 for j in 0..wp {
-                    v.push(Step { reads: u32::from(w.inside(i, j)), writes: u32::from(w.output_at(i, j)), ii });
+                    v.push(Step {
+                        reads: u32::from(w.inside(i, j)),
+                        writes: u32::from(w.output_at(i, j)),
+                        ii,
+                    });
                 }
             }
             v
@@ -521,7 +536,9 @@ pub fn network(
         processes.push(dataflow::Process {
             name: format!("split of '{}'", g.node(id).name),
             inputs: find(&|c| c.sink == Sink::Split(id)).into_iter().collect(),
-            outputs: (0..copies).filter_map(|copy| find(&|c| c.source == Source::Split { tensor: id, copy })).collect(),
+            outputs: (0..copies)
+                .filter_map(|copy| find(&|c| c.source == Source::Split { tensor: id, copy }))
+                .collect(),
             depth: 1,
             steps: vec![Step { reads: 1, writes: (1 << copies) - 1, ii: 1 }; d.tensors[&id].transfers],
         });

@@ -14,7 +14,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         let lowered = load_and_lower(&args.model, &args.flow_with(factors[0]))?;
         print_runs(&lowered.runs);
         let io = target.io()?.or(lowered.config.io_type).unwrap_or_default();
-        let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo_depth)?;
+        let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo(io)?)?;
         if json {
             println!("{}", report::to_json(&est));
         } else {
@@ -26,7 +26,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
     for rf in factors {
         let lowered = load_and_lower(&args.model, &args.flow_with(rf))?;
         let io = target.io()?.or(lowered.config.io_type).unwrap_or_default();
-        let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo_depth)?;
+        let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo(io)?)?;
         rows.push((rf.unwrap_or(1), est));
     }
     if json {

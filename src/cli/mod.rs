@@ -152,15 +152,27 @@ struct TargetArgs {
     /// dataflow pipeline); default: the configuration's IOType, else io_parallel.
     #[arg(long, value_parser = ["io_parallel", "io_stream"])]
     io_type: Option<String>,
-    /// io_stream FIFO depths: auto (each FIFO's peak occupancy in the dataflow model), max (as deep
-    /// as its tensor, hls4ml's default) or a number for every FIFO.
-    #[arg(long, default_value = "auto")]
-    fifo_depth: crate::estimate::stream::FifoDepth,
+    /// io_stream FIFO depths: auto (each FIFO's peak occupancy in the dataflow model; default),
+    /// max (as deep as its tensor, hls4ml's default) or a number for every FIFO.
+    #[arg(long)]
+    fifo_depth: Option<crate::estimate::stream::FifoDepth>,
 }
 
 impl TargetArgs {
     fn io(&self) -> Result<Option<crate::config::IoStyle>, CliError> {
         self.io_type.as_deref().map(|t| t.parse().map_err(CliError::msg)).transpose()
+    }
+
+    /// The FIFO depths for a design in `io`; an error when given for io_parallel.
+    fn fifo(&self, io: crate::config::IoStyle) -> Result<crate::estimate::stream::FifoDepth, CliError> {
+        match (self.fifo_depth, io) {
+            (Some(_), crate::config::IoStyle::Parallel) => {
+                Err(CliError::msg(
+                    "--fifo-depth applies to io_stream designs (--io-type io_stream or IOType in the configuration)",
+                ))
+            }
+            (d, _) => Ok(d.unwrap_or_default()),
+        }
     }
 }
 

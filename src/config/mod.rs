@@ -291,7 +291,8 @@ impl Config {
             .map_err(|e| ConfigError::Parse { path: origin.to_string(), message: e.to_string() })?;
         let mut cfg = Config::default();
         if let Some(t) = &raw.io_type {
-            cfg.io_type = Some(t.parse().map_err(|message| ConfigError::Parse { path: origin.to_string(), message })?);
+            cfg.io_type =
+                Some(t.parse().map_err(|message| ConfigError::Parse { path: origin.to_string(), message })?);
         }
         if let Some(m) = &raw.model {
             cfg.model = m.resolve("Model")?;

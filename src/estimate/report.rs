@@ -18,6 +18,7 @@
 //! | `total` | object | `latency_cycles`, `latency_ns`, `ii`, `dsp`, `lut`, `ff`, `bram18`, `uram` |
 //! | `layers` | array | one object per layer in topological order: `name`, `kind`, `shape` (output extents joined by `×`, height × width × channels), `reuse_factor`, `strategy` and the keys of `total` |
 //! | `warnings` | array | `{resource, used, available}` for each resource exceeding the part |
+//! | `stream` | object, io_stream only | `fifo_depth` (`auto`, `max` or the depth), `fifos` (one per FIFO between two processes: `name`, `width` bits per pixel, `transfers` pixels per frame, `occupancy` peak in the dataflow model, `depth`, `memory` and `max_memory`: `{storage, bits, lut, bram18}` at the chosen and at the `max` depth) and their sums `fifo_bits`, `fifo_lut`, `fifo_bram18`, `max_fifo_bits`, `max_fifo_lut`, `max_fifo_bram18` |
 //! | `assumptions` | array of strings | what the estimate assumes about the tool and the design (the schedule, shared multipliers, ROM storage), one sentence each; `report.md` lists them |
 //!
 //! `total.latency_cycles` is the worst-case latency from input to output (`latency_ns` at the
@@ -163,10 +164,27 @@ pub fn to_text(est: &Estimate) -> String {
     out += &rule;
     out += &line(&total);
     out += &line(&percent);
+    if let Some(st) = &est.stream {
+        out += &fifo_summary(st);
+    }
     for w in &est.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
     out
+}
+
+/// One line: the io_stream FIFOs' memory at the chosen depths and at the `max` depths.
+fn fifo_summary(st: &super::stream::StreamSummary) -> String {
+    format!(
+        "FIFOs ({} depths): {} bits, {} LUT, {} BRAM18; at max depths: {} bits, {} LUT, {} BRAM18\n",
+        st.fifo_depth,
+        st.fifo_bits,
+        st.fifo_lut,
+        st.fifo_bram18,
+        st.max_fifo_bits,
+        st.max_fifo_lut,
+        st.max_fifo_bram18
+    )
 }
 
 /// `report.md`: the same table in Markdown.
@@ -178,6 +196,31 @@ pub fn to_markdown(est: &Estimate) -> String {
     for r in body.iter().chain([&total, &percent]) {
         let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
         out += &format!("| {} |\n", cells.join(" | "));
+    }
+    if let Some(st) = &est.stream {
+        out += &format!("\n## FIFOs\n\n{}\n", fifo_summary(st));
+        out += "| FIFO | pixel bits | pixels per frame | peak occupancy | depth | storage | bits | LUT | BRAM18 | max-depth storage | bits | LUT | BRAM18 |\n";
+        out += "|---|--:|--:|--:|--:|---|--:|--:|--:|---|--:|--:|--:|\n";
+        for f in &st.fifos {
+            let (m, x) = (&f.memory, &f.max_memory);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                f.name.replace('|', "\\|"),
+                f.width,
+                f.transfers,
+                f.occupancy,
+                f.depth,
+                m.storage,
+                m.bits,
+                m.lut,
+                m.bram18,
+                x.storage,
+                x.bits,
+                x.lut,
+                x.bram18
+            );
+        }
     }
     if !est.warnings.is_empty() {
         out += "\n## Does not fit\n\n";

@@ -17,7 +17,9 @@ use serde::Serialize;
 
 use super::arith::{lutrom_luts, mux_lut};
 use super::pipeline::{self, Time};
-use super::{conv, fit, layer_cost, pool, Ctx, Estimate, EstimateError, LayerCost, LayerEstimate, Options, Totals};
+use super::{
+    conv, fit, layer_cost, pool, Ctx, Estimate, EstimateError, LayerCost, LayerEstimate, Options, Totals,
+};
 use crate::arch::dataflow::{self, DataflowError};
 use crate::arch::hls::{bram18_for, rom_storage, LayerDesign, Storage};
 use crate::arch::stream::{self, Form, StreamLayer};
@@ -37,7 +39,8 @@ pub enum FifoDepth {
     /// Each FIFO's maximum occupancy in the dataflow model (at least 1): the schedule never blocks.
     #[default]
     Auto,
-    /// Each FIFO as deep as its tensor has pixels (hls4ml's default).
+    /// Each FIFO as deep as its tensor has pixels (hls4ml's default), or its peak occupancy when
+    /// that is larger (a one-pixel tensor streamed every cycle needs two places): never blocks.
     Max,
     /// Every FIFO this deep; the model then times the design with writes blocking.
     Fixed(u64),
@@ -107,7 +110,7 @@ pub struct Fifo {
     pub name: String,
     /// Bits of one pixel.
     pub width: u64,
-    /// Pixels of the tensor per frame (the `max` depth).
+    /// Pixels of the tensor per frame.
     pub transfers: u64,
     /// The largest number of pixels the model saw in it.
     pub occupancy: u64,
@@ -136,7 +139,11 @@ impl StreamSummary {
     /// Every channel's depth in [`stream::Design::channels`] order (ports: 0), for the emitter.
     pub fn depths(&self, design: &stream::Design) -> Vec<u64> {
         let mut fifos = self.fifos.iter();
-        design.channels.iter().map(|c| if c.is_port() { 0 } else { fifos.next().map_or(1, |f| f.depth) }).collect()
+        design
+            .channels
+            .iter()
+            .map(|c| if c.is_port() { 0 } else { fifos.next().map_or(1, |f| f.depth) })
+            .collect()
     }
 }
 
@@ -182,7 +189,9 @@ fn process_cost(
             c.bram18 += m.bram18;
             c
         }
-        (Form::Window(_), _) => return Err(EstimateError::Layer { layer: node.name.clone(), what: "slides no window".into() }),
+        (Form::Window(_), _) => {
+            return Err(EstimateError::Layer { layer: node.name.clone(), what: "slides no window".into() })
+        }
         (Form::Map | Form::Frame, _) => {
             let in_tys: Vec<FixedType> =
                 g.inputs_of(id).iter().map(|&i| g.node(i).out_ty()).collect::<Result<_, _>>()?;
@@ -263,7 +272,7 @@ pub fn estimate(
     let depths: Vec<u64> = (0..design.channels.len())
         .map(|k| match fifo {
             FifoDepth::Auto => free.occupancy[k].max(1),
-            FifoDepth::Max => transfers(k).max(1),
+            FifoDepth::Max => transfers(k).max(free.occupancy[k]).max(1),
             FifoDepth::Fixed(d) => d,
         })
         .collect();
@@ -285,7 +294,7 @@ pub fn estimate(
             occupancy: timing.occupancy[k],
             depth: depths[k],
             memory: Memory::fifo(depths[k], width),
-            max_memory: Memory::fifo(transfers(k).max(1), width),
+            max_memory: Memory::fifo(transfers(k).max(free.occupancy[k]).max(1), width),
         });
     }
     let sum = |f: fn(&Fifo) -> u64| fifos.iter().map(f).sum::<u64>();
@@ -302,14 +311,9 @@ pub fn estimate(
 
     // Process p of the network: sources first, then the layers in node order.
     let sources = g.inputs().len();
-    let sink = net.processes.len() - g.outputs().len();
     let mut layers = Vec::new();
-    let mut index = sources;
-    let mut order = BTreeMap::new();
-    for &id in design.layers.keys() {
-        order.insert(id, index);
-        index += 1;
-    }
+    let order: BTreeMap<NodeId, usize> =
+        design.layers.keys().enumerate().map(|(k, &id)| (id, sources + k)).collect();
     for id in g.topo_order()? {
         let node = g.node(id);
         let (cost, ff_bits, cycles, ii) = match (costs.remove(&id), order.get(&id)) {
@@ -336,11 +340,11 @@ pub fn estimate(
             uram: cost.uram,
         });
     }
-    let latency = (sink..net.processes.len())
-        .filter_map(|s| (0..sources).filter_map(|i| timing.latency(i, s)).max())
-        .max()
-        .unwrap_or(0);
-    let ii = (sink..net.processes.len()).filter_map(|s| timing.interval(s)).max().unwrap_or(0);
+    // As csynth counts it: from the first input pixel until every process is done with the frame
+    // (an output may leave before the last input pixels, which no window uses, are read).
+    let start = (0..sources).filter_map(|i| timing.frame_start[i].first()).min().copied().unwrap_or(0);
+    let latency = timing.frame_end.iter().filter_map(|f| f.first()).max().map_or(0, |&end| end + 1 - start);
+    let ii = (0..net.processes.len()).filter_map(|p| timing.interval(p)).max().unwrap_or(0);
     let lsum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let total = Totals {
         latency_cycles: latency,
@@ -380,7 +384,7 @@ fn assumptions(s: &StreamSummary, tool: &str, uncertainty_ns: f64) -> Vec<String
              from its datapath; handshake and loop-entry cycles are not counted."
         ),
         format!(
-            "FIFO depths: {} ({} bits, {} LUT, {} BRAM18; with every FIFO as deep as its tensor ('max'): {} bits, {} LUT, \
+            "FIFO depths: {} ({} bits, {} LUT, {} BRAM18; with every FIFO as deep as its tensor or its peak occupancy if larger ('max'): {} bits, {} LUT, \
              {} BRAM18). A FIFO is a shift register up to depth {SRL_MAX_DEPTH} or {SRL_MAX_BITS} bits, a RAM \
              otherwise (Vitis HLS config_storage fifo defaults).",
             s.fifo_depth, s.fifo_bits, s.fifo_lut, s.fifo_bram18, s.max_fifo_bits, s.max_fifo_lut, s.max_fifo_bram18

@@ -18,7 +18,10 @@
 // * every loop is unrolled, so every array index is a constant after unrolling (reads of
 //   partitioned arrays are wires, reads of partitioned constants are constants), except the step
 //   loop of dense_multiplexed (dense.h) and the position loops of conv and conv_multiplexed
-//   (conv.h), which are pipelined and read through multiplexers with constant indices.
+//   (conv.h), which are pipelined and read through multiplexers with constant indices, and the
+//   io_stream loops over a stream's pixels or a grid's positions (conv_stream.h, pool_stream.h,
+//   pad_stream.h, frame.h; the per-pixel loops the emitter writes around the other layers),
+//   each pipelined with one transfer per stream per iteration at most.
 #ifndef HLSGEN_COMMON_H
 #define HLSGEN_COMMON_H
 

@@ -240,7 +240,13 @@ impl<'d> Layout<'d> {
                     let n = t.transfers * t.width;
                     body.push(format!("{}_t {}a[{n}];", top.base[&i], x(k)));
                     body.push(format!("#pragma HLS ARRAY_PARTITION variable={}a type=complete dim=0", x(k)));
-                    body.push(format!("hlsgen::read_frame<{}, {}>({}, {}a);", t.transfers, t.width, x(k), x(k)));
+                    body.push(format!(
+                        "hlsgen::read_frame<{}, {}>({}, {}a);",
+                        t.transfers,
+                        t.width,
+                        x(k),
+                        x(k)
+                    ));
                 }
                 body.push(format!("{base}_t ya[{}];", out.transfers * out.width));
                 body.push("#pragma HLS ARRAY_PARTITION variable=ya type=complete dim=0".into());
@@ -346,8 +352,11 @@ impl<'d> Layout<'d> {
             .map(|p| format!("hls::stream<{}> &{}", p.pixel_type, p.name))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut pragmas: Vec<String> =
-            inputs.iter().chain(&outputs).map(|p| format!("INTERFACE mode=ap_fifo port={}", p.name)).collect();
+        let mut pragmas: Vec<String> = inputs
+            .iter()
+            .chain(&outputs)
+            .map(|p| format!("INTERFACE mode=ap_fifo port={}", p.name))
+            .collect();
         pragmas.push("INTERFACE mode=ap_ctrl_chain port=return".into());
         pragmas.push("DATAFLOW".into());
         let ctx = TopContext {
@@ -401,7 +410,13 @@ pub(super) fn pixel_typedefs(design: &Design, top: &TopInterface) -> BTreeMap<No
         .iter()
         .map(|(&id, t)| {
             let base = &top.base[&id];
-            (id, layers::TypeDef { name: format!("{base}_pixel_t"), cpp: format!("hlsgen::pixel<{base}_t, {}>", t.width) })
+            (
+                id,
+                layers::TypeDef {
+                    name: format!("{base}_pixel_t"),
+                    cpp: format!("hlsgen::pixel<{base}_t, {}>", t.width),
+                },
+            )
         })
         .collect()
 }

@@ -207,7 +207,13 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
     // Inputs have no layer function: their plan is the typedef of their port.
     let port = arch::hls::LayerDesign { kernel: arch::hls::Kernel::Unrolled, roms: Vec::new() };
     let input_plan = |id: NodeId| {
-        let ops = Operands { node: g.node(id), base: &top.base[&id], design: &port, out_var: "y", inputs: Vec::new() };
+        let ops = Operands {
+            node: g.node(id),
+            base: &top.base[&id],
+            design: &port,
+            out_var: "y",
+            inputs: Vec::new(),
+        };
         layers::plan(&ops)
     };
     let mut includes = Vec::new();
@@ -235,7 +241,8 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
                 plans.push((id, plan));
             }
             layout.write(&mut project, &renderer, &top, &model, layers)?;
-            let control = verilator::Control { chain: design.schedule == Schedule::Dataflow, interval: design.ii };
+            let control =
+                verilator::Control { chain: design.schedule == Schedule::Dataflow, interval: design.ii };
             verilator::add_testbench(&mut project, &top, verilator::RtlLocation::VitisSynth, control)?;
             let schedule = match design.schedule {
                 Schedule::Pipeline => "one pipeline",

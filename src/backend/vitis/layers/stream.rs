@@ -106,7 +106,8 @@ pub fn plan(ops: &Operands<'_>, form: &Form) -> Result<Plan, BackendError> {
             bld.config.constants.extend(grid_constants(w, channels));
             if p.op == PoolOp::Average {
                 bld.typedef("sum_t", &p.sum_type(&input.ty), "sum_t", None);
-                let rty = p.reciprocal.ok_or_else(|| BackendError::layer(layer, "reciprocal type is unknown"))?;
+                let rty =
+                    p.reciprocal.ok_or_else(|| BackendError::layer(layer, "reciprocal type is unknown"))?;
                 bld.typedef("recip_t", &rty, "recip_t", Some("reciprocal"));
                 let mut values = Vec::with_capacity(w.out_height * w.out_width);
                 for oi in 0..w.out_height {
@@ -152,7 +153,11 @@ pub fn plan(ops: &Operands<'_>, form: &Form) -> Result<Plan, BackendError> {
                 bld.config.constants.push(konst(n, v));
             }
             for (n, v) in [("pad_top", g.pad_top), ("pad_left", g.pad_left)] {
-                bld.config.constants.push(Constant { cpp_type: "int".into(), name: n.into(), value: v.to_string() });
+                bld.config.constants.push(Constant {
+                    cpp_type: "int".into(),
+                    name: n.into(),
+                    value: v.to_string(),
+                });
             }
             Ok(bld.finish("pad_stream.h"))
         }
