@@ -210,11 +210,14 @@ fn the_library_pipelines_only_the_step_loop_and_partitions_no_parameter() {
             }
             if line.starts_with("ARRAY_PARTITION") || line.starts_with("ARRAY_RESHAPE") {
                 // Only locals: the multiplexed kernels' accumulators, a convolution step's window
-                // values, the softmax's exponentials.
+                // values, the softmax's exponentials; in io_stream the window registers and the
+                // line buffer's rows.
                 let locals = [
                     "ARRAY_PARTITION variable=acc type=complete dim=0",
                     "ARRAY_PARTITION variable=v type=complete dim=0",
                     "ARRAY_PARTITION variable=e type=complete",
+                    "ARRAY_PARTITION variable=win type=complete dim=0",
+                    "ARRAY_PARTITION variable=line type=complete dim=1",
                 ];
                 assert!(locals.contains(&line), "{path}: {line}");
             }
@@ -225,7 +228,14 @@ fn the_library_pipelines_only_the_step_loop_and_partitions_no_parameter() {
         [
             "firmware/hlsgen/conv.h: PIPELINE II=1 rewind",
             "firmware/hlsgen/conv.h: PIPELINE II=1 rewind",
+            "firmware/hlsgen/conv_stream.h: PIPELINE II=C::reuse_factor",
             "firmware/hlsgen/dense.h: PIPELINE II=1 rewind",
+            "firmware/hlsgen/frame.h: PIPELINE II=1",
+            "firmware/hlsgen/frame.h: PIPELINE II=1",
+            "firmware/hlsgen/pad_stream.h: PIPELINE II=1",
+            "firmware/hlsgen/pad_stream.h: PIPELINE II=1",
+            "firmware/hlsgen/pool_stream.h: PIPELINE II=1",
+            "firmware/hlsgen/pool_stream.h: PIPELINE II=1",
         ]
     );
     let dense = text(&p, "firmware/hlsgen/dense.h");

@@ -61,16 +61,7 @@ void conv_stream(hls::stream<typename C::in_pixel_t> &x, hls::stream<typename C:
     for (unsigned s = 0; s < G::height * G::width; s++) {
 #pragma HLS PIPELINE II=C::reuse_factor
 #pragma HLS DEPENDENCE variable=line type=inter direction=RAW dependent=true distance=G::width
-        typename C::in_pixel_t p;
-        if (padded_inside<C>(i, j)) {
-            p = x.read();
-        } else {
-            for (unsigned c = 0; c < C::channels; c++) {
-#pragma HLS UNROLL
-                p.data[c] = 0;
-            }
-        }
-        window_push<input_t, C::channels, G::eh, G::ew, G::width>(line, win, p, j);
+        window_push<input_t, C::channels, G::eh, G::ew, G::width>(line, win, padded_pixel<C>(x, i, j), j);
 
         unsigned oh;
         unsigned ow;
@@ -96,12 +87,7 @@ void conv_stream(hls::stream<typename C::in_pixel_t> &x, hls::stream<typename C:
             y.write(o);
         }
 
-        if (j + 1 == G::width) {
-            j = 0;
-            i++;
-        } else {
-            j++;
-        }
+        grid_step<G::width>(i, j);
     }
 }
 

@@ -119,12 +119,7 @@ void upsample_stream(hls::stream<typename C::in_pixel_t> &x, hls::stream<typenam
             o.data[k] = cur.data[k];
         }
         y.write(o);
-        if (oj + 1 == G::width) {
-            oj = 0;
-            oi++;
-        } else {
-            oj++;
-        }
+        grid_step<G::width>(oi, oj);
     }
 }
 

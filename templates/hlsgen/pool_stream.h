@@ -61,16 +61,7 @@ void pool_max_stream(hls::stream<typename C::in_pixel_t> &x, hls::stream<typenam
     for (unsigned s = 0; s < G::height * G::width; s++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS DEPENDENCE variable=line type=inter direction=RAW dependent=true distance=G::width
-        typename C::in_pixel_t p;
-        if (padded_inside<C>(i, j)) {
-            p = x.read();
-        } else {
-            for (unsigned c = 0; c < C::channels; c++) {
-#pragma HLS UNROLL
-                p.data[c] = 0;
-            }
-        }
-        window_push<input_t, C::channels, G::eh, G::ew, G::width>(line, win, p, j);
+        window_push<input_t, C::channels, G::eh, G::ew, G::width>(line, win, padded_pixel<C>(x, i, j), j);
 
         unsigned oh;
         unsigned ow;
@@ -100,12 +91,7 @@ void pool_max_stream(hls::stream<typename C::in_pixel_t> &x, hls::stream<typenam
             y.write(o);
         }
 
-        if (j + 1 == G::width) {
-            j = 0;
-            i++;
-        } else {
-            j++;
-        }
+        grid_step<G::width>(i, j);
     }
 }
 
@@ -127,16 +113,7 @@ void pool_average_stream(hls::stream<typename C::in_pixel_t> &x, hls::stream<typ
     for (unsigned s = 0; s < G::height * G::width; s++) {
 #pragma HLS PIPELINE II=1
 #pragma HLS DEPENDENCE variable=line type=inter direction=RAW dependent=true distance=G::width
-        typename C::in_pixel_t p;
-        if (padded_inside<C>(i, j)) {
-            p = x.read();
-        } else {
-            for (unsigned c = 0; c < C::channels; c++) {
-#pragma HLS UNROLL
-                p.data[c] = 0;
-            }
-        }
-        window_push<input_t, C::channels, G::eh, G::ew, G::width>(line, win, p, j);
+        window_push<input_t, C::channels, G::eh, G::ew, G::width>(line, win, padded_pixel<C>(x, i, j), j);
 
         unsigned oh;
         unsigned ow;
@@ -161,12 +138,7 @@ void pool_average_stream(hls::stream<typename C::in_pixel_t> &x, hls::stream<typ
             y.write(o);
         }
 
-        if (j + 1 == G::width) {
-            j = 0;
-            i++;
-        } else {
-            j++;
-        }
+        grid_step<G::width>(i, j);
     }
 }
 

@@ -71,6 +71,35 @@ inline bool padded_inside(unsigned i, unsigned j) {
     return i >= C::pad_top && i < C::pad_top + C::in_height && j >= C::pad_left && j < C::pad_left + C::in_width;
 }
 
+// The pixel at padded position (i, j) of configuration C: the next pixel of x when the position
+// holds one, zeros in the padding (nothing is read).
+template <class C>
+typename C::in_pixel_t padded_pixel(hls::stream<typename C::in_pixel_t> &x, unsigned i, unsigned j) {
+#pragma HLS INLINE
+    typename C::in_pixel_t p;
+    if (padded_inside<C>(i, j)) {
+        p = x.read();
+    } else {
+        for (unsigned c = 0; c < C::channels; c++) {
+#pragma HLS UNROLL
+            p.data[c] = 0;
+        }
+    }
+    return p;
+}
+
+// The next position (i, j) of a row-major walk over a grid `Width` columns wide.
+template <unsigned Width>
+inline void grid_step(unsigned &i, unsigned &j) {
+#pragma HLS INLINE
+    if (j + 1 == Width) {
+        j = 0;
+        i++;
+    } else {
+        j++;
+    }
+}
+
 // Moves the window one column right onto padded column j, with `p` the pixel at the current
 // padded position (see the contract above).
 template <class T, unsigned N, unsigned EH, unsigned EW, unsigned Wp>

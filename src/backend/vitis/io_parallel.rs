@@ -17,25 +17,12 @@ use serde::Serialize;
 
 use super::layers::{Call, Input, Plan, WeightFile};
 use super::render::Renderer;
+use super::test_bench::{self, Port};
 use crate::arch::hls::{reads, Design, Kernel, Read, Schedule};
 use crate::backend::namer::describe;
-use crate::backend::top::{TopInterface, TopPort};
+use crate::backend::top::TopInterface;
 use crate::backend::{BackendError, Project};
 use crate::ir::{LoweredGraph, NodeId};
-
-/// A port of the top function as the testbench sees it.
-#[derive(Serialize)]
-pub(super) struct Port {
-    pub name: String,
-    /// The testbench's array.
-    pub var: String,
-    pub cpp_type: String,
-    pub size: usize,
-    /// Index of its first value in a test vector line.
-    pub offset: usize,
-    /// The index of its value `tb_i` in a test vector line, as C++.
-    pub token: String,
-}
 
 #[derive(Serialize)]
 struct Local {
@@ -69,17 +56,6 @@ struct TopContext<'a> {
     statements: &'a [String],
 }
 
-#[derive(Serialize)]
-struct TestContext<'a> {
-    name: &'a str,
-    stream: bool,
-    inputs: &'a [Port],
-    input_total: usize,
-    outputs: &'a [Port],
-    output_total: usize,
-    call_args: String,
-}
-
 /// The arrays of the design: what each node writes and what each layer input reads.
 pub(super) struct Layout {
     schedule: Schedule,
@@ -93,23 +69,6 @@ pub(super) struct Layout {
     splits: BTreeMap<NodeId, Process>,
     inputs: Vec<Port>,
     outputs: Vec<Port>,
-}
-
-fn ports(top_ports: &[TopPort], var: &str, typedef: impl Fn(NodeId) -> String) -> Vec<Port> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for (k, port) in top_ports.iter().enumerate() {
-        out.push(Port {
-            name: port.name.clone(),
-            var: format!("{var}{k}"),
-            cpp_type: typedef(port.node),
-            size: port.elements,
-            offset,
-            token: if offset == 0 { "tb_i".into() } else { format!("{offset} + tb_i") },
-        });
-        offset += port.elements;
-    }
-    out
 }
 
 impl Layout {
@@ -204,8 +163,8 @@ impl Layout {
             locals,
             after,
             splits,
-            inputs: ports(&top.inputs, "tb_in", typedef),
-            outputs: ports(&top.outputs, "tb_out", typedef),
+            inputs: test_bench::ports(top, &top.inputs, "tb_in", None),
+            outputs: test_bench::ports(top, &top.outputs, "tb_out", None),
         }
     }
 
@@ -343,17 +302,7 @@ impl Layout {
         };
         project.add(format!("firmware/{name}.h"), renderer.render("top.h", &ctx)?)?;
         project.add(format!("firmware/{name}.cpp"), renderer.render("top.cpp", &ctx)?)?;
-        let call_args: Vec<&str> = self.inputs.iter().chain(&self.outputs).map(|p| p.var.as_str()).collect();
-        let test = TestContext {
-            name,
-            stream: false,
-            inputs: &self.inputs,
-            input_total: top.input_elements(),
-            outputs: &self.outputs,
-            output_total: top.output_elements(),
-            call_args: call_args.join(", "),
-        };
-        project.add(format!("{name}_test.cpp"), renderer.render("test.cpp", &test)?)?;
+        test_bench::add(project, renderer, top, &self.inputs, &self.outputs)?;
         Ok(())
     }
 }

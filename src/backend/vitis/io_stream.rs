@@ -22,25 +22,12 @@ use serde::Serialize;
 
 use super::layers::{self, Input, Operands, Plan, WeightFile};
 use super::render::Renderer;
+use super::test_bench;
 use crate::arch::stream::{Channel, Design, Form, Sink, Source, Tensor};
 use crate::backend::namer::describe;
 use crate::backend::top::TopInterface;
 use crate::backend::{BackendError, Project};
 use crate::ir::{LoweredGraph, NodeId};
-
-/// A port of the top function as the testbench sees it.
-#[derive(Serialize)]
-pub(super) struct Port {
-    pub name: String,
-    pub var: String,
-    pub cpp_type: String,
-    pub pixel_type: String,
-    pub size: usize,
-    pub transfers: usize,
-    pub width: usize,
-    pub offset: usize,
-    pub token: String,
-}
 
 #[derive(Serialize)]
 pub(super) struct Process {
@@ -70,17 +57,6 @@ struct TopContext<'a> {
     pragmas: Vec<String>,
     fifos: &'a [Fifo],
     statements: &'a [String],
-}
-
-#[derive(Serialize)]
-struct TestContext<'a> {
-    name: &'a str,
-    stream: bool,
-    inputs: &'a [Port],
-    input_total: usize,
-    outputs: &'a [Port],
-    output_total: usize,
-    call_args: String,
 }
 
 /// The streams of the design with their C++ names, and the processes built so far.
@@ -324,32 +300,13 @@ impl<'d> Layout<'d> {
         model: &str,
     ) -> Result<(), BackendError> {
         let name = top.name.as_str();
-        let ports = |list: &[crate::backend::top::TopPort], var: &str| {
-            let mut out = Vec::new();
-            let mut offset = 0;
-            for (k, p) in list.iter().enumerate() {
-                let t = self.design.tensors[&p.node];
-                out.push(Port {
-                    name: p.name.clone(),
-                    var: format!("{var}{k}"),
-                    cpp_type: format!("{}_t", top.base[&p.node]),
-                    pixel_type: pixel_type(top, p.node),
-                    size: p.elements,
-                    transfers: t.transfers,
-                    width: t.width,
-                    offset,
-                    token: if offset == 0 { "tb_i".into() } else { format!("{offset} + tb_i") },
-                });
-                offset += p.elements;
-            }
-            out
-        };
-        let inputs = ports(&top.inputs, "tb_in");
-        let outputs = ports(&top.outputs, "tb_out");
-        let signature = inputs
+        let inputs = test_bench::ports(top, &top.inputs, "tb_in", Some(self.design));
+        let outputs = test_bench::ports(top, &top.outputs, "tb_out", Some(self.design));
+        let signature = top
+            .inputs
             .iter()
-            .chain(&outputs)
-            .map(|p| format!("hls::stream<{}> &{}", p.pixel_type, p.name))
+            .chain(&top.outputs)
+            .map(|p| format!("hls::stream<{}> &{}", pixel_type(top, p.node), p.name))
             .collect::<Vec<_>>()
             .join(", ");
         let mut pragmas: Vec<String> = inputs
@@ -371,17 +328,7 @@ impl<'d> Layout<'d> {
         };
         project.add(format!("firmware/{name}.h"), renderer.render("top.h", &ctx)?)?;
         project.add(format!("firmware/{name}.cpp"), renderer.render("top_stream.cpp", &ctx)?)?;
-        let call_args: Vec<String> = inputs.iter().chain(&outputs).map(|p| format!("{}_s", p.var)).collect();
-        let test = TestContext {
-            name,
-            stream: true,
-            inputs: &inputs,
-            input_total: top.input_elements(),
-            outputs: &outputs,
-            output_total: top.output_elements(),
-            call_args: call_args.join(", "),
-        };
-        project.add(format!("{name}_test.cpp"), renderer.render("test.cpp", &test)?)?;
+        test_bench::add(project, renderer, top, &inputs, &outputs)?;
         Ok(())
     }
 }

@@ -22,6 +22,7 @@ mod io_parallel;
 mod io_stream;
 mod layers;
 mod render;
+mod test_bench;
 mod types;
 
 use std::collections::BTreeSet;
