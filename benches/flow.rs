@@ -191,7 +191,11 @@ fn benches(c: &mut Criterion) {
             )
         });
     }
+    group.finish();
+
     // io_stream: the design, the dataflow model's runs (three frames, twice) and the project.
+    let mut group = c.benchmark_group("flow");
+    group.sample_size(10);
     for (name, model) in [
         ("jet_image_cnn_40x40x1", root.join("tests/models/onnx/jet_image_cnn.onnx")),
         ("svhn_cnn_32x32x3", root.join("tests/models/onnx/svhn_cnn.onnx")),

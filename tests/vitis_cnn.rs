@@ -254,3 +254,26 @@ fn the_rtl_backend_names_every_layer_it_cannot_build() {
     }
     assert!(err.contains("5 layer(s)"), "{err}");
 }
+
+/// The io_stream project of the branching network, file by file as golden snapshots
+/// (`golden/vitis_stream`): split streams, line-buffer convolutions and pools, streaming padding
+/// and upsampling, per-pixel merges and FIFO depths; emitting twice gives the same bytes.
+#[test]
+fn the_io_stream_project_of_a_branching_network() {
+    let g = lowered(branches());
+    let part = hls_gen::estimate::lookup_part("xcvu9p").unwrap();
+    let (_, io_type) =
+        hls_gen::flow::estimate_design(&g, &part, 5.0, IoStyle::Stream, FifoDepth::Auto).unwrap();
+    let opts = VitisOptions { io_type, ..options("branches") };
+    let tb = hls_gen::backend::testbench::TestbenchData::default();
+    let p = emit(&g, &opts, &tb).unwrap();
+    let again = emit(&g, &opts, &tb).unwrap();
+    assert_eq!(p.files(), again.files());
+    for path in ["firmware/branches.cpp", "firmware/parameters.h", "firmware/defines.h", "branches_test.cpp"]
+    {
+        let text = String::from_utf8(p.get(path).unwrap().to_vec()).unwrap();
+        insta::with_settings!({snapshot_path => "../golden/vitis_stream", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("branches__{}", path.replace('/', "__")), text);
+        });
+    }
+}

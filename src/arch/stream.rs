@@ -427,8 +427,9 @@ fn bit(port: usize) -> u32 {
     1 << port
 }
 
-/// The cycle rules of layer `l` with `inputs` input streams of `transfers` pixels each and an
-/// output of `out` pixels: one [`Step`] per iteration of its loop, for one frame.
+/// The cycle rules of layer `l` with input streams `inputs` and output stream `out`: one [`Step`]
+/// per iteration of its loop, for one frame. `compute` is a [`Form::Frame`] layer's datapath
+/// cycles between its last read and its first write.
 pub fn steps(l: &StreamLayer, inputs: &[Tensor], out: Tensor, compute: u32) -> Vec<Step> {
     let ii = l.ii.max(1) as u32;
     match &l.form {
@@ -488,8 +489,8 @@ pub fn steps(l: &StreamLayer, inputs: &[Tensor], out: Tensor, compute: u32) -> V
 /// The dataflow network of the design: a source process per top input (a pixel per cycle), a
 /// process per layer and split, a sink per top output (a pixel per cycle); one stream per
 /// [`Channel`], in order, with `capacity[k]` (`None`: unbounded, the ports). `depth` gives each
-/// layer's pipeline depth in cycles (the cycles from an iteration's read to its write), `compute`
-/// each [`Form::Frame`] layer's datapath cycles.
+/// layer's datapath cycles: the pipeline depth of its loop (from an iteration's read to its
+/// write), or for a [`Form::Frame`] layer the cycles between its reads and its writes.
 pub fn network(
     g: &LoweredGraph,
     d: &Design,

@@ -102,7 +102,7 @@ impl<'d> Layout<'d> {
                     name: var.clone(),
                     cpp_type: pixel_type(top, c.tensor),
                     depth: depth.max(1),
-                    comment: crate::arch::stream::channel_name(g, c),
+                    comment: describe(&crate::arch::stream::channel_name(g, c)),
                 });
             }
             vars.push(var);

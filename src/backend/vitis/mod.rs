@@ -196,6 +196,99 @@ fn check_options(opts: &VitisOptions) -> Result<(), BackendError> {
     Ok(())
 }
 
+/// Every node's plan, in topological order.
+type Plans = Vec<(NodeId, Plan)>;
+
+/// Inputs have no layer function: their plan is the typedef of their port.
+fn input_plan(g: &LoweredGraph, top: &TopInterface, id: NodeId) -> Result<Plan, BackendError> {
+    let port = arch::hls::LayerDesign { kernel: arch::hls::Kernel::Unrolled, roms: Vec::new() };
+    let ops =
+        Operands { node: g.node(id), base: &top.base[&id], design: &port, out_var: "y", inputs: Vec::new() };
+    layers::plan(&ops)
+}
+
+/// The io_parallel top and testbench (`io_parallel.rs`) with the Verilator testbench of the RTL
+/// Vitis HLS writes; every node's plan, the schedule's name and the II.
+fn parallel(
+    g: &LoweredGraph,
+    top: &TopInterface,
+    model: &str,
+    renderer: &Renderer,
+    project: &mut Project,
+) -> Result<(Plans, &'static str, usize), BackendError> {
+    let design = arch::hls::design(g)?;
+    let layout = io_parallel::Layout::new(g, top, &design);
+    let mut plans = Vec::new();
+    let mut layers = Vec::new();
+    for &id in &top.order {
+        let Some(layer_design) = design.layers.get(&id) else {
+            plans.push((id, input_plan(g, top, id)?));
+            continue;
+        };
+        let ops = Operands {
+            node: g.node(id),
+            base: &top.base[&id],
+            design: layer_design,
+            out_var: "y",
+            inputs: layout.inputs_of(g, top, id)?,
+        };
+        let plan = layers::plan(&ops)?;
+        let (process, statement) = layout.layer(g, top, layer_design.kernel, id, &ops.inputs, &plan);
+        layers.push((id, process, statement));
+        plans.push((id, plan));
+    }
+    layout.write(project, renderer, top, model, layers)?;
+    let control = verilator::Control { chain: design.schedule == Schedule::Dataflow, interval: design.ii };
+    verilator::add_testbench(project, top, verilator::RtlLocation::VitisSynth, control)?;
+    let schedule = match design.schedule {
+        Schedule::Pipeline => "one pipeline",
+        Schedule::Dataflow => "dataflow",
+    };
+    Ok((plans, schedule, design.ii))
+}
+
+/// The io_stream top and testbench (`io_stream.rs`) with FIFO depths `fifo_depths`; every node's
+/// plan (its pixel typedef added); the library headers only the process bodies call go to `used`.
+fn stream(
+    g: &LoweredGraph,
+    top: &TopInterface,
+    model: &str,
+    renderer: &Renderer,
+    project: &mut Project,
+    fifo_depths: &[u64],
+    used: &mut BTreeSet<&'static str>,
+) -> Result<Plans, BackendError> {
+    let design = arch::stream::design(g)?;
+    let mut layout = io_stream::Layout::new(g, top, &design, fifo_depths)?;
+    let mut pixels = io_stream::pixel_typedefs(&design, top);
+    let mut plans = Vec::new();
+    for &id in &top.order {
+        let mut plan = match design.layers.get(&id) {
+            None => input_plan(g, top, id)?,
+            Some(l) => {
+                let ops = Operands {
+                    node: &l.node,
+                    base: &top.base[&id],
+                    design: &l.design,
+                    out_var: layout.out_var(id),
+                    inputs: layout.inputs_of(g, top, id)?,
+                };
+                let plan = io_stream::plan(&design, id, &ops)?;
+                layout.layer(g, top, id, &plan);
+                if matches!(l.form, arch::stream::Form::Frame) {
+                    used.insert("frame.h");
+                }
+                plan
+            }
+        };
+        layout.split(g, top, id);
+        plan.typedefs.extend(pixels.remove(&id));
+        plans.push((id, plan));
+    }
+    layout.write(project, renderer, top, model)?;
+    Ok(plans)
+}
+
 /// Emits the Vitis HLS project of a lowered graph.
 pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result<Project, BackendError> {
     check_options(opts)?;
@@ -204,84 +297,17 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
     let model = describe(&g.name);
     let renderer = Renderer::new()?;
     let mut project = Project::new();
-    let mut plans: Vec<(NodeId, Plan)> = Vec::new();
-    // Inputs have no layer function: their plan is the typedef of their port.
-    let port = arch::hls::LayerDesign { kernel: arch::hls::Kernel::Unrolled, roms: Vec::new() };
-    let input_plan = |id: NodeId| {
-        let ops = Operands {
-            node: g.node(id),
-            base: &top.base[&id],
-            design: &port,
-            out_var: "y",
-            inputs: Vec::new(),
-        };
-        layers::plan(&ops)
-    };
-    let mut includes = Vec::new();
     let mut used: BTreeSet<&'static str> = BTreeSet::new();
-    let (schedule, ii) = match &opts.io_type {
-        IoType::Parallel => {
-            let design = arch::hls::design(g)?;
-            let layout = io_parallel::Layout::new(g, &top, &design);
-            let mut layers = Vec::new();
-            for &id in &top.order {
-                let Some(layer_design) = design.layers.get(&id) else {
-                    plans.push((id, input_plan(id)?));
-                    continue;
-                };
-                let ops = Operands {
-                    node: g.node(id),
-                    base: &top.base[&id],
-                    design: layer_design,
-                    out_var: "y",
-                    inputs: layout.inputs_of(g, &top, id)?,
-                };
-                let plan = layers::plan(&ops)?;
-                let (process, statement) = layout.layer(g, &top, layer_design.kernel, id, &ops.inputs, &plan);
-                layers.push((id, process, statement));
-                plans.push((id, plan));
-            }
-            layout.write(&mut project, &renderer, &top, &model, layers)?;
-            let control =
-                verilator::Control { chain: design.schedule == Schedule::Dataflow, interval: design.ii };
-            verilator::add_testbench(&mut project, &top, verilator::RtlLocation::VitisSynth, control)?;
-            let schedule = match design.schedule {
-                Schedule::Pipeline => "one pipeline",
-                Schedule::Dataflow => "dataflow",
-            };
-            (schedule, design.ii)
-        }
+    let (plans, schedule, ii) = match &opts.io_type {
+        IoType::Parallel => parallel(g, &top, &model, &renderer, &mut project)?,
         IoType::Stream { fifo_depths, interval } => {
-            let design = arch::stream::design(g)?;
-            let mut layout = io_stream::Layout::new(g, &top, &design, fifo_depths)?;
-            let mut pixels = io_stream::pixel_typedefs(&design, &top);
-            for &id in &top.order {
-                let mut plan = match design.layers.get(&id) {
-                    None => input_plan(id)?,
-                    Some(l) => {
-                        let ops = Operands {
-                            node: &l.node,
-                            base: &top.base[&id],
-                            design: &l.design,
-                            out_var: layout.out_var(id),
-                            inputs: layout.inputs_of(g, &top, id)?,
-                        };
-                        let plan = io_stream::plan(&design, id, &ops)?;
-                        layout.layer(g, &top, id, &plan);
-                        if matches!(l.form, arch::stream::Form::Frame) {
-                            used.insert("frame.h");
-                        }
-                        plan
-                    }
-                };
-                layout.split(g, &top, id);
-                plan.typedefs.extend(pixels.remove(&id));
-                plans.push((id, plan));
-            }
-            layout.write(&mut project, &renderer, &top, &model)?;
-            includes.push("stream.h");
-            ("dataflow, pixel streams", *interval as usize)
+            let plans = stream(g, &top, &model, &renderer, &mut project, fifo_depths, &mut used)?;
+            (plans, "dataflow, pixel streams", *interval as usize)
         }
+    };
+    let includes = match opts.io_type {
+        IoType::Parallel => Vec::new(),
+        IoType::Stream { .. } => vec!["stream.h"],
     };
 
     let groups = plans
