@@ -299,6 +299,11 @@ pub fn layer_design(
         | Layer::Pad(_)
         | Layer::UpSample(_)
         | Layer::Transpose(_) => {}
+        Layer::Reduce(r) => {
+            if let Some(t) = &r.table {
+                roms.push(table_rom("table", t, node.shape.elements() as u64));
+            }
+        }
     }
     Ok(LayerDesign { kernel, roms })
 }

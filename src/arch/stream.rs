@@ -256,6 +256,13 @@ fn pixel_node(node: &Node, inputs: &[&Shape]) -> Option<Node> {
             }
         }
         Layer::Quantize(_) | Layer::Softmax(_) | Layer::Dense(_) => {}
+        Layer::Reduce(r) => {
+            // Over the channels only: each pixel reduces to one pixel.
+            if r.axes != [node.shape.rank().max(inputs[0].rank()) - 1] {
+                return None;
+            }
+            r.axes = vec![0];
+        }
         Layer::Concatenate(c) => {
             if c.axis + 1 != node.shape.rank() {
                 return None;

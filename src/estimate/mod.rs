@@ -432,6 +432,12 @@ fn layer_cost(
         Layer::Pad(_) => pad::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::UpSample(_) => upsample::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Transpose(_) => transpose::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
+        Layer::Reduce(_) => {
+            return Err(EstimateError::Layer {
+                layer: node.name.clone(),
+                what: "PENDING reduce estimate".into(),
+            })
+        }
         Layer::Concatenate(c) => concatenate::cost(c, in_shapes, in_tys, &out, cx),
     })
 }

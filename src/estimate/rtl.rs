@@ -147,7 +147,8 @@ fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_) => 0.0,
+        | Layer::Transpose(_)
+        | Layer::Reduce(_) => 0.0,
     }
 }
 

@@ -69,6 +69,8 @@ pub enum TableFn {
     Softplus,
     /// `x / (1 + |x|)`.
     Softsign,
+    /// `sqrt(x)` (0 below 0, which no index of an unsigned sum reaches).
+    Sqrt,
 }
 
 /// SELU's `alpha` (Klambauer et al. 2017, as Keras and ONNX define it).
@@ -87,6 +89,7 @@ impl TableFn {
             TableFn::SeluNegative => SELU_SCALE * SELU_ALPHA * x.exp_m1(),
             TableFn::Softplus => x.exp().ln_1p(),
             TableFn::Softsign => x / (1.0 + x.abs()),
+            TableFn::Sqrt => x.max(0.0).sqrt(),
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Graph, Layer, LayerDef, NodeId, PoolOp, Weights};
+use super::{Graph, Layer, LayerDef, NodeId, PoolOp, ReduceOp, Weights};
 use crate::fixed::FixedType;
 
 fn ty_str(ty: &Option<FixedType>) -> String {
@@ -94,6 +94,16 @@ pub fn print(g: &Graph) -> String {
             }
             Layer::Transpose(t) => {
                 let _ = write!(out, " perm={:?}", t.perm);
+                false
+            }
+            Layer::Reduce(r) => {
+                let _ = write!(out, " axes={:?} keepdims={} n={}", r.axes, r.keepdims, r.count);
+                if r.op == ReduceOp::Mean {
+                    let _ = write!(out, " reciprocal={}", ty_str(&r.reciprocal));
+                }
+                if let Some(t) = &r.table {
+                    let _ = write!(out, " table={}[{}] index={}", t.ty, t.len(), t.index_ty);
+                }
                 false
             }
             Layer::Softmax(s) => {

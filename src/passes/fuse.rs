@@ -22,7 +22,8 @@ fn parts(layer: &Layer) -> Option<(&Weights, &Weights)> {
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_) => None,
+        | Layer::Transpose(_)
+        | Layer::Reduce(_) => None,
     }
 }
 
@@ -80,7 +81,8 @@ pub(super) fn fold_into_dot(
             | Layer::Pool(_)
             | Layer::Pad(_)
             | Layer::UpSample(_)
-            | Layer::Transpose(_) => continue,
+            | Layer::Transpose(_)
+            | Layer::Reduce(_) => continue,
         }
         g.bypass(u).map_err(|source| PassError::Ir { pass, source })?;
         report.changes += 1;

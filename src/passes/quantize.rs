@@ -14,7 +14,7 @@ use super::typing::{const_type, quantize_weights};
 use super::{Pass, PassContext, PassError, PassReport};
 use crate::config::Precision;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
-use crate::ir::{Activation, Graph, Layer, Pool, PoolOp, Table};
+use crate::ir::{Activation, Graph, Layer, Pool, PoolOp, Reduce, ReduceOp, Table};
 
 pub struct Quantize;
 
@@ -131,7 +131,9 @@ impl Pass for Quantize {
                     | Layer::Pad(_)
                     | Layer::UpSample(_)
                     | Layer::Transpose(_)
-                    | Layer::Pool(Pool { op: PoolOp::Max, .. }) => None,
+                    | Layer::Pool(Pool { op: PoolOp::Max, .. })
+                    | Layer::Reduce(Reduce { op: ReduceOp::Max | ReduceOp::Min, .. }) => None,
+                    Layer::Reduce(Reduce { op: ReduceOp::L2, table: Some(t), .. }) => Some(t.ty),
                     Layer::Activation(
                         Activation::Sigmoid(t)
                         | Activation::Tanh(t)
@@ -145,6 +147,7 @@ impl Pass for Quantize {
                     | Layer::BatchNorm(_)
                     | Layer::Activation(_)
                     | Layer::Elementwise(_)
+                    | Layer::Reduce(_)
                     | Layer::Quantize(_) => (!quantized_model).then_some(cfg.default_precision),
                 },
             };

@@ -383,6 +383,7 @@ impl FloatPlan {
                     let source = transpose(&node.name, t, x)?;
                     Op::Gather { in_elements: x.elements(), source }
                 }
+                Layer::Reduce(_) => return Err(unsupported(&node.name, "PENDING reduce float")),
             };
             let cast = if node.ty_from_model || matches!(node.layer, Layer::Quantize(_)) {
                 let ty = node.out_ty()?;

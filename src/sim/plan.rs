@@ -380,5 +380,11 @@ fn build(ctx: &mut Ctx, inputs_before: usize) -> Result<Kernel, SimError> {
         Layer::Pad(p) => Kernel::Pad(super::pad::build(ctx, p)?),
         Layer::UpSample(u) => Kernel::UpSample(super::upsample::build(ctx, u)?),
         Layer::Transpose(t) => Kernel::Transpose(super::transpose::build(ctx, t)?),
+        Layer::Reduce(_) => {
+            return Err(SimError::Unsupported {
+                layer: node.name.clone(),
+                what: "PENDING reduce fixed".into(),
+            })
+        }
     })
 }

@@ -128,7 +128,8 @@ fn layer_module(
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_) => return Err(unsupported()),
+        | Layer::Transpose(_)
+        | Layer::Reduce(_) => return Err(unsupported()),
     };
     let parts: Vec<String> = ys.iter().rev().map(|y| m.use_all(y)).collect();
     let out_bits = ys.len() as u32 * out.width;
@@ -349,7 +350,8 @@ fn wiring(
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_) => Err(BackendError::layer(&node.name, "is not wiring in the RTL schedule")),
+        | Layer::Transpose(_)
+        | Layer::Reduce(_) => Err(BackendError::layer(&node.name, "is not wiring in the RTL schedule")),
     }
 }
 

@@ -391,7 +391,8 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
                             | Layer::Pool(_)
                             | Layer::Pad(_)
                             | Layer::UpSample(_)
-                            | Layer::Transpose(_) => None,
+                            | Layer::Transpose(_)
+                            | Layer::Reduce(_) => None,
                         },
                         precision: Ordered(
                             p.precision.iter().map(|q| (q.role.clone(), q.ty.clone())).collect(),

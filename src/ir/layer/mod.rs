@@ -29,6 +29,7 @@
 //! | `Pad` | `pad.rs` | zero padding and cropping of the spatial axes |
 //! | `UpSample` | `upsample.rs` | nearest-neighbour upsampling by integer factors |
 //! | `Transpose` | `transpose.rs` | a permutation of the axes |
+//! | `Reduce` | `reduce.rs` | sum, mean, max, min, sum of squares, L1 or L2 norm over some axes, see [`Reduce`] |
 
 mod activation;
 mod batch_norm;
@@ -40,6 +41,7 @@ mod input;
 mod pad;
 mod pool;
 mod quantize;
+mod reduce;
 mod reshape;
 mod softmax;
 mod transpose;
@@ -55,6 +57,7 @@ pub use input::Input;
 pub use pad::Pad;
 pub use pool::{Pool, PoolOp};
 pub use quantize::Quantize;
+pub use reduce::{Reduce, ReduceOp};
 pub use reshape::Reshape;
 pub use softmax::Softmax;
 pub use transpose::Transpose;
@@ -209,6 +212,7 @@ pub enum Layer {
     Pad(Pad),
     UpSample(UpSample),
     Transpose(Transpose),
+    Reduce(Reduce),
 }
 
 impl Layer {
@@ -228,6 +232,7 @@ impl Layer {
         "pad",
         "upsample",
         "transpose",
+        "reduce",
     ];
 
     /// The layer's kind as used in configuration (`LayerType`), reports, and file names at every
@@ -248,6 +253,7 @@ impl Layer {
             Layer::Pad(_) => "pad",
             Layer::UpSample(_) => "upsample",
             Layer::Transpose(_) => "transpose",
+            Layer::Reduce(_) => "reduce",
         }
     }
 
@@ -268,6 +274,7 @@ impl Layer {
             Layer::Pad(l) => l,
             Layer::UpSample(l) => l,
             Layer::Transpose(l) => l,
+            Layer::Reduce(l) => l,
         }
     }
 
@@ -287,6 +294,7 @@ impl Layer {
             Layer::Pad(l) => l,
             Layer::UpSample(l) => l,
             Layer::Transpose(l) => l,
+            Layer::Reduce(l) => l,
         }
     }
 
@@ -296,6 +304,7 @@ impl Layer {
             Layer::Activation(a) => Some(a.name()),
             Layer::Elementwise(e) => Some(e.op.name()),
             Layer::Pool(p) => Some(p.op.name()),
+            Layer::Reduce(r) => Some(r.op.name()),
             Layer::Conv(_) | Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => None,
             Layer::Input(_)
             | Layer::Dense(_)

@@ -462,6 +462,7 @@ fn kernel(ops: &Operands<'_>) -> Result<Plan, BackendError> {
         Layer::Pad(p) => pad::plan(ops, p)?,
         Layer::UpSample(u) => upsample::plan(ops, u)?,
         Layer::Transpose(t) => transpose::plan(ops, t)?,
+        Layer::Reduce(_) => return Err(BackendError::layer(&node.name, "PENDING reduce hls")),
     })
 }
 
