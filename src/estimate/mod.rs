@@ -41,6 +41,7 @@ pub mod part;
 pub mod pipeline;
 mod pool;
 mod quantize;
+mod reduce;
 pub mod report;
 mod reshape;
 pub mod rtl;
@@ -432,12 +433,7 @@ fn layer_cost(
         Layer::Pad(_) => pad::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::UpSample(_) => upsample::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Transpose(_) => transpose::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
-        Layer::Reduce(_) => {
-            return Err(EstimateError::Layer {
-                layer: node.name.clone(),
-                what: "PENDING reduce estimate".into(),
-            })
-        }
+        Layer::Reduce(r) => reduce::cost(r, x.ok_or_else(missing)?, &out, &node.shape, design, cx),
         Layer::Concatenate(c) => concatenate::cost(c, in_shapes, in_tys, &out, cx),
     })
 }

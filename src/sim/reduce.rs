@@ -45,7 +45,7 @@ pub(crate) struct ReduceKernel {
 
 /// For each output position (row-major over the kept axes), the input elements it reduces, in
 /// row-major order of the reduced coordinates; `None` when an element index does not fit a `u32`.
-pub(crate) fn gather(x: &Shape, axes: &[usize]) -> Option<Vec<u32>> {
+pub fn gather(x: &Shape, axes: &[usize]) -> Option<Vec<u32>> {
     let dims = x.dims();
     u32::try_from(x.elements()).ok()?;
     let mut strides = vec![1usize; dims.len()];

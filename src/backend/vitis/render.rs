@@ -40,6 +40,7 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("pad_stream.h", include_str!("../../../templates/hlsgen/pad_stream.h")),
     ("pool.h", include_str!("../../../templates/hlsgen/pool.h")),
     ("pool_stream.h", include_str!("../../../templates/hlsgen/pool_stream.h")),
+    ("reduce.h", include_str!("../../../templates/hlsgen/reduce.h")),
     ("softmax.h", include_str!("../../../templates/hlsgen/softmax.h")),
     ("stream.h", include_str!("../../../templates/hlsgen/stream.h")),
 ];

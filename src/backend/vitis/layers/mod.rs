@@ -13,6 +13,7 @@ mod elementwise;
 mod pad;
 mod pool;
 mod quantize;
+mod reduce;
 mod reshape;
 mod softmax;
 pub mod stream;
@@ -462,7 +463,7 @@ fn kernel(ops: &Operands<'_>) -> Result<Plan, BackendError> {
         Layer::Pad(p) => pad::plan(ops, p)?,
         Layer::UpSample(u) => upsample::plan(ops, u)?,
         Layer::Transpose(t) => transpose::plan(ops, t)?,
-        Layer::Reduce(_) => return Err(BackendError::layer(&node.name, "PENDING reduce hls")),
+        Layer::Reduce(r) => reduce::plan(ops, r)?,
     })
 }
 
