@@ -1539,6 +1539,40 @@ def model_reduce_ops(opset):
     return name, model, x, [y.reshape(len(x), -1) for y in ys]
 
 
+BAD_REDUCE_DIR = ONNX_DIR / "bad_reduce"
+
+
+def make_bad_reduce():
+    """Reductions the importer must refuse, or (noop_empty_axes) import as nothing; each on the
+    [N, 3, 4, 5] output of a 1x1 Conv (tests/onnx_reduce.rs)."""
+
+    def one(file, op, opset=18, axes=None, axes_attr=None, computed_axes=False, **attrs):
+        g = Graph(np.random.default_rng(3100))
+        h = g.conv("conv", "input", 3, 3, (1, 1))
+        ins = [h]
+        if computed_axes:
+            ins.append(h)  # an activation as the axes: computed, not constant
+        elif axes is not None:
+            ins.append(g.init("reduce/axes", axes, np.int64))
+        if axes_attr is not None:
+            attrs["axes"] = axes_attr
+        out = g.op(op, "reduce", ins, **attrs)
+        graph = helper.make_graph(g.nodes, file, [vi("input", ["N", 3, 4, 5])],
+                                  [helper.make_empty_tensor_value_info(out)], g.inits)
+        save_model(make_model(graph, opset, 8), BAD_REDUCE_DIR / f"{file}.onnx", check=False)
+
+    one("axis_out_of_range", "ReduceMax", axes=[4])
+    one("negative_axis_out_of_range", "ReduceMean", opset=13, axes_attr=[-5])
+    one("repeated_axis", "ReduceSum", axes=[1, -3])
+    one("batch_axis", "ReduceL2", axes=[0, 1])
+    one("axes_not_constant", "ReduceSum", opset=13, computed_axes=True)
+    one("empty_axes_reduce_all", "ReduceMin", axes=[])
+    one("noop_empty_axes", "ReduceL1", noop_with_empty_axes=1)
+    one("axes_input_before_opset_18", "ReduceMax", opset=13, axes=[1])
+    one("axes_attribute_at_opset_18", "ReduceMean", axes_attr=[1])
+    one("bad_keepdims", "ReduceSumSquare", axes=[1], keepdims=2)
+
+
 def reduce_models():
     for with_score in (True, False):
         emit(*model_ae(with_score))
@@ -1593,6 +1627,7 @@ def main():
 
     cnn_models()
     reduce_models()
+    make_bad_reduce()
     make_bad_cnn()
     make_bad()
     for p in written:
