@@ -19,8 +19,11 @@ fn import(name: &str) -> ir::Graph {
     g
 }
 
-/// Every `Reduce` layer of the graph: (node name, op, IR axes, keepdims, count, output dims).
-fn reductions(g: &ir::Graph) -> Vec<(String, ReduceOp, Vec<usize>, bool, usize, Vec<usize>)> {
+/// One `Reduce` layer: (node name, op, IR axes, keepdims, count, output dims).
+type Row = (String, ReduceOp, Vec<usize>, bool, usize, Vec<usize>);
+
+/// Every `Reduce` layer of the graph.
+fn reductions(g: &ir::Graph) -> Vec<Row> {
     let mut out = Vec::new();
     for id in g.node_ids() {
         let n = g.node(id);
@@ -31,14 +34,7 @@ fn reductions(g: &ir::Graph) -> Vec<(String, ReduceOp, Vec<usize>, bool, usize, 
     out
 }
 
-fn row(
-    name: &str,
-    op: ReduceOp,
-    axes: &[usize],
-    keepdims: bool,
-    count: usize,
-    dims: &[usize],
-) -> (String, ReduceOp, Vec<usize>, bool, usize, Vec<usize>) {
+fn row(name: &str, op: ReduceOp, axes: &[usize], keepdims: bool, count: usize, dims: &[usize]) -> Row {
     (name.to_string(), op, axes.to_vec(), keepdims, count, dims.to_vec())
 }
 
