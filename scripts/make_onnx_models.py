@@ -13,7 +13,8 @@ Writes
     golden/reference/<model>/inputs.npy          float64 [N, F]   (inputs_1.npy, ... for more graph inputs;
                                                   CNNs: [N, C, (H,) W], or [N, H, W, C] for NHWC models,
                                                   the model's own layout)
-    golden/reference/<model>/expected_float.npy  float64 [N, out]  (onnxruntime)
+    golden/reference/<model>/expected_float.npy  float64 [N, out]  (onnxruntime; expected_float_1.npy, ...
+                                                  for further graph outputs, each flattened to [N, out_k])
     golden/reference/<model>/expected_qonnx.npy  float64 [N, out]  (qonnx executor, QONNX models only)
 
 Everything is seeded; two runs produce byte-identical files (on the same
@@ -1412,17 +1413,188 @@ def make_bad_cnn():
 
 
 # ----------------------------------------------------------------------------
+# reductions: autoencoder / VAE anomaly scores, every Reduce op on a feature map
+# ----------------------------------------------------------------------------
+
+def ae_graph(with_score):
+    """Dense autoencoder 57-32-16-32-57 (Gemm + Relu, the last layer linear); with the score, the
+    mean squared reconstruction error ReduceMean((x - y)^2, axes=[1], keepdims=1): [N, 1]."""
+    g = Graph(np.random.default_rng(3001))
+    sizes = [57, 32, 16, 32, 57]
+    names = ["enc1", "enc2", "dec1", "dec2"]
+    h, params = "input", []
+    for i, (name, a, b) in enumerate(zip(names, sizes[:-1], sizes[1:])):
+        last = i == len(names) - 1
+        h = g.gemm(name, h, a, b, out="reconstruction" if last and not with_score else None)
+        params.append((g.inits[-2], g.inits[-1]))
+        if not last:
+            h = g.op("Relu", f"{name}/relu", [h])
+    out, out_shape = "reconstruction", [57]
+    if with_score:
+        d = g.op("Sub", "diff", ["input", h])
+        sq = g.op("Mul", "square", [d, d])
+        out, out_shape = g.op("ReduceMean", "score", [sq], out="score", axes=[1], keepdims=1), [1]
+    model = g.model("ae_mse" if with_score else "ae_plain", [57], out_shape, opset=13, out_name=out,
+                    doc="dense autoencoder 57-32-16-32-57" + (", MSE anomaly score" if with_score else ""))
+    ws = [(numpy_helper.to_array(w).astype(np.float64), numpy_helper.to_array(b).astype(np.float64))
+          for w, b in params]
+    return model, ws
+
+
+def np_ae(x, ws, with_score):
+    h = x
+    for i, (W, B) in enumerate(ws):
+        h = h @ W.T + B
+        if i < len(ws) - 1:
+            h = np.maximum(h, 0.0)
+    return ((x - h) ** 2).mean(axis=1, keepdims=True) if with_score else h
+
+
+def model_ae(with_score):
+    name = "ae_mse" if with_score else "ae_plain"
+    model, ws = ae_graph(with_score)
+    x = make_inputs(input_rng(), N_SAMPLES, 57)
+    y = run_ort(model, x, batch=None)
+    ref = np_ae(x, ws, with_score)
+    check_close(name, y, ref, 1e-5 * (1.0 + np.abs(ref).max()))
+    return name, model, x, y
+
+
+def model_vae_encoder(with_score):
+    """VAE encoder 57-32-16 (Gemm + Relu), a mean head 'z_mean' and a log-variance head (16 -> 8
+    each; the log-variance is computed by the model but not an output). With the score, the
+    output is ReduceSumSquare(z_mean, axes=[1], keepdims=1) at opset 18 (axes as an input)."""
+    name = "vae_encoder_l2" if with_score else "vae_encoder_plain"
+    g = Graph(np.random.default_rng(3002))
+    h = g.op("Relu", "enc1/relu", [g.gemm("enc1", "input", 57, 32)])
+    h = g.op("Relu", "enc2/relu", [g.gemm("enc2", h, 32, 16)])
+    z = g.gemm("z_mean", h, 16, 8, out="z_mean")
+    g.gemm("z_log_var", h, 16, 8)
+    if with_score:
+        out = g.op("ReduceSumSquare", "score", [z, g.init("score/axes", [1], np.int64)], out="score", keepdims=1)
+        out_shape = [1]
+    else:
+        out, out_shape = z, [8]
+    model = g.model(name, [57], out_shape, opset=18 if with_score else 13, out_name=out,
+                    doc="VAE encoder 57-32-16, z_mean / z_log_var heads" + (", |z_mean|^2 score" if with_score else ""))
+    x = make_inputs(input_rng(), N_SAMPLES, 57)
+    y = run_ort(model, x, batch=None)
+    ws = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in g.inits}
+    r = x
+    for layer in ["enc1", "enc2"]:
+        r = np.maximum(r @ ws[f"{layer}/W"].T + ws[f"{layer}/B"], 0.0)
+    zm = r @ ws["z_mean/W"].T + ws["z_mean/B"]
+    ref = (zm ** 2).sum(axis=1, keepdims=True) if with_score else zm
+    check_close(name, y, ref, 1e-5 * (1.0 + np.abs(ref).max()))
+    return name, model, x, y
+
+
+# (op, name, axes, keepdims or None for the default); applied to the [N, 3, 4, 5] output of a 1x1 Conv.
+REDUCE_OPS = [
+    ("ReduceSum", "sum_hw", [2, 3], 1),
+    ("ReduceMax", "max_c", [1], 0),
+    ("ReduceMean", "mean_w", [-1], None),
+    ("ReduceMin", "min_all", [1, 2, 3], 0),
+    ("ReduceL1", "l1_w", [3], None),
+    ("ReduceL2", "l2_c", [1], None),
+    ("ReduceSumSquare", "sumsq_h", [2], None),
+]
+
+NP_REDUCE = {
+    "ReduceSum": lambda a, ax, k: a.sum(axis=ax, keepdims=k),
+    "ReduceMax": lambda a, ax, k: a.max(axis=ax, keepdims=k),
+    "ReduceMean": lambda a, ax, k: a.mean(axis=ax, keepdims=k),
+    "ReduceMin": lambda a, ax, k: a.min(axis=ax, keepdims=k),
+    "ReduceL1": lambda a, ax, k: np.abs(a).sum(axis=ax, keepdims=k),
+    "ReduceL2": lambda a, ax, k: np.sqrt((a * a).sum(axis=ax, keepdims=k)),
+    "ReduceSumSquare": lambda a, ax, k: (a * a).sum(axis=ax, keepdims=k),
+}
+
+
+def model_reduce_ops(opset):
+    """Every Reduce op on the channels-first [N, 3, 4, 5] output of a 1x1 Conv, each its own graph
+    output. Opset 18: axes are inputs; opset 13: attributes, except ReduceSum's input."""
+    name = "reduce_ops" if opset == 18 else f"reduce_ops_op{opset}"
+    g = Graph(np.random.default_rng(3003))
+    h = g.conv("conv", "input", 3, 3, (1, 1))
+    outs = []
+    for op, node, axes, keep in REDUCE_OPS:
+        kw = {} if keep is None else {"keepdims": keep}
+        if opset >= 18 or op == "ReduceSum":
+            outs.append(g.op(op, node, [h, g.init(f"{node}/axes", axes, np.int64)], out=node, **kw))
+        else:
+            outs.append(g.op(op, node, [h], out=node, axes=axes, **kw))
+    x = cnn_inputs((3, 4, 5))
+    ws = {i.name: numpy_helper.to_array(i).astype(np.float64) for i in g.inits}
+    conv = np.einsum("oc,nchw->nohw", ws["conv/W"][:, :, 0, 0], x) + ws["conv/B"][None, :, None, None]
+    refs = [NP_REDUCE[op](conv, tuple(axes), bool(1 if keep is None else keep)) for op, _, axes, keep in REDUCE_OPS]
+    graph = helper.make_graph(g.nodes, name, [vi("input", ["N", 3, 4, 5])],
+                              [vi(o, ["N", *r.shape[1:]]) for o, r in zip(outs, refs)], g.inits)
+    model = make_model(graph, opset, 8, doc=f"every Reduce op on a channels-first feature map, opset {opset}")
+    sess = ort_session(model)
+    ys = [y.astype(np.float64) for y in sess.run(None, {"input": x.astype(np.float32)})]
+    for (_, node, _, _), y, ref in zip(REDUCE_OPS, ys, refs):
+        assert y.shape == ref.shape, (node, y.shape, ref.shape)
+        check_close(f"{name} {node}", y, ref, 1e-5 * (1.0 + np.abs(ref).max()))
+    return name, model, x, [y.reshape(len(x), -1) for y in ys]
+
+
+BAD_REDUCE_DIR = ONNX_DIR / "bad_reduce"
+
+
+def make_bad_reduce():
+    """Reductions the importer must refuse, or (noop_empty_axes) import as nothing; each on the
+    [N, 3, 4, 5] output of a 1x1 Conv (tests/onnx_reduce.rs)."""
+
+    def one(file, op, opset=18, axes=None, axes_attr=None, computed_axes=False, **attrs):
+        g = Graph(np.random.default_rng(3100))
+        h = g.conv("conv", "input", 3, 3, (1, 1))
+        ins = [h]
+        if computed_axes:
+            ins.append(h)  # an activation as the axes: computed, not constant
+        elif axes is not None:
+            ins.append(g.init("reduce/axes", axes, np.int64))
+        if axes_attr is not None:
+            attrs["axes"] = axes_attr
+        out = g.op(op, "reduce", ins, **attrs)
+        graph = helper.make_graph(g.nodes, file, [vi("input", ["N", 3, 4, 5])],
+                                  [helper.make_empty_tensor_value_info(out)], g.inits)
+        save_model(make_model(graph, opset, 8), BAD_REDUCE_DIR / f"{file}.onnx", check=False)
+
+    one("axis_out_of_range", "ReduceMax", axes=[4])
+    one("negative_axis_out_of_range", "ReduceMean", opset=13, axes_attr=[-5])
+    one("repeated_axis", "ReduceSum", axes=[1, -3])
+    one("batch_axis", "ReduceL2", axes=[0, 1])
+    one("axes_not_constant", "ReduceSum", opset=13, computed_axes=True)
+    one("empty_axes_reduce_all", "ReduceMin", axes=[])
+    one("noop_empty_axes", "ReduceL1", noop_with_empty_axes=1)
+    one("axes_input_before_opset_18", "ReduceMax", opset=13, axes=[1])
+    one("axes_attribute_at_opset_18", "ReduceMean", axes_attr=[1])
+    one("bad_keepdims", "ReduceSumSquare", axes=[1], keepdims=2)
+
+
+def reduce_models():
+    for with_score in (True, False):
+        emit(*model_ae(with_score))
+        emit(*model_vae_encoder(with_score))
+    for opset in (18, 13):
+        emit(*model_reduce_ops(opset))
+
+
+# ----------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------
 
 def emit(name, model, x, y_float, y_qonnx=None):
     """`x` is the input array, or a list of one array per graph input (`inputs.npy`,
-    `inputs_1.npy`, ...)."""
+    `inputs_1.npy`, ...); `y_float` likewise per graph output (`expected_float.npy`,
+    `expected_float_1.npy`, ...)."""
     save_model(model, ONNX_DIR / f"{name}.onnx")
     d = GOLDEN_DIR / name
     for k, xk in enumerate(x if isinstance(x, list) else [x]):
         save_npy(d / ("inputs.npy" if k == 0 else f"inputs_{k}.npy"), xk)
-    save_npy(d / "expected_float.npy", y_float)
+    for k, yk in enumerate(y_float if isinstance(y_float, list) else [y_float]):
+        save_npy(d / ("expected_float.npy" if k == 0 else f"expected_float_{k}.npy"), yk)
     if y_qonnx is not None:
         save_npy(d / "expected_qonnx.npy", y_qonnx)
 
@@ -1454,6 +1626,8 @@ def main():
         emit(name, mw.model, x, yf, yq)
 
     cnn_models()
+    reduce_models()
+    make_bad_reduce()
     make_bad_cnn()
     make_bad()
     for p in written:

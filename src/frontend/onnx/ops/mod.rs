@@ -26,6 +26,7 @@ mod identity;
 mod pad;
 mod pool;
 mod quantize;
+mod reduce;
 mod reshape;
 mod softmax;
 mod transpose;
@@ -194,6 +195,14 @@ static OPS: &[OpDef] = &[
     op("HardSwish", Onnx, 1..=1, 14..=21, Elementwise, activation::hard_swish),
     // softmax.rs
     op("Softmax", Onnx, 1..=1, 7..=21, Own, softmax::softmax),
+    // reduce.rs
+    op("ReduceSum", Onnx, 1..=2, 7..=21, Own, reduce::reduce_sum),
+    op("ReduceMean", Onnx, 1..=2, 7..=21, Own, reduce::reduce_mean),
+    op("ReduceMax", Onnx, 1..=2, 7..=21, Own, reduce::reduce_max),
+    op("ReduceMin", Onnx, 1..=2, 7..=21, Own, reduce::reduce_min),
+    op("ReduceSumSquare", Onnx, 1..=2, 7..=21, Own, reduce::reduce_sum_square),
+    op("ReduceL1", Onnx, 1..=2, 7..=21, Own, reduce::reduce_l1),
+    op("ReduceL2", Onnx, 1..=2, 7..=21, Own, reduce::reduce_l2),
     // batch_norm.rs
     op("BatchNormalization", Onnx, 5..=5, 7..=21, ChannelsFirst, batch_norm::batch_norm),
     op("BatchNormalization", ChannelsLast, 5..=5, 1..=21, InModelOrder, batch_norm::batch_norm_channels_last),
