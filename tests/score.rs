@@ -108,8 +108,11 @@ fn ew(op: BinaryOp) -> Layer {
     Layer::Elementwise(Elementwise { op, constant: None })
 }
 
-/// Every node as (name, layer, shape, input names), in topological order, and the outputs' names.
-fn structure(g: &Graph) -> (Vec<(String, Layer, Vec<usize>, Vec<String>)>, Vec<String>) {
+/// A node as (name, layer, shape, input names).
+type NodeView = (String, Layer, Vec<usize>, Vec<String>);
+
+/// Every node in topological order, and the outputs' names.
+fn structure(g: &Graph) -> (Vec<NodeView>, Vec<String>) {
     let nodes = g
         .topo_order()
         .unwrap()
