@@ -1,7 +1,10 @@
 //! What the commands do, without the terminal: read a model, apply the configuration, run a pass
-//! pipeline ([`load_and_lower`], [`load_float`]); and for `compile`, simulate the testbench vectors
+//! pipeline ([`load_and_lower`], [`load_float`]), after appending an anomaly score when asked
+//! ([`score`]); and for `compile`, simulate the testbench vectors
 //! and build the project with its estimate ([`compile`]). Shared by the CLI, the tests and the benchmarks so all
 //! of them lower and compile models the same way.
+
+pub mod score;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +24,8 @@ use crate::passes::{self, PassContext, PassError, PassRun};
 use crate::sim::{RunOptions, SimError, Simulator};
 use crate::testvec;
 
+pub use score::{Score, ScoreError};
+
 #[derive(Debug, Error)]
 pub enum FlowError {
     #[error(transparent)]
@@ -29,6 +34,8 @@ pub enum FlowError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Pass(#[from] PassError),
+    #[error(transparent)]
+    Score(#[from] ScoreError),
     #[error(transparent)]
     Sim(#[from] SimError),
     #[error(transparent)]
@@ -56,6 +63,8 @@ pub struct FlowOptions {
     pub prune_below: Option<f64>,
     /// Pass names after which to capture the IR text (`all` for every pass).
     pub dump_ir_after: Vec<String>,
+    /// An anomaly score appended to the imported model, which becomes its only output.
+    pub score: Option<Score>,
 }
 
 impl FlowOptions {
@@ -79,7 +88,10 @@ pub struct Lowered<G = LoweredGraph> {
 
 fn load(model: &Path, opts: &FlowOptions) -> Result<(crate::ir::Graph, Config, PassContext), FlowError> {
     let config = opts.config()?;
-    let graph = frontend::load(model, &LoadOptions { weights: opts.weights.clone() })?;
+    let mut graph = frontend::load(model, &LoadOptions { weights: opts.weights.clone() })?;
+    if let Some(s) = &opts.score {
+        score::append(&mut graph, s)?;
+    }
     let ctx = PassContext { config: config.clone(), prune_below: opts.prune_below };
     Ok((graph, config, ctx))
 }

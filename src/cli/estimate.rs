@@ -11,7 +11,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
     let factors: Vec<Option<usize>> =
         if reuse.is_empty() { vec![None] } else { reuse.iter().map(|&r| Some(r)).collect() };
     if factors.len() == 1 {
-        let lowered = load_and_lower(&args.model, &args.flow_with(factors[0]))?;
+        let lowered = load_and_lower(&args.model, &args.flow_with(factors[0])?)?;
         print_runs(&lowered.runs);
         let io = target.io()?.or(lowered.config.io_type).unwrap_or_default();
         let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo(io)?)?;
@@ -24,7 +24,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
     }
     let mut rows = Vec::new();
     for rf in factors {
-        let lowered = load_and_lower(&args.model, &args.flow_with(rf))?;
+        let lowered = load_and_lower(&args.model, &args.flow_with(rf)?)?;
         let io = target.io()?.or(lowered.config.io_type).unwrap_or_default();
         let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo(io)?)?;
         rows.push((rf.unwrap_or(1), est));

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::fixed::FixedType;
-use crate::flow::FlowOptions;
+use crate::flow::{FlowOptions, Score};
 use crate::ir::Strategy;
 
 #[derive(Parser)]
@@ -202,6 +202,22 @@ struct ModelArgs {
     /// Print the IR after the named pass ('all' for every pass).
     #[arg(long = "dump-ir-after", value_name = "PASS")]
     dump_ir_after: Vec<String>,
+    /// Append an anomaly score, which becomes the model's only output: mse (mean of the squared
+    /// input-output differences), mae (their sum of absolute values, n times the mean) or
+    /// latent-l2 (sum of squares of the layer named by --score-tensor).
+    #[arg(long, value_enum)]
+    score: Option<ScoreArg>,
+    /// The layer whose output latent-l2 scores (a name as `inspect` prints it).
+    #[arg(long, value_name = "NAME", required_if_eq("score", "latent-l2"))]
+    score_tensor: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ScoreArg {
+    Mse,
+    Mae,
+    #[value(name = "latent-l2")]
+    LatentL2,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -220,14 +236,24 @@ impl ModelArgs {
     /// The lowering options, with the one reuse factor given (if any).
     fn flow(&self) -> Result<FlowOptions, CliError> {
         match self.reuse_factor[..] {
-            [] => Ok(self.flow_with(None)),
-            [rf] => Ok(self.flow_with(Some(rf))),
+            [] => self.flow_with(None),
+            [rf] => self.flow_with(Some(rf)),
             _ => Err(CliError::msg("--reuse-factor takes one value here (estimate compares several)")),
         }
     }
 
-    fn flow_with(&self, reuse_factor: Option<usize>) -> FlowOptions {
-        FlowOptions {
+    fn flow_with(&self, reuse_factor: Option<usize>) -> Result<FlowOptions, CliError> {
+        let score = match (self.score, &self.score_tensor) {
+            (None, None) => None,
+            (Some(ScoreArg::Mse), None) => Some(Score::Mse),
+            (Some(ScoreArg::Mae), None) => Some(Score::Mae),
+            (Some(ScoreArg::LatentL2), Some(t)) => Some(Score::LatentL2 { tensor: t.clone() }),
+            (Some(ScoreArg::LatentL2), None) => {
+                return Err(CliError::msg("--score latent-l2 needs --score-tensor NAME"))
+            }
+            (_, Some(_)) => return Err(CliError::msg("--score-tensor applies to --score latent-l2")),
+        };
+        Ok(FlowOptions {
             weights: self.weights.clone(),
             config: self.config.clone(),
             precision: self.precision,
@@ -238,7 +264,8 @@ impl ModelArgs {
             }),
             prune_below: self.prune_below,
             dump_ir_after: self.dump_ir_after.clone(),
-        }
+            score,
+        })
     }
 }
 
