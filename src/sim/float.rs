@@ -22,8 +22,8 @@ use super::window::{Window, PAD};
 use super::{overflows, OutputTensor, SimError, SimResult, TraceTensor};
 use crate::fixed::{self, FixedType};
 use crate::ir::{
-    Activation, BinaryOp, Conv, ImportedGraph, Layer, NodeId, Pool, PoolOp, Shape, TableFn, Transpose,
-    Weights, SELU_ALPHA, SELU_SCALE,
+    Activation, BinaryOp, Conv, ImportedGraph, Layer, NodeId, Pool, PoolOp, ReduceOp, Shape, TableFn,
+    Transpose, Weights, SELU_ALPHA, SELU_SCALE,
 };
 
 #[derive(Debug)]
@@ -125,6 +125,13 @@ enum Op {
         index: Vec<u32>,
         /// Average: the divisor of each output position.
         count: Vec<f64>,
+    },
+    /// Per output position, its `n` input elements (`index`, output-major) reduced by `op`.
+    Reduce {
+        op: ReduceOp,
+        in_elements: usize,
+        n: usize,
+        index: Vec<u32>,
     },
     /// Output element `e` of a sample is input element `source[e]`, or zero for [`PAD`].
     Gather {
@@ -383,7 +390,13 @@ impl FloatPlan {
                     let source = transpose(&node.name, t, x)?;
                     Op::Gather { in_elements: x.elements(), source }
                 }
-                Layer::Reduce(_) => return Err(unsupported(&node.name, "PENDING reduce float")),
+                Layer::Reduce(r) => {
+                    let x = gather_input(&node.name, &g.input_shapes(id))?;
+                    let index = super::reduce::gather(x, &r.axes)
+                        .filter(|i| r.count > 0 && i.len() == r.count * shape.elements())
+                        .ok_or_else(|| unsupported(&node.name, "the reduced values do not fit the output"))?;
+                    Op::Reduce { op: r.op, in_elements: x.elements(), n: r.count, index }
+                }
             };
             let cast = if node.ty_from_model || matches!(node.layer, Layer::Quantize(_)) {
                 let ty = node.out_ty()?;
@@ -599,6 +612,23 @@ impl Step {
                             acc.iter_mut().for_each(|y| *y /= cnt);
                         }
                     }
+                }
+            }
+            Op::Reduce { op, in_elements, n: count, index } => {
+                let (samples, n) = (n, count);
+                for xs in a.chunks(*in_elements).take(samples) {
+                    out.extend(index.chunks(*n).map(|idx| {
+                        let vs = idx.iter().map(|&i| xs[i as usize]);
+                        match op {
+                            ReduceOp::Sum => vs.sum::<f64>(),
+                            ReduceOp::Mean => vs.sum::<f64>() / *n as f64,
+                            ReduceOp::Max => vs.fold(f64::NEG_INFINITY, f64::max),
+                            ReduceOp::Min => vs.fold(f64::INFINITY, f64::min),
+                            ReduceOp::SumSquare => vs.map(|v| v * v).sum(),
+                            ReduceOp::L1 => vs.map(f64::abs).sum(),
+                            ReduceOp::L2 => vs.map(|v| v * v).sum::<f64>().sqrt(),
+                        }
+                    }));
                 }
             }
             Op::Gather { in_elements, source } => {

@@ -33,6 +33,7 @@ mod pad;
 mod plan;
 mod pool;
 mod quantize;
+mod reduce;
 mod reshape;
 mod simd;
 mod softmax;

@@ -19,6 +19,7 @@ use super::input::InputKernel;
 use super::pad::PadKernel;
 use super::pool::PoolKernel;
 use super::quantize::QuantizeKernel;
+use super::reduce::ReduceKernel;
 use super::reshape::ReshapeKernel;
 use super::softmax::SoftmaxKernel;
 use super::transpose::TransposeKernel;
@@ -123,6 +124,7 @@ pub(crate) enum Kernel {
     Pad(PadKernel),
     UpSample(UpSampleKernel),
     Transpose(TransposeKernel),
+    Reduce(ReduceKernel),
 }
 
 #[derive(Debug)]
@@ -271,6 +273,7 @@ impl Plan {
                     Kernel::Pad(k) => ("pad", k.describe()),
                     Kernel::UpSample(k) => ("upsample", k.describe()),
                     Kernel::Transpose(k) => ("transpose", k.describe()),
+                    Kernel::Reduce(k) => ("reduce", k.describe()),
                 };
                 (s.name.clone(), format!("{kind}: {how}"))
             })
@@ -311,6 +314,7 @@ impl Plan {
                 Kernel::Quantize(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Conv(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Pool(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Reduce(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Pad(k) | Kernel::UpSample(k) | Kernel::Transpose(k) => {
                     k.run(args[0], dst, scratch, &mut counts)
                 }
@@ -380,11 +384,6 @@ fn build(ctx: &mut Ctx, inputs_before: usize) -> Result<Kernel, SimError> {
         Layer::Pad(p) => Kernel::Pad(super::pad::build(ctx, p)?),
         Layer::UpSample(u) => Kernel::UpSample(super::upsample::build(ctx, u)?),
         Layer::Transpose(t) => Kernel::Transpose(super::transpose::build(ctx, t)?),
-        Layer::Reduce(_) => {
-            return Err(SimError::Unsupported {
-                layer: node.name.clone(),
-                what: "PENDING reduce fixed".into(),
-            })
-        }
+        Layer::Reduce(r) => Kernel::Reduce(ReduceKernel::build(ctx, r)?),
     })
 }
