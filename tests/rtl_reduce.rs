@@ -122,12 +122,15 @@ fn reduce(op: ReduceOp, axes: &[usize], keepdims: bool, x: &[usize]) -> Layer {
     Layer::Reduce(r)
 }
 
+/// Name, operation, axes, `keepdims`, output shape and type of one reduction.
+type Case = (&'static str, ReduceOp, &'static [usize], bool, &'static [usize], hls_gen::fixed::FixedType);
+
 /// Every reduction, over one axis or all of them, with and without `keepdims`.
 fn reduce_ops() -> Graph {
     let mut g = Graph::new("reduce ops");
     let s = [3, 4];
     let x = input(&mut g, "x", &s, modes(fx(8, 3), Rnd, Sat));
-    let ops: [(&str, ReduceOp, &[usize], bool, &[usize], hls_gen::fixed::FixedType); 8] = [
+    let ops: [Case; 8] = [
         ("sum", ReduceOp::Sum, &[1], false, &[3], modes(fx(10, 5), Rnd, Sat)),
         ("mean", ReduceOp::Mean, &[0], true, &[1, 4], modes(fx(9, 3), Rnd, Sat)),
         ("mean_all", ReduceOp::Mean, &[0, 1], false, &[1], modes(fx(12, 4), RndConv, Wrap)),
