@@ -15,9 +15,7 @@ use hls_gen::backend::rtl::{emit, RtlOptions};
 use hls_gen::backend::testbench::TestbenchData;
 use hls_gen::backend::{BackendError, Project};
 use hls_gen::fixed::{OverflowMode::*, QuantMode::*};
-use hls_gen::ir::{
-    Activation, BatchNorm, BinaryOp, Concatenate, Dense, Elementwise, Graph, Layer, LoweredGraph,
-};
+use hls_gen::ir::{Activation, BatchNorm, Concatenate, Dense, Graph, Layer, LoweredGraph};
 
 fn options(name: &str, stages: u32) -> RtlOptions {
     RtlOptions { project_name: name.to_string(), pipeline_stages: stages }
@@ -199,14 +197,14 @@ fn unsupported_layers_are_all_named() {
     let out = g.outputs()[0];
     let s =
         add(&mut g, "probs", Layer::Softmax(softmax_tables(2)), &[2], modes(ufx(16, 1), Rnd, Sat), &[out]);
-    let e = Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: None });
-    let e = add(&mut g, "residual", e, &[2], fx(12, 6), &[out, out]);
+    let e = Layer::Activation(Activation::ThresholdedRelu { theta: scalar(0.5, fx(4, 1)) });
+    let e = add(&mut g, "residual", e, &[2], fx(12, 6), &[out]);
     g.set_outputs(vec![s, e]);
     let g = lowered(g);
     let err = emit(&g, &options("bad", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, BackendError::Arch(ArchError::Unsupported { .. })), "{msg}");
-    assert!(msg.contains("'probs' (softmax)") && msg.contains("'residual' (elementwise)"), "{msg}");
+    assert!(msg.contains("'probs' (softmax)") && msg.contains("'residual' (activation)"), "{msg}");
     assert!(latency_cycles(&g, 1).unwrap_err().to_string().contains("'probs'"));
 }
 

@@ -1,12 +1,18 @@
 //! The RTL backend's timing contract: fully parallel (reuse factor 1), a new sample every cycle.
 //!
-//! Each `Dense` layer takes `stages` cycles (at least 1); `BatchNorm`, `Activation` and `Quantize`
-//! one cycle (their cast and a register); a `Reshape` or `Concatenate` whose inputs already have
+//! Each `Dense` layer takes `stages` cycles (at least 1); `BatchNorm`, `Activation`, `Quantize`
+//! and `Elementwise` one cycle (their exact operation, the cast and a register); a `Reduce` one
+//! cycle too: its adder (or comparison) tree, the mean's constant product or the L2 table, and
+//! the cast are one combinational stage before its register, which suits the small reductions
+//! of fully parallel designs (a reduction of `n` values has `ceil(log2 n)` adder levels; the
+//! `stages` option cuts only Dense trees). A `Reshape` or `Concatenate` whose inputs already have
 //! the output type is wiring (no cycle), otherwise one cycle. A layer starts when its last input
-//! is ready (earlier inputs are delayed by registers to meet it); outputs on shorter paths are
-//! delayed to the longest, whose length is the latency (at least 1). `Softmax`, `Elementwise`,
-//! convolutions, pooling, padding, upsampling, transposes and the ELU, SELU, thresholded-ReLU and
-//! hard-swish activations are not built yet: [`check`] names every such layer at once.
+//! is ready: earlier inputs (a model input read again by a late `Elementwise`, a skip connection)
+//! are delayed by registers to meet it, one chain per tensor shared by every layer that reads
+//! it; outputs on shorter paths are delayed to the longest, whose length is the latency (at
+//! least 1). `Softmax`, convolutions, pooling, padding, upsampling, transposes and the ELU, SELU,
+//! thresholded-ReLU and hard-swish activations are not built yet: [`check`] names every such
+//! layer at once.
 
 use std::collections::BTreeMap;
 
@@ -36,15 +42,17 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
             | Activation::ThresholdedRelu { .. }
             | Activation::HardSwish { .. },
         ) => None,
-        Layer::BatchNorm(_) | Layer::Activation(_) | Layer::Quantize(_) => Some(1),
-        Layer::Softmax(_)
+        Layer::BatchNorm(_)
+        | Layer::Activation(_)
+        | Layer::Quantize(_)
         | Layer::Elementwise(_)
+        | Layer::Reduce(_) => Some(1),
+        Layer::Softmax(_)
         | Layer::Conv(_)
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_)
-        | Layer::Reduce(_) => None,
+        | Layer::Transpose(_) => None,
     })
 }
 
@@ -74,7 +82,7 @@ pub fn check(g: &LoweredGraph, stages: u32) -> Result<(), ArchError> {
         return Err(ArchError::Unsupported {
             backend: "rtl",
             what: format!(
-                "{} layer(s) cannot be built yet: {} (supported: dense, batch_norm, activation, quantize, reshape, concatenate){hint}",
+                "{} layer(s) cannot be built yet: {} (supported: dense, batch_norm, activation, quantize, reshape, concatenate, elementwise, reduce){hint}",
                 names.len(),
                 names.join(", ")
             ),

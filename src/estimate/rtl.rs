@@ -13,7 +13,15 @@
 //!   trees of the live partial sums at that level;
 //! * pointwise layers: `W_out` LUTs per element for the cast and selection, plus the shift-add
 //!   of a constant product; a table costs `2^W_index * W_out / 64` LUTs per element (LUT6 ROM);
-//!   each registers its output bits.
+//!   each registers its output bits;
+//! * `Elementwise`, per element, on operands aligned to the widest fractional part (`W_a` bits):
+//!   `Add`/`Sub` one adder of `W_a` bits per operand after the first, `Max`/`Min` a subtractor and
+//!   a `W_a`-bit multiplexer per operand after the first, `Mul` a generic `W_p x W_x` product as
+//!   `W_x - 1` adders of `W_p + W_x` bits (or a constant product, as Dense's), then the cast;
+//! * `Reduce`, per output of `n` values of `W_x` bits: the adder tree (as Dense's) over the values,
+//!   their magnitudes (`2 W_x` LUTs each: negation and selection) or their squares (a `W_x x W_x`
+//!   product each); `Max`/`Min` `n - 1` subtractors and multiplexers; `Mean` the constant product
+//!   by the reciprocal; `L2` the table's ROM; then the cast. Both register their output bits.
 //!
 //! Latency per layer is the RTL schedule's ([`crate::arch::rtl`]); II is 1; no DSP, no block RAM.
 
@@ -21,7 +29,7 @@ use super::arith::{bit_len, csd_digits, raw, tree_depth};
 use super::{Estimate, EstimateError, LayerEstimate, Part, Totals};
 use crate::arch::rtl::schedule;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
-use crate::ir::{self, Activation, Layer, LoweredGraph};
+use crate::ir::{self, Activation, BinaryOp, Layer, LoweredGraph, ReduceOp};
 
 /// LUTs per adder bit. Fitted to Yosys 0.23 `synth_xilinx -family xcup` on two designs of this
 /// backend (the QKeras MLP of `tests/models/keras`: 16,050 LUTs; the 6-bit jet tagger
@@ -111,16 +119,98 @@ fn tree_cost(mut level: Vec<u32>) -> (f64, u32) {
     (lut, level.first().copied().unwrap_or(0))
 }
 
+/// LUTs of a generic `a x b` product: `b - 1` adders of `a + b` bits.
+fn var_product(a: u32, b: u32) -> f64 {
+    let (a, b) = (a.max(b), a.min(b));
+    f64::from(b.saturating_sub(1)) * f64::from(a + b) * ADDER_LUT_PER_BIT
+}
+
+/// LUTs of a table's ROM and index (see the module docs).
+fn table_cost(t: &ir::Table, out: &FixedType) -> f64 {
+    ((1u64 << t.index_ty.width.min(20)) as f64 * f64::from(out.width) / 64.0).max(1.0)
+        + f64::from(t.index_ty.width)
+}
+
+/// LUTs of one element of an elementwise layer on inputs of types `ins`.
+fn elementwise_cost(e: &ir::Elementwise, ins: &[FixedType], out: &FixedType) -> f64 {
+    let mut operands: Vec<FixedType> = ins.to_vec();
+    if let Some(c) = &e.constant {
+        operands.push(c.ty.unwrap_or(*out));
+    }
+    let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
+    let f = operands.iter().map(|t| t.frac_bits()).max().unwrap_or(0);
+    let aligned = |t: &FixedType| t.width + (f - t.frac_bits()).max(0) as u32;
+    let mut lut = 0.0;
+    let mut acc = operands.first().map(aligned).unwrap_or(0);
+    let rest = operands.iter().skip(1);
+    match e.op {
+        BinaryOp::Add | BinaryOp::Sub => {
+            for t in rest {
+                acc = acc.max(aligned(t)) + 1;
+                lut += f64::from(acc) * ADDER_LUT_PER_BIT;
+            }
+        }
+        BinaryOp::Max | BinaryOp::Min => {
+            for t in rest {
+                acc = acc.max(aligned(t));
+                lut += f64::from(acc + 1) * ADDER_LUT_PER_BIT + f64::from(acc);
+            }
+        }
+        BinaryOp::Mul => {
+            acc = operands.first().map(|t| t.width).unwrap_or(0);
+            let constant = e.constant.as_ref().map(|c| (c, c.ty.unwrap_or(*out)));
+            for (k, t) in rest.enumerate() {
+                let is_constant = constant.is_some() && k + ins.len() == operands.len() - 1;
+                lut += match constant {
+                    Some((c, ty)) if is_constant => c
+                        .values
+                        .iter()
+                        .map(|&v| raw(v, &ty).unsigned_abs())
+                        .filter(|&v| v > 1)
+                        .map(|v| const_product(acc, v >> v.trailing_zeros()))
+                        .fold(0.0, f64::max),
+                    _ => var_product(acc, t.width),
+                };
+                acc += t.width;
+            }
+        }
+    }
+    lut + cast
+}
+
+/// LUTs of one output of a reduction of values of type `x`.
+fn reduce_cost(r: &ir::Reduce, x: &FixedType, out: &FixedType) -> f64 {
+    let n = r.count;
+    let w = x.width;
+    let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
+    let lut = match r.op {
+        ReduceOp::Sum => tree_cost(vec![w; n]).0,
+        ReduceOp::L1 => tree_cost(vec![w; n]).0 + (2 * n as u64 * u64::from(w)) as f64,
+        ReduceOp::SumSquare => tree_cost(vec![2 * w; n]).0 + n as f64 * var_product(w, w),
+        ReduceOp::Max | ReduceOp::Min => {
+            n.saturating_sub(1) as f64 * (f64::from(w + 1) * ADDER_LUT_PER_BIT + f64::from(w))
+        }
+        ReduceOp::Mean => {
+            let (lut, sum) = tree_cost(vec![w; n]);
+            let k = r.reciprocal.map(|t| ir::Pool::reciprocal_raw(n, &t)).unwrap_or(0).unsigned_abs() as u64;
+            let odd = if k == 0 { 1 } else { k >> k.trailing_zeros() };
+            lut + if odd > 1 { const_product(sum, odd) } else { 0.0 }
+        }
+        ReduceOp::L2 => {
+            let table = r.table.as_ref().map(|t| table_cost(t, out)).unwrap_or(0.0);
+            return tree_cost(vec![2 * w; n]).0 + n as f64 * var_product(w, w) + table;
+        }
+    };
+    lut + cast
+}
+
 /// LUTs of one element's cast and select logic in a pointwise layer (see the module docs).
 fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
     let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
     match layer {
         Layer::Activation(
             Activation::Sigmoid(t) | Activation::Tanh(t) | Activation::Softplus(t) | Activation::Softsign(t),
-        ) => {
-            ((1u64 << t.index_ty.width.min(20)) as f64 * f64::from(out.width) / 64.0).max(1.0)
-                + f64::from(t.index_ty.width)
-        }
+        ) => table_cost(t, out),
         Layer::Activation(Activation::Linear)
         | Layer::Quantize(_)
         | Layer::Reshape(_)
@@ -173,6 +263,12 @@ pub fn estimate(
         let (lut, ff) = match &node.layer {
             Layer::Input(_) => (0.0, 0),
             Layer::Dense(d) => dense_cost(d, &x, &out, stages),
+            Layer::Elementwise(e) => {
+                let ins =
+                    g.inputs_of(id).iter().map(|&i| g.node(i).out_ty()).collect::<Result<Vec<_>, _>>()?;
+                (elementwise_cost(e, &ins, &out) * elements as f64, elements * u64::from(out.width))
+            }
+            Layer::Reduce(r) => (reduce_cost(r, &x, &out) * elements as f64, elements * u64::from(out.width)),
             _ if cycles == 0 => (0.0, 0),
             other => (pointwise_cost(other, &x, &out) * elements as f64, elements * u64::from(out.width)),
         };

@@ -153,7 +153,7 @@ fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) -> Res
 const MAX_INDEX_BITS: u32 = 14;
 
 /// Declares the ROM function of a table (entries cast to `out`) and returns its name.
-fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<String, BackendError> {
+pub fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<String, BackendError> {
     let iw = t.index_ty.width;
     if iw > MAX_INDEX_BITS || t.values.len() != 1usize << iw {
         return Err(BackendError::layer(
@@ -188,7 +188,7 @@ fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<String
 }
 
 /// `y = table[index(x)]` for one element, through the module's ROM function `lut`.
-fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> Val {
+pub fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> Val {
     let idx = cast(m, x, fx, &t.index_ty);
     let iw = t.index_ty.width;
     let addr = if !t.index_ty.signed {

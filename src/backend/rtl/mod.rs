@@ -21,18 +21,21 @@
 //! clears only the valid pipeline; data registers are free-running.
 //!
 //! Each layer kind is built in its own file (`dense.rs`, `activation.rs`, `batch_norm.rs`,
-//! `quantize.rs`, `reshape.rs`, `concatenate.rs`; `pointwise.rs` holds what the pointwise ones
-//! share). `Softmax` and `Elementwise` are refused by [`crate::arch::rtl::check`], which names
-//! every such layer at once, so no partial design is ever produced.
+//! `quantize.rs`, `reshape.rs`, `concatenate.rs`, `elementwise.rs`, `reduce.rs`; `pointwise.rs`
+//! holds what the pointwise ones share). `Softmax`, convolutions and the other layers the schedule
+//! does not list are refused by [`crate::arch::rtl::check`], which names every such layer at
+//! once, so no partial design is ever produced.
 
 mod activation;
 mod batch_norm;
 mod cast;
 mod concatenate;
 mod dense;
+mod elementwise;
 mod netlist;
 mod pointwise;
 mod quantize;
+mod reduce;
 mod reshape;
 
 use std::collections::BTreeMap;
@@ -121,15 +124,18 @@ fn layer_module(
             let shapes: Vec<&Shape> = g.inputs_of(id).iter().map(|&i| &g.node(i).shape).collect();
             concatenate::build(&mut m, c, &shapes, &xs, &fx, &out)
         }
+        Layer::Elementwise(e) => elementwise::build(&mut m, &site, e, &node.shape, &xs, &fx, &out)?,
+        Layer::Reduce(r) => {
+            let x = &g.node(g.inputs_of(id)[0]).shape;
+            reduce::build(&mut m, name, r, x, &xs[0], fx[0], &out)?
+        }
         Layer::Input(_)
         | Layer::Softmax(_)
-        | Layer::Elementwise(_)
         | Layer::Conv(_)
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_)
-        | Layer::Reduce(_) => return Err(unsupported()),
+        | Layer::Transpose(_) => return Err(unsupported()),
     };
     let parts: Vec<String> = ys.iter().rev().map(|y| m.use_all(y)).collect();
     let out_bits = ys.len() as u32 * out.width;

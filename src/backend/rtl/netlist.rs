@@ -287,6 +287,27 @@ impl Module {
         acc
     }
 
+    /// `a * b` of two signals, exact: both operands extended to the product's width (the low
+    /// bits of a product of extended operands are the exact product). `range` overrides the
+    /// interval-arithmetic range (units `2^(a.sh + b.sh)`), e.g. for a square.
+    pub fn mul(&mut self, a: &Val, b: &Val, range: Option<(i128, i128)>) -> Val {
+        let corners = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi];
+        let (lo, hi) = range.unwrap_or((
+            corners.iter().copied().min().unwrap_or(0),
+            corners.iter().copied().max().unwrap_or(0),
+        ));
+        let w = width(lo, hi);
+        let x = self.fit(a, a.sh, w);
+        let y = self.fit(b, b.sh, w);
+        self.wire("p", lo, hi, a.sh + b.sh, None, &format!("{x} * {y}"))
+    }
+
+    /// `a < b` of two signals, from the sign of their exact difference.
+    pub fn less(&mut self, a: &Val, b: &Val) -> Bit {
+        let d = self.add(a, b, true, None);
+        self.sign(&d)
+    }
+
     /// `v < c` for a constant `c` in value units (the value is `wire * 2^sh`).
     pub fn lt(&mut self, v: &Val, c: i128) -> Bit {
         let k = -((-c) >> v.sh); // ceil(c / 2^sh)
