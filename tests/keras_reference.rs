@@ -270,6 +270,7 @@ fn run(g: &Graph, x: &[f64]) -> std::collections::BTreeMap<String, Vec<f64>> {
                 gather(xd, ins[0], n.shape.dims(), |d, o| (o / u.factors[d]) as i64)
             }
             Layer::Transpose(_) => panic!("{}: the Keras importer does not make transposes", n.name),
+            Layer::Reduce(_) => panic!("{}: the Keras importer does not make reductions", n.name),
         };
         out.insert(n.name.clone(), y.clone());
         vals.insert(id, y);

@@ -449,6 +449,11 @@ fn sites(g: &Graph) -> Vec<(String, &'static str, u64)> {
             | Layer::Pad(_)
             | Layer::UpSample(_)
             | Layer::Transpose(_) => {}
+            Layer::Reduce(r) => {
+                if r.table.is_some() {
+                    v.push((name.clone(), "index", n));
+                }
+            }
         }
         v.push((name, "output", n));
     }

@@ -392,9 +392,13 @@ impl FloatPlan {
                 }
                 Layer::Reduce(r) => {
                     let x = gather_input(&node.name, &g.input_shapes(id))?;
-                    let index = super::reduce::gather(x, &r.axes)
-                        .filter(|i| r.count > 0 && i.len() == r.count * shape.elements())
-                        .ok_or_else(|| unsupported(&node.name, "the reduced values do not fit the output"))?;
+                    let index: Vec<u32> = r.sources(x).into_iter().flatten().map(|i| i as u32).collect();
+                    if r.count == 0
+                        || index.len() != r.count * shape.elements()
+                        || u32::try_from(x.elements()).is_err()
+                    {
+                        return Err(unsupported(&node.name, "the reduced values do not fit the output"));
+                    }
                     Op::Reduce { op: r.op, in_elements: x.elements(), n: r.count, index }
                 }
             };

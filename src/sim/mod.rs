@@ -37,7 +37,6 @@ mod reduce;
 
 /// For each output of a reduction over `axes` of `x`, the flat indices of the input elements it
 /// reduces, row-major over the reduced coordinates (`None` past `u32` indices).
-pub use reduce::gather as reduce_gather;
 mod reshape;
 mod simd;
 mod softmax;

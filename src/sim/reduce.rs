@@ -20,7 +20,7 @@ use super::constant::{frac32, too_wide, Lut, Need};
 use super::plan::{Ctx, Scratch};
 use super::SimError;
 use crate::fixed::{self, FixedType};
-use crate::ir::{Pool, Reduce, ReduceOp, Shape};
+use crate::ir::{Pool, Reduce, ReduceOp};
 
 #[derive(Debug)]
 pub(crate) struct ReduceKernel {
@@ -43,37 +43,16 @@ pub(crate) struct ReduceKernel {
     counter: usize,
 }
 
-/// For each output position (row-major over the kept axes), the input elements it reduces, in
-/// row-major order of the reduced coordinates; `None` when an element index does not fit a `u32`.
-pub fn gather(x: &Shape, axes: &[usize]) -> Option<Vec<u32>> {
-    let dims = x.dims();
-    u32::try_from(x.elements()).ok()?;
-    let mut strides = vec![1usize; dims.len()];
-    for a in (0..dims.len().saturating_sub(1)).rev() {
-        strides[a] = strides[a + 1] * dims[a + 1];
-    }
-    // Offsets of every combination of the given axes' coordinates, row-major.
-    let offsets = |pick: &dyn Fn(usize) -> bool| {
-        let mut offs = vec![0usize];
-        for (a, &d) in dims.iter().enumerate().filter(|&(a, _)| pick(a)) {
-            let st = strides[a];
-            offs = offs.iter().flat_map(|&o| (0..d).map(move |i| o + i * st)).collect();
-        }
-        offs
-    };
-    let kept = offsets(&|a| !axes.contains(&a));
-    let reduced = offsets(&|a| axes.contains(&a));
-    Some(kept.iter().flat_map(|&b| reduced.iter().map(move |&r| (b + r) as u32)).collect())
-}
-
 impl ReduceKernel {
     pub(crate) fn build(ctx: &mut Ctx, r: &Reduce) -> Result<Self, SimError> {
         let x_ty = ctx.in_ty(0)?;
         let out = ctx.out_ty()?;
         let x_shape = &ctx.inputs.first().ok_or_else(|| ctx.unsupported("input 0 is missing"))?.shape;
         let n = r.count;
-        let index =
-            gather(x_shape, &r.axes).ok_or_else(|| ctx.unsupported("the input has too many elements"))?;
+        if u32::try_from(x_shape.elements()).is_err() {
+            return Err(ctx.unsupported("the input has too many elements"));
+        }
+        let index: Vec<u32> = r.sources(x_shape).into_iter().flatten().map(|i| i as u32).collect();
         if n == 0 || index.len() != n * ctx.elements() {
             return Err(ctx.unsupported("the reduced values do not fit the output shape"));
         }

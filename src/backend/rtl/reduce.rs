@@ -21,28 +21,6 @@ use crate::backend::BackendError;
 use crate::fixed::FixedType;
 use crate::ir::{Pool, Reduce, ReduceOp, Shape};
 
-/// For each output position, the flat indices of its input values in row-major order of the
-/// reduced coordinates.
-pub fn groups(r: &Reduce, x: &Shape) -> Vec<Vec<usize>> {
-    let dims = x.dims();
-    let kept: usize = dims.iter().enumerate().filter(|(a, _)| !r.axes.contains(a)).map(|(_, &d)| d).product();
-    let mut out = vec![Vec::with_capacity(r.count); kept];
-    for i in 0..x.elements() {
-        // The output index: the kept coordinates, row-major.
-        let (mut rest, mut o, mut stride) = (i, 0usize, 1usize);
-        for (a, &d) in dims.iter().enumerate().rev() {
-            let c = rest % d;
-            rest /= d;
-            if !r.axes.contains(&a) {
-                o += c * stride;
-                stride *= d;
-            }
-        }
-        out[o].push(i);
-    }
-    out
-}
-
 /// Builds every output of a reduction of input `x` (shape `shape`, fractional bits `fx`).
 pub fn build(
     m: &mut Module,
@@ -65,7 +43,7 @@ pub fn build(
         _ => None,
     };
     let mut ys = Vec::new();
-    for group in groups(r, shape) {
+    for group in r.sources(shape) {
         let values: Vec<&Val> = group.iter().map(|&i| &xs[i]).collect();
         let t = match r.op {
             ReduceOp::Sum => Exact { val: sum(m, layer, values.into_iter().cloned().collect())?, frac: fx },

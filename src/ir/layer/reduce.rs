@@ -107,6 +107,31 @@ impl Reduce {
         }
     }
 
+    /// For input shape `x`: per output position (row-major over the kept axes), the flat indices
+    /// of the input values it reduces, in row-major order of the reduced coordinates: the order
+    /// of the contract, which every stage follows.
+    pub fn sources(&self, x: &Shape) -> Vec<Vec<usize>> {
+        let dims = x.dims();
+        let mut strides = vec![1usize; dims.len()];
+        for a in (0..dims.len().saturating_sub(1)).rev() {
+            strides[a] = strides[a + 1] * dims[a + 1];
+        }
+        // Offsets of every combination of the picked axes' coordinates, row-major.
+        let offsets = |pick: &dyn Fn(usize) -> bool| {
+            let mut offs = vec![0usize];
+            for (a, &d) in dims.iter().enumerate().filter(|&(a, _)| pick(a)) {
+                let st = strides[a];
+                offs = offs.iter().flat_map(|&o| (0..d).map(move |i| o + i * st)).collect();
+            }
+            offs
+        };
+        let reduced = offsets(&|a| self.axes.contains(&a));
+        offsets(&|a| !self.axes.contains(&a))
+            .into_iter()
+            .map(|b| reduced.iter().map(|&r| b + r).collect())
+            .collect()
+    }
+
     /// The default reciprocal type for `n` values (as average pooling's).
     pub fn default_reciprocal(n: usize) -> FixedType {
         super::Pool::default_reciprocal(n)

@@ -13,10 +13,10 @@ pub(super) fn plan(ops: &Operands<'_>, r: &Reduce) -> Result<Plan, BackendError>
     let input = ops.inputs.first().ok_or_else(|| BackendError::layer(layer, "has no input"))?;
     let positions = node.shape.elements();
     let n = r.count;
-    let src = crate::sim::reduce_gather(&input.shape, &r.axes)
-        .filter(|s| n > 0 && s.len() == positions * n)
-        .ok_or_else(|| BackendError::layer(layer, "the reduced values do not fit the output"))?;
-    let src: Vec<usize> = src.into_iter().map(|i| i as usize).collect();
+    let src: Vec<usize> = r.sources(&input.shape).into_iter().flatten().collect();
+    if n == 0 || src.len() != positions * n {
+        return Err(BackendError::layer(layer, "the reduced values do not fit the output"));
+    }
     let mut bld = Builder::new(ops, &format!("reduce_{}", r.op.name()));
     for (name, v) in [("n_x", input.shape.elements()), ("positions", positions), ("n", n)] {
         bld.config.constants.push(konst(name, v));
