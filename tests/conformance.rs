@@ -279,6 +279,17 @@ fn csim_cnns_io_stream() {
     csim_matches_simulator_in(&root().join("tests/models/onnx/svhn_cnn.onnx"), 40, IoStyle::Stream);
 }
 
+/// The anomaly-score models: an autoencoder with its MSE score (an element-wise skip from the
+/// model input) and a VAE encoder with the L2 norm of its latent mean, in both io styles.
+#[test]
+fn csim_anomaly_scores() {
+    for model in ["ae_mse.onnx", "vae_encoder_l2.onnx"] {
+        for io in [IoStyle::Parallel, IoStyle::Stream] {
+            csim_matches_simulator_in(&root().join("tests/models/onnx").join(model), 500, io);
+        }
+    }
+}
+
 #[test]
 fn csim_keras_cnns() {
     for model in ["keras_cnn1d.h5", "keras_cnn_functional.h5", "qkeras_cnn.h5", "qkeras_separable.h5"] {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use common::windows::{conv, gather, pool};
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
 use hls_gen::frontend::onnx;
-use hls_gen::ir::{layout, Activation, BinaryOp, Graph, Layer, NodeId, Shape};
+use hls_gen::ir::{layout, Activation, BinaryOp, Graph, Layer, NodeId, ReduceOp, Shape};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -174,6 +174,23 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
             Layer::Transpose(t) => {
                 t.source_indices(&g.node(g.inputs_of(id)[0]).shape).into_iter().map(|i| ins[0][i]).collect()
             }
+            Layer::Reduce(r) => r
+                .sources(&g.node(g.inputs_of(id)[0]).shape)
+                .into_iter()
+                .map(|src| {
+                    let v: Vec<f64> = src.into_iter().map(|i| ins[0][i]).collect();
+                    let sum_sq = v.iter().map(|a| a * a).sum::<f64>();
+                    match r.op {
+                        ReduceOp::Sum => v.iter().sum(),
+                        ReduceOp::Mean => v.iter().sum::<f64>() / v.len() as f64,
+                        ReduceOp::Max => v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                        ReduceOp::Min => v.iter().copied().fold(f64::INFINITY, f64::min),
+                        ReduceOp::SumSquare => sum_sq,
+                        ReduceOp::L1 => v.iter().map(|a| a.abs()).sum(),
+                        ReduceOp::L2 => sum_sq.sqrt(),
+                    }
+                })
+                .collect(),
         };
         if let Some(ty) = &n.ty {
             y.iter_mut().for_each(|v| *v = cast(*v, ty));
@@ -185,6 +202,11 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
 
 /// Evaluates every reference row; `tol` 0 asks for exact equality.
 fn check(model: &str, expected: &str, tol: f64) {
+    check_output(model, expected, 0, tol);
+}
+
+/// [`check`] of output `k` against the reference file `expected`.
+fn check_output(model: &str, expected: &str, k: usize, tol: f64) {
     let g = onnx::load(&root().join("tests/models/onnx").join(format!("{model}.onnx"))).unwrap();
     let dir = root().join("golden/reference").join(model);
     let (ishape, inputs) = npy(&dir.join("inputs.npy"));
@@ -198,9 +220,9 @@ fn check(model: &str, expected: &str, tol: f64) {
             Some(perm) => layout::from_model(x, &g.node(input).shape, perm),
             None => x.to_vec(),
         };
-        let y = eval(&g, &x).swap_remove(0);
-        let got = &match g.output_layout(0) {
-            Some(perm) => layout::to_model(&y, &g.node(g.outputs()[0]).shape, perm),
+        let y = eval(&g, &x).swap_remove(k);
+        let got = &match g.output_layout(k) {
+            Some(perm) => layout::to_model(&y, &g.node(g.outputs()[k]).shape, perm),
             None => y,
         };
         assert_eq!(got.len(), o);
@@ -239,6 +261,21 @@ fn float_cnns_match_onnxruntime() {
         "cnn_channels_last",
         "cnn_ops_op9",
     ] {
+        check(m, "expected_float.npy", 1e-5);
+    }
+}
+
+/// Reductions (every op, axes in NCHW models mapped to the IR's layout, keepdims or not, axes as
+/// attributes and as inputs) and the anomaly-score models against onnxruntime.
+#[test]
+fn reductions_and_scores_match_onnxruntime() {
+    for m in ["reduce_ops", "reduce_ops_op13"] {
+        check(m, "expected_float.npy", 1e-5);
+        for k in 1..7 {
+            check_output(m, &format!("expected_float_{k}.npy"), k, 1e-5);
+        }
+    }
+    for m in ["ae_mse", "ae_plain", "vae_encoder_l2", "vae_encoder_plain"] {
         check(m, "expected_float.npy", 1e-5);
     }
 }

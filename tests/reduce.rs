@@ -26,7 +26,9 @@ const OPS: [ReduceOp; 7] = [
 ];
 
 /// (input shape, axes, keepdims, output shape)
-const CASES: [(&[usize], &[usize], bool, &[usize]); 6] = [
+type Case = (&'static [usize], &'static [usize], bool, &'static [usize]);
+
+const CASES: [Case; 6] = [
     (&[16], &[0], false, &[1]),
     (&[16], &[0], true, &[1]),
     (&[4, 5, 3], &[2], false, &[4, 5]),
@@ -68,6 +70,22 @@ fn graph(op: ReduceOp, case: usize) -> Graph {
     let i = input(&mut g, "x", x, x_ty());
     let r = add(&mut g, "r", Layer::Reduce(layer(op, x, axes, keepdims)), out, out_ty(op), &[i]);
     g.set_outputs(vec![r]);
+    g
+}
+
+/// Every op over one case's input, each an output of its own.
+fn all_ops_graph(case: usize) -> Graph {
+    let (x, axes, keepdims, out) = CASES[case];
+    let mut g = Graph::new(format!("reduce_all_{case}"));
+    let i = input(&mut g, "x", x, x_ty());
+    let outputs = OPS
+        .iter()
+        .map(|&op| {
+            let layer = Layer::Reduce(layer(op, x, axes, keepdims));
+            add(&mut g, op.name(), layer, out, out_ty(op), &[i])
+        })
+        .collect();
+    g.set_outputs(outputs);
     g
 }
 
@@ -125,7 +143,7 @@ fn reference(r: &Reduce, vs: &[i128], out: &FixedType) -> (i128, bool) {
 }
 
 /// The raw inputs of output position `o`, row-major over the reduced coordinates.
-fn gathered<'a>(xs: &'a [i128], dims: &[usize], axes: &[usize], o: usize) -> Vec<i128> {
+fn gathered(xs: &[i128], dims: &[usize], axes: &[usize], o: usize) -> Vec<i128> {
     let kept: Vec<usize> = (0..dims.len()).filter(|a| !axes.contains(a)).collect();
     let mut coords = vec![0usize; dims.len()];
     let mut rest = o;
@@ -162,8 +180,7 @@ fn samples(rng: &mut Rng, n: usize, elements: usize) -> Vec<i128> {
 fn the_simulator_follows_the_contract_exactly() {
     let mut rng = Rng::new(41);
     for op in OPS {
-        for case in 0..CASES.len() {
-            let (x, axes, _, _) = CASES[case];
+        for (case, &(x, axes, _, _)) in CASES.iter().enumerate() {
             let g = graph(op, case);
             let Layer::Reduce(r) = &g.node(g.outputs()[0]).layer else { unreachable!() };
             let r = r.clone();
@@ -204,8 +221,7 @@ fn the_simulator_follows_the_contract_exactly() {
 fn the_float_simulator_computes_true_math() {
     let mut rng = Rng::new(7);
     for op in OPS {
-        for case in 0..CASES.len() {
-            let (x, axes, keepdims, out) = CASES[case];
+        for (case, &(x, axes, keepdims, out)) in CASES.iter().enumerate() {
             let mut g = Graph::new("float");
             let i = g.add("x", Layer::Input(hls_gen::ir::Input::new(Shape::new(x.to_vec()))), &[]).unwrap();
             let r = g.add("r", Layer::Reduce(layer(op, x, axes, keepdims)), &[i]).unwrap();
@@ -304,14 +320,14 @@ fn csim_in(name: &str, g: &LoweredGraph, io: IoStyle) {
     assert!(outcome.passed && outcome.samples == Some(200), "{name}:\n{}", outcome.output);
 }
 
+/// One project per case holds all seven ops; the cases cover a 1-D input, the last axis,
+/// leading axes and `keepdims`.
 #[test]
 fn every_op_is_bit_exact_in_csim() {
-    for op in OPS {
-        for case in 0..CASES.len() {
-            for io in [IoStyle::Parallel, IoStyle::Stream] {
-                let name = format!("reduce_{}_{case}_{io:?}", op.name()).to_lowercase();
-                csim_in(&name, &lowered(graph(op, case)), io);
-            }
+    for case in [0, 2, 3, 4] {
+        for io in [IoStyle::Parallel, IoStyle::Stream] {
+            let name = format!("reduce_all_{case}_{io:?}").to_lowercase();
+            csim_in(&name, &lowered(all_ops_graph(case)), io);
         }
     }
 }

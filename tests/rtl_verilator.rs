@@ -257,3 +257,15 @@ fn vitis_project_testbench_runs_on_rtl_where_vitis_writes_it() {
     let outcome = run_rtlsim(dir.path()).unwrap();
     check("mlp_qonnx via the Vitis layout", &outcome, latency_cycles(&rtl.lowered.graph, 1));
 }
+
+/// The 57-32-16-32-57 autoencoder with its MSE score (Sub from the model input, Mul, ReduceMean).
+#[test]
+fn autoencoder_with_its_mse_score() {
+    rtl_model("onnx/ae_mse.onnx", 1, false);
+}
+
+/// A VAE encoder's latent mean and its L2 norm (the square root through a table).
+#[test]
+fn vae_encoder_with_its_latent_l2_score() {
+    rtl_model("onnx/vae_encoder_l2.onnx", 1, false);
+}

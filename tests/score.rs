@@ -2,8 +2,7 @@
 //! that computes the score itself, and the CLI's errors. The ONNX autoencoder (8 -> 3 -> 8, Gemm
 //! with seeded weights) is built here with `onnx-protobuf`.
 
-// Only the binary helpers: `tests/common/reference.rs` matches every layer kind and gains
-// `Reduce` with its simulator.
+// Only the binary helpers of `tests/common`.
 #[path = "common/bin.rs"]
 mod bin;
 
@@ -285,10 +284,8 @@ fn cli_rejects_bad_score_options() {
     assert!(!prj.exists());
 }
 
-/// Needs the Reduce simulator: until it lands, the simulator refuses with an error containing
-/// "PENDING" and this test only checks that. Once it lands: the f64 reference of `--score mse`
-/// is the mean of `(x - y)^2` with `y` the unscored model's f64 output, and the fixed-point
-/// score is a non-negative value.
+/// The f64 reference of `--score mse` is the mean of `(x - y)^2` with `y` the unscored model's
+/// f64 output, and the fixed-point score is a non-negative value.
 #[test]
 fn simulated_mse_is_the_mean_squared_reconstruction_error() {
     let tmp = tempfile::tempdir().unwrap();
@@ -303,14 +300,7 @@ fn simulated_mse_is_the_mean_squared_reconstruction_error() {
 
     let opts = FlowOptions { score: Some(Score::Mse), ..FlowOptions::default() };
     let scored = flow::load_float(&model, &opts).unwrap();
-    let sim = match Simulator::new_float(&scored.graph).and_then(|s| s.run(&x, n, &RunOptions::default())) {
-        Ok(r) => r,
-        Err(e) if e.to_string().contains("PENDING") => {
-            eprintln!("notice: the Reduce simulator is pending; skipping: {e}");
-            return;
-        }
-        Err(e) => panic!("{e}"),
-    };
+    let sim = Simulator::new_float(&scored.graph).unwrap().run(&x, n, &RunOptions::default()).unwrap();
     let got = &sim.outputs[0].values;
     assert_eq!(got.len(), n);
     for s in 0..n {
@@ -321,4 +311,34 @@ fn simulated_mse_is_the_mean_squared_reconstruction_error() {
     let lowered = flow::load_and_lower(&model, &opts).unwrap();
     let fixed = Simulator::new(&lowered.graph).unwrap().run(&x, n, &RunOptions::default()).unwrap();
     assert!(fixed.outputs[0].values.iter().all(|&v| v >= 0.0));
+}
+
+/// `--score mse` on the committed plain autoencoder gives, in `sim` (fixed point and `--float`),
+/// byte for byte the output of the committed model that computes the score itself (the same
+/// seeded weights with `Sub`, `Mul` and `ReduceMean` appended).
+#[test]
+fn score_option_equals_the_model_that_computes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = root().join("tests/models/onnx");
+    let input = root().join("golden/reference/ae_plain/inputs.npy");
+    let (plain, explicit) = (models.join("ae_plain.onnx"), models.join("ae_mse.onnx"));
+    for float in [false, true] {
+        let run = |model: &Path, score: bool, out: &str| -> Vec<u8> {
+            let y = tmp.path().join(out);
+            let mut args = vec!["sim", model.to_str().unwrap(), "--input", input.to_str().unwrap()];
+            args.extend(["--output", y.to_str().unwrap()]);
+            if score {
+                args.extend(["--score", "mse"]);
+            }
+            if float {
+                args.push("--float");
+            }
+            let o = hls_gen(&args);
+            assert!(o.status.success(), "{}", text(&o));
+            std::fs::read(&y).unwrap()
+        };
+        let a = run(&plain, true, "a.npy");
+        let b = run(&explicit, false, "b.npy");
+        assert_eq!(a, b, "float {float}");
+    }
 }

@@ -167,7 +167,7 @@ pub fn pruned() -> Graph {
     let zero = dense(&mut rng, 4, 4, fx(6, 2), fx(6, 3), fx(16, 8), 100);
     let zero = add(&mut g, "1", zero, &[4], fx(10, 5), &[r]);
     let res = Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: None });
-    let res = add(&mut g, "../../x", res, &[4], fx(12, 6), &[r, zero]);
+    let res = add(&mut g, "../../exact", res, &[4], fx(12, 6), &[r, zero]);
     let d2 = dense(&mut rng, 4, 3, fx(6, 2), fx(6, 3), modes(fx(14, 8), Rnd, Wrap), 50);
     let d2 = add(&mut g, "dense/MatMul:0", d2, &[3], fx(12, 6), &[res]);
     set_strategy(&mut g, d2, Strategy::Latency, 2);
