@@ -656,11 +656,77 @@ def model_qkeras_separable():
     NOTES.append(f"qkeras_separable: train acc {acc:.3f}")
 
 
+def train_autoencoder(model, seed, features, epochs=6):
+    """Reconstruction training on standard-normal rows (MSE)."""
+    keras.utils.set_random_seed(seed)
+    x = f32(np.random.default_rng(seed + 500).standard_normal((2000, features)))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=3e-3), loss="mse")
+    return model.fit(x, x, epochs=epochs, batch_size=64, shuffle=True, verbose=0).history["loss"][-1]
+
+
+def model_keras_ae_score():
+    """Dense autoencoder 57-32-16-32-57 with its anomaly score written as hls4ml users do in the
+    functional API: Subtract(input, reconstruction), Multiply(d, d) and tf.reduce_mean over the
+    features (a TFOpLambda layer, keepdims=True): [N, 1]."""
+    seed = 2101
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    x = keras.Input(shape=(57,), name="features")
+    h = x
+    for name, units in [("enc1", 32), ("enc2", 16), ("dec1", 32)]:
+        h = layers.Dense(units, activation="relu", name=name)(h)
+    y = layers.Dense(57, name="dec2")(h)
+    loss = train_autoencoder(keras.Model(x, y), seed, 57)
+    d = layers.Subtract(name="diff")([x, y])
+    sq = layers.Multiply(name="square")([d, d])
+    score = tf.reduce_mean(sq, axis=-1, keepdims=True)
+    model = inference_copy(keras.Model(x, score, name="ae_score"))
+    xs = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, 57)
+    out, _ = emit("keras_ae_score", model, xs, model.layers[-1].name, ["json", "h5"])
+
+    w = {l.name: [v.astype(np.float64) for v in l.get_weights()] for l in model.layers}
+    hh = xs
+    for name in ["enc1", "enc2", "dec1"]:
+        hh = np.maximum(hh @ w[name][0] + w[name][1], 0)
+    rec = hh @ w["dec2"][0] + w["dec2"][1]
+    ref = ((xs - rec) ** 2).mean(axis=1, keepdims=True)
+    err = np.abs(ref - out).max() / max(1.0, np.abs(ref).max())
+    assert err < 1e-5, err
+    NOTES.append(f"keras_ae_score: reconstruction loss {loss:.3f}; numpy score matches to {err:.2g} (relative)")
+
+
+def model_keras_encoder_l2():
+    """An encoder 57-32-16-3 (the latent mean of a VAE) scored by the squared L2 norm of its
+    latent vector, tf.reduce_sum(tf.square(z), axis=1) (two TFOpLambda layers): [N]."""
+    seed = 2102
+    keras.utils.set_random_seed(seed)
+    layers = keras.layers
+    x = keras.Input(shape=(57,), name="features")
+    h = layers.Dense(32, activation="relu", name="enc1")(x)
+    h = layers.Dense(16, activation="relu", name="enc2")(h)
+    z = layers.Dense(3, name="z_mean")(h)
+    score = tf.reduce_sum(tf.square(z), axis=1)
+    model = keras.Model(x, score, name="encoder_l2")
+    model = inference_copy(model)
+    xs = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, 57)
+    out, _ = emit("keras_encoder_l2", model, xs, model.layers[-1].name, ["json", "h5"])
+
+    w = {l.name: [v.astype(np.float64) for v in l.get_weights()] for l in model.layers}
+    hh = np.maximum(xs @ w["enc1"][0] + w["enc1"][1], 0)
+    hh = np.maximum(hh @ w["enc2"][0] + w["enc2"][1], 0)
+    zz = hh @ w["z_mean"][0] + w["z_mean"][1]
+    ref = (zz ** 2).sum(axis=1)
+    err = np.abs(ref - out.reshape(-1)).max() / max(1.0, np.abs(ref).max())
+    assert err < 1e-5, err
+    NOTES.append(f"keras_encoder_l2: numpy score matches to {err:.2g} (relative)")
+
+
 def main():
     only = set(sys.argv[1:])
     for fn in [model_keras_mlp, model_qkeras_mlp, model_qkeras_quantizers, model_keras_functional,
                model_keras_two_inputs, model_keras_cnn2d, model_keras_cnn1d, model_keras_cnn_functional,
-               model_qkeras_cnn, model_keras_cnn_activations, model_qkeras_separable]:
+               model_qkeras_cnn, model_keras_cnn_activations, model_qkeras_separable,
+               model_keras_ae_score, model_keras_encoder_l2]:
         if only and fn.__name__.removeprefix("model_") not in only:
             continue
         fn()

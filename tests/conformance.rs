@@ -90,6 +90,10 @@ const FLOAT_ONNX: &[&str] = &[
     "ops_zoo_op13",
     "mlp_big",
     "merge_two_inputs",
+    "ae_mse",
+    "ae_plain",
+    "vae_encoder_l2",
+    "vae_encoder_plain",
 ];
 
 #[test]
@@ -174,6 +178,8 @@ fn keras_float_mode_matches_keras() {
         ("keras_mlp.json", "keras_mlp"),
         ("keras_functional.h5", "keras_functional"),
         ("keras_two_inputs.h5", "keras_two_inputs"),
+        ("keras_ae_score.h5", "keras_ae_score"),
+        ("keras_encoder_l2.json", "keras_encoder_l2"),
     ] {
         let r = reference(model, "expected_float.npy");
         let got = run(&root().join("tests/models/keras").join(file), "float", &r);
@@ -280,12 +286,13 @@ fn csim_cnns_io_stream() {
 }
 
 /// The anomaly-score models: an autoencoder with its MSE score (an element-wise skip from the
-/// model input) and a VAE encoder with the L2 norm of its latent mean, in both io styles.
+/// model input; from ONNX and from Keras' Subtract, Multiply and `tf.reduce_mean`) and a VAE
+/// encoder with the L2 norm of its latent mean, in both io styles.
 #[test]
 fn csim_anomaly_scores() {
-    for model in ["ae_mse.onnx", "vae_encoder_l2.onnx"] {
+    for model in ["onnx/ae_mse.onnx", "onnx/vae_encoder_l2.onnx", "keras/keras_ae_score.h5"] {
         for io in [IoStyle::Parallel, IoStyle::Stream] {
-            csim_matches_simulator_in(&root().join("tests/models/onnx").join(model), 500, io);
+            csim_matches_simulator_in(&root().join("tests/models").join(model), 500, io);
         }
     }
 }

@@ -301,3 +301,60 @@ fn mutated_configs_never_panic() {
         }
     }
 }
+
+/// `keras_encoder_l2.json` with its `tf.math.reduce_sum` layer's function and call arguments
+/// replaced, saved with its weights in `dir`.
+fn encoder_variant(dir: &Path, name: &str, function: &str, kwargs: Value) -> PathBuf {
+    let text = std::fs::read_to_string(models().join("keras_encoder_l2.json")).unwrap();
+    let mut json: Value = serde_json::from_str(&text).unwrap();
+    let layer = json["config"]["layers"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|l| l["config"]["function"] == "math.reduce_sum")
+        .unwrap();
+    layer["config"]["function"] = Value::String(function.into());
+    layer["inbound_nodes"][0][3] = kwargs;
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, json.to_string()).unwrap();
+    std::fs::copy(models().join("keras_encoder_l2_weights.h5"), dir.join(format!("{name}_weights.h5")))
+        .unwrap();
+    path
+}
+
+/// TFOpLambda reductions: every supported function with its axes and `keepdims` as Keras writes
+/// them; refused: an unknown function, no axis (TensorFlow's default also reduces the batch),
+/// the batch axis, an axis twice, a tensor among the call's arguments. Errors name the layer.
+#[test]
+fn tf_op_lambda_reductions() {
+    use hls_gen::ir::{Layer, ReduceOp};
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    for (function, kwargs, op, keepdims, shape) in [
+        ("math.reduce_sum", json!({"axis": 1}), ReduceOp::Sum, false, vec![1]),
+        ("math.reduce_mean", json!({"axis": -1, "keepdims": true}), ReduceOp::Mean, true, vec![1]),
+        ("math.reduce_max", json!({"axis": [1]}), ReduceOp::Max, false, vec![1]),
+        ("math.reduce_min", json!({"axis": [-1], "keepdims": false}), ReduceOp::Min, false, vec![1]),
+        ("math.reduce_euclidean_norm", json!({"axis": -1}), ReduceOp::L2, false, vec![1]),
+    ] {
+        let path = encoder_variant(dir.path(), "ok", function, kwargs);
+        let g = keras::load(&path, None).unwrap_or_else(|e| panic!("{function}: {e}"));
+        let out = g.node(g.outputs()[0]);
+        let Layer::Reduce(r) = &out.layer else { panic!("{function}: {:?}", out.layer) };
+        assert_eq!((r.op, r.axes.as_slice(), r.keepdims), (op, &[0][..], keepdims), "{function}");
+        assert_eq!(out.shape.dims(), shape.as_slice(), "{function}");
+        let square = g.node(g.inputs_of(g.outputs()[0])[0]);
+        assert!(matches!(&square.layer, Layer::Elementwise(_)), "tf.math.square: {:?}", square.layer);
+    }
+    for (function, kwargs, says) in [
+        ("math.reduce_prod", json!({"axis": 1}), "'math.reduce_prod' is not supported"),
+        ("math.reduce_sum", json!({}), "without axis reduces over the batch axis"),
+        ("math.reduce_sum", json!({"axis": 0}), "batch axis"),
+        ("math.reduce_sum", json!({"axis": [1, -1]}), "given twice"),
+        ("math.reduce_sum", json!({"axis": 1, "other": ["enc1", 0, 0]}), "tensor as a keyword argument"),
+    ] {
+        let path = encoder_variant(dir.path(), "bad", function, kwargs.clone());
+        let e = fails(&path, None).to_string();
+        assert!(e.contains("tf.math.reduce_sum") && e.contains(says), "{function} {kwargs}: {e}");
+    }
+}

@@ -9,10 +9,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::windows::{conv, gather, pool};
+use common::windows::{conv, gather, pool, reduce};
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
 use hls_gen::frontend::onnx;
-use hls_gen::ir::{layout, Activation, BinaryOp, Graph, Layer, NodeId, ReduceOp, Shape};
+use hls_gen::ir::{layout, Activation, BinaryOp, Graph, Layer, NodeId, Shape};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -174,23 +174,7 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
             Layer::Transpose(t) => {
                 t.source_indices(&g.node(g.inputs_of(id)[0]).shape).into_iter().map(|i| ins[0][i]).collect()
             }
-            Layer::Reduce(r) => r
-                .sources(&g.node(g.inputs_of(id)[0]).shape)
-                .into_iter()
-                .map(|src| {
-                    let v: Vec<f64> = src.into_iter().map(|i| ins[0][i]).collect();
-                    let sum_sq = v.iter().map(|a| a * a).sum::<f64>();
-                    match r.op {
-                        ReduceOp::Sum => v.iter().sum(),
-                        ReduceOp::Mean => v.iter().sum::<f64>() / v.len() as f64,
-                        ReduceOp::Max => v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                        ReduceOp::Min => v.iter().copied().fold(f64::INFINITY, f64::min),
-                        ReduceOp::SumSquare => sum_sq,
-                        ReduceOp::L1 => v.iter().map(|a| a.abs()).sum(),
-                        ReduceOp::L2 => sum_sq.sqrt(),
-                    }
-                })
-                .collect(),
+            Layer::Reduce(r) => reduce(r, g.node(g.inputs_of(id)[0]).shape.dims(), ins[0]),
         };
         if let Some(ty) = &n.ty {
             y.iter_mut().for_each(|v| *v = cast(*v, ty));

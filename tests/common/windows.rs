@@ -1,5 +1,5 @@
-//! The layer definitions of `src/ir/layer/{conv,pool}.rs` and the index maps of padding and
-//! upsampling, evaluated naively in f64 on channels-last tensors: the float references of the
+//! The layer definitions of `src/ir/layer/{conv,pool,reduce}.rs` and the index maps of padding
+//! and upsampling, evaluated naively in f64 on channels-last tensors: the float references of the
 //! ONNX and Keras import tests (which check an imported graph against onnxruntime / TensorFlow).
 
 /// The multi-index of flat row-major position `i` in `dims`.
@@ -93,6 +93,27 @@ pub fn pool(p: &hls_gen::ir::Pool, xd: &[usize], x: &[f64], yd: &[usize]) -> Vec
                     };
                     window.iter().sum::<f64>() * r
                 }
+            }
+        })
+        .collect()
+}
+
+/// A reduction of `x` (shape `xd`) over the layer's source lists, in true math.
+pub fn reduce(r: &hls_gen::ir::Reduce, xd: &[usize], x: &[f64]) -> Vec<f64> {
+    use hls_gen::ir::ReduceOp;
+    r.sources(&hls_gen::ir::Shape::new(xd.to_vec()))
+        .into_iter()
+        .map(|src| {
+            let v: Vec<f64> = src.into_iter().map(|i| x[i]).collect();
+            let sum_sq = v.iter().map(|a| a * a).sum::<f64>();
+            match r.op {
+                ReduceOp::Sum => v.iter().sum(),
+                ReduceOp::Mean => v.iter().sum::<f64>() / v.len() as f64,
+                ReduceOp::Max => v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                ReduceOp::Min => v.iter().copied().fold(f64::INFINITY, f64::min),
+                ReduceOp::SumSquare => sum_sq,
+                ReduceOp::L1 => v.iter().map(|a| a.abs()).sum(),
+                ReduceOp::L2 => sum_sq.sqrt(),
             }
         })
         .collect()

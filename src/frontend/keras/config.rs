@@ -4,8 +4,10 @@
 //!
 //! Accepted: `Sequential` models (the Keras 2.0 list form, the Keras 2 and Keras 3 dict forms) and
 //! functional models (`Model`, `Functional`) whose inbound nodes use the Keras 2 list form
-//! `[[["name", node, tensor, {kwargs}], ...]]` or the Keras 3 form
-//! `[{"args": [...keras tensors...], "kwargs": {...}}]`.
+//! `[[["name", node, tensor, {kwargs}], ...]]` (a `TFOpLambda` call is one reference,
+//! `[["name", node, tensor, {kwargs}]]`) or the Keras 3 form
+//! `[{"args": [...keras tensors...], "kwargs": {...}}]`. The call's keyword arguments (a
+//! `TFOpLambda`'s `axis`, say) are kept beside the layer's config.
 //!
 //! Contract: [`parse`] returns the layers ordered so that each follows the layers it reads, every
 //! layer called exactly once and reading output 0 of its inputs, with one or more model inputs
@@ -49,6 +51,8 @@ pub(super) struct LayerSpec {
     pub config: Map<String, Value>,
     /// Names of the layers whose (only) output this layer reads, in argument order.
     pub inputs: Vec<String>,
+    /// The keyword arguments of the layer's call that are not tensors.
+    pub call: Map<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +189,7 @@ fn sequential(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
             class_name: l.class_name.clone(),
             config: l.config.clone(),
             inputs: vec![],
+            call: Map::new(),
         });
     }
     if specs[0].class_name != "InputLayer" {
@@ -212,6 +217,7 @@ fn sequential(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
             class_name: "InputLayer".into(),
             config,
             inputs: vec![],
+            call: Map::new(),
         };
         specs.insert(0, input);
     }
@@ -246,8 +252,8 @@ fn functional(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
             }
             Some(_) => return Err(p.err(format!("layer '{name}': inbound_nodes is not a list"))),
         };
-        let inputs = match (l.class_name.as_str(), calls.len()) {
-            ("InputLayer", 0) => vec![],
+        let (inputs, call) = match (l.class_name.as_str(), calls.len()) {
+            ("InputLayer", 0) => (vec![], Map::new()),
             ("InputLayer", _) => return Err(p.err(format!("input layer '{name}' has inbound nodes"))),
             (_, 0) => return Err(p.err(format!("layer '{name}' is not connected to the model"))),
             (_, 1) => calls.into_iter().next().unwrap_or_default(),
@@ -267,6 +273,7 @@ fn functional(p: &Parser, config: Value) -> Result<ModelSpec, KerasError> {
             class_name: l.class_name.clone(),
             config: l.config.clone(),
             inputs: names,
+            call,
         });
     }
     check_unique(p, &specs)?;
@@ -322,29 +329,72 @@ fn check_ref(p: &Parser, layer: &str, r: &TensorRef) -> Result<(), KerasError> {
     Ok(())
 }
 
-/// The inputs of one call of a layer.
-fn inbound_call(p: &Parser, layer: &str, node: &Value) -> Result<Vec<TensorRef>, KerasError> {
+/// The tensor inputs and the other keyword arguments of one call of a layer.
+fn inbound_call(
+    p: &Parser,
+    layer: &str,
+    node: &Value,
+) -> Result<(Vec<TensorRef>, Map<String, Value>), KerasError> {
+    let kwargs_of = |r: &Value| -> Result<Map<String, Value>, KerasError> {
+        match r.get(3) {
+            None | Some(Value::Null) => Ok(Map::new()),
+            Some(Value::Object(k)) => {
+                let mut tensors = Vec::new();
+                keras_tensor_refs(p, layer, &Value::Object(k.clone()), &mut tensors)?;
+                no_tensor_kwargs(p, layer, &tensors)?;
+                Ok(k.clone())
+            }
+            Some(v) => Err(p.err(format!("layer '{layer}': call arguments {v} are not an object"))),
+        }
+    };
     match node {
+        // A `TFOpLambda` call: one reference `[name, node_index, tensor_index, kwargs]`.
+        Value::Array(items) if items.first().is_some_and(Value::is_string) => {
+            Ok((vec![tensor_ref(p, layer, node)?], kwargs_of(node)?))
+        }
         // Keras 2: a list of [name, node_index, tensor_index, kwargs].
-        Value::Array(items) => items.iter().map(|i| tensor_ref(p, layer, i)).collect(),
+        Value::Array(items) => {
+            let refs = items.iter().map(|i| tensor_ref(p, layer, i)).collect::<Result<_, _>>()?;
+            let kwargs = items.first().map(kwargs_of).transpose()?.unwrap_or_default();
+            Ok((refs, kwargs))
+        }
         // Keras 3: {"args": [...], "kwargs": {...}} with keras tensors anywhere inside.
         Value::Object(call) => {
             let mut found = Vec::new();
             if let Some(args) = call.get("args") {
                 keras_tensors(p, layer, args, &mut found)?;
             }
-            if let Some(kwargs) = call.get("kwargs") {
+            let mut kwargs = Map::new();
+            if let Some(k) = call.get("kwargs") {
                 let mut extra = Vec::new();
-                keras_tensors(p, layer, kwargs, &mut extra)?;
-                if !extra.is_empty() {
-                    return Err(p.err(format!(
-                        "layer '{layer}' receives a tensor as a keyword argument, which is not supported"
-                    )));
-                }
+                keras_tensors(p, layer, k, &mut extra)?;
+                no_tensor_kwargs(p, layer, &extra)?;
+                kwargs = k.as_object().cloned().unwrap_or_default();
             }
-            Ok(found)
+            Ok((found, kwargs))
         }
         _ => Err(p.err(format!("layer '{layer}': an inbound node is neither a list nor an object"))),
+    }
+}
+
+fn no_tensor_kwargs(p: &Parser, layer: &str, tensors: &[TensorRef]) -> Result<(), KerasError> {
+    if tensors.is_empty() {
+        Ok(())
+    } else {
+        Err(p.err(format!("layer '{layer}' receives a tensor as a keyword argument, which is not supported")))
+    }
+}
+
+/// Keras 2 tensor references (`["name", node, tensor]`) among a call's keyword arguments.
+fn keras_tensor_refs(p: &Parser, layer: &str, v: &Value, out: &mut Vec<TensorRef>) -> Result<(), KerasError> {
+    match v {
+        Value::Array(a) if a.len() == 3 && a[0].is_string() && a[1].is_u64() && a[2].is_u64() => {
+            out.push(tensor_ref(p, layer, v)?);
+            Ok(())
+        }
+        Value::Object(o) => o.values().try_for_each(|x| keras_tensor_refs(p, layer, x, out)),
+        Value::Array(a) => a.iter().try_for_each(|x| keras_tensor_refs(p, layer, x, out)),
+        _ => Ok(()),
     }
 }
 

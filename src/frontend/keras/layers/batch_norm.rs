@@ -42,7 +42,7 @@ pub(super) fn plan(c: &Cfg, _: Generation) -> Result<LayerPlan, String> {
 pub(super) fn plan_q(c: &Cfg, _: Generation) -> Result<LayerPlan, String> {
     // QKeras' constructor defaults, used when the config leaves a quantizer out.
     let q = |key: &str, default: &str| -> Result<Option<Quantizer>, String> {
-        match c.0.get(key) {
+        match c.config.get(key) {
             None => quantizers::parse_call(default).map(Some),
             Some(_) => c.quantizer(key),
         }

@@ -20,6 +20,7 @@
 //! | `Add`, `Subtract`, `Multiply`, `Maximum`, `Minimum`, `Average` | `elementwise.rs` | `Elementwise` (`Average`: an `Add` then a `Mul` by `1 / n`) |
 //! | `Concatenate` | `concatenate.rs` | `Concatenate` |
 //! | `Flatten`, `Reshape` | `reshape.rs` | `Reshape` |
+//! | `TFOpLambda` (`tf.reduce_sum/mean/max/min`, `tf.math.reduce_euclidean_norm`, `tf.square`) | `tf_op.rs` | `Reduce`, `Elementwise` |
 //! | `Dropout`, `SpatialDropout1D/2D/3D` and the other inference-time identities | `identity.rs` | removed |
 //!
 //! Tensors are channels-last, as in the IR; a layer configured with `data_format:
@@ -37,6 +38,7 @@ mod pad;
 mod pool;
 mod reshape;
 mod softmax;
+mod tf_op;
 mod upsample;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +67,7 @@ pub(super) enum Plan {
     Elementwise(elementwise::Plan),
     Concatenate(concatenate::Plan),
     Reshape(reshape::Plan),
+    TfOp(tf_op::Plan),
     Identity,
 }
 
@@ -148,14 +151,24 @@ const TABLE: &[Entry] = &[
     merge("Minimum", elementwise::plan_minimum),
     merge("Average", elementwise::plan_average),
     Entry { class: "Concatenate", min_inputs: 1, max_inputs: None, plan: concatenate::plan },
+    entry("TFOpLambda", 1, tf_op::plan),
 ];
 
-/// A layer config with typed accessors whose errors name the key.
-pub(super) struct Cfg<'a>(&'a Map<String, Value>);
+/// A layer config with typed accessors whose errors name the key, and the keyword arguments of
+/// the layer's call.
+pub(super) struct Cfg<'a> {
+    config: &'a Map<String, Value>,
+    call: &'a Map<String, Value>,
+}
 
 impl Cfg<'_> {
     fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key).filter(|v| !v.is_null())
+        self.config.get(key).filter(|v| !v.is_null())
+    }
+
+    /// The call's keyword arguments, with the same accessors.
+    fn call(&self) -> Cfg<'_> {
+        Cfg { config: self.call, call: self.call }
     }
 
     fn bool_or(&self, key: &str, default: bool) -> Result<bool, String> {
@@ -231,7 +244,7 @@ impl Cfg<'_> {
     }
 
     fn quantizer(&self, key: &str) -> Result<Option<Quantizer>, String> {
-        match self.0.get(key) {
+        match self.config.get(key) {
             None => Ok(None),
             Some(v) => quantizers::parse(v).map_err(|e| format!("{key}: {e}")),
         }
@@ -258,7 +271,7 @@ pub(super) fn plan(model: &ModelSpec) -> Result<Vec<Plan>, Vec<Rejected>> {
             rejected.push(reject(format!("takes {takes} inputs, has {n}")));
             continue;
         }
-        match (entry.plan)(&Cfg(&layer.config), model.generation) {
+        match (entry.plan)(&Cfg { config: &layer.config, call: &layer.call }, model.generation) {
             Ok(p) => plans.push(p),
             Err(reason) => rejected.push(reject(reason)),
         }
@@ -451,6 +464,7 @@ impl<'a> Builder<'a> {
             | Plan::Elementwise(_)
             | Plan::Concatenate(_)
             | Plan::Reshape(_)
+            | Plan::TfOp(_)
             | Plan::Identity => false,
         };
         if !takes_weights && !stored.is_empty() {
@@ -471,6 +485,7 @@ impl<'a> Builder<'a> {
             Plan::Elementwise(p) => elementwise::build(self, layer, p, &inputs),
             Plan::Concatenate(p) => concatenate::build(self, layer, p, &inputs),
             Plan::Reshape(p) => reshape::build(self, layer, p, &inputs),
+            Plan::TfOp(p) => tf_op::build(self, layer, p, &inputs),
             Plan::Identity => Ok(inputs[0]),
         }
     }
