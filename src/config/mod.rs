@@ -271,6 +271,19 @@ const TYPE_NAMES: &[(&str, &[&str])] = &[
     ("pad", &["pad", "zeropadding1d", "zeropadding2d", "cropping1d", "cropping2d"]),
     ("upsample", &["upsample", "upsampling1d", "upsampling2d", "resize"]),
     ("transpose", &["transpose", "permute"]),
+    (
+        "reduce",
+        &[
+            "reduce",
+            "reducesum",
+            "reducemean",
+            "reducemax",
+            "reducemin",
+            "reducesumsquare",
+            "reducel1",
+            "reducel2",
+        ],
+    ),
 ];
 
 fn kind_of_type_name(name: &str) -> Option<&'static str> {

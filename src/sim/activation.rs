@@ -21,7 +21,7 @@ use super::cast::{fits_i64, frac, CastOp, Int};
 use super::constant::{frac32, too_wide, Bcast, Lut, Need, Raw};
 use super::plan::{Ctx, Scratch};
 use super::SimError;
-use crate::fixed::{self, FixedType};
+use crate::fixed::FixedType;
 use crate::ir::{Activation, Table};
 
 #[derive(Debug)]
@@ -297,15 +297,7 @@ impl ActivationKernel {
     ) -> Result<Result<Lookup<i64>, Lookup<i128>>, SimError> {
         let out = ctx.out_ty()?;
         let lut = Lut::new(ctx, "table", table)?;
-        let ft = frac32(ctx, frac(&lut.ty))?;
-        let entries = lut
-            .values
-            .iter()
-            .map(|&v| {
-                let c = fixed::cast(v, ft, &out);
-                (c.raw as i64, c.overflow)
-            })
-            .collect();
+        let entries = lut.cast_entries(ctx, &out)?;
         let fx = frac32(ctx, frac(&x_ty))?;
         let x = need.ty(&x_ty);
         let index_counter = ctx.counter("index", ctx.elements());

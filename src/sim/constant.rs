@@ -63,6 +63,19 @@ impl Lut {
         let offset = if t.index_ty.signed { 1i64 << (t.index_ty.width - 1) } else { 0 };
         Ok(Lut { index_ty: t.index_ty, offset, ty: t.ty, values: raws(ctx, role, &t.values, &t.ty)? })
     }
+
+    /// Every entry cast to `out` once: its raw value there and whether the cast overflowed.
+    pub(crate) fn cast_entries(&self, ctx: &Ctx, out: &FixedType) -> Result<Vec<(i64, bool)>, SimError> {
+        let ft = frac32(ctx, frac(&self.ty))?;
+        Ok(self
+            .values
+            .iter()
+            .map(|&v| {
+                let c = fixed::cast(v, ft, out);
+                (c.raw as i64, c.overflow)
+            })
+            .collect())
+    }
 }
 
 /// Plan-time arithmetic on the values and ranges a kernel's intermediates take: every result is

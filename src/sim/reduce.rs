@@ -19,7 +19,7 @@ use super::cast::{frac, load, CastOp, Int, WideCast};
 use super::constant::{frac32, too_wide, Lut, Need};
 use super::plan::{Ctx, Scratch};
 use super::SimError;
-use crate::fixed::{self, FixedType};
+use crate::fixed::FixedType;
 use crate::ir::{Pool, Reduce, ReduceOp};
 
 #[derive(Debug)]
@@ -88,15 +88,7 @@ impl ReduceKernel {
                 let table =
                     r.table.as_ref().ok_or_else(|| ctx.unsupported("the square-root table is missing"))?;
                 let lut = Lut::new(ctx, "table", table)?;
-                let ft = frac32(ctx, frac(&lut.ty))?;
-                let entries = lut
-                    .values
-                    .iter()
-                    .map(|&v| {
-                        let c = fixed::cast(v, ft, &out);
-                        (c.raw as i64, c.overflow)
-                    })
-                    .collect();
+                let entries = lut.cast_entries(ctx, &out)?;
                 let index_counter = ctx.counter("index", ctx.elements());
                 (lut.index_ty, entries, lut.offset, index_counter)
             }

@@ -24,39 +24,21 @@
 
 namespace hlsgen {
 
-template <class C>
-void reduce_sum(const typename C::input_t x[C::n_x], typename C::result_t y[C::positions],
-                const unsigned src[C::positions][C::n]) {
+// The exact sum of one output's values (|v| for L1).
+template <class C, bool Abs>
+typename C::sum_t reduce_total(const typename C::input_t x[C::n_x], const unsigned src[C::n]) {
 #pragma HLS INLINE
-    for (unsigned p = 0; p < C::positions; p++) {
+    typename C::sum_t s = 0;
+    for (unsigned k = 0; k < C::n; k++) {
 #pragma HLS UNROLL
-        typename C::sum_t s = 0;
-        for (unsigned k = 0; k < C::n; k++) {
-#pragma HLS UNROLL
-            s += x[src[p][k]];
+        const typename C::input_t v = x[src[k]];
+        if (Abs && v < 0) {
+            s -= v;
+        } else {
+            s += v;
         }
-        y[p] = s;
     }
-}
-
-template <class C>
-void reduce_l1(const typename C::input_t x[C::n_x], typename C::result_t y[C::positions],
-               const unsigned src[C::positions][C::n]) {
-#pragma HLS INLINE
-    for (unsigned p = 0; p < C::positions; p++) {
-#pragma HLS UNROLL
-        typename C::sum_t s = 0;
-        for (unsigned k = 0; k < C::n; k++) {
-#pragma HLS UNROLL
-            const typename C::input_t v = x[src[p][k]];
-            if (v < 0) {
-                s -= v;
-            } else {
-                s += v;
-            }
-        }
-        y[p] = s;
-    }
+    return s;
 }
 
 template <class C>
@@ -69,6 +51,41 @@ typename C::sum_t reduce_squares(const typename C::input_t x[C::n_x], const unsi
         s += v * v;
     }
     return s;
+}
+
+// The largest (Greater) or smallest of one output's values, the first of equal ones.
+template <class C, bool Greater>
+typename C::input_t reduce_extreme(const typename C::input_t x[C::n_x], const unsigned src[C::n]) {
+#pragma HLS INLINE
+    typename C::input_t m = x[src[0]];
+    for (unsigned k = 1; k < C::n; k++) {
+#pragma HLS UNROLL
+        const typename C::input_t v = x[src[k]];
+        if (Greater ? v > m : v < m) {
+            m = v;
+        }
+    }
+    return m;
+}
+
+template <class C>
+void reduce_sum(const typename C::input_t x[C::n_x], typename C::result_t y[C::positions],
+                const unsigned src[C::positions][C::n]) {
+#pragma HLS INLINE
+    for (unsigned p = 0; p < C::positions; p++) {
+#pragma HLS UNROLL
+        y[p] = reduce_total<C, false>(x, src[p]);
+    }
+}
+
+template <class C>
+void reduce_l1(const typename C::input_t x[C::n_x], typename C::result_t y[C::positions],
+               const unsigned src[C::positions][C::n]) {
+#pragma HLS INLINE
+    for (unsigned p = 0; p < C::positions; p++) {
+#pragma HLS UNROLL
+        y[p] = reduce_total<C, true>(x, src[p]);
+    }
 }
 
 template <class C>
@@ -97,12 +114,7 @@ void reduce_mean(const typename C::input_t x[C::n_x], typename C::result_t y[C::
 #pragma HLS INLINE
     for (unsigned p = 0; p < C::positions; p++) {
 #pragma HLS UNROLL
-        typename C::sum_t s = 0;
-        for (unsigned k = 0; k < C::n; k++) {
-#pragma HLS UNROLL
-            s += x[src[p][k]];
-        }
-        y[p] = s * recip[0];
+        y[p] = reduce_total<C, false>(x, src[p]) * recip[0];
     }
 }
 
@@ -112,15 +124,7 @@ void reduce_max(const typename C::input_t x[C::n_x], typename C::result_t y[C::p
 #pragma HLS INLINE
     for (unsigned p = 0; p < C::positions; p++) {
 #pragma HLS UNROLL
-        typename C::input_t m = x[src[p][0]];
-        for (unsigned k = 1; k < C::n; k++) {
-#pragma HLS UNROLL
-            const typename C::input_t v = x[src[p][k]];
-            if (v > m) {
-                m = v;
-            }
-        }
-        y[p] = m;
+        y[p] = reduce_extreme<C, true>(x, src[p]);
     }
 }
 
@@ -130,15 +134,7 @@ void reduce_min(const typename C::input_t x[C::n_x], typename C::result_t y[C::p
 #pragma HLS INLINE
     for (unsigned p = 0; p < C::positions; p++) {
 #pragma HLS UNROLL
-        typename C::input_t m = x[src[p][0]];
-        for (unsigned k = 1; k < C::n; k++) {
-#pragma HLS UNROLL
-            const typename C::input_t v = x[src[p][k]];
-            if (v < m) {
-                m = v;
-            }
-        }
-        y[p] = m;
+        y[p] = reduce_extreme<C, false>(x, src[p]);
     }
 }
 

@@ -44,16 +44,17 @@ pub fn build(
 }
 
 /// Largest magnitude (bits) of an exact intermediate the builder's `i128` ranges hold.
-const MAX_BITS: u32 = 100;
+pub const MAX_BITS: u32 = 100;
 
-fn too_wide(layer: &str) -> BackendError {
+pub fn too_wide(layer: &str) -> BackendError {
     BackendError::layer(
         layer,
         format!("intermediate values are too wide for the RTL backend (over {MAX_BITS} bits)"),
     )
 }
 
-fn bits(v: &Val) -> u32 {
+/// Bits of the largest magnitude in `v`'s range.
+pub fn magnitude_bits(v: &Val) -> u32 {
     let (lo, hi) = v.range();
     128 - lo.unsigned_abs().max(hi.unsigned_abs()).leading_zeros()
 }
@@ -66,7 +67,7 @@ pub fn product(
     b: &Val,
     range: Option<(i128, i128)>,
 ) -> Result<Val, BackendError> {
-    if bits(a) + bits(b) > MAX_BITS {
+    if magnitude_bits(a) + magnitude_bits(b) > MAX_BITS {
         return Err(too_wide(layer));
     }
     Ok(m.mul(a, b, range))
@@ -101,7 +102,7 @@ fn combine(
         for (v, fv) in rest {
             acc = match constant_of(v) {
                 Some(c) => {
-                    if bits(&acc) + bits(v) > MAX_BITS {
+                    if magnitude_bits(&acc) + magnitude_bits(v) > MAX_BITS {
                         return Err(too_wide(layer));
                     }
                     times(m, &acc, c)
@@ -116,7 +117,7 @@ fn combine(
     let aligned = |v: &Val, fv: i64| -> Result<Val, BackendError> {
         let k = f - fv;
         shl(layer, 1, k)?;
-        if bits(v) + k as u32 > MAX_BITS {
+        if magnitude_bits(v) + k as u32 > MAX_BITS {
             return Err(too_wide(layer));
         }
         Ok(v.shifted(k as u32))
@@ -131,7 +132,7 @@ fn combine(
             BinaryOp::Min => select(m, &acc, &v, true),
             BinaryOp::Mul => return Err(BackendError::layer(layer, "a product is not a sum")),
         };
-        if bits(&acc) > MAX_BITS {
+        if magnitude_bits(&acc) > MAX_BITS {
             return Err(too_wide(layer));
         }
     }

@@ -14,7 +14,7 @@
 //! Every intermediate is exact, so the tree's shape does not change the result.
 
 use super::activation::{lookup, rom};
-use super::elementwise::{product, select};
+use super::elementwise::{magnitude_bits, product, select, too_wide, MAX_BITS};
 use super::netlist::{Module, Val};
 use super::pointwise::{finish, times, Exact};
 use crate::backend::BackendError;
@@ -95,21 +95,6 @@ pub fn build(
         ys.push(finish(m, &t, out));
     }
     Ok(ys)
-}
-
-/// Largest magnitude (bits) of an exact intermediate the builder's `i128` ranges hold.
-const MAX_BITS: u32 = 100;
-
-fn too_wide(layer: &str) -> BackendError {
-    BackendError::layer(
-        layer,
-        format!("intermediate values are too wide for the RTL backend (over {MAX_BITS} bits)"),
-    )
-}
-
-fn magnitude_bits(v: &Val) -> u32 {
-    let (lo, hi) = v.range();
-    128 - lo.unsigned_abs().max(hi.unsigned_abs()).leading_zeros()
 }
 
 /// The exact sum of `leaves` in a balanced tree of minimal-width adders.
