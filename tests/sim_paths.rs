@@ -32,12 +32,18 @@ fn assert_same(a: &SimResult, b: &SimResult, what: &str) {
 #[test]
 fn fast_and_general_paths_agree_on_random_graphs() {
     let mut rng = Rng(77);
+    let mut refused = 0;
     for case in 0..250 {
         let g = random_graph(&mut rng, if case % 4 == 0 { 44 } else { 20 });
+        if !within_simulator_limits(&g) {
+            refused += 1;
+            continue;
+        }
         let n = 150;
         let inputs = random_rows(&mut rng, &g, n);
         assert_same(&run(&g, true, &inputs, n), &run(&g, false, &inputs, n), &format!("case {case}"));
     }
+    assert!(refused <= 10, "{refused} of 250 graphs refused");
 }
 
 /// MLPs in the shapes the fast kernels target: dense, pruned (sparse), non-exact accumulators.

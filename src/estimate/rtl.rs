@@ -16,14 +16,16 @@
 //!   each registers its output bits;
 //! * `Elementwise`, per element, on operands aligned to the widest fractional part (`W_a` bits):
 //!   `Add`/`Sub` one adder of `W_a` bits per operand after the first, `Max`/`Min` a subtractor and
-//!   a `W_a`-bit multiplexer per operand after the first, `Mul` a generic `W_p x W_x` product as
-//!   `W_x - 1` adders of `W_p + W_x` bits (or a constant product, as Dense's), then the cast;
+//!   a `W_a`-bit multiplexer per operand after the first, `Mul` a product of two signals (or a
+//!   constant product, as Dense's), then the cast;
 //! * `Reduce`, per output of `n` values of `W_x` bits: the adder tree (as Dense's) over the values,
-//!   their magnitudes (`2 W_x` LUTs each: negation and selection) or their squares (a `W_x x W_x`
-//!   product each); `Max`/`Min` `n - 1` subtractors and multiplexers; `Mean` the constant product
+//!   their magnitudes (`2 W_x` LUTs each: negation and selection) or their squares (a product of
+//!   two signals each); `Max`/`Min` `n - 1` subtractors and multiplexers; `Mean` the constant product
 //!   by the reciprocal; `L2` the table's ROM; then the cast. Both register their output bits.
 //!
-//! Latency per layer is the RTL schedule's ([`crate::arch::rtl`]); II is 1; no DSP, no block RAM.
+//! Products of two signals (`Elementwise` `Mul`, squares) are DSP48E2 slices as Yosys maps them
+//! (see `var_product`); constant products never are. Latency per layer is the RTL schedule's
+//! ([`crate::arch::rtl`]); II is 1; no block RAM.
 
 use super::arith::{bit_len, csd_digits, raw, tree_depth};
 use super::{Estimate, EstimateError, LayerEstimate, Part, Totals};
@@ -119,10 +121,23 @@ fn tree_cost(mut level: Vec<u32>) -> (f64, u32) {
     (lut, level.first().copied().unwrap_or(0))
 }
 
-/// LUTs of a generic `a x b` product: `b - 1` adders of `a + b` bits.
-fn var_product(a: u32, b: u32) -> f64 {
+/// Signed operand width of a product of type `t` (a non-negative type gains a sign bit).
+fn signed_width(t: &FixedType) -> u32 {
+    t.width + u32::from(!t.signed)
+}
+
+/// A product of two signals of `a` and `b` signed bits: the DSP48E2 slices Yosys maps it to
+/// (`mul2dsp` for `xcup`: A up to 27 bits and B up to 18 in one slice, wider operands in 17-bit
+/// slices, an upper bound where the top partial products fall outside the result), or, when an
+/// operand has fewer than 2 bits or the product fewer than 9, LUTs: `b - 1` adders of `a + b`
+/// bits. Returns (LUTs, DSPs).
+fn var_product(a: u32, b: u32) -> (f64, u64) {
     let (a, b) = (a.max(b), a.min(b));
-    f64::from(b.saturating_sub(1)) * f64::from(a + b) * ADDER_LUT_PER_BIT
+    if b >= 2 && a + b >= 9 {
+        let slices = |w: u32, max: u32| if w <= max { 1 } else { 1 + u64::from((w - max).div_ceil(17)) };
+        return (0.0, slices(a, 27) * slices(b, 18));
+    }
+    (f64::from(b.saturating_sub(1)) * f64::from(a + b) * ADDER_LUT_PER_BIT, 0)
 }
 
 /// LUTs of a table's ROM and index (see the module docs).
@@ -131,8 +146,8 @@ fn table_cost(t: &ir::Table, out: &FixedType) -> f64 {
         + f64::from(t.index_ty.width)
 }
 
-/// LUTs of one element of an elementwise layer on inputs of types `ins`.
-fn elementwise_cost(e: &ir::Elementwise, ins: &[FixedType], out: &FixedType) -> f64 {
+/// LUTs and DSPs of one element of an elementwise layer on inputs of types `ins`.
+fn elementwise_cost(e: &ir::Elementwise, ins: &[FixedType], out: &FixedType) -> (f64, u64) {
     let mut operands: Vec<FixedType> = ins.to_vec();
     if let Some(c) = &e.constant {
         operands.push(c.ty.unwrap_or(*out));
@@ -140,7 +155,7 @@ fn elementwise_cost(e: &ir::Elementwise, ins: &[FixedType], out: &FixedType) -> 
     let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
     let f = operands.iter().map(|t| t.frac_bits()).max().unwrap_or(0);
     let aligned = |t: &FixedType| t.width + (f - t.frac_bits()).max(0) as u32;
-    let mut lut = 0.0;
+    let (mut lut, mut dsp) = (0.0, 0);
     let mut acc = operands.first().map(aligned).unwrap_or(0);
     let rest = operands.iter().skip(1);
     match e.op {
@@ -157,36 +172,44 @@ fn elementwise_cost(e: &ir::Elementwise, ins: &[FixedType], out: &FixedType) -> 
             }
         }
         BinaryOp::Mul => {
-            acc = operands.first().map(|t| t.width).unwrap_or(0);
+            acc = operands.first().map(signed_width).unwrap_or(0);
             let constant = e.constant.as_ref().map(|c| (c, c.ty.unwrap_or(*out)));
             for (k, t) in rest.enumerate() {
                 let is_constant = constant.is_some() && k + ins.len() == operands.len() - 1;
-                lut += match constant {
-                    Some((c, ty)) if is_constant => c
-                        .values
-                        .iter()
-                        .map(|&v| raw(v, &ty).unsigned_abs())
-                        .filter(|&v| v > 1)
-                        .map(|v| const_product(acc, v >> v.trailing_zeros()))
-                        .fold(0.0, f64::max),
-                    _ => var_product(acc, t.width),
-                };
-                acc += t.width;
+                match constant {
+                    Some((c, ty)) if is_constant => {
+                        lut += c
+                            .values
+                            .iter()
+                            .map(|&v| raw(v, &ty).unsigned_abs())
+                            .filter(|&v| v > 1)
+                            .map(|v| const_product(acc, v >> v.trailing_zeros()))
+                            .fold(0.0, f64::max)
+                    }
+                    _ => {
+                        let (l, d) = var_product(acc, signed_width(t));
+                        lut += l;
+                        dsp += d;
+                    }
+                }
+                acc += signed_width(t);
             }
         }
     }
-    lut + cast
+    (lut + cast, dsp)
 }
 
-/// LUTs of one output of a reduction of values of type `x`.
-fn reduce_cost(r: &ir::Reduce, x: &FixedType, out: &FixedType) -> f64 {
+/// LUTs and DSPs of one output of a reduction of values of type `x`.
+fn reduce_cost(r: &ir::Reduce, x: &FixedType, out: &FixedType) -> (f64, u64) {
     let n = r.count;
     let w = x.width;
     let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
+    let (square_lut, square_dsp) = var_product(signed_width(x), signed_width(x));
+    let squares = (n as f64 * square_lut, n as u64 * square_dsp);
     let lut = match r.op {
         ReduceOp::Sum => tree_cost(vec![w; n]).0,
         ReduceOp::L1 => tree_cost(vec![w; n]).0 + (2 * n as u64 * u64::from(w)) as f64,
-        ReduceOp::SumSquare => tree_cost(vec![2 * w; n]).0 + n as f64 * var_product(w, w),
+        ReduceOp::SumSquare => return (tree_cost(vec![2 * w; n]).0 + squares.0 + cast, squares.1),
         ReduceOp::Max | ReduceOp::Min => {
             n.saturating_sub(1) as f64 * (f64::from(w + 1) * ADDER_LUT_PER_BIT + f64::from(w))
         }
@@ -198,10 +221,10 @@ fn reduce_cost(r: &ir::Reduce, x: &FixedType, out: &FixedType) -> f64 {
         }
         ReduceOp::L2 => {
             let table = r.table.as_ref().map(|t| table_cost(t, out)).unwrap_or(0.0);
-            return tree_cost(vec![2 * w; n]).0 + n as f64 * var_product(w, w) + table;
+            return (tree_cost(vec![2 * w; n]).0 + squares.0 + table, squares.1);
         }
     };
-    lut + cast
+    (lut + cast, 0)
 }
 
 /// LUTs of one element's cast and select logic in a pointwise layer (see the module docs).
@@ -260,17 +283,25 @@ pub fn estimate(
         let cycles = sched.cycles[&id];
         let x = g.inputs_of(id).first().map(|&i| g.node(i).out_ty()).transpose()?.unwrap_or(out);
         let elements = node.shape.elements() as u64;
-        let (lut, ff) = match &node.layer {
-            Layer::Input(_) => (0.0, 0),
-            Layer::Dense(d) => dense_cost(d, &x, &out, stages),
+        let registers = elements * u64::from(out.width);
+        let (lut, dsp, ff) = match &node.layer {
+            Layer::Input(_) => (0.0, 0, 0),
+            Layer::Dense(d) => {
+                let (lut, ff) = dense_cost(d, &x, &out, stages);
+                (lut, 0, ff)
+            }
             Layer::Elementwise(e) => {
                 let ins =
                     g.inputs_of(id).iter().map(|&i| g.node(i).out_ty()).collect::<Result<Vec<_>, _>>()?;
-                (elementwise_cost(e, &ins, &out) * elements as f64, elements * u64::from(out.width))
+                let (lut, dsp) = elementwise_cost(e, &ins, &out);
+                (lut * elements as f64, dsp * elements, registers)
             }
-            Layer::Reduce(r) => (reduce_cost(r, &x, &out) * elements as f64, elements * u64::from(out.width)),
-            _ if cycles == 0 => (0.0, 0),
-            other => (pointwise_cost(other, &x, &out) * elements as f64, elements * u64::from(out.width)),
+            Layer::Reduce(r) => {
+                let (lut, dsp) = reduce_cost(r, &x, &out);
+                (lut * elements as f64, dsp * elements, registers)
+            }
+            _ if cycles == 0 => (0.0, 0, 0),
+            other => (pointwise_cost(other, &x, &out) * elements as f64, 0, registers),
         };
         layers.push(LayerEstimate {
             name: node.name.clone(),
@@ -281,7 +312,7 @@ pub fn estimate(
             latency_cycles: cycles,
             latency_ns: cycles as f64 * clock_ns,
             ii: 1,
-            dsp: 0,
+            dsp,
             lut: lut.round() as u64,
             ff,
             bram18: 0,
@@ -294,7 +325,7 @@ pub fn estimate(
         latency_cycles: latency,
         latency_ns: latency as f64 * clock_ns,
         ii: 1,
-        dsp: 0,
+        dsp: sum(|l| l.dsp),
         lut: sum(|l| l.lut),
         ff: sum(|l| l.ff),
         bram18: 0,
@@ -314,7 +345,8 @@ pub fn estimate(
         warnings,
         assumptions: vec![
             "The RTL backend's own design: latency and II are exact (its schedule), LUTs and flip-flops come \
-             from the shift-add cost model, constant products use no DSP."
+             from the shift-add cost model, constant products use no DSP, products of two signals use \
+             the DSP48E2 slices Yosys maps them to."
                 .to_string(),
         ],
         stream: None,

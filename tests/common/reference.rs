@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, NodeId, PoolOp, Table, Weights};
+use hls_gen::ir::{Activation, BinaryOp, Graph, Layer, NodeId, PoolOp, ReduceOp, Table, Weights};
 
 use super::raw_range;
 
@@ -113,6 +113,17 @@ fn lookup(t: &Table, x: Val) -> Val {
     let raw = cast(x, &t.index_ty);
     let index = if t.index_ty.signed { raw + (1i128 << (w - 1)) } else { raw };
     Val::of(super::raw_of(t.values[index as usize], &t.ty), &t.ty)
+}
+
+/// `1 / count` to `r_ty`'s LSB, ties upward, no larger than its maximum (average pooling, mean).
+fn reciprocal(count: usize, r_ty: &FixedType) -> Val {
+    let num = 1i128 << r_ty.frac_bits();
+    let d = count as i128;
+    let mut r = num / d;
+    if 2 * (num - r * d) >= d {
+        r += 1;
+    }
+    Val::of(r.min(raw_range(r_ty).1), r_ty)
 }
 
 fn max(a: Val, b: Val) -> Val {
@@ -336,18 +347,8 @@ pub fn run(g: &Graph, input: &[i128]) -> Vec<i128> {
                             PoolOp::Average => {
                                 let count =
                                     if p.count_pad { p.kernel.iter().product() } else { window.len() };
-                                let r_ty = p.reciprocal.unwrap();
-                                // 1 / count to r_ty's LSB, ties upward, no larger than its maximum.
-                                let f = r_ty.frac_bits();
-                                let num = 1i128 << f;
-                                let d = count as i128;
-                                let mut r = num / d;
-                                if 2 * (num - r * d) >= d {
-                                    r += 1;
-                                }
-                                let r = r.min(raw_range(&r_ty).1);
                                 let sum = window.iter().copied().fold(Val::zero(), Val::add);
-                                sum.mul(Val::of(r, &r_ty))
+                                sum.mul(reciprocal(count, &p.reciprocal.unwrap()))
                             }
                         });
                     }
@@ -392,7 +393,25 @@ pub fn run(g: &Graph, input: &[i128]) -> Vec<i128> {
                 }
                 out
             }
-            Layer::Reduce(_) => panic!("reductions are checked against tests/reduce.rs's own reference"),
+            Layer::Reduce(r) => {
+                let x_shape = g.node(g.inputs_of(id)[0]).shape.clone();
+                r.sources(&x_shape)
+                    .into_iter()
+                    .map(|src| {
+                        let v: Vec<Val> = src.iter().map(|&i| ins[0][i]).collect();
+                        let total = |f: &dyn Fn(Val) -> Val| v.iter().fold(Val::zero(), |a, &x| a.add(f(x)));
+                        match r.op {
+                            ReduceOp::Sum => total(&|x| x),
+                            ReduceOp::SumSquare => total(&|x| x.mul(x)),
+                            ReduceOp::L1 => total(&|x| max(x, Val::zero().sub(x))),
+                            ReduceOp::Max => v[1..].iter().copied().fold(v[0], max),
+                            ReduceOp::Min => v[1..].iter().copied().fold(v[0], min),
+                            ReduceOp::Mean => total(&|x| x).mul(reciprocal(r.count, &r.reciprocal.unwrap())),
+                            ReduceOp::L2 => lookup(r.table.as_ref().unwrap(), total(&|x| x.mul(x))),
+                        }
+                    })
+                    .collect()
+            }
             Layer::Transpose(t) => {
                 let xd = g.node(g.inputs_of(id)[0]).shape.dims().to_vec();
                 let mut out = Vec::with_capacity(n);

@@ -234,6 +234,19 @@ pub fn random_table(rng: &mut Rng, default: Table) -> Table {
     t
 }
 
+/// Whether the simulator takes `g`. The one refusal random graphs meet is the limit on exact
+/// intermediates (a product of several wide operands beyond 126 bits), and it must say so.
+pub fn within_simulator_limits(g: &Graph) -> bool {
+    let lowered = hls_gen::ir::LoweredGraph::new(g.clone()).expect("a valid graph");
+    match hls_gen::sim::Simulator::new(&lowered) {
+        Ok(_) => true,
+        Err(e) => {
+            assert!(e.to_string().contains("wider than 126 bits"), "{e}");
+            false
+        }
+    }
+}
+
 /// A random valid graph over every layer kind: a chain from one input (a vector, a 1-D signal
 /// `[width, channels]` or an image `[height, width, channels]`) with side branches (elementwise
 /// merges of two to four tensors of the same shape, which makes skip connections, and
@@ -270,7 +283,7 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
         let x_ty = g.node(cur).ty.unwrap();
         let mut others: Vec<NodeId> = Vec::new();
         let spatial = shape.rank() >= 2 && rng.chance(0.5);
-        let choice = rng.below(12);
+        let choice = rng.below(13);
         let layer = match choice {
             _ if spatial => spatial_layer(rng, &shape, &x_ty),
             0 | 1 if shape.rank() == 1 => {
@@ -351,6 +364,7 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
                 Layer::Concatenate(Concatenate { axis })
             }
             10 => Layer::Transpose(random_transpose(rng, shape.rank())),
+            11 => Layer::Reduce(random_reduce(rng, &shape)),
             _ => Layer::Quantize(hls_gen::ir::Quantize),
         };
         let keep = matches!(
@@ -387,6 +401,40 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
     g.set_outputs(outputs);
     fill_tables(&mut g);
     g
+}
+
+/// A random reduction: any op over a non-empty set of axes, `keepdims` or not, the mean's
+/// reciprocal of a random or the default type, the L2 table random or default.
+pub fn random_reduce(rng: &mut Rng, shape: &Shape) -> hls_gen::ir::Reduce {
+    use hls_gen::ir::{Reduce, ReduceOp};
+    let op = rng.pick(&[
+        ReduceOp::Sum,
+        ReduceOp::Mean,
+        ReduceOp::Max,
+        ReduceOp::Min,
+        ReduceOp::SumSquare,
+        ReduceOp::L1,
+        ReduceOp::L2,
+    ]);
+    let mut axes: Vec<usize> = (0..shape.rank()).filter(|_| rng.chance(0.5)).collect();
+    if axes.is_empty() {
+        axes.push(rng.below(shape.rank() as u64) as usize);
+    }
+    let mut r = Reduce::new(op, axes, rng.chance(0.5), shape);
+    if op == ReduceOp::Mean {
+        r.reciprocal = Some(if rng.chance(0.5) {
+            Reduce::default_reciprocal(r.count)
+        } else {
+            // Reciprocals below 1 need no negative fractional bits.
+            let mut t = random_type(rng, 16);
+            t.integer = t.integer.min(t.width as i32);
+            t
+        });
+    }
+    if let Some(t) = r.table.take() {
+        r.table = Some(random_table(rng, t));
+    }
+    r
 }
 
 /// A random activation of every variant, constants of random types, tables random or default.

@@ -287,19 +287,30 @@ impl Module {
         acc
     }
 
-    /// `a * b` of two signals, exact: both operands extended to the product's width (the low
-    /// bits of a product of extended operands are the exact product). `range` overrides the
-    /// interval-arithmetic range (units `2^(a.sh + b.sh)`), e.g. for a square.
+    /// `a * b` of two signals, exact: a signed product of the operands at their own widths (a
+    /// non-negative operand gains a zero sign bit), evaluated at the product's width, so Yosys
+    /// sees an `A x B` multiplier it maps to one DSP48E2 up to 27 x 18 bits (see
+    /// `crate::estimate::rtl`). `range` overrides the interval-arithmetic range (units
+    /// `2^(a.sh + b.sh)`), e.g. for a square.
     pub fn mul(&mut self, a: &Val, b: &Val, range: Option<(i128, i128)>) -> Val {
         let corners = [a.lo * b.lo, a.lo * b.hi, a.hi * b.lo, a.hi * b.hi];
         let (lo, hi) = range.unwrap_or((
             corners.iter().copied().min().unwrap_or(0),
             corners.iter().copied().max().unwrap_or(0),
         ));
-        let w = width(lo, hi);
-        let x = self.fit(a, a.sh, w);
-        let y = self.fit(b, b.sh, w);
+        let x = self.signed_operand(a);
+        let y = self.signed_operand(b);
         self.wire("p", lo, hi, a.sh + b.sh, None, &format!("{x} * {y}"))
+    }
+
+    /// `$signed(v)` at `v`'s width, with a zero sign bit above a non-negative value.
+    fn signed_operand(&mut self, v: &Val) -> String {
+        let all = self.slice(v, v.w - 1, 0);
+        if v.signed() {
+            format!("$signed({all})")
+        } else {
+            format!("$signed({{1'b0, {all}}})")
+        }
     }
 
     /// `a < b` of two signals, from the sign of their exact difference.
