@@ -84,6 +84,9 @@ pub struct Lowered<G = LoweredGraph> {
     pub graph: G,
     pub config: Config,
     pub runs: Vec<PassRun>,
+    /// Configured precisions of tensors the addressed layers do not have
+    /// ([`Config::tensor_warnings`]); the file's own warnings are in `config.warnings`.
+    pub warnings: Vec<String>,
 }
 
 fn load(model: &Path, opts: &FlowOptions) -> Result<(crate::ir::Graph, Config, PassContext), FlowError> {
@@ -100,14 +103,16 @@ fn load(model: &Path, opts: &FlowOptions) -> Result<(crate::ir::Graph, Config, P
 pub fn load_and_lower(model: &Path, opts: &FlowOptions) -> Result<Lowered, FlowError> {
     let (graph, config, ctx) = load(model, opts)?;
     let (graph, runs) = passes::lower(graph, &ctx, &opts.dump_ir_after)?;
-    Ok(Lowered { graph, config, runs })
+    let warnings = config.tensor_warnings(&graph);
+    Ok(Lowered { graph, config, runs, warnings })
 }
 
 /// Reads `model` and runs the `float` pipeline, for the `f64` reference simulation.
 pub fn load_float(model: &Path, opts: &FlowOptions) -> Result<Lowered<ImportedGraph>, FlowError> {
     let (graph, config, ctx) = load(model, opts)?;
     let (graph, runs) = passes::lower_float(graph, &ctx, &opts.dump_ir_after)?;
-    Ok(Lowered { graph, config, runs })
+    let warnings = config.tensor_warnings(&graph);
+    Ok(Lowered { graph, config, runs, warnings })
 }
 
 /// The values given for one model input, as read from a file: its name (for messages), its shape
@@ -271,7 +276,8 @@ pub struct CompileOptions<'a> {
     pub tb_samples: usize,
     /// io_parallel or io_stream; the configuration's `IOType` when `None`.
     pub io_type: Option<IoStyle>,
-    /// io_stream FIFO depths ([`FifoDepth::Auto`] when `None`); an error for io_parallel.
+    /// io_stream FIFO depths (the configuration's `FifoDepth`, else [`FifoDepth::Auto`], when
+    /// `None`); an error for io_parallel.
     pub fifo_depth: Option<FifoDepth>,
 }
 
@@ -322,7 +328,8 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
                 .into(),
         ));
     }
-    let fifo_depth = c.fifo_depth.unwrap_or_default();
+    let configured = if io == IoStyle::Stream { lowered.config.fifo_depth } else { None };
+    let fifo_depth = c.fifo_depth.or(configured).unwrap_or_default();
     let (est, mut project) = match c.backend {
         BackendChoice::Vitis => {
             let (est, io_type) = estimate_design(g, &part, c.clock_ns, io, fifo_depth)?;

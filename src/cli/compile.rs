@@ -4,13 +4,13 @@
 
 use std::path::PathBuf;
 
-use super::{npy, print_runs, CliError, ModelArgs, TargetArgs};
+use super::{npy, print_runs, print_warnings, CliError, ModelArgs, TargetArgs};
 use crate::estimate::report;
 use crate::flow::{self, BackendChoice, CompileOptions};
 
 pub(super) struct CompileArgs<'a> {
     pub output: Option<&'a PathBuf>,
-    pub project_name: &'a str,
+    pub project_name: Option<&'a str>,
     pub tb_input: &'a [PathBuf],
     pub tb_samples: usize,
     pub force: bool,
@@ -28,21 +28,27 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
             return Err(CliError::msg("--pipeline-stages applies only to --backend rtl"));
         }
     };
+    let flow_opts = args.flow()?;
+    let cfg = flow_opts.config()?;
+    let t = target.resolve(&cfg)?;
+    let project_name = c.project_name.or(cfg.project_name.as_deref()).unwrap_or("myproject");
     let opts = CompileOptions {
         backend,
         drop_output_softmax: c.drop_output_softmax,
-        part: &target.part,
-        clock_ns: target.clock_period,
-        project_name: c.project_name,
+        part: &t.part,
+        clock_ns: t.clock_ns,
+        project_name,
         tb_inputs: (!tb.is_empty()).then_some(&tb[..]),
         tb_samples: c.tb_samples,
-        io_type: target.io()?,
-        fifo_depth: target.fifo_depth,
+        io_type: Some(t.io),
+        fifo_depth: t.fifo_depth,
     };
-    let compiled = flow::compile(&args.model, &args.flow()?, &opts)?;
+    let compiled = flow::compile(&args.model, &flow_opts, &opts)?;
+    print_warnings(&cfg, &compiled.lowered.warnings);
     print_runs(&compiled.lowered.runs);
     let stem = args.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
-    let dir = c.output.cloned().unwrap_or_else(|| PathBuf::from(format!("{stem}_hls")));
+    let dir =
+        c.output.or(cfg.output_dir.as_ref()).cloned().unwrap_or_else(|| PathBuf::from(format!("{stem}_hls")));
     compiled.project.write(&dir, c.force)?;
     print!("{}", report::to_text(&compiled.estimate));
     let check = if c.rtl { "rtlsim" } else { "csim" };

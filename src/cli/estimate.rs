@@ -1,20 +1,23 @@
 //! `hls-gen estimate`: the estimator's report without writing a project, or one summary row per
 //! reuse factor when several are given.
 
-use super::{print_runs, CliError, ModelArgs, TargetArgs};
+use super::{print_runs, print_warnings, CliError, ModelArgs, TargetArgs};
 use crate::estimate::{self, report};
 use crate::flow::{estimate_design, load_and_lower};
 
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i32, CliError> {
-    let part = estimate::lookup_part(&target.part)?;
+    let cfg = args.flow_with(None)?.config()?;
+    let t = target.resolve(&cfg)?;
+    let part = estimate::lookup_part(&t.part)?;
     let reuse = &args.reuse_factor;
     let factors: Vec<Option<usize>> =
         if reuse.is_empty() { vec![None] } else { reuse.iter().map(|&r| Some(r)).collect() };
     if factors.len() == 1 {
         let lowered = load_and_lower(&args.model, &args.flow_with(factors[0])?)?;
+        print_warnings(&cfg, &lowered.warnings);
         print_runs(&lowered.runs);
-        let io = target.io()?.or(lowered.config.io_type).unwrap_or_default();
-        let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo(io)?)?;
+        let (est, _) =
+            estimate_design(&lowered.graph, &part, t.clock_ns, t.io, t.fifo_depth.unwrap_or_default())?;
         if json {
             println!("{}", report::to_json(&est));
         } else {
@@ -23,10 +26,13 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         return Ok(0);
     }
     let mut rows = Vec::new();
-    for rf in factors {
+    for (i, rf) in factors.into_iter().enumerate() {
         let lowered = load_and_lower(&args.model, &args.flow_with(rf)?)?;
-        let io = target.io()?.or(lowered.config.io_type).unwrap_or_default();
-        let (est, _) = estimate_design(&lowered.graph, &part, target.clock_period, io, target.fifo(io)?)?;
+        if i == 0 {
+            print_warnings(&cfg, &lowered.warnings);
+        }
+        let (est, _) =
+            estimate_design(&lowered.graph, &part, t.clock_ns, t.io, t.fifo_depth.unwrap_or_default())?;
         rows.push((rf.unwrap_or(1), est));
     }
     if json {
@@ -34,7 +40,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         println!("[{}]", items.join(",\n"));
         return Ok(0);
     }
-    println!("{} at {} ns on {}", args.model.display(), target.clock_period, part.name);
+    println!("{} at {} ns on {}", args.model.display(), t.clock_ns, part.name);
     println!(
         "{:>6} {:>8} {:>10} {:>6} {:>8} {:>10} {:>10} {:>7}",
         "reuse", "latency", "latency_ns", "II", "DSP", "LUT", "FF", "BRAM18"

@@ -1,11 +1,12 @@
 //! `hls-gen inspect`: the lowered, typed graph as a table.
 
-use super::{print_runs, CliError, ModelArgs};
+use super::{print_runs, print_warnings, CliError, ModelArgs};
 use crate::flow::load_and_lower;
 use crate::ir::{Layer, NodeId};
 
 pub(super) fn run(args: &ModelArgs) -> Result<i32, CliError> {
     let lowered = load_and_lower(&args.model, &args.flow()?)?;
+    print_warnings(&lowered.config, &lowered.warnings);
     print_runs(&lowered.runs);
     let g = &lowered.graph;
     println!("model {} ({})", g.name, args.model.display());

@@ -61,12 +61,12 @@ enum Command {
         model: ModelArgs,
         #[command(flatten)]
         target: TargetArgs,
-        /// Output directory (default: <model stem>_hls).
+        /// Output directory (default: the configuration's OutputDir, else <model stem>_hls).
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
-        /// Project and top-function name.
-        #[arg(long, default_value = "myproject")]
-        project_name: String,
+        /// Project and top-function name (default: the configuration's ProjectName, else myproject).
+        #[arg(long)]
+        project_name: Option<String>,
         /// Testbench inputs as .npy, one file per model input in the model's input order
         /// (default: 1000 generated inputs with edge cases).
         #[arg(long)]
@@ -142,12 +142,12 @@ enum Command {
 /// The FPGA target.
 #[derive(Args, Clone)]
 struct TargetArgs {
-    /// FPGA part, short (xcvu9p) or full (xcvu9p-flga2104-2L-e).
+    /// FPGA part, short (xcvu9p) or full (xcvu9p-flga2104-2L-e); default: the configuration's Part.
     #[arg(long)]
-    part: String,
-    /// Clock period in ns.
-    #[arg(long, default_value_t = 5.0)]
-    clock_period: f64,
+    part: Option<String>,
+    /// Clock period in ns (default: the configuration's ClockPeriod, else 5).
+    #[arg(long)]
+    clock_period: Option<f64>,
     /// How tensors move: io_parallel (partitioned arrays) or io_stream (pixel streams through a
     /// dataflow pipeline); default: the configuration's IOType, else io_parallel.
     #[arg(long, value_parser = ["io_parallel", "io_stream"])]
@@ -158,21 +158,36 @@ struct TargetArgs {
     fifo_depth: Option<crate::estimate::stream::FifoDepth>,
 }
 
-impl TargetArgs {
-    fn io(&self) -> Result<Option<crate::config::IoStyle>, CliError> {
-        self.io_type.as_deref().map(|t| t.parse().map_err(CliError::msg)).transpose()
-    }
+/// The target with the configuration file applied under the command line.
+struct Target {
+    part: String,
+    clock_ns: f64,
+    io: crate::config::IoStyle,
+    fifo_depth: Option<crate::estimate::stream::FifoDepth>,
+}
 
-    /// The FIFO depths for a design in `io`; an error when given for io_parallel.
-    fn fifo(&self, io: crate::config::IoStyle) -> Result<crate::estimate::stream::FifoDepth, CliError> {
-        match (self.fifo_depth, io) {
-            (Some(_), crate::config::IoStyle::Parallel) => {
-                Err(CliError::msg(
-                    "--fifo-depth applies to io_stream designs (--io-type io_stream or IOType in the configuration)",
+impl TargetArgs {
+    /// The command line over the configuration's `Part`, `ClockPeriod`, `IOType` and `FifoDepth`.
+    fn resolve(&self, cfg: &crate::config::Config) -> Result<Target, CliError> {
+        use crate::config::IoStyle;
+        let part = self.part.clone().or_else(|| cfg.part.clone()).ok_or_else(|| {
+            CliError::msg("no FPGA part: give --part PART (e.g. --part xcvu9p) or Part in the --config file")
+        })?;
+        let io = match &self.io_type {
+            Some(t) => t.parse().map_err(CliError::msg)?,
+            None => cfg.io_type.unwrap_or_default(),
+        };
+        let fifo_depth = match (self.fifo_depth, io) {
+            (Some(_), IoStyle::Parallel) => {
+                return Err(CliError::msg(
+                    "FIFO depths apply to io_stream designs: --fifo-depth needs --io-type io_stream or IOType io_stream in the configuration",
                 ))
             }
-            (d, _) => Ok(d.unwrap_or_default()),
-        }
+            (Some(d), IoStyle::Stream) => Some(d),
+            (None, IoStyle::Stream) => cfg.fifo_depth,
+            (None, IoStyle::Parallel) => None,
+        };
+        Ok(Target { part, clock_ns: self.clock_period.or(cfg.clock_period).unwrap_or(5.0), io, fifo_depth })
     }
 }
 
@@ -184,7 +199,8 @@ struct ModelArgs {
     /// Weights file for a Keras architecture JSON (default: <stem>_weights.h5 beside it).
     #[arg(long)]
     weights: Option<PathBuf>,
-    /// YAML configuration with hls4ml keys (Model, LayerType, LayerName).
+    /// hls4ml YAML configuration: a project's hls4ml_config.yml, an HLSConfig-rooted file or bare
+    /// Model/LayerType/LayerName keys; the command line overrides it.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Default precision for everything the model does not fix, e.g. ap_fixed<16,6>.
@@ -306,6 +322,14 @@ fn print_runs(runs: &[crate::passes::PassRun]) {
     }
 }
 
+/// Prints the configuration's warnings: hls4ml keys without effect, then `more` (those found
+/// against the model).
+fn print_warnings(cfg: &crate::config::Config, more: &[String]) {
+    for w in cfg.warnings.iter().chain(more) {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// Parses the arguments, runs the command and returns the process exit status.
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
@@ -336,7 +360,7 @@ pub fn run() -> i32 {
             &target,
             &compile::CompileArgs {
                 output: output.as_ref(),
-                project_name: &project_name,
+                project_name: project_name.as_deref(),
                 tb_input: &tb_input,
                 tb_samples,
                 force,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{npy, print_runs, CliError, ModelArgs};
+use super::{npy, print_runs, print_warnings, CliError, ModelArgs};
 use crate::backend::namer::Namer;
 use crate::flow::{join_inputs, load_and_lower, load_float};
 use crate::ir::{layout, Graph};
@@ -58,10 +58,12 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
     let flow = args.flow()?;
     let (sim, g): (Simulator, Graph) = if s.float {
         let lowered = load_float(&args.model, &flow)?;
+        print_warnings(&lowered.config, &lowered.warnings);
         print_runs(&lowered.runs);
         (Simulator::new_float(&lowered.graph)?, lowered.graph.into_graph())
     } else {
         let lowered = load_and_lower(&args.model, &flow)?;
+        print_warnings(&lowered.config, &lowered.warnings);
         print_runs(&lowered.runs);
         (Simulator::new(&lowered.graph)?, lowered.graph.into_graph())
     };

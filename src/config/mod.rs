@@ -1,45 +1,63 @@
-//! User configuration: hls4ml-style keys from a YAML file plus command-line overrides, resolved
-//! into one [`LayerSettings`] per layer.
+//! User configuration: hls4ml configuration files read unchanged, plus command-line overrides,
+//! resolved into one [`LayerSettings`] per layer.
 //!
-//! Layout (keys as in hls4ml; a value given for a layer name overrides its layer type, which
-//! overrides the model-wide value, field by field):
+//! Accepted layouts: a complete `hls4ml_config.yml` as hls4ml writes it into a project, a file
+//! rooted at `HLSConfig:` (the dictionary of `config_from_keras_model` / `config_from_onnx_model`)
+//! or the bare `Model` / `LayerType` / `LayerName` keys at the top level. A value given for a layer
+//! name overrides its layer type, which overrides the model-wide value, field by field; the
+//! command line overrides the file.
 //!
 //! ```yaml
-//! IOType: io_stream                    # or io_parallel (the default)
-//! Model:
-//!   Precision: ap_fixed<16,6>          # one type for everything, or a map:
-//!   ReuseFactor: 1
-//!   Strategy: Latency                  # or Resource
-//! LayerType:
-//!   Dense:
-//!     Precision:
-//!       weight: ap_fixed<8,3>
-//!       bias: ap_fixed<8,3>
-//!       result: ap_fixed<16,6>
-//!       accum: auto
-//! LayerName:
-//!   dense_2:
-//!     ReuseFactor: 4
-//!     Precision:
-//!       result: ap_fixed<18,8>
-//!   sigmoid_1:
-//!     TableSize: 2048
-//!     Precision:
-//!       table: ap_ufixed<18,0,AP_RND,AP_SAT>
+//! Backend: Vitis                       # Vitis, Vivado or VivadoAccelerator; others are refused
+//! Part: xcvu9p-flga2104-2L-e           # honoured unless --part is given
+//! ClockPeriod: 5                       # unless --clock-period
+//! IOType: io_stream                    # or io_parallel (the default); unless --io-type
+//! ProjectName: myproject               # unless --project-name
+//! OutputDir: my_prj                    # compile's output directory unless -o
+//! HLSConfig:
+//!   Model:
+//!     Precision: fixed<16,6>           # one type for everything, or a map (default: ...)
+//!     ReuseFactor: 1
+//!     Strategy: Latency                # or Resource
+//!     FifoDepth: 16                    # io_stream: auto, max or a depth for every FIFO
+//!   LayerType:
+//!     Dense:
+//!       Precision: {weight: "ap_fixed<8,3>", bias: "ap_fixed<8,3>", accum: auto}
+//!   LayerName:
+//!     softmax:
+//!       TableSize: 1024
+//!       Precision: {exp_table_t: "ufixed<18,8,RND,SAT>", inv_table_t: "ufixed<18,4>"}
 //! ```
 //!
-//! A precision is a type (`ap_fixed<W,I,Q,O>`, `ap_ufixed`, `ap_int`, `ap_uint`, or hls4ml's
-//! `fixed<...>`) or `auto` (exact: wide enough that no value is lost). Unknown keys are errors.
-//! In YAML flow style (`{ ... }`) a type's comma must be quoted: `{ result: "ap_fixed<18,8>" }`.
+//! Precision keys (each also spelled with `_t`): `default`, `result`, `weight`, `bias`, `accum`,
+//! `table` (every table of the layer), `exp_table` and `inv_table` (a softmax's), `scale` and
+//! `param` (a batch normalization's scale, a leaky or parametric activation's slope). A key for
+//! a tensor the addressed layers do not have gives a warning ([`Config::tensor_warnings`]). A
+//! precision is `ap_fixed<W,I,Q,O>`, `ap_ufixed`, `ap_int`, `ap_uint`, hls4ml's `fixed<...>`,
+//! `ufixed<...>`, `int<W>`, `uint<W>` (modes with or without `AP_`), or `auto`: hls-gen decides
+//! (exact, wide enough that no value is lost).
+//!
+//! Keys hls4ml defines that have no effect here are accepted with one warning each, in
+//! [`Config::warnings`], saying why: `ClockUncertainty`, `WriterConfig` (`Namespace`,
+//! `WriteWeightsTxt`, `WriteTar`, ...), `Stamp`, `Version`, the model paths (`KerasJson`,
+//! `KerasH5`, `KerasModel`, `OnnxModel`, `PytorchModel`, `InputShape`), `InputData`,
+//! `OutputPredictions`, `AcceleratorConfig`, `Flows`, `BramFactor`, `TraceOutput`, `Trace`,
+//! `ParallelizationFactor`, `ConvImplementation`, `Implementation`, per-layer `FifoDepth`, and
+//! precision keys of tensors hls-gen has no counterpart for (`maximum`, `depthwise`, `pointwise`,
+//! recurrent tensors, ...). Any other key is an error naming the file, the key path and the nearest
+//! valid key. In YAML flow style (`{ ... }`) a type's comma must be quoted.
+
+mod hls4ml;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 
+use crate::estimate::stream::FifoDepth;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
-use crate::ir::{Layer, Node, Strategy};
+use crate::ir::{Graph, Layer, Node, Strategy};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -53,6 +71,8 @@ pub enum ConfigError {
     UnknownLayer(String),
     #[error("configuration names layer type '{0}'; known types: {1}")]
     UnknownLayerType(String, String),
+    #[error("{path}: unknown key '{key}' in {at}{hint}")]
+    UnknownKey { path: String, key: String, at: String, hint: String },
 }
 
 /// A precision setting: a fixed type or `auto` (exact inference).
@@ -92,10 +112,91 @@ pub struct PrecisionSet {
     pub weight: Option<Precision>,
     pub bias: Option<Precision>,
     pub accum: Option<Precision>,
+    /// Every lookup table of the layer, unless `exp_table` / `inv_table` say otherwise.
     pub table: Option<Precision>,
+    /// A softmax's exponential table.
+    pub exp_table: Option<Precision>,
+    /// A softmax's reciprocal table.
+    pub inv_table: Option<Precision>,
+    /// A constant named `scale` or `alpha` (batch normalization, leaky and parametric
+    /// activations: hls4ml's `scale` and `param`); `weight` when unset.
+    pub scale: Option<Precision>,
+}
+
+/// A tensor a precision key sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Tensor {
+    Result,
+    Weight,
+    Bias,
+    Accum,
+    Table,
+    ExpTable,
+    InvTable,
+    Scale,
+}
+
+impl Tensor {
+    /// Whether `node` has this tensor (every node has a result).
+    pub fn of(self, node: &Node) -> bool {
+        let l = &node.layer;
+        match self {
+            Tensor::Result => true,
+            Tensor::Weight => l.constants().iter().any(|(r, _)| *r != "bias"),
+            Tensor::Bias => l.constants().iter().any(|(r, _)| *r == "bias"),
+            Tensor::Scale => l.constants().iter().any(|(r, _)| matches!(*r, "scale" | "alpha")),
+            Tensor::Accum => l.internal_types().iter().any(|(r, _)| *r == "accumulator"),
+            Tensor::Table => !l.tables().is_empty(),
+            Tensor::ExpTable => l.tables().iter().any(|(r, _)| *r == "exp_table"),
+            Tensor::InvTable => l.tables().iter().any(|(r, _)| *r == "inv_table"),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Tensor::Result => "result",
+            Tensor::Weight => "weights",
+            Tensor::Bias => "bias",
+            Tensor::Accum => "accumulator",
+            Tensor::Table => "lookup table",
+            Tensor::ExpTable => "exponential table",
+            Tensor::InvTable => "reciprocal table",
+            Tensor::Scale => "scale",
+        }
+    }
+}
+
+/// Where a per-layer precision key applies: one layer or every layer of a kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Scope {
+    Name(String),
+    Kind(String),
+}
+
+/// A precision key of a `LayerName` or `LayerType` entry, kept to check that the layers it
+/// names have the tensor it sets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrecisionUse {
+    /// The key's path in the file, e.g. `LayerName.fc1.Precision.table_t`.
+    pub path: String,
+    pub scope: Scope,
+    pub tensor: Tensor,
 }
 
 impl PrecisionSet {
+    fn slot(&mut self, t: Tensor) -> &mut Option<Precision> {
+        match t {
+            Tensor::Result => &mut self.result,
+            Tensor::Weight => &mut self.weight,
+            Tensor::Bias => &mut self.bias,
+            Tensor::Accum => &mut self.accum,
+            Tensor::Table => &mut self.table,
+            Tensor::ExpTable => &mut self.exp_table,
+            Tensor::InvTable => &mut self.inv_table,
+            Tensor::Scale => &mut self.scale,
+        }
+    }
+
     fn overlay(&mut self, o: &PrecisionSet) {
         for (mine, theirs) in [
             (&mut self.result, o.result),
@@ -103,6 +204,9 @@ impl PrecisionSet {
             (&mut self.bias, o.bias),
             (&mut self.accum, o.accum),
             (&mut self.table, o.table),
+            (&mut self.exp_table, o.exp_table),
+            (&mut self.inv_table, o.inv_table),
+            (&mut self.scale, o.scale),
         ] {
             if theirs.is_some() {
                 *mine = theirs;
@@ -144,6 +248,9 @@ pub struct LayerSettings {
     pub bias: Option<Precision>,
     pub accum: Option<Precision>,
     pub table: Option<Precision>,
+    pub exp_table: Option<Precision>,
+    pub inv_table: Option<Precision>,
+    pub scale: Option<Precision>,
     pub table_size: Option<usize>,
     pub reuse_factor: usize,
     pub strategy: Strategy,
@@ -162,6 +269,21 @@ pub struct Config {
     /// `IOType` (hls4ml's key, at the top level): how the firmware's tensors move; `None` when
     /// the file does not say (io_parallel unless the command line says otherwise).
     pub io_type: Option<IoStyle>,
+    /// `Part`: the FPGA part when the command line does not name one.
+    pub part: Option<String>,
+    /// `ClockPeriod` in ns.
+    pub clock_period: Option<f64>,
+    /// `ProjectName`: the project and top-function name.
+    pub project_name: Option<String>,
+    /// `OutputDir`: where `compile` writes the project when `-o` is not given.
+    pub output_dir: Option<PathBuf>,
+    /// `Model: FifoDepth`: io_stream FIFO depths (auto, max or a number for every FIFO).
+    #[serde(skip)]
+    pub fifo_depth: Option<FifoDepth>,
+    /// The precision keys of `LayerName` and `LayerType` entries, to check against the model.
+    pub precision_uses: Vec<PrecisionUse>,
+    /// One message per hls4ml key that has no effect in hls-gen, in key order.
+    pub warnings: Vec<String>,
 }
 
 /// How the firmware's tensors move (hls4ml's `IOType`).
@@ -190,6 +312,13 @@ impl Default for Config {
         Config {
             default_precision: FixedType::new(16, 6, true).with_modes(QuantMode::Rnd, OverflowMode::Sat),
             io_type: None,
+            part: None,
+            clock_period: None,
+            project_name: None,
+            output_dir: None,
+            fifo_depth: None,
+            precision_uses: Vec::new(),
+            warnings: Vec::new(),
             model: Settings::default(),
             layer_type: BTreeMap::new(),
             layer_name: BTreeMap::new(),
@@ -299,32 +428,44 @@ impl Config {
         Self::from_yaml_str(&text, &path.display().to_string())
     }
 
+    /// Reads a configuration from YAML text; `origin` (the file name) starts every message.
     pub fn from_yaml_str(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let raw: RawConfig = serde_yaml_ng::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: origin.to_string(), message: e.to_string() })?;
-        let mut cfg = Config::default();
-        if let Some(t) = &raw.io_type {
-            cfg.io_type =
-                Some(t.parse().map_err(|message| ConfigError::Parse { path: origin.to_string(), message })?);
-        }
-        if let Some(m) = &raw.model {
-            cfg.model = m.resolve("Model")?;
-            if let Some(Precision::Fixed(t)) = m.default_precision("Model")? {
-                cfg.default_precision = t;
+        hls4ml::read(text, origin)
+    }
+
+    /// Warnings for precision keys naming a tensor the layers they address do not have, checked
+    /// against the lowered model; layers the model does not have are left to the passes.
+    pub fn tensor_warnings(&self, g: &Graph) -> Vec<String> {
+        let nodes: Vec<&Node> = g.node_ids().iter().map(|&i| g.node(i)).collect();
+        let mut out = Vec::new();
+        for u in &self.precision_uses {
+            let (addressed, what): (Vec<&&Node>, String) = match &u.scope {
+                Scope::Name(n) => (nodes.iter().filter(|x| x.name == *n).collect(), format!("layer '{n}'")),
+                Scope::Kind(k) => {
+                    (nodes.iter().filter(|x| x.layer.kind() == k.as_str()).collect(), format!("no {k} layer"))
+                }
+            };
+            if addressed.is_empty() || addressed.iter().any(|x| u.tensor.of(x)) {
+                continue;
             }
+            let message = match &u.scope {
+                Scope::Name(_) => format!(
+                    "{}: {what} ({}) has no {}; the key has no effect",
+                    u.path,
+                    addressed[0].layer.qualified_kind(),
+                    u.tensor.describe()
+                ),
+                Scope::Kind(_) => {
+                    format!(
+                        "{}: {what} of the model has a {}; the key has no effect",
+                        u.path,
+                        u.tensor.describe()
+                    )
+                }
+            };
+            out.push(message);
         }
-        for (name, s) in &raw.layer_type {
-            let kind = kind_of_type_name(name).ok_or_else(|| {
-                let known: Vec<&str> = TYPE_NAMES.iter().flat_map(|(_, n)| n.iter().copied()).collect();
-                ConfigError::UnknownLayerType(name.clone(), known.join(", "))
-            })?;
-            let settings = s.resolve(&format!("LayerType.{name}"))?;
-            cfg.layer_type.entry(kind.to_string()).or_default().overlay(&settings);
-        }
-        for (name, s) in &raw.layer_name {
-            cfg.layer_name.insert(name.clone(), s.resolve(&format!("LayerName.{name}"))?);
-        }
-        Ok(cfg)
+        out
     }
 
     /// Applies command-line overrides at the model level (`--precision`, `--reuse-factor`,
@@ -373,119 +514,13 @@ impl Config {
             bias: s.precision.bias,
             accum: s.precision.accum,
             table: s.precision.table,
+            exp_table: s.precision.exp_table,
+            inv_table: s.precision.inv_table,
+            scale: s.precision.scale,
             table_size: s.table_size,
             reuse_factor: s.reuse_factor.unwrap_or(1),
             strategy: s.strategy.unwrap_or_default(),
         }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(rename = "IOType")]
-    io_type: Option<String>,
-    #[serde(rename = "Model")]
-    model: Option<RawSettings>,
-    #[serde(rename = "LayerType", default)]
-    layer_type: BTreeMap<String, RawSettings>,
-    #[serde(rename = "LayerName", default)]
-    layer_name: BTreeMap<String, RawSettings>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    #[serde(rename = "Precision")]
-    precision: Option<RawPrecision>,
-    #[serde(rename = "ReuseFactor")]
-    reuse_factor: Option<usize>,
-    #[serde(rename = "Strategy")]
-    strategy: Option<String>,
-    #[serde(rename = "TableSize")]
-    table_size: Option<usize>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RawPrecision {
-    One(String),
-    Many(BTreeMap<String, String>),
-}
-
-impl RawSettings {
-    fn default_precision(&self, what: &str) -> Result<Option<Precision>, ConfigError> {
-        match &self.precision {
-            Some(RawPrecision::One(t)) => Precision::parse(t, what).map(Some),
-            Some(RawPrecision::Many(m)) => m
-                .get("default")
-                .map(|t| Precision::parse(t, &format!("{what}.Precision.default")))
-                .transpose(),
-            None => Ok(None),
-        }
-    }
-
-    fn resolve(&self, what: &str) -> Result<Settings, ConfigError> {
-        let mut p = PrecisionSet::default();
-        match &self.precision {
-            Some(RawPrecision::One(t)) => {
-                let v = Some(Precision::parse(t, &format!("{what}.Precision"))?);
-                p = PrecisionSet { result: v, weight: v, bias: v, accum: None, table: None };
-            }
-            Some(RawPrecision::Many(m)) => {
-                for (key, text) in m {
-                    let v = Some(Precision::parse(text, &format!("{what}.Precision.{key}"))?);
-                    match key.as_str() {
-                        "default" => {
-                            p.result = p.result.or(v);
-                            p.weight = p.weight.or(v);
-                            p.bias = p.bias.or(v);
-                        }
-                        "result" => p.result = v,
-                        "weight" => p.weight = v,
-                        "bias" => p.bias = v,
-                        "accum" => p.accum = v,
-                        "table" => p.table = v,
-                        other => {
-                            return Err(ConfigError::Precision {
-                                what: format!("{what}.Precision"),
-                                text: other.to_string(),
-                                message:
-                                    "unknown key (expected default, result, weight, bias, accum or table)"
-                                        .into(),
-                            })
-                        }
-                    }
-                }
-            }
-            None => {}
-        }
-        let strategy = match self.strategy.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None => None,
-            Some("latency") => Some(Strategy::Latency),
-            Some("resource") => Some(Strategy::Resource),
-            Some(other) => {
-                return Err(ConfigError::Parse {
-                    path: what.to_string(),
-                    message: format!("Strategy '{other}' is not Latency or Resource"),
-                })
-            }
-        };
-        if self.reuse_factor == Some(0) {
-            return Err(ConfigError::Parse {
-                path: what.to_string(),
-                message: "ReuseFactor must be at least 1".into(),
-            });
-        }
-        if let Some(t) = self.table_size {
-            if !t.is_power_of_two() || !(2..=65536).contains(&t) {
-                return Err(ConfigError::Parse {
-                    path: what.to_string(),
-                    message: format!("TableSize {t} must be a power of two from 2 to 65536"),
-                });
-            }
-        }
-        Ok(Settings { precision: p, reuse_factor: self.reuse_factor, strategy, table_size: self.table_size })
     }
 }
 

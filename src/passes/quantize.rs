@@ -85,7 +85,11 @@ impl Pass for Quantize {
                 if w.ty.is_some() {
                     continue;
                 }
-                let chosen = if role == "bias" { s.bias } else { s.weight };
+                let chosen = match role {
+                    "bias" => s.bias,
+                    "scale" | "alpha" => s.scale.or(s.weight),
+                    _ => s.weight,
+                };
                 let ty = match chosen {
                     Some(Precision::Fixed(t)) => t,
                     Some(Precision::Auto) => const_type(&w.values, CONST_WIDTH),
@@ -101,8 +105,13 @@ impl Pass for Quantize {
                     "'{name}': {saturated} constant values saturated or wrapped in their type"
                 ));
             }
-            for (_, t) in node.layer.tables_mut() {
-                resize_table(t, s.table, s.table_size);
+            for (role, t) in node.layer.tables_mut() {
+                let ty = match role {
+                    "exp_table" => s.exp_table.or(s.table),
+                    "inv_table" => s.inv_table.or(s.table),
+                    _ => s.table,
+                };
+                resize_table(t, ty, s.table_size);
             }
             if let Some(Precision::Fixed(t)) = s.accum {
                 for (_, accum) in
