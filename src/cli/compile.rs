@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{npy, print_runs, CliError, ModelArgs, TargetArgs};
+use super::{npy, print_runs, quiet, CliError, ModelArgs, TargetArgs};
 use crate::estimate::report;
 use crate::flow::{self, BackendChoice, CompileOptions};
 
@@ -44,6 +44,12 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
     let stem = args.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let dir = c.output.cloned().unwrap_or_else(|| PathBuf::from(format!("{stem}_hls")));
     compiled.project.write(&dir, c.force)?;
+    if quiet() {
+        for w in &compiled.estimate.warnings {
+            eprintln!("warning: {w}");
+        }
+        return Ok(0);
+    }
     print!("{}", report::to_text(&compiled.estimate));
     let check = if c.rtl { "rtlsim" } else { "csim" };
     println!(
