@@ -248,3 +248,55 @@ fn forms_that_differ_are_refused_naming_node_and_attribute() {
     let e = refusal(&p4);
     assert!(e.contains("flat") && e.contains("opset 5"), "{e}");
 }
+
+/// x[8] -> Relu `a`, Tanh `b` -> Concat `cat` -> y[16], with `axis` given or not; or x -> `op` -> y.
+fn small(dir: &Path, opset: i64, name: &str, nodes: Vec<NodeProto>, out_features: usize) -> PathBuf {
+    let mut g = GraphProto::new();
+    g.name = name.into();
+    g.input.push(value_info("x", 8));
+    g.initializer.push(tensor("slope", &[8], 9, -32, 31));
+    g.node = nodes;
+    g.output.push(value_info("y", out_features));
+    let mut m = ModelProto::new();
+    m.ir_version = 3;
+    let mut o = OperatorSetIdProto::new();
+    o.version = opset;
+    m.opset_import.push(o);
+    m.graph = Some(g).into();
+    let path = dir.join(format!("{name}_{opset}.onnx"));
+    std::fs::write(&path, m.write_to_bytes().unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn concat_before_opset_4_joins_axis_1_by_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = |axis: Option<i64>| {
+        vec![
+            node("Relu", "a", &["x"], "ha", vec![]),
+            node("Tanh", "b", &["x"], "hb", vec![]),
+            node("Concat", "cat", &["ha", "hb"], "y", axis.map(|a| attr_i("axis", a)).into_iter().collect()),
+        ]
+    };
+    let reference = simulate(&small(tmp.path(), 13, "cat", nodes(Some(1)), 16));
+    assert_eq!(simulate(&small(tmp.path(), 3, "cat", nodes(None), 16)), reference);
+    let e = refusal(&small(tmp.path(), 4, "cat", nodes(None), 16));
+    assert!(e.contains("cat") && e.contains("axis"), "{e}");
+}
+
+#[test]
+fn ops_whose_old_definitions_differ_are_refused_naming_the_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    // PRelu before opset 7 does not broadcast as numpy does: not read.
+    let e =
+        refusal(&small(tmp.path(), 6, "prelu", vec![node("PRelu", "pr", &["x", "slope"], "y", vec![])], 8));
+    assert!(e.contains("pr") && e.contains("opset 6"), "{e}");
+    // Dropout in training mode.
+    let d = node("Dropout", "drop", &["x"], "y", vec![attr_i("is_test", 0)]);
+    let e = refusal(&small(tmp.path(), 6, "dropout", vec![d], 8));
+    assert!(e.contains("drop") && e.contains("'is_test' is 0"), "{e}");
+    // Add with broadcast=0 and an axis.
+    let add = node("Add", "add", &["x", "slope"], "y", vec![attr_i("axis", 1)]);
+    let e = refusal(&small(tmp.path(), 6, "add", vec![add], 8));
+    assert!(e.contains("add") && e.contains("'axis'"), "{e}");
+}

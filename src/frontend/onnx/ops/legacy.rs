@@ -11,7 +11,8 @@
 //! `Add`/`Sub`/`Mul`/`Div` before opset 7 take `broadcast` and `axis` ([`broadcast`]): without
 //! `broadcast` the shapes are equal; with it, B is aligned at A's axis `axis`, which equals numpy
 //! broadcasting only when B's axes are A's last ones, so any other `axis` is refused.
-//! `Reshape` before opset 5 takes its target as the `shape` attribute (read in `reshape.rs`).
+//! `Reshape` before opset 5 takes its target as the `shape` attribute (read in `reshape.rs`);
+//! `Concat` before opset 4 has an optional `axis`, 1 by default (read in `concatenate.rs`).
 
 use super::NodeCtx;
 use crate::frontend::onnx::OnnxError;
@@ -28,11 +29,9 @@ pub(super) fn reads(op_type: &str, opset: i64) -> bool {
         | "Constant" | "Shape" | "Gather" | "Sum" | "Mean" | "Max" | "Min" | "Add" | "Sub" | "Mul"
         | "Div" | "Conv" | "MaxPool" | "AveragePool" | "GlobalMaxPool" | "GlobalAveragePool" | "Squeeze"
         | "Unsqueeze" | "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" | "ReduceSumSquare"
-        | "ReduceL1" | "ReduceL2" | "BatchNormalization" | "Dropout" | "Reshape" => 1,
-        // Pad-1 names its attribute `paddings`; Concat before 4 has an optional axis (default 1);
-        // Cast before 6 names its target type by a string.
+        | "ReduceL1" | "ReduceL2" | "BatchNormalization" | "Dropout" | "Reshape" | "Concat" => 1,
+        // Pad-1 names its attribute `paddings`; Cast before 6 names its target type by a string.
         "Pad" => 2,
-        "Concat" => 4,
         "Cast" => 6,
         _ => return false,
     };
