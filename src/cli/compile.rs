@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{npy, print_runs, print_warnings, CliError, ModelArgs, TargetArgs};
+use super::{npy, print_runs, print_warnings, quiet, CliError, ModelArgs, TargetArgs};
 use crate::estimate::report;
 use crate::flow::{self, BackendChoice, CompileOptions};
 
@@ -50,6 +50,12 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
     let dir =
         c.output.or(cfg.output_dir.as_ref()).cloned().unwrap_or_else(|| PathBuf::from(format!("{stem}_hls")));
     compiled.project.write(&dir, c.force)?;
+    if quiet() {
+        for w in &compiled.estimate.warnings {
+            eprintln!("warning: {w}");
+        }
+        return Ok(0);
+    }
     print!("{}", report::to_text(&compiled.estimate));
     let check = if c.rtl { "rtlsim" } else { "csim" };
     println!(

@@ -2,6 +2,11 @@
 //!
 //! Every command returns `Result<ExitCode-like i32, CliError>`; errors are rendered once, here,
 //! as `error: ...` with their causes, and give exit status 1 (2 for usage errors, from clap).
+//!
+//! How much is said follows the global `-q`/`-v` flags, as in cargo: by default, the data a command
+//! exists to print, its summaries, one line counting the passes' notes, warnings and errors; `-v`
+//! adds every pass note; `-q` keeps only the command's data, warnings and errors. Each warning is
+//! printed once; errors always print.
 
 mod compile;
 mod csim;
@@ -15,6 +20,7 @@ mod synth;
 mod table;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -27,6 +33,35 @@ use crate::ir::Strategy;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print only the command's data, warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print every note the passes make.
+    #[arg(short, long, global = true)]
+    verbose: bool,
+}
+
+/// How much the commands say, set once from `-q`/`-v` before the command runs.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verbosity {
+    Quiet = 0,
+    Normal = 1,
+    Verbose = 2,
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(Verbosity::Normal as u8);
+
+fn verbosity() -> Verbosity {
+    match VERBOSITY.load(Ordering::Relaxed) {
+        0 => Verbosity::Quiet,
+        1 => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    }
+}
+
+/// True under `-q`: summaries and progress are left out.
+fn quiet() -> bool {
+    verbosity() == Verbosity::Quiet
 }
 
 #[derive(Subcommand)]
@@ -208,7 +243,7 @@ struct ModelArgs {
     precision: Option<FixedType>,
     /// Reuse factor of every layer that has one (overridden per layer by the configuration);
     /// `estimate` compares several, comma-separated.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = parse_reuse_factor)]
     reuse_factor: Vec<usize>,
     #[arg(long, value_enum)]
     strategy: Option<StrategyArg>,
@@ -226,6 +261,15 @@ struct ModelArgs {
     /// The layer whose output latent-l2 scores (a name as `inspect` prints it).
     #[arg(long, value_name = "NAME", required_if_eq("score", "latent-l2"))]
     score_tensor: Option<String>,
+}
+
+/// A `--reuse-factor` value: a whole number of at least 1.
+fn parse_reuse_factor(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("reuse factor must be at least 1".into()),
+        Ok(v) => Ok(v),
+        Err(_) => Err(format!("'{s}' is not a whole number (a reuse factor is at least 1)")),
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -310,15 +354,29 @@ impl CliError {
     }
 }
 
-/// Prints the IR dumps and pass notes a lowering produced.
+/// Prints the IR dumps a lowering produced (asked for, so always) and its pass notes: each one
+/// under `-v`, one line counting them by default, none under `-q`.
 fn print_runs(runs: &[crate::passes::PassRun]) {
+    let level = verbosity();
+    let mut hidden = 0;
+    let mut passes: Vec<&str> = Vec::new();
     for r in runs {
         if let Some(d) = &r.dump {
             println!("# IR after {}\n{d}", r.pass);
         }
         for n in &r.report.notes {
-            eprintln!("note: {}: {n}", r.pass);
+            if level == Verbosity::Verbose {
+                eprintln!("note: {}: {n}", r.pass);
+            } else {
+                hidden += 1;
+                if !passes.contains(&r.pass) {
+                    passes.push(r.pass);
+                }
+            }
         }
+    }
+    if hidden > 0 && level == Verbosity::Normal {
+        eprintln!("note: {hidden} note(s) from {} (-v shows them)", passes.join(", "));
     }
 }
 
@@ -339,6 +397,12 @@ pub fn run() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, true) => Verbosity::Verbose,
+        (false, false) => Verbosity::Normal,
+    };
+    VERBOSITY.store(level as u8, Ordering::Relaxed);
     let result = match cli.command {
         Command::Inspect { model } => inspect::run(&model),
         Command::Sim { model, input, output, float, trace } => {

@@ -1,7 +1,13 @@
-//! Reading and writing `.npy` arrays for `sim` and `compile --tb-input`: any real or integer dtype
-//! in, float64 out, C order only.
+//! Reading and writing `.npy` arrays for `sim` and `compile --tb-input`.
+//!
+//! Reading accepts every real and integer dtype numpy writes — `i1 i2 i4 i8 u1 u2 u4 u8 f2 f4 f8`
+//! and `b1` (bool), in any byte order (`<`, `>`, `=`, `|`) — in C or Fortran order (Fortran arrays
+//! are transposed to C order), with headers of format versions 1.0, 2.0 and 3.0. Every value becomes
+//! an f64 exactly: an integer beyond 2^53 in magnitude, which f64 cannot hold, is refused with its
+//! element index. Other dtypes (complex, object, strings, structured, dates) are refused with an
+//! error that names the dtype and lists the accepted ones. Writing produces float64 in C order.
 
-use std::io::{BufReader, BufWriter};
+use std::io::BufWriter;
 
 use npyz::WriterBuilder;
 use std::path::Path;
@@ -9,41 +15,354 @@ use std::path::Path;
 use super::CliError;
 use crate::flow::InputArray;
 
-fn read_as<T: npyz::Deserialize + Into<f64>>(
-    f: npyz::NpyFile<BufReader<std::fs::File>>,
-) -> std::io::Result<Vec<f64>> {
-    Ok(f.into_vec::<T>()?.into_iter().map(Into::into).collect())
+/// The dtypes `read` accepts, for error messages.
+const ACCEPTED: &str = "accepted: bool (b1), signed integers (i1 i2 i4 i8), unsigned integers (u1 u2 u4 u8) \
+                        and floats (f2 f4 f8), in any byte order";
+
+/// The largest integer magnitude every smaller one of which an f64 holds exactly.
+const EXACT_INT: u64 = 1 << 53;
+
+/// What one element is, once the byte order is known.
+#[derive(Clone, Copy)]
+enum Kind {
+    Bool,
+    Int,
+    Uint,
+    Float,
+}
+
+/// A numeric dtype: kind, size in bytes, byte order.
+#[derive(Clone, Copy)]
+struct DType {
+    kind: Kind,
+    size: usize,
+    big_endian: bool,
+}
+
+impl DType {
+    /// Parses a `descr` string such as `<f8`, `|u1` or `>i4`.
+    fn parse(descr: &str) -> Result<DType, String> {
+        let bad = |why: &str| format!("unsupported dtype '{descr}': {why}; {ACCEPTED}");
+        let mut chars = descr.chars();
+        let order = chars.next().ok_or_else(|| bad("empty"))?;
+        let big_endian = match order {
+            '<' | '|' => false,
+            '>' => true,
+            '=' => cfg!(target_endian = "big"),
+            _ => return Err(bad("it does not start with a byte order ('<', '>', '=' or '|')")),
+        };
+        let kind_char = chars.next().ok_or_else(|| bad("no type code"))?;
+        let kind = match kind_char {
+            'b' => Kind::Bool,
+            'i' => Kind::Int,
+            'u' => Kind::Uint,
+            'f' => Kind::Float,
+            'c' => return Err(bad("complex numbers have no single real value")),
+            'O' => return Err(bad("object arrays hold Python objects, not numbers")),
+            'S' | 'a' | 'U' => return Err(bad("strings are not numbers")),
+            'V' => return Err(bad("raw or structured records are not numbers")),
+            'M' | 'm' => return Err(bad("dates and time spans are not numbers")),
+            _ => return Err(bad("unknown type code")),
+        };
+        let size: usize = chars.as_str().parse().map_err(|_| bad("the size is not a number"))?;
+        let ok = match kind {
+            Kind::Bool => size == 1,
+            Kind::Int | Kind::Uint => matches!(size, 1 | 2 | 4 | 8),
+            Kind::Float => matches!(size, 2 | 4 | 8),
+        };
+        if !ok {
+            return Err(bad("this size is not one numpy uses for the type"));
+        }
+        Ok(DType { kind, size, big_endian })
+    }
+
+    /// The value of one element's bytes, or why f64 cannot hold it.
+    fn value(&self, b: &[u8]) -> Result<f64, String> {
+        let mut raw = [0u8; 8];
+        if self.big_endian {
+            for (k, &x) in b.iter().rev().enumerate() {
+                raw[k] = x;
+            }
+        } else {
+            raw[..b.len()].copy_from_slice(b);
+        }
+        let bits = u64::from_le_bytes(raw);
+        let n = self.size * 8;
+        match self.kind {
+            Kind::Bool => match bits {
+                0 => Ok(0.0),
+                1 => Ok(1.0),
+                v => Err(format!("the bool byte is {v}, not 0 or 1")),
+            },
+            Kind::Uint => {
+                if bits > EXACT_INT {
+                    return Err(format!("{bits} is beyond 2^53 in magnitude, which f64 cannot hold exactly"));
+                }
+                Ok(bits as f64)
+            }
+            Kind::Int => {
+                // Sign-extend the low n bits.
+                let v = ((bits << (64 - n)) as i64) >> (64 - n);
+                if v.unsigned_abs() > EXACT_INT {
+                    return Err(format!("{v} is beyond 2^53 in magnitude, which f64 cannot hold exactly"));
+                }
+                Ok(v as f64)
+            }
+            Kind::Float => Ok(match self.size {
+                2 => half_to_f64(bits as u16),
+                4 => f32::from_bits(bits as u32) as f64,
+                _ => f64::from_bits(bits),
+            }),
+        }
+    }
+}
+
+/// IEEE 754 binary16 to f64 (exact).
+fn half_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((h >> 10) & 0x1f);
+    let frac = f64::from(h & 0x3ff);
+    sign * match exp {
+        0 => frac * 2f64.powi(-24),
+        31 if frac == 0.0 => f64::INFINITY,
+        31 => f64::NAN,
+        e => (1.0 + frac / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
+/// A value of the header's Python dict literal.
+#[derive(Debug, PartialEq)]
+enum Lit {
+    Str(String),
+    Bool(bool),
+    Tuple(Vec<u64>),
+    /// Anything else (a list descr of a structured dtype, a nested dict...), kept as text.
+    Other(String),
+}
+
+/// A tiny reader of the header's dict literal: `{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }`.
+struct Header<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl Header<'_> {
+    fn skip_ws(&mut self) {
+        while self.at < self.s.len() && self.s[self.at].is_ascii_whitespace() {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        self.skip_ws();
+        if self.s.get(self.at) == Some(&c) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.skip_ws();
+        let q = *self.s.get(self.at).ok_or("the header ends early")?;
+        if q != b'\'' && q != b'"' {
+            return Err("expected a quoted string in the header".into());
+        }
+        let start = self.at + 1;
+        let len = self.s[start..].iter().position(|&c| c == q).ok_or("unterminated string in the header")?;
+        self.at = start + len + 1;
+        String::from_utf8(self.s[start..start + len].to_vec()).map_err(|_| "the header is not UTF-8".into())
+    }
+
+    /// Skips a bracketed value (list or dict) and returns its text.
+    fn bracketed(&mut self) -> Result<String, String> {
+        let start = self.at;
+        let mut depth = 0i32;
+        while let Some(&c) = self.s.get(self.at) {
+            self.at += 1;
+            match c {
+                b'[' | b'{' | b'(' => depth += 1,
+                b']' | b'}' | b')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(String::from_utf8_lossy(&self.s[start..self.at]).into_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        Err("unbalanced brackets in the header".into())
+    }
+
+    fn value(&mut self) -> Result<Lit, String> {
+        self.skip_ws();
+        match self.s.get(self.at) {
+            Some(b'\'' | b'"') => Ok(Lit::Str(self.string()?)),
+            Some(b'(') => {
+                self.at += 1;
+                let mut dims = Vec::new();
+                loop {
+                    if self.eat(b')') {
+                        return Ok(Lit::Tuple(dims));
+                    }
+                    self.skip_ws();
+                    let start = self.at;
+                    while self.s.get(self.at).is_some_and(u8::is_ascii_digit) {
+                        self.at += 1;
+                    }
+                    // Python 2 headers may write longs as `3L`.
+                    let digits = std::str::from_utf8(&self.s[start..self.at]).unwrap_or("");
+                    self.eat(b'L');
+                    dims.push(digits.parse().map_err(|_| "a shape entry is not a whole number".to_string())?);
+                    if !self.eat(b',') {
+                        return if self.eat(b')') {
+                            Ok(Lit::Tuple(dims))
+                        } else {
+                            Err("malformed shape tuple in the header".into())
+                        };
+                    }
+                }
+            }
+            Some(b'[' | b'{') => Ok(Lit::Other(self.bracketed()?)),
+            _ => {
+                let start = self.at;
+                while self.s.get(self.at).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
+                    self.at += 1;
+                }
+                match &self.s[start..self.at] {
+                    b"True" => Ok(Lit::Bool(true)),
+                    b"False" => Ok(Lit::Bool(false)),
+                    _ => Err("unexpected value in the header".into()),
+                }
+            }
+        }
+    }
+
+    /// The header's entries.
+    fn dict(mut self) -> Result<Vec<(String, Lit)>, String> {
+        if !self.eat(b'{') {
+            return Err("the header is not a dict".into());
+        }
+        let mut out = Vec::new();
+        loop {
+            if self.eat(b'}') {
+                return Ok(out);
+            }
+            let key = self.string()?;
+            if !self.eat(b':') {
+                return Err(format!("expected ':' after '{key}' in the header"));
+            }
+            out.push((key, self.value()?));
+            if !self.eat(b',') {
+                return if self.eat(b'}') {
+                    Ok(out)
+                } else {
+                    Err("expected ',' or '}' in the header".into())
+                };
+            }
+        }
+    }
+}
+
+/// The parsed header: dtype, Fortran order, shape; and where the data starts.
+struct Parsed {
+    dtype: DType,
+    fortran: bool,
+    shape: Vec<usize>,
+    data_start: usize,
+}
+
+fn parse_header(bytes: &[u8]) -> Result<Parsed, String> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err("not a .npy file (no \\x93NUMPY magic)".into());
+    }
+    let (len, start) = match (bytes[6], bytes[7]) {
+        (1, 0) => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10usize),
+        (2 | 3, 0) => {
+            if bytes.len() < 12 {
+                return Err("the header ends early".into());
+            }
+            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+        }
+        (major, minor) => {
+            return Err(format!("format version {major}.{minor} is not supported (1.0, 2.0 and 3.0 are)"));
+        }
+    };
+    let end = start.checked_add(len).filter(|&e| e <= bytes.len()).ok_or("the header ends early")?;
+    let entries = Header { s: &bytes[start..end], at: 0 }.dict()?;
+    let get = |k: &str| entries.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+    let dtype = match get("descr") {
+        Some(Lit::Str(d)) => DType::parse(d)?,
+        Some(Lit::Other(d)) => {
+            return Err(format!("unsupported dtype {d}: structured records are not numbers; {ACCEPTED}"));
+        }
+        _ => return Err("the header has no 'descr' string".into()),
+    };
+    let fortran = match get("fortran_order") {
+        Some(Lit::Bool(b)) => *b,
+        _ => return Err("the header has no 'fortran_order' True or False".into()),
+    };
+    let shape: Vec<usize> = match get("shape") {
+        Some(Lit::Tuple(t)) => t
+            .iter()
+            .map(|&d| usize::try_from(d).map_err(|_| "a dimension is too large".to_string()))
+            .collect::<Result<_, _>>(),
+        _ => return Err("the header has no 'shape' tuple".into()),
+    }?;
+    Ok(Parsed { dtype, fortran, shape, data_start: end })
+}
+
+/// The C-order values of a Fortran-order array of `shape`.
+fn fortran_to_c(values: &[f64], shape: &[usize]) -> Vec<f64> {
+    let mut index = vec![0usize; shape.len()];
+    let mut out = Vec::with_capacity(values.len());
+    for _ in 0..values.len() {
+        // Fortran offset: the first axis varies fastest.
+        let mut off = 0;
+        for (&i, &d) in index.iter().zip(shape).rev() {
+            off = off * d + i;
+        }
+        out.push(values[off]);
+        // Next C index: the last axis varies fastest.
+        for (i, &d) in index.iter_mut().zip(shape).rev() {
+            *i += 1;
+            if *i < d {
+                break;
+            }
+            *i = 0;
+        }
+    }
+    out
 }
 
 /// Reads an array as the values given for one model input.
 pub fn read(path: &Path) -> Result<InputArray, CliError> {
     let err = |m: String| CliError::msg(format!("{}: {m}", path.display()));
-    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-    let npy = npyz::NpyFile::new(BufReader::new(file)).map_err(|e| err(format!("not a .npy file: {e}")))?;
-    if npy.order() != npyz::Order::C {
-        return Err(err("Fortran-ordered arrays are not supported; save with C order".into()));
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let p = parse_header(&bytes).map_err(err)?;
+    let count = p
+        .shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| err("the shape is too large".into()))?;
+    let data = &bytes[p.data_start..];
+    let need = count.checked_mul(p.dtype.size).ok_or_else(|| err("the shape is too large".into()))?;
+    if data.len() != need {
+        return Err(err(format!(
+            "the header's shape {:?} needs {need} bytes of data but the file holds {}",
+            p.shape,
+            data.len()
+        )));
     }
-    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
-    let descr = match npy.dtype() {
-        npyz::DType::Plain(t) => t.to_string(),
-        other => return Err(err(format!("unsupported dtype {}", other.descr()))),
-    };
-    let data = match &descr.as_str()[1..] {
-        "f8" => read_as::<f64>(npy),
-        "f4" => read_as::<f32>(npy),
-        "i4" => read_as::<i32>(npy),
-        "i2" => read_as::<i16>(npy),
-        "i1" => read_as::<i8>(npy),
-        "u4" => read_as::<u32>(npy),
-        "u2" => read_as::<u16>(npy),
-        "u1" => read_as::<u8>(npy),
-        _ => return Err(err(format!("unsupported dtype '{descr}' (use a float or int array)"))),
+    let mut values = Vec::with_capacity(count);
+    for (k, b) in data.chunks_exact(p.dtype.size).enumerate() {
+        values.push(p.dtype.value(b).map_err(|m| err(format!("element {k} (in file order): {m}")))?);
     }
-    .map_err(|e| err(e.to_string()))?;
-    if data.len() != shape.iter().product::<usize>() {
-        return Err(err("the data does not match the header's shape".into()));
+    if p.fortran && p.shape.len() > 1 {
+        values = fortran_to_c(&values, &p.shape);
     }
-    Ok(InputArray { source: path.display().to_string(), shape, values: data })
+    Ok(InputArray { source: path.display().to_string(), shape: p.shape, values })
 }
 
 pub fn write(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), CliError> {
@@ -58,4 +377,36 @@ pub fn write(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), CliError>
         .map_err(err)?;
     w.extend(data.iter().copied()).map_err(err)?;
     w.finish().map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_floats_convert_exactly() {
+        assert_eq!(half_to_f64(0x3c00), 1.0);
+        assert_eq!(half_to_f64(0xc000), -2.0);
+        assert_eq!(half_to_f64(0x0001), 2f64.powi(-24));
+        assert_eq!(half_to_f64(0x7bff), 65504.0);
+        assert!(half_to_f64(0x7c00).is_infinite());
+    }
+
+    #[test]
+    fn fortran_order_is_transposed() {
+        // [[1, 2, 3], [4, 5, 6]] stored column by column.
+        assert_eq!(
+            fortran_to_c(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0], &[2, 3]),
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
+    }
+
+    #[test]
+    fn header_literal_parses() {
+        let h = b"{'descr': '>i8', 'fortran_order': True, 'shape': (2, 3L), }";
+        let e = Header { s: h, at: 0 }.dict().unwrap();
+        assert_eq!(e[2], ("shape".to_string(), Lit::Tuple(vec![2, 3])));
+        let h = b"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,)}";
+        assert!(matches!(Header { s: h, at: 0 }.dict().unwrap()[0].1, Lit::Other(_)));
+    }
 }

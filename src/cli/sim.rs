@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{npy, print_runs, print_warnings, CliError, ModelArgs};
+use super::{npy, print_runs, print_warnings, quiet, CliError, ModelArgs};
 use crate::backend::namer::Namer;
 use crate::flow::{join_inputs, load_and_lower, load_float};
 use crate::ir::{layout, Graph};
@@ -33,7 +33,7 @@ pub(super) fn run_with_progress(
     let start = Instant::now();
     let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
     let progress = |done: usize| {
-        if start.elapsed() < Duration::from_secs(1) {
+        if quiet() || start.elapsed() < Duration::from_secs(1) {
             return;
         }
         let Ok(mut slot) = bar.lock() else { return };
@@ -107,6 +107,10 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
             npy::write(&dir.join(format!("{}.npy", namer.name(&t.name))), &shape, &t.values)?;
         }
     }
+    let overflowing: Vec<_> = result.overflows.iter().filter(|o| o.count > 0).collect();
+    if quiet() && overflowing.is_empty() {
+        return Ok(0);
+    }
     println!(
         "simulated {n} samples of {} ({}) in {:.3} s; outputs written to {}",
         g.name,
@@ -114,7 +118,6 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
         elapsed.as_secs_f64(),
         s.output.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     );
-    let overflowing: Vec<_> = result.overflows.iter().filter(|o| o.count > 0).collect();
     if overflowing.is_empty() {
         println!("no overflow in any layer");
     } else {

@@ -3,7 +3,8 @@
 //!
 //! Spec: <https://onnx.ai/onnx/repo-docs/IR.html>.
 //!
-//! Contract: the default-domain opset must be 7 to 21 (`""` and `"ai.onnx"` are the same domain);
+//! Contract: the default-domain opset must be 1 to 21 (`""` and `"ai.onnx"` are the same domain;
+//! opsets 1 to 6 are read where they mean what opset 7 does, see `ops/legacy.rs`);
 //! the custom domains `qonnx.custom_op.general`, `finn.custom_op.general` and `onnx.brevitas` hold
 //! the QONNX operators, `qonnx.custom_op.channels_last` QONNX's channels-last wrappers. Opset
 //! imports of other domains are accepted here; a node using one is
@@ -19,7 +20,7 @@ use onnx_protobuf::{Message, ModelProto, TensorProto, ValueInfoProto};
 
 use super::OnnxError;
 
-pub(crate) const MIN_OPSET: i64 = 7;
+pub(crate) const MIN_OPSET: i64 = 1;
 pub(crate) const MAX_OPSET: i64 = 21;
 
 /// Custom domains whose operators follow the QONNX definitions.
@@ -334,10 +335,11 @@ mod tests {
     #[test]
     fn opset_range() {
         let p = Path::new("m.onnx");
-        assert!(parse(p, &model(7, vec![])).is_ok());
+        assert!(parse(p, &model(1, vec![])).is_ok());
+        assert!(parse(p, &model(6, vec![])).is_ok());
         assert!(parse(p, &model(21, vec![])).is_ok());
-        let e = parse(p, &model(6, vec![])).unwrap_err().to_string();
-        assert!(e.contains("opset 6 is not supported"), "{e}");
+        let e = parse(p, &model(0, vec![])).unwrap_err().to_string();
+        assert!(e.contains("opset 0 is not supported"), "{e}");
         assert!(parse(p, &model(22, vec![])).is_err());
     }
 

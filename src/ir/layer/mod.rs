@@ -141,6 +141,7 @@ impl Work {
             return Ok(());
         }
         let what = match self.reuse_domain {
+            _ if rf == 0 => "a reuse factor must be at least 1".to_string(),
             Some(d) => format!("it must divide the layer's {domain} {}", d.unit),
             None => "the layer has no reuse factor (it is always 1)".to_string(),
         };
@@ -156,6 +157,10 @@ pub fn nearest_legal(domain: usize, rf: usize) -> Vec<usize> {
     let above = (rf.max(1)..=domain).find(|d| domain % d == 0);
     let mut v: Vec<usize> = below.into_iter().chain(above).filter(|&d| d != rf).collect();
     v.dedup();
+    if v.is_empty() {
+        // 1 divides every count, so the list is never empty.
+        v.push(1);
+    }
     v
 }
 
@@ -511,6 +516,8 @@ mod tests {
         assert_eq!(nearest_legal(10, 11), vec![10]);
         assert_eq!(nearest_legal(12, 5), vec![4, 6]);
         assert_eq!(nearest_legal(12, 0), vec![1]);
+        assert_eq!(nearest_legal(0, 0), vec![1]);
+        assert_eq!(nearest_legal(1, 1), vec![1]);
         let w = Work { macs: 12, reuse_domain: Some(ReuseDomain { count: 12, unit: "inputs" }) };
         assert!(w.check_reuse_factor(4).is_ok());
         assert!(w.check_reuse_factor(0).unwrap_err().ends_with("nearest legal values: 1"));

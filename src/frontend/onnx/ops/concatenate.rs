@@ -25,7 +25,12 @@ pub(super) fn concat(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> R
         parts.push(ctx.constant(ins, i, "operand")?);
     }
     let first = parts.first().ok_or_else(|| ctx.err("needs at least one input"))?;
-    let axis = ctx.opt_int("axis")?.ok_or_else(|| ctx.err("attribute 'axis' is required"))?;
+    // Before opset 4 `axis` is optional, 1 by default.
+    let axis = match ctx.opt_int("axis")? {
+        Some(a) => a,
+        None if ctx.opset < 4 => 1,
+        None => return Err(ctx.err("attribute 'axis' is required")),
+    };
     let a = norm_axis(ctx, axis, first.dims.len())?;
     for p in &parts {
         let same_kind = std::mem::discriminant(&p.data) == std::mem::discriminant(&first.data);
@@ -52,7 +57,12 @@ fn concat_acts(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<
         xs.push(ctx.act(ins, i)?);
     }
     let rank = xs[0].perm.len() + 1;
-    let axis = ctx.opt_int("axis")?.ok_or_else(|| ctx.err("attribute 'axis' is required"))?;
+    // Before opset 4 `axis` is optional, 1 by default.
+    let axis = match ctx.opt_int("axis")? {
+        Some(a) => a,
+        None if ctx.opset < 4 => 1,
+        None => return Err(ctx.err("attribute 'axis' is required")),
+    };
     let a = norm_axis(ctx, axis, rank)?;
     if a == 0 {
         return Err(ctx.unsupported("Concat along the batch axis"));

@@ -160,6 +160,16 @@ fn binary(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>], op: Op) -> Resu
     let (Some(Some(lhs)), Some(Some(rhs))) = (ins.first(), ins.get(1)) else {
         return Err(ctx.err("needs two inputs"));
     };
+    if ctx.opset < 7 {
+        let rank = |v: &Value| match v {
+            Value::Act(x) => Some(x.model_dims().len() + 1),
+            Value::Const(t) => Some(t.dims.len()),
+            _ => None,
+        };
+        if let (Some(a), Some(c)) = (rank(lhs), rank(rhs)) {
+            super::legacy::broadcast(ctx, a, c)?;
+        }
+    }
     let out = match (lhs, rhs) {
         (Value::Const(a), Value::Const(c)) => Value::Const(Rc::new(fold(ctx, a, c, op)?)),
         (Value::Act(x), Value::Const(c)) => {

@@ -23,6 +23,7 @@ mod conv;
 mod dense;
 mod elementwise;
 mod identity;
+mod legacy;
 mod pad;
 mod pool;
 mod quantize;
@@ -210,7 +211,7 @@ static OPS: &[OpDef] = &[
     op("Concat", Onnx, 1..=usize::MAX, 7..=21, Own, concatenate::concat),
     // reshape.rs
     op("Flatten", Onnx, 1..=1, 7..=21, Own, reshape::flatten),
-    op("Reshape", Onnx, 2..=2, 7..=21, Own, reshape::reshape),
+    op("Reshape", Onnx, 1..=2, 7..=21, Own, reshape::reshape),
     op("Squeeze", Onnx, 1..=2, 7..=21, InModelOrder, reshape::squeeze),
     op("Unsqueeze", Onnx, 1..=2, 7..=21, InModelOrder, reshape::unsqueeze),
     // transpose.rs
@@ -310,7 +311,8 @@ impl<'a> NodeCtx<'a> {
 
     /// Refuses every attribute not in `known` (an attribute the handler would silently ignore).
     pub(crate) fn known_attrs(&self, known: &[&str]) -> Result<(), OnnxError> {
-        match self.node.attrs.keys().find(|k| !known.contains(&k.as_str())) {
+        let legacy = |k: &str| self.opset < 7 && legacy::LEGACY_ATTRS.contains(&k);
+        match self.node.attrs.keys().find(|k| !known.contains(&k.as_str()) && !legacy(k)) {
             Some(k) => Err(self.unsupported(format!("attribute '{k}' is not supported"))),
             None => Ok(()),
         }
@@ -505,7 +507,12 @@ pub(crate) fn run(
             ops: vec![UnsupportedOp { op_type, node: node.label.clone(), reason: None }],
         });
     };
-    if !def.opsets.contains(&ctx.opset) {
+    let legacy = node.domain.is_empty() && ctx.opset < 7 && legacy::reads(&node.op_type, ctx.opset);
+    if legacy {
+        legacy::check(ctx)?;
+    }
+    let opset = if legacy { 7 } else { ctx.opset };
+    if !def.opsets.contains(&opset) {
         return Err(ctx.unsupported(format!(
             "opset {} of its domain; supported: {} to {}",
             ctx.opset,

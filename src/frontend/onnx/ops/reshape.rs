@@ -229,7 +229,14 @@ pub(super) fn reshape(
     ctx: &NodeCtx,
     ins: &[Option<Value>],
 ) -> Result<Vec<Value>, OnnxError> {
-    let target = int_list(ctx, ins, 1, "shape")?;
+    let target = match (ctx.opset < 5, ins.len()) {
+        (true, 1) => {
+            ctx.ints("shape")?.ok_or_else(|| ctx.err("before opset 5 attribute 'shape' is required"))?
+        }
+        (true, _) => return Err(ctx.err("before opset 5 Reshape takes one input and the 'shape' attribute")),
+        (false, 2) => int_list(ctx, ins, 1, "shape")?,
+        (false, _) => return Err(ctx.err("from opset 5 Reshape takes the shape as input #1")),
+    };
     let allow_zero = ctx.opset >= 14 && ctx.int("allowzero", 0)? != 0;
     match ins.first() {
         Some(Some(Value::Const(t))) => {
