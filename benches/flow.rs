@@ -12,16 +12,19 @@
 //!
 //! `cargo bench --bench flow`
 
+#[path = "../tests/common/onnx_proto.rs"]
+mod onnx_proto;
+
 use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use hls_gen::config::IoStyle;
 use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
+use onnx_proto::value_info;
 use onnx_protobuf::attribute_proto::AttributeType;
-use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
 use onnx_protobuf::{
-    type_proto, AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto,
+    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    ValueInfoProto,
 };
 
 const BIG: &[usize] = &[784, 1024, 192, 10];
@@ -61,24 +64,6 @@ fn tensor(name: &str, dims: &[usize], scale: f32, state: &mut u64) -> TensorProt
     t.dims = dims.iter().map(|&d| d as i64).collect();
     t.raw_data = raw;
     t
-}
-
-fn value_info(name: &str, features: usize) -> ValueInfoProto {
-    let mut shape = TensorShapeProto::new();
-    for d in [dimension::Value::DimParam("N".into()), dimension::Value::DimValue(features as i64)] {
-        let mut dim = Dimension::new();
-        dim.value = Some(d);
-        shape.dim.push(dim);
-    }
-    let mut tt = type_proto::Tensor::new();
-    tt.elem_type = 1;
-    tt.shape = Some(shape).into();
-    let mut ty = TypeProto::new();
-    ty.value = Some(type_proto::Value::TensorType(tt));
-    let mut vi = ValueInfoProto::new();
-    vi.name = name.into();
-    vi.type_ = Some(ty).into();
-    vi
 }
 
 /// An MLP with the given layer sizes: Gemm (transB) + ReLU between layers, softmax at the end.

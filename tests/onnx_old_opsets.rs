@@ -5,15 +5,17 @@
 //! numpy would not do) are refused naming the node and the attribute. Models are built here with
 //! `onnx-protobuf`.
 
+#[path = "common/onnx_proto.rs"]
+mod onnx_proto;
+
 use std::path::{Path, PathBuf};
 
 use hls_gen::flow::{self, FlowOptions};
 use hls_gen::sim::{RunOptions, Simulator};
+use onnx_proto::value_info;
 use onnx_protobuf::attribute_proto::AttributeType;
-use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
 use onnx_protobuf::{
-    type_proto, AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto,
+    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
 };
 
 /// Seeded values `lo..=hi` (xorshift64).
@@ -71,24 +73,6 @@ fn tensor(name: &str, dims: &[usize], seed: u64, lo: i64, hi: i64) -> TensorProt
     t.dims = dims.iter().map(|&d| d as i64).collect();
     t.float_data = (0..dims.iter().product::<usize>()).map(|_| rng.range(lo, hi) as f32 / 64.0).collect();
     t
-}
-
-fn value_info(name: &str, features: usize) -> ValueInfoProto {
-    let mut shape = TensorShapeProto::new();
-    for d in [dimension::Value::DimParam("N".into()), dimension::Value::DimValue(features as i64)] {
-        let mut dim = Dimension::new();
-        dim.value = Some(d);
-        shape.dim.push(dim);
-    }
-    let mut tt = type_proto::Tensor::new();
-    tt.elem_type = 1;
-    tt.shape = Some(shape).into();
-    let mut ty = TypeProto::new();
-    ty.value = Some(type_proto::Value::TensorType(tt));
-    let mut vi = ValueInfoProto::new();
-    vi.name = name.into();
-    vi.type_ = Some(ty).into();
-    vi
 }
 
 /// How the MLP is written.

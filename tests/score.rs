@@ -6,6 +6,9 @@
 #[path = "common/bin.rs"]
 mod bin;
 
+#[path = "common/onnx_proto.rs"]
+mod onnx_proto;
+
 use std::path::{Path, PathBuf};
 
 use bin::{hls_gen, root, text};
@@ -13,11 +16,8 @@ use hls_gen::flow::{self, FlowOptions, Score, ScoreError};
 use hls_gen::ir::{Activation, BinaryOp, Elementwise, Graph, Input, Layer, NodeId, Reduce, ReduceOp, Shape};
 use hls_gen::passes::{self, PassContext};
 use hls_gen::sim::{RunOptions, Simulator};
-use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
-use onnx_protobuf::{
-    type_proto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto,
-};
+use onnx_proto::value_info;
+use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto};
 
 /// Seeded values `lo..=hi` (xorshift64).
 struct Rng(u64);
@@ -50,24 +50,6 @@ fn onnx_tensor(name: &str, dims: &[usize], seed: u64) -> TensorProto {
     t.dims = dims.iter().map(|&d| d as i64).collect();
     t.float_data = (0..n).map(|_| rng.range(-32, 31) as f32 / 64.0).collect();
     t
-}
-
-fn value_info(name: &str, features: usize) -> ValueInfoProto {
-    let mut shape = TensorShapeProto::new();
-    for d in [dimension::Value::DimParam("N".into()), dimension::Value::DimValue(features as i64)] {
-        let mut dim = Dimension::new();
-        dim.value = Some(d);
-        shape.dim.push(dim);
-    }
-    let mut tt = type_proto::Tensor::new();
-    tt.elem_type = 1;
-    tt.shape = Some(shape).into();
-    let mut ty = TypeProto::new();
-    ty.value = Some(type_proto::Value::TensorType(tt));
-    let mut vi = ValueInfoProto::new();
-    vi.name = name.into();
-    vi.type_ = Some(ty).into();
-    vi
 }
 
 /// x[8] -> Gemm `encoder` -> z[3] (the latent) -> Relu `encoder_relu` -> Gemm `decoder` -> y[8].
