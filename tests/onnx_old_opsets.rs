@@ -2,8 +2,9 @@
 //! legacy attributes — BatchNormalization `is_test`/`spatial`, Gemm and Add `broadcast` (Add with
 //! `axis`), `consumed_inputs`, Dropout `is_test`, Reshape's `shape` attribute — simulates in f64
 //! exactly as the same MLP written at opset 13; forms that differ (training mode, broadcasting that
-//! numpy would not do) are refused naming the node and the attribute. Models are built here with
-//! `onnx-protobuf`.
+//! numpy would not do) are refused naming the node and the attribute. Pad-1 `paddings`, Cast-1's
+//! named target type, Upsample-1's height/width scales and PRelu-6 with a numpy-aligned slope read
+//! as their opset-7 forms. Models are built here with `onnx-protobuf`.
 
 #[path = "common/onnx_proto.rs"]
 mod onnx_proto;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use hls_gen::flow::{self, FlowOptions};
 use hls_gen::sim::{RunOptions, Simulator};
-use onnx_proto::value_info;
+use onnx_proto::{value_info, value_info_dims};
 use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::{
     AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
@@ -271,10 +272,6 @@ fn concat_before_opset_4_joins_axis_1_by_default() {
 #[test]
 fn ops_whose_old_definitions_differ_are_refused_naming_the_node() {
     let tmp = tempfile::tempdir().unwrap();
-    // PRelu before opset 7 does not broadcast as numpy does: not read.
-    let e =
-        refusal(&small(tmp.path(), 6, "prelu", vec![node("PRelu", "pr", &["x", "slope"], "y", vec![])], 8));
-    assert!(e.contains("pr") && e.contains("opset 6"), "{e}");
     // Dropout in training mode.
     let d = node("Dropout", "drop", &["x"], "y", vec![attr_i("is_test", 0)]);
     let e = refusal(&small(tmp.path(), 6, "dropout", vec![d], 8));
@@ -283,4 +280,114 @@ fn ops_whose_old_definitions_differ_are_refused_naming_the_node() {
     let add = node("Add", "add", &["x", "slope"], "y", vec![attr_i("axis", 1)]);
     let e = refusal(&small(tmp.path(), 6, "add", vec![add], 8));
     assert!(e.contains("add") && e.contains("'axis'"), "{e}");
+}
+
+fn attr_s(name: &str, v: &str) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.type_ = AttributeType::STRING.into();
+    a.s = v.as_bytes().to_vec();
+    a
+}
+
+/// x[2, 3, 4] (NCHW) -> `nodes` (ending in `h`) -> Flatten `flat` -> y[out_features], with the
+/// given initializers.
+fn image(
+    dir: &Path,
+    opset: i64,
+    name: &str,
+    nodes: Vec<NodeProto>,
+    inits: Vec<TensorProto>,
+    out_features: usize,
+) -> PathBuf {
+    let mut g = GraphProto::new();
+    g.name = name.into();
+    g.input.push(value_info_dims("x", &[2, 3, 4]));
+    g.initializer = inits;
+    g.node = nodes;
+    g.node.push(node("Flatten", "flat", &["h"], "y", vec![]));
+    g.output.push(value_info("y", out_features));
+    let mut m = ModelProto::new();
+    m.ir_version = if opset < 7 { 3 } else { 7 };
+    let mut o = OperatorSetIdProto::new();
+    o.version = opset;
+    m.opset_import.push(o);
+    m.graph = Some(g).into();
+    let path = dir.join(format!("{name}_{opset}.onnx"));
+    std::fs::write(&path, m.write_to_bytes().unwrap()).unwrap();
+    path
+}
+
+/// The f64 reference's outputs on a seeded batch of `[2, 3, 4]` images.
+fn simulate_image(model: &Path) -> Vec<f64> {
+    let mut rng = Rng(13);
+    let n = 8;
+    let x: Vec<f64> = (0..n * 24).map(|_| rng.range(-128, 127) as f64 / 32.0).collect();
+    let lowered = flow::load_float(model, &FlowOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let sim = Simulator::new_float(&lowered.graph).unwrap();
+    sim.run(&x, n, &RunOptions::default()).unwrap().outputs[0].values.clone()
+}
+
+#[test]
+fn pad_cast_prelu_and_upsample_of_opsets_1_to_6_read_as_their_opset_7_forms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    // Pad-1 `paddings`, Pad-2 `pads` and Pad-13's input agree.
+    let pads = [0, 0, 1, 2, 0, 0, 0, 1];
+    let pad_attr = |key: &str| vec![attr_ints(key, &pads), attr_f("value", 0.0)];
+    let padded = 2 * 4 * 7;
+    let mut p = TensorProto::new();
+    p.name = "pads".into();
+    p.data_type = 7;
+    p.dims = vec![8];
+    p.int64_data = pads.to_vec();
+    let reference = simulate_image(&image(
+        t,
+        13,
+        "pad",
+        vec![node("Pad", "pad", &["x", "pads"], "h", vec![])],
+        vec![p],
+        padded,
+    ));
+    for (opset, key) in [(1, "paddings"), (2, "pads")] {
+        let model =
+            image(t, opset, "pad", vec![node("Pad", "pad", &["x"], "h", pad_attr(key))], vec![], padded);
+        assert_eq!(simulate_image(&model), reference, "Pad-{opset}");
+    }
+    // Cast-1 names its target type; FLOAT is the identity on a float activation.
+    let relu = || node("Relu", "r", &["x"], "hr", vec![]);
+    let reference =
+        simulate_image(&image(t, 13, "cast", vec![node("Relu", "r", &["x"], "h", vec![])], vec![], 24));
+    let cast = |to: &str| node("Cast", "cast", &["hr"], "h", vec![attr_s("to", to)]);
+    assert_eq!(simulate_image(&image(t, 5, "cast", vec![relu(), cast("FLOAT")], vec![], 24)), reference);
+    let e = refusal(&image(t, 5, "cast_bad", vec![relu(), cast("FLOAT33")], vec![], 24));
+    assert!(e.contains("cast") && e.contains("'FLOAT33'"), "{e}");
+    // Upsample-1's height/width scales are Upsample-7's scales [1, 1, h, w].
+    let up7 = node("Upsample", "up", &["x"], "h", vec![attr_floats("scales", &[1.0, 1.0, 2.0, 3.0])]);
+    let reference = simulate_image(&image(t, 7, "up", vec![up7], vec![], 2 * 6 * 12));
+    let up1 =
+        node("Upsample", "up", &["x"], "h", vec![attr_f("height_scale", 2.0), attr_f("width_scale", 3.0)]);
+    assert_eq!(simulate_image(&image(t, 1, "up", vec![up1], vec![], 2 * 6 * 12)), reference);
+    // PRelu-6: a one-value slope, or one with one axis fewer than X, is numpy-aligned already.
+    let prelu = || node("PRelu", "pr", &["x", "slope"], "h", vec![]);
+    for dims in [vec![1], vec![2, 1, 1], vec![2, 3, 4]] {
+        let slope = || tensor("slope", &dims, 9, -32, 31);
+        let reference = simulate_image(&image(t, 13, "prelu", vec![prelu()], vec![slope()], 24));
+        assert_eq!(
+            simulate_image(&image(t, 6, "prelu", vec![prelu()], vec![slope()], 24)),
+            reference,
+            "{dims:?}"
+        );
+    }
+    // A per-channel [C] slope: Caffe2-era PRelu applied it to axis 1, numpy to the last axis.
+    let e = refusal(&image(t, 6, "prelu_c", vec![prelu()], vec![tensor("slope", &[2], 9, -32, 31)], 24));
+    assert!(e.contains("pr") && e.contains("slope of shape [2]"), "{e}");
+}
+
+fn attr_floats(name: &str, v: &[f32]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.into();
+    a.type_ = AttributeType::FLOATS.into();
+    a.floats = v.to_vec();
+    a
 }

@@ -5,8 +5,14 @@ use onnx_protobuf::{type_proto, TensorShapeProto, TypeProto, ValueInfoProto};
 
 /// A float tensor `[N, features]` with a symbolic batch axis.
 pub fn value_info(name: &str, features: usize) -> ValueInfoProto {
+    value_info_dims(name, &[features])
+}
+
+/// A float tensor `[N, dims...]` with a symbolic batch axis.
+pub fn value_info_dims(name: &str, dims: &[usize]) -> ValueInfoProto {
     let mut shape = TensorShapeProto::new();
-    for d in [dimension::Value::DimParam("N".into()), dimension::Value::DimValue(features as i64)] {
+    let batch = dimension::Value::DimParam("N".into());
+    for d in std::iter::once(batch).chain(dims.iter().map(|&d| dimension::Value::DimValue(d as i64))) {
         let mut dim = Dimension::new();
         dim.value = Some(d);
         shape.dim.push(dim);

@@ -86,6 +86,9 @@ pub(super) fn hard_sigmoid(
 pub(super) fn prelu(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
     let x = ctx.act(ins, 0)?;
     let slope = ctx.constant(ins, 1, "slope")?;
+    if ctx.opset < 7 {
+        super::legacy::prelu_slope(ctx, &slope.dims, x.perm.len() + 1)?;
+    }
     let alpha = const_for(ctx, &slope, &x, 1)?;
     activation(b, ctx, ins, Activation::PRelu { alpha })
 }

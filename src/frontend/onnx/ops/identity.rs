@@ -49,8 +49,16 @@ pub(super) fn dropout(
 }
 
 pub(super) fn cast(_b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
-    let to = ctx.opt_int("to")?.ok_or_else(|| ctx.err("attribute 'to' is required"))?;
-    let to = i32::try_from(to).map_err(|_| ctx.err(format!("unknown target type {to}")))?;
+    let to = if ctx.opset < 6 {
+        // Cast-1 names the target type by its TensorProto.DataType name.
+        let name = ctx.string("to", "")?;
+        (1..=16)
+            .find(|&c| dtype_name(c) == name)
+            .ok_or_else(|| ctx.err(format!("unknown target type '{name}'")))?
+    } else {
+        let to = ctx.opt_int("to")?.ok_or_else(|| ctx.err("attribute 'to' is required"))?;
+        i32::try_from(to).map_err(|_| ctx.err(format!("unknown target type {to}")))?
+    };
     match ins.first() {
         Some(Some(Value::Const(t))) => {
             let dtype = DType::from_code(to).ok_or_else(|| {

@@ -13,6 +13,10 @@
 //! broadcasting only when B's axes are A's last ones, so any other `axis` is refused.
 //! `Reshape` before opset 5 takes its target as the `shape` attribute (read in `reshape.rs`);
 //! `Concat` before opset 4 has an optional `axis`, 1 by default (read in `concatenate.rs`).
+//! `Pad-1` names its attribute `paddings` (`pad.rs`); `Cast` before opset 6 names its target type
+//! by its `TensorProto.DataType` name (`identity.rs`); the experimental `Upsample-1` takes
+//! `height_scale` and `width_scale` (`upsample.rs`). `PRelu-1/6` shares a one-value slope and
+//! leaves other slope shapes' alignment unspecified ([`prelu_slope`]).
 
 use super::NodeCtx;
 use crate::frontend::onnx::OnnxError;
@@ -29,10 +33,8 @@ pub(super) fn reads(op_type: &str, opset: i64) -> bool {
         | "Constant" | "Shape" | "Gather" | "Sum" | "Mean" | "Max" | "Min" | "Add" | "Sub" | "Mul"
         | "Div" | "Conv" | "MaxPool" | "AveragePool" | "GlobalMaxPool" | "GlobalAveragePool" | "Squeeze"
         | "Unsqueeze" | "ReduceSum" | "ReduceMean" | "ReduceMax" | "ReduceMin" | "ReduceSumSquare"
-        | "ReduceL1" | "ReduceL2" | "BatchNormalization" | "Dropout" | "Reshape" | "Concat" => 1,
-        // Pad-1 names its attribute `paddings`; Cast before 6 names its target type by a string.
-        "Pad" => 2,
-        "Cast" => 6,
+        | "ReduceL1" | "ReduceL2" | "BatchNormalization" | "Dropout" | "Reshape" | "Concat" | "Pad"
+        | "Cast" | "PRelu" | "Upsample" => 1,
         _ => return false,
     };
     opset >= from
@@ -78,4 +80,19 @@ pub(super) fn broadcast(ctx: &NodeCtx, a_rank: usize, b_rank: usize) -> Result<(
              while numpy broadcasting aligns them with A's last axes (axis {trailing})"
         ))),
     }
+}
+
+/// Refuses a `PRelu-1/6` slope whose alignment with X is ambiguous: before opset 7 a one-value slope
+/// is shared and any other slope was applied from the channel axis (axis 1, as Caffe2 did), which
+/// equals numpy broadcasting only when the slope has one axis fewer than X (`x_rank` counts the
+/// batch axis).
+pub(super) fn prelu_slope(ctx: &NodeCtx, slope_dims: &[usize], x_rank: usize) -> Result<(), OnnxError> {
+    if slope_dims.iter().product::<usize>() == 1 || slope_dims.len() + 1 == x_rank {
+        return Ok(());
+    }
+    Err(ctx.unsupported(format!(
+        "a slope of shape {slope_dims:?} on a {x_rank}-D input: before opset 7 it applies from the \
+         channel axis, numpy broadcasting (opset 7) from the last axes; give the slope {} axes",
+        x_rank - 1
+    )))
 }

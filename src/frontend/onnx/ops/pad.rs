@@ -21,11 +21,13 @@ pub(super) fn pad(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Resu
     let x = ctx.act(ins, 0)?;
     let rank = x.perm.len() + 1;
     let (pads, value, axes) = if ctx.opset < 11 {
-        ctx.known_attrs(&["mode", "pads", "value"])?;
+        // Pad-1 names the attribute `paddings`.
+        let key = if ctx.opset < 2 { "paddings" } else { "pads" };
+        ctx.known_attrs(&["mode", key, "value"])?;
         if ins.len() > 1 {
             return Err(ctx.err("before opset 11 Pad takes its pads as an attribute, not an input"));
         }
-        let pads = ctx.ints("pads")?.ok_or_else(|| ctx.err("attribute 'pads' is required"))?;
+        let pads = ctx.ints(key)?.ok_or_else(|| ctx.err(format!("attribute '{key}' is required")))?;
         (pads, ctx.float("value", 0.0)? as f64, None)
     } else {
         ctx.known_attrs(&["mode"])?;

@@ -3,7 +3,9 @@
 //! Specs: <https://onnx.ai/onnx/operators/onnx__Resize.html> (opset 10: `scales` input; 11 and 13:
 //! `roi`, `scales`, `sizes`, coordinate transformation and nearest modes; 18: `axes`, `antialias`,
 //! `keep_aspect_ratio_policy`; 19: `half_pixel_symmetric`),
-//! <https://onnx.ai/onnx/operators/onnx__Upsample.html> (opset 7: `scales` attribute; 9: input).
+//! <https://onnx.ai/onnx/operators/onnx__Upsample.html> (opset 1, experimental: `height_scale` and
+//! `width_scale` of a 4-D NCHW input, the scales `[1, 1, height_scale, width_scale]` of opset 7 as
+//! ONNX's version converter maps them; opset 7: `scales` attribute; 9: input).
 //!
 //! Contract: `mode` must be `nearest`; the factor of each axis (from constant `scales`, or
 //! `sizes` divided by the input's extent) must be a whole number of at least 1, and 1 on the batch
@@ -110,7 +112,16 @@ pub(super) fn upsample(
     if mode != "nearest" {
         return Err(ctx.unsupported(format!("mode '{mode}': only nearest-neighbour upsampling is supported")));
     }
-    let scales = if ctx.opset < 9 {
+    let scales = if ctx.opset < 7 {
+        ctx.known_attrs(&["mode", "height_scale", "width_scale"])?;
+        if x.perm.len() != 3 {
+            return Err(ctx.err(format!("Upsample-1 takes a 4-D NCHW input, not {}-D", x.perm.len() + 1)));
+        }
+        let scale = |k: &str| -> Result<f64, OnnxError> {
+            Ok(ctx.opt_float(k)?.ok_or_else(|| ctx.err(format!("attribute '{k}' is required")))? as f64)
+        };
+        vec![1.0, 1.0, scale("height_scale")?, scale("width_scale")?]
+    } else if ctx.opset < 9 {
         ctx.known_attrs(&["mode", "scales"])?;
         match ctx.node.attrs.get("scales") {
             Some(super::super::model::Attr::Floats(v)) => v.iter().map(|&s| s as f64).collect(),
