@@ -1,5 +1,6 @@
-//! hls4ml configuration files used unchanged: a complete `hls4ml_config.yml`, an
-//! `HLSConfig:`-rooted file, hls4ml's precision spellings, command-line overrides, one warning
+//! hls4ml configuration files used unchanged: files written by hls4ml 1.3.0 itself
+//! (`tests/data/hls4ml/written/`, made by `scripts/make_hls4ml_configs.py` with the cleaned models
+//! hls4ml converted), a complete `hls4ml_config.yml`, an `HLSConfig:`-rooted file, hls4ml's precision spellings, command-line overrides, one warning
 //! per ignored key, and misspelled keys refused with a suggestion.
 
 use std::path::{Path, PathBuf};
@@ -271,4 +272,87 @@ fn backends_and_fifo_depth() {
     let cfg = Config::from_yaml_str("LayerName:\n  fc:\n    FifoDepth: 4\n    ParallelizationFactor: 2\n    ConvImplementation: LineBuffer\n", "x.yml").unwrap();
     assert_eq!(cfg.warnings.len(), 3, "{:?}", cfg.warnings);
     assert!(cfg.warnings.iter().any(|w| w.contains("line-buffer")), "{:?}", cfg.warnings);
+}
+
+/// Compiles `written/<name>.onnx` with `written/<name>.yml` as hls4ml wrote it; returns the project
+/// directory (the file's ProjectName) and the lowered model.
+fn compile_written(tmp: &Path, name: &str) -> (PathBuf, hls_gen::flow::Lowered) {
+    let (m, cfg) = (data(&format!("written/{name}.onnx")), data(&format!("written/{name}.yml")));
+    let out = tmp.join(name);
+    let o = hls_gen_in(
+        tmp,
+        &["compile", m.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "-o", out.to_str().unwrap()],
+    );
+    let text = text(&o);
+    assert!(o.status.success(), "{name}: {text}");
+    assert!(text.contains("warning: ") && !text.contains("error"), "{text}");
+    assert!(out.join(format!("firmware/{name}.cpp")).is_file(), "ProjectName: {text}");
+    let report = std::fs::read_to_string(out.join("report.json")).unwrap();
+    assert!(report.contains("\"clock_ns\": 4.0") && report.contains("xcvu9p-flga2104-2L-e"), "{report}");
+    (out, lower_with(&m, &cfg))
+}
+
+#[test]
+fn configs_written_by_hls4ml_compile_unchanged_and_are_honoured() {
+    let tmp = tempfile::tempdir().unwrap();
+
+    // Name granularity, Vitis, io_parallel: every layer `auto` under Model default fixed<16,6>.
+    let (dir, l) = compile_written(tmp.path(), "mlp_vitis");
+    let g = &l.graph;
+    let node = |n: &str| g.node(g.find(n).unwrap());
+    assert!(std::fs::read_to_string(dir.join("hls_config.yml")).unwrap().contains("io_parallel"));
+    assert_eq!(node("global_in").ty, Some(ty("ap_fixed<16,6>")), "auto input: the default");
+    assert_eq!(node("Relu_0").ty, Some(ty("ap_fixed<16,6>")), "auto activation: the default");
+    let Layer::Dense(d) = &node("MatMul_0").layer else { panic!() };
+    assert_eq!(d.weights.ty, Some(ty("ap_fixed<16,6>")));
+    assert_eq!(node("MatMul_0").ty, d.accum, "auto dense result: the exact accumulator");
+    let sm = node("Softmax_0");
+    assert_eq!(sm.ty, Some(ty("ap_fixed<16,6>")));
+    let tables = sm.layer.tables();
+    let table = |role: &str| tables.iter().find(|(r, _)| *r == role).unwrap().1;
+    assert_eq!(table("exp_table").ty, ty("ap_fixed<18,8,AP_RND,AP_SAT>"));
+    assert_eq!(table("exp_table").len(), 1024);
+
+    // Type granularity, Vivado, io_stream, Resource strategy, MatMul reuse factor 4, table size.
+    let (dir, l) = compile_written(tmp.path(), "mlp_vivado_stream");
+    let g = &l.graph;
+    let node = |n: &str| g.node(g.find(n).unwrap());
+    assert!(std::fs::read_to_string(dir.join("hls_config.yml")).unwrap().contains("io_stream"));
+    for n in ["MatMul_0", "MatMul_3"] {
+        assert_eq!((node(n).reuse_factor, node(n).strategy), (4, Strategy::Resource), "{n}");
+    }
+    let tables = node("Softmax_0").layer.tables();
+    assert_eq!(tables.iter().find(|(r, _)| *r == "exp_table").unwrap().1.len(), 2048);
+
+    // A channels-last CNN, io_stream, with the convolution's types set.
+    let (dir, l) = compile_written(tmp.path(), "cnn_vitis_stream");
+    let g = &l.graph;
+    let conv = g.node(g.find("Conv_0").unwrap());
+    let Layer::Conv(c) = &conv.layer else { panic!() };
+    assert_eq!(c.weights.ty, Some(ty("ap_fixed<8,3>")));
+    assert_eq!(conv.ty, Some(ty("ap_fixed<12,4,AP_RND,AP_SAT>")));
+    assert!(std::fs::read_to_string(dir.join("hls_config.yml")).unwrap().contains("io_stream"));
+}
+
+#[test]
+fn an_entry_for_a_missing_layer_that_changes_something_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = std::fs::read_to_string(data("written/mlp_vitis.yml")).unwrap();
+    // The first entry, hls4ml's bias Add that hls-gen fuses into MatMul_0, now sets something.
+    assert!(file.find("Add_0:").unwrap() < file.find("ReuseFactor: 1").unwrap());
+    let edited = file.replacen("ReuseFactor: 1", "ReuseFactor: 2", 1);
+    let cfg = tmp.path().join("edited.yml");
+    std::fs::write(&cfg, edited).unwrap();
+    let m = data("written/mlp_vitis.onnx");
+    let out = tmp.path().join("out");
+    let o = hls_gen_in(
+        tmp.path(),
+        &["compile", m.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "-o", out.to_str().unwrap()],
+    );
+    let out_text = text(&o);
+    assert!(
+        !o.status.success() && out_text.contains("'Add_0'") && out_text.contains("no such layer"),
+        "{out_text}"
+    );
+    assert!(!out.exists());
 }

@@ -19,6 +19,8 @@ const FROM_COMMAND_LINE: &str = "the model comes from the command line (hls-gen 
 const TRACE: &str =
     "hls-gen's firmware has no trace outputs; `hls-gen sim --trace DIR` writes every layer's output";
 const WRITER: &str = "hls-gen writes its own project layout (constants in headers, no tarball, no namespace)";
+const CONSTANTS: &str = "hls-gen folds every constant (hls4ml's Constant layer) into the layer that uses \
+     it, whose precision keys set its type";
 const OWN_PASSES: &str = "hls-gen runs its own pass pipeline (see --dump-ir-after)";
 const CONV_DESIGN: &str =
     "hls-gen's convolutions always use its own line-buffer/unrolled design; ReuseFactor sets their parallelism";
@@ -33,10 +35,12 @@ const TOP_IGNORED: &[(&str, &str)] = &[
     ("Flows", OWN_PASSES),
     ("InputData", "testbench inputs come from --tb-input (or are generated)"),
     ("InputShape", FROM_COMMAND_LINE),
+    ("InputShapes", FROM_COMMAND_LINE),
     ("KerasH5", FROM_COMMAND_LINE),
     ("KerasJson", FROM_COMMAND_LINE),
     ("KerasModel", FROM_COMMAND_LINE),
     ("OnnxModel", FROM_COMMAND_LINE),
+    ("OutputShapes", "output shapes come from the model"),
     ("OutputPredictions", "the testbench's expected outputs are the bit-exact simulator's"),
     ("PytorchModel", FROM_COMMAND_LINE),
     ("Stamp", "hls4ml bookkeeping; hls-gen's output is deterministic and carries no stamp"),
@@ -73,7 +77,8 @@ const WRITER_IGNORED: &[(&str, &str)] = &[
 ];
 
 /// Keys of `Model`, a `LayerType` entry or a `LayerName` entry that hls-gen honours.
-const SETTINGS_HONOURED: &[&str] = &["FifoDepth", "Precision", "ReuseFactor", "Strategy", "TableSize"];
+const SETTINGS_HONOURED: &[&str] =
+    &["FifoDepth", "Precision", "ReuseFactor", "Skip", "Strategy", "TableSize"];
 const SETTINGS_IGNORED: &[(&str, &str)] = &[
     (
         "BramFactor",
@@ -205,6 +210,11 @@ pub(super) fn read(text: &str, origin: &str) -> Result<Config, ConfigError> {
             }
             "LayerType" => {
                 for (name, s) in r.entries(v, &path)? {
+                    if name.eq_ignore_ascii_case("constant") {
+                        r.block(s, &format!("{path}.{name}"), Level::Layer)?;
+                        r.ignore(&format!("LayerType.{name}"), &format!("{path}.{name}"), CONSTANTS);
+                        continue;
+                    }
                     let kind = super::kind_of_type_name(name).ok_or_else(|| {
                         let known: Vec<&str> =
                             super::TYPE_NAMES.iter().flat_map(|(_, n)| n.iter().copied()).collect();
@@ -415,6 +425,18 @@ impl Reader<'_> {
                             .error(&here, format!("TableSize {t} must be a power of two from 2 to 65536")));
                     }
                     b.settings.table_size = Some(t);
+                }
+                "Skip" => {
+                    match v {
+                        Value::Bool(false) => {}
+                        Value::Bool(true) => return Err(self.error(
+                            &here,
+                            "Skip: true makes hls4ml drop this Softmax; hls-gen builds every layer of the \
+                             model (export the model without the Softmax instead)"
+                                .into(),
+                        )),
+                        _ => return Err(self.error(&here, "Skip must be true or false".into())),
+                    }
                 }
                 "FifoDepth" if level == Level::Model => {
                     let text = self.string(v, &here)?;

@@ -34,8 +34,12 @@
 //! `param` (a batch normalization's scale, a leaky or parametric activation's slope). A key for
 //! a tensor the addressed layers do not have gives a warning ([`Config::tensor_warnings`]). A
 //! precision is `ap_fixed<W,I,Q,O>`, `ap_ufixed`, `ap_int`, `ap_uint`, hls4ml's `fixed<...>`,
-//! `ufixed<...>`, `int<W>`, `uint<W>` (modes with or without `AP_`), or `auto`: hls-gen decides
-//! (exact, wide enough that no value is lost).
+//! `ufixed<...>`, `int<W>`, `uint<W>` (modes with or without `AP_`), or `auto`: hls-gen decides,
+//! as hls4ml's type inference does: the result of an input, an activation or a softmax gets the
+//! default precision; any other tensor an exact type, wide enough that no value is lost.
+//! Configuration entries for layers the model does not have are errors, unless they change
+//! nothing ([`Settings::is_inert`], or [`Config::adds_nothing`] to the layer `<class>_<name>`
+//! derives from): hls4ml writes those for layers it creates itself; they are skipped with a note.
 //!
 //! Keys hls4ml defines that have no effect here are accepted with one warning each, in
 //! [`Config::warnings`], saying why: `ClockUncertainty`, `WriterConfig` (`Namespace`,
@@ -225,6 +229,19 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Whether these settings change nothing under `model`'s: every precision `auto` or unset and
+    /// the reuse factor, strategy and table size unset or equal to `model`'s. hls4ml writes such
+    /// entries for layers it creates itself (constant inputs `*_param0`, merged `Dense_*`, `bn_*`).
+    pub fn is_inert(&self, model: &Settings) -> bool {
+        let p = &self.precision;
+        let precisions = [p.result, p.weight, p.bias, p.accum, p.table, p.exp_table, p.inv_table, p.scale];
+        let same = |mine: Option<usize>, theirs: Option<usize>| mine.is_none() || mine == theirs;
+        precisions.iter().all(|t| matches!(t, None | Some(Precision::Auto)))
+            && same(self.reuse_factor, model.reuse_factor.or(Some(1)))
+            && (self.strategy.is_none() || self.strategy == model.strategy.or(Some(Strategy::Latency)))
+            && same(self.table_size, model.table_size)
+    }
+
     fn overlay(&mut self, o: &Settings) {
         self.precision.overlay(&o.precision);
         if o.reuse_factor.is_some() {
@@ -327,9 +344,10 @@ impl Default for Config {
 }
 
 /// The names accepted under `LayerType` for each IR layer kind (hls4ml's class names and ours).
+/// hls4ml's ONNX reader makes a `MatMul` of a constant matrix a Dense.
 const TYPE_NAMES: &[(&str, &[&str])] = &[
     ("input", &["input", "inputlayer"]),
-    ("dense", &["dense", "qdense"]),
+    ("dense", &["dense", "qdense", "matmul"]),
     ("batch_norm", &["batch_norm", "batchnormalization", "qbatchnormalization"]),
     (
         "activation",
@@ -494,8 +512,7 @@ impl Config {
         }
     }
 
-    /// The effective settings of `node`: layer name over layer type over model.
-    pub fn for_node(&self, node: &Node) -> LayerSettings {
+    fn settings_of(&self, node: &Node) -> Settings {
         let mut s = self.model.clone();
         if let Some(t) = self.layer_type.get(node.layer.kind()) {
             s.overlay(t);
@@ -508,6 +525,20 @@ impl Config {
         if let Some(n) = self.layer_name.get(&node.name) {
             s.overlay(n);
         }
+        s
+    }
+
+    /// Whether `s`, laid over `node`'s settings, changes none of them.
+    pub fn adds_nothing(&self, s: &Settings, node: &Node) -> bool {
+        let base = self.settings_of(node);
+        let mut over = base.clone();
+        over.overlay(s);
+        over == base
+    }
+
+    /// The effective settings of `node`: layer name over layer type over model.
+    pub fn for_node(&self, node: &Node) -> LayerSettings {
+        let s = self.settings_of(node);
         LayerSettings {
             result: s.precision.result,
             weight: s.precision.weight,

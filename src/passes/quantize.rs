@@ -58,16 +58,34 @@ impl Pass for Quantize {
     fn run(&self, g: &mut Graph, ctx: &PassContext) -> Result<PassReport, PassError> {
         let cfg = &ctx.config;
         let names: Vec<String> = g.node_ids().iter().map(|&i| g.node(i).name.clone()).collect();
-        for n in cfg.layer_name.keys() {
-            if !names.contains(n) {
+        let mut report = PassReport::default();
+        let mut skipped = Vec::new();
+        for (n, s) in &cfg.layer_name {
+            if names.contains(n) {
+                continue;
+            }
+            // hls4ml names the layers it derives `<class>_<source>` (`Dense_MatMul_0`,
+            // `Conv2D_Conv_0`) and writes the source's settings for them.
+            let copy_of_source = g.node_ids().iter().any(|&i| {
+                let x = g.node(i);
+                n.ends_with(&format!("_{}", x.name)) && cfg.adds_nothing(s, x)
+            });
+            if !s.is_inert(&cfg.model) && !copy_of_source {
                 return Err(PassError::layer(
                     n,
                     "is named in the configuration but the model has no such layer",
                 ));
             }
+            skipped.push(n.as_str());
+        }
+        if !skipped.is_empty() {
+            report.notes.push(format!(
+                "configuration entries for layers hls4ml creates (unset, `auto` or copies of the \
+                 layer they derive from), skipped: {}",
+                skipped.join(", ")
+            ));
         }
         let quantized_model = model_is_quantized(g);
-        let mut report = PassReport::default();
         let order = g.topo_order().map_err(|source| PassError::Ir { pass: self.name(), source })?;
         for &id in &order {
             let s = cfg.for_node(g.node(id));
@@ -123,7 +141,16 @@ impl Pass for Quantize {
             if node.ty_from_model {
                 continue;
             }
-            node.ty = match s.result {
+            // `auto` follows hls4ml's type inference: the default precision for an activation or a
+            // softmax, what no setting gives for an input, an exact type everywhere else.
+            let result = match (s.result, &node.layer) {
+                (Some(Precision::Auto), Layer::Activation(_) | Layer::Softmax(_)) => {
+                    Some(Precision::Fixed(cfg.default_precision))
+                }
+                (Some(Precision::Auto), Layer::Input(_)) => None,
+                (r, _) => r,
+            };
+            node.ty = match result {
                 Some(Precision::Fixed(t)) => Some(t),
                 Some(Precision::Auto) => None,
                 None => match &node.layer {
