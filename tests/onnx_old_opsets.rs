@@ -160,22 +160,31 @@ fn mlp(dir: &Path, f: Form) -> PathBuf {
     }
     g.node.push(node("Sigmoid", "out", &["h7"], "y", consumed(1)));
     g.output.push(value_info("y", 4));
+    save(dir, &format!("mlp_{}_{}", f.opset, f.legacy), f.opset, g)
+}
+
+/// Writes `g` as `dir/<file>.onnx` at `opset` (IR version 3 before opset 7).
+fn save(dir: &Path, file: &str, opset: i64, g: GraphProto) -> PathBuf {
     let mut m = ModelProto::new();
-    m.ir_version = if f.opset < 7 { 3 } else { 7 };
+    m.ir_version = if opset < 7 { 3 } else { 7 };
     let mut o = OperatorSetIdProto::new();
-    o.version = f.opset;
+    o.version = opset;
     m.opset_import.push(o);
     m.graph = Some(g).into();
-    let path = dir.join(format!("mlp_{}_{}.onnx", f.opset, f.legacy));
+    let path = dir.join(format!("{file}.onnx"));
     std::fs::write(&path, m.write_to_bytes().unwrap()).unwrap();
     path
 }
 
-/// The f64 reference's outputs on a seeded batch.
+/// The f64 reference's outputs on a seeded batch of 8 features.
 fn simulate(model: &Path) -> Vec<f64> {
+    simulate_n(model, 32, 8)
+}
+
+/// The f64 reference's outputs on a seeded batch of `n` samples of `features` values.
+fn simulate_n(model: &Path, n: usize, features: usize) -> Vec<f64> {
     let mut rng = Rng(11);
-    let n = 32;
-    let x: Vec<f64> = (0..n * 8).map(|_| rng.range(-128, 127) as f64 / 32.0).collect();
+    let x: Vec<f64> = (0..n * features).map(|_| rng.range(-128, 127) as f64 / 32.0).collect();
     let lowered = flow::load_float(model, &FlowOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let sim = Simulator::new_float(&lowered.graph).unwrap();
     sim.run(&x, n, &RunOptions::default()).unwrap().outputs[0].values.clone()
@@ -242,15 +251,7 @@ fn small(dir: &Path, opset: i64, name: &str, nodes: Vec<NodeProto>, out_features
     g.initializer.push(tensor("slope", &[8], 9, -32, 31));
     g.node = nodes;
     g.output.push(value_info("y", out_features));
-    let mut m = ModelProto::new();
-    m.ir_version = 3;
-    let mut o = OperatorSetIdProto::new();
-    o.version = opset;
-    m.opset_import.push(o);
-    m.graph = Some(g).into();
-    let path = dir.join(format!("{name}_{opset}.onnx"));
-    std::fs::write(&path, m.write_to_bytes().unwrap()).unwrap();
-    path
+    save(dir, &format!("{name}_{opset}"), opset, g)
 }
 
 #[test]
@@ -307,25 +308,12 @@ fn image(
     g.node = nodes;
     g.node.push(node("Flatten", "flat", &["h"], "y", vec![]));
     g.output.push(value_info("y", out_features));
-    let mut m = ModelProto::new();
-    m.ir_version = if opset < 7 { 3 } else { 7 };
-    let mut o = OperatorSetIdProto::new();
-    o.version = opset;
-    m.opset_import.push(o);
-    m.graph = Some(g).into();
-    let path = dir.join(format!("{name}_{opset}.onnx"));
-    std::fs::write(&path, m.write_to_bytes().unwrap()).unwrap();
-    path
+    save(dir, &format!("{name}_{opset}"), opset, g)
 }
 
 /// The f64 reference's outputs on a seeded batch of `[2, 3, 4]` images.
 fn simulate_image(model: &Path) -> Vec<f64> {
-    let mut rng = Rng(13);
-    let n = 8;
-    let x: Vec<f64> = (0..n * 24).map(|_| rng.range(-128, 127) as f64 / 32.0).collect();
-    let lowered = flow::load_float(model, &FlowOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let sim = Simulator::new_float(&lowered.graph).unwrap();
-    sim.run(&x, n, &RunOptions::default()).unwrap().outputs[0].values.clone()
+    simulate_n(model, 8, 24)
 }
 
 #[test]
