@@ -24,18 +24,16 @@
 
 mod arith;
 mod parse;
-mod types;
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
-use crate::ir::representable;
+use crate::ir::{declared_type, narrowest_type, representable};
 use arith::*;
 use parse::{format_text, params, unsupported_class, Args};
 pub(super) use parse::{is_quantizer_class, parse, parse_call};
-use types::*;
 
 /// `K.epsilon()`.
 const EPSILON: f32 = 1e-7;

@@ -275,14 +275,3 @@ fn huge_inputs_follow_qkeras_float32_arithmetic() {
     let e = q("quantized_bits(4,0,alpha=1)").quantize(&[3e6], &[1]).unwrap_err();
     assert!(e.contains("not exact in") && e.contains("quantized_bits(bits=4"), "{e}");
 }
-
-#[test]
-fn type_helpers() {
-    assert_eq!(covering_type(-32, 31, -5).unwrap(), fixed(6, 1, true));
-    assert_eq!(covering_type(0, 0, 0).unwrap(), fixed(1, 1, false));
-    assert_eq!(covering_type(-1, 0, 0).unwrap(), fixed(1, 1, true));
-    assert_eq!(narrowest_type(&[0.5, -0.25, 3.0]).unwrap(), fixed(5, 3, true));
-    assert!(covering_type(0, 1i128 << 60, 0).is_err());
-    assert_eq!(decompose(-0.375), Some((-3, -3)));
-    assert_eq!(decompose(0.0), None);
-}
