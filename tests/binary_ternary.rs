@@ -178,3 +178,48 @@ fn bipolar_quant_mlp_rtl() {
 fn bipolar_quant_mlp_costs_no_dsp() {
     binary_dense_uses_no_dsp(&onnx("bnn_qonnx"));
 }
+
+fn keras(file: &str) -> PathBuf {
+    root().join("tests/models/keras").join(file)
+}
+
+#[test]
+fn qkeras_binary_ternary_quantizers_match_qkeras() {
+    matches_reference(&keras("qkeras_bnn.h5"), "qkeras_bnn", "expected_float.npy");
+    matches_reference(&keras("qkeras_bnn.json"), "qkeras_bnn", "expected_float.npy");
+}
+
+#[test]
+fn qkeras_binary_ternary_quantizers_csim() {
+    csim_matches_simulator(&keras("qkeras_bnn.h5"));
+}
+
+#[test]
+fn qkeras_binary_ternary_quantizers_rtl() {
+    rtl_matches_simulator(&keras("qkeras_bnn.h5"));
+}
+
+#[test]
+fn qkeras_binary_dense_costs_no_dsp() {
+    binary_dense_uses_no_dsp(&keras("qkeras_bnn.h5"));
+}
+
+#[test]
+fn binarynet_layers_match_their_keras_definition() {
+    matches_reference(&keras("keras_binarynet.json"), "keras_binarynet", "expected_float.npy");
+}
+
+#[test]
+fn binarynet_layers_csim() {
+    csim_matches_simulator(&keras("keras_binarynet.json"));
+}
+
+#[test]
+fn binarynet_layers_rtl() {
+    rtl_matches_simulator(&keras("keras_binarynet.json"));
+}
+
+#[test]
+fn binarynet_dense_costs_no_dsp() {
+    binary_dense_uses_no_dsp(&keras("keras_binarynet.json"));
+}
