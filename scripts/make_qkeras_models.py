@@ -475,6 +475,11 @@ def model_qkeras_bnn():
     ], name="qkeras_bnn")
     acc = train(model, seed, snap=True, epochs=4)
     model = inference_copy(model)
+    # the inputs of act_ternary_scaled are integers plus this bias: biases of n + 1/4 and n + 3/4
+    # put some of them exactly on the thresholds +-0.25
+    k, b = model.get_layer("fc_ternary2").get_weights()
+    b = (np.floor(b) + np.where(np.arange(b.size) % 2 == 0, 0.25, 0.75)).astype(np.float32)
+    model.get_layer("fc_ternary2").set_weights([k, b])
     x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES, snap=True)
     emit("qkeras_bnn", model, x, "logits", ["json", "h5"])
 
@@ -514,8 +519,22 @@ def ternary_tanh(x):
     return _bnn_ternarize(tf.clip_by_value(x, -1.0, 1.0))
 
 
+class Clip(keras.constraints.Constraint):
+    """BinaryNet's kernel constraint (training only)."""
+
+    def __init__(self, min_value, max_value=None):
+        self.min_value, self.max_value = min_value, max_value
+
+    def __call__(self, p):
+        return tf.clip_by_value(p, self.min_value, self.max_value)
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value}
+
+
 class _BinaryNetDense(keras.layers.Dense):
-    def __init__(self, units, H=1.0, **kwargs):
+    # kernel_lr_multiplier / bias_lr_multiplier only scale training updates
+    def __init__(self, units, H=1.0, kernel_lr_multiplier=None, bias_lr_multiplier=None, **kwargs):
         super().__init__(units, **kwargs)
         self.H = H
 
@@ -539,7 +558,7 @@ class TernaryDense(_BinaryNetDense):
         return _bnn_ternarize(w, self.H)
 
 
-CUSTOM_OBJECTS.update({"BinaryDense": BinaryDense, "TernaryDense": TernaryDense, "ternary_tanh": ternary_tanh,
+CUSTOM_OBJECTS.update({"Clip": Clip, "BinaryDense": BinaryDense, "TernaryDense": TernaryDense, "ternary_tanh": ternary_tanh,
                        "binary_tanh": binary_tanh})
 
 
@@ -555,15 +574,17 @@ def model_keras_binarynet():
         QActivation("quantized_bits(8,3,alpha=1)", name="q_input"),
         BinaryDense(32, H=1.0, use_bias=False, kernel_initializer=init, name="fc1"),
         keras.layers.Activation(binary_tanh, name="act1"),
-        TernaryDense(32, H=1.0, use_bias=False, kernel_initializer=init, name="fc2"),
+        TernaryDense(32, H=1.0, kernel_initializer=init, bias_initializer=init, name="fc2"),
         keras.layers.Activation(ternary_tanh, name="act2"),
         BinaryDense(16, H=0.5, kernel_initializer=init, bias_initializer=init, name="fc3"),
         keras.layers.Activation(ternary_tanh, name="act3"),
         TernaryDense(N_CLASSES, H=0.5, use_bias=False, kernel_initializer=init, name="output"),
     ], name="keras_binarynet")
-    # biases on a 2^-4 grid: the float model stays exact
+    # fc2's bias in {-1/2, 1/2} puts some inputs of ternary_tanh exactly on its thresholds +-1/2;
+    # fc3's on a 2^-4 grid: the float model stays exact
     w = model.get_weights()
-    w[2] = np.round(w[2] * 16.0) / 16.0
+    w[2] = np.where(w[2] >= 0, 0.5, -0.5).astype(np.float32)
+    w[4] = np.round(w[4] * 16.0) / 16.0
     model.set_weights(w)
     x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES, snap=True)
     emit("keras_binarynet", model, x, "output", ["json"])

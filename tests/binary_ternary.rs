@@ -223,3 +223,36 @@ fn binarynet_layers_rtl() {
 fn binarynet_dense_costs_no_dsp() {
     binary_dense_uses_no_dsp(&keras("keras_binarynet.json"));
 }
+
+/// The binary and ternary models of `../shared/models` (skipped when absent) against the
+/// references `scripts/make_shared_references.py bnn-onnx|bnn-keras` recorded: the Brevitas
+/// `BipolarQuant` model bit for bit; the BinaryNet jet models, whose batch norms the default
+/// lowering computes with 32-bit constants on `ap_fixed<16,6>` inputs, to 1e-4 relative on every
+/// output of at least 97 of 100 samples (a sample whose batch-norm output lies within that
+/// rounding of a threshold flips one activation).
+#[test]
+fn shared_binary_and_ternary_models() {
+    let shared = root().join("../shared/models");
+    if !shared.is_dir() {
+        eprintln!("notice: ../shared/models is absent; skipping");
+        return;
+    }
+    matches_reference(
+        &shared.join("onnx/bnn_model_fc_1layer.onnx"),
+        "shared_bnn_model_fc_1layer",
+        "expected_float.npy",
+    );
+    for name in ["KERAS_3layer_binary_smaller", "KERAS_3layer_ternary_small"] {
+        let dir = root().join("golden/reference").join(format!("shared_{name}"));
+        let (shape, expected) = npy(&dir.join("expected_float.npy"));
+        let got = simulate(&shared.join(format!("keras/{name}.json")), npy(&dir.join("inputs.npy")));
+        let k = shape[1];
+        let close = got
+            .chunks(k)
+            .zip(expected.chunks(k))
+            .filter(|(g, e)| g.iter().zip(*e).all(|(g, e)| (g - e).abs() <= 1e-4 * e.abs().max(1.0)))
+            .count();
+        eprintln!("{name}: {close} of {} samples match TensorFlow", shape[0]);
+        assert!(close >= 97, "{name}: only {close} of {} samples match TensorFlow", shape[0]);
+    }
+}

@@ -13,7 +13,9 @@
 //!   `[x <= t]` and `[x < t]` are the same of `-x` against `-t`: `HardSigmoid{alpha: -1, beta: 1/2
 //!   + t}`;
 //! * a binary step `x ⋈ t ? high : low` is the indicator, then `BatchNorm{scale: high - low, bias:
-//!   low}` typed to hold `{low, high}` exactly (left out when `low = 0, high = 1`);
+//!   low}` typed to hold `{low, high}` exactly (left out when `low = 0, high = 1`). The sign step
+//!   `x >= 0` needs no indicator: `Quantize` to `ap_fixed<1,1>` with `AP_TRN, AP_SAT` gives `c =
+//!   -[x < 0]` (-1 or 0: the sign bit), then `BatchNorm{scale: high - low, bias: high}`;
 //! * a ternary step `x ⋈ t_up ? alpha : (x ⋈ t_down ? -alpha : 0)` is the two indicators, their
 //!   difference by `Elementwise Sub` typed `ap_fixed<2,2>` (-1, 0 or 1), then `BatchNorm{scale:
 //!   alpha, bias: 0}` typed to hold `{-alpha, 0, alpha}` (left out when `alpha = 1`). The two
@@ -172,6 +174,15 @@ impl Step {
     pub fn nodes(&self) -> Result<Vec<StepNode>, String> {
         let mut nodes = Vec::new();
         match self {
+            Step::Binary { at, low, high } if *at == Threshold::new(Cmp::Ge, 0.0) => {
+                nodes.push(StepNode {
+                    suffix: "sign",
+                    layer: Layer::Quantize(Quantize),
+                    inputs: vec![StepInput::X],
+                    ty: Some(FixedType::new(1, 1, true).with_modes(QuantMode::Trn, OverflowMode::Sat)),
+                });
+                levels(&mut nodes, 0, high - low, *high, &[*low, *high])?;
+            }
             Step::Binary { at, low, high } => {
                 let q = indicator(*at, "step", &mut nodes)?;
                 if (*low, *high) != (0.0, 1.0) {
@@ -214,9 +225,20 @@ mod tests {
     fn chains_have_the_documented_shape() {
         let bipolar = Step::Binary { at: Threshold::new(Cmp::Ge, 0.0), low: -0.5, high: 0.5 };
         let n = bipolar.nodes().unwrap();
+        assert_eq!(n.len(), 2);
+        assert_eq!(
+            n[0].ty.unwrap(),
+            FixedType::new(1, 1, true).with_modes(QuantMode::Trn, OverflowMode::Sat)
+        );
+        assert_eq!(n[1].ty.unwrap(), FixedType::new(2, 1, true));
+        assert_eq!(
+            n[1].layer,
+            Layer::BatchNorm(BatchNorm { scale: Weights::scalar(1.0), bias: Weights::scalar(0.5) })
+        );
+        let ge = Step::Binary { at: Threshold::new(Cmp::Ge, 0.25), low: -0.5, high: 0.5 };
+        let n = ge.nodes().unwrap();
         assert_eq!(n.len(), 3);
         assert_eq!(n[1].ty.unwrap().quant, QuantMode::Rnd);
-        assert_eq!(n[2].ty.unwrap(), FixedType::new(2, 1, true));
         let tanh = Step::Binary { at: Threshold::new(Cmp::Gt, 0.0), low: 0.0, high: 1.0 };
         let n = tanh.nodes().unwrap();
         assert_eq!(n.len(), 2);
