@@ -638,6 +638,55 @@ def model_mlp_qonnx_bipolar():
     return "mlp_qonnx_bipolar", model, x, r, float_ref
 
 
+def model_bnn_qonnx():
+    """Binary MLP 16-32-16-5: BipolarQuant on activations (sign(0) = +1) and on weights."""
+    rng = np.random.default_rng(1006)
+    b = QonnxBuilder()
+    s_in = 2.0 ** -4
+    x_q = b.quant("/input_quant", "global_in", s_in, 8, signed=1)
+    a0 = b.bipolar("/act0_quant", x_q, np.float32(1.0))
+
+    # layer 1: bipolar weights (scale 1), biases on a 2^-1 grid with many zeros so that sums of
+    # +-1 hit exactly 0, which BipolarQuant maps to +scale
+    W1 = glorot(rng, 16, 32)
+    B1 = on_grid(bias(rng, 32, std=1.0), 2.0 ** -1)
+    B1[::3] = 0.0
+    w1q = b.bipolar("/fc1/weight_quant", b.init("fc1.weight", W1), np.float32(1.0))
+    h = b.op("MatMul", "/fc1/MatMul", [a0, w1q])
+    h = b.op("Add", "/fc1/Add", [h, b.init("fc1.bias", B1)])
+    a1 = b.bipolar("/act1_quant", h, np.float32(0.5))
+
+    # layer 2: bipolar weights with scale 2^-2
+    W2 = glorot(rng, 32, 16)
+    B2 = np.zeros(16, dtype=np.float32)
+    B2[1::2] = on_grid(bias(rng, 8, std=0.25), 2.0 ** -3)
+    w2q = b.bipolar("/fc2/weight_quant", b.init("fc2.weight", W2), np.float32(0.25))
+    h = b.op("MatMul", "/fc2/MatMul", [a1, w2q])
+    h = b.op("Add", "/fc2/Add", [h, b.init("fc2.bias", B2)])
+    a2 = b.bipolar("/act2_quant", h, np.float32(1.0))
+
+    # layer 3: 8-bit signed weights, float logits out
+    W3 = glorot(rng, 16, 5)
+    s_w3 = po2_scale_for(np.abs(W3).max(), 127, mode="ceil")
+    B3 = on_grid(bias(rng, 5), 2.0 ** -8)
+    w3q = b.quant("/fc3/weight_quant", b.init("fc3.weight", W3), s_w3, 8, signed=1)
+    h = b.op("MatMul", "/fc3/MatMul", [a2, w3q])
+    b.nodes.append(helper.make_node("Add", [h, b.init("fc3.bias", B3)], ["global_out"], name="/fc3/Add"))
+
+    graph = helper.make_graph(b.nodes, "main_graph", [vi("global_in", [1, 16])], [vi("global_out", [1, 5])], b.inits)
+    model = make_model(graph, 13, 7, extra_opsets=[(QONNX_DOMAIN, 1)],
+                       doc="Binary QONNX MLP 16-32-16-5: BipolarQuant activations and weights, 8b output layer")
+    x = make_inputs(input_rng(), N_SAMPLES, 16, step=s_in)
+
+    bip = lambda w, s: np.where(w >= 0, 1.0, -1.0) * s  # noqa: E731
+    r = bip(np_quant(x, s_in, 8, True), 1.0)
+    r = bip(r @ bip(W1, 1.0) + B1, 0.5)
+    r = bip(r @ bip(W2, 0.25) + B2, 1.0)
+    r = r @ np_quant(W3, s_w3, 8, True) + B3
+    float_ref = lambda x: ((x @ W1 + B1) @ W2 + B2) @ W3 + B3  # noqa: E731
+    return "bnn_qonnx", model, x, r, float_ref
+
+
 def qonnx_via_qcdq(mw):
     """Lower Quant -> QuantizeLinear/Clip/DequantizeLinear with qonnx and return the plain ONNX model."""
     from qonnx.transformation.qonnx_to_qcdq import QuantToQCDQ
@@ -1609,7 +1658,7 @@ def main():
         name, model, x, y = model_ops_zoo(opset)
         emit(name, model, x, y)
 
-    for fn in [model_mlp_qonnx, model_mlp_qonnx_bipolar]:
+    for fn in [model_mlp_qonnx, model_mlp_qonnx_bipolar, model_bnn_qonnx]:
         name, model, x, ref, float_ref = fn()
         onnx.checker.check_model(model)
         mw = qonnx_prepare(model)

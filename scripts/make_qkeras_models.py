@@ -57,6 +57,7 @@ from qkeras.quantizers import (  # noqa: E402
     binary,
     quantized_bits,
     quantized_po2,
+    stochastic_binary,
     ternary,
 )
 from qkeras.utils import _add_supported_quantized_objects  # noqa: E402
@@ -443,6 +444,153 @@ def model_qkeras_quantizers():
     NOTES.append(f"qkeras_quantizers: train acc {acc:.3f}; QActivation('hard_sigmoid') has slope {slope}")
 
 
+def model_qkeras_bnn():
+    """Binary and ternary QKeras quantizers on weights and activations: binary, stochastic_binary
+    (deterministic at inference), ternary (default threshold 0.33 and a given one),
+    quantized_bits(1) and quantized_bits(2) as kernel and activation quantizers, binary_tanh."""
+    seed = 2004
+    keras.utils.set_random_seed(seed)
+    b83 = quantized_bits(8, 3, alpha=1)
+    model = keras.Sequential([
+        keras.Input(shape=(N_FEATURES,), name="input_1"),
+        QActivation("quantized_bits(8,3,alpha=1)", name="q_input"),
+        QDense(32, kernel_quantizer=binary(alpha=1), bias_quantizer=b83, name="fc_binary"),
+        QActivation("binary()", name="act_binary"),
+        QDense(32, kernel_quantizer=ternary(alpha=1), bias_quantizer=b83, name="fc_ternary"),
+        QActivation("ternary()", name="act_ternary"),
+        QDense(16, kernel_quantizer=stochastic_binary(alpha=1), bias_quantizer=b83, name="fc_stochastic"),
+        QActivation("binary(use_01=True)", name="act_binary01"),
+        QDense(16, kernel_quantizer=quantized_bits(2, 1, alpha=1), bias_quantizer=b83, name="fc_bits2"),
+        QActivation("binary_tanh", name="act_binary_tanh"),
+        QDense(16, kernel_quantizer=quantized_bits(1, 0, alpha=1), bias_quantizer=b83, name="fc_bits1"),
+        QActivation("quantized_bits(1,0)", name="act_bits1"),
+        QDense(16, kernel_quantizer=ternary(alpha=1), bias_quantizer=b83, name="fc_ternary2"),
+        QActivation("ternary(alpha=0.5,threshold=0.25)", name="act_ternary_scaled"),
+        QDense(16, kernel_quantizer=binary(alpha=1), bias_quantizer=b83, name="fc_binary2"),
+        QActivation("stochastic_binary()", name="act_stochastic"),
+        QDense(16, kernel_quantizer=quantized_bits(2, 1, alpha=1), bias_quantizer=b83, name="fc_bits2b"),
+        QActivation("quantized_bits(2,1,alpha=1)", name="act_bits2"),
+        QDense(N_CLASSES, kernel_quantizer=quantized_bits(8, 1, alpha=1), bias_quantizer=quantized_bits(8, 1, alpha=1),
+               name="logits"),
+    ], name="qkeras_bnn")
+    acc = train(model, seed, snap=True, epochs=4)
+    model = inference_copy(model)
+    # the inputs of act_ternary_scaled are integers plus this bias: biases of n + 1/4 and n + 3/4
+    # put some of them exactly on the thresholds +-0.25
+    k, b = model.get_layer("fc_ternary2").get_weights()
+    b = (np.floor(b) + np.where(np.arange(b.size) % 2 == 0, 0.25, 0.75)).astype(np.float32)
+    model.get_layer("fc_ternary2").set_weights([k, b])
+    x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES, snap=True)
+    emit("qkeras_bnn", model, x, "logits", ["json", "h5"])
+
+    # every binary/ternary activation takes only its documented values
+    values = {"act_binary": {-1.0, 1.0}, "act_ternary": {-1.0, 0.0, 1.0}, "act_binary01": {0.0, 1.0},
+              "act_binary_tanh": {-1.0, 1.0}, "act_bits1": {-1.0, 1.0}, "act_ternary_scaled": {-0.5, 0.0, 0.5},
+              "act_stochastic": {-1.0, 1.0}}
+    for name, allowed in values.items():
+        got = set(np.unique(predict(keras.Model(model.inputs, model.get_layer(name).output), x)).tolist())
+        if not got <= allowed:
+            raise SystemExit(f"qkeras_bnn: {name} gives {sorted(got)}, not within {sorted(allowed)}")
+    NOTES.append(f"qkeras_bnn: train acc {acc:.3f}; binary/ternary activations take only their levels")
+
+
+# BinaryNet's binarized and ternarized Dense layers, rebuilt from the definitions hls4ml's binary and
+# ternary test models were trained with (DingKe nn_playground binarynet/ternarynet, as used by the
+# hls4ml example models): at inference the kernel is H * binary_tanh(W / H), respectively
+# H * (W / H > 0.5 ? 1 : (W / H <= -0.5 ? -1 : 0)); binary_tanh(x) = 2 * round(clip(0.5x + 0.5)) - 1
+# (tf.round: half to even) and ternary_tanh(x) = ternarize(clip(x, -1, 1)).
+
+def _bnn_binary_tanh(x):
+    h = tf.clip_by_value(0.5 * x + 0.5, 0.0, 1.0)
+    return 2.0 * (h + tf.stop_gradient(tf.round(h) - h)) - 1.0
+
+
+def _bnn_ternarize(w, h=1.0):
+    v = w / h
+    wt = h * tf.where(v > 0.5, tf.ones_like(v), tf.where(v <= -0.5, -tf.ones_like(v), tf.zeros_like(v)))
+    return w + tf.stop_gradient(wt - w)
+
+
+def binary_tanh(x):
+    return _bnn_binary_tanh(x)
+
+
+def ternary_tanh(x):
+    return _bnn_ternarize(tf.clip_by_value(x, -1.0, 1.0))
+
+
+class Clip(keras.constraints.Constraint):
+    """BinaryNet's kernel constraint (training only)."""
+
+    def __init__(self, min_value, max_value=None):
+        self.min_value, self.max_value = min_value, max_value
+
+    def __call__(self, p):
+        return tf.clip_by_value(p, self.min_value, self.max_value)
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value}
+
+
+class _BinaryNetDense(keras.layers.Dense):
+    # kernel_lr_multiplier / bias_lr_multiplier only scale training updates
+    def __init__(self, units, H=1.0, kernel_lr_multiplier=None, bias_lr_multiplier=None, **kwargs):
+        super().__init__(units, **kwargs)
+        self.H = H
+
+    def call(self, inputs):
+        out = tf.matmul(inputs, self.transform(self.kernel))
+        if self.use_bias:
+            out = tf.nn.bias_add(out, self.bias)
+        return self.activation(out)
+
+    def get_config(self):
+        return {**super().get_config(), "H": self.H}
+
+
+class BinaryDense(_BinaryNetDense):
+    def transform(self, w):
+        return self.H * _bnn_binary_tanh(w / self.H)
+
+
+class TernaryDense(_BinaryNetDense):
+    def transform(self, w):
+        return _bnn_ternarize(w, self.H)
+
+
+CUSTOM_OBJECTS.update({"Clip": Clip, "BinaryDense": BinaryDense, "TernaryDense": TernaryDense, "ternary_tanh": ternary_tanh,
+                       "binary_tanh": binary_tanh})
+
+
+def model_keras_binarynet():
+    """BinaryDense (H = 1 and H = 0.5) with binary_tanh, TernaryDense with ternary_tanh, as in hls4ml's
+    KERAS_3layer_binary_smaller / KERAS_3layer_ternary_small but without their batch norms, so that
+    the float model is exact on grid inputs."""
+    seed = 2005
+    keras.utils.set_random_seed(seed)
+    init = keras.initializers.RandomUniform(-1.0, 1.0, seed=seed)
+    model = keras.Sequential([
+        keras.Input(shape=(N_FEATURES,), name="input_1"),
+        QActivation("quantized_bits(8,3,alpha=1)", name="q_input"),
+        BinaryDense(32, H=1.0, use_bias=False, kernel_initializer=init, name="fc1"),
+        keras.layers.Activation(binary_tanh, name="act1"),
+        TernaryDense(32, H=1.0, kernel_initializer=init, bias_initializer=init, name="fc2"),
+        keras.layers.Activation(ternary_tanh, name="act2"),
+        BinaryDense(16, H=0.5, kernel_initializer=init, bias_initializer=init, name="fc3"),
+        keras.layers.Activation(ternary_tanh, name="act3"),
+        TernaryDense(N_CLASSES, H=0.5, use_bias=False, kernel_initializer=init, name="output"),
+    ], name="keras_binarynet")
+    # fc2's bias in {-1/2, 1/2} puts some inputs of ternary_tanh exactly on its thresholds +-1/2;
+    # fc3's on a 2^-4 grid: the float model stays exact
+    w = model.get_weights()
+    w[2] = np.where(w[2] >= 0, 0.5, -0.5).astype(np.float32)
+    w[4] = np.round(w[4] * 16.0) / 16.0
+    model.set_weights(w)
+    x = make_inputs(np.random.default_rng(INPUT_SEED), N_SAMPLES, N_FEATURES, snap=True)
+    emit("keras_binarynet", model, x, "output", ["json"])
+    NOTES.append("keras_binarynet: untrained (uniform kernels), BinaryNet semantics")
+
+
 # ----------------------------------------------------------------------------
 # convolutional models: small inputs (at most 16x16), few filters, so that their
 # C-simulation stays cheap. Inputs are stored [N, *input_shape].
@@ -723,7 +871,8 @@ def model_keras_encoder_l2():
 
 def main():
     only = set(sys.argv[1:])
-    for fn in [model_keras_mlp, model_qkeras_mlp, model_qkeras_quantizers, model_keras_functional,
+    for fn in [model_keras_mlp, model_qkeras_mlp, model_qkeras_quantizers, model_qkeras_bnn, model_keras_binarynet,
+               model_keras_functional,
                model_keras_two_inputs, model_keras_cnn2d, model_keras_cnn1d, model_keras_cnn_functional,
                model_qkeras_cnn, model_keras_cnn_activations, model_qkeras_separable,
                model_keras_ae_score, model_keras_encoder_l2]:

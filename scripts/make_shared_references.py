@@ -6,6 +6,12 @@ root with ../shared/models beside it, once in each environment:
 
     /path/to/onnx-venv/bin/python   scripts/make_shared_references.py onnx    # onnxruntime
     /path/to/qkeras-venv/bin/python scripts/make_shared_references.py keras   # TensorFlow
+    /path/to/onnx-venv/bin/python   scripts/make_shared_references.py bnn-onnx   # qonnx executor
+    /path/to/qkeras-venv/bin/python scripts/make_shared_references.py bnn-keras  # BinaryNet layers
+
+The binary and ternary models: bnn_model_fc_1layer.onnx through qonnx's `execute_onnx`, and
+KERAS_3layer_binary_smaller / KERAS_3layer_ternary_small through TensorFlow with the BinaryNet
+`BinaryDense`, `TernaryDense`, `binary_tanh` and `ternary_tanh` of scripts/make_qkeras_models.py.
 
 Writes golden/reference/shared_<model>/inputs.npy (float64, in the model's own layout: NCHW or
 as onnxruntime takes it for ONNX, NHWC for Keras) and expected_float.npy (the tool's float32
@@ -69,6 +75,38 @@ def keras_references():
         save(name, x, y)
 
 
+BNN_KERAS_MODELS = ["KERAS_3layer_binary_smaller", "KERAS_3layer_ternary_small"]
+
+
+def bnn_onnx_references():
+    import onnx
+    from qonnx.core.modelwrapper import ModelWrapper
+    from qonnx.core.onnx_exec import execute_onnx
+    from qonnx.transformation.infer_shapes import InferShapes
+
+    name = "bnn_model_fc_1layer"
+    mw = ModelWrapper(onnx.load(str(SHARED / "onnx" / f"{name}.onnx"))).transform(InferShapes(), cleanup=False)
+    inp, out = mw.graph.input[0].name, mw.graph.output[0].name
+    x = seeded_inputs(name, [3])
+    y = np.concatenate([execute_onnx(mw, {inp: x[i:i + 1]})[out] for i in range(SAMPLES)])
+    save(name, x, y)
+
+
+def bnn_keras_references():
+    sys.argv = sys.argv[:1]
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import make_qkeras_models as m
+    from tensorflow import keras
+
+    for name in BNN_KERAS_MODELS:
+        base = SHARED / "keras" / name
+        model = keras.models.model_from_json(base.with_suffix(".json").read_text(), custom_objects=m.CUSTOM_OBJECTS)
+        model.load_weights(str(base) + "_weights.h5")
+        x = seeded_inputs(name, model.input_shape[1:])
+        y = model.predict(x, batch_size=SAMPLES, verbose=0)
+        save(name, x, y)
+
+
 def main():
     if not SHARED.is_dir():
         sys.exit(f"{SHARED} is absent")
@@ -77,6 +115,10 @@ def main():
         onnx_references()
     if "keras" in which:
         keras_references()
+    if "bnn-onnx" in which:
+        bnn_onnx_references()
+    if "bnn-keras" in which:
+        bnn_keras_references()
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ mod layer;
 pub mod layout;
 mod print;
 mod shape;
+mod step;
 mod validate;
+mod value_type;
 
 pub use constant::{Table, TableFn, Weights, SELU_ALPHA, SELU_SCALE};
 pub use error::IrError;
@@ -24,4 +26,6 @@ pub use graph::{Graph, Node, NodeId, Strategy};
 pub use layer::*;
 pub use print::print;
 pub use shape::{Shape, MAX_ELEMENTS};
+pub use step::{Cmp, Step, StepInput, StepNode, Threshold};
 pub use validate::{representable, validate, ImportedGraph, LoweredGraph, Stage, MAX_CONST_WIDTH};
+pub use value_type::{declared_type, narrowest_type};

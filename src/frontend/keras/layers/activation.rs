@@ -9,7 +9,9 @@
 //! 3) / 6`; QKeras' own inside QKeras layers: `clip(0.5x + 0.5)`), `hard_tanh` (`Clip{-1, 1}`),
 //! `relu6`, `leaky_relu` (slope 0.2), `elu` (alpha 1; the `ELU` layer's `alpha`), `selu`,
 //! `softplus`, `softsign` (default tables), `hard_swish` / `hard_silu` (Keras 3: `x * relu6(x + 3)
-//! / 6`, `HardSwish{1/6, 1/2}`). The `ThresholdedReLU` layer is `x > theta ? x : 0`; `PReLU` keeps
+//! / 6`, `HardSwish{1/6, 1/2}`), `binary_tanh` and `ternary_tanh` (BinaryNet's, as in hls4ml's
+//! binary and ternary test models; QKeras' `binary_tanh` is the same function: binary and ternary
+//! steps, see [`quantizers`]). The `ThresholdedReLU` layer is `x > theta ? x : 0`; `PReLU` keeps
 //! its stored slopes (`[..., channels]`, 1 on its shared axes) broadcast onto its input. QKeras
 //! quantizers as activations: see [`quantizers`].
 
@@ -21,7 +23,9 @@ use crate::frontend::keras::config::{Generation, LayerSpec};
 use crate::frontend::keras::quantizers::{self, ActQuant};
 use crate::frontend::keras::weights::Named;
 use crate::frontend::keras::KerasError;
-use crate::ir::{Activation, Layer, NodeId, Quantize, Shape, Softmax, Table, Weights, SELU_SCALE};
+use crate::ir::{
+    Activation, Layer, NodeId, Quantize, Shape, Softmax, Step, StepInput, Table, Weights, SELU_SCALE,
+};
 
 /// An activation function as the IR will compute it.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +147,9 @@ pub(super) fn keras_activation(v: Option<&Value>, generation: Generation) -> Res
         "softplus" => Act::Softplus,
         "softsign" => Act::Softsign,
         "hard_swish" | "hard_silu" => Act::HardSwish { alpha: 1.0 / 6.0, beta: 0.5 },
+        // BinaryNet's activations (hls4ml's binary and ternary test models), see `quantizers`.
+        "binary_tanh" => Act::Quant { class: "binary_tanh", q: ActQuant::Step(quantizers::binary_tanh()) },
+        "ternary_tanh" => Act::Quant { class: "ternary_tanh", q: ActQuant::Step(quantizers::ternary_tanh()) },
         "hard_sigmoid" => match generation {
             Generation::Keras2 => Act::HardSigmoid { alpha: 0.2, beta: 0.5 },
             Generation::Keras3 => Act::HardSigmoid { alpha: 1.0 / 6.0, beta: 0.5 },
@@ -171,7 +178,10 @@ pub(super) fn qkeras_activation(v: Option<&Value>, generation: Generation) -> Re
     match name.trim() {
         "hard_sigmoid" => Ok(Act::HardSigmoid { alpha: 0.5, beta: 0.5 }),
         "hard_tanh" => Ok(Act::Clip(Some(-1.0), Some(1.0))),
-        n @ ("binary_tanh" | "binary_sigmoid" | "smooth_sigmoid" | "smooth_tanh") => {
+        "binary_tanh" => {
+            Ok(Act::Quant { class: "binary_tanh", q: ActQuant::Step(quantizers::binary_tanh()) })
+        }
+        n @ ("binary_sigmoid" | "smooth_sigmoid" | "smooth_tanh") => {
             Err(format!("QKeras activation '{n}' is not supported"))
         }
         n if n.contains('(') => Err(format!("activation '{n}' is not supported")),
@@ -226,6 +236,7 @@ impl Builder<'_> {
                 let leaky = self.add(layer, leaky_name, leaky, &[clip])?;
                 return self.quantize_node(layer, name, *ty, leaky);
             }
+            Act::Quant { q: ActQuant::Step(step), .. } => return self.step(layer, &name, step, input),
         };
         self.add(layer, name, l, &[input])
     }
@@ -243,6 +254,42 @@ impl Builder<'_> {
         }
         let name = self.fresh(&format!("{}_{}", layer.name, act.suffix()));
         self.activation(layer, name, act, id)
+    }
+
+    /// Adds the nodes of a binary or ternary step: `<name>_<suffix>` for the inner ones, `name`
+    /// for the last.
+    fn step(
+        &mut self,
+        layer: &LayerSpec,
+        name: &str,
+        step: &Step,
+        input: NodeId,
+    ) -> Result<NodeId, KerasError> {
+        let nodes = step.nodes().map_err(|e| self.quant_err(layer, e))?;
+        let mut ids: Vec<NodeId> = Vec::with_capacity(nodes.len());
+        for (k, n) in nodes.iter().enumerate() {
+            let node_name = if k + 1 == nodes.len() {
+                name.to_string()
+            } else {
+                self.fresh(&format!("{name}_{}", n.suffix))
+            };
+            let inputs: Vec<NodeId> = n
+                .inputs
+                .iter()
+                .map(|i| match i {
+                    StepInput::X => input,
+                    StepInput::Node(j) => ids[*j],
+                })
+                .collect();
+            let id = self.add(layer, node_name, n.layer.clone(), &inputs)?;
+            if let Some(ty) = n.ty {
+                let node = self.g.node_mut(id);
+                node.ty = Some(ty);
+                node.ty_from_model = true;
+            }
+            ids.push(id);
+        }
+        ids.last().copied().ok_or_else(|| self.quant_err(layer, "empty step chain".to_string()))
     }
 
     fn quantize_node(

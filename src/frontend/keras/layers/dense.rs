@@ -1,11 +1,14 @@
 //! `Dense` and QKeras `QDense` become `Layer::Dense` on a flat input: the kernel `[n_in, n_out]`
 //! (quantized by the kernel quantizer), the bias (quantized by the bias quantizer; zero without
-//! `use_bias`), then the activation as its own node ([`super::activation`]).
+//! `use_bias`), then the activation as its own node ([`super::activation`]). BinaryNet's
+//! `BinaryDense` and `TernaryDense` (config key `H`, a number) binarize or ternarize their stored
+//! kernel as that code does at inference ([`KernelRule`]): a Dense with constant ±H (or 0)
+//! weights.
 
 use super::activation::{keras_activation, qkeras_activation, Act};
 use super::{Builder, Cfg, Plan as LayerPlan};
 use crate::frontend::keras::config::{Generation, LayerSpec};
-use crate::frontend::keras::quantizers::Quantizer;
+use crate::frontend::keras::quantizers::{KernelRule, Quantizer};
 use crate::frontend::keras::weights::Named;
 use crate::frontend::keras::KerasError;
 use crate::ir::{Dense, Layer, NodeId, Shape, Weights};
@@ -15,6 +18,7 @@ pub(in crate::frontend::keras) struct Plan {
     units: usize,
     use_bias: bool,
     kernel: Option<Quantizer>,
+    kernel_rule: Option<KernelRule>,
     bias: Option<Quantizer>,
     act: Act,
 }
@@ -32,9 +36,38 @@ pub(super) fn plan(c: &Cfg, generation: Generation) -> Result<LayerPlan, String>
         units: units(c)?,
         use_bias: c.bool_or("use_bias", true)?,
         kernel: None,
+        kernel_rule: None,
         bias: None,
         act: keras_activation(c.get("activation"), generation)?,
     }))
+}
+
+fn plan_binarynet(c: &Cfg, generation: Generation, rule: fn(f64) -> KernelRule) -> Result<LayerPlan, String> {
+    let h = match c.get("H") {
+        None => 1.0,
+        Some(v) => match v.as_f64() {
+            Some(h) if h.is_finite() && h > 0.0 => h,
+            _ => return Err(format!("H={v} is not supported (a positive number is)")),
+        },
+    };
+    Ok(LayerPlan::Dense(Plan {
+        units: units(c)?,
+        use_bias: c.bool_or("use_bias", true)?,
+        kernel: None,
+        kernel_rule: Some(rule(h)),
+        bias: None,
+        act: keras_activation(c.get("activation"), generation)?,
+    }))
+}
+
+/// BinaryNet's `BinaryDense`.
+pub(super) fn plan_binary(c: &Cfg, generation: Generation) -> Result<LayerPlan, String> {
+    plan_binarynet(c, generation, |h| KernelRule::Binarize { h })
+}
+
+/// BinaryNet's `TernaryDense`.
+pub(super) fn plan_ternary(c: &Cfg, generation: Generation) -> Result<LayerPlan, String> {
+    plan_binarynet(c, generation, |h| KernelRule::Ternarize { h })
 }
 
 pub(super) fn plan_q(c: &Cfg, generation: Generation) -> Result<LayerPlan, String> {
@@ -42,6 +75,7 @@ pub(super) fn plan_q(c: &Cfg, generation: Generation) -> Result<LayerPlan, Strin
         units: units(c)?,
         use_bias: c.bool_or("use_bias", true)?,
         kernel: c.quantizer("kernel_quantizer")?.map(Quantizer::trainable),
+        kernel_rule: None,
         bias: c.quantizer("bias_quantizer")?,
         act: qkeras_activation(c.get("activation"), generation)?,
     }))
@@ -75,6 +109,11 @@ pub(super) fn build(
     let mut weights = Weights::new(Shape::new([n_in, units]), w.values);
     if let Some(q) = &p.kernel {
         b.quantize(layer, q, &mut weights)?;
+    }
+    if let Some(rule) = &p.kernel_rule {
+        let r = rule.apply(&weights.values).map_err(|e| b.quant_err(layer, e))?;
+        weights.values = r.values;
+        weights.ty = Some(r.ty);
     }
     let mut bias = if p.use_bias {
         let t = found.remove(0);

@@ -9,7 +9,7 @@
 //! | class | file | IR |
 //! |---|---|---|
 //! | `InputLayer` | `input.rs` | `Input` |
-//! | `Dense`, `QDense` | `dense.rs` | `Dense` (kernel `[n_in, n_out]`, zero bias without `use_bias`), then the activation as its own node |
+//! | `Dense`, `QDense`, `BinaryDense`, `TernaryDense` (BinaryNet) | `dense.rs` | `Dense` (kernel `[n_in, n_out]`, zero bias without `use_bias`), then the activation as its own node |
 //! | `Conv1D`, `Conv2D`, `DepthwiseConv1D`, `DepthwiseConv2D`, `SeparableConv1D`, `SeparableConv2D`, `QConv1D`, `QConv2D`, `QDepthwiseConv2D`, `QSeparableConv1D`, `QSeparableConv2D`, `QConv2DBatchnorm` | `conv.rs` | `Conv` (a separable convolution is a depthwise `Conv` then a 1x1 one; `QConv2DBatchnorm` folds its batch norm into the kernel and bias as QKeras does), then the activation |
 //! | `MaxPooling1D/2D`, `AveragePooling1D/2D`, `GlobalMaxPooling1D/2D`, `GlobalAveragePooling1D/2D`, `QAveragePooling2D`, `QGlobalAveragePooling2D` | `pool.rs` | `Pool` (global pooling without `keepdims` then a `Reshape` to `[channels]`) |
 //! | `ZeroPadding1D/2D`, `Cropping1D/2D` | `pad.rs` | `Pad` (cropping as negative padding) |
@@ -96,6 +96,8 @@ const TABLE: &[Entry] = &[
     entry("InputLayer", 0, input::plan),
     entry("Dense", 1, dense::plan),
     entry("QDense", 1, dense::plan_q),
+    entry("BinaryDense", 1, dense::plan_binary),
+    entry("TernaryDense", 1, dense::plan_ternary),
     entry("Conv1D", 1, conv::plan_conv1d),
     entry("Conv2D", 1, conv::plan_conv2d),
     entry("DepthwiseConv1D", 1, conv::plan_depthwise1d),

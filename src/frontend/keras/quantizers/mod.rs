@@ -23,19 +23,19 @@
 //! in index order.
 
 mod arith;
+mod binarynet;
 mod parse;
-mod types;
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
-use crate::ir::representable;
+use crate::ir::{declared_type, narrowest_type, representable, Cmp, Step, Threshold};
 use arith::*;
+pub(super) use binarynet::{binary_tanh, ternary_tanh, KernelRule};
 use parse::{format_text, params, unsupported_class, Args};
 pub(super) use parse::{is_quantizer_class, parse, parse_call};
-use types::*;
 
 /// `K.epsilon()`.
 const EPSILON: f32 = 1e-7;
@@ -115,6 +115,8 @@ pub(super) enum ActQuant {
     /// `Clip{min: clip_min}`, `LeakyRelu{slope}`, then `Quantize` to `ty` (`quantized_relu` with a
     /// negative slope).
     Leaky { clip_min: f64, slope: f64, ty: FixedType },
+    /// A binary or ternary step ([`Step`]).
+    Step(Step),
 }
 
 impl Quantizer {
@@ -169,6 +171,9 @@ impl Quantizer {
                 quantized_clip: a.boolean("is_quantized_clip", true)?,
             },
             "binary" => Kind::Binary { use_01: a.boolean("use_01", false)?, alpha: a.alpha()? },
+            // At inference (`K.learning_phase()` 0) QKeras' `stochastic_binary` calls
+            // `binary.__call__` with `use_01=False` and no stochastic rounding: the sign.
+            "stochastic_binary" => Kind::Binary { use_01: false, alpha: a.alpha()? },
             "ternary" => {
                 let unrolls = a.int("number_of_unrolls", 5)?;
                 if !(0..=64).contains(&unrolls) {
@@ -439,14 +444,18 @@ impl Quantizer {
         };
         match &self.kind {
             Kind::Bits { bits, integer, symmetric, keep_negative, alpha, .. } => {
+                let ub = bits - *keep_negative as i32;
+                if ub < 1 {
+                    // `quantized_bits(1)` keeping the sign: `alpha * (x >= 0 ? 1 : -1)`, `integer`
+                    // unused.
+                    let s = self.act_scale(alpha)?;
+                    let at = Threshold::new(Cmp::Ge, 0.0);
+                    return Ok(ActQuant::Step(Step::Binary { at, low: -s, high: s }));
+                }
                 match alpha {
                     Alpha::Default => {}
                     Alpha::Scale(s) if s.iter().all(|&v| v == 1.0) => {}
                     _ => return Err(self.err("a scaled (alpha) quantizer on activations is not supported")),
-                }
-                let ub = bits - *keep_negative as i32;
-                if ub < 1 {
-                    return Err(self.err("a one-bit sign quantizer on activations is not supported"));
                 }
                 Ok(ActQuant::Cast(if *keep_negative {
                     modes(FixedType::new(*bits as u32, integer + 1, true), *symmetric)
@@ -479,7 +488,35 @@ impl Quantizer {
                     ty: modes(FixedType::new(*bits as u32, integer + 1, true), false),
                 })
             }
+            Kind::Binary { use_01, alpha } => {
+                let s = self.act_scale(alpha)?;
+                let low = if *use_01 { 0.0 } else { -s };
+                Ok(ActQuant::Step(Step::Binary { at: Threshold::new(Cmp::Ge, 0.0), low, high: s }))
+            }
+            Kind::Ternary { alpha, threshold, .. } => {
+                let s = self.act_scale(alpha)?;
+                // `tf.abs(x) >= thres` in float32, times `tf.sign(x)` (0 at 0).
+                let t = threshold.unwrap_or(0.33) as f32 as f64;
+                let (up, down) = if t > 0.0 {
+                    (Threshold::new(Cmp::Ge, t), Threshold::new(Cmp::Le, -t))
+                } else {
+                    (Threshold::new(Cmp::Gt, 0.0), Threshold::new(Cmp::Lt, 0.0))
+                };
+                Ok(ActQuant::Step(Step::Ternary { up, down, alpha: s }))
+            }
             _ => Err(self.err("on activations it is not a fixed-point cast, which is not supported")),
+        }
+    }
+
+    /// The one scale of a binary or ternary quantizer on activations (`alpha`, 1 when unset).
+    fn act_scale(&self, alpha: &Alpha) -> Result<f64, String> {
+        match alpha {
+            Alpha::Default => Ok(1.0),
+            Alpha::Scale(s) if s.len() == 1 => Ok(s[0] as f64),
+            Alpha::Scale(_) => Err(self.err("a per-channel alpha on activations is not supported")),
+            Alpha::Auto | Alpha::AutoPo2 => {
+                Err(self.err("an automatic alpha on activations depends on the batch; give a number"))
+            }
         }
     }
 }

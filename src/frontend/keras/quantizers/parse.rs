@@ -42,6 +42,7 @@ pub(super) fn params(class: &str) -> Option<&'static [&'static str]> {
             "use_variables",
         ],
         "binary" => &["use_01", "alpha", "use_stochastic_rounding"],
+        "stochastic_binary" => &["alpha", "temperature", "use_real_sigmoid"],
         "ternary" => &["alpha", "threshold", "use_stochastic_rounding", "number_of_unrolls"],
         "quantized_po2" => &[
             "bits",
@@ -73,7 +74,7 @@ pub(super) fn params(class: &str) -> Option<&'static [&'static str]> {
 /// QKeras quantizer classes this importer knows but cannot represent exactly, with the reason.
 pub(super) fn unsupported_class(class: &str) -> Option<&'static str> {
     Some(match class {
-        "stochastic_binary" | "stochastic_ternary" | "bernoulli" => "its output is random",
+        "stochastic_ternary" | "bernoulli" => "its output is random",
         "quantized_tanh" | "quantized_sigmoid" | "quantized_ulaw" | "quantized_hswish" => {
             "it applies a nonlinear function before quantizing, which has no exact fixed-point form"
         }

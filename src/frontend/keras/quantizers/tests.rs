@@ -188,6 +188,7 @@ fn matches_qkeras_reference_cases() {
                             let c = x[i].max(*clip_min);
                             reference_cast(if c >= 0.0 { c } else { slope * c }, ty)
                         }
+                        ActQuant::Step(step) => step.value(x[i]),
                     };
                     assert!(got == y[i], "{text} #{i}: x={} gives {got}, QKeras {}", x[i], y[i]);
                 }
@@ -259,7 +260,30 @@ fn activation_casts() {
         ActQuant::Leaky { clip_min: -2.0, slope: 0.25, ty: rnd_sat(fixed(4, 2, true)) }
     );
     assert!(q("quantized_bits(8,3,alpha=0.5)").activation().is_err());
-    assert!(q("quantized_bits(1,0)").activation().is_err());
+    let sign =
+        |low: f64, high: f64| ActQuant::Step(Step::Binary { at: Threshold::new(Cmp::Ge, 0.0), low, high });
+    assert_eq!(q("quantized_bits(1,0)").activation().unwrap(), sign(-1.0, 1.0));
+    assert_eq!(q("quantized_bits(1,0,alpha=0.5)").activation().unwrap(), sign(-0.5, 0.5));
+    assert_eq!(q("binary()").activation().unwrap(), sign(-1.0, 1.0));
+    assert_eq!(q("binary(use_01=True, alpha=2)").activation().unwrap(), sign(0.0, 2.0));
+    assert_eq!(q("stochastic_binary(alpha=1, temperature=3)").activation().unwrap(), sign(-1.0, 1.0));
+    let ternary = |t: f64, alpha: f64| {
+        ActQuant::Step(Step::Ternary {
+            up: Threshold::new(Cmp::Ge, t),
+            down: Threshold::new(Cmp::Le, -t),
+            alpha,
+        })
+    };
+    assert_eq!(q("ternary()").activation().unwrap(), ternary(0.33f32 as f64, 1.0));
+    assert_eq!(q("ternary(alpha=0.5, threshold=0.25)").activation().unwrap(), ternary(0.25, 0.5));
+    let sign_only = ActQuant::Step(Step::Ternary {
+        up: Threshold::new(Cmp::Gt, 0.0),
+        down: Threshold::new(Cmp::Lt, 0.0),
+        alpha: 1.0,
+    });
+    assert_eq!(q("ternary(threshold=0)").activation().unwrap(), sign_only);
+    assert!(q("binary(alpha='auto_po2')").activation().unwrap_err().contains("automatic alpha"));
+    assert!(q("ternary(alpha=[1, 2])").activation().unwrap_err().contains("per-channel"));
     assert!(q("quantized_relu(2,0,negative_slope=0.125)").activation().is_err());
 }
 
@@ -274,15 +298,4 @@ fn huge_inputs_follow_qkeras_float32_arithmetic() {
     // Here QKeras gives 1.0, outside the quantizer's own range: no exact type, an error.
     let e = q("quantized_bits(4,0,alpha=1)").quantize(&[3e6], &[1]).unwrap_err();
     assert!(e.contains("not exact in") && e.contains("quantized_bits(bits=4"), "{e}");
-}
-
-#[test]
-fn type_helpers() {
-    assert_eq!(covering_type(-32, 31, -5).unwrap(), fixed(6, 1, true));
-    assert_eq!(covering_type(0, 0, 0).unwrap(), fixed(1, 1, false));
-    assert_eq!(covering_type(-1, 0, 0).unwrap(), fixed(1, 1, true));
-    assert_eq!(narrowest_type(&[0.5, -0.25, 3.0]).unwrap(), fixed(5, 3, true));
-    assert!(covering_type(0, 1i128 << 60, 0).is_err());
-    assert_eq!(decompose(-0.375), Some((-3, -3)));
-    assert_eq!(decompose(0.0), None);
 }

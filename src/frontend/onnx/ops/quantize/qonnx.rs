@@ -20,6 +20,11 @@
 //! rounding mode without an `ap_fixed` equivalent (CEIL, UP) or an unsigned narrow range on an
 //! activation, or a bit width outside 1..=64 is an error naming the node.
 //!
+//! `BipolarQuant(x, scale)` is `y = (x >= 0 ? 1 : -1) · scale` (the qonnx executor's
+//! `np.where(x >= 0, 1, -1) * scale`: the sign of 0 is +1). On constants the values are computed
+//! here (power-of-two scales); on an activation (one scale for the tensor) it is the binary step
+//! `x >= 0 ? scale : -scale` of [`crate::ir::Step`].
+//!
 //! `Trunc` v1 (five inputs) computes `floor(round(x/s) / 2^(in_bw − out_bw)) · s`: the value is
 //! divided by `2^k`, not only cut to fewer bits. On an activation it becomes
 //! `Quantize` (`<node>/round`, the input rounded to scale `s` in `in_bw + 1` signed bits, which
@@ -36,7 +41,9 @@ use crate::frontend::onnx::builder::Builder;
 use crate::frontend::onnx::ops::{Act, NodeCtx, Value};
 use crate::frontend::onnx::tensor::{broadcast_dims, broadcast_indices, Tensor};
 use crate::frontend::onnx::OnnxError;
-use crate::ir::{BinaryOp, Elementwise, Layer, Quantize, Weights, MAX_CONST_WIDTH};
+use crate::ir::{
+    BinaryOp, Cmp, Elementwise, Layer, Quantize, Step, StepInput, Threshold, Weights, MAX_CONST_WIDTH,
+};
 
 /// `e` when `v == 2^e` exactly (normal positive `f64` only).
 pub(crate) fn pow2_exponent(v: f64) -> Option<i32> {
@@ -253,6 +260,31 @@ fn act_frac(ctx: &NodeCtx, x: &Act, t: &Tensor, i: usize, what: &str) -> Result<
     Ok(fracs(ctx, t, i)?[0])
 }
 
+/// Adds the nodes of a step function on `x` (see [`crate::ir::Step`]): `<node>/<suffix>` for the
+/// inner ones, the node's own name for the last.
+pub(crate) fn add_step(b: &mut Builder, ctx: &NodeCtx, x: &Act, step: &Step) -> Result<Act, OnnxError> {
+    let nodes = step.nodes().map_err(|e| ctx.quant_err(e))?;
+    let mut ids = Vec::with_capacity(nodes.len());
+    for (k, n) in nodes.iter().enumerate() {
+        let name = if k + 1 == nodes.len() {
+            ctx.label().to_string()
+        } else {
+            format!("{}/{}", ctx.label(), n.suffix)
+        };
+        let inputs: Vec<_> = n
+            .inputs
+            .iter()
+            .map(|i| match i {
+                StepInput::X => x.id,
+                StepInput::Node(j) => ids[*j],
+            })
+            .collect();
+        ids.push(b.add_typed(ctx, &name, n.layer.clone(), &inputs, n.ty)?.id);
+    }
+    let last = *ids.last().ok_or_else(|| ctx.quant_err("empty step chain"))?;
+    Ok(Act { id: last, shape: x.shape.clone(), perm: x.perm.clone() })
+}
+
 fn quantize_node(
     b: &mut Builder,
     ctx: &NodeCtx,
@@ -309,13 +341,23 @@ pub(crate) fn quant(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Re
 }
 
 pub(crate) fn bipolar_quant(
-    _b: &mut Builder,
+    b: &mut Builder,
     ctx: &NodeCtx,
     ins: &[Option<Value>],
 ) -> Result<Vec<Value>, OnnxError> {
     let scale = ctx.constant(ins, 1, "scale")?;
     let Some(Some(Value::Const(x))) = ins.first() else {
-        return Err(ctx.unsupported("BipolarQuant of an activation (a sign function) has no IR layer"));
+        let x = ctx.act(ins, 0)?;
+        if scale.len() != 1 || scale.dims.len() > x.shape.rank() + 1 {
+            return Err(ctx.unsupported(format!(
+                "scale of shape {:?} on an activation: only a per-tensor BipolarQuant of an activation is supported",
+                scale.dims
+            )));
+        }
+        let s = scale.floats().map_err(|e| ctx.tensor_err(1, e))?[0];
+        ctx.finite(1, &[s])?;
+        let step = Step::Binary { at: Threshold::new(Cmp::Ge, 0.0), low: -s, high: s };
+        return Ok(vec![Value::Act(add_step(b, ctx, &x, &step)?)]);
     };
     let dims = broadcast_dims(&x.dims, &scale.dims).ok_or_else(|| {
         ctx.shape_err(format!(
