@@ -116,6 +116,7 @@ fn compile_and_write_in(model: &Path, dest: &Path, io: IoStyle) {
         backend: BackendChoice::Vitis,
         drop_output_softmax: false,
         io_type: Some(io),
+        hls_tool: None,
         fifo_depth: Default::default(),
         part: "xcvu9p",
         clock_ns: 5.0,

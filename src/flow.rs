@@ -276,13 +276,17 @@ pub struct CompileOptions<'a> {
     pub tb_samples: usize,
     /// io_parallel or io_stream; the configuration's `IOType` when `None`.
     pub io_type: Option<IoStyle>,
+    /// The HLS tool the estimate predicts; the configuration's `Backend` when `None`, else Vitis
+    /// HLS.
+    pub hls_tool: Option<estimate::HlsTool>,
     /// io_stream FIFO depths (the configuration's `FifoDepth`, else [`FifoDepth::Auto`], when
     /// `None`); an error for io_parallel.
     pub fifo_depth: Option<FifoDepth>,
 }
 
-/// The estimate of `g`'s Vitis HLS design in `io`, and for io_stream the depth of every stream
-/// ([`crate::arch::stream::Design::channels`] order) with the design's interval.
+/// The estimate of `g`'s Vitis HLS design in `io` as Vitis HLS synthesizes it, and for io_stream
+/// the depth of every stream ([`crate::arch::stream::Design::channels`] order) with the design's
+/// interval.
 pub fn estimate_design(
     g: &LoweredGraph,
     part: &estimate::Part,
@@ -290,11 +294,23 @@ pub fn estimate_design(
     io: IoStyle,
     fifo: FifoDepth,
 ) -> Result<(Estimate, IoType), FlowError> {
+    estimate_design_for(g, part, clock_ns, io, fifo, estimate::HlsTool::default())
+}
+
+/// [`estimate_design`] predicting `tool`'s csynth report.
+pub fn estimate_design_for(
+    g: &LoweredGraph,
+    part: &estimate::Part,
+    clock_ns: f64,
+    io: IoStyle,
+    fifo: FifoDepth,
+    tool: estimate::HlsTool,
+) -> Result<(Estimate, IoType), FlowError> {
+    let opts = estimate::Options { tool, clock_uncertainty: None };
     Ok(match io {
-        IoStyle::Parallel => (estimate::estimate(g, part, clock_ns)?, IoType::Parallel),
+        IoStyle::Parallel => (estimate::estimate_with(g, part, clock_ns, &opts)?, IoType::Parallel),
         IoStyle::Stream => {
-            let (est, summary) =
-                estimate::stream::estimate(g, part, clock_ns, &estimate::Options::default(), fifo)?;
+            let (est, summary) = estimate::stream::estimate(g, part, clock_ns, &opts, fifo)?;
             let design = crate::arch::stream::design(g).map_err(EstimateError::from)?;
             let io = IoType::Stream { fifo_depths: summary.depths(&design), interval: est.total.ii };
             (est, io)
@@ -332,7 +348,8 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     let fifo_depth = c.fifo_depth.or(configured).unwrap_or_default();
     let (est, mut project) = match c.backend {
         BackendChoice::Vitis => {
-            let (est, io_type) = estimate_design(g, &part, c.clock_ns, io, fifo_depth)?;
+            let tool = c.hls_tool.or(lowered.config.hls_tool).unwrap_or_default();
+            let (est, io_type) = estimate_design_for(g, &part, c.clock_ns, io, fifo_depth, tool)?;
             let vopts = VitisOptions {
                 project_name: c.project_name.to_string(),
                 part: part.name.clone(),

@@ -12,7 +12,8 @@ fn reports() -> PathBuf {
     root().join("tests/data/reports")
 }
 
-/// Compiles the float MLP for the part the test reports were made for into `dir`.
+/// Compiles the float MLP for the part and the tool (Vivado HLS 2020.1) the test reports were made
+/// for into `dir`.
 fn compiled(dir: &Path) {
     let m = root().join("tests/models/onnx/mlp_float.onnx");
     let o = hls_gen(&[
@@ -24,6 +25,8 @@ fn compiled(dir: &Path) {
         dir.to_str().unwrap(),
         "--tb-samples",
         "4",
+        "--hls-tool",
+        "vivado",
     ]);
     assert!(o.status.success(), "{}", text(&o));
 }
@@ -56,11 +59,22 @@ fn csynth_xml_and_vivado_utilization_beside_the_estimate() {
     assert!(out.contains("Vivado HLS") && !out.contains("warning"), "{out}");
     let lut_row = out.lines().find(|l| l.starts_with("lut") && l.contains("hls-csynth")).expect("lut row");
     assert!(lut_row.contains("2532"), "{lut_row}");
+    assert!(out.contains("vivado-hls csynth prediction"), "{out}");
+
+    // Reports said to come from the other tool than the one the estimate predicts.
+    let o = hls_gen(&["report", p.to_str().unwrap(), "--hls-tool", "vitis"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: the estimate predicts vivado-hls but the reports come from vitis-hls"),
+        "{err}"
+    );
 
     let o = hls_gen(&["report", p.to_str().unwrap(), "--json"]);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["schema"], "hls-gen-report-comparison/1");
+    assert_eq!(v["estimate_tool"], "vivado-hls");
     let rows = v["rows"].as_array().unwrap();
     let expect = [
         ("latency_cycles", "hls-csynth", 10.0, "latency_cycles"),

@@ -211,6 +211,25 @@ fn command_line_overrides_the_file() {
     assert!(hls.contains("io_stream"), "{hls}");
 }
 
+/// `Backend: Vivado` makes the estimate predict Vivado HLS; `--hls-tool` overrides it.
+#[test]
+fn backend_chooses_the_estimated_tool_and_the_flag_overrides_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model("keras/keras_mlp.h5");
+    let cfg = tmp.path().join("vivado.yml");
+    std::fs::write(&cfg, "Backend: Vivado\nPart: xcvu9p\n").unwrap();
+    let tool_of = |extra: &[&str]| {
+        let mut args = vec!["estimate", m.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        let o = hls_gen_in(tmp.path(), &args);
+        assert!(o.status.success(), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["tool"].as_str().unwrap().to_string()
+    };
+    assert_eq!(tool_of(&[]), "vivado-hls");
+    assert_eq!(tool_of(&["--hls-tool", "vitis"]), "vitis-hls");
+}
+
 #[test]
 fn part_from_neither_place_names_both() {
     let m = model("onnx/mlp_float.onnx");
@@ -263,9 +282,16 @@ fn misspelled_key_is_refused_with_a_suggestion_and_writes_nothing() {
 
 #[test]
 fn backends_and_fifo_depth() {
-    for b in ["Vitis", "Vivado", "VivadoAccelerator"] {
-        Config::from_yaml_str(&format!("Backend: {b}\n"), "x.yml").unwrap();
+    use hls_gen::estimate::HlsTool;
+    for (b, tool) in [
+        ("Vitis", HlsTool::VitisHls),
+        ("Vivado", HlsTool::VivadoHls),
+        ("VivadoAccelerator", HlsTool::VivadoHls),
+    ] {
+        let cfg = Config::from_yaml_str(&format!("Backend: {b}\n"), "x.yml").unwrap();
+        assert_eq!(cfg.hls_tool, Some(tool), "{b}");
     }
+    assert_eq!(Config::from_yaml_str("IOType: io_parallel\n", "x.yml").unwrap().hls_tool, None);
     let cfg = Config::from_yaml_str("IOType: io_stream\nModel:\n  FifoDepth: 16\n", "x.yml").unwrap();
     assert_eq!(cfg.fifo_depth, Some(hls_gen::estimate::stream::FifoDepth::Fixed(16)));
     assert!(cfg.warnings.is_empty());

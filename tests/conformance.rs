@@ -209,6 +209,7 @@ fn csim_matches_simulator_in(model: &Path, samples: usize, io: IoStyle) {
         backend: flow::BackendChoice::Vitis,
         drop_output_softmax: false,
         io_type: Some(io),
+        hls_tool: None,
         fifo_depth: Default::default(),
     };
     let compiled = flow::compile(model, &FlowOptions::default(), &opts).expect("compiles");

@@ -64,6 +64,7 @@ fn compile(model: &Path, backend: BackendChoice, drop_softmax: bool) -> flow::Co
         backend,
         drop_output_softmax: drop_softmax,
         io_type: None,
+        hls_tool: None,
         fifo_depth: Default::default(),
     };
     let mut flow_opts = FlowOptions::default();

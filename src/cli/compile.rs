@@ -41,6 +41,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         tb_inputs: (!tb.is_empty()).then_some(&tb[..]),
         tb_samples: c.tb_samples,
         io_type: Some(t.io),
+        hls_tool: Some(t.tool),
         fifo_depth: t.fifo_depth,
     };
     let compiled = flow::compile(&args.model, &flow_opts, &opts)?;

@@ -3,7 +3,7 @@
 
 use super::{print_runs, print_warnings, CliError, ModelArgs, TargetArgs};
 use crate::estimate::{self, report};
-use crate::flow::{estimate_design, load_and_lower};
+use crate::flow::{estimate_design_for, load_and_lower};
 
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i32, CliError> {
     let cfg = args.flow_with(None)?.config()?;
@@ -16,8 +16,14 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         let lowered = load_and_lower(&args.model, &args.flow_with(factors[0])?)?;
         print_warnings(&cfg, &lowered.warnings);
         print_runs(&lowered.runs);
-        let (est, _) =
-            estimate_design(&lowered.graph, &part, t.clock_ns, t.io, t.fifo_depth.unwrap_or_default())?;
+        let (est, _) = estimate_design_for(
+            &lowered.graph,
+            &part,
+            t.clock_ns,
+            t.io,
+            t.fifo_depth.unwrap_or_default(),
+            t.tool,
+        )?;
         if json {
             println!("{}", report::to_json(&est));
         } else {
@@ -31,8 +37,14 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         if i == 0 {
             print_warnings(&cfg, &lowered.warnings);
         }
-        let (est, _) =
-            estimate_design(&lowered.graph, &part, t.clock_ns, t.io, t.fifo_depth.unwrap_or_default())?;
+        let (est, _) = estimate_design_for(
+            &lowered.graph,
+            &part,
+            t.clock_ns,
+            t.io,
+            t.fifo_depth.unwrap_or_default(),
+            t.tool,
+        )?;
         rows.push((rf.unwrap_or(1), est));
     }
     if json {
@@ -40,7 +52,13 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         println!("[{}]", items.join(",\n"));
         return Ok(0);
     }
-    println!("{} at {} ns on {}", args.model.display(), t.clock_ns, part.name);
+    println!(
+        "{} at {} ns on {} ({} csynth prediction)",
+        args.model.display(),
+        t.clock_ns,
+        part.name,
+        t.tool.name()
+    );
     println!(
         "{:>6} {:>8} {:>10} {:>6} {:>8} {:>10} {:>10} {:>7}",
         "reuse", "latency", "latency_ns", "II", "DSP", "LUT", "FF", "BRAM18"

@@ -154,6 +154,10 @@ enum Command {
     Report {
         /// The project directory written by `compile`, after Vitis HLS ran in it.
         dir: PathBuf,
+        /// The HLS tool that wrote the reports (vivado or vitis), when they do not say; a warning
+        /// follows when the estimate predicted the other one.
+        #[arg(long, value_parser = ["vivado", "vitis"])]
+        hls_tool: Option<String>,
         /// Print the comparison as JSON.
         #[arg(long)]
         json: bool,
@@ -191,6 +195,10 @@ struct TargetArgs {
     /// max (as deep as its tensor, hls4ml's default) or a number for every FIFO.
     #[arg(long)]
     fifo_depth: Option<crate::estimate::stream::FifoDepth>,
+    /// The HLS tool whose csynth report the estimate predicts: vivado (Vivado HLS 2018-2020.1) or
+    /// vitis (Vitis HLS); default: the configuration's Backend (Vivado -> vivado), else vitis.
+    #[arg(long, value_parser = ["vivado", "vitis"])]
+    hls_tool: Option<String>,
 }
 
 /// The target with the configuration file applied under the command line.
@@ -199,6 +207,7 @@ struct Target {
     clock_ns: f64,
     io: crate::config::IoStyle,
     fifo_depth: Option<crate::estimate::stream::FifoDepth>,
+    tool: crate::estimate::HlsTool,
 }
 
 impl TargetArgs {
@@ -222,7 +231,17 @@ impl TargetArgs {
             (None, IoStyle::Stream) => cfg.fifo_depth,
             (None, IoStyle::Parallel) => None,
         };
-        Ok(Target { part, clock_ns: self.clock_period.or(cfg.clock_period).unwrap_or(5.0), io, fifo_depth })
+        let tool = match self.hls_tool.as_deref() {
+            Some(t) => t.parse().map_err(CliError::msg)?,
+            None => cfg.hls_tool.unwrap_or_default(),
+        };
+        Ok(Target {
+            part,
+            clock_ns: self.clock_period.or(cfg.clock_period).unwrap_or(5.0),
+            io,
+            fifo_depth,
+            tool,
+        })
     }
 }
 
@@ -436,7 +455,7 @@ pub fn run() -> i32 {
         Command::Rtlsim { dir } => rtlsim::run(&dir),
         Command::Csim { dir, ap_types, cpp17 } => csim::run(&dir, ap_types.as_ref(), cpp17),
         Command::Estimate { model, target, json } => estimate::run(&model, &target, json),
-        Command::Report { dir, json } => report::run(&dir, json),
+        Command::Report { dir, json, hls_tool } => report::run(&dir, json, hls_tool.as_deref()),
         Command::Synth { dir, top, yosys, json } => synth::run(&dir, top.as_ref(), &yosys, json),
     };
     match result {

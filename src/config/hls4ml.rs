@@ -12,6 +12,7 @@ use serde_yaml_ng::Value;
 
 use super::{Config, ConfigError, IoStyle, Precision, PrecisionSet, PrecisionUse, Scope, Settings, Tensor};
 use crate::estimate::stream::FifoDepth;
+use crate::estimate::HlsTool;
 use crate::ir::Strategy;
 
 /// Why the model-path keys have no effect.
@@ -172,7 +173,7 @@ pub(super) fn read(text: &str, origin: &str) -> Result<Config, ConfigError> {
             }
             "ProjectName" => cfg.project_name = Some(r.string(v, "ProjectName")?),
             "OutputDir" => cfg.output_dir = Some(r.string(v, "OutputDir")?.into()),
-            "Backend" => r.backend(v)?,
+            "Backend" => cfg.hls_tool = r.backend(v)?,
             "WriterConfig" => {
                 for (k, _) in r.entries(v, "WriterConfig")? {
                     let reason = r.ignored_or_unknown(k, "WriterConfig", &[], WRITER_IGNORED)?;
@@ -373,17 +374,19 @@ impl Reader<'_> {
         .ok_or_else(|| self.error(at, "expected a non-negative integer".into()))
     }
 
-    fn backend(&mut self, v: &Value) -> Result<(), ConfigError> {
+    /// The tool a `Backend` names, whose csynth report the estimate predicts.
+    fn backend(&mut self, v: &Value) -> Result<Option<HlsTool>, ConfigError> {
         let name = self.string(v, "Backend")?;
         match name.to_ascii_lowercase().as_str() {
-            "vitis" | "vivado" => Ok(()),
+            "vitis" => Ok(Some(HlsTool::VitisHls)),
+            "vivado" => Ok(Some(HlsTool::VivadoHls)),
             "vivadoaccelerator" => {
                 self.ignore(
                     "Backend",
                     "Backend",
                     "VivadoAccelerator is built as the Vitis HLS backend; no accelerator wrapper or driver is written",
                 );
-                Ok(())
+                Ok(Some(HlsTool::VivadoHls))
             }
             _ => Err(self.error(
                 "Backend",

@@ -294,6 +294,10 @@ pub struct Config {
     pub project_name: Option<String>,
     /// `OutputDir`: where `compile` writes the project when `-o` is not given.
     pub output_dir: Option<PathBuf>,
+    /// `Backend` (hls4ml's key, at the top level): Vivado (and VivadoAccelerator) means Vivado
+    /// HLS, Vitis means Vitis HLS: the tool whose csynth report the estimate predicts; `None`
+    /// when the file does not say (Vitis HLS unless the command line says otherwise).
+    pub hls_tool: Option<crate::estimate::HlsTool>,
     /// `Model: FifoDepth`: io_stream FIFO depths (auto, max or a number for every FIFO).
     #[serde(skip)]
     pub fifo_depth: Option<FifoDepth>,
@@ -333,6 +337,7 @@ impl Default for Config {
             clock_period: None,
             project_name: None,
             output_dir: None,
+            hls_tool: None,
             fifo_depth: None,
             precision_uses: Vec::new(),
             warnings: Vec::new(),

@@ -155,12 +155,13 @@ pub(super) fn table_lookups(
     match rom.map(|r| r.storage) {
         Some(Storage::Bram) => {
             c.bram18 += rom.map_or(0, Rom::bram18);
+            c.lut += n as f64 * k.lut_per_bram_read;
             // The read registers its data in fabric, and its address too when it takes two cycles
             // (the sigmoid points: 1,047 FFs for 64 x 16-bit reads in Vivado HLS, 1,689 for 64 x
             // (16 + 10) bits in Vitis HLS).
             let reg = u64::from(t.ty.width)
                 + u64::from(k.rom_read_cycles.saturating_sub(1)) * u64::from(t.index_ty.width);
-            c.stages.push(Stage::Fixed { cycles: k.rom_read_cycles, ff_bits: n * reg });
+            c.stages.push(Stage::Rom { cycles: k.rom_read_cycles, ff_bits: n * reg });
         }
         Some(Storage::Lutram | Storage::Constants) | None => {
             c.lut += n as f64 * lutrom_luts(depth, width);

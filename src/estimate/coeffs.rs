@@ -6,23 +6,23 @@
 //!   [`super::part`], block RAM aspect ratios in [`super::arith`]);
 //! * **tool behaviour** read off the calibration set (which constant multiplications Vivado HLS and
 //!   Vitis HLS keep out of DSP slices);
-//! * **fitted coefficients**: LUT scales adjusted by hand, a few iterations, over all the used
+//! * **fitted coefficients**: LUT and FF scales adjusted by hand, a few iterations, over all the used
 //!   points of `golden/calibration/points.csv` at once (never per point) to lower the median
 //!   relative error; `tests/estimate_calibration.rs` prints the resulting errors;
-//! * **set by hand**: the delays and the FF scale, chosen from typical UltraScale+ operator delays
-//!   and checked only against the calibration latencies (median error 1 cycle); the FF estimate is
-//!   the weakest part of the model (see the calibration output).
+//! * **set by hand**: the delays, chosen from typical UltraScale+ operator delays and checked only
+//!   against the calibration latencies.
 //!
-//! Six numbers differ between the tools (uncertainty, the two constant-multiplication rules, adder
-//! and comparison LUTs, ROM latency); every other one is shared.
+//! Ten numbers differ between the tools (uncertainty, the two constant-multiplication rules, adder
+//! and comparison LUTs, ROM latency, the FF scale, io_stream output registers, stream logic and
+//! block-RAM read LUTs); every other one is shared.
 //!
 //! Delays are in nanoseconds for an UltraScale+ -2 device; [`super::Part::speed_factor`] scales them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which HLS compiler synthesizes the emitted project; the estimate predicts that tool's csynth
 /// report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum HlsTool {
     /// Vivado HLS 2018.x to 2020.1.
@@ -37,6 +37,18 @@ impl HlsTool {
         match self {
             HlsTool::VivadoHls => "vivado-hls",
             HlsTool::VitisHls => "vitis-hls",
+        }
+    }
+}
+
+impl std::str::FromStr for HlsTool {
+    type Err = String;
+    /// `vivado` or `vitis` (the command line's words), or the [`HlsTool::name`]s.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "vivado" | "vivado-hls" => Ok(HlsTool::VivadoHls),
+            "vitis" | "vitis-hls" => Ok(HlsTool::VitisHls),
+            _ => Err(format!("'{s}' is not an HLS tool: give vivado or vitis")),
         }
     }
 }
@@ -77,17 +89,41 @@ pub struct Coeffs {
     /// (`fork-p4`: ~20 LUTs per product including its accumulator adder).
     pub const_mul_shift_add: bool,
     /// csynth LUTs per bit of a comparison: a 16-bit ReLU (compare plus a 1-LUT-per-bit select)
-    /// costs 39 csynth LUTs in Vitis HLS, hence 1.44; 1.2 fits the Vivado HLS 2020.1 ReLU and
-    /// PReLU points.
+    /// costs 39 csynth LUTs in Vitis HLS, hence 1.44 (its max-pooling points agree within 1 %);
+    /// Vivado HLS 2020.1's max-pooling points cost 29-31 LUTs per 16-bit compare and select
+    /// (`row73`-`row78`), hence 0.85, which keeps its ReLU and PReLU points within 15 %.
     pub lut_per_cmp_bit: f64,
     /// csynth LUTs per bit per extra input of a multiplexer. Fitted to 0.6 on hls4ml's
     /// reuse-factor-2 points (`tut-p2-*`, `fork-p2`: the operand multiplexers of its shared
     /// multipliers), which are no longer calibration points because hls-gen builds another design
     /// at reuse factor 2; kept as the cost of a multiplexer bit.
     pub lut_per_mux_bit: f64,
-    /// csynth FFs per live bit at a register boundary (set to 1: one flip-flop per bit).
+    /// csynth FFs per live bit at a register boundary the schedule places. Vitis HLS: 1 (one
+    /// flip-flop per bit; its pruned and quantized MLP points `fork-p3`/`fork-p4` bracket it,
+    /// -4 % and +264 %). Vivado HLS: 2.0, fitted over all Vivado HLS points: its 16-bit MLP
+    /// points report twice the boundary bits (49,449 FFs where the schedule registers 24,385
+    /// bits, `tut-p1-*`), its operators keeping their own output registers besides the
+    /// schedule's. Fixed-latency registers (ROM reads) count one FF per bit in both tools.
     pub ff_per_bit: f64,
-    /// Cycles of a block-RAM ROM read. Read off the sigmoid points: the same 64 lookups take 2
+    /// io_stream: csynth FFs per bit of each process's output pixel. Read off the calibration
+    /// set: Vitis HLS reports 2,064 FFs for a dense layer of 64 outputs and an activation
+    /// (`row27`-`row29`, `row39`-`row41`: the 16-bit input and two 1,024-bit output pixels), so 1;
+    /// Vivado HLS 2020.1 reports 326 for the same designs (`row62`-`row64`), so 0.
+    pub ff_per_stream_out_bit: f64,
+    /// io_stream: csynth LUTs per bit of every pixel a stream (FIFO or port) carries, for the
+    /// read and write logic around it, besides the FIFO's own storage. Fitted on the io_stream
+    /// dense-and-activation points against the same designs in io_parallel: Vivado HLS adds
+    /// 2,600-2,950 LUTs over 2,064 stream bits (`row62`-`row64`), hence 1.3; Vitis HLS 180-345
+    /// (`row39`-`row41`, `row27`-`row29`), hence 0.15.
+    pub lut_per_stream_bit: f64,
+    /// csynth LUTs per read of a block-RAM table (its address logic besides the index cast).
+    /// Fitted over all points at once: the Vitis HLS sigmoid and ELU points (64 reads) report
+    /// 960-9,800 LUTs more than the model without it (per read: 15 to 150, different between
+    /// 2023.1 and 2024.1 for one design), hence 100; the Vivado HLS ones 24 (ELU) to 140
+    /// (sigmoid) per read, where no single value lowers the median error, hence 0.
+    pub lut_per_bram_read: f64,
+    /// Cycles of a block-RAM ROM read, after the cycle that registers its address
+    /// ([`super::pipeline::Stage::Rom`]). Read off the sigmoid points: the same 64 lookups take 2
     /// cycles in Vivado HLS 2020.1 and 3 in Vitis HLS 2023.1/2024.1, with 1,047 vs 1,689 FFs
     /// (data only vs data and address registered), i.e. a 1-cycle vs a 2-cycle ROM.
     pub rom_read_cycles: u32,
@@ -124,6 +160,9 @@ impl Coeffs {
             lut_per_cmp_bit: 1.44,
             lut_per_mux_bit: 0.6,
             ff_per_bit: 1.0,
+            ff_per_stream_out_bit: 1.0,
+            lut_per_stream_bit: 0.15,
+            lut_per_bram_read: 100.0,
             rom_read_cycles: 2,
             delay: DELAYS,
         };
@@ -134,7 +173,11 @@ impl Coeffs {
                 const_lut_max_bits: 2,
                 const_mul_shift_add: false,
                 lut_per_add_bit: 1.05,
-                lut_per_cmp_bit: 1.2,
+                lut_per_cmp_bit: 0.85,
+                ff_per_bit: 2.0,
+                ff_per_stream_out_bit: 0.0,
+                lut_per_stream_bit: 1.3,
+                lut_per_bram_read: 0.0,
                 rom_read_cycles: 1,
                 ..shared
             },

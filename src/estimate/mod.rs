@@ -4,12 +4,14 @@
 //! # What is predicted
 //!
 //! Every quantity predicts the **HLS C-synthesis (csynth) report** of the emitted project for the
-//! `io_parallel` interface: latency in cycles (worst case) and in ns at the target clock, the
+//! `io_parallel` interface ([`stream`] for io_stream): latency in cycles (worst case) and in ns at the target clock, the
 //! interval (II), DSP slices, LUTs, flip-flops, 18 Kb block RAMs and UltraRAMs. csynth is what most
 //! public reference points give and what users see first; Vivado post-synthesis LUT counts are
 //! typically well below csynth's (the test report in `tests/data/reports/hls4ml-test_report`:
 //! 2,532 csynth vs 1,526 synthesized LUTs), DSP counts close to it. [`HlsTool`] chooses between
-//! Vivado HLS and Vitis HLS (default), which treat small constant multiplications differently.
+//! Vivado HLS and Vitis HLS (default), which differ in constant multiplications, adder and
+//! comparison LUTs, pipeline registers, ROM reads and stream logic ([`coeffs`]). Layers of a kind
+//! no calibration point covers are flagged ([`calibrated`], [`LayerEstimate::calibrated`]).
 //!
 //! # The design being modelled
 //!
@@ -31,6 +33,7 @@
 mod activation;
 pub mod arith;
 mod batch_norm;
+pub mod calibrated;
 pub mod coeffs;
 mod concatenate;
 mod conv;
@@ -109,6 +112,23 @@ pub struct LayerEstimate {
     pub ff: u64,
     pub bram18: u64,
     pub uram: u64,
+    /// HLS estimates: whether a calibration point covers this layer's kind in its io type,
+    /// strategy and reuse class, or its estimate is all zero ([`calibrated`]); `false` marks
+    /// numbers that come from the cost model alone. Absent for the RTL model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibrated: Option<bool>,
+}
+
+impl LayerEstimate {
+    /// Sets [`LayerEstimate::calibrated`] for a layer of the `io` design.
+    pub(crate) fn with_calibration(mut self, io: &str) -> Self {
+        let zero = [self.latency_cycles, self.dsp, self.lut, self.ff, self.bram18, self.uram]
+            .iter()
+            .all(|&v| v == 0);
+        let covered = calibrated::is_calibrated(io, &self.strategy, self.reuse_factor, &self.kind);
+        self.calibrated = Some(zero || covered);
+        self
+    }
 }
 
 /// Design totals: resources add up; latency is that of the longest path; II is the largest.
@@ -175,6 +195,36 @@ pub struct Estimate {
     pub stream: Option<stream::StreamSummary>,
 }
 
+/// What every estimate derives from the part, the clock and the options.
+pub(crate) struct Setup<'a> {
+    pub cx: Ctx<'a>,
+    /// Clock uncertainty, a fraction of the period.
+    pub u: f64,
+    /// Usable ns per cycle.
+    pub period: f64,
+    pub speed: f64,
+}
+
+impl<'a> Setup<'a> {
+    pub fn new(part: &'a Part, clock_ns: f64, opts: &Options) -> Result<Self, EstimateError> {
+        if !(clock_ns.is_finite() && clock_ns > 0.0) {
+            return Err(EstimateError::BadClock(clock_ns));
+        }
+        let k = Coeffs::for_tool(opts.tool);
+        let u = opts.clock_uncertainty.unwrap_or(k.clock_uncertainty);
+        if !(0.0..1.0).contains(&u) {
+            return Err(EstimateError::BadUncertainty(u));
+        }
+        Ok(Setup { cx: Ctx { part, k }, u, period: clock_ns * (1.0 - u), speed: part.speed_factor() })
+    }
+}
+
+/// Bits of the tensor `id` produces.
+pub(crate) fn tensor_bits(g: &LoweredGraph, id: NodeId) -> Result<u64, EstimateError> {
+    let node = g.node(id);
+    Ok(node.shape.elements() as u64 * u64::from(node.out_ty()?.width))
+}
+
 /// Evaluation context shared by the per-layer cost functions.
 pub(crate) struct Ctx<'a> {
     pub part: &'a Part,
@@ -228,17 +278,7 @@ pub fn estimate_with(
     clock_ns: f64,
     opts: &Options,
 ) -> Result<Estimate, EstimateError> {
-    if !(clock_ns.is_finite() && clock_ns > 0.0) {
-        return Err(EstimateError::BadClock(clock_ns));
-    }
-    let k = Coeffs::for_tool(opts.tool);
-    let u = opts.clock_uncertainty.unwrap_or(k.clock_uncertainty);
-    if !(0.0..1.0).contains(&u) {
-        return Err(EstimateError::BadUncertainty(u));
-    }
-    let cx = Ctx { part, k };
-    let period = clock_ns * (1.0 - u);
-    let speed = part.speed_factor();
+    let Setup { cx, u, period, speed } = Setup::new(part, clock_ns, opts)?;
     let design = hls::design(g)?;
     let dataflow = design.schedule == Schedule::Dataflow;
 
@@ -251,25 +291,30 @@ pub fn estimate_with(
         let in_tys: Vec<FixedType> = inputs.iter().map(|&i| g.node(i).out_ty()).collect::<Result<_, _>>()?;
         let start = inputs.iter().filter_map(|i| ends.get(i)).fold(Time::default(), |a, &b| a.max(b));
         let (cost, end, mut ff_bits) = match design.layers.get(&id) {
-            None => (LayerCost::new(1), start, 0),
+            None => (LayerCost::new(1), start, 0.0),
             Some(ld) => {
                 let shapes: Vec<&crate::ir::Shape> = inputs.iter().map(|&i| &g.node(i).shape).collect();
                 let cost = layer_cost(node, &shapes, &in_tys, ld, &cx)?;
                 if dataflow {
                     // A process of its own: its datapath from a registered start, its output
                     // registered into its channel.
-                    let (t, ff) = pipeline::schedule(Time::default(), &cost.stages, period, speed);
+                    let (t, regs) = pipeline::schedule(Time::default(), &cost.stages, period, speed);
                     let own = (t.cycle + u64::from(t.fill > 0.0)).max(1);
-                    (cost, Time { cycle: start.cycle + own, fill: 0.0 }, ff)
+                    (cost, Time { cycle: start.cycle + own, fill: 0.0 }, regs.ff(cx.k.ff_per_bit))
                 } else {
-                    let (end, ff) = pipeline::schedule(start, &cost.stages, period, speed);
-                    (cost, end, ff)
+                    let (end, regs) = pipeline::schedule(start, &cost.stages, period, speed);
+                    (cost, end, regs.ff(cx.k.ff_per_bit))
                 }
             }
         };
         let mut end = end;
+        if matches!(node.layer, Layer::Input(_)) {
+            // csynth counts the input ports' registers: the calibration points of depth 0
+            // report the input bits plus two (18 FFs for one 16-bit input, 5,810 for 363).
+            ff_bits += tensor_bits(g, id)? as f64;
+        }
         if dataflow {
-            ff_bits += channel_bits(g, &design, id)?;
+            ff_bits += channel_bits(g, &design, id)? as f64;
             if design.splits.contains_key(&id) {
                 end.cycle += 1;
             }
@@ -279,21 +324,25 @@ pub fn estimate_with(
             latency = latency.max(end.cycle + u64::from(end.fill > 0.0 && dataflow));
         }
         let cycles = end.cycle - start.cycle;
-        layers.push(LayerEstimate {
-            name: node.name.clone(),
-            kind: node.layer.qualified_kind(),
-            shape: node.shape.extents(),
-            reuse_factor: node.reuse_factor as u64,
-            strategy: node.strategy.name().to_string(),
-            latency_cycles: cycles,
-            latency_ns: cycles as f64 * clock_ns,
-            ii: cost.ii,
-            dsp: cost.dsp,
-            lut: cost.lut.round() as u64,
-            ff: (ff_bits as f64 * cx.k.ff_per_bit).round() as u64,
-            bram18: cost.bram18,
-            uram: cost.uram,
-        });
+        layers.push(
+            LayerEstimate {
+                name: node.name.clone(),
+                kind: node.layer.qualified_kind(),
+                shape: node.shape.extents(),
+                reuse_factor: node.reuse_factor as u64,
+                strategy: node.strategy.name().to_string(),
+                latency_cycles: cycles,
+                latency_ns: cycles as f64 * clock_ns,
+                ii: cost.ii,
+                dsp: cost.dsp,
+                lut: cost.lut.round() as u64,
+                ff: ff_bits.round() as u64,
+                bram18: cost.bram18,
+                uram: cost.uram,
+                calibrated: None,
+            }
+            .with_calibration("io_parallel"),
+        );
     }
     let sum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let total = Totals {
@@ -329,7 +378,7 @@ pub fn estimate_with(
 /// layer), none for the top's ports.
 fn channel_bits(g: &LoweredGraph, design: &hls::Design, id: NodeId) -> Result<u64, EstimateError> {
     let node = g.node(id);
-    let bits = node.shape.elements() as u64 * u64::from(node.out_ty()?.width);
+    let bits = tensor_bits(g, id)?;
     let layer_reads =
         hls::reads(g, id).iter().filter(|r| matches!(r, hls::Read::Layer { .. })).count() as u64;
     let written_to_local = !matches!(node.layer, Layer::Input(_));

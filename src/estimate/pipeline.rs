@@ -13,9 +13,27 @@ pub enum Stage {
     /// Combinational logic of `ns` reading `bits_in` live bits (the bits registered if a cycle
     /// boundary falls just before it).
     Comb { ns: f64, bits_in: u64 },
-    /// An operation of fixed latency (a ROM read, a time-multiplexed multiplier) that registers
+    /// An operation of fixed latency (a time-multiplexed multiplier's steps) that registers
     /// `ff_bits` fabric bits in all.
     Fixed { cycles: u32, ff_bits: u64 },
+    /// A block-RAM read of `cycles`: its address must come from a register, so a cycle that has
+    /// already started ends first; registers `ff_bits` fabric bits in all.
+    Rom { cycles: u32, ff_bits: u64 },
+}
+
+/// The bits a schedule registers: at the cycle boundaries it places between combinational
+/// stages, and inside fixed-latency operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Registers {
+    pub boundary: u64,
+    pub fixed: u64,
+}
+
+impl Registers {
+    /// Flip-flops: boundary bits at `per_boundary_bit` each, fixed bits at one each.
+    pub fn ff(&self, per_boundary_bit: f64) -> f64 {
+        self.boundary as f64 * per_boundary_bit + self.fixed as f64
+    }
 }
 
 /// A point in the schedule: whole cycles elapsed and nanoseconds used in the current cycle.
@@ -38,9 +56,10 @@ impl Time {
 
 /// Schedules `stages` from `start` with `period` usable ns per cycle (already net of the clock
 /// uncertainty) and delays multiplied by `speed`. Returns the end point and the registered bits.
-pub fn schedule(start: Time, stages: &[Stage], period: f64, speed: f64) -> (Time, u64) {
+pub fn schedule(start: Time, stages: &[Stage], period: f64, speed: f64) -> (Time, Registers) {
     let mut t = start;
     let mut ff = 0u64;
+    let mut fixed = 0u64;
     for s in stages {
         match *s {
             Stage::Comb { ns, bits_in } => {
@@ -66,12 +85,17 @@ pub fn schedule(start: Time, stages: &[Stage], period: f64, speed: f64) -> (Time
                 if cycles > 0 {
                     t.cycle += u64::from(cycles);
                     t.fill = 0.0;
-                    ff += ff_bits;
+                    fixed += ff_bits;
                 }
+            }
+            Stage::Rom { cycles, ff_bits } => {
+                t.cycle += u64::from(cycles) + u64::from(t.fill > 0.0);
+                t.fill = 0.0;
+                fixed += ff_bits;
             }
         }
     }
-    (t, ff)
+    (t, Registers { boundary: ff, fixed })
 }
 
 #[cfg(test)]
@@ -82,11 +106,16 @@ mod tests {
     fn chaining_and_registers() {
         let comb = |ns| Stage::Comb { ns, bits_in: 10 };
         let (t, ff) = schedule(Time::default(), &[comb(1.0), comb(1.0)], 3.0, 1.0);
-        assert_eq!((t.cycle, ff), (0, 0));
+        assert_eq!((t.cycle, ff.boundary), (0, 0));
         let (t, ff) = schedule(Time::default(), &[comb(2.0), comb(2.0)], 3.0, 1.0);
-        assert_eq!((t.cycle, ff), (1, 10));
+        assert_eq!((t.cycle, ff.boundary), (1, 10));
         let (t, ff) = schedule(Time::default(), &[comb(7.0)], 3.0, 1.0);
-        assert_eq!((t.cycle, ff), (2, 20));
+        assert_eq!((t.cycle, ff.boundary), (2, 20));
+        let rom = Stage::Rom { cycles: 2, ff_bits: 5 };
+        let (t, ff) = schedule(Time::default(), &[comb(1.0), rom], 3.0, 1.0);
+        assert_eq!((t.cycle, t.fill, ff), (3, 0.0, Registers { boundary: 0, fixed: 5 }));
+        let (t, _) = schedule(Time::default(), &[rom], 3.0, 1.0);
+        assert_eq!(t.cycle, 2);
         let (t, _) =
             schedule(Time::default(), &[comb(1.0), Stage::Fixed { cycles: 2, ff_bits: 0 }], 3.0, 1.0);
         assert_eq!((t.cycle, t.fill), (2, 0.0));

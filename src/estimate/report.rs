@@ -16,7 +16,7 @@
 //! | `dsp_kind` | string | `Dsp48E1`, `Dsp48E2` or `Dsp58` |
 //! | `available` | object | the part's `dsp`, `lut`, `ff`, `bram18`, `uram` |
 //! | `total` | object | `latency_cycles`, `latency_ns`, `ii`, `dsp`, `lut`, `ff`, `bram18`, `uram` |
-//! | `layers` | array | one object per layer in topological order: `name`, `kind`, `shape` (output extents joined by `×`, height × width × channels), `reuse_factor`, `strategy` and the keys of `total` |
+//! | `layers` | array | one object per layer in topological order: `name`, `kind`, `shape` (output extents joined by `×`, height × width × channels), `reuse_factor`, `strategy`, the keys of `total` and, for HLS estimates, `calibrated` (`false`: no calibration point covers the layer's kind in its io type, strategy and reuse class, so its numbers come from the cost model alone; see [`super::calibrated`]) |
 //! | `warnings` | array | `{resource, used, available}` for each resource exceeding the part |
 //! | `stream` | object, io_stream only | `fifo_depth` (`auto`, `max` or the depth), `fifos` (one per FIFO between two processes: `name`, `width` bits per pixel, `transfers` pixels per frame, `occupancy` peak in the dataflow model, `depth`, `memory` and `max_memory`: `{storage, bits, lut, bram18}` at the chosen and at the `max` depth) and their sums `fifo_bits`, `fifo_lut`, `fifo_bram18`, `max_fifo_bits`, `max_fifo_lut`, `max_fifo_bram18` |
 //! | `assumptions` | array of strings | what the estimate assumes about the tool and the design (the schedule, shared multipliers, ROM storage), one sentence each; `report.md` lists them |
@@ -26,8 +26,8 @@
 //! 18 Kb block RAMs. A layer's `kind` is its IR kind, with the activation or operation appended
 //! (`activation.relu`, `elementwise.add`).
 //!
-//! [`read_json`] reads a `report.json` back as a [`Summary`] (schema, part, clock, totals and an
-//! optional `top` key naming the top function or module), for commands that compare a written
+//! [`read_json`] reads a `report.json` back as a [`Summary`] (schema, part, clock, totals, the
+//! tool and an optional `top` key naming the top function or module), for commands that compare a written
 //! project's estimate with synthesis results.
 
 use std::fmt::Write;
@@ -83,38 +83,62 @@ fn header(est: &Estimate) -> String {
 
 type Row = [String; 10];
 
+/// Marks the numbers of an uncalibrated layer, and the totals they enter.
+const UNCALIBRATED_MARK: &str = "~";
+
+/// The layers whose numbers no calibration point backs.
+fn uncalibrated(est: &Estimate) -> Vec<&super::LayerEstimate> {
+    est.layers.iter().filter(|l| l.calibrated == Some(false)).collect()
+}
+
+/// The footnote naming the uncalibrated layers, if any.
+fn uncalibrated_note(est: &Estimate) -> Option<String> {
+    let layers = uncalibrated(est);
+    if layers.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = layers.iter().map(|l| format!("{} ({})", l.name, l.kind)).collect();
+    Some(format!(
+        "{UNCALIBRATED_MARK} uncalibrated: no calibration point covers {} in this io type, strategy and reuse factor; \
+         these numbers come from the cost model alone",
+        names.join(", ")
+    ))
+}
+
 fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
     let body = est
         .layers
         .iter()
         .map(|l| {
+            let m = if l.calibrated == Some(false) { UNCALIBRATED_MARK } else { "" };
             [
                 l.name.clone(),
                 l.kind.clone(),
                 l.shape.clone(),
                 l.reuse_factor.to_string(),
                 l.ii.to_string(),
-                l.latency_cycles.to_string(),
-                l.dsp.to_string(),
-                l.lut.to_string(),
-                l.ff.to_string(),
-                l.bram18.to_string(),
+                format!("{m}{}", l.latency_cycles),
+                format!("{m}{}", l.dsp),
+                format!("{m}{}", l.lut),
+                format!("{m}{}", l.ff),
+                format!("{m}{}", l.bram18),
             ]
         })
         .collect();
     let t = &est.total;
     let a = &est.available;
+    let m = if uncalibrated(est).is_empty() { "" } else { UNCALIBRATED_MARK };
     let total = [
         "total".into(),
         String::new(),
         String::new(),
         String::new(),
         t.ii.to_string(),
-        format!("{} ({:.1} ns)", t.latency_cycles, t.latency_ns),
-        t.dsp.to_string(),
-        t.lut.to_string(),
-        t.ff.to_string(),
-        t.bram18.to_string(),
+        format!("{m}{} ({:.1} ns)", t.latency_cycles, t.latency_ns),
+        format!("{m}{}", t.dsp),
+        format!("{m}{}", t.lut),
+        format!("{m}{}", t.ff),
+        format!("{m}{}", t.bram18),
     ];
     let percent = [
         "% of part".into(),
@@ -167,6 +191,10 @@ pub fn to_text(est: &Estimate) -> String {
     if let Some(st) = &est.stream {
         out += &fifo_summary(st);
     }
+    if let Some(note) = uncalibrated_note(est) {
+        out += &note;
+        out += "\n";
+    }
     for w in &est.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
@@ -194,8 +222,11 @@ pub fn to_markdown(est: &Estimate) -> String {
     out += &format!("| {} |\n", TITLES.join(" | "));
     out += "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n";
     for r in body.iter().chain([&total, &percent]) {
-        let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+        let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|").replace('~', "\\~")).collect();
         out += &format!("| {} |\n", cells.join(" | "));
+    }
+    if let Some(note) = uncalibrated_note(est) {
+        out += &format!("\n{}\n", note.replace('~', "\\~"));
     }
     if let Some(st) = &est.stream {
         out += &format!("\n## FIFOs\n\n{}\n", fifo_summary(st));
@@ -244,6 +275,10 @@ pub struct Summary {
     pub part: String,
     pub clock_ns: f64,
     pub total: Totals,
+    /// The tool whose csynth report the estimate predicts (absent in RTL-model reports written
+    /// before it was recorded).
+    #[serde(default)]
+    pub tool: Option<super::HlsTool>,
     /// The top function or module, when the writer recorded it.
     #[serde(default)]
     pub top: Option<String>,

@@ -317,6 +317,7 @@ pub fn estimate(
             ff,
             bram18: 0,
             uram: 0,
+            calibrated: None,
         });
     }
     let latency = sched.latency;

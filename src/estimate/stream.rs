@@ -18,12 +18,13 @@ use serde::Serialize;
 use super::arith::{lutrom_luts, mux_lut};
 use super::pipeline::{self, Time};
 use super::{
-    conv, fit, layer_cost, pool, Ctx, Estimate, EstimateError, LayerCost, LayerEstimate, Options, Totals,
+    conv, fit, layer_cost, pool, tensor_bits, Ctx, Estimate, EstimateError, LayerCost, LayerEstimate,
+    Options, Setup, Totals,
 };
 use crate::arch::dataflow::{self, DataflowError};
 use crate::arch::hls::{bram18_for, rom_storage, LayerDesign, Storage};
 use crate::arch::stream::{self, Form, StreamLayer};
-use crate::estimate::{Coeffs, Part};
+use crate::estimate::Part;
 use crate::fixed::FixedType;
 use crate::ir::{Layer, LoweredGraph, NodeId, Shape};
 
@@ -147,7 +148,7 @@ impl StreamSummary {
     }
 }
 
-/// The cost of one layer's process and its cycles of datapath.
+/// The cost of one layer's process, its cycles of datapath and its flip-flops.
 fn process_cost(
     g: &LoweredGraph,
     id: NodeId,
@@ -155,7 +156,7 @@ fn process_cost(
     cx: &Ctx,
     period: f64,
     speed: f64,
-) -> Result<(LayerCost, u64, u64), EstimateError> {
+) -> Result<(LayerCost, u64, f64), EstimateError> {
     let node = &l.node;
     let x = g.inputs_of(id).first().map(|&i| g.node(i).out_ty()).transpose()?;
     let out = node.out_ty()?;
@@ -199,19 +200,20 @@ fn process_cost(
             layer_cost(node, &shapes, &in_tys, &l.design, cx)?
         }
     };
+    let mut out_regs = 0.0;
     if matches!(l.form, Form::Frame) {
-        let bits = |i: NodeId| -> Result<u64, EstimateError> {
-            Ok(g.node(i).shape.elements() as u64 * u64::from(g.node(i).out_ty()?.width))
-        };
         for i in g.inputs_of(id) {
-            ff_bits += bits(i)?;
+            ff_bits += tensor_bits(g, i)?;
         }
-        ff_bits += bits(id)?;
+        ff_bits += tensor_bits(g, id)?;
+    } else {
+        out_regs =
+            cx.k.ff_per_stream_out_bit * (l.node.shape.channels() as u64 * u64::from(out.width)) as f64;
     }
-    let (t, ff) = pipeline::schedule(Time::default(), &cost.stages, period, speed);
+    let (t, regs) = pipeline::schedule(Time::default(), &cost.stages, period, speed);
     let cycles = (t.cycle + u64::from(t.fill > 0.0)).max(1);
     cost.ii = l.ii.max(1) as u64;
-    Ok((cost, cycles, ff + ff_bits))
+    Ok((cost, cycles, regs.ff(cx.k.ff_per_bit) + ff_bits as f64 + out_regs))
 }
 
 /// Adds a line buffer's memory (one RAM per buffered row) and its window registers.
@@ -235,17 +237,7 @@ pub fn estimate(
     opts: &Options,
     fifo: FifoDepth,
 ) -> Result<(Estimate, StreamSummary), EstimateError> {
-    if !(clock_ns.is_finite() && clock_ns > 0.0) {
-        return Err(EstimateError::BadClock(clock_ns));
-    }
-    let k = Coeffs::for_tool(opts.tool);
-    let u = opts.clock_uncertainty.unwrap_or(k.clock_uncertainty);
-    if !(0.0..1.0).contains(&u) {
-        return Err(EstimateError::BadUncertainty(u));
-    }
-    let cx = Ctx { part, k };
-    let period = clock_ns * (1.0 - u);
-    let speed = part.speed_factor();
+    let Setup { cx, u, period, speed } = Setup::new(part, clock_ns, opts)?;
     let design = stream::design(g)?;
 
     let mut costs = BTreeMap::new();
@@ -314,36 +306,68 @@ pub fn estimate(
     let mut layers = Vec::new();
     let order: BTreeMap<NodeId, usize> =
         design.layers.keys().enumerate().map(|(k, &id)| (id, sources + k)).collect();
+    // Per tensor, the bits of the pixels its streams (FIFOs and ports) carry.
+    let mut stream_bits: BTreeMap<NodeId, u64> = BTreeMap::new();
+    for c in &design.channels {
+        let pixel = design.tensors[&c.tensor].width as u64 * u64::from(g.node(c.tensor).out_ty()?.width);
+        *stream_bits.entry(c.tensor).or_default() += pixel;
+    }
+    // The FIFO crossings on the longest path from an input to an output.
+    let mut hops: BTreeMap<NodeId, u64> = BTreeMap::new();
+    for id in g.topo_order()? {
+        let before = g.inputs_of(id).iter().filter_map(|i| hops.get(i)).max().copied();
+        hops.insert(id, before.map_or(0, |h| h + 1));
+    }
+    let crossings = g.outputs().iter().filter_map(|o| hops.get(o)).max().map_or(0, |h| h + 1);
     for id in g.topo_order()? {
         let node = g.node(id);
-        let (cost, ff_bits, cycles, ii) = match (costs.remove(&id), order.get(&id)) {
+        let (cost, mut ff_bits, cycles, ii) = match (costs.remove(&id), order.get(&id)) {
             (Some((cost, ff_bits)), Some(&p)) => {
                 let span = timing.frame_end[p][0] + 1 - timing.frame_start[p][0];
                 let own: u64 = net.processes[p].steps.iter().map(|s| u64::from(s.ii)).sum();
                 (cost, ff_bits, span, own)
             }
-            _ => (LayerCost::new(1), 0, 0, 1),
+            _ => (LayerCost::new(1), 0.0, 0, 1),
         };
-        layers.push(LayerEstimate {
-            name: node.name.clone(),
-            kind: node.layer.qualified_kind(),
-            shape: node.shape.extents(),
-            reuse_factor: node.reuse_factor as u64,
-            strategy: node.strategy.name().to_string(),
-            latency_cycles: cycles,
-            latency_ns: cycles as f64 * clock_ns,
-            ii,
-            dsp: cost.dsp,
-            lut: cost.lut.round() as u64,
-            ff: (ff_bits as f64 * cx.k.ff_per_bit).round() as u64,
-            bram18: cost.bram18,
-            uram: cost.uram,
-        });
+        if matches!(node.layer, Layer::Input(_)) {
+            // The input port's register (one pixel), as in io_parallel.
+            ff_bits += stream_bits.get(&id).copied().unwrap_or(0) as f64;
+        }
+        let lut = cost.lut + cx.k.lut_per_stream_bit * stream_bits.get(&id).copied().unwrap_or(0) as f64;
+        layers.push(
+            LayerEstimate {
+                name: node.name.clone(),
+                kind: node.layer.qualified_kind(),
+                shape: node.shape.extents(),
+                reuse_factor: node.reuse_factor as u64,
+                strategy: node.strategy.name().to_string(),
+                latency_cycles: cycles,
+                latency_ns: cycles as f64 * clock_ns,
+                ii,
+                dsp: cost.dsp,
+                lut: lut.round() as u64,
+                ff: ff_bits.round() as u64,
+                bram18: cost.bram18,
+                uram: cost.uram,
+                calibrated: None,
+            }
+            .with_calibration("io_stream"),
+        );
     }
     // As csynth counts it: from the first input pixel until every process is done with the frame
-    // (an output may leave before the last input pixels, which no window uses, are read).
+    // (an output may leave before the last input pixels, which no window uses, are read). The
+    // model reads an item the cycle after its write and ends a frame the cycle after its last
+    // event; csynth counts neither (the calibration points: 2 cycles for a dense layer and an
+    // activation where the model counts 6), so each crossing on the longest path and the final
+    // cycle come off, down to the span of the slowest process.
     let start = (0..sources).filter_map(|i| timing.frame_start[i].first()).min().copied().unwrap_or(0);
-    let latency = timing.frame_end.iter().filter_map(|f| f.first()).max().map_or(0, |&end| end + 1 - start);
+    let slowest = layers.iter().map(|l| l.latency_cycles).max().unwrap_or(0);
+    let latency = timing
+        .frame_end
+        .iter()
+        .filter_map(|f| f.first())
+        .max()
+        .map_or(0, |&end| (end - start).saturating_sub(crossings).max(slowest).max(1));
     let ii = (0..net.processes.len()).filter_map(|p| timing.interval(p)).max().unwrap_or(0);
     let lsum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let total = Totals {
@@ -381,7 +405,8 @@ fn assumptions(s: &StreamSummary, tool: &str, uncertainty_ns: f64) -> Vec<String
             "io_stream: the top is a dataflow region with ap_ctrl_chain, one process per layer connected by FIFOs of \
              pixels; latency and II come from a cycle-level model of every process's loop ({FRAMES} frames, inputs \
              arriving one pixel per cycle, outputs drained one pixel per cycle), with each process's pipeline depth \
-             from its datapath; handshake and loop-entry cycles are not counted."
+             from its datapath; handshake and loop-entry cycles are not counted, nor the cycle a FIFO item \
+             waits before its reader sees it (csynth does not count it)."
         ),
         format!(
             "FIFO depths: {} ({} bits, {} LUT, {} BRAM18; with every FIFO as deep as its tensor or its peak occupancy if larger ('max'): {} bits, {} LUT, \
