@@ -23,6 +23,7 @@ pub mod flow;
 pub mod frontend;
 pub mod ir;
 pub mod passes;
+pub mod profile;
 pub mod sim;
 pub mod synth;
 pub mod testvec;

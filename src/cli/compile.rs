@@ -1,6 +1,7 @@
 //! `hls-gen compile`: lowers a model, simulates test vectors, emits the Vitis HLS project or the
-//! RTL design with its testbench data, and prints and writes the estimate. The project directory appears complete or
-//! not at all.
+//! RTL design with its testbench data, and prints and writes the estimate and `report.html` (the
+//! profile of the testbench inputs with the estimate, [`crate::profile::html`]). The project
+//! directory appears complete or not at all.
 
 use std::path::PathBuf;
 
@@ -44,7 +45,9 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         hls_tool: Some(t.tool),
         fifo_depth: t.fifo_depth,
     };
-    let compiled = flow::compile(&args.model, &flow_opts, &opts)?;
+    let mut compiled = flow::compile(&args.model, &flow_opts, &opts)?;
+    let page = report_page(&args.model, &compiled, &tb, c.tb_samples)?;
+    compiled.project.add("report.html", page)?;
     print_warnings(&cfg, &compiled.lowered.warnings);
     print_runs(&compiled.lowered.runs);
     let stem = args.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
@@ -67,4 +70,24 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         dir.display()
     );
     Ok(0)
+}
+
+/// The project's `report.html`: the profile of the lowered model on the testbench inputs (given or
+/// generated), with the estimate's per-layer costs.
+fn report_page(
+    model: &std::path::Path,
+    compiled: &flow::Compiled,
+    tb: &[flow::InputArray],
+    tb_samples: usize,
+) -> Result<String, CliError> {
+    let g = &compiled.lowered.graph;
+    let (inputs, n) = if tb.is_empty() {
+        (crate::testvec::generate_inputs(&flow::input_ports(g)?, tb_samples), tb_samples)
+    } else {
+        flow::join_inputs(g, tb)?
+    };
+    let name = model.display().to_string();
+    let mut p = crate::profile::profile(&name, g, None, &inputs, n)?;
+    p.set_cost(&compiled.estimate);
+    Ok(crate::profile::html::render(&p, &format!("hls-gen report: {name} on the testbench inputs")))
 }

@@ -13,6 +13,7 @@ mod csim;
 mod estimate;
 mod inspect;
 mod npy;
+mod profile;
 mod report;
 mod rtlsim;
 mod sim;
@@ -149,6 +150,47 @@ enum Command {
         /// Print report.json instead of the table.
         #[arg(long)]
         json: bool,
+    },
+    /// Profile the model on calibration inputs: per-layer ranges, log2 histograms, overflows and
+    /// unused bits against the f64 reference; with --auto-precision, choose per-layer types.
+    Profile {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Calibration inputs as .npy, batch on axis 0; one file per model input, in input order.
+        #[arg(long, required = true)]
+        input: Vec<PathBuf>,
+        /// Choose per-layer types (result, weight, bias; exact accumulators) and write them as an
+        /// hls4ml configuration.
+        #[arg(long)]
+        auto_precision: bool,
+        /// Least argmax agreement with the f64 reference, held with a two-sigma margin on the
+        /// calibration inputs.
+        #[arg(long, default_value_t = 0.99, requires = "auto_precision")]
+        target_accuracy: f64,
+        /// Most overflowing casts allowed on the calibration inputs (the model's own quantizers
+        /// excepted).
+        #[arg(long, default_value_t = 0, requires = "auto_precision")]
+        max_overflow: u64,
+        /// Largest absolute difference from the f64 reference's outputs allowed.
+        #[arg(long, requires = "auto_precision")]
+        max_error: Option<f64>,
+        /// Integer bits added above each layer's observed output range.
+        #[arg(long, default_value_t = 0, requires = "auto_precision")]
+        margin: i32,
+        /// Fractional bits the search starts from.
+        #[arg(long, default_value_t = 16, requires = "auto_precision")]
+        max_frac: i32,
+        /// Where to write the chosen configuration (default: <model stem>_auto.yml).
+        #[arg(long, value_name = "FILE", requires = "auto_precision")]
+        write_config: Option<PathBuf>,
+        /// Write the report as a self-contained HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Write the report as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
     },
     /// Compare a built project's HLS (and Vivado) synthesis reports with its estimate.
     Report {
@@ -455,6 +497,36 @@ pub fn run() -> i32 {
         Command::Rtlsim { dir } => rtlsim::run(&dir),
         Command::Csim { dir, ap_types, cpp17 } => csim::run(&dir, ap_types.as_ref(), cpp17),
         Command::Estimate { model, target, json } => estimate::run(&model, &target, json),
+        Command::Profile {
+            model,
+            target,
+            input,
+            auto_precision,
+            target_accuracy,
+            max_overflow,
+            max_error,
+            margin,
+            max_frac,
+            write_config,
+            html,
+            json,
+        } => profile::run(
+            &model,
+            &target,
+            &profile::ProfileArgs {
+                input: &input,
+                auto: auto_precision.then_some(crate::profile::auto::AutoOptions {
+                    target_accuracy,
+                    max_overflow,
+                    max_error,
+                    margin,
+                    max_frac,
+                }),
+                write_config: write_config.as_ref(),
+                html: html.as_ref(),
+                json: json.as_ref(),
+            },
+        ),
         Command::Report { dir, json, hls_tool } => report::run(&dir, json, hls_tool.as_deref()),
         Command::Synth { dir, top, yosys, json } => synth::run(&dir, top.as_ref(), &yosys, json),
     };

@@ -1,0 +1,471 @@
+//! Profiling a lowered model on calibration inputs: per layer and per tensor (weights, bias,
+//! accumulator, output), the observed range, a log2-magnitude histogram, the casts that overflowed
+//! the tensor's type and the bits of the type no value used; plus the agreement of the fixed-point
+//! outputs with the `f64` reference ([`profile`]). [`auto`] proposes per-layer types from such a
+//! profile; [`html`] renders it as a self-contained page.
+//!
+//! Contract:
+//! * `output` statistics are over the bit-accurate simulator's trace of the layer (the values the
+//!   firmware holds); `float_min`/`float_max` over the `f64` reference's trace of the layer of the
+//!   same name, when the reference has one;
+//! * `weight` and `bias` statistics are over the lowered (quantized) constants; their overflow
+//!   count is the number of the reference model's values that do not fit the type;
+//! * `accumulator` overflow counts are the simulator's; its values are computed for Dense layers
+//!   (exactly, as `bias + x·W` over the traced input) and left out for other layers;
+//! * every number is a pure function of the model, the configuration and the inputs.
+
+pub mod auto;
+pub mod html;
+mod svg;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::estimate::Estimate;
+use crate::fixed::{self, FixedType};
+use crate::flow::FlowError;
+use crate::ir::{Graph, ImportedGraph, Layer, LoweredGraph, NodeId};
+use crate::sim::{LayerOverflow, RunOptions, SimError, SimResult, Simulator, TraceTensor};
+
+#[derive(Debug, Error)]
+pub enum ProfileError {
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    #[error("automatic precision: {0}")]
+    Search(String),
+}
+
+/// Log2 histogram bins run over `[HIST_MIN, HIST_MAX]`; magnitudes outside fall in the end bins.
+pub const HIST_MIN: i32 = -32;
+pub const HIST_MAX: i32 = 32;
+
+/// How the magnitudes of a tensor's values are spread: `bins[k]` counts the nonzero values with
+/// `floor(log2 |v|) == HIST_MIN + k` (clamped into the range).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    pub zeros: u64,
+    pub bins: Vec<u64>,
+}
+
+impl Histogram {
+    fn new() -> Self {
+        Histogram { zeros: 0, bins: vec![0; (HIST_MAX - HIST_MIN + 1) as usize] }
+    }
+
+    fn add(&mut self, v: f64) {
+        if v == 0.0 {
+            self.zeros += 1;
+            return;
+        }
+        let e = v.abs().log2().floor().clamp(HIST_MIN as f64, HIST_MAX as f64) as i32;
+        self.bins[(e - HIST_MIN) as usize] += 1;
+    }
+}
+
+/// One tensor of one layer over the calibration inputs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TensorStats {
+    /// `weight`, `bias`, `accumulator` or `output`.
+    pub tensor: &'static str,
+    /// The type the lowered model gives the tensor.
+    pub ty: Option<FixedType>,
+    /// `ty` as C++ spells it.
+    pub type_name: Option<String>,
+    /// Smallest and largest value the type holds.
+    pub type_min: Option<f64>,
+    pub type_max: Option<f64>,
+    /// Number of values the statistics cover (0 when the values are not recorded).
+    pub values: u64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// The reference model's range of the same tensor.
+    pub float_min: Option<f64>,
+    pub float_max: Option<f64>,
+    pub histogram: Histogram,
+    /// Casts to `ty` that overflowed (saturated, wrapped or zeroed), of `casts`.
+    pub overflows: Option<u64>,
+    pub casts: Option<u64>,
+    /// High bits of `ty` no value needed (sign included for signed types).
+    pub unused_msb: Option<u32>,
+    /// Low bits of `ty` that are zero in every value.
+    pub unused_lsb: Option<u32>,
+}
+
+/// Estimated cost of one layer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerCost {
+    pub lut: u64,
+    pub dsp: u64,
+    pub ff: u64,
+    pub bram18: u64,
+    pub latency_cycles: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerProfile {
+    pub name: String,
+    pub kind: String,
+    /// True when the model itself fixed the output type (QKeras, QONNX, QDQ).
+    pub type_from_model: bool,
+    pub tensors: Vec<TensorStats>,
+    pub cost: Option<LayerCost>,
+}
+
+/// One cast site of the simulator (see [`LayerOverflow`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverflowRow {
+    pub layer: String,
+    pub kind: String,
+    pub count: u64,
+    pub casts: u64,
+}
+
+/// How the fixed-point outputs compare with the reference's.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Agreement {
+    /// Fraction of samples whose first output has the same argmax (`None` for one-value outputs).
+    pub argmax: Option<f64>,
+    /// Largest absolute difference over every output value.
+    pub max_abs_error: f64,
+}
+
+/// Design totals of an estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostTotals {
+    pub part: String,
+    pub lut: u64,
+    pub dsp: u64,
+    pub ff: u64,
+    pub bram18: u64,
+    pub latency_cycles: u64,
+}
+
+impl CostTotals {
+    pub fn of(e: &Estimate) -> Self {
+        CostTotals {
+            part: e.part.clone(),
+            lut: e.total.lut,
+            dsp: e.total.dsp,
+            ff: e.total.ff,
+            bram18: e.total.bram18,
+            latency_cycles: e.total.latency_cycles,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Profile {
+    pub model: String,
+    pub samples: usize,
+    pub layers: Vec<LayerProfile>,
+    /// Every cast site, in topological order.
+    pub overflows: Vec<OverflowRow>,
+    /// `None` without a reference run.
+    pub agreement: Option<Agreement>,
+    pub cost: Option<CostTotals>,
+    /// What automatic precision chose, when it ran (the profile is then of the chosen types).
+    pub auto: Option<AutoReport>,
+}
+
+/// One type automatic precision set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChoiceRow {
+    pub layer: String,
+    /// `result`, `weight` or `bias`.
+    pub tensor: String,
+    pub before: Option<String>,
+    pub ty: String,
+}
+
+/// Automatic precision's outcome, for the reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AutoReport {
+    /// Where the configuration was written.
+    pub config: Option<String>,
+    pub choices: Vec<ChoiceRow>,
+    /// Overflowing casts outside the model's own quantizers, and all of them.
+    pub overflows: u64,
+    pub all_overflows: u64,
+    pub agreement: Agreement,
+    pub before: Option<CostTotals>,
+    pub after: Option<CostTotals>,
+    /// Candidate configurations simulated.
+    pub evaluations: usize,
+}
+
+impl Profile {
+    /// The profile as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
+    /// Adds the estimate's per-layer costs and totals.
+    pub fn set_cost(&mut self, e: &Estimate) {
+        for l in &mut self.layers {
+            l.cost = e.layers.iter().find(|c| c.name == l.name).map(|c| LayerCost {
+                lut: c.lut,
+                dsp: c.dsp,
+                ff: c.ff,
+                bram18: c.bram18,
+                latency_cycles: c.latency_cycles,
+            });
+        }
+        self.cost = Some(CostTotals::of(e));
+    }
+}
+
+/// Profiles `g` on `n` samples (`inputs` row-major, as [`Simulator::run`] takes them), comparing
+/// with the reference graph `float` when given.
+pub fn profile(
+    model: &str,
+    g: &LoweredGraph,
+    float: Option<&ImportedGraph>,
+    inputs: &[f64],
+    n: usize,
+) -> Result<Profile, ProfileError> {
+    let opts = RunOptions { trace: true, progress: None };
+    let fixed = Simulator::new(g)?.run(inputs, n, &opts)?;
+    let reference = match float {
+        Some(f) => Some(Simulator::new_float(f)?.run(inputs, n, &opts)?),
+        None => None,
+    };
+    Ok(assemble(model, g, float, &fixed, reference.as_ref(), n))
+}
+
+/// The profile of traced runs of `g` (`fixed`) and of its reference (`reference`).
+pub fn assemble(
+    model: &str,
+    g: &LoweredGraph,
+    float: Option<&ImportedGraph>,
+    fixed: &SimResult,
+    reference: Option<&SimResult>,
+    n: usize,
+) -> Profile {
+    let empty = Vec::new();
+    let trace: BTreeMap<&str, &TraceTensor> =
+        fixed.trace.as_ref().unwrap_or(&empty).iter().map(|t| (t.name.as_str(), t)).collect();
+    let float_trace: BTreeMap<&str, &TraceTensor> = reference
+        .and_then(|r| r.trace.as_ref())
+        .unwrap_or(&empty)
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let order = g.topo_order().unwrap_or_else(|_| g.node_ids());
+    let layers = order
+        .iter()
+        .map(|&id| layer_profile(g, id, float.map(|f| &**f), &trace, &float_trace, &fixed.overflows, n))
+        .collect();
+    Profile {
+        model: model.to_string(),
+        samples: n,
+        layers,
+        overflows: fixed
+            .overflows
+            .iter()
+            .map(|o| OverflowRow {
+                layer: o.layer.clone(),
+                kind: o.kind.to_string(),
+                count: o.count,
+                casts: o.elements,
+            })
+            .collect(),
+        agreement: reference.map(|r| agreement(fixed, r, n)),
+        cost: None,
+        auto: None,
+    }
+}
+
+fn layer_profile(
+    g: &Graph,
+    id: NodeId,
+    float: Option<&Graph>,
+    trace: &BTreeMap<&str, &TraceTensor>,
+    float_trace: &BTreeMap<&str, &TraceTensor>,
+    overflows: &[LayerOverflow],
+    n: usize,
+) -> LayerProfile {
+    let node = g.node(id);
+    let count = |kind: &str| {
+        let sites: Vec<&LayerOverflow> =
+            overflows.iter().filter(|o| o.layer == node.name && o.kind == kind).collect();
+        (!sites.is_empty()).then(|| {
+            (sites.iter().map(|o| o.count).sum::<u64>(), sites.iter().map(|o| o.elements).sum::<u64>())
+        })
+    };
+    let float_node = float.and_then(|f| f.find(&node.name).map(|i| f.node(i)));
+    let mut tensors = Vec::new();
+    for (role, is_bias) in [("weight", false), ("bias", true)] {
+        let consts: Vec<_> =
+            node.layer.constants().into_iter().filter(|(r, _)| (*r == "bias") == is_bias).collect();
+        if consts.is_empty() {
+            continue;
+        }
+        let ty = consts.iter().find_map(|(_, w)| w.ty);
+        let values: Vec<f64> = consts.iter().flat_map(|(_, w)| w.values.iter().copied()).collect();
+        let reference: Option<Vec<f64>> = float_node.map(|f| {
+            f.layer
+                .constants()
+                .into_iter()
+                .filter(|(r, _)| (*r == "bias") == is_bias)
+                .flat_map(|(_, w)| w.values.clone())
+                .collect()
+        });
+        let mut t = stats(role, ty, &values);
+        if let Some(r) = reference.filter(|r| !r.is_empty()) {
+            t.float_min = r.iter().copied().reduce(f64::min);
+            t.float_max = r.iter().copied().reduce(f64::max);
+            if let Some(ty) = ty {
+                let over =
+                    r.iter().filter(|&&v| fixed::from_f64(v, &ty).map_or(true, |c| c.overflow)).count();
+                t.overflows = Some(over as u64);
+                t.casts = Some(r.len() as u64);
+            }
+        }
+        tensors.push(t);
+    }
+    let accum_ty = node.layer.internal_types().into_iter().find(|(r, _)| *r == "accumulator").map(|(_, t)| t);
+    if let Some(ty) = accum_ty {
+        let values = match &node.layer {
+            Layer::Dense(d) => g
+                .inputs_of(id)
+                .first()
+                .and_then(|&i| trace.get(g.node(i).name.as_str()))
+                .map(|x| dense_accumulators(d, &x.values, n))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let mut t = stats("accumulator", ty, &values);
+        if let Some((c, e)) = count("accumulator") {
+            t.overflows = Some(c);
+            t.casts = Some(e);
+        }
+        tensors.push(t);
+    }
+    let values = trace.get(node.name.as_str()).map(|t| &t.values[..]).unwrap_or(&[]);
+    let mut out = stats("output", node.ty, values);
+    if let Some(f) = float_trace.get(node.name.as_str()) {
+        out.float_min = f.values.iter().copied().reduce(f64::min);
+        out.float_max = f.values.iter().copied().reduce(f64::max);
+    }
+    if let Some((c, e)) = count("output") {
+        out.overflows = Some(c);
+        out.casts = Some(e);
+    }
+    tensors.push(out);
+    LayerProfile {
+        name: node.name.clone(),
+        kind: node.layer.kind().to_string(),
+        type_from_model: node.ty_from_model,
+        tensors,
+        cost: None,
+    }
+}
+
+/// `bias + x·W` for every row of every sample (`x` holds `n` samples).
+fn dense_accumulators(d: &crate::ir::Dense, x: &[f64], n: usize) -> Vec<f64> {
+    let (n_in, n_out) = (d.n_in(), d.n_out());
+    if n_in == 0 || n == 0 || x.len() % n_in != 0 || d.bias.values.len() != n_out {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(x.len() / n_in * n_out);
+    for row in x.chunks(n_in) {
+        for j in 0..n_out {
+            let mut acc = d.bias.values[j];
+            for (i, xi) in row.iter().enumerate() {
+                acc += xi * d.weights.values[i * n_out + j];
+            }
+            out.push(acc);
+        }
+    }
+    out
+}
+
+/// Range, histogram and unused bits of `values` held in `ty`.
+fn stats(tensor: &'static str, ty: Option<FixedType>, values: &[f64]) -> TensorStats {
+    let mut histogram = Histogram::new();
+    for &v in values {
+        histogram.add(v);
+    }
+    let (unused_msb, unused_lsb) = match ty {
+        Some(ty) if !values.is_empty() => {
+            let (msb, lsb) = unused_bits(&ty, values);
+            (Some(msb), Some(lsb))
+        }
+        _ => (None, None),
+    };
+    let frac = ty.map(|t| t.frac_bits());
+    TensorStats {
+        tensor,
+        ty,
+        type_name: ty.map(|t| t.to_string()),
+        type_min: ty.zip(frac).map(|(t, f)| fixed::to_f64(t.min_raw(), f)),
+        type_max: ty.zip(frac).map(|(t, f)| fixed::to_f64(t.max_raw(), f)),
+        values: values.len() as u64,
+        min: values.iter().copied().reduce(f64::min),
+        max: values.iter().copied().reduce(f64::max),
+        float_min: None,
+        float_max: None,
+        histogram,
+        overflows: None,
+        casts: None,
+        unused_msb,
+        unused_lsb,
+    }
+}
+
+/// The high bits of `ty` that no value needs (a signed value needs its sign bit) and the low bits
+/// that are zero in every value, each at most the width.
+pub fn unused_bits(ty: &FixedType, values: &[f64]) -> (u32, u32) {
+    let width = ty.width;
+    let mut needed = 0u32;
+    let mut trailing = width;
+    for &v in values {
+        let Ok(c) = fixed::from_f64(v, ty) else { continue };
+        let r = c.raw;
+        let bits = if ty.signed {
+            129 - (if r < 0 { !r } else { r }).leading_zeros()
+        } else {
+            128 - r.leading_zeros()
+        };
+        needed = needed.max(bits);
+        if r != 0 {
+            trailing = trailing.min(r.trailing_zeros());
+        }
+    }
+    (width.saturating_sub(needed), trailing.min(width))
+}
+
+/// Argmax agreement on the first output and the largest absolute output difference.
+pub fn agreement(fixed: &SimResult, reference: &SimResult, n: usize) -> Agreement {
+    let mut max_abs_error = 0f64;
+    for (a, b) in fixed.outputs.iter().zip(&reference.outputs) {
+        for (x, y) in a.values.iter().zip(&b.values) {
+            max_abs_error = max_abs_error.max((x - y).abs());
+        }
+    }
+    let argmax = match (fixed.outputs.first(), reference.outputs.first()) {
+        (Some(a), Some(b)) if a.shape.elements() > 1 && n > 0 => {
+            let e = a.shape.elements();
+            let same =
+                a.values.chunks(e).zip(b.values.chunks(e)).filter(|(x, y)| argmax(x) == argmax(y)).count();
+            Some(same as f64 / n as f64)
+        }
+        _ => None,
+    };
+    Agreement { argmax, max_abs_error }
+}
+
+/// Index of the first largest value.
+pub fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
