@@ -14,8 +14,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::bin::root;
+use common::{have_verilator, npy};
 use hls_gen::backend::verilator::run_rtlsim;
 use hls_gen::backend::vitis::{run_csim, CppStd};
 use hls_gen::config::IoStyle;
@@ -24,17 +25,6 @@ use hls_gen::ir::{layout, Graph};
 use hls_gen::sim::{RunOptions, Simulator};
 
 const SAMPLES: usize = 1000;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let f = npyz::NpyFile::new(&bytes[..]).expect("npy header");
-    let shape = f.shape().iter().map(|&d| d as usize).collect();
-    (shape, f.into_vec::<f64>().expect("float64 data"))
-}
 
 /// Flow options for a model file: a `.json` architecture reads `<stem>_weights.h5` beside it.
 fn flow_options(model: &Path) -> FlowOptions {
@@ -108,15 +98,6 @@ fn csim_matches_simulator(model: &Path) {
     let outcome = run_csim(&dest, &ap_types, CppStd::Cpp14).expect("csim runs");
     assert!(outcome.passed, "{}: csim failed:\n{}", model.display(), outcome.output);
     assert_eq!(outcome.samples, Some(SAMPLES));
-}
-
-fn have_verilator() -> bool {
-    let found = Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(std::env::var_os("CI").is_none(), "verilator is required in CI");
-        eprintln!("notice: verilator not found; skipping the RTL simulation");
-    }
-    found
 }
 
 /// The RTL backend's Verilog under Verilator equals the simulator, with the promised latency.

@@ -358,3 +358,29 @@ fn tf_op_lambda_reductions() {
         assert!(e.contains("tf.math.reduce_sum") && e.contains(says), "{function} {kwargs}: {e}");
     }
 }
+
+/// BinaryNet layers and binary/ternary quantizers whose values no fixed-point form reproduces are
+/// refused, naming the layer and the option.
+#[test]
+fn binary_and_ternary_options_without_a_fixed_point_form() {
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(models().join("keras_binarynet.json")).unwrap())
+            .unwrap();
+    let layers = v["config"]["layers"].as_array_mut().unwrap();
+    for l in layers.iter_mut() {
+        match l["config"]["name"].as_str().unwrap() {
+            "fc1" => l["config"]["H"] = Value::from("Glorot"),
+            "q_input" => l["config"]["activation"] = Value::from("ternary(alpha='auto')"),
+            _ => {}
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bnn.json");
+    std::fs::write(&json, v.to_string()).unwrap();
+    let e = fails(&json, Some(&models().join("keras_binarynet_weights.h5")));
+    let KerasError::Unsupported { layers, .. } = &e else { panic!("{e}") };
+    let got: Vec<(&str, &str)> = layers.iter().map(|r| (r.layer.as_str(), r.reason.as_str())).collect();
+    assert_eq!(got.len(), 2, "{e}");
+    assert!(got[0].0 == "q_input" && got[0].1.contains("automatic alpha"), "{e}");
+    assert!(got[1].0 == "fc1" && got[1].1.contains("H=\"Glorot\""), "{e}");
+}

@@ -7,7 +7,7 @@ pub mod bin;
 pub mod reference;
 pub mod windows;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
 use hls_gen::ir::{Graph, NodeId, Shape, Strategy, Table, Weights};
@@ -218,4 +218,23 @@ pub fn lower_and_simulate(g: Graph) {
         return;
     }
     let _ = sim.run(&vec![0.5; elements], 1, &RunOptions::default());
+}
+
+/// A float64 `.npy` file: its shape and values.
+pub fn npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let f = npyz::NpyFile::new(&bytes[..]).expect("npy header");
+    let shape = f.shape().iter().map(|&d| d as usize).collect();
+    (shape, f.into_vec::<f64>().expect("float64 data"))
+}
+
+/// Whether `verilator` runs; without it, a CI run fails and a local run prints a notice.
+pub fn have_verilator() -> bool {
+    let found =
+        std::process::Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "verilator is required in CI");
+        eprintln!("notice: verilator not found; skipping the RTL simulation");
+    }
+    found
 }
