@@ -1,14 +1,16 @@
 //! End-to-end flow times: import + `default` pass pipeline of a 1M-parameter MLP, and `compile`
 //! (lowering, 1000 testbench vectors through the simulator, Vitis HLS emission, estimate) plus
-//! `Project::write` of the 16-64-32-32-5 test MLP, of the 1M-parameter MLP and of the 40x40x1
+//! `Project::write` of the 16-64-32-32-5 test MLP, of the 1M- and 1.6M-parameter MLPs, of the
+//! 64-256-256-128-10 MLP (`tests/models/onnx/mlp_big.onnx`) and of the 40x40x1
 //! jet-image CNN (`tests/models/onnx/jet_image_cnn.onnx`), and of `conv2d_small_keras.onnx` when
 //! `../shared/models` is present; in io_stream, of the jet-image CNN and the 32x32x3 SVHN-style
 //! CNN (`svhn_cnn.onnx`), dataflow model included.
 //!
 //! The 1M-parameter model (784-1024-192-10, Gemm + ReLU, softmax output; 1,002,570 parameters,
-//! float32 `raw_data` initializers with seeded values) is built here with `onnx-protobuf` and
-//! written to `$CARGO_TARGET_TMPDIR/mlp_784_1024_192_10.onnx`, whose path the bench prints so
-//! that the CLI can be measured on the same file.
+//! float32 `raw_data` initializers with seeded values) and the 1.6M-parameter one (784-1024-768-10,
+//! 1,598,730 parameters) are built here with `onnx-protobuf` and written to
+//! `$CARGO_TARGET_TMPDIR/mlp_<sizes>.onnx`, whose paths the bench prints so that the CLI can be
+//! measured on the same files.
 //!
 //! `cargo bench --bench flow`
 
@@ -28,6 +30,8 @@ use onnx_protobuf::{
 };
 
 const BIG: &[usize] = &[784, 1024, 192, 10];
+/// 1,598,730 parameters.
+const BIGGER: &[usize] = &[784, 1024, 768, 10];
 
 fn node(op: &str, name: &str, inputs: &[String], output: &str, attrs: Vec<AttributeProto>) -> NodeProto {
     let mut n = NodeProto::new();
@@ -99,11 +103,13 @@ fn mlp_onnx(sizes: &[usize]) -> Vec<u8> {
     m.write_to_bytes().expect("an encodable model")
 }
 
-fn big_model() -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mlp_784_1024_192_10.onnx");
-    std::fs::write(&path, mlp_onnx(BIG)).expect("writes the model");
-    let params: usize = BIG.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
-    eprintln!("1M-parameter model: {} ({params} parameters)", path.display());
+/// Writes the MLP of `sizes` to `$CARGO_TARGET_TMPDIR/mlp_<sizes>.onnx` and prints its path.
+fn model_file(sizes: &[usize]) -> PathBuf {
+    let stem: Vec<String> = sizes.iter().map(usize::to_string).collect();
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mlp_{}.onnx", stem.join("_")));
+    std::fs::write(&path, mlp_onnx(sizes)).expect("writes the model");
+    let params: usize = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+    eprintln!("model: {} ({params} parameters)", path.display());
     path
 }
 
@@ -129,8 +135,10 @@ fn compile_and_write_in(model: &Path, dest: &Path, io: IoStyle) {
 }
 
 fn benches(c: &mut Criterion) {
-    let big = big_model();
+    let big = model_file(BIG);
+    let bigger = model_file(BIGGER);
     let small = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/onnx/mlp_float.onnx");
+    let wide = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/onnx/mlp_big.onnx");
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let dest = tmp.path().join("project");
 
@@ -139,15 +147,17 @@ fn benches(c: &mut Criterion) {
     group.bench_function("import_lower_mlp_1m", |b| {
         b.iter(|| flow::load_and_lower(&big, &FlowOptions::default()).expect("lowers"))
     });
-    group.bench_function("compile_write_mlp_1m", |b| {
-        b.iter_batched(
-            || {
-                let _ = std::fs::remove_dir_all(&dest);
-            },
-            |()| compile_and_write(&big, &dest),
-            BatchSize::PerIteration,
-        )
-    });
+    for (name, model) in [("mlp_1m", &big), ("mlp_1m6", &bigger), ("mlp_64_256_256_128_10", &wide)] {
+        group.bench_function(format!("compile_write_{name}"), |b| {
+            b.iter_batched(
+                || {
+                    let _ = std::fs::remove_dir_all(&dest);
+                },
+                |()| compile_and_write(model, &dest),
+                BatchSize::PerIteration,
+            )
+        });
+    }
     group.finish();
 
     let mut group = c.benchmark_group("flow");

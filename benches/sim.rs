@@ -1,8 +1,10 @@
 //! Simulator throughput in samples per second on two hand-built MLPs at `ap_fixed<16,6>` with
 //! exact accumulators: 16-64-32-32-5 and 64-256-256-128-10 (ReLU, softmax).
 //!
-//! `cargo bench --bench sim`; `fast` uses the i64/f64 kernels, `general` the exact i128 reference
-//! path the simulator falls back to for types the kernels cannot hold.
+//! `cargo bench --bench sim`; `fast` uses the specialised kernels (here the `i16` pair-product
+//! kernel of `src/sim/matmul.rs`), `general` the exact i128 reference path the simulator falls back
+//! to for types the kernels cannot hold. The whole `hls-gen sim` process is timed in
+//! `benches/sim_cli.rs`.
 
 #[path = "../tests/sim_support/mod.rs"]
 mod sim_support;

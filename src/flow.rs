@@ -200,6 +200,22 @@ pub fn join_inputs(g: &crate::ir::Graph, arrays: &[InputArray]) -> Result<(Vec<f
     Ok((rows, n))
 }
 
+/// [`join_inputs`] that takes the arrays: a model's single input given in the IR's layout is
+/// moved into the rows, not copied.
+pub fn take_inputs(
+    g: &crate::ir::Graph,
+    mut arrays: Vec<InputArray>,
+) -> Result<(Vec<f64>, usize), FlowError> {
+    if let ([a], &[i]) = (arrays.as_slice(), g.inputs().as_slice()) {
+        let e = g.node(i).shape.elements();
+        let n = a.samples(e)?;
+        if g.input_layout(i).is_none() && a.values.len() == n * e {
+            return Ok((arrays.swap_remove(0).values, n));
+        }
+    }
+    join_inputs(g, &arrays)
+}
+
 /// Each model input's type and number of values, in input order.
 pub fn input_ports(g: &LoweredGraph) -> Result<Vec<(FixedType, usize)>, FlowError> {
     g.inputs()

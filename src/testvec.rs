@@ -7,6 +7,8 @@
 //! halfway between two representable values (rounding ties), or are scaled up to drive the
 //! hidden layers' accumulators and activations into saturation.
 
+use rayon::prelude::*;
+
 use crate::fixed::{self, FixedType};
 
 /// A small deterministic generator (SplitMix64), so vectors are the same on every machine.
@@ -101,14 +103,14 @@ pub fn decimal(raw: i64, ty: &FixedType) -> String {
 
 /// Converts float inputs (rows of every input's values, as [`generate_inputs`] makes them) to the
 /// exact decimal text of the values each input's type holds (as the design's input conversion
-/// rounds them), one line of values per sample.
+/// rounds them), one line of values per sample, samples converted in parallel.
 pub fn input_lines(
     inputs: &[f64],
     ports: &[(FixedType, usize)],
 ) -> Result<Vec<Vec<String>>, fixed::FixedError> {
     let types: Vec<&FixedType> = ports.iter().flat_map(|(ty, e)| std::iter::repeat_n(ty, *e)).collect();
     inputs
-        .chunks(types.len().max(1))
+        .par_chunks(types.len().max(1))
         .map(|sample| {
             sample
                 .iter()

@@ -46,7 +46,8 @@ fn fast_and_general_paths_agree_on_random_graphs() {
     assert!(refused <= 10, "{refused} of 250 graphs refused");
 }
 
-/// MLPs in the shapes the fast kernels target: dense, pruned (sparse), non-exact accumulators.
+/// MLPs in the shapes the fast kernels target: dense (16-bit and wider), pruned (sparse),
+/// non-exact accumulators.
 #[test]
 fn fast_and_general_paths_agree_on_mlps() {
     let ty = FixedType::new(16, 6, true);
@@ -59,7 +60,8 @@ fn fast_and_general_paths_agree_on_mlps() {
         assert!(sim.kernels().iter().any(|(_, k)| k == kernel), "{what}: {:?}", sim.kernels());
         assert_same(&run(g, true, &inputs, n), &run(g, false, &inputs, n), what);
     };
-    check(&dense, "dense", "dense: exact f64 gemm");
+    check(&dense, "dense", "dense: exact i16 madd");
+    check(&mlp(&[16, 64, 32, 5], FixedType::new(18, 8, true), 1), "18-bit", "dense: exact f64 gemm");
     let mut pruned = dense.clone();
     for id in pruned.node_ids() {
         if let Layer::Dense(d) = &mut pruned.node_mut(id).layer {

@@ -552,6 +552,7 @@ fn random_graphs_match_the_exact_reference() {
     for kernel in [
         "input: fast from_f64",
         "input: from_f64",
+        "dense: exact i16 madd",
         "dense: exact f64 gemm",
         "dense: exact sparse f64",
         "dense: sequential i64",
@@ -567,6 +568,7 @@ fn random_graphs_match_the_exact_reference() {
         "quantize: i64",
         "concatenate: copy",
         "concatenate: convert",
+        "conv: exact i16 madd",
         "conv: exact f64 gemm",
         "conv: exact sparse f64",
         "conv: sequential i64",
@@ -618,7 +620,7 @@ fn an_mlp_matches_the_exact_reference() {
     for fast in [true, false] {
         check(&g, &inputs, n, &run(&g, fast, &inputs, n, &mut used), &format!("mlp, fast paths {fast}"));
     }
-    assert_eq!(used.get("dense: exact f64 gemm"), Some(&3));
+    assert_eq!(used.get("dense: exact i16 madd"), Some(&3));
 }
 
 /// A layer whose exact sums exceed 53 bits but not 62: the `i64` dot product.

@@ -3,6 +3,8 @@
 //! decimal value of its fixed-point number. An input line holds every input port's values in
 //! port order; an expected line every output port's.
 
+use rayon::prelude::*;
+
 use super::top::TopInterface;
 use super::{BackendError, Project};
 use crate::fixed::FixedType;
@@ -16,34 +18,35 @@ pub struct TestbenchData {
     pub expected: Vec<Vec<String>>,
 }
 
-fn canonical_rows(
-    what: &str,
-    rows: &[Vec<String>],
-    types: &[FixedType],
-) -> Result<Vec<String>, BackendError> {
-    rows.iter()
-        .enumerate()
-        .map(|(s, row)| {
-            if row.len() != types.len() {
-                return Err(BackendError::Testbench(format!(
-                    "sample {s}: {} {what} values, the graph has {}",
-                    row.len(),
-                    types.len()
-                )));
+/// The rows as one text, a line per sample, each value re-written in canonical form; rows are
+/// formatted in parallel, and the first bad value (in sample order) gives the error.
+fn canonical_rows(what: &str, rows: &[Vec<String>], types: &[FixedType]) -> Result<String, BackendError> {
+    let line = |(s, row): (usize, &Vec<String>)| -> Result<String, BackendError> {
+        if row.len() != types.len() {
+            return Err(BackendError::Testbench(format!(
+                "sample {s}: {} {what} values, the graph has {}",
+                row.len(),
+                types.len()
+            )));
+        }
+        let mut l = String::with_capacity(12 * row.len() + 1);
+        for (i, (text, ty)) in row.iter().zip(types).enumerate() {
+            let raw = crate::fixed::parse_decimal(text, ty)
+                .map_err(|e| BackendError::Testbench(format!("sample {s}, {what} value {i}: {e}")))?;
+            if i > 0 {
+                l.push(' ');
             }
-            let values = row
-                .iter()
-                .zip(types)
-                .enumerate()
-                .map(|(i, (text, ty))| {
-                    let raw = crate::fixed::parse_decimal(text, ty)
-                        .map_err(|e| BackendError::Testbench(format!("sample {s}, {what} value {i}: {e}")))?;
-                    Ok(crate::fixed::to_decimal(raw, ty.frac_bits()))
-                })
-                .collect::<Result<Vec<_>, BackendError>>()?;
-            Ok(values.join(" ") + "\n")
-        })
-        .collect()
+            crate::fixed::write_decimal(&mut l, raw, ty.frac_bits());
+        }
+        l.push('\n');
+        Ok(l)
+    };
+    let lines: Vec<Result<String, BackendError>> = rows.par_iter().enumerate().map(line).collect();
+    let mut text = String::with_capacity(lines.iter().map(|l| l.as_ref().map_or(0, String::len)).sum());
+    for l in lines {
+        text.push_str(&l?);
+    }
+    Ok(text)
 }
 
 /// Adds `tb_data/inputs.txt` and `tb_data/expected.txt` in canonical exact decimal text, checking
@@ -64,7 +67,7 @@ pub(crate) fn add_tb_data(
         ports.iter().flat_map(|p| std::iter::repeat_n(p.ty, p.elements)).collect()
     };
     let (in_types, out_types) = (types(&top.inputs), types(&top.outputs));
-    project.add("tb_data/inputs.txt", canonical_rows("input", &tb.inputs, &in_types)?.concat())?;
-    project.add("tb_data/expected.txt", canonical_rows("expected", &tb.expected, &out_types)?.concat())?;
+    project.add("tb_data/inputs.txt", canonical_rows("input", &tb.inputs, &in_types)?)?;
+    project.add("tb_data/expected.txt", canonical_rows("expected", &tb.expected, &out_types)?)?;
     Ok(())
 }

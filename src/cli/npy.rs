@@ -7,10 +7,10 @@
 //! element index. Other dtypes (complex, object, strings, structured, dates) are refused with an
 //! error that names the dtype and lists the accepted ones. Writing produces float64 in C order.
 
-use std::io::BufWriter;
-
-use npyz::WriterBuilder;
+use std::io::Write;
 use std::path::Path;
+
+use rayon::prelude::*;
 
 use super::CliError;
 use crate::flow::InputArray;
@@ -336,6 +336,18 @@ fn fortran_to_c(values: &[f64], shape: &[usize]) -> Vec<f64> {
     out
 }
 
+/// The values of `data`, `N` bytes each, converted by `value` in parallel slices.
+fn convert<const N: usize>(data: &[u8], value: impl Fn(&[u8]) -> f64 + Sync) -> Vec<f64> {
+    const SLICE: usize = 1 << 14;
+    let mut values = vec![0.0; data.len() / N];
+    values.par_chunks_mut(SLICE).zip(data.par_chunks(SLICE * N)).for_each(|(v, b)| {
+        for (v, b) in v.iter_mut().zip(b.chunks_exact(N)) {
+            *v = value(b);
+        }
+    });
+    values
+}
+
 /// Reads an array as the values given for one model input.
 pub fn read(path: &Path) -> Result<InputArray, CliError> {
     let err = |m: String| CliError::msg(format!("{}: {m}", path.display()));
@@ -355,29 +367,65 @@ pub fn read(path: &Path) -> Result<InputArray, CliError> {
             data.len()
         )));
     }
-    let mut values = Vec::with_capacity(count);
-    for (k, b) in data.chunks_exact(p.dtype.size).enumerate() {
-        values.push(p.dtype.value(b).map_err(|m| err(format!("element {k} (in file order): {m}")))?);
-    }
+    let little = !p.dtype.big_endian || p.dtype.size == 1;
+    let mut values = match (p.dtype.kind, p.dtype.size) {
+        // Floats convert exactly and never fail: one parallel pass over the bytes.
+        (Kind::Float, 4) if little => {
+            convert::<4>(data, |b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+        }
+        (Kind::Float, 8) if little => {
+            convert::<8>(data, |b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+        }
+        _ => {
+            let mut values = Vec::with_capacity(count);
+            for (k, b) in data.chunks_exact(p.dtype.size).enumerate() {
+                values.push(p.dtype.value(b).map_err(|m| err(format!("element {k} (in file order): {m}")))?);
+            }
+            values
+        }
+    };
     if p.fortran && p.shape.len() > 1 {
         values = fortran_to_c(&values, &p.shape);
     }
     Ok(InputArray { source: path.display().to_string(), shape: p.shape, values })
 }
 
+/// Writes float64 values in C order (format 1.0, or 2.0 for a header beyond 64 KiB), converting
+/// the values to bytes a chunk at a time on the way out.
 pub fn write(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), CliError> {
     let err = |e: std::io::Error| CliError::msg(format!("{}: {e}", path.display()));
-    let file = std::fs::File::create(path).map_err(err)?;
-    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let mut w = npyz::WriteOptions::<f64>::new()
-        .default_dtype()
-        .shape(&shape)
-        .writer(BufWriter::new(file))
-        .begin_nd()
-        .map_err(err)?;
-    w.extend(data.iter().copied()).map_err(err)?;
-    w.finish().map_err(err)
+    let dims: String = shape.iter().map(|d| format!("{d}, ")).collect();
+    let mut dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({dims}), }}");
+    let long = dict.len() + 11 > usize::from(u16::MAX);
+    let prefix = if long { 12 } else { 10 };
+    // numpy pads the header with spaces so that the data starts at a multiple of 64 bytes.
+    let pad = (64 - (prefix + dict.len() + 1) % 64) % 64;
+    dict.extend(std::iter::repeat_n(' ', pad));
+    dict.push('\n');
+    let mut head = b"\x93NUMPY".to_vec();
+    if long {
+        head.extend_from_slice(&[2, 0]);
+        let len =
+            u32::try_from(dict.len()).map_err(|_| err(std::io::Error::other("the shape is too long")))?;
+        head.extend_from_slice(&len.to_le_bytes());
+    } else {
+        head.extend_from_slice(&[1, 0]);
+        head.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    }
+    head.extend_from_slice(dict.as_bytes());
+    let mut file = std::fs::File::create(path).map_err(err)?;
+    file.write_all(&head).map_err(err)?;
+    let mut buf = Vec::with_capacity(8 * WRITE_CHUNK);
+    for chunk in data.chunks(WRITE_CHUNK) {
+        buf.clear();
+        buf.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
+        file.write_all(&buf).map_err(err)?;
+    }
+    Ok(())
 }
+
+/// Values converted to bytes per write.
+const WRITE_CHUNK: usize = 1 << 17;
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{npy, print_runs, print_warnings, quiet, CliError, ModelArgs};
 use crate::backend::namer::Namer;
-use crate::flow::{join_inputs, load_and_lower, load_float};
+use crate::flow::{load_and_lower, load_float, take_inputs};
 use crate::ir::{layout, Graph};
 use crate::sim::{RunOptions, SimResult, Simulator};
 
@@ -68,7 +68,7 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
         (Simulator::new(&lowered.graph)?, lowered.graph.into_graph())
     };
     let arrays = s.input.iter().map(|p| npy::read(p)).collect::<Result<Vec<_>, _>>()?;
-    let (inputs, n) = join_inputs(&g, &arrays)?;
+    let (inputs, n) = take_inputs(&g, arrays)?;
     if s.output.len() != g.outputs().len() {
         let names: Vec<String> = g.outputs().iter().map(|&o| format!("'{}'", g.node(o).name)).collect();
         return Err(CliError::msg(format!(

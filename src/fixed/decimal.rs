@@ -14,22 +14,82 @@ use super::types::FixedType;
 /// `5^13`, the largest power of five below 2^32.
 const FIVE_POW_CHUNK: (u32, u32) = (1_220_703_125, 13);
 
+/// Most fractional digits the `u128` path of [`write_decimal`] and [`parse_decimal`] handles:
+/// `x * 5^d < 10^d` for `x < 2^d`, and `10^38 < 2^128`.
+const FAST_DIGITS: u32 = 38;
+
 /// The exact decimal value of `raw * 2^-frac`, shortest form.
 pub fn to_decimal(raw: i128, frac: i32) -> String {
+    let mut s = String::new();
+    write_decimal(&mut s, raw, frac);
+    s
+}
+
+/// Appends [`to_decimal`]'s text of `raw * 2^-frac` to `out`.
+pub fn write_decimal(out: &mut String, raw: i128, frac: i32) {
     if raw == 0 {
-        return "0".to_string();
+        out.push('0');
+        return;
     }
-    let sign = if raw < 0 { "-" } else { "" };
+    if raw < 0 {
+        out.push('-');
+    }
     let mut magnitude = raw.unsigned_abs();
     let mut frac = frac as i64;
     // Cancel powers of two first, so an odd magnitude remains whenever frac stays positive.
     let cancel = (magnitude.trailing_zeros() as i64).min(frac.max(0));
     magnitude >>= cancel;
     frac -= cancel;
+    if frac <= 0 && frac.unsigned_abs() < u64::from(magnitude.leading_zeros()) {
+        push_digits(out, magnitude << frac.unsigned_abs(), 0);
+    } else if (1..=i64::from(FAST_DIGITS)).contains(&frac) {
+        // The fraction `rem / 2^frac` is `rem * 5^frac / 10^frac`: exactly `frac` digits.
+        let f = frac as u32;
+        push_digits(out, magnitude >> f, 0);
+        out.push('.');
+        push_digits(out, (magnitude & ((1u128 << f) - 1)) * POW5[f as usize], f as usize);
+    } else {
+        out.push_str(&big_decimal(magnitude, frac));
+    }
+}
+
+/// `5^k` for `k = 0..=FAST_DIGITS`.
+const POW5: [u128; FAST_DIGITS as usize + 1] = {
+    let mut t = [1u128; FAST_DIGITS as usize + 1];
+    let mut k = 1;
+    while k < t.len() {
+        t[k] = t[k - 1] * 5;
+        k += 1;
+    }
+    t
+};
+
+/// Appends the decimal digits of `v`, left-padded with zeros to `width`.
+fn push_digits(out: &mut String, mut v: u128, width: usize) {
+    let mut buf = [b'0'; 40];
+    let mut at = buf.len();
+    // 128-bit division is a library call; most values fit 64 bits.
+    while v > u128::from(u64::MAX) {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    let mut v = v as u64;
+    while v > 0 || at == buf.len() {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    at = at.min(buf.len() - width.min(buf.len()));
+    out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+}
+
+/// [`to_decimal`]'s text of a positive `magnitude * 2^-frac` (odd when `frac > 0`), without sign.
+fn big_decimal(magnitude: u128, frac: i64) -> String {
     let mut digits = BigUint::from_u128(magnitude);
     if frac <= 0 {
         digits.shl(frac.unsigned_abs());
-        return format!("{sign}{}", digits.to_decimal_digits());
+        return digits.to_decimal_digits();
     }
     // magnitude / 2^frac == magnitude * 5^frac / 10^frac; an odd magnitude times 5^frac ends in 5,
     // so exactly `frac` fractional digits are significant.
@@ -42,7 +102,7 @@ pub fn to_decimal(raw: i128, frac: i32) -> String {
     } else {
         ("0".to_string(), format!("{}{text}", "0".repeat(frac_len - text.len())))
     };
-    format!("{sign}{int_part}.{frac_part}")
+    format!("{int_part}.{frac_part}")
 }
 
 /// Reads a decimal number (`[+-]digits[.digits]`, either side of the point may be empty but not
@@ -72,6 +132,73 @@ pub fn parse_decimal(s: &str, to: &FixedType) -> Result<i128, FixedError> {
         return Err(bad(&reason));
     }
     let frac_digits = frac_digits.trim_end_matches('0');
+    let magnitude = match fast_magnitude(text, int_digits, frac_digits, to)? {
+        Some(m) => m,
+        None => big_magnitude(text, int_digits, frac_digits, to)?,
+    };
+    if magnitude == 0 {
+        return Ok(0);
+    }
+    let out_of_range = || FixedError::OutOfRange { value: text.to_string(), ty: *to };
+    let raw = if negative {
+        if magnitude > to.min_raw().unsigned_abs() {
+            return Err(out_of_range());
+        }
+        0i128.wrapping_sub_unsigned(magnitude)
+    } else {
+        i128::try_from(magnitude).map_err(|_| out_of_range())?
+    };
+    if raw > to.max_raw() {
+        return Err(out_of_range());
+    }
+    Ok(raw)
+}
+
+/// [`parse_decimal`]'s raw magnitude of `int_digits.frac_digits` in `u128` arithmetic, or `None`
+/// when the text has more than [`FAST_DIGITS`] digits.
+fn fast_magnitude(
+    text: &str,
+    int_digits: &str,
+    frac_digits: &str,
+    to: &FixedType,
+) -> Result<Option<u128>, FixedError> {
+    if int_digits.len() + frac_digits.len() > FAST_DIGITS as usize {
+        return Ok(None);
+    }
+    let mut value = 0u128;
+    for digit in int_digits.bytes().chain(frac_digits.bytes()) {
+        value = value * 10 + u128::from(digit - b'0');
+    }
+    if value == 0 {
+        return Ok(Some(0));
+    }
+    let not_representable = || FixedError::NotRepresentable { value: text.to_string(), ty: *to };
+    let decimals = frac_digits.len() as u32;
+    let five = POW5[decimals as usize];
+    if value % five != 0 {
+        return Err(not_representable());
+    }
+    value /= five;
+    let shift = to.frac_bits_i64() as i128 - i128::from(decimals);
+    if shift < 0 {
+        if i128::from(value.trailing_zeros()) < -shift {
+            return Err(not_representable());
+        }
+        Ok(Some(value >> (-shift) as u32))
+    } else if i128::from(128 - value.leading_zeros()) + shift > 128 {
+        Err(FixedError::OutOfRange { value: text.to_string(), ty: *to })
+    } else {
+        Ok(Some(value << shift as u32))
+    }
+}
+
+/// [`fast_magnitude`] for any number of digits.
+fn big_magnitude(
+    text: &str,
+    int_digits: &str,
+    frac_digits: &str,
+    to: &FixedType,
+) -> Result<u128, FixedError> {
     let mut value = BigUint::from_u128(0);
     for digit in int_digits.bytes().chain(frac_digits.bytes()) {
         value.mul_add_small(10, u32::from(digit - b'0'));
@@ -99,19 +226,7 @@ pub fn parse_decimal(s: &str, to: &FixedType) -> Result<i128, FixedError> {
     } else {
         value.shl(shift as u64);
     }
-    let magnitude = value.to_u128().ok_or_else(out_of_range)?;
-    let raw = if negative {
-        if magnitude > to.min_raw().unsigned_abs() {
-            return Err(out_of_range());
-        }
-        0i128.wrapping_sub_unsigned(magnitude)
-    } else {
-        i128::try_from(magnitude).map_err(|_| out_of_range())?
-    };
-    if raw > to.max_raw() {
-        return Err(out_of_range());
-    }
-    Ok(raw)
+    value.to_u128().ok_or_else(out_of_range)
 }
 
 fn mul_pow5(value: &mut BigUint, mut exponent: u64) {
@@ -136,4 +251,38 @@ fn div_pow5_exact(value: &mut BigUint, mut exponent: u64) -> bool {
         exponent -= step;
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `u128` paths agree with the `BigUint` ones, on values of every width and scale.
+    #[test]
+    fn fast_paths_agree_with_the_general_ones() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let ty = FixedType::new(120, 60, true);
+        for _ in 0..20_000 {
+            let raw = (i128::from(next()) << 64 | i128::from(next())) >> (27 + next() % 100);
+            let frac = (next() % 90) as i32 - 30;
+            let text = to_decimal(raw, frac);
+            let m = raw.unsigned_abs();
+            let cancel = m.trailing_zeros().min(frac.max(0) as u32);
+            let sign = if raw < 0 { "-" } else { "" };
+            let general = big_decimal(m >> cancel, i64::from(frac) - i64::from(cancel));
+            let expected = if raw == 0 { "0".to_string() } else { format!("{sign}{general}") };
+            assert_eq!(text, expected, "raw {raw}, frac {frac}");
+            let unsigned = text.trim_start_matches('-');
+            let (int_digits, frac_digits) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+            if let Some(fast) = fast_magnitude(&text, int_digits, frac_digits, &ty).transpose() {
+                assert_eq!(fast, big_magnitude(&text, int_digits, frac_digits, &ty), "{text}");
+            }
+        }
+    }
 }

@@ -17,7 +17,7 @@ mod types;
 mod value;
 
 pub use cast::{cast, cast_i64, Cast};
-pub use decimal::{parse_decimal, to_decimal};
+pub use decimal::{parse_decimal, to_decimal, write_decimal};
 pub use error::FixedError;
 pub use float::{from_f64, to_f64};
 pub use types::*;

@@ -17,6 +17,9 @@
 //!   (and converts to and from `i64` in two vector operations); weights are pre-shifted to `F` and
 //!   packed in panels of 8 outputs, and a 4-row x 8-output register-blocked kernel (AVX2/FMA
 //!   when the CPU has it) multiplies a block of rows by them;
+//! * [`Madd`]: when the inputs and the aligned weights fit 16 bits and every partial sum (bias or
+//!   not) fits 32, `i16 x i16` products summed in pairs into `i32` (`vpmaddwd` on AVX2; 16
+//!   products an instruction) in a 4-row x 16-output register-blocked kernel;
 //! * [`Sparse`]: the same arithmetic when at most a quarter of the weights are nonzero, over the
 //!   nonzero weights only, vectorised across the rows of a block;
 //! * [`Axpy`]: otherwise, when partial sums stay below `2^62`, dense rows in `i64`.
@@ -40,6 +43,7 @@ pub(crate) struct MatMul {
 
 #[derive(Debug)]
 enum Imp {
+    Madd(Madd),
     Gemm(Gemm),
     Sparse(Sparse),
     Axpy(Axpy),
@@ -98,6 +102,7 @@ impl MatMul {
 
     pub(crate) fn describe(&self) -> &'static str {
         match &self.imp {
+            Imp::Madd(_) => "exact i16 madd",
             Imp::Gemm(_) => "exact f64 gemm",
             Imp::Sparse(_) => "exact sparse f64",
             Imp::Axpy(_) => "exact i64",
@@ -113,6 +118,7 @@ impl MatMul {
         let n = out.len() / self.n_out.max(1);
         let x = &x[..n * self.n_in];
         let (acc, y) = match &self.imp {
+            Imp::Madd(k) => (0, k.run(x, out, s)),
             Imp::Gemm(k) => (0, k.run(x, out, s)),
             Imp::Sparse(k) => (0, k.run(x, out, s)),
             Imp::Axpy(k) => (0, k.run(x, out, s)),
@@ -212,6 +218,8 @@ fn fast_exact(sh: &Spec, ex: Exact) -> Option<Imp> {
         Imp::Axpy(Axpy::new(sh, &ex, out))
     } else if nnz * SPARSE <= sh.n_in * sh.n_out {
         Imp::Sparse(Sparse::new(sh, &ex, out))
+    } else if Madd::applies(sh, &ex) {
+        Imp::Madd(Madd::new(sh, &ex, out))
     } else {
         Imp::Gemm(Gemm::new(sh, &ex, out))
     })
@@ -337,6 +345,170 @@ impl Gemm {
             overflows += self.out.run_mapped(&ar[..self.n_out], yr, simd::to_i64);
         }
         overflows
+    }
+}
+
+/// Outputs per weight panel of [`Madd`]: two 8-lane `i32` vectors.
+const MW: usize = 16;
+
+/// Exact dot products in `i32` from pairs of `i16` products, a block of samples at a time.
+#[derive(Debug)]
+struct Madd {
+    n_in: usize,
+    n_out: usize,
+    live: Option<Vec<usize>>,
+    /// Live input pairs (an odd last input is paired with a zero).
+    pairs: usize,
+    /// Panel `p`, pair `q`: `[W[2q][16p + c], W[2q + 1][16p + c]]` for `c = 0..16` (zero beyond).
+    panels: Vec<[i16; 2 * MW]>,
+    bias: Vec<[i32; MW]>,
+    out: Cast64,
+    avx2: bool,
+}
+
+impl Madd {
+    /// Whether inputs and weights fit `i16` and every partial sum, with or without the bias, `i32`.
+    fn applies(sh: &Spec, ex: &Exact) -> bool {
+        let (xlo, xhi) = range(&sh.x_ty);
+        let bias = ex.b.iter().map(|b| b.unsigned_abs()).max().unwrap_or(0);
+        let bound = ex.lo.unsigned_abs().max(ex.hi.unsigned_abs()).saturating_add(bias);
+        // -2^15 * -2^15 twice is the one pair sum `vpmaddwd` wraps: weights stay above -2^15.
+        xlo >= -(1 << 15)
+            && xhi < 1 << 15
+            && ex.w.iter().all(|&w| w.unsigned_abs() < 1 << 15)
+            && bound < 1 << 31
+    }
+
+    fn new(sh: &Spec, ex: &Exact, out: Cast64) -> Madd {
+        let rows = live_rows(&ex.w, sh.n_out);
+        let pairs = rows.len().div_ceil(2);
+        let n_panels = sh.n_out.div_ceil(MW);
+        let weight = |k: usize, j: usize| -> i16 {
+            match rows.get(k) {
+                Some(&i) if j < sh.n_out => ex.w[i * sh.n_out + j] as i16,
+                _ => 0,
+            }
+        };
+        let mut panels = Vec::with_capacity(n_panels * pairs);
+        let mut bias = Vec::with_capacity(n_panels);
+        for p in 0..n_panels {
+            let mut b = [0; MW];
+            for (c, v) in b.iter_mut().enumerate() {
+                *v = ex.b.get(p * MW + c).map_or(0, |&v| v as i32);
+            }
+            bias.push(b);
+            for q in 0..pairs {
+                let mut w = [0; 2 * MW];
+                for c in 0..MW {
+                    w[2 * c] = weight(2 * q, p * MW + c);
+                    w[2 * c + 1] = weight(2 * q + 1, p * MW + c);
+                }
+                panels.push(w);
+            }
+        }
+        let live = (rows.len() < sh.n_in).then_some(rows);
+        Madd { n_in: sh.n_in, n_out: sh.n_out, live, pairs, panels, bias, out, avx2: simd::has_avx2_fma() }
+    }
+
+    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> u64 {
+        let n = out.len() / self.n_out;
+        let groups = n.div_ceil(MR);
+        let np = self.bias.len() * MW;
+        let [xs, acc] = &mut s.i32s;
+        xs.clear();
+        xs.resize(groups * self.pairs * MR, 0);
+        if acc.len() < groups * MR * np {
+            acc.resize(groups * MR * np, 0);
+        }
+        // Group `g`, pair `q`, row `r`: the row's inputs `2q` and `2q + 1` as two `i16` halves.
+        let half = |v: i64| u32::from(v as i16 as u16);
+        let pack = |a: i64, b: i64| (half(a) | half(b) << 16) as i32;
+        for (si, xr) in x.chunks_exact(self.n_in).enumerate() {
+            let group = &mut xs[(si / MR) * self.pairs * MR..][..self.pairs * MR];
+            let lanes = group[si % MR..].iter_mut().step_by(MR);
+            match &self.live {
+                None => {
+                    let (pairs, odd) = (xr.chunks_exact(2), xr.len() % 2 == 1);
+                    let last = odd.then(|| pack(xr[xr.len() - 1], 0));
+                    for (d, v) in lanes.zip(pairs.map(|p| pack(p[0], p[1])).chain(last)) {
+                        *d = v;
+                    }
+                }
+                Some(live) => {
+                    let (pairs, odd) = (live.chunks_exact(2), live.len() % 2 == 1);
+                    let last = odd.then(|| pack(xr[live[live.len() - 1]], 0));
+                    for (d, v) in lanes.zip(pairs.map(|p| pack(xr[p[0]], xr[p[1]])).chain(last)) {
+                        *d = v;
+                    }
+                }
+            }
+        }
+        let rows = &mut acc[..groups * MR * np];
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU reported AVX2.
+            unsafe { self.product_avx2(xs, rows, np) };
+        } else {
+            self.product(xs, rows, np);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        self.product(xs, rows, np);
+        let mut overflows = 0;
+        for (yr, ar) in out.chunks_exact_mut(self.n_out).zip(rows.chunks_exact(np)) {
+            overflows += self.out.run_map(&ar[..self.n_out], yr, i64::from);
+        }
+        overflows
+    }
+
+    /// The sums of every group and panel into `acc` (row-major, `np` a row), in plain `i32`.
+    fn product(&self, xs: &[i32], acc: &mut [i32], np: usize) {
+        for (p, b) in self.bias.iter().enumerate() {
+            let panel = &self.panels[p * self.pairs..(p + 1) * self.pairs];
+            for (g, xg) in xs.chunks_exact(self.pairs * MR).enumerate() {
+                let mut a = [*b; MR];
+                for (w, xv) in panel.iter().zip(xg.chunks_exact(MR)) {
+                    for (ar, &xp) in a.iter_mut().zip(xv) {
+                        let (x0, x1) = (i32::from(xp as i16), xp >> 16);
+                        for (c, v) in ar.iter_mut().enumerate() {
+                            *v = v.wrapping_add(x0 * i32::from(w[2 * c]) + x1 * i32::from(w[2 * c + 1]));
+                        }
+                    }
+                }
+                for (r, ar) in a.iter().enumerate() {
+                    acc[(g * MR + r) * np + p * MW..][..MW].copy_from_slice(ar);
+                }
+            }
+        }
+    }
+
+    /// [`Madd::product`] with `vpmaddwd`: per pair, two weight vectors and a broadcast per row.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn product_avx2(&self, xs: &[i32], acc: &mut [i32], np: usize) {
+        use std::arch::x86_64::*;
+        for (p, b) in self.bias.iter().enumerate() {
+            let panel = &self.panels[p * self.pairs..(p + 1) * self.pairs];
+            // SAFETY: every load and store is of 8 `i32` (or 16 `i16`) inside a slice.
+            let (b0, b1) =
+                (_mm256_loadu_si256(b.as_ptr().cast()), _mm256_loadu_si256(b.as_ptr().add(8).cast()));
+            for (g, xg) in xs.chunks_exact(self.pairs * MR).enumerate() {
+                let mut a = [[b0, b1]; MR];
+                for (w, xv) in panel.iter().zip(xg.chunks_exact(MR)) {
+                    let w0 = _mm256_loadu_si256(w.as_ptr().cast());
+                    let w1 = _mm256_loadu_si256(w.as_ptr().add(16).cast());
+                    for (ar, &xp) in a.iter_mut().zip(xv) {
+                        let x = _mm256_set1_epi32(xp);
+                        ar[0] = _mm256_add_epi32(ar[0], _mm256_madd_epi16(x, w0));
+                        ar[1] = _mm256_add_epi32(ar[1], _mm256_madd_epi16(x, w1));
+                    }
+                }
+                for (r, ar) in a.iter().enumerate() {
+                    let dst = acc[(g * MR + r) * np + p * MW..][..MW].as_mut_ptr();
+                    _mm256_storeu_si256(dst.cast(), ar[0]);
+                    _mm256_storeu_si256(dst.add(8).cast(), ar[1]);
+                }
+            }
+        }
     }
 }
 
@@ -619,6 +791,59 @@ impl<I: Int> Sequential<I> {
 mod tests {
     use super::*;
 
+    /// A seeded generator of integers uniform in `[-m, m]`.
+    fn uniform(mut seed: u64) -> impl FnMut(i64) -> i64 {
+        move |m| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as i64 % (2 * m + 1)) - m
+        }
+    }
+
+    /// `b + x w` for every row of `x`, exactly.
+    fn dot(x: &[i64], w: &[i128], b: &[i128]) -> Vec<i64> {
+        let (n_in, n_out) = (w.len() / b.len(), b.len());
+        x.chunks(n_in)
+            .flat_map(|xr| {
+                (0..n_out).map(|j| {
+                    (b[j] + (0..n_in).map(|i| xr[i] as i128 * w[i * n_out + j]).sum::<i128>()) as i64
+                })
+            })
+            .collect()
+    }
+
+    /// The plain and AVX2 builds of the `i16` kernel agree with a plain dot product: an odd number
+    /// of live inputs (one all-zero row), outputs and rows that fill no whole panel or group,
+    /// inputs at both ends of `i16`.
+    #[test]
+    fn madd_agrees_with_a_dot_product() {
+        let (n_in, n_out, n) = (38, 21, 11);
+        let ty = FixedType::new(16, 6, true);
+        let acc = FixedType::new(32, 12, true);
+        let sh = Spec { n_in, n_out, x_ty: ty, acc_ty: acc, out_ty: acc };
+        let mut next = uniform(7);
+        let w: Vec<i128> =
+            (0..n_in * n_out).map(|k| if k / n_out == 5 { 0 } else { next(255) as i128 }).collect();
+        let b: Vec<i128> = (0..n_out).map(|_| next(1 << 20) as i128).collect();
+        let mut x: Vec<i64> = (0..n * n_in).map(|_| next(1 << 15)).collect();
+        x[0] = -(1 << 15);
+        x[1] = (1 << 15) - 1;
+        let expected = dot(&x, &w, &b);
+        let bound = (n_in as i128) * (1 << 15) * 255 + (1 << 20);
+        let ex = Exact { f: 20, w, b, lo: -bound, hi: bound };
+        assert!(Madd::applies(&sh, &ex));
+        let out = Cast64::new(20, ex.lo, ex.hi, &sh.out_ty).unwrap();
+        for avx2 in [false, simd::has_avx2_fma()] {
+            let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
+            let mut y = vec![0; n * n_out];
+            assert_eq!(k.run(&x, &mut y, &mut Scratch::default()), 0);
+            assert_eq!(y, expected, "madd, avx2: {avx2}");
+        }
+        let mut w = ex.w.clone();
+        w[0] = -(1 << 15);
+        let wide = Exact { w, ..ex };
+        assert!(!Madd::applies(&sh, &wide), "a weight of -2^15 is refused");
+    }
+
     /// The baseline and AVX2 builds of the `f64` kernels agree with a plain dot product.
     #[test]
     fn gemm_builds_agree_with_a_dot_product() {
@@ -631,23 +856,12 @@ mod tests {
             acc_ty: FixedType::new(40, 20, true),
             out_ty: FixedType::new(40, 20, true),
         };
-        let mut seed = 1u64;
-        let mut next = move |m: i64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((seed >> 33) as i64 % (2 * m + 1)) - m
-        };
+        let mut next = uniform(1);
         let w: Vec<i128> =
             (0..n_in * n_out).map(|k| if k % 3 == 0 { 0 } else { next(1 << 15) as i128 }).collect();
         let b: Vec<i128> = (0..n_out).map(|_| next(1 << 20) as i128).collect();
         let x: Vec<i64> = (0..n * n_in).map(|_| next(1 << 15)).collect();
-        let expected: Vec<i64> = x
-            .chunks(n_in)
-            .flat_map(|xr| {
-                (0..n_out).map(|j| {
-                    (b[j] + (0..n_in).map(|i| xr[i] as i128 * w[i * n_out + j]).sum::<i128>()) as i64
-                })
-            })
-            .collect();
+        let expected = dot(&x, &w, &b);
         let ex = Exact { f: 20, w, b, lo: -(1 << 40), hi: 1 << 40 };
         let out = Cast64::new(20, ex.lo, ex.hi, &sh.out_ty).unwrap();
         for avx2 in [false, simd::has_avx2_fma()] {
@@ -655,6 +869,12 @@ mod tests {
             let mut y = vec![0; n * n_out];
             assert_eq!(g.run(&x, &mut y, &mut Scratch::default()), 0);
             assert_eq!(y, expected, "gemm, avx2: {avx2}");
+            if Madd::applies(&sh, &ex) {
+                let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
+                let mut y = vec![0; n * n_out];
+                assert_eq!(k.run(&x, &mut y, &mut Scratch::default()), 0);
+                assert_eq!(y, expected, "madd, avx2: {avx2}");
+            }
             let k = Sparse { avx2, ..Sparse::new(&sh, &ex, out.clone()) };
             let mut y = vec![0; n * n_out];
             assert_eq!(k.run(&x, &mut y, &mut Scratch::default()), 0);

@@ -33,6 +33,7 @@ use crate::ir::{Layer, LoweredGraph, Node, NodeId, Shape};
 pub(crate) struct Scratch {
     pub(crate) i64s: [Vec<i64>; 3],
     pub(crate) i128s: [Vec<i128>; 2],
+    pub(crate) i32s: [Vec<i32>; 2],
     pub(crate) f64s: [Vec<f64>; 2],
     /// Values gathered by layers that read their input out of order (`Conv` windows, `Pad`,
     /// `UpSample`, `Transpose`), and a group's products of a grouped `Conv`.

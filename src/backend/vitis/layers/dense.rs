@@ -4,7 +4,7 @@
 //! `w[R][n_out * K]` with `w[r][j * K + q] = W[q * R + r][j]` for `dense_multiplexed`, partitioned
 //! into constants (Latency strategy) or reshaped into `R` words and bound to a ROM (Resource).
 
-use super::{const_ty, konst, literal, partition, rows, Array, Builder, Operands, Plan};
+use super::{const_ty, konst, partition, push_literal, rows_with, Array, Builder, Operands, Plan};
 use crate::arch::hls::Kernel;
 use crate::backend::BackendError;
 use crate::ir::Dense;
@@ -32,26 +32,18 @@ pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> 
     bld.config.constants.push(konst("n_out", n_out));
     let base = ops.base;
     let name = format!("{base}_weights");
-    let lit = |i: usize, j: usize| literal(layer, "weights", d.weights.values[i * n_out + j], &wty);
+    let lit = |out: &mut String, i: usize, j: usize| {
+        push_literal(out, layer, "weights", d.weights.values[i * n_out + j], &wty)
+    };
     let (dims, lines, pragmas) = match steps {
-        None => {
-            let values = (0..n_in)
-                .flat_map(|i| (0..n_out).map(move |j| (i, j)))
-                .map(|(i, j)| lit(i, j))
-                .collect::<Result<Vec<_>, _>>()?;
-            (format!("[{n_in}][{n_out}]"), rows(&values, n_out), vec![partition(&name)])
-        }
+        None => (format!("[{n_in}][{n_out}]"), rows_with(n_in, n_out, lit)?, vec![partition(&name)]),
         Some((reuse, per_cycle)) => {
             bld.config.constants.push(konst("reuse_factor", reuse));
             bld.config.constants.push(konst("per_cycle", per_cycle));
-            let mut values = Vec::with_capacity(n_in * n_out);
-            for r in 0..reuse {
-                for j in 0..n_out {
-                    for q in 0..per_cycle {
-                        values.push(lit(q * reuse + r, j)?);
-                    }
-                }
-            }
+            // Row `r`, column `j * per_cycle + q` holds `W[q * reuse + r][j]`.
+            let lines = rows_with(reuse, n_out * per_cycle, |out, r, c| {
+                lit(out, (c % per_cycle) * reuse + r, c / per_cycle)
+            })?;
             let pragmas = match ops.design.rom("weights") {
                 Some(rom) => {
                     let imp = rom.storage.bind_impl().ok_or_else(|| {
@@ -64,7 +56,7 @@ pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> 
                 }
                 None => vec![partition(&name)],
             };
-            (format!("[{reuse}][{}]", n_out * per_cycle), rows(&values, n_out * per_cycle), pragmas)
+            (format!("[{reuse}][{}]", n_out * per_cycle), lines, pragmas)
         }
     };
     bld.file(

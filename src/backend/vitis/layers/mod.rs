@@ -20,13 +20,14 @@ pub mod stream;
 mod transpose;
 mod upsample;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::types::{cpp_type, raw_of};
 use crate::arch::hls::LayerDesign;
 use crate::backend::namer::describe;
 use crate::backend::BackendError;
-use crate::fixed::to_decimal;
+use crate::fixed::write_decimal;
 use crate::fixed::FixedType;
 use crate::ir::{Layer, Node, Shape, Table, Weights};
 
@@ -161,15 +162,30 @@ pub(super) fn lines(values: &[String]) -> Vec<String> {
 
 /// A C++ literal of exactly `v`, a value of `ty`.
 pub(super) fn literal(layer: &str, role: &str, v: f64, ty: &FixedType) -> Result<String, BackendError> {
+    let mut s = String::new();
+    push_literal(&mut s, layer, role, v, ty)?;
+    Ok(s)
+}
+
+/// Appends [`literal`]'s text to `out`.
+pub(super) fn push_literal(
+    out: &mut String,
+    layer: &str,
+    role: &str,
+    v: f64,
+    ty: &FixedType,
+) -> Result<(), BackendError> {
     let raw = raw_of(v, ty).ok_or_else(|| {
         BackendError::layer(layer, format!("{role} value {v} is not exact in {}", cpp_type(ty)))
     })?;
-    let mut s = to_decimal(raw, ty.frac_bits());
+    let start = out.len();
+    write_decimal(out, raw, ty.frac_bits());
     // Integers beyond `int` are written as double literals, which hold them exactly.
-    if !s.contains('.') && s.parse::<i32>().is_err() {
-        s.push_str(".0");
+    let text = &out[start..];
+    if !text.contains('.') && text.parse::<i32>().is_err() {
+        out.push_str(".0");
     }
-    Ok(s)
+    Ok(())
 }
 
 fn literals(layer: &str, role: &str, values: &[f64], ty: &FixedType) -> Result<Vec<String>, BackendError> {
@@ -182,23 +198,53 @@ pub(super) fn const_ty(layer: &str, role: &str, w: &Weights) -> Result<FixedType
 
 /// Initializer lines of a 2-D array: one brace group per row, `VALUES_PER_LINE` values per line.
 pub(super) fn rows(values: &[String], row_len: usize) -> Vec<String> {
-    let n_rows = values.len() / row_len.max(1);
-    let mut out = Vec::new();
-    for (r, row) in values.chunks(row_len.max(1)).enumerate() {
-        let chunks: Vec<String> = row.chunks(VALUES_PER_LINE).map(|c| c.join(", ")).collect();
-        for (k, chunk) in chunks.iter().enumerate() {
-            let open = if k == 0 { "{" } else { " " };
-            let close = if k + 1 < chunks.len() {
+    let row_len = row_len.max(1);
+    let done: Result<_, std::convert::Infallible> =
+        rows_with(values.len().div_ceil(row_len), row_len, |out, r, c| {
+            if let Some(v) = values.get(r * row_len + c) {
+                out.push_str(v);
+            }
+            Ok(())
+        });
+    done.unwrap_or_else(|e| match e {})
+}
+
+/// [`rows`] of an `n_rows x row_len` array whose value at `(r, c)` `value` appends to a line,
+/// rows formatted in parallel; the first failing value (row-major) gives the error.
+pub(super) fn rows_with<E: Send>(
+    n_rows: usize,
+    row_len: usize,
+    value: impl Fn(&mut String, usize, usize) -> Result<(), E> + Sync,
+) -> Result<Vec<String>, E> {
+    let per_row = row_len.div_ceil(VALUES_PER_LINE);
+    let row = |r: usize| -> Result<Vec<String>, E> {
+        let mut lines = Vec::with_capacity(per_row);
+        for k in 0..per_row {
+            let mut l = String::with_capacity(16 * VALUES_PER_LINE);
+            l.push(if k == 0 { '{' } else { ' ' });
+            for c in k * VALUES_PER_LINE..((k + 1) * VALUES_PER_LINE).min(row_len) {
+                if c > k * VALUES_PER_LINE {
+                    l.push_str(", ");
+                }
+                value(&mut l, r, c)?;
+            }
+            l.push_str(if k + 1 < per_row {
                 ","
             } else if r + 1 < n_rows {
                 "},"
             } else {
                 "}"
-            };
-            out.push(format!("{open}{chunk}{close}"));
+            });
+            lines.push(l);
         }
+        Ok(lines)
+    };
+    let per: Vec<Result<Vec<String>, E>> = (0..n_rows).into_par_iter().map(row).collect();
+    let mut out = Vec::with_capacity(n_rows * per_row);
+    for lines in per {
+        out.extend(lines?);
     }
-    out
+    Ok(out)
 }
 
 /// The flat row-major index of `coords` in extents `dims`.

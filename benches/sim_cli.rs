@@ -1,0 +1,70 @@
+//! Whole-process `hls-gen sim` throughput in samples per second: reading a float32 `.npy` of
+//! 200,000 samples, simulating, writing the float64 `.npy` of outputs, for the 16-64-32-32-5 MLP
+//! (`tests/models/onnx/mlp_float.onnx`) and the 64-256-256-128-10 MLP (`mlp_big.onnx`), both at
+//! `ap_fixed<16,6>`. The in-process kernels alone are in `benches/sim.rs`.
+//!
+//! `cargo bench --bench sim_cli`. Measured on the 2-core development machine (AMD EPYC, AVX-512,
+//! shared): the f64 GEMM kernel of the jet MLP runs at about 6 MACs per cycle per core (4,246 MACs
+//! a sample; 4 f64 lanes, 2 FMA pipes make 8 the ceiling), about 2 instructions per MAC counting
+//! the packing, casts and softmax (`perf stat -e instructions` over `hls-gen sim`).
+
+use std::path::Path;
+use std::process::Command;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+const SAMPLES: usize = 200_000;
+
+/// A float32 `.npy` of `n x features` values in [-1.5, 1.5) from a seeded generator.
+fn write_inputs(path: &Path, n: usize, features: usize) {
+    let dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({n}, {features}), }}");
+    let pad = (64 - (10 + dict.len() + 1) % 64) % 64;
+    let header = format!("{dict}{}\n", " ".repeat(pad));
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..n * features {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let u = (state >> 40) as f32 / (1u64 << 24) as f32;
+        bytes.extend_from_slice(&(3.0 * u - 1.5).to_le_bytes());
+    }
+    std::fs::write(path, bytes).expect("writes the inputs");
+}
+
+fn bench(c: &mut Criterion, name: &str, model: &str, features: usize) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let model = root.join("tests/models/onnx").join(model);
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let (x, y) = (tmp.path().join("x.npy"), tmp.path().join("y.npy"));
+    write_inputs(&x, SAMPLES, features);
+    let mut group = c.benchmark_group("sim_whole_process");
+    group.throughput(Throughput::Elements(SAMPLES as u64));
+    group.sample_size(10);
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let status = Command::new(env!("CARGO_BIN_EXE_hls-gen"))
+                .arg("sim")
+                .arg("-q")
+                .arg(&model)
+                .arg("--input")
+                .arg(&x)
+                .arg("--output")
+                .arg(&y)
+                .status()
+                .expect("runs hls-gen");
+            assert!(status.success());
+        })
+    });
+    group.finish();
+}
+
+fn mlps(c: &mut Criterion) {
+    bench(c, "mlp_16_64_32_32_5", "mlp_float.onnx", 16);
+    bench(c, "mlp_64_256_256_128_10", "mlp_big.onnx", 64);
+}
+
+criterion_group!(benches, mlps);
+criterion_main!(benches);
