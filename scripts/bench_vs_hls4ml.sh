@@ -7,6 +7,7 @@
 # python3); `pip install hls4ml==1.3.0 onnx onnxruntime qonnx` makes one. Without hls4ml the script
 # says so and times hls-gen alone. RUNS (default 5) sets the timed runs of each command; each figure
 # is the median wall time of those runs after one warm-up, and the peak resident memory of the last.
+# HLS_GEN names an hls-gen binary to time (default: target/release/hls-gen, built first).
 #
 # Measured, whole process: `hls-gen compile` against hls4ml's ONNX convert + write of the same
 # model (qonnx clean-up, config_from_onnx_model at ap_fixed<16,6>, convert_from_onnx_model, write),
@@ -19,11 +20,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 py=${1:-${HLS4ML_PYTHON:-python3}}
 runs=${RUNS:-5}
-hlsgen=$root/target/release/hls-gen
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-(cd "$root" && cargo build --release --quiet)
+if [ -n "${HLS_GEN:-}" ]; then
+    hlsgen=$HLS_GEN
+else
+    hlsgen=$root/target/release/hls-gen
+    (cd "$root" && cargo build --release --quiet)
+fi
 
 have_numpy=0
 "$py" -c 'import numpy, onnx' 2>/dev/null && have_numpy=1
@@ -61,7 +66,7 @@ wide=$root/tests/models/onnx/mlp_big.onnx
 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $runs runs each"
 
-compile_hlsgen() { rm -rf "$work/hg"; "$hlsgen" compile -q "$1" -o "$work/hg" --part xcvu9p; }
+compile_hlsgen=("$hlsgen" compile -q --force --part xcvu9p -o "$work/hg")
 
 if [ "$have_hls4ml" = 1 ]; then
     cat >"$work/h4.py" <<'EOF'
@@ -83,19 +88,18 @@ hls_model = hls4ml.converters.convert_from_onnx_model(
 )
 hls_model.write()
 EOF
-    compile_hls4ml() { rm -rf "$work/h4"; "$py" "$work/h4.py" "$1" "$work/h4"; }
     printf '%-34s %10s %10s %10s %9s %9s\n' "compile (whole process)" "hls-gen s" "hls4ml s" "ratio" "hg MiB" "h4 MiB"
     for m in jet wide; do
         model=${!m}
-        read -r hg hg_rss < <(time_cmd compile_hlsgen "$model")
-        read -r h4 h4_rss < <(time_cmd compile_hls4ml "$model")
+        read -r hg hg_rss < <(time_cmd "${compile_hlsgen[@]}" "$model")
+        read -r h4 h4_rss < <(time_cmd "$py" "$work/h4.py" "$model" "$work/h4")
         printf '%-34s %10s %10s %9.1fx %9s %9s\n' "$(basename "$model")" "$(seconds "$hg")" "$(seconds "$h4")" \
             "$(awk -v a="$h4" -v b="$hg" 'BEGIN {print a / b}')" "$hg_rss" "$h4_rss"
     done
 else
     printf '%-34s %10s %9s\n' "compile (whole process)" "hls-gen s" "MiB"
     for m in jet wide; do
-        read -r hg hg_rss < <(time_cmd compile_hlsgen "${!m}")
+        read -r hg hg_rss < <(time_cmd "${compile_hlsgen[@]}" "${!m}")
         printf '%-34s %10s %9s\n' "$(basename "${!m}")" "$(seconds "$hg")" "$hg_rss"
     done
 fi
@@ -134,13 +138,12 @@ model.ir_version = 8
 onnx.save(model, f"{work}/mlp_1m6.onnx")
 EOF
 
-read -r hg hg_rss < <(time_cmd compile_hlsgen "$work/mlp_1m6.onnx")
+read -r hg hg_rss < <(time_cmd "${compile_hlsgen[@]}" "$work/mlp_1m6.onnx")
 printf '%-34s %10s %10s %10s %9s\n' "mlp_1m6.onnx (1,598,730 params)" "$(seconds "$hg")" "" "" "$hg_rss"
 
-sim_hlsgen() { "$hlsgen" sim -q "$1" --input "$2" --output "$work/y.npy"; }
 printf '\n%-34s %10s %12s %9s\n' "sim, 200,000 samples (whole process)" "hls-gen s" "samples/s" "MiB"
 for m in jet wide; do
-    read -r hg hg_rss < <(time_cmd sim_hlsgen "${!m}" "$work/${m}_x.npy")
+    read -r hg hg_rss < <(time_cmd "$hlsgen" sim -q "${!m}" --input "$work/${m}_x.npy" --output "$work/y.npy")
     printf '%-34s %10s %12s %9s\n' "$(basename "${!m}")" "$(seconds "$hg")" \
         "$(awk -v us="$hg" 'BEGIN {printf "%.2f M", 200000 / us}')" "$hg_rss"
 done
