@@ -503,7 +503,7 @@ mod tests {
     #[test]
     fn integer_bits_hold_the_rounded_range() {
         assert_eq!(int_bits(-3.0, 2.5, 4, true), 3);
-        assert_eq!(int_bits(0.0, 3.99, 4, false), 2);
+        assert_eq!(int_bits(0.0, 3.99, 8, false), 2);
         // 3.99 rounds to 4.0 with one fractional bit.
         assert_eq!(int_bits(0.0, 3.99, 1, false), 3);
         assert_eq!(int_bits(-4.0, 0.0, 4, true), 3);
