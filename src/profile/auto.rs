@@ -8,7 +8,8 @@
 //! with the reference at or above `target_accuracy` (checked against a lower bound, the observed
 //! agreement minus two binomial standard deviations, so that it also holds on other inputs from
 //! the same distribution) and, when given, a largest output error at most `max_error`.
-//! With an estimate, a chosen type is finally dropped when the model costs less without it.
+//! With an estimate, no step may raise the estimated LUT + DSP, and a chosen type is finally
+//! dropped when the model costs less without it.
 //! Accumulators are left `auto` (exact). Every candidate is lowered from the YAML text this module
 //! writes, through the same path as `compile --config`, so the chosen file reproduces what was
 //! measured. Types the model fixes (QKeras, QONNX, QDQ) are kept, and their casts (the model's
@@ -291,13 +292,28 @@ pub fn search(s: &Search<'_>, profile: &Profile, base: &LoweredGraph) -> Result<
             e.agreement.max_abs_error
         )));
     }
+    // With an estimate, a step must not raise the cost (fewer bits can move a product from DSPs
+    // to more LUTs than it saves).
+    let cost_of = |e: &Evaluation| s.cost.and_then(|c| c(&e.graph));
+    let mut cost = cost_of(&e);
+    let mut no_dearer = |t: &Evaluation| {
+        let c = cost_of(t);
+        let ok = match (c, cost) {
+            (Some(c), Some(now)) => c <= now,
+            _ => true,
+        };
+        if ok {
+            cost = c;
+        }
+        ok
+    };
     // Uniform fractional bits: the fewest that still meet the criteria (bisection).
     let (mut lo, mut hi) = (0, s.opts.max_frac);
     while lo < hi {
         let mid = (lo + hi) / 2;
         let trial = with_frac(&choices, |_| mid, &modes);
         let t = eval(&trial, &format!("trying {mid} fractional bits everywhere"))?;
-        if s.accepts(&t) {
+        if s.accepts(&t) && no_dearer(&t) {
             hi = mid;
             choices = trial;
             e = t;
@@ -316,7 +332,7 @@ pub fn search(s: &Search<'_>, profile: &Profile, base: &LoweredGraph) -> Result<
             let label =
                 format!("{} {} with {} fractional bits", trial[k].layer, trial[k].tensor, trial[k].frac);
             let t = eval(&trial, &label)?;
-            if !s.accepts(&t) {
+            if !s.accepts(&t) || !no_dearer(&t) {
                 break;
             }
             choices = trial;
@@ -487,7 +503,7 @@ mod tests {
     #[test]
     fn integer_bits_hold_the_rounded_range() {
         assert_eq!(int_bits(-3.0, 2.5, 4, true), 3);
-        assert_eq!(int_bits(0.0, 3.99, 4, false), 2);
+        assert_eq!(int_bits(0.0, 3.99, 8, false), 2);
         // 3.99 rounds to 4.0 with one fractional bit.
         assert_eq!(int_bits(0.0, 3.99, 1, false), 3);
         assert_eq!(int_bits(-4.0, 0.0, 4, true), 3);

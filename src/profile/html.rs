@@ -77,11 +77,8 @@ fn auto_section(h: &mut String, a: &super::AutoReport) {
     if let (Some(b), Some(x)) = (&a.before, &a.after) {
         h.push_str("<table id=\"auto-cost\"><tr><th></th><th>LUT</th><th>DSP</th><th>FF</th><th>BRAM18</th><th>latency (cycles)</th></tr>\n");
         for (label, c) in [("before", b), ("after", x)] {
-            let _ = writeln!(
-                h,
-                "<tr class=\"{label}\"><td class=\"name\">{label}</td><td class=\"lut\">{}</td><td class=\"dsp\">{}</td><td class=\"ff\">{}</td><td class=\"bram\">{}</td><td class=\"latency\">{}</td></tr>",
-                c.lut, c.dsp, c.ff, c.bram18, c.latency_cycles
-            );
+            let cells = cost_cells(c.lut, c.dsp, c.ff, c.bram18, c.latency_cycles);
+            let _ = writeln!(h, "<tr class=\"{label}\"><td class=\"name\">{label}</td>{cells}</tr>");
         }
         h.push_str("</table>\n");
     }
@@ -120,31 +117,22 @@ fn cost_section(h: &mut String, p: &Profile) {
     h.push_str("\n<table id=\"cost\"><tr><th>layer</th><th>LUT</th><th>DSP</th><th>FF</th><th>BRAM18</th><th>latency (cycles)</th></tr>\n");
     for l in rows {
         if let Some(c) = &l.cost {
-            let _ = writeln!(
-                h,
-                "<tr><td class=\"name\">{}</td><td class=\"lut\">{}</td><td class=\"dsp\">{}</td><td class=\"ff\">{}</td><td class=\"bram\">{}</td><td class=\"latency\">{}</td></tr>",
-                escape(&l.name),
-                c.lut,
-                c.dsp,
-                c.ff,
-                c.bram18,
-                c.latency_cycles
-            );
+            let cells = cost_cells(c.lut, c.dsp, c.ff, c.bram18, c.latency_cycles);
+            let _ = writeln!(h, "<tr><td class=\"name\">{}</td>{cells}</tr>", escape(&l.name));
         }
     }
     if let Some(t) = &p.cost {
-        let _ = writeln!(
-            h,
-            "<tr class=\"total\"><th>total ({})</th><td class=\"lut\">{}</td><td class=\"dsp\">{}</td><td class=\"ff\">{}</td><td class=\"bram\">{}</td><td class=\"latency\">{}</td></tr>",
-            escape(&t.part),
-            t.lut,
-            t.dsp,
-            t.ff,
-            t.bram18,
-            t.latency_cycles
-        );
+        let cells = cost_cells(t.lut, t.dsp, t.ff, t.bram18, t.latency_cycles);
+        let _ = writeln!(h, "<tr class=\"total\"><th>total ({})</th>{cells}</tr>", escape(&t.part));
     }
     h.push_str("</table>\n");
+}
+
+/// The cells of a cost row, each classed for the tests and styles.
+fn cost_cells(lut: u64, dsp: u64, ff: u64, bram18: u64, latency: u64) -> String {
+    format!(
+        "<td class=\"lut\">{lut}</td><td class=\"dsp\">{dsp}</td><td class=\"ff\">{ff}</td><td class=\"bram\">{bram18}</td><td class=\"latency\">{latency}</td>"
+    )
 }
 
 fn overflow_section(h: &mut String, p: &Profile) {
