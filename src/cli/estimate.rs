@@ -12,18 +12,14 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
     let reuse = &args.reuse_factor;
     let factors: Vec<Option<usize>> =
         if reuse.is_empty() { vec![None] } else { reuse.iter().map(|&r| Some(r)).collect() };
+    let fifo = t.fifo_depth.unwrap_or_default();
+    let estimate =
+        |g: &crate::ir::LoweredGraph| estimate_design_for(g, &part, t.clock_ns, t.io, fifo, t.tool);
     if factors.len() == 1 {
         let lowered = load_and_lower(&args.model, &args.flow_with(factors[0])?)?;
         print_warnings(&cfg, &lowered.warnings);
         print_runs(&lowered.runs);
-        let (est, _) = estimate_design_for(
-            &lowered.graph,
-            &part,
-            t.clock_ns,
-            t.io,
-            t.fifo_depth.unwrap_or_default(),
-            t.tool,
-        )?;
+        let (est, _) = estimate(&lowered.graph)?;
         if json {
             println!("{}", report::to_json(&est));
         } else {
@@ -37,14 +33,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         if i == 0 {
             print_warnings(&cfg, &lowered.warnings);
         }
-        let (est, _) = estimate_design_for(
-            &lowered.graph,
-            &part,
-            t.clock_ns,
-            t.io,
-            t.fifo_depth.unwrap_or_default(),
-            t.tool,
-        )?;
+        let (est, _) = estimate(&lowered.graph)?;
         rows.push((rf.unwrap_or(1), est));
     }
     if json {

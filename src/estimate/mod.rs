@@ -120,8 +120,37 @@ pub struct LayerEstimate {
 }
 
 impl LayerEstimate {
-    /// Sets [`LayerEstimate::calibrated`] for a layer of the `io` design.
-    pub(crate) fn with_calibration(mut self, io: &str) -> Self {
+    /// The estimate of `node`'s layer in the `io` design (`io_parallel`, `io_stream`), flagged
+    /// as [`LayerEstimate::calibrated`] says.
+    pub(crate) fn hls(
+        node: &crate::ir::Node,
+        io: &str,
+        clock_ns: f64,
+        cycles: u64,
+        ii: u64,
+        cost: &LayerCost,
+        ff: f64,
+    ) -> Self {
+        LayerEstimate {
+            name: node.name.clone(),
+            kind: node.layer.qualified_kind(),
+            shape: node.shape.extents(),
+            reuse_factor: node.reuse_factor as u64,
+            strategy: node.strategy.name().to_string(),
+            latency_cycles: cycles,
+            latency_ns: cycles as f64 * clock_ns,
+            ii,
+            dsp: cost.dsp,
+            lut: cost.lut.round() as u64,
+            ff: ff.round() as u64,
+            bram18: cost.bram18,
+            uram: cost.uram,
+            calibrated: None,
+        }
+        .with_calibration(io)
+    }
+
+    fn with_calibration(mut self, io: &str) -> Self {
         let zero = [self.latency_cycles, self.dsp, self.lut, self.ff, self.bram18, self.uram]
             .iter()
             .all(|&v| v == 0);
@@ -324,25 +353,7 @@ pub fn estimate_with(
             latency = latency.max(end.cycle + u64::from(end.fill > 0.0 && dataflow));
         }
         let cycles = end.cycle - start.cycle;
-        layers.push(
-            LayerEstimate {
-                name: node.name.clone(),
-                kind: node.layer.qualified_kind(),
-                shape: node.shape.extents(),
-                reuse_factor: node.reuse_factor as u64,
-                strategy: node.strategy.name().to_string(),
-                latency_cycles: cycles,
-                latency_ns: cycles as f64 * clock_ns,
-                ii: cost.ii,
-                dsp: cost.dsp,
-                lut: cost.lut.round() as u64,
-                ff: ff_bits.round() as u64,
-                bram18: cost.bram18,
-                uram: cost.uram,
-                calibrated: None,
-            }
-            .with_calibration("io_parallel"),
-        );
+        layers.push(LayerEstimate::hls(node, "io_parallel", clock_ns, cycles, cost.ii, &cost, ff_bits));
     }
     let sum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let total = Totals {

@@ -321,7 +321,7 @@ pub fn estimate(
     let crossings = g.outputs().iter().filter_map(|o| hops.get(o)).max().map_or(0, |h| h + 1);
     for id in g.topo_order()? {
         let node = g.node(id);
-        let (cost, mut ff_bits, cycles, ii) = match (costs.remove(&id), order.get(&id)) {
+        let (mut cost, mut ff_bits, cycles, ii) = match (costs.remove(&id), order.get(&id)) {
             (Some((cost, ff_bits)), Some(&p)) => {
                 let span = timing.frame_end[p][0] + 1 - timing.frame_start[p][0];
                 let own: u64 = net.processes[p].steps.iter().map(|s| u64::from(s.ii)).sum();
@@ -329,30 +329,13 @@ pub fn estimate(
             }
             _ => (LayerCost::new(1), 0.0, 0, 1),
         };
+        let streamed = stream_bits.get(&id).copied().unwrap_or(0) as f64;
         if matches!(node.layer, Layer::Input(_)) {
             // The input port's register (one pixel), as in io_parallel.
-            ff_bits += stream_bits.get(&id).copied().unwrap_or(0) as f64;
+            ff_bits += streamed;
         }
-        let lut = cost.lut + cx.k.lut_per_stream_bit * stream_bits.get(&id).copied().unwrap_or(0) as f64;
-        layers.push(
-            LayerEstimate {
-                name: node.name.clone(),
-                kind: node.layer.qualified_kind(),
-                shape: node.shape.extents(),
-                reuse_factor: node.reuse_factor as u64,
-                strategy: node.strategy.name().to_string(),
-                latency_cycles: cycles,
-                latency_ns: cycles as f64 * clock_ns,
-                ii,
-                dsp: cost.dsp,
-                lut: lut.round() as u64,
-                ff: ff_bits.round() as u64,
-                bram18: cost.bram18,
-                uram: cost.uram,
-                calibrated: None,
-            }
-            .with_calibration("io_stream"),
-        );
+        cost.lut += cx.k.lut_per_stream_bit * streamed;
+        layers.push(LayerEstimate::hls(node, "io_stream", clock_ns, cycles, ii, &cost, ff_bits));
     }
     // As csynth counts it: from the first input pixel until every process is done with the frame
     // (an output may leave before the last input pixels, which no window uses, are read). The
