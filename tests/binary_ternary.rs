@@ -21,7 +21,6 @@ use hls_gen::backend::verilator::run_rtlsim;
 use hls_gen::backend::vitis::{run_csim, CppStd};
 use hls_gen::config::IoStyle;
 use hls_gen::flow::{self, load_and_lower, BackendChoice, CompileOptions, FlowOptions};
-use hls_gen::ir::{layout, Graph};
 use hls_gen::sim::{RunOptions, Simulator};
 
 const SAMPLES: usize = 1000;
@@ -45,14 +44,7 @@ fn simulate(model: &Path, inputs: (Vec<usize>, Vec<f64>)) -> Vec<f64> {
     let (rows, n) = flow::join_inputs(&g, &arrays).expect("inputs fit the model");
     let out = Simulator::new(&g).expect("simulator").run(&rows, n, &RunOptions::default()).expect("runs");
     let out = out.outputs.into_iter().next().expect("one output");
-    match Graph::output_layout(&g, 0) {
-        Some(perm) => out
-            .values
-            .chunks(out.shape.elements())
-            .flat_map(|y| layout::to_model(y, &out.shape, perm))
-            .collect(),
-        None => out.values,
-    }
+    common::in_model_layout(&g, out)
 }
 
 /// The simulator equals the tool's reference `golden/reference/<name>/<file>` bit for bit.

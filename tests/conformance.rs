@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use hls_gen::backend::vitis::{run_csim, CppStd};
 use hls_gen::config::IoStyle;
 use hls_gen::flow::{self, load_and_lower, CompileOptions, FlowOptions};
-use hls_gen::ir::{layout, Graph};
+use hls_gen::ir::Graph;
 use hls_gen::sim::{RunOptions, Simulator};
 use hls_gen::testvec;
 
@@ -68,14 +68,7 @@ fn run(model: &Path, pipeline: &str, r: &Reference) -> Vec<f64> {
     let (rows, n) = flow::join_inputs(&g, &r.inputs).expect("inputs fit the model");
     let out = sim.expect("simulator").run(&rows, n, &RunOptions::default()).expect("runs");
     let out = out.outputs.into_iter().next().expect("one output");
-    match g.output_layout(0) {
-        Some(perm) => out
-            .values
-            .chunks(out.shape.elements())
-            .flat_map(|y| layout::to_model(y, &out.shape, perm))
-            .collect(),
-        None => out.values,
-    }
+    common::in_model_layout(&g, out)
 }
 
 fn argmax(row: &[f64]) -> usize {

@@ -10,7 +10,8 @@ pub mod windows;
 use std::path::{Path, PathBuf};
 
 use hls_gen::fixed::{FixedType, OverflowMode, QuantMode};
-use hls_gen::ir::{Graph, NodeId, Shape, Strategy, Table, Weights};
+use hls_gen::ir::{layout, Graph, NodeId, Shape, Strategy, Table, Weights};
+use hls_gen::sim::OutputTensor;
 
 /// splitmix64: small, seeded, reproducible.
 pub struct Rng(u64);
@@ -237,4 +238,16 @@ pub fn have_verilator() -> bool {
         eprintln!("notice: verilator not found; skipping the RTL simulation");
     }
     found
+}
+
+/// `out`, output 0 of `g` as the simulator gives it, in the model's own layout, sample after sample.
+pub fn in_model_layout(g: &Graph, out: OutputTensor) -> Vec<f64> {
+    match g.output_layout(0) {
+        Some(perm) => out
+            .values
+            .chunks(out.shape.elements())
+            .flat_map(|y| layout::to_model(y, &out.shape, perm))
+            .collect(),
+        None => out.values,
+    }
 }

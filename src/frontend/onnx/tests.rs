@@ -470,7 +470,7 @@ fn quant_of_constants_is_exact_per_channel() {
 }
 
 #[test]
-fn bipolar_quant_only_on_constants() {
+fn bipolar_quant_on_constants_and_activations() {
     let m = M::new(13, &[2])
         .init(floats("w", &[2, 1], &[0.0, -0.1]))
         .init(floats("s", &[], &[0.25]))
@@ -487,7 +487,11 @@ fn bipolar_quant_only_on_constants() {
         &["y"],
         vec![],
     ));
-    assert!(is_unsupported(&act.err().0, "bq"));
+    // On an activation: the sign step of ir::step, a 1-bit cast and the batch norm that places
+    // the two levels at -scale and +scale.
+    let g = act.ok();
+    let kinds: Vec<&str> = layers(&g).iter().map(|n| n.layer.kind()).collect();
+    assert_eq!(kinds, ["quantize", "batch_norm"]);
 }
 
 #[test]
