@@ -373,12 +373,14 @@ fn dense_accumulators(d: &crate::ir::Dense, x: &[f64], n: usize) -> Vec<f64> {
     }
     let mut out = Vec::with_capacity(x.len() / n_in * n_out);
     for row in x.chunks(n_in) {
-        for j in 0..n_out {
-            let mut acc = d.bias.values[j];
-            for (i, xi) in row.iter().enumerate() {
-                acc += xi * d.weights.values[i * n_out + j];
+        let start = out.len();
+        out.extend_from_slice(&d.bias.values);
+        let acc = &mut out[start..];
+        // Row by row of W (contiguous); each output still sums bias, then i = 0, 1, ... in order.
+        for (xi, w_row) in row.iter().zip(d.weights.values.chunks(n_out)) {
+            for (a, w) in acc.iter_mut().zip(w_row) {
+                *a += xi * w;
             }
-            out.push(acc);
         }
     }
     out
