@@ -24,10 +24,7 @@ use hls_gen::config::IoStyle;
 use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
 use onnx_proto::value_info;
 use onnx_protobuf::attribute_proto::AttributeType;
-use onnx_protobuf::{
-    AttributeProto, GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    ValueInfoProto,
-};
+use onnx_protobuf::{AttributeProto, GraphProto, NodeProto, TensorProto, ValueInfoProto};
 
 const BIG: &[usize] = &[784, 1024, 192, 10];
 /// 1,598,730 parameters.
@@ -94,13 +91,7 @@ fn mlp_onnx(sizes: &[usize]) -> Vec<u8> {
     let mut y = ValueInfoProto::new();
     y.name = prev;
     g.output.push(y);
-    let mut m = ModelProto::new();
-    m.ir_version = 8;
-    let mut o = OperatorSetIdProto::new();
-    o.version = 13;
-    m.opset_import.push(o);
-    m.graph = Some(g).into();
-    m.write_to_bytes().expect("an encodable model")
+    onnx_proto::model_bytes(g)
 }
 
 /// Writes the MLP of `sizes` to `$CARGO_TARGET_TMPDIR/mlp_<sizes>.onnx` and prints its path.

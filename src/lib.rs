@@ -10,7 +10,8 @@
 //! ([`backend`]) and the estimator ([`estimate`]), which all implement the arithmetic each
 //! layer's IR file defines; [`arch`] decides once the hardware structure the backends build and
 //! the estimator costs. [`synth`] runs Yosys on an emitted project's RTL to check the estimate
-//! against real counts; [`flow`] strings the stages together for the CLI ([`cli`]), the tests
+//! against real counts; [`sweep`] runs a model's design space (precision, reuse factor, strategy,
+//! pruning) as worker processes here or on Slurm and collects the Pareto fronts; [`flow`] strings the stages together for the CLI ([`cli`]), the tests
 //! and the benchmarks.
 
 pub mod arch;
@@ -25,5 +26,6 @@ pub mod ir;
 pub mod passes;
 pub mod profile;
 pub mod sim;
+pub mod sweep;
 pub mod synth;
 pub mod testvec;

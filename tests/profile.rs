@@ -7,12 +7,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use npyz::WriterBuilder;
 use serde_json::Value;
 
 mod common;
 
 use common::bin::{hls_gen, root, text};
+use common::{cells, write_npy};
 use hls_gen::fixed::FixedType;
 use hls_gen::flow::{self, FlowOptions};
 use hls_gen::ir::Layer;
@@ -33,14 +33,6 @@ fn normal(seed: u64, n: usize, m: usize, scale: f64) -> Vec<f64> {
     (0..n * m)
         .map(|_| scale * (-2.0 * uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * uniform()).cos())
         .collect()
-}
-
-fn write_npy(path: &Path, shape: &[u64], data: &[f64]) {
-    let file = std::fs::File::create(path).unwrap();
-    let mut w =
-        npyz::WriteOptions::<f64>::new().default_dtype().shape(shape).writer(file).begin_nd().unwrap();
-    w.extend(data.iter().copied()).unwrap();
-    w.finish().unwrap();
 }
 
 fn json(path: &Path) -> Value {
@@ -315,17 +307,6 @@ fn a_config_naming_a_missing_layer_is_refused() {
     let o = hls_gen(&["profile", MLP, "--input", s(&calib), "--config", s(&cfg)]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("nope"), "{}", text(&o));
-}
-
-/// The text of every `<td class="CLASS">` in `html`, in order.
-fn cells<'a>(html: &'a str, class: &str) -> Vec<&'a str> {
-    let open = format!("<td class=\"{class}\">");
-    html.match_indices(&open)
-        .map(|(k, _)| {
-            let rest = &html[k + open.len()..];
-            &rest[..rest.find('<').unwrap()]
-        })
-        .collect()
 }
 
 #[test]

@@ -16,8 +16,8 @@ use hls_gen::flow::{self, FlowOptions, Score, ScoreError};
 use hls_gen::ir::{Activation, BinaryOp, Elementwise, Graph, Input, Layer, NodeId, Reduce, ReduceOp, Shape};
 use hls_gen::passes::{self, PassContext};
 use hls_gen::sim::{RunOptions, Simulator};
-use onnx_proto::value_info;
-use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto, OperatorSetIdProto, TensorProto};
+use onnx_proto::{onnx_node, onnx_tensor, save_model, value_info};
+use onnx_protobuf::GraphProto;
 
 /// Seeded values `lo..=hi` (xorshift64).
 struct Rng(u64);
@@ -29,27 +29,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         lo + (self.0 % (hi - lo + 1) as u64) as i64
     }
-}
-
-fn onnx_node(op: &str, name: &str, inputs: &[&str], output: &str) -> NodeProto {
-    let mut n = NodeProto::new();
-    n.op_type = op.into();
-    n.name = name.into();
-    n.input = inputs.iter().map(|s| s.to_string()).collect();
-    n.output = vec![output.to_string()];
-    n
-}
-
-/// A float32 initializer of seeded values in [-0.5, 0.5), multiples of 2^-6.
-fn onnx_tensor(name: &str, dims: &[usize], seed: u64) -> TensorProto {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ seed);
-    let n: usize = dims.iter().product();
-    let mut t = TensorProto::new();
-    t.name = name.into();
-    t.data_type = 1;
-    t.dims = dims.iter().map(|&d| d as i64).collect();
-    t.float_data = (0..n).map(|_| rng.range(-32, 31) as f32 / 64.0).collect();
-    t
 }
 
 /// x[8] -> Gemm `encoder` -> z[3] (the latent) -> Relu `encoder_relu` -> Gemm `decoder` -> y[8].
@@ -65,14 +44,8 @@ fn autoencoder_onnx(dir: &Path) -> PathBuf {
     g.node.push(onnx_node("Relu", "encoder_relu", &["z"], "h"));
     g.node.push(onnx_node("Gemm", "decoder", &["h", "w_dec", "b_dec"], "y"));
     g.output.push(value_info("y", 8));
-    let mut m = ModelProto::new();
-    m.ir_version = 8;
-    let mut o = OperatorSetIdProto::new();
-    o.version = 13;
-    m.opset_import.push(o);
-    m.graph = Some(g).into();
     let path = dir.join("autoencoder.onnx");
-    std::fs::write(&path, m.write_to_bytes().expect("an encodable model")).expect("writes the model");
+    save_model(g, &path);
     path
 }
 

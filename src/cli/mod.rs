@@ -17,6 +17,7 @@ mod profile;
 mod report;
 mod rtlsim;
 mod sim;
+mod sweep;
 mod synth;
 mod table;
 
@@ -204,6 +205,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compile, estimate, simulate and optionally synthesize a model at every combination of
+    /// precision, reuse factor, strategy and pruning threshold, on this machine or on Slurm.
+    Sweep(sweep::SweepCommand),
     /// Synthesize a project's RTL (DIR/rtl/*.v) with Yosys and compare the counts with its estimate.
     Synth {
         /// The project directory: rtl/*.v and report.json.
@@ -529,6 +533,7 @@ pub fn run() -> i32 {
         ),
         Command::Report { dir, json, hls_tool } => report::run(&dir, json, hls_tool.as_deref()),
         Command::Synth { dir, top, yosys, json } => synth::run(&dir, top.as_ref(), &yosys, json),
+        Command::Sweep(cmd) => sweep::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -16,7 +16,7 @@
 
 pub mod auto;
 pub mod html;
-mod svg;
+pub mod svg;
 
 use std::collections::BTreeMap;
 

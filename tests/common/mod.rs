@@ -251,3 +251,24 @@ pub fn in_model_layout(g: &Graph, out: OutputTensor) -> Vec<f64> {
         None => out.values,
     }
 }
+
+/// Writes `data` as a float64 `.npy` of `shape`.
+pub fn write_npy(path: &Path, shape: &[u64], data: &[f64]) {
+    use npyz::WriterBuilder;
+    let file = std::fs::File::create(path).unwrap();
+    let mut w =
+        npyz::WriteOptions::<f64>::new().default_dtype().shape(shape).writer(file).begin_nd().unwrap();
+    w.extend(data.iter().copied()).unwrap();
+    w.finish().unwrap();
+}
+
+/// The text of every `<td class="CLASS">` in `html`, in order.
+pub fn cells<'a>(html: &'a str, class: &str) -> Vec<&'a str> {
+    let open = format!("<td class=\"{class}\">");
+    html.match_indices(&open)
+        .map(|(k, _)| {
+            let rest = &html[k + open.len()..];
+            &rest[..rest.find('<').unwrap()]
+        })
+        .collect()
+}
