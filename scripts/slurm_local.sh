@@ -94,7 +94,7 @@ EOF
   slurmd -f "$conf"
   export SLURM_CONF=$conf
   for _ in $(seq 100); do
-    if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
+    if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)' && ours_running; then
       echo "export SLURM_CONF=$conf"
       return 0
     fi
@@ -103,6 +103,14 @@ EOF
   sinfo >&2 || true
   tail -20 "$state/log/slurmctld.log" "$state/log/slurmd.log" >&2 || true
   die "the node did not become idle"
+}
+
+# Both daemons of this STATE_DIR are alive (not another cluster answering on the same ports).
+ours_running() {
+  local f
+  for f in "$state/slurmctld.pid" "$state/slurmd.pid"; do
+    [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null || return 1
+  done
 }
 
 stop() {
