@@ -400,4 +400,11 @@ fn bad_sweeps_are_refused_with_clear_errors() {
     assert!(e.contains("1 point(s) did not finish (p001)"), "{e}");
     let r = json(&bad.join("points/p001/result.json"));
     assert!(r["error"].as_str().unwrap().contains("reuse"), "{r}");
+    // --resubmit-failed runs the failed point again, and only it.
+    let mut again = vec!["sweep", MLP, "--part", "xcvu9p", "--out", s(&bad), "--reuse-factor", "1,3"];
+    again.extend(["--tb-samples", "4", "--resubmit-failed"]);
+    let e = run_err(&again);
+    assert!(e.contains("2 points, 1 to run here"), "{e}");
+    let log = std::fs::read_to_string(bad.join("points/p001/worker.log")).unwrap();
+    assert_eq!(log.matches("error: point p001").count(), 2, "{log}");
 }
