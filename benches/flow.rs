@@ -13,6 +13,11 @@
 //! `$CARGO_TARGET_TMPDIR/mlp_<sizes>.onnx`, whose paths the bench prints so that the CLI can be
 //! measured on the same files.
 //!
+//! `report.html` sums every Dense accumulator of the 1,000 testbench samples in `f64`
+//! (`profile::accumulate`, with an AVX2 copy): its inner loop is 15 instructions per 16 MACs
+//! (4 `vmulpd`, 4 `vaddpd` loading the sums, 4 stores, 3 of loop control; 0.94 per MAC), about a
+//! fifth of the 1.6M-parameter compile's CPU time.
+//!
 //! `cargo bench --bench flow`
 
 #[path = "../tests/common/onnx_proto.rs"]
