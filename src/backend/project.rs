@@ -91,7 +91,7 @@ impl Project {
             f.write_all(contents).map_err(|e| BackendError::io(&path, e))?;
             written.push((path, f));
         }
-        sync_all(tmp.path(), &written)?;
+        sync_all(&written)?;
         match existing {
             None => rename(tmp.path(), dest)?,
             Some(true) => {
@@ -120,24 +120,10 @@ impl Project {
     }
 }
 
-/// Flushes every file in `dir` to disk before the rename publishes them. On Linux one `syncfs` of
-/// the file system holding `dir` does it with one journal commit.
-#[cfg(target_os = "linux")]
-fn sync_all(dir: &Path, _files: &[(PathBuf, fs::File)]) -> Result<(), BackendError> {
-    use std::os::fd::AsRawFd;
-    let d = fs::File::open(dir).map_err(|e| BackendError::io(dir, e))?;
-    // SAFETY: `d` is an open descriptor for the duration of the call.
-    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
-        return Err(BackendError::io(dir, std::io::Error::last_os_error()));
-    }
-    Ok(())
-}
-
 /// Flushes every file to disk before the rename publishes them. The flushes run on several
 /// threads at once: each `fsync` mostly waits for the device, and concurrent ones share journal
 /// commits, so a project of dozens of files is not bound by one device round trip per file.
-#[cfg(not(target_os = "linux"))]
-fn sync_all(_dir: &Path, files: &[(PathBuf, fs::File)]) -> Result<(), BackendError> {
+fn sync_all(files: &[(PathBuf, fs::File)]) -> Result<(), BackendError> {
     const THREADS: usize = 16;
     let chunk = files.len().div_ceil(THREADS).max(1);
     std::thread::scope(|s| {
