@@ -21,7 +21,7 @@ use crate::fixed::{FixedError, FixedType};
 use crate::frontend::{self, FrontendError, LoadOptions};
 use crate::ir::{ImportedGraph, Layer, LoweredGraph, Strategy};
 use crate::passes::{self, PassContext, PassError, PassRun};
-use crate::sim::{RunOptions, SimError, Simulator};
+use crate::sim::{RunOptions, SimError, SimResult, Simulator};
 use crate::testvec;
 
 pub use score::{Score, ScoreError};
@@ -235,6 +235,17 @@ pub fn testbench(
     inputs: Option<&[f64]>,
     samples: usize,
 ) -> Result<TestbenchData, FlowError> {
+    Ok(testbench_run(g, inputs, samples, false)?.0)
+}
+
+/// [`testbench`] with the simulator's run that computed the expected outputs, which holds every
+/// layer's output when `trace`.
+pub fn testbench_run(
+    g: &LoweredGraph,
+    inputs: Option<&[f64]>,
+    samples: usize,
+    trace: bool,
+) -> Result<(TestbenchData, SimResult), FlowError> {
     let sim = Simulator::new(g)?;
     let elements = sim.input_elements();
     let ports = input_ports(g)?;
@@ -254,7 +265,7 @@ pub fn testbench(
             (&generated[..], samples)
         }
     };
-    let result = sim.run(inputs, n, &RunOptions::default())?;
+    let result = sim.run(inputs, n, &RunOptions { trace, progress: None })?;
     let input_lines = testvec::input_lines(inputs, &ports)?;
     let mut expected = vec![Vec::new(); n];
     for out in &result.outputs {
@@ -263,7 +274,7 @@ pub fn testbench(
             expected[s].extend(row.iter().map(|&r| testvec::decimal(r, &ty)));
         }
     }
-    Ok(TestbenchData { inputs: input_lines, expected })
+    Ok((TestbenchData { inputs: input_lines, expected }, result))
 }
 
 /// The backend `compile` emits with.
@@ -340,6 +351,8 @@ pub struct Compiled {
     pub project: Project,
     pub estimate: Estimate,
     pub tb_samples: usize,
+    /// The traced simulation of the testbench inputs that gave the expected outputs.
+    pub tb_run: SimResult,
 }
 
 /// Lowers `model`, simulates the testbench vectors, emits the project with the chosen backend
@@ -352,7 +365,7 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     }
     let g = &lowered.graph;
     let given = c.tb_inputs.map(|a| join_inputs(g, a)).transpose()?;
-    let tb = testbench(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples)?;
+    let (tb, tb_run) = testbench_run(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples, true)?;
     let io = c.io_type.or(lowered.config.io_type).unwrap_or_default();
     if io == IoStyle::Parallel && c.fifo_depth.is_some() {
         return Err(FlowError::Options(
@@ -387,7 +400,7 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     };
     project.add("report.json", report::to_json(&est))?;
     project.add("report.md", report::to_markdown(&est))?;
-    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len() })
+    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len(), tb_run })
 }
 
 /// Bypasses every Softmax layer that produces a graph output and is read by no other layer.

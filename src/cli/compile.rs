@@ -46,7 +46,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         fifo_depth: t.fifo_depth,
     };
     let mut compiled = flow::compile(&args.model, &flow_opts, &opts)?;
-    let page = report_page(&args.model, &compiled, &tb, c.tb_samples)?;
+    let page = report_page(&args.model, &compiled);
     compiled.project.add("report.html", page)?;
     print_warnings(&cfg, &compiled.lowered.warnings);
     print_runs(&compiled.lowered.runs);
@@ -73,21 +73,9 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
 }
 
 /// The project's `report.html`: the profile of the lowered model on the testbench inputs (given or
-/// generated), with the estimate's per-layer costs.
-fn report_page(
-    model: &std::path::Path,
-    compiled: &flow::Compiled,
-    tb: &[flow::InputArray],
-    tb_samples: usize,
-) -> Result<String, CliError> {
-    let g = &compiled.lowered.graph;
-    let (inputs, n) = if tb.is_empty() {
-        (crate::testvec::generate_inputs(&flow::input_ports(g)?, tb_samples), tb_samples)
-    } else {
-        flow::join_inputs(g, tb)?
-    };
+/// generated) with the estimate's per-layer costs.
+fn report_page(model: &std::path::Path, compiled: &flow::Compiled) -> String {
     let name = model.display().to_string();
-    let mut p = crate::profile::profile(&name, g, None, &inputs, n)?;
-    p.set_cost(&compiled.estimate);
-    Ok(crate::profile::html::render(&p, &format!("hls-gen report: {name} on the testbench inputs")))
+    let p = crate::profile::of_testbench(&name, compiled);
+    crate::profile::html::render(&p, &format!("hls-gen report: {name} on the testbench inputs"))
 }

@@ -20,6 +20,7 @@ pub mod svg;
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -61,8 +62,24 @@ impl Histogram {
             self.zeros += 1;
             return;
         }
-        let e = v.abs().log2().floor().clamp(HIST_MIN as f64, HIST_MAX as f64) as i32;
+        let e = floor_log2(v).clamp(HIST_MIN, HIST_MAX);
         self.bins[(e - HIST_MIN) as usize] += 1;
+    }
+}
+
+/// `floor(log2 |v|)` as `v.abs().log2().floor()` computes it, for a nonzero `v`. A normal `v`
+/// whose mantissa is at least `2^-30` away from both powers of two around it has `log2 |v|` that
+/// far from an integer, so no rounding of `log2` can cross one and the exponent field is the
+/// answer; other values (powers of two, subnormals, mantissas of nearly all ones) take `log2`.
+fn floor_log2(v: f64) -> i32 {
+    const MARGIN: u64 = 1 << 22;
+    const MANTISSA: u64 = (1 << 52) - 1;
+    let bits = v.to_bits();
+    let (exponent, mantissa) = ((bits >> 52) & 0x7ff, bits & MANTISSA);
+    if exponent != 0 && exponent != 0x7ff && (MARGIN..=MANTISSA - MARGIN).contains(&mantissa) {
+        exponent as i32 - 1023
+    } else {
+        v.abs().log2().floor().clamp(i32::MIN as f64, i32::MAX as f64) as i32
     }
 }
 
@@ -236,6 +253,14 @@ pub fn profile(
     Ok(assemble(model, g, float, &fixed, reference.as_ref(), n))
 }
 
+/// The profile of a compiled model's testbench inputs, from the traced run that computed the
+/// expected outputs ([`crate::flow::Compiled::tb_run`]), with the estimate's costs.
+pub fn of_testbench(model: &str, c: &crate::flow::Compiled) -> Profile {
+    let mut p = assemble(model, &c.lowered.graph, None, &c.tb_run, None, c.tb_samples);
+    p.set_cost(&c.estimate);
+    p
+}
+
 /// The profile of traced runs of `g` (`fixed`) and of its reference (`reference`).
 pub fn assemble(
     model: &str,
@@ -256,7 +281,7 @@ pub fn assemble(
         .collect();
     let order = g.topo_order().unwrap_or_else(|_| g.node_ids());
     let layers = order
-        .iter()
+        .par_iter()
         .map(|&id| layer_profile(g, id, float.map(|f| &**f), &trace, &float_trace, &fixed.overflows, n))
         .collect();
     Profile {
@@ -365,25 +390,52 @@ fn layer_profile(
     }
 }
 
-/// `bias + x·W` for every row of every sample (`x` holds `n` samples).
+/// `bias + x·W` for every row of every sample (`x` holds `n` samples), each output summed in
+/// `f64` as bias, then `i = 0, 1, ...` in order. An input of zero adds a product of zero, which
+/// changes no sum unless the sum is `-0.0`; a sum starts at the bias and a sum of nonzero terms
+/// that cancels is `+0.0`, so with no `-0.0` bias and finite weights zero inputs are skipped.
 fn dense_accumulators(d: &crate::ir::Dense, x: &[f64], n: usize) -> Vec<f64> {
+    const SAMPLES: usize = 16;
     let (n_in, n_out) = (d.n_in(), d.n_out());
     if n_in == 0 || n == 0 || x.len() % n_in != 0 || d.bias.values.len() != n_out {
         return Vec::new();
     }
-    let mut out = Vec::with_capacity(x.len() / n_in * n_out);
-    for row in x.chunks(n_in) {
-        let start = out.len();
-        out.extend_from_slice(&d.bias.values);
-        let acc = &mut out[start..];
-        // Row by row of W (contiguous); each output still sums bias, then i = 0, 1, ... in order.
-        for (xi, w_row) in row.iter().zip(d.weights.values.chunks(n_out)) {
+    let skip_zeros = d.bias.values.iter().all(|b| b.to_bits() != (-0.0f64).to_bits())
+        && d.weights.values.iter().all(|w| w.is_finite());
+    let w = &d.weights.values;
+    let mut out = vec![0.0; x.len() / n_in * n_out];
+    out.par_chunks_mut(SAMPLES * n_out).zip(x.par_chunks(SAMPLES * n_in)).for_each(|(acc, x)| {
+        #[cfg(target_arch = "x86_64")]
+        if crate::sim::has_avx2_fma() {
+            // SAFETY: the CPU reported AVX2.
+            return unsafe { accumulate_avx2(acc, x, w, &d.bias.values, skip_zeros) };
+        }
+        accumulate(acc, x, w, &d.bias.values, skip_zeros);
+    });
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn accumulate_avx2(acc: &mut [f64], x: &[f64], w: &[f64], bias: &[f64], skip_zeros: bool) {
+    accumulate(acc, x, w, bias, skip_zeros)
+}
+
+/// The accumulators of the samples in `x` into `acc`, row by row of `w` (contiguous).
+#[inline(always)]
+fn accumulate(acc: &mut [f64], x: &[f64], w: &[f64], bias: &[f64], skip_zeros: bool) {
+    let n_out = bias.len();
+    for (acc, row) in acc.chunks_exact_mut(n_out).zip(x.chunks_exact(w.len() / n_out)) {
+        acc.copy_from_slice(bias);
+        for (&xi, w_row) in row.iter().zip(w.chunks_exact(n_out)) {
+            if skip_zeros && xi == 0.0 {
+                continue;
+            }
             for (a, w) in acc.iter_mut().zip(w_row) {
                 *a += xi * w;
             }
         }
     }
-    out
 }
 
 /// Range, histogram and unused bits of `values` held in `ty`.
@@ -423,21 +475,30 @@ fn stats(tensor: &'static str, ty: Option<FixedType>, values: &[f64]) -> TensorS
 /// that are zero in every value, each at most the width.
 pub fn unused_bits(ty: &FixedType, values: &[f64]) -> (u32, u32) {
     let width = ty.width;
-    let mut needed = 0u32;
-    let mut trailing = width;
+    let scale = 2f64.powi(ty.frac_bits());
+    let (min, max) = (ty.min_raw() as f64, ty.max_raw() as f64);
+    // The widest value sets the bits needed and the union of the values' bits their common
+    // trailing zeros: OR the magnitudes (ones' complement of negatives) and the raw values.
+    let (mut magnitudes, mut raws, mut any) = (0i128, 0i128, false);
     for &v in values {
-        let Ok(c) = fixed::from_f64(v, ty) else { continue };
-        let r = c.raw;
-        let bits = if ty.signed {
-            129 - (if r < 0 { !r } else { r }).leading_zeros()
+        // A value the type holds exactly scales to its raw integer, which any cast returns.
+        let s = v * scale;
+        let r = if width <= 53 && s.fract() == 0.0 && (s != 0.0 || v == 0.0) && s >= min && s <= max {
+            s as i64 as i128
         } else {
-            128 - r.leading_zeros()
+            let Ok(c) = fixed::from_f64(v, ty) else { continue };
+            c.raw
         };
-        needed = needed.max(bits);
-        if r != 0 {
-            trailing = trailing.min(r.trailing_zeros());
-        }
+        any = true;
+        magnitudes |= if ty.signed && r < 0 { !r } else { r };
+        raws |= r;
     }
+    let needed = match (any, ty.signed) {
+        (false, _) => 0,
+        (true, true) => 129 - magnitudes.leading_zeros(),
+        (true, false) => 128 - magnitudes.leading_zeros(),
+    };
+    let trailing = if raws == 0 { width } else { raws.trailing_zeros() };
     (width.saturating_sub(needed), trailing.min(width))
 }
 

@@ -53,6 +53,7 @@ use crate::fixed::{self, FixedType};
 use crate::ir::{ImportedGraph, IrError, LoweredGraph, Shape};
 use float::FloatPlan;
 use plan::Plan;
+pub(crate) use simd::has_avx2_fma;
 
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum SimError {
@@ -255,7 +256,7 @@ fn drive<W: Default + Send, B: Send>(
     results.into_iter().collect()
 }
 
-fn assemble_fixed(p: &Plan, blocks: Vec<plan::BlockOut>, n_samples: usize, trace: bool) -> SimResult {
+fn assemble_fixed(p: &Plan, mut blocks: Vec<plan::BlockOut>, n_samples: usize, trace: bool) -> SimResult {
     let concat = |f: &dyn Fn(&plan::BlockOut) -> &Vec<i64>| -> Vec<i64> {
         let mut v = Vec::new();
         for b in &blocks {
@@ -301,7 +302,14 @@ fn assemble_fixed(p: &Plan, blocks: Vec<plan::BlockOut>, n_samples: usize, trace
             .map(|(k, step)| TraceTensor {
                 name: step.name.clone(),
                 shape: step.shape.clone(),
-                values: values(&concat(&|b| &b.trace[k]), &step.ty),
+                values: {
+                    // Each block's part is freed once copied: a trace can be most of the memory.
+                    let mut raw = Vec::with_capacity(blocks.iter().map(|b| b.trace[k].len()).sum());
+                    for b in &mut blocks {
+                        raw.extend_from_slice(&std::mem::take(&mut b.trace[k]));
+                    }
+                    values(&raw, &step.ty)
+                },
             })
             .collect()
     });

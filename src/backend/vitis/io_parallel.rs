@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::layers::{Call, Input, Plan, WeightFile};
+use super::layers::{Call, Include, Input, Plan, WeightFile};
 use super::render::Renderer;
 use super::test_bench::{self, Port};
 use crate::arch::hls::{reads, Design, Kernel, Read, Schedule};
@@ -38,7 +38,7 @@ pub(super) struct Process {
     name: String,
     params: String,
     pragmas: Vec<String>,
-    files: Vec<WeightFile>,
+    files: Vec<Include>,
     locals: Vec<super::layers::Local>,
     calls: Vec<Call>,
 }
@@ -233,7 +233,7 @@ impl Layout {
             name,
             params: params.join(", "),
             pragmas,
-            files: plan.files.clone(),
+            files: plan.files.iter().map(WeightFile::include).collect(),
             locals: plan.locals.clone(),
             calls: plan.calls.clone(),
         };

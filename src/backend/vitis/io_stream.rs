@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::layers::{self, Input, Operands, Plan, WeightFile};
+use super::layers::{self, Include, Input, Operands, Plan, WeightFile};
 use super::render::Renderer;
 use super::test_bench;
 use crate::arch::stream::{Channel, Design, Form, Sink, Source, Tensor};
@@ -35,7 +35,7 @@ pub(super) struct Process {
     name: String,
     params: String,
     pragmas: Vec<String>,
-    files: Vec<WeightFile>,
+    files: Vec<Include>,
     body: Vec<String>,
 }
 
@@ -257,7 +257,7 @@ impl<'d> Layout<'d> {
             name,
             params: params.join(", "),
             pragmas,
-            files: plan.files.clone(),
+            files: plan.files.iter().map(WeightFile::include).collect(),
             body,
         });
     }

@@ -109,12 +109,6 @@ struct ParametersContext<'a> {
 }
 
 #[derive(Serialize)]
-struct WeightsContext<'a> {
-    name: &'a str,
-    file: &'a WeightFile,
-}
-
-#[derive(Serialize)]
 struct FlowContext<'a> {
     name: &'a str,
     io_type: &'static str,
@@ -334,10 +328,7 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
     };
     project.add("firmware/parameters.h", renderer.render("parameters.h", &parameters)?)?;
     for file in &files {
-        project.add(
-            format!("firmware/{}", file.path),
-            renderer.render("weights.h", &WeightsContext { name: &name, file })?,
-        )?;
+        project.add(format!("firmware/{}", file.path), file.header(&name))?;
     }
     for (header, source) in LIBRARY {
         project.add(format!("firmware/hlsgen/{header}"), *source)?;

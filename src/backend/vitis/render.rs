@@ -15,7 +15,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("top_stream.cpp", include_str!("../../../templates/vitis/top_stream.cpp.tera")),
     ("defines.h", include_str!("../../../templates/vitis/defines.h.tera")),
     ("parameters.h", include_str!("../../../templates/vitis/parameters.h.tera")),
-    ("weights.h", include_str!("../../../templates/vitis/weights.h.tera")),
     ("test.cpp", include_str!("../../../templates/vitis/test.cpp.tera")),
     ("README.md", include_str!("../../../templates/vitis/README.md.tera")),
     ("build_prj.tcl", include_str!("../../../xilinx_flows/build_prj.tcl.tera")),

@@ -61,7 +61,7 @@ pub struct Config {
     pub constants: Vec<Constant>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Array {
     pub cpp_type: String,
     pub name: String,
@@ -71,13 +71,62 @@ pub struct Array {
 
 /// A header of constant definitions, included in the body of the layer function that reads
 /// them, followed there by the pragmas that place them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WeightFile {
     /// Path below `firmware/`.
     pub path: String,
     pub comment: String,
     pub arrays: Vec<Array>,
     pub pragmas: Vec<String>,
+}
+
+/// What the layer function needs of a [`WeightFile`]: its `#include` and the pragmas after it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Include {
+    pub path: String,
+    pub pragmas: Vec<String>,
+}
+
+impl WeightFile {
+    pub fn include(&self) -> Include {
+        Include { path: self.path.clone(), pragmas: self.pragmas.clone() }
+    }
+
+    /// The header's text, included by the layer function in `firmware/TOP.cpp`. Written directly
+    /// into one buffer of the final size: these headers hold every constant of the model.
+    pub fn header(&self, top: &str) -> String {
+        const INDENT: &str = "    ";
+        let intro = [
+            "// ",
+            &self.comment,
+            "\n// Included once, in the body of the layer function that reads it (firmware/",
+            top,
+            ".cpp).\n",
+        ];
+        let array_len = |a: &Array| {
+            let decl = ["\nstatic const ", &a.cpp_type, " ", &a.name, &a.dims, " = {\n", "};\n"];
+            decl.iter().map(|s| s.len()).sum::<usize>()
+                + a.lines.iter().map(|l| INDENT.len() + l.len() + 1).sum::<usize>()
+        };
+        let size = intro.iter().map(|s| s.len()).sum::<usize>()
+            + self.arrays.iter().map(array_len).sum::<usize>()
+            + 1;
+        let mut out = String::with_capacity(size);
+        intro.iter().for_each(|s| out.push_str(s));
+        for a in &self.arrays {
+            for s in ["\nstatic const ", &a.cpp_type, " ", &a.name, &a.dims, " = {\n"] {
+                out.push_str(s);
+            }
+            for l in &a.lines {
+                out.push_str(INDENT);
+                out.push_str(l);
+                out.push('\n');
+            }
+            out.push_str("};\n");
+        }
+        out.push('\n');
+        out
+    }
 }
 
 /// One call of a library function: `hlsgen::function<template_args>(args)`.
