@@ -6,11 +6,11 @@
 //! was before or the complete new project. An existing non-empty destination is refused unless
 //! `force`; then the old tree is moved aside only once the new one is complete and deleted after
 //! the new one is in place. A process killed mid-write can leave a `.hls-gen-*` directory beside
-//! the destination, never a half-written destination.
+//! the destination, never a half-written destination. Files are not flushed to the device (no
+//! `fsync`): the guarantee is against failures of this process, not of the operating system.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use super::BackendError;
@@ -81,17 +81,13 @@ impl Project {
             .prefix(".hls-gen-new-")
             .tempdir_in(&parent)
             .map_err(|e| BackendError::io(&parent, e))?;
-        let mut written = Vec::with_capacity(self.files.len());
         for (rel, contents) in &self.files {
             let path = tmp.path().join(rel);
             if let Some(dir) = path.parent() {
                 fs::create_dir_all(dir).map_err(|e| BackendError::io(dir, e))?;
             }
-            let mut f = fs::File::create(&path).map_err(|e| BackendError::io(&path, e))?;
-            f.write_all(contents).map_err(|e| BackendError::io(&path, e))?;
-            written.push((path, f));
+            fs::write(&path, contents).map_err(|e| BackendError::io(&path, e))?;
         }
-        sync_all(&written)?;
         match existing {
             None => rename(tmp.path(), dest)?,
             Some(true) => {
@@ -118,31 +114,6 @@ impl Project {
         let _ = tmp.keep();
         Ok(())
     }
-}
-
-/// Flushes every file to disk before the rename publishes them. The flushes run on several
-/// threads at once: each `fsync` mostly waits for the device, and concurrent ones share journal
-/// commits, so a project of dozens of files is not bound by one device round trip per file.
-fn sync_all(files: &[(PathBuf, fs::File)]) -> Result<(), BackendError> {
-    const THREADS: usize = 16;
-    let chunk = files.len().div_ceil(THREADS).max(1);
-    std::thread::scope(|s| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    for (path, f) in part {
-                        f.sync_all().map_err(|e| BackendError::io(path, e))?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        workers.into_iter().try_for_each(|w| {
-            w.join()
-                .unwrap_or_else(|_| Err(BackendError::io("fsync", std::io::Error::other("thread panicked"))))
-        })
-    })
 }
 
 fn is_empty_dir(dir: &Path) -> Result<bool, BackendError> {
