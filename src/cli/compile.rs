@@ -82,7 +82,7 @@ fn report_page(
 ) -> Result<String, CliError> {
     let g = &compiled.lowered.graph;
     let (inputs, n) = if tb.is_empty() {
-        (crate::testvec::generate_inputs(&flow::input_ports(g)?, tb_samples), tb_samples)
+        (flow::generated_inputs(g, tb_samples)?, tb_samples)
     } else {
         flow::join_inputs(g, tb)?
     };
