@@ -166,3 +166,25 @@ fn the_throughput_form_runs_at_ii_1_and_fills_the_dsps_before_the_luts() {
         }
     }
 }
+
+#[test]
+fn the_large_graph_is_estimated() {
+    let est = estimate("gnn_in_448_896", &[]);
+    assert_eq!(est["total"]["ii"], 1);
+    let dsp = est["total"]["dsp"].as_u64().unwrap();
+    assert!(dsp <= 6840, "{dsp} DSPs");
+    let gathers = est["layers"].as_array().unwrap().iter().filter(|l| l["kind"] == "gather_rows").count();
+    assert_eq!(gathers, 4);
+}
+
+#[test]
+fn the_rtl_backend_refuses_the_graph_layers_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rtl").to_string_lossy().into_owned();
+    let model_path = onnx("gnn_in_small_elements");
+    let run = hls_gen(&["compile", &model_path, "--part", "xcvu9p", "--backend", "rtl", "-o", &out]);
+    let msg = text(&run);
+    assert!(!run.status.success(), "{msg}");
+    assert!(msg.contains("'x_sender_5' (gather_rows)") && msg.contains("(scatter_add)"), "{msg}");
+    assert!(!msg.contains("panicked") && !tmp.path().join("rtl").exists(), "{msg}");
+}
