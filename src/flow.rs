@@ -227,6 +227,46 @@ pub fn input_ports(g: &LoweredGraph) -> Result<Vec<(FixedType, usize)>, FlowErro
         .collect()
 }
 
+/// The rows an index input may name: the fewest rows of the `GatherRows` data and `ScatterAdd`
+/// outputs its values select (`None` for an input that is no index).
+fn index_rows(g: &LoweredGraph, input: crate::ir::NodeId) -> Option<usize> {
+    g.node_ids()
+        .into_iter()
+        .filter_map(|id| {
+            let ins = g.inputs_of(id);
+            let layer = &g.node(id).layer;
+            let rows = if let Layer::ScatterAdd(s) = layer {
+                s.rows
+            } else if matches!(layer, Layer::GatherRows(_)) {
+                *g.node(*ins.first()?).shape.dims().first()?
+            } else {
+                return None;
+            };
+            (g.origin(*ins.get(1)?) == input).then_some(rows)
+        })
+        .min()
+}
+
+/// `samples` generated testbench inputs ([`testvec::generate_inputs`]) with every index input's
+/// values folded into the rows it may name, so that the simulator accepts them.
+pub fn generated_inputs(g: &LoweredGraph, samples: usize) -> Result<Vec<f64>, FlowError> {
+    let ports = input_ports(g)?;
+    let mut values = testvec::generate_inputs(&ports, samples);
+    let per_sample: usize = ports.iter().map(|p| p.1).sum();
+    let mut offset = 0;
+    for (&id, (_, elements)) in g.inputs().iter().zip(&ports) {
+        if let Some(rows) = index_rows(g, id) {
+            for row in values.chunks_mut(per_sample.max(1)) {
+                for v in &mut row[offset..offset + elements] {
+                    *v = ((v.abs() * 1024.0).floor() as usize % rows.max(1)) as f64;
+                }
+            }
+        }
+        offset += elements;
+    }
+    Ok(values)
+}
+
 /// Testbench vectors: `inputs` (row-major, whole samples, each row every model input's values
 /// in input order) or, when `None`, `samples` generated edge-case inputs; expected outputs are the
 /// simulator's, as exact decimals.
@@ -261,7 +301,7 @@ pub fn testbench_run(
             )))
         }
         None => {
-            generated = testvec::generate_inputs(&ports, samples);
+            generated = generated_inputs(g, samples)?;
             (&generated[..], samples)
         }
     };

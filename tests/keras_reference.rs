@@ -271,6 +271,9 @@ fn run(g: &Graph, x: &[f64]) -> std::collections::BTreeMap<String, Vec<f64>> {
             }
             Layer::Transpose(_) => panic!("{}: the Keras importer does not make transposes", n.name),
             Layer::Reduce(r) => reduce(r, g.node(g.inputs_of(id)[0]).shape.dims(), ins[0]),
+            Layer::GatherRows(_) | Layer::ScatterAdd(_) => {
+                panic!("{}: the Keras importer does not make graph layers", n.name)
+            }
         };
         out.insert(n.name.clone(), y.clone());
         vals.insert(id, y);

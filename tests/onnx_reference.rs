@@ -175,6 +175,9 @@ fn eval(g: &Graph, input: &[f64]) -> Vec<Vec<f64>> {
                 t.source_indices(&g.node(g.inputs_of(id)[0]).shape).into_iter().map(|i| ins[0][i]).collect()
             }
             Layer::Reduce(r) => reduce(r, g.node(g.inputs_of(id)[0]).shape.dims(), ins[0]),
+            Layer::GatherRows(_) | Layer::ScatterAdd(_) => {
+                panic!("{}: graph models are checked in tests/gnn.rs", n.name)
+            }
         };
         if let Some(ty) = &n.ty {
             y.iter_mut().for_each(|v| *v = cast(*v, ty));

@@ -264,7 +264,15 @@ pub fn layer_design(
                 _ => true,
             };
             let weight_bits = d.weights.ty.map_or(0, |t| t.width);
-            if let Some(per_cycle) = steps(node, d.n_in(), d.n_out(), weight_bits, free, &mut roms, bad) {
+            let rows = node.shape.elements() / d.n_out().max(1);
+            if rf > 1 && rows > 1 {
+                bad.push(format!(
+                    "'{}' (reuse factor {rf}): a row-wise dense layer ({rows} rows) is built at reuse factor 1",
+                    node.name
+                ));
+            } else if let Some(per_cycle) =
+                steps(node, d.n_in(), d.n_out(), weight_bits, free, &mut roms, bad)
+            {
                 kernel = Kernel::Multiplexed { reuse: rf, per_cycle };
             }
         }
@@ -298,7 +306,9 @@ pub fn layer_design(
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_) => {}
+        | Layer::Transpose(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_) => {}
         Layer::Reduce(r) => {
             if let Some(t) = &r.table {
                 roms.push(table_rom("table", t, node.shape.elements() as u64));

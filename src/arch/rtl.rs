@@ -52,7 +52,9 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_) => None,
+        | Layer::Transpose(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_) => None,
     })
 }
 

@@ -279,7 +279,9 @@ fn pixel_node(node: &Node, inputs: &[&Shape]) -> Option<Node> {
         | Layer::Pool(_)
         | Layer::Pad(_)
         | Layer::UpSample(_)
-        | Layer::Transpose(_) => return None,
+        | Layer::Transpose(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_) => return None,
     }
     Some(pixel)
 }

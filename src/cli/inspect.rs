@@ -39,7 +39,11 @@ pub(super) fn run(args: &ModelArgs) -> Result<i32, CliError> {
             Layer::Conv(c) => c.accum.map(|t| t.to_string()).unwrap_or_default(),
             Layer::Pool(p) => p.reciprocal.map(|t| format!("1/n:{t}")).unwrap_or_default(),
             Layer::Reduce(r) => r.reciprocal.map(|t| format!("1/n:{t}")).unwrap_or_default(),
-            Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => String::new(),
+            Layer::Pad(_)
+            | Layer::UpSample(_)
+            | Layer::Transpose(_)
+            | Layer::GatherRows(_)
+            | Layer::ScatterAdd(_) => String::new(),
             Layer::Input(_)
             | Layer::BatchNorm(_)
             | Layer::Activation(_)

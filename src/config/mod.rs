@@ -380,6 +380,8 @@ const TYPE_NAMES: &[(&str, &[&str])] = &[
     ("concatenate", &["concatenate", "concat"]),
     ("reshape", &["reshape", "flatten"]),
     ("quantize", &["quantize"]),
+    ("gather_rows", &["gather_rows", "gather"]),
+    ("scatter_add", &["scatter_add", "scatterelements", "scatternd"]),
     (
         "conv",
         &[

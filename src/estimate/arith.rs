@@ -90,6 +90,22 @@ pub fn const_mul(x: &FixedType, c: i64, kind: DspKind, k: &Coeffs) -> MulImpl {
     MulImpl::Dsp { count: dsp_count(a, b, kind) }
 }
 
+/// The shift-and-add logic of a constant multiplication (raw constant `c`, nonzero and not a
+/// power of two) built in LUTs: what a product the tool would give a DSP costs once the DSPs run
+/// out.
+pub fn const_mul_in_fabric(x: &FixedType, c: i64) -> MulImpl {
+    let mut m = c.unsigned_abs().max(1);
+    m >>= m.trailing_zeros();
+    let bits = bit_len(m);
+    MulImpl::Lut {
+        a: x.width,
+        b: bits + 1,
+        adders: csd_digits(m).saturating_sub(1),
+        width: x.width + bits,
+        shift_add: true,
+    }
+}
+
 /// A multiplication of two variable operands of widths `a` and `b`.
 pub fn var_mul(a: u32, b: u32, kind: DspKind, k: &Coeffs) -> MulImpl {
     if a <= k.fabric_mul_max_width && b <= k.fabric_mul_max_width {

@@ -70,6 +70,9 @@ pub(super) fn cost(d: &Dense, x: &FixedType, out: &FixedType, design: &LayerDesi
             for (i, &w) in d.weights.values.iter().enumerate() {
                 let m = arith::const_mul(x, arith::raw(w, &wty), cx.part.dsp_kind, k);
                 c.dsp += m.dsp();
+                if m.dsp() > 0 {
+                    c.dsp_in_fabric_lut += arith::const_mul_in_fabric(x, arith::raw(w, &wty)).lut(k);
+                }
                 c.lut += m.lut(k);
                 mul_delay = mul_delay.max(m.delay(k));
                 if m != MulImpl::Zero {

@@ -39,6 +39,7 @@ mod concatenate;
 mod conv;
 mod dense;
 mod elementwise;
+mod gather_rows;
 mod pad;
 pub mod part;
 pub mod pipeline;
@@ -48,6 +49,7 @@ mod reduce;
 pub mod report;
 mod reshape;
 pub mod rtl;
+mod scatter_add;
 mod softmax;
 pub mod stream;
 pub mod synth_report;
@@ -269,12 +271,55 @@ pub(crate) struct LayerCost {
     pub uram: u64,
     pub ii: u64,
     pub stages: Vec<Stage>,
+    /// The LUTs the layer's DSP products would take as shift-and-add logic ([`spill_dsp`]).
+    pub dsp_in_fabric_lut: f64,
 }
 
 impl LayerCost {
     pub fn new(ii: u64) -> Self {
         LayerCost { ii: ii.max(1), ..Default::default() }
     }
+
+    /// The cost of `copies` copies working side by side (a row-wise Dense on every row).
+    pub fn replicated(mut self, copies: u64) -> Self {
+        let n = copies.max(1);
+        self.dsp *= n;
+        self.lut *= n as f64;
+        self.bram18 *= n;
+        self.uram *= n;
+        self.dsp_in_fabric_lut *= n as f64;
+        for s in &mut self.stages {
+            match s {
+                Stage::Comb { bits_in, .. } => *bits_in *= n,
+                Stage::Fixed { ff_bits, .. } | Stage::Rom { ff_bits, .. } => *ff_bits *= n,
+            }
+        }
+        self
+    }
+}
+
+/// Moves the DSP products beyond the part's `available` DSPs into LUTs: each layer gives up the
+/// same share of its DSPs (rounded up) and takes that share of its [`LayerCost::dsp_in_fabric_lut`].
+/// Returns the DSPs the design asked for, the DSPs moved and the LUTs added, when any moved.
+fn spill_dsp(layers: &mut [LayerEstimate], fabric_lut: &[f64], available: u64) -> Option<(u64, u64, u64)> {
+    let asked: u64 = layers.iter().map(|l| l.dsp).sum();
+    if asked <= available {
+        return None;
+    }
+    let share = (asked - available) as f64 / asked as f64;
+    let (mut moved, mut added) = (0, 0);
+    for (l, &lut) in layers.iter_mut().zip(fabric_lut) {
+        if l.dsp == 0 {
+            continue;
+        }
+        let m = ((l.dsp as f64 * share).ceil() as u64).min(l.dsp);
+        let extra = (lut * m as f64 / l.dsp as f64).round() as u64;
+        l.dsp -= m;
+        l.lut += extra;
+        moved += m;
+        added += extra;
+    }
+    Some((asked, moved, added))
 }
 
 /// What `part` offers, and a warning for each resource `total` exceeds.
@@ -313,6 +358,7 @@ pub fn estimate_with(
 
     let mut ends: BTreeMap<NodeId, Time> = BTreeMap::new();
     let mut layers = Vec::new();
+    let mut fabric_lut = Vec::new();
     let mut latency = 0u64;
     for id in g.topo_order()? {
         let node = g.node(id);
@@ -353,8 +399,10 @@ pub fn estimate_with(
             latency = latency.max(end.cycle + u64::from(end.fill > 0.0 && dataflow));
         }
         let cycles = end.cycle - start.cycle;
+        fabric_lut.push(cost.dsp_in_fabric_lut);
         layers.push(LayerEstimate::hls(node, "io_parallel", clock_ns, cycles, cost.ii, &cost, ff_bits));
     }
+    let spilled = spill_dsp(&mut layers, &fabric_lut, part.dsp);
     let sum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let total = Totals {
         latency_cycles: latency,
@@ -367,7 +415,15 @@ pub fn estimate_with(
         uram: sum(|l| l.uram),
     };
     let (available, warnings) = fit(&total, part);
-    let assumptions = assumptions(g, &design, opts.tool, clock_ns * u);
+    let mut assumptions = assumptions(g, &design, opts.tool, clock_ns * u);
+    if let Some((asked, moved, added)) = spilled {
+        assumptions.push(format!(
+            "The constant multiplications would take {asked} DSP slices, more than the part's {}: the \
+             estimate builds {moved} of them in LUTs as shift-and-add logic (+{added} LUTs), the share of \
+             each layer alike, leaving the DSPs full.",
+            part.dsp
+        ));
+    }
     Ok(Estimate {
         part: part.name.clone(),
         clock_ns,
@@ -483,7 +539,10 @@ fn layer_cost(
         Layer::Input(_) => LayerCost::new(1),
         Layer::Reshape(_) => reshape::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Quantize(_) => quantize::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
-        Layer::Dense(d) => dense::cost(d, x.ok_or_else(missing)?, &out, design, cx),
+        Layer::Dense(d) => {
+            let rows = in_shapes.first().map_or(1, |s| d.rows(s)) as u64;
+            dense::cost(d, x.ok_or_else(missing)?, &out, design, cx).replicated(rows)
+        }
         Layer::BatchNorm(b) => batch_norm::cost(b, x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Activation(a) => activation::cost(a, x.ok_or_else(missing)?, &out, &node.shape, design, cx),
         Layer::Softmax(s) => softmax::cost(s, x.ok_or_else(missing)?, &out, &node.shape, design, cx),
@@ -495,5 +554,13 @@ fn layer_cost(
         Layer::Transpose(_) => transpose::cost(x.ok_or_else(missing)?, &out, &node.shape, cx),
         Layer::Reduce(r) => reduce::cost(r, x.ok_or_else(missing)?, &out, &node.shape, design, cx),
         Layer::Concatenate(c) => concatenate::cost(c, in_shapes, in_tys, &out, cx),
+        Layer::GatherRows(_) => match in_tys {
+            [x, index] => gather_rows::cost(x, index, &out, in_shapes, &node.shape, cx),
+            _ => return Err(missing()),
+        },
+        Layer::ScatterAdd(s) => match in_tys {
+            [x, index] => scatter_add::cost(s, x, index, &out, &node.shape, cx),
+            _ => return Err(missing()),
+        },
     })
 }

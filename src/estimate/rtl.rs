@@ -261,7 +261,9 @@ fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
         | Layer::Pad(_)
         | Layer::UpSample(_)
         | Layer::Transpose(_)
-        | Layer::Reduce(_) => 0.0,
+        | Layer::Reduce(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_) => 0.0,
     }
 }
 

@@ -158,6 +158,16 @@ impl Graph {
         self.g[id].layer.def().work(&self.input_shapes(id))
     }
 
+    /// The node a tensor comes from through layers of one input (reshapes, crops, casts): the
+    /// model input an index tensor was cut from, for messages.
+    pub fn origin(&self, id: NodeId) -> NodeId {
+        let mut at = id;
+        while let [only] = self.inputs_of(at)[..] {
+            at = only;
+        }
+        at
+    }
+
     /// The nodes reading `id`, in index order (a node reading it twice appears twice).
     pub fn users_of(&self, id: NodeId) -> Vec<NodeId> {
         let mut users: Vec<NodeId> =

@@ -123,6 +123,11 @@ pub fn print(g: &Graph) -> String {
                 let _ = write!(out, " axis={}", c.axis);
                 false
             }
+            Layer::ScatterAdd(s) => {
+                let _ = write!(out, " rows={} terms={}", s.rows, s.terms);
+                false
+            }
+            Layer::GatherRows(_) => false,
             Layer::BatchNorm(_) | Layer::Elementwise(_) => true,
             Layer::Input(_) | Layer::Reshape(_) | Layer::Quantize(_) => false,
         };

@@ -48,7 +48,7 @@ impl Pass for FoldConstants {
                     Layer::Transpose(t) => t.perm.iter().enumerate().all(|(k, &p)| k == p),
                     Layer::Pad(p) => p.begin.iter().chain(&p.end).all(|&v| v == 0),
                     Layer::UpSample(u) => u.factors.iter().all(|&f| f == 1),
-                    Layer::Reduce(_) => false,
+                    Layer::Reduce(_) | Layer::GatherRows(_) | Layer::ScatterAdd(_) => false,
                     Layer::Conv(_) | Layer::Pool(_) => false,
                     Layer::Input(_)
                     | Layer::Dense(_)

@@ -23,7 +23,9 @@ fn parts(layer: &Layer) -> Option<(&Weights, &Weights)> {
         | Layer::Pad(_)
         | Layer::UpSample(_)
         | Layer::Transpose(_)
-        | Layer::Reduce(_) => None,
+        | Layer::Reduce(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_) => None,
     }
 }
 
@@ -82,7 +84,9 @@ pub(super) fn fold_into_dot(
             | Layer::Pad(_)
             | Layer::UpSample(_)
             | Layer::Transpose(_)
-            | Layer::Reduce(_) => continue,
+            | Layer::Reduce(_)
+            | Layer::GatherRows(_)
+            | Layer::ScatterAdd(_) => continue,
         }
         g.bypass(u).map_err(|source| PassError::Ir { pass, source })?;
         report.changes += 1;

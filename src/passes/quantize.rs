@@ -18,6 +18,20 @@ use crate::ir::{Activation, Graph, Layer, Pool, PoolOp, Reduce, ReduceOp, Table}
 
 pub struct Quantize;
 
+/// The integer type of an index input that node `id` only reshapes, crops or transposes (the
+/// sender and receiver rows of a graph's edges): such a tensor keeps it, whatever the precision
+/// settings say, since it holds row numbers, not values.
+fn index_slice_type(g: &Graph, id: crate::ir::NodeId) -> Option<FixedType> {
+    let node = g.node(id);
+    if !matches!(node.layer, Layer::Reshape(_) | Layer::Pad(_) | Layer::Transpose(_)) {
+        return None;
+    }
+    let [src] = g.inputs_of(id)[..] else { return None };
+    let s = g.node(src);
+    let integer = s.ty_from_model && s.ty.is_some_and(|t| t.frac_bits() <= 0);
+    (integer && matches!(g.node(g.origin(src)).layer, Layer::Input(_))).then_some(s.ty).flatten()
+}
+
 const CONST_WIDTH: u32 = 18;
 /// Probabilities in [0, 1) with 16 fractional bits (1 saturates to 1 - 2^-16).
 const SOFTMAX_RESULT: FixedType = FixedType::new(16, 0, false).with_modes(QuantMode::Rnd, OverflowMode::Sat);
@@ -38,7 +52,9 @@ fn resize_table(t: &mut Table, ty: Option<Precision>, size: Option<usize>) {
 fn model_is_quantized(g: &Graph) -> bool {
     g.node_ids().iter().any(|&id| {
         let n = g.node(id);
-        n.ty_from_model || n.layer.constants().iter().any(|(_, w)| w.ty.is_some())
+        // An index input's integer type says nothing of the model's arithmetic.
+        let index = matches!(n.layer, Layer::Input(_)) && n.ty.is_some_and(|t| t.frac_bits() <= 0);
+        (n.ty_from_model && !index) || n.layer.constants().iter().any(|(_, w)| w.ty.is_some())
     })
 }
 
@@ -96,7 +112,13 @@ impl Pass for Quantize {
                 }
                 _ => None,
             };
+            let index_ty = index_slice_type(g, id);
             let node = g.node_mut(id);
+            if index_ty.is_some() {
+                node.ty = index_ty;
+                node.ty_from_model = true;
+                continue;
+            }
             let name = node.name.clone();
             let mut saturated = 0;
             for (role, w) in node.layer.constants_mut() {
@@ -167,6 +189,7 @@ impl Pass for Quantize {
                     | Layer::Pad(_)
                     | Layer::UpSample(_)
                     | Layer::Transpose(_)
+                    | Layer::GatherRows(_)
                     | Layer::Pool(Pool { op: PoolOp::Max, .. })
                     | Layer::Reduce(Reduce { op: ReduceOp::Max | ReduceOp::Min, .. }) => None,
                     Layer::Reduce(Reduce { op: ReduceOp::L2, table: Some(t), .. }) => Some(t.ty),
@@ -184,6 +207,7 @@ impl Pass for Quantize {
                     | Layer::Activation(_)
                     | Layer::Elementwise(_)
                     | Layer::Reduce(_)
+                    | Layer::ScatterAdd(_)
                     | Layer::Quantize(_) => (!quantized_model).then_some(cfg.default_precision),
                 },
             };

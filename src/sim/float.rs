@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 
+use super::gather_rows::IndexCheck;
 use super::plan::Counters;
 use super::window::{Window, PAD};
 use super::{overflows, OutputTensor, SimError, SimResult, TraceTensor};
@@ -97,6 +98,16 @@ enum Op {
         beta: f64,
     },
     Softmax {
+        row: usize,
+    },
+    /// Rows of `row` values picked by the index (the second input).
+    GatherRows {
+        check: IndexCheck,
+        row: usize,
+    },
+    /// Rows of `row` values summed into the rows the index names, in input order.
+    ScatterAdd {
+        check: IndexCheck,
         row: usize,
     },
     /// `constant` per element of a sample, or the fold over the inputs.
@@ -401,6 +412,25 @@ impl FloatPlan {
                     }
                     Op::Reduce { op: r.op, in_elements: x.elements(), n: r.count, index }
                 }
+                Layer::GatherRows(_) => {
+                    let ins = g.inputs_of(id);
+                    let (x, index) = (&g.node(ins[0]).shape, &g.node(ins[1]).shape);
+                    let rows = x.dims().first().copied().unwrap_or(1);
+                    let origin = &g.node(g.origin(ins[1])).name;
+                    Op::GatherRows {
+                        check: IndexCheck::new(&node.name, origin, rows, index),
+                        row: x.elements() / rows.max(1),
+                    }
+                }
+                Layer::ScatterAdd(sa) => {
+                    let ins = g.inputs_of(id);
+                    let index = &g.node(ins[1]).shape;
+                    let origin = &g.node(g.origin(ins[1])).name;
+                    Op::ScatterAdd {
+                        check: IndexCheck::new(&node.name, origin, sa.rows, index),
+                        row: shape.elements() / sa.rows.max(1),
+                    }
+                }
             };
             let cast = if node.ty_from_model || matches!(node.layer, Layer::Quantize(_)) {
                 let ty = node.out_ty()?;
@@ -436,7 +466,7 @@ impl FloatPlan {
             let mut out = std::mem::take(&mut bufs[k]);
             out.clear();
             let args: Vec<&[f64]> = step.args.iter().map(|&a| bufs[a].as_slice()).collect();
-            step.compute(x, self.input_elements, &args, n, &mut out);
+            step.compute(x, self.input_elements, &args, n, &mut out)?;
             if let Some((ty, counter)) = &step.cast {
                 let f = ty.frac_bits();
                 for (e, v) in out.iter_mut().enumerate() {
@@ -498,7 +528,14 @@ impl FloatPlan {
 impl Step {
     /// Appends the `n` samples' results to `out`; `input` holds the samples' rows of
     /// `input_elements` model input values, `args` the samples of each of the step's inputs.
-    fn compute(&self, input: &[f64], input_elements: usize, args: &[&[f64]], n: usize, out: &mut Vec<f64>) {
+    fn compute(
+        &self,
+        input: &[f64],
+        input_elements: usize,
+        args: &[&[f64]],
+        n: usize,
+        out: &mut Vec<f64>,
+    ) -> Result<(), SimError> {
         let elements = self.shape.elements();
         let a = args.first().copied().unwrap_or(&[]);
         match &self.op {
@@ -518,7 +555,7 @@ impl Step {
                 }
             }
             Op::Dense { n_in, n_out, w, b: bias } => {
-                for xr in a.chunks(*n_in).take(n) {
+                for xr in a.chunks(*n_in).take(n * elements / (*n_out).max(1)) {
                     let start = out.len();
                     out.extend_from_slice(bias);
                     let acc = &mut out[start..];
@@ -640,6 +677,34 @@ impl Step {
                     out.extend(source.iter().map(|&i| if i == PAD { 0.0 } else { xs[i as usize] }));
                 }
             }
+            Op::GatherRows { check, row } => {
+                let mut picked = Vec::with_capacity(check.m);
+                for sample in 0..n {
+                    let index = args[1][sample * check.m..(sample + 1) * check.m].iter().map(|&v| v as i64);
+                    check.rows_of(sample, index, &mut picked)?;
+                    let x = &a[sample * check.rows * row..];
+                    for &r in &picked {
+                        out.extend_from_slice(&x[r * row..(r + 1) * row]);
+                    }
+                }
+            }
+            Op::ScatterAdd { check, row } => {
+                let mut picked = Vec::with_capacity(check.m);
+                for sample in 0..n {
+                    let index = args[1][sample * check.m..(sample + 1) * check.m].iter().map(|&v| v as i64);
+                    check.rows_of(sample, index, &mut picked)?;
+                    let start = out.len();
+                    out.resize(start + check.rows * row, 0.0);
+                    let x = &a[sample * check.m * row..];
+                    for (k, &r) in picked.iter().enumerate() {
+                        for (y, &v) in
+                            out[start + r * row..start + (r + 1) * row].iter_mut().zip(&x[k * row..])
+                        {
+                            *y += v;
+                        }
+                    }
+                }
+            }
             Op::Softmax { row } => {
                 for xr in a[..n * elements].chunks(*row) {
                     let m = xr.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -677,5 +742,6 @@ impl Step {
                 }
             }
         }
+        Ok(())
     }
 }

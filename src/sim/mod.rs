@@ -27,6 +27,7 @@ mod dense;
 mod elementwise;
 mod float;
 mod gather;
+mod gather_rows;
 mod input;
 mod matmul;
 mod pad;
@@ -38,6 +39,7 @@ mod reduce;
 /// For each output of a reduction over `axes` of `x`, the flat indices of the input elements it
 /// reduces, row-major over the reduced coordinates (`None` past `u32` indices).
 mod reshape;
+mod scatter_add;
 mod simd;
 mod softmax;
 mod transpose;
@@ -67,6 +69,11 @@ pub enum SimError {
     NonFiniteInput { sample: usize, element: usize, value: f64 },
     #[error("layer '{layer}': sample {sample} reached a non-finite value, which {ty} cannot hold")]
     NonFinite { layer: String, sample: usize, ty: FixedType },
+    #[error(
+        "layer '{layer}': index input '{input}', sample {sample}, position {position}: index {value} is \
+         outside 0..{rows}"
+    )]
+    Index { layer: String, input: String, sample: usize, position: usize, value: i64, rows: usize },
 }
 
 /// How a graph is compiled.

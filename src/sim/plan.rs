@@ -5,7 +5,8 @@
 //! the casts chosen from the value ranges the types allow (see [`super::cast`]). Activations live
 //! in buffer slots shared by layers whose lifetimes do not overlap; a block of up to
 //! [`Plan::block`] samples runs through every layer before the next block starts, so a worker
-//! touches a small, hot working set. Running a block never fails on valid input data.
+//! touches a small, hot working set. Running a block fails only on input data a layer refuses (an
+//! index out of range).
 
 use std::collections::HashMap;
 
@@ -15,6 +16,7 @@ use super::concatenate::ConcatenateKernel;
 use super::conv::ConvKernel;
 use super::dense::DenseKernel;
 use super::elementwise::ElementwiseKernel;
+use super::gather_rows::RowKernel;
 use super::input::InputKernel;
 use super::pad::PadKernel;
 use super::pool::PoolKernel;
@@ -71,6 +73,8 @@ impl Counters {
 pub(crate) struct Ctx<'a> {
     pub(crate) node: &'a Node,
     pub(crate) inputs: Vec<&'a Node>,
+    /// The name of the node each input comes from through layers of one input (for messages).
+    pub(crate) origins: Vec<String>,
     pub(crate) opts: &'a SimOptions,
     pub(crate) counters: &'a mut Counters,
 }
@@ -126,6 +130,8 @@ pub(crate) enum Kernel {
     UpSample(UpSampleKernel),
     Transpose(TransposeKernel),
     Reduce(ReduceKernel),
+    GatherRows(RowKernel),
+    ScatterAdd(RowKernel),
 }
 
 #[derive(Debug)]
@@ -208,6 +214,7 @@ impl Plan {
             let mut ctx = Ctx {
                 node,
                 inputs: input_ids.iter().map(|&i| g.node(i)).collect(),
+                origins: input_ids.iter().map(|&i| g.node(g.origin(i)).name.clone()).collect(),
                 opts,
                 counters: &mut counters,
             };
@@ -275,6 +282,8 @@ impl Plan {
                     Kernel::UpSample(k) => ("upsample", k.describe()),
                     Kernel::Transpose(k) => ("transpose", k.describe()),
                     Kernel::Reduce(k) => ("reduce", k.describe()),
+                    Kernel::GatherRows(k) => ("gather_rows", k.describe()),
+                    Kernel::ScatterAdd(k) => ("scatter_add", k.describe()),
                 };
                 (s.name.clone(), format!("{kind}: {how}"))
             })
@@ -316,6 +325,12 @@ impl Plan {
                 Kernel::Conv(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Pool(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Reduce(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::GatherRows(k) => {
+                    result = k.run(&args, dst, scratch, &mut counts, super::gather_rows::gather)
+                }
+                Kernel::ScatterAdd(k) => {
+                    result = k.run(&args, dst, scratch, &mut counts, super::scatter_add::scatter)
+                }
                 Kernel::Pad(k) | Kernel::UpSample(k) | Kernel::Transpose(k) => {
                     k.run(args[0], dst, scratch, &mut counts)
                 }
@@ -386,5 +401,13 @@ fn build(ctx: &mut Ctx, inputs_before: usize) -> Result<Kernel, SimError> {
         Layer::UpSample(u) => Kernel::UpSample(super::upsample::build(ctx, u)?),
         Layer::Transpose(t) => Kernel::Transpose(super::transpose::build(ctx, t)?),
         Layer::Reduce(r) => Kernel::Reduce(ReduceKernel::build(ctx, r)?),
+        Layer::GatherRows(_) => {
+            let origin = ctx.origins.get(1).cloned().unwrap_or_default();
+            Kernel::GatherRows(super::gather_rows::build(ctx, &origin)?)
+        }
+        Layer::ScatterAdd(s) => {
+            let origin = ctx.origins.get(1).cloned().unwrap_or_default();
+            Kernel::ScatterAdd(super::scatter_add::build(ctx, s, &origin)?)
+        }
     })
 }

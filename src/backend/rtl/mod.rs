@@ -130,6 +130,8 @@ fn layer_module(
             reduce::build(&mut m, name, r, x, &xs[0], fx[0], &out)?
         }
         Layer::Input(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_)
         | Layer::Softmax(_)
         | Layer::Conv(_)
         | Layer::Pool(_)
@@ -357,7 +359,9 @@ fn wiring(
         | Layer::Pad(_)
         | Layer::UpSample(_)
         | Layer::Transpose(_)
-        | Layer::Reduce(_) => Err(BackendError::layer(&node.name, "is not wiring in the RTL schedule")),
+        | Layer::Reduce(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_) => Err(BackendError::layer(&node.name, "is not wiring in the RTL schedule")),
     }
 }
 

@@ -383,7 +383,9 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
                             | Layer::Pad(_)
                             | Layer::UpSample(_)
                             | Layer::Transpose(_)
-                            | Layer::Reduce(_) => None,
+                            | Layer::Reduce(_)
+                            | Layer::GatherRows(_)
+                            | Layer::ScatterAdd(_) => None,
                         },
                         precision: Ordered(
                             p.precision.iter().map(|q| (q.role.clone(), q.ty.clone())).collect(),

@@ -36,10 +36,12 @@ pub const LIBRARY: &[(&str, &str)] = &[
     ("elementwise.h", include_str!("../../../templates/hlsgen/elementwise.h")),
     ("frame.h", include_str!("../../../templates/hlsgen/frame.h")),
     ("gather.h", include_str!("../../../templates/hlsgen/gather.h")),
+    ("gather_rows.h", include_str!("../../../templates/hlsgen/gather_rows.h")),
     ("pad_stream.h", include_str!("../../../templates/hlsgen/pad_stream.h")),
     ("pool.h", include_str!("../../../templates/hlsgen/pool.h")),
     ("pool_stream.h", include_str!("../../../templates/hlsgen/pool_stream.h")),
     ("reduce.h", include_str!("../../../templates/hlsgen/reduce.h")),
+    ("scatter_add.h", include_str!("../../../templates/hlsgen/scatter_add.h")),
     ("softmax.h", include_str!("../../../templates/hlsgen/softmax.h")),
     ("stream.h", include_str!("../../../templates/hlsgen/stream.h")),
 ];

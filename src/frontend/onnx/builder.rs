@@ -35,6 +35,9 @@ pub(crate) struct Builder {
     pub dequantized: BTreeSet<String>,
     /// Every conversion of an IR tensor to another layout made so far ([`layout::relayout`]).
     pub relayouts: BTreeMap<(NodeId, Vec<usize>), Act>,
+    /// A graph model (an integer input holds the graph's edges, as PyTorch Geometric exports
+    /// it): its inputs have no batch axis, so `axis` attributes count none.
+    pub batchless: bool,
 }
 
 impl Builder {
@@ -45,7 +48,39 @@ impl Builder {
             batch: Batch::Symbolic,
             dequantized: BTreeSet::new(),
             relayouts: BTreeMap::new(),
+            batchless: false,
         }
+    }
+
+    /// The per-sample axis an ONNX `axis` attribute names on an activation of `rank` per-sample
+    /// axes: it counts the batch axis (which it may not name) unless the model is
+    /// [`Builder::batchless`].
+    pub(crate) fn sample_axis(&self, ctx: &NodeCtx, axis: i64, rank: usize) -> Result<usize, OnnxError> {
+        if self.batchless {
+            return super::ops::norm_axis(ctx, axis, rank);
+        }
+        match super::ops::norm_axis(ctx, axis, rank + 1)? {
+            0 => Err(ctx.unsupported("the operation is along the batch axis")),
+            a => Ok(a - 1),
+        }
+    }
+
+    /// The node `id` repeats along its last axis (a `Concatenate` of copies of one tensor whose
+    /// last axis is 1), if it is one.
+    pub(crate) fn repeated_column(&self, id: NodeId) -> Option<NodeId> {
+        let node = self.graph.node(id);
+        let Layer::Concatenate(c) = &node.layer else { return None };
+        let ins = self.graph.inputs_of(id);
+        let first = *ins.first()?;
+        let column = &self.graph.node(first).shape;
+        let last = c.axis + 1 == node.shape.rank() && column.dims().last() == Some(&1);
+        (last && ins.iter().all(|&i| i == first)).then_some(first)
+    }
+
+    /// The activation node `id` holds, in the IR's own layout.
+    pub(crate) fn act_of(&self, id: NodeId) -> Act {
+        let shape = self.graph.node(id).shape.clone();
+        Act { id, perm: layout::identity(shape.rank()), shape }
     }
 
     fn input_err(&self, input: &str, what: impl Into<String>) -> OnnxError {
@@ -70,6 +105,9 @@ impl Builder {
         if real.is_empty() {
             return Err(self.model_err("the graph has no input (other than initializers)"));
         }
+        self.batchless = real
+            .iter()
+            .any(|i| matches!(i.elem_type.and_then(DType::from_code), Some(DType::Int64 | DType::Int32)));
         for (k, input) in real.into_iter().enumerate() {
             let batch = self.add_input(input, values, channels_first.contains(&input.name))?;
             if k == 0 {
@@ -95,15 +133,28 @@ impl Builder {
         channels_first: bool,
     ) -> Result<Batch, OnnxError> {
         let name = input.name.as_str();
-        match input.elem_type.and_then(DType::from_code) {
-            Some(t) if t.is_float() => {}
+        // An integer input is an index (a graph's edges): it keeps its integer type.
+        let index_ty = match input.elem_type.and_then(DType::from_code) {
+            Some(t) if t.is_float() => None,
+            Some(t @ (DType::Int64 | DType::Int32)) => {
+                Some(FixedType::int(if t == DType::Int64 { 64 } else { 32 }, true))
+            }
             Some(_) | None => {
                 let ty = input.elem_type.map(dtype_name).unwrap_or_else(|| "not a tensor".into());
-                return Err(self.input_err(name, format!("element type {ty}; a float tensor is required")));
+                return Err(self.input_err(
+                    name,
+                    format!("element type {ty}; a float tensor (or an int32/int64 index) is required"),
+                ));
             }
-        }
+        };
         let dims =
             input.dims.as_ref().ok_or_else(|| self.input_err(name, "the input has no declared shape"))?;
+        if self.batchless {
+            return self.add_graph_input(name, dims, index_ty, values);
+        }
+        if index_ty.is_some() {
+            return Err(self.input_err(name, "an integer input needs a graph model"));
+        }
         if dims.len() < 2 {
             return Err(self.input_err(
                 name,
@@ -166,6 +217,50 @@ impl Builder {
         self.graph.set_input_layout(id, perm.clone());
         values.insert(name.to_string(), Value::Act(Act { id, shape, perm }));
         Ok(batch)
+    }
+
+    /// The `Input` layer of a graph model's input: its whole shape is one sample (fixed extents);
+    /// an index keeps its integer type.
+    fn add_graph_input(
+        &mut self,
+        name: &str,
+        dims: &[Dim],
+        index_ty: Option<FixedType>,
+        values: &mut BTreeMap<String, Value>,
+    ) -> Result<Batch, OnnxError> {
+        let mut sample = Vec::with_capacity(dims.len());
+        for (axis, d) in dims.iter().enumerate() {
+            match d {
+                Dim::Value(v) if *v > 0 => sample.push(*v as usize),
+                _ => {
+                    return Err(self.input_err(
+                        name,
+                        format!(
+                            "dimension {axis} of shape {} must be a positive number: the inputs of a graph \
+                             model (one with an integer index input) have no batch axis",
+                            show_dims(dims)
+                        ),
+                    ))
+                }
+            }
+        }
+        if sample.is_empty() || elements(&sample).is_none_or(|n| n > MAX_ELEMENTS) {
+            return Err(self.input_err(name, format!("shape {} is empty or too large", show_dims(dims))));
+        }
+        let shape = Shape::new(sample);
+        let id = self
+            .graph
+            .add(name, Layer::Input(Input::new(shape.clone())), &[])
+            .map_err(|e| self.input_err(name, e.to_string()))?;
+        if let Some(ty) = index_ty {
+            let node = self.graph.node_mut(id);
+            node.ty = Some(ty);
+            node.ty_from_model = true;
+        }
+        let perm = layout::identity(shape.rank());
+        self.graph.set_input_layout(id, perm.clone());
+        values.insert(name.to_string(), Value::Act(Act { id, shape, perm }));
+        Ok(Batch::Fixed(1))
     }
 
     /// Adds an IR node fed by `inputs`; its shape is the layer's.

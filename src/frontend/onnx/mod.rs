@@ -128,7 +128,7 @@ fn convert(path: &Path, model: Model) -> Result<Graph, OnnxError> {
                     node.op_type, node.label
                 ))
             });
-            ctx.check_declared(name, &v)?;
+            ctx.check_declared(name, &v, b.batchless)?;
             values.insert(name.clone(), v);
         }
     }

@@ -1,4 +1,6 @@
-//! `Dense`: `y = x · W + b` on a flat input of `n_in` features.
+//! `Dense`: `y = x · W + b` on the last axis of its input: a flat input of `n_in` features, or
+//! row-wise on `[rows..., n_in]` (the same weights on every row, each row computed as a flat
+//! input: the edge and node MLPs of a graph network) giving `[rows..., n_out]`.
 //!
 //! Arithmetic, per output `j`: `acc = cast_acc(b_j)`, then for `i = 0..n_in` in order
 //! `acc = cast_acc(acc + x_i * w_ij)`, and `y_j = cast(acc)`, where `cast_acc` is the cast to the
@@ -42,6 +44,11 @@ impl Dense {
         self.weights.shape.dims().get(1).copied().unwrap_or(0)
     }
 
+    /// Rows the layer computes for an input of shape `x` (1 for a flat input).
+    pub fn rows(&self, x: &Shape) -> usize {
+        x.elements() / self.n_in().max(1)
+    }
+
     /// The exact accumulator for input type `x`: the fraction of the products (and the bias), and
     /// a range covering the largest partial sum the actual weights allow, in any order.
     pub fn exact_accum(&self, x: &FixedType) -> Result<FixedType, String> {
@@ -73,10 +80,12 @@ impl LayerDef for Dense {
         if self.bias.shape.dims() != [self.n_out()] {
             return Err(format!("bias shape {} does not match {} outputs", self.bias.shape, self.n_out()));
         }
-        if x.dims() != [self.n_in()] {
-            return Err(format!("expects a flat input of {} features, gets {x}", self.n_in()));
+        match x.dims().split_last() {
+            Some((&last, rows)) if last == self.n_in() => {
+                Ok(Shape::new(rows.iter().copied().chain([self.n_out()]).collect::<Vec<_>>()))
+            }
+            _ => Err(format!("expects {} features on the last axis, gets {x}", self.n_in())),
         }
-        Ok(Shape::new([self.n_out()]))
     }
 
     fn exact_type(&self, role: &str, inputs: &[FixedType]) -> Result<FixedType, String> {
@@ -92,9 +101,10 @@ impl LayerDef for Dense {
         dot::held_mut(&mut self.weights, &mut self.bias, &mut self.accum)
     }
 
-    fn work(&self, _: &[&Shape]) -> Work {
+    fn work(&self, inputs: &[&Shape]) -> Work {
+        let rows = inputs.first().map_or(1, |x| self.rows(x));
         Work {
-            macs: self.weights.values.len() - self.weights.zeros(),
+            macs: (self.weights.values.len() - self.weights.zeros()) * rows,
             reuse_domain: Some(ReuseDomain { count: self.n_in(), unit: "inputs" }),
         }
     }

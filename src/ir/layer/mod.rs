@@ -30,6 +30,8 @@
 //! | `UpSample` | `upsample.rs` | nearest-neighbour upsampling by integer factors |
 //! | `Transpose` | `transpose.rs` | a permutation of the axes |
 //! | `Reduce` | `reduce.rs` | sum, mean, max, min, sum of squares, L1 or L2 norm over some axes, see [`Reduce`] |
+//! | `GatherRows` | `gather_rows.rs` | `cast(x[index[k], ...])`: rows picked by an integer index computed at run time |
+//! | `ScatterAdd` | `scatter_add.rs` | `cast(sum of x[k, ...] with index[k] = r)` into `rows` zero rows |
 
 mod activation;
 mod batch_norm;
@@ -37,12 +39,14 @@ mod concatenate;
 mod conv;
 mod dense;
 mod elementwise;
+mod gather_rows;
 mod input;
 mod pad;
 mod pool;
 mod quantize;
 mod reduce;
 mod reshape;
+mod scatter_add;
 mod softmax;
 mod transpose;
 mod upsample;
@@ -53,12 +57,14 @@ pub use concatenate::Concatenate;
 pub use conv::Conv;
 pub use dense::Dense;
 pub use elementwise::{BinaryOp, Elementwise};
+pub use gather_rows::GatherRows;
 pub use input::Input;
 pub use pad::Pad;
 pub use pool::{Pool, PoolOp};
 pub use quantize::Quantize;
 pub use reduce::{Reduce, ReduceOp};
 pub use reshape::Reshape;
+pub use scatter_add::ScatterAdd;
 pub use softmax::Softmax;
 pub use transpose::Transpose;
 pub use upsample::UpSample;
@@ -218,6 +224,8 @@ pub enum Layer {
     UpSample(UpSample),
     Transpose(Transpose),
     Reduce(Reduce),
+    GatherRows(GatherRows),
+    ScatterAdd(ScatterAdd),
 }
 
 impl Layer {
@@ -238,6 +246,8 @@ impl Layer {
         "upsample",
         "transpose",
         "reduce",
+        "gather_rows",
+        "scatter_add",
     ];
 
     /// The layer's kind as used in configuration (`LayerType`), reports, and file names at every
@@ -259,6 +269,8 @@ impl Layer {
             Layer::UpSample(_) => "upsample",
             Layer::Transpose(_) => "transpose",
             Layer::Reduce(_) => "reduce",
+            Layer::GatherRows(_) => "gather_rows",
+            Layer::ScatterAdd(_) => "scatter_add",
         }
     }
 
@@ -280,6 +292,8 @@ impl Layer {
             Layer::UpSample(l) => l,
             Layer::Transpose(l) => l,
             Layer::Reduce(l) => l,
+            Layer::GatherRows(l) => l,
+            Layer::ScatterAdd(l) => l,
         }
     }
 
@@ -300,6 +314,8 @@ impl Layer {
             Layer::UpSample(l) => l,
             Layer::Transpose(l) => l,
             Layer::Reduce(l) => l,
+            Layer::GatherRows(l) => l,
+            Layer::ScatterAdd(l) => l,
         }
     }
 
@@ -310,7 +326,12 @@ impl Layer {
             Layer::Elementwise(e) => Some(e.op.name()),
             Layer::Pool(p) => Some(p.op.name()),
             Layer::Reduce(r) => Some(r.op.name()),
-            Layer::Conv(_) | Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => None,
+            Layer::Conv(_)
+            | Layer::Pad(_)
+            | Layer::UpSample(_)
+            | Layer::Transpose(_)
+            | Layer::GatherRows(_)
+            | Layer::ScatterAdd(_) => None,
             Layer::Input(_)
             | Layer::Dense(_)
             | Layer::BatchNorm(_)

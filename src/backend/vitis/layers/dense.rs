@@ -1,4 +1,5 @@
-//! `Dense` as a call of `dense` (reuse factor 1) or `dense_multiplexed` (reuse factor `R > 1`)
+//! `Dense` as a call of `dense` (reuse factor 1; one call per row of a row-wise layer, on the
+//! row's slices of the input and output) or `dense_multiplexed` (reuse factor `R > 1`)
 //! from `templates/hlsgen/dense.h`, with the weight layout and placement of the kernel the design
 //! chose ([`crate::arch::hls`]): `w[n_in][n_out]` partitioned into constants for `dense`;
 //! `w[R][n_out * K]` with `w[r][j * K + q] = W[q * R + r][j]` for `dense_multiplexed`, partitioned
@@ -68,5 +69,16 @@ pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> 
     let bias_values = d.bias.values.clone();
     bld.constant_array("bias", &d.bias, &bias_values)?;
     bld.plan.nonzero = Some((d.weights.values.len() - d.weights.zeros(), n_in * n_out));
+    let rows = node.shape.elements() / n_out.max(1);
+    if rows > 1 {
+        // Row-wise: one call per row on the row's slices, all with the same weights.
+        let template = bld.plan.calls.remove(0);
+        let constants = bld.args[2..].join(", ");
+        let (x, y) = (&ops.inputs[0].var, ops.out_var);
+        for r in 0..rows {
+            let args = format!("{x} + {}, {y} + {}, {constants}", r * n_in, r * n_out);
+            bld.plan.calls.push(super::Call { args, ..template.clone() });
+        }
+    }
     Ok(bld.finish("dense.h"))
 }

@@ -10,11 +10,13 @@ mod concatenate;
 mod conv;
 mod dense;
 mod elementwise;
+mod gather_rows;
 mod pad;
 mod pool;
 mod quantize;
 mod reduce;
 mod reshape;
+mod scatter_add;
 mod softmax;
 pub mod stream;
 mod transpose;
@@ -559,6 +561,8 @@ fn kernel(ops: &Operands<'_>) -> Result<Plan, BackendError> {
         Layer::UpSample(u) => upsample::plan(ops, u)?,
         Layer::Transpose(t) => transpose::plan(ops, t)?,
         Layer::Reduce(r) => reduce::plan(ops, r)?,
+        Layer::GatherRows(_) => gather_rows::plan(ops)?,
+        Layer::ScatterAdd(s) => scatter_add::plan(ops, s)?,
     })
 }
 

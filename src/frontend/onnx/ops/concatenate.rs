@@ -56,17 +56,13 @@ fn concat_acts(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<
     for i in 0..ins.len() {
         xs.push(ctx.act(ins, i)?);
     }
-    let rank = xs[0].perm.len() + 1;
     // Before opset 4 `axis` is optional, 1 by default.
     let axis = match ctx.opt_int("axis")? {
         Some(a) => a,
         None if ctx.opset < 4 => 1,
         None => return Err(ctx.err("attribute 'axis' is required")),
     };
-    let a = norm_axis(ctx, axis, rank)?;
-    if a == 0 {
-        return Err(ctx.unsupported("Concat along the batch axis"));
-    }
+    let a = b.sample_axis(ctx, axis, xs[0].perm.len())? + 1;
     if let [x] = &xs[..] {
         return Ok(vec![Value::Act(x.clone())]);
     }

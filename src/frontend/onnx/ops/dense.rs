@@ -3,8 +3,8 @@
 //! Specs: <https://onnx.ai/onnx/operators/onnx__MatMul.html>,
 //! <https://onnx.ai/onnx/operators/onnx__Gemm.html>.
 //!
-//! Contract: the activation is the left operand and a flat feature vector; the right operand is a
-//! 2-D constant. `MatMul` gives a zero bias (a following `Add` becomes an `Elementwise` that a pass
+//! Contract: the activation is the left operand, a flat feature vector (`Gemm`) or, for `MatMul`,
+//! any tensor multiplied on its last axis (row-wise); the right operand is a 2-D constant. `MatMul` gives a zero bias (a following `Add` becomes an `Elementwise` that a pass
 //! fuses); `Gemm` gives weights `alpha·op(B)` and bias `beta·C` broadcast to `[n_out]`. A weight
 //! type fixed by a quantizer is kept when `alpha` (or `beta` for the bias) is 1 and shifted when it
 //! is a positive power of two. Two constant 2-D operands are multiplied at import.
@@ -50,13 +50,19 @@ fn flat_features(ctx: &NodeCtx, x: &super::Act) -> Result<usize, OnnxError> {
     }
 }
 
+/// The features of `MatMul`'s left operand: its last axis, the same weights on every row before
+/// it (a row-wise dense layer) when the activation has more than one axis.
+fn row_features(x: &super::Act) -> usize {
+    x.shape.dims().last().copied().unwrap_or(0)
+}
+
 pub(super) fn matmul(b: &mut Builder, ctx: &NodeCtx, ins: &[Option<Value>]) -> Result<Vec<Value>, OnnxError> {
     match (ins.first(), ins.get(1)) {
         (Some(Some(Value::Const(a))), Some(Some(Value::Const(w)))) => {
             Ok(vec![Value::Const(Rc::new(fold_matmul(ctx, a, w)?))])
         }
         (Some(Some(Value::Act(x))), Some(Some(Value::Const(w)))) => {
-            let n = flat_features(ctx, x)?;
+            let n = row_features(x);
             let [k, m] = w.dims[..] else {
                 return Err(
                     ctx.unsupported(format!("the weight has shape {:?}; a 2-D matrix is required", w.dims))

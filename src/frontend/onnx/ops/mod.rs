@@ -22,6 +22,7 @@ mod constant;
 mod conv;
 mod dense;
 mod elementwise;
+mod gather_rows;
 mod identity;
 mod legacy;
 mod pad;
@@ -29,6 +30,7 @@ mod pool;
 mod quantize;
 mod reduce;
 mod reshape;
+mod scatter_add;
 mod softmax;
 mod transpose;
 mod upsample;
@@ -219,7 +221,12 @@ static OPS: &[OpDef] = &[
     // constant.rs
     op("Constant", Onnx, 0..=0, 7..=21, InModelOrder, constant::constant),
     op("Shape", Onnx, 1..=1, 7..=21, Own, constant::shape),
-    op("Gather", Onnx, 2..=2, 7..=21, InModelOrder, constant::gather),
+    // gather_rows.rs (constants: constant.rs)
+    op("Gather", Onnx, 2..=2, 7..=21, InModelOrder, gather_rows::gather),
+    // scatter_add.rs
+    op("ScatterND", Onnx, 3..=3, 16..=21, InModelOrder, scatter_add::scatter_nd),
+    op("ScatterElements", Onnx, 3..=3, 16..=21, InModelOrder, scatter_add::scatter_elements),
+    op("Expand", Onnx, 2..=2, 8..=21, InModelOrder, scatter_add::expand),
     // identity.rs
     op("Identity", Onnx, 1..=1, 7..=21, Elementwise, identity::identity),
     op("Dropout", Onnx, 1..=3, 7..=21, Elementwise, identity::dropout),
@@ -430,11 +437,16 @@ impl<'a> NodeCtx<'a> {
         t.scalar().ok_or_else(|| self.err(format!("{what} must hold a single value, has shape {:?}", t.dims)))
     }
 
-    /// Checks the computed value of output `name` against the shape the model declares for it.
-    pub(crate) fn check_declared(&self, name: &str, v: &Value) -> Result<(), OnnxError> {
+    /// Checks the computed value of output `name` against the shape the model declares for it
+    /// (with a batch axis on activations unless the model is `batchless`).
+    pub(crate) fn check_declared(&self, name: &str, v: &Value, batchless: bool) -> Result<(), OnnxError> {
         let Some(decl) = self.model.declared.get(name) else { return Ok(()) };
         let model: Vec<usize>;
         let (dims, skip_batch, shown): (&[usize], bool, String) = match v {
+            Value::Act(a) if batchless => {
+                model = a.model_dims();
+                (&model, false, format!("[{}]", join(&model)))
+            }
             Value::Act(a) => {
                 model = a.model_dims();
                 (&model, true, format!("[batch, {}]", join(&model)))

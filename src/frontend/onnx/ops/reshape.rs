@@ -41,7 +41,12 @@ fn show(dims: &[usize]) -> String {
 
 /// Emits a `Layer::Reshape` of `x`'s model tensor to `dims`, or nothing when the shape does not
 /// change; the result is in the model's order.
-fn reshape_act(b: &mut Builder, ctx: &NodeCtx, x: &Act, dims: Vec<usize>) -> Result<Vec<Value>, OnnxError> {
+pub(super) fn reshape_act(
+    b: &mut Builder,
+    ctx: &NodeCtx,
+    x: &Act,
+    dims: Vec<usize>,
+) -> Result<Vec<Value>, OnnxError> {
     let src =
         if layout::keeps_order(x.shape.dims(), &x.perm) { x.clone() } else { model_order(b, ctx, x, 0)? };
     let act = if src.shape.dims() == dims.as_slice() {
@@ -321,16 +326,18 @@ pub(super) fn unsqueeze(
     ins: &[Option<Value>],
 ) -> Result<Vec<Value>, OnnxError> {
     let axes = axes(ctx, ins)?.ok_or_else(|| ctx.err("axes are required"))?;
+    // A graph model's activations have no batch axis ([`Builder::batchless`]).
+    let batch = usize::from(!b.batchless);
     let (full, is_act): (Vec<usize>, bool) = match ins.first() {
         Some(Some(Value::Const(t))) => (t.dims.clone(), false),
         _ => {
             let x = ctx.act(ins, 0)?;
-            (std::iter::once(1).chain(x.shape.dims().iter().copied()).collect(), true)
+            (std::iter::repeat_n(1, batch).chain(x.shape.dims().iter().copied()).collect(), true)
         }
     };
     let out_rank = full.len() + axes.len();
     let insert = norm_axes(ctx, &axes, out_rank)?;
-    if is_act && insert.contains(&0) {
+    if is_act && batch == 1 && insert.contains(&0) {
         return Err(ctx.unsupported("Unsqueeze inserts an axis before the batch axis"));
     }
     let mut src = full.iter();
@@ -341,7 +348,7 @@ pub(super) fn unsqueeze(
         Some(Some(Value::Const(t))) => Ok(const_value(t.reshaped(out))),
         _ => {
             let x = ctx.act(ins, 0)?;
-            reshape_act(b, ctx, &x, out[1..].to_vec())
+            reshape_act(b, ctx, &x, out[batch..].to_vec())
         }
     }
 }

@@ -1,0 +1,190 @@
+//! The interaction network of issue 16 (graph neural network for track finding), built by
+//! `scripts/make_gnn_models.py` as PyTorch Geometric exports it (`Gather` of rows by the graph's
+//! `edge_index`, `Concat`, row-wise `MatMul` MLPs, `ScatterND` / `ScatterElements` sums, `Sigmoid`),
+//! with onnxruntime's outputs in `tests/data/gnn/`: the f64 reference equals onnxruntime, the
+//! emitted project's C simulation equals the bit-accurate simulator, an index out of range is an
+//! error naming the index input and its position, and the estimate of the (28, 56) network.
+
+#[path = "common/bin.rs"]
+mod bin;
+
+use std::path::{Path, PathBuf};
+
+use bin::{hls_gen, root, text};
+
+const PRECISION: &str = "ap_fixed<14,7>";
+
+fn data(model: &str, file: &str) -> String {
+    format!("tests/data/gnn/{model}/{file}")
+}
+
+fn onnx(model: &str) -> String {
+    format!("tests/models/onnx/{model}.onnx")
+}
+
+/// The float64 values of a `.npy` file.
+fn npy(path: &Path) -> Vec<f64> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    npyz::NpyFile::new(&bytes[..]).expect("npy header").into_vec::<f64>().expect("float64 data")
+}
+
+/// `sim` of `model` on its recorded events with `extra` flags; the outputs.
+fn sim(model: &str, extra: &[&str], out: &Path) -> Vec<f64> {
+    let (x, e, ei) = (data(model, "x.npy"), data(model, "e.npy"), data(model, "edge_index.npy"));
+    let (o, model_path) = (out.to_string_lossy().into_owned(), onnx(model));
+    let mut args =
+        vec!["sim", "-q", &model_path, "--input", &x, "--input", &e, "--input", &ei, "--output", &o];
+    args.extend_from_slice(extra);
+    let run = hls_gen(&args);
+    assert!(run.status.success(), "{}", text(&run));
+    npy(out)
+}
+
+#[test]
+fn float_reference_equals_onnxruntime() {
+    let tmp = tempfile::tempdir().unwrap();
+    for model in ["gnn_in_28_56", "gnn_in_small_elements"] {
+        let got = sim(model, &["--float"], &tmp.path().join(format!("{model}.npy")));
+        let want = npy(&root().join(data(model, "expected_float.npy")));
+        assert_eq!(got.len(), want.len(), "{model}");
+        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        // onnxruntime computes in float32; the reference in f64.
+        assert!(worst < 1e-5, "{model}: largest difference {worst}");
+    }
+}
+
+#[test]
+fn fixed_point_follows_the_float_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = "gnn_in_28_56";
+    let got = sim(model, &["--precision", PRECISION], &tmp.path().join("fixed.npy"));
+    let want = npy(&root().join(data(model, "expected_float.npy")));
+    let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(worst < 0.05, "largest difference from onnxruntime at {PRECISION}: {worst}");
+}
+
+#[test]
+fn an_index_out_of_range_is_an_error_naming_the_input_and_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = "gnn_in_28_56";
+    let (x, e, bad) = (data(model, "x.npy"), data(model, "e.npy"), data(model, "bad_edge_index.npy"));
+    let (out, model_path) = (tmp.path().join("y.npy").to_string_lossy().into_owned(), onnx(model));
+    for float in [false, true] {
+        let mut args =
+            vec!["sim", &model_path, "--input", &x, "--input", &e, "--input", &bad, "--output", &out];
+        if float {
+            args.push("--float");
+        }
+        let run = hls_gen(&args);
+        let msg = text(&run);
+        assert!(!run.status.success(), "{msg}");
+        assert!(msg.contains("index input 'edge_index', sample 0, position 28"), "{msg}");
+        assert!(msg.contains("index 28 is outside 0..28") && !msg.contains("panicked"), "{msg}");
+    }
+}
+
+#[test]
+fn csim_is_bit_exact() {
+    let Some(ap) = ap_types() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = "gnn_in_28_56";
+    let dir = tmp.path().join("hls");
+    let d = dir.to_string_lossy().into_owned();
+    let (x, e, ei) = (data(model, "x.npy"), data(model, "e.npy"), data(model, "edge_index.npy"));
+    let model_path = onnx(model);
+    let args = [
+        "compile",
+        &model_path,
+        "--part",
+        "xcvu9p",
+        "--precision",
+        PRECISION,
+        "--clock-period",
+        "5",
+        "-o",
+        &d,
+        "--tb-input",
+        &x,
+        "--tb-input",
+        &e,
+        "--tb-input",
+        &ei,
+    ];
+    let run = hls_gen(&args);
+    assert!(run.status.success(), "{}", text(&run));
+    let run = hls_gen(&["csim", &d, "--ap-types", &ap.to_string_lossy()]);
+    let msg = text(&run);
+    assert!(run.status.success() && msg.contains("csim PASSED: 8 samples"), "{msg}");
+}
+
+/// Where the ap_types headers are, as `tests/common` finds them.
+fn ap_types() -> Option<PathBuf> {
+    let candidates =
+        [std::env::var_os("HLS_GEN_AP_TYPES").map(PathBuf::from), Some(root().join("target/ap_types"))];
+    if let Some(found) = candidates.into_iter().flatten().find(|p| p.join("ap_fixed.h").is_file()) {
+        return Some(found);
+    }
+    assert!(std::env::var_os("CI").is_none(), "ap_types headers not found: set HLS_GEN_AP_TYPES");
+    eprintln!("notice: ap_types headers not found; skipping the C simulation");
+    None
+}
+
+/// The estimate's JSON for `model` with `extra` flags.
+fn estimate(model: &str, extra: &[&str]) -> serde_json::Value {
+    let model_path = onnx(model);
+    let mut args = vec!["estimate", &model_path[..], "--part", "xcvu9p", "--precision", PRECISION, "--json"];
+    args.extend_from_slice(extra);
+    let run = hls_gen(&args);
+    assert!(run.status.success(), "{}", text(&run));
+    serde_json::from_slice(&run.stdout).expect("estimate JSON")
+}
+
+#[test]
+fn the_throughput_form_runs_at_ii_1_and_fills_the_dsps_before_the_luts() {
+    for tool in ["vitis", "vivado"] {
+        let est = estimate("gnn_in_28_56", &["--hls-tool", tool]);
+        let total = &est["total"];
+        let dsp = total["dsp"].as_u64().unwrap();
+        assert_eq!(total["ii"], 1, "{tool}");
+        assert!(dsp <= 6840, "{tool}: {dsp} DSPs");
+        let spilled = est["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("in LUTs as shift-and-add"));
+        // Vivado HLS maps the 14-bit constant products to DSPs: more than the part has.
+        assert_eq!(spilled, tool == "vivado", "{tool}: {}", est["assumptions"]);
+        if spilled {
+            assert!(dsp > 6800, "{tool}: the DSPs are filled first ({dsp})");
+        }
+        let layers = est["layers"].as_array().unwrap();
+        for kind in ["gather_rows", "scatter_add"] {
+            assert!(
+                layers.iter().any(|l| l["kind"] == kind && l["lut"].as_u64().unwrap() > 0),
+                "{tool}: {kind}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_large_graph_is_estimated() {
+    let est = estimate("gnn_in_448_896", &[]);
+    assert_eq!(est["total"]["ii"], 1);
+    let dsp = est["total"]["dsp"].as_u64().unwrap();
+    assert!(dsp <= 6840, "{dsp} DSPs");
+    let gathers = est["layers"].as_array().unwrap().iter().filter(|l| l["kind"] == "gather_rows").count();
+    assert_eq!(gathers, 4);
+}
+
+#[test]
+fn the_rtl_backend_refuses_the_graph_layers_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rtl").to_string_lossy().into_owned();
+    let model_path = onnx("gnn_in_small_elements");
+    let run = hls_gen(&["compile", &model_path, "--part", "xcvu9p", "--backend", "rtl", "-o", &out]);
+    let msg = text(&run);
+    assert!(!run.status.success(), "{msg}");
+    assert!(msg.contains("'x_sender_5' (gather_rows)") && msg.contains("(scatter_add)"), "{msg}");
+    assert!(!msg.contains("panicked") && !tmp.path().join("rtl").exists(), "{msg}");
+}
