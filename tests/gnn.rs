@@ -7,6 +7,8 @@
 
 #[path = "common/bin.rs"]
 mod bin;
+#[path = "common/onnx_proto.rs"]
+mod onnx_proto;
 
 use std::path::{Path, PathBuf};
 
@@ -187,4 +189,29 @@ fn the_rtl_backend_refuses_the_graph_layers_by_name() {
     assert!(!run.status.success(), "{msg}");
     assert!(msg.contains("'x_sender_5' (gather_rows)") && msg.contains("(scatter_add)"), "{msg}");
     assert!(!msg.contains("panicked") && !tmp.path().join("rtl").exists(), "{msg}");
+}
+
+/// A graph model has no batch axis: an operator whose axes the importer counts with one is
+/// refused by name (all of them at once), never read one axis off.
+#[test]
+fn operators_that_assume_a_batch_axis_are_refused_in_a_graph_model() {
+    use onnx_proto::{onnx_node, save_model, value_info_fixed};
+    let mut g = onnx_protobuf::GraphProto::new();
+    g.name = "graph_softmax".into();
+    g.input.push(value_info_fixed("x", 1, &[4, 3]));
+    g.input.push(value_info_fixed("idx", 7, &[2]));
+    g.node.push(onnx_node("Gather", "rows", &["x", "idx"], "g"));
+    g.node.push(onnx_node("Softmax", "probs", &["g"], "p"));
+    g.node.push(onnx_node("Flatten", "flat", &["p"], "y"));
+    g.output.push(value_info_fixed("y", 1, &[1, 6]));
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("graph_softmax.onnx");
+    save_model(g, &model);
+    let run = hls_gen(&["inspect", &model.to_string_lossy()]);
+    let msg = text(&run);
+    assert_eq!(run.status.code(), Some(1), "{msg}");
+    for node in ["'probs'", "'flat'", "graph model"] {
+        assert!(msg.contains(node), "{node} missing from: {msg}");
+    }
+    assert!(!msg.contains("'rows'"), "{msg}");
 }

@@ -9,21 +9,39 @@ use onnx_protobuf::{
 };
 
 /// A float tensor `[N, features]` with a symbolic batch axis.
+#[allow(dead_code)]
 pub fn value_info(name: &str, features: usize) -> ValueInfoProto {
     value_info_dims(name, &[features])
 }
 
 /// A float tensor `[N, dims...]` with a symbolic batch axis.
+#[allow(dead_code)]
 pub fn value_info_dims(name: &str, dims: &[usize]) -> ValueInfoProto {
-    let mut shape = TensorShapeProto::new();
     let batch = dimension::Value::DimParam("N".into());
-    for d in std::iter::once(batch).chain(dims.iter().map(|&d| dimension::Value::DimValue(d as i64))) {
+    let dims = std::iter::once(batch).chain(dims.iter().map(|&d| dimension::Value::DimValue(d as i64)));
+    value_info_typed(name, 1, dims)
+}
+
+/// A tensor of ONNX element type `elem_type` and exactly `dims` (no batch axis), as graph models
+/// declare their inputs.
+#[allow(dead_code)]
+pub fn value_info_fixed(name: &str, elem_type: i32, dims: &[usize]) -> ValueInfoProto {
+    value_info_typed(name, elem_type, dims.iter().map(|&d| dimension::Value::DimValue(d as i64)))
+}
+
+fn value_info_typed(
+    name: &str,
+    elem_type: i32,
+    dims: impl Iterator<Item = dimension::Value>,
+) -> ValueInfoProto {
+    let mut shape = TensorShapeProto::new();
+    for d in dims {
         let mut dim = Dimension::new();
         dim.value = Some(d);
         shape.dim.push(dim);
     }
     let mut tt = type_proto::Tensor::new();
-    tt.elem_type = 1;
+    tt.elem_type = elem_type;
     tt.shape = Some(shape).into();
     let mut ty = TypeProto::new();
     ty.value = Some(type_proto::Value::TensorType(tt));

@@ -502,6 +502,23 @@ fn lookup(node: &Node) -> Option<&'static OpDef> {
 }
 
 /// Converts one node: the values of its outputs, in order.
+/// Whether `def` converts correctly in a [`Builder::batchless`] model: element-wise operators and
+/// the ones whose axes count no batch axis there.
+fn reads_batchless(def: &OpDef) -> bool {
+    matches!(def.layout, Elementwise)
+        || matches!(
+            def.op_type,
+            "MatMul"
+                | "Concat"
+                | "Unsqueeze"
+                | "Gather"
+                | "ScatterND"
+                | "ScatterElements"
+                | "Expand"
+                | "Constant"
+        )
+}
+
 pub(crate) fn run(
     b: &mut Builder,
     ctx: &NodeCtx,
@@ -531,6 +548,12 @@ pub(crate) fn run(
             def.opsets.start(),
             def.opsets.end()
         )));
+    }
+    if b.batchless && !reads_batchless(def) {
+        return Err(ctx.unsupported(
+            "in a graph model (one with an integer input), which has no batch axis; this operator is read \
+             only in models with one",
+        ));
     }
     if !def.inputs.contains(&node.inputs.len()) {
         return Err(ctx.err(format!(
