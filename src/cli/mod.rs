@@ -214,6 +214,9 @@ enum Command {
         /// The Yosys executable.
         #[arg(long, default_value = "yosys")]
         yosys: PathBuf,
+        /// Stop Yosys after this many seconds with a message saying so (0: no limit).
+        #[arg(long, value_name = "SECONDS", default_value_t = crate::synth::DEFAULT_TIME_LIMIT.as_secs())]
+        time_limit: u64,
         /// Print DIR/synth/utilization.json instead of the table.
         #[arg(long)]
         json: bool,
@@ -528,7 +531,9 @@ pub fn run() -> i32 {
             },
         ),
         Command::Report { dir, json, hls_tool } => report::run(&dir, json, hls_tool.as_deref()),
-        Command::Synth { dir, top, yosys, json } => synth::run(&dir, top.as_ref(), &yosys, json),
+        Command::Synth { dir, top, yosys, time_limit, json } => {
+            synth::run(&dir, top.as_ref(), &yosys, time_limit, json)
+        }
     };
     match result {
         Ok(code) => code,

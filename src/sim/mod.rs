@@ -42,7 +42,6 @@ mod simd;
 mod softmax;
 mod transpose;
 mod upsample;
-mod window;
 
 use std::sync::Mutex;
 
