@@ -176,14 +176,18 @@ fn a_run_over_the_time_limit_is_stopped_with_a_clear_message() {
     assert!(!dir.join("synth/utilization.json").exists());
 }
 
-/// Seconds each test-suite model may take in [`every_suite_model_synthesizes_or_is_skipped`].
+/// Seconds each test-suite model may take in [`every_suite_model_synthesizes_or_is_skipped`],
+/// unless `HLS_GEN_SYNTH_SWEEP_LIMIT` sets another.
 const SWEEP_LIMIT_S: u64 = 20;
 
 /// Every model of `tests/models` that the RTL backend builds is synthesized by Yosys within
-/// [`SWEEP_LIMIT_S`] seconds, or stopped at that limit with the time-limit message; none hangs
-/// and no other failure is accepted. Models with layers the backend does not build are skipped
-/// with the backend's message. Prints one line per model.
+/// [`SWEEP_LIMIT_S`] seconds (or `HLS_GEN_SYNTH_SWEEP_LIMIT`), or stopped at that limit with the
+/// time-limit message; none hangs and no other failure is accepted. Models with layers the
+/// backend does not build (or the importer refuses on purpose) are skipped with that message. Prints one line per model.
+/// About 15 minutes on two cores (the largest designs are hundreds of megabytes of Verilog), so
+/// it is not part of the default run: `cargo test --release --test synth -- --ignored`.
 #[test]
+#[ignore = "about 15 minutes: every test-suite model through Yosys"]
 fn every_suite_model_synthesizes_or_is_skipped() {
     if !yosys_available() {
         eprintln!("skipped: yosys is not installed");
@@ -206,6 +210,8 @@ fn every_suite_model_synthesizes_or_is_skipped() {
         files.sort();
         models.extend(files);
     }
+    let limit_s =
+        std::env::var("HLS_GEN_SYNTH_SWEEP_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(SWEEP_LIMIT_S);
     let mut lines = Vec::new();
     for model in &models {
         let name = model.file_name().unwrap().to_string_lossy().into_owned();
@@ -221,11 +227,13 @@ fn every_suite_model_synthesizes_or_is_skipped() {
         let o = hls_gen(&args);
         if !o.status.success() {
             let msg = text(&o);
-            assert!(msg.contains("cannot be built yet"), "{name}: {msg}");
-            lines.push(format!("{name}: not built by the RTL backend"));
+            let refused = ["cannot be built yet", "cannot be imported"];
+            assert!(refused.iter().any(|r| msg.contains(r)), "{name}: {msg}");
+            lines.push(format!("{name}: refused by the RTL backend or the importer"));
+            eprintln!("{}", lines[lines.len() - 1]);
             continue;
         }
-        let limit = SWEEP_LIMIT_S.to_string();
+        let limit = limit_s.to_string();
         let start = std::time::Instant::now();
         let o = hls_gen(&["synth", d, "--time-limit", &limit, "--json"]);
         let secs = start.elapsed().as_secs_f64();
@@ -238,9 +246,11 @@ fn every_suite_model_synthesizes_or_is_skipped() {
         } else {
             let msg = text(&o);
             assert!(msg.contains(&format!("time limit of {limit} s")), "{name}: {msg}");
-            assert!(secs < (SWEEP_LIMIT_S + 30) as f64, "{name}: stopped after {secs:.0} s");
-            lines.push(format!("{name}: skipped, over the {limit} s time limit"));
+            // Killing Yosys and reaping it (freeing gigabytes) takes a few seconds more.
+            assert!(secs < (limit_s + 120) as f64, "{name}: stopped after {secs:.0} s");
+            lines.push(format!("{name}: skipped, over the {limit} s time limit (stopped after {secs:.0} s)"));
         }
+        eprintln!("{}", lines[lines.len() - 1]);
     }
     println!("{}", lines.join("\n"));
 }

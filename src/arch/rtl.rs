@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use super::ArchError;
 use crate::ir::{Activation, Layer, LoweredGraph, NodeId};
 
-/// Cycles layer `id` adds on its path with `stages` register stages per Dense layer, or `None`
+/// Cycles layer `id` adds on its path with `stages` register stages per Dense and Conv layer, or `None`
 /// when the RTL backend does not build the layer.
 fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, ArchError> {
     let node = g.node(id);

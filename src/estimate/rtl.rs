@@ -348,7 +348,7 @@ fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
     }
 }
 
-/// Estimates the RTL design of `g` built with `stages` register stages per Dense layer.
+/// Estimates the RTL design of `g` built with `stages` register stages per Dense and Conv layer.
 pub fn estimate(
     g: &LoweredGraph,
     part: &Part,

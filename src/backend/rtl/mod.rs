@@ -62,7 +62,7 @@ pub use cast::round;
 pub struct RtlOptions {
     /// Name of the project and its top module; sanitized into an identifier.
     pub project_name: String,
-    /// Register stages per Dense layer (at least 1; extra ones go inside the adder trees).
+    /// Register stages per Dense and Conv layer (at least 1; extra ones go inside the adder trees).
     pub pipeline_stages: u32,
 }
 
