@@ -323,7 +323,7 @@ pub enum BackendChoice {
     /// A Vitis HLS project (C++).
     #[default]
     Vitis,
-    /// Verilog with II 1 and `pipeline_stages` register stages per Dense layer.
+    /// Verilog with II 1 and `pipeline_stages` register stages per Dense and Conv layer.
     Rtl { pipeline_stages: u32 },
 }
 

@@ -188,6 +188,7 @@ fn the_rtl_backend_refuses_the_graph_layers_by_name() {
     let msg = text(&run);
     assert!(!run.status.success(), "{msg}");
     assert!(msg.contains("'x_sender_5' (gather_rows)") && msg.contains("(scatter_add)"), "{msg}");
+    assert!(msg.contains("(dense)"), "row-wise Dense layers are named too: {msg}");
     assert!(!msg.contains("panicked") && !tmp.path().join("rtl").exists(), "{msg}");
 }
 

@@ -1,7 +1,8 @@
 //! RTL backend: golden snapshots of the emitted Verilog and testbench (`golden/rtl/`),
 //! determinism, `verilator --lint-only -Wall` cleanliness, and clear errors for what it cannot
-//! build (every unsupported layer named at once; reuse factors above 1). The models cover every
-//! layer kind the backend builds, two model inputs, a concatenation of tensors ready at different
+//! build (every unsupported layer named at once; reuse factors above 1; order-dependent
+//! accumulators). The models cover every layer kind the backend builds (the convolutional ones
+//! in `common::cnn::rtl_cnn`), two model inputs, a concatenation of tensors ready at different
 //! cycles and one that is wiring.
 
 mod common;
@@ -110,7 +111,12 @@ fn merge() -> Graph {
 }
 
 fn models() -> Vec<(&'static str, LoweredGraph)> {
-    vec![("mlp", lowered(mlp())), ("activations", lowered(activations())), ("merge", lowered(merge()))]
+    vec![
+        ("mlp", lowered(mlp())),
+        ("activations", lowered(activations())),
+        ("merge", lowered(merge())),
+        ("cnn", lowered(cnn::rtl_cnn())),
+    ]
 }
 
 fn vectors(g: &LoweredGraph) -> TestbenchData {
@@ -164,6 +170,14 @@ fn latency_follows_the_stages() {
     let s = schedule(&m, 2).unwrap();
     let (joined, wired) = (m.find("joined").unwrap(), m.find("wired").unwrap());
     assert_eq!((s.ready[&joined], s.cycles[&joined], s.cycles[&wired]), (3, 1, 0));
+    // cnn: conv (stages), relu, max, depthwise (stages), avg, up (a cast), conv1d (stages), the
+    // global max, dense (stages), softmax; the pad, the transpose and the reshape are wiring.
+    let c = lowered(cnn::rtl_cnn());
+    assert_eq!(latency_cycles(&c, 1).unwrap(), 10);
+    assert_eq!(latency_cycles(&c, 2).unwrap(), 14);
+    let s = schedule(&c, 1).unwrap();
+    let cycles = |n: &str| s.cycles[&c.find(n).unwrap()];
+    assert_eq!([cycles("pad"), cycles("up"), cycles("swap"), cycles("series")], [0, 1, 0, 0]);
 }
 
 #[test]
@@ -195,8 +209,11 @@ fn verilator_lint_is_clean() {
 fn unsupported_layers_are_all_named() {
     let mut g = mlp();
     let out = g.outputs()[0];
-    let s =
-        add(&mut g, "probs", Layer::Softmax(softmax_tables(2)), &[2], modes(ufx(16, 1), Rnd, Sat), &[out]);
+    let s = Layer::Activation(Activation::HardSwish {
+        alpha: scalar(0.25, ufx(4, 0)),
+        beta: scalar(0.5, ufx(2, 0)),
+    });
+    let s = add(&mut g, "swish", s, &[2], fx(12, 6), &[out]);
     let e = Layer::Activation(Activation::ThresholdedRelu { theta: scalar(0.5, fx(4, 1)) });
     let e = add(&mut g, "residual", e, &[2], fx(12, 6), &[out]);
     g.set_outputs(vec![s, e]);
@@ -204,8 +221,23 @@ fn unsupported_layers_are_all_named() {
     let err = emit(&g, &options("bad", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, BackendError::Arch(ArchError::Unsupported { .. })), "{msg}");
-    assert!(msg.contains("'probs' (softmax)") && msg.contains("'residual' (activation)"), "{msg}");
-    assert!(latency_cycles(&g, 1).unwrap_err().to_string().contains("'probs'"));
+    assert!(msg.contains("'swish' (activation)") && msg.contains("'residual' (activation)"), "{msg}");
+    assert!(msg.contains("2 layer(s)"), "{msg}");
+    assert!(latency_cycles(&g, 1).unwrap_err().to_string().contains("'swish'"));
+}
+
+/// A convolution whose accumulator truncates partial sums depends on the summation order: the
+/// layer is named.
+#[test]
+fn order_dependent_convolution_accumulators_are_refused() {
+    let mut g = cnn::rtl_cnn();
+    let c = g.find("conv1d").unwrap();
+    if let Layer::Conv(conv) = &mut g.node_mut(c).layer {
+        conv.accum = Some(modes(fx(14, 6), Trn, Wrap));
+    }
+    let err = emit(&lowered(g), &options("cnn", 1), &TestbenchData::default()).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("'conv1d'") && msg.contains("accumulator"), "{msg}");
 }
 
 #[test]

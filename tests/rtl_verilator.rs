@@ -3,9 +3,9 @@
 //! promised latency (`arch::rtl::schedule`) and II 1.
 //!
 //! Models: every dense-only golden model that the backend supports and the two-input model with a
-//! concatenation; models ending in a softmax
-//! run with that softmax dropped (`drop_output_softmax`: the RTL backend has no softmax yet, and
-//! trigger designs output logits). `mlp_float` and `keras_functional` are not built here only to
+//! concatenation; three small CNN golden models; a synthetic CNN with every convolutional layer
+//! kind and a softmax. Some models ending in a softmax run with that softmax dropped
+//! (`drop_output_softmax`, as trigger designs that output logits do). `mlp_float` and `keras_functional` are not built here only to
 //! keep the number of Verilator builds (about a minute each) small: their layers (dense, relu)
 //! are covered by the others. A generated graph covers every quantization and overflow mode of
 //! the output cast, a wrapping accumulator and AP_RND folded into the bias. One test builds the
@@ -257,6 +257,44 @@ fn vitis_project_testbench_runs_on_rtl_where_vitis_writes_it() {
     }
     let outcome = run_rtlsim(dir.path()).unwrap();
     check("mlp_qonnx via the Vitis layout", &outcome, latency_cycles(&rtl.lowered.graph, 1));
+}
+
+/// CNN golden models, chosen small to keep the Verilator builds short: the QONNX CNN (2-D
+/// convolution, max pooling, a transpose to channels-first that is wiring), the pooling-only
+/// `cnn_ceil` (max and average pooling with ceil-mode padding) and `cnn2d` (a strided
+/// convolution, a depthwise one, both poolings). `keras_cnn1d` (1-D convolutions, padding,
+/// cropping, upsampling, tanh, softmax) passes too but takes about 3 minutes to build; the
+/// synthetic `rtl_cnn` below covers its layers in seconds.
+#[test]
+fn qonnx_cnn() {
+    rtl_model("onnx/cnn_qonnx.onnx", 1, false);
+}
+
+#[test]
+fn pooling_cnn() {
+    rtl_model("onnx/cnn_ceil.onnx", 1, false);
+}
+
+#[test]
+fn depthwise_cnn_with_two_pipeline_stages() {
+    rtl_model("onnx/cnn2d.onnx", 2, false);
+}
+
+/// Every layer kind added for CNNs (`common::cnn::rtl_cnn`): convolutions with padding, strides,
+/// dilations and a depthwise one, max, average and global pooling, padding and cropping,
+/// upsampling, a transpose, a softmax; two pipeline stages per convolution.
+#[test]
+fn every_cnn_layer_is_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let g = lowered(cnn::rtl_cnn());
+    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
+    let project = rtl::emit(&g, &RtlOptions { project_name: "cnn".into(), pipeline_stages: 2 }, &tb).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap();
+    check("rtl_cnn", &outcome, latency_cycles(&g, 2));
 }
 
 /// The 57-32-16-32-57 autoencoder with its MSE score (Sub from the model input, Mul, ReduceMean).

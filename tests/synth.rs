@@ -24,6 +24,13 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of `tests/data/synth/tiny` in `tmp`.
+fn tiny_project(tmp: &tempfile::TempDir) -> std::path::PathBuf {
+    let dir = tmp.path().join("tiny");
+    copy_tree(&root().join("tests/data/synth/tiny"), &dir);
+    dir
+}
+
 fn yosys_available() -> bool {
     Command::new("yosys").arg("-V").output().is_ok_and(|o| o.status.success())
 }
@@ -53,8 +60,7 @@ fn synthesizes_a_tiny_project_and_compares_with_its_estimate() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("tiny");
-    copy_tree(&root().join("tests/data/synth/tiny"), &dir);
+    let dir = tiny_project(&tmp);
     let o = hls_gen(&["synth", dir.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
@@ -81,8 +87,7 @@ fn synthesizes_a_tiny_project_and_compares_with_its_estimate() {
 #[test]
 fn a_missing_yosys_or_rtl_is_a_named_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("tiny");
-    copy_tree(&root().join("tests/data/synth/tiny"), &dir);
+    let dir = tiny_project(&tmp);
     let o = hls_gen(&["synth", dir.to_str().unwrap(), "--yosys", "/nonexistent/yosys"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
@@ -149,4 +154,103 @@ fn jet_tagger_rtl_synthesizes_without_dsps() {
         println!("jet tagger: estimate {est} LUT, Yosys {yosys} LUT ({:+.1} %)", 100.0 * err);
         assert!(err.abs() < 0.2, "RTL LUT estimate {est} vs Yosys {yosys}");
     }
+}
+
+/// A Yosys run longer than `--time-limit` is stopped with a message naming the limit and the
+/// option (Yosys needs more than a second just to read its cell library).
+#[test]
+fn a_run_over_the_time_limit_is_stopped_with_a_clear_message() {
+    if !yosys_available() {
+        eprintln!("skipped: yosys is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tiny_project(&tmp);
+    let start = std::time::Instant::now();
+    let o = hls_gen(&["synth", dir.to_str().unwrap(), "--time-limit", "1"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let msg = text(&o);
+    assert!(msg.contains("time limit of 1 s") && msg.contains("--time-limit"), "{msg}");
+    assert!(!msg.contains("panicked"), "{msg}");
+    assert!(start.elapsed().as_secs() < 30, "the run was not stopped");
+    assert!(!dir.join("synth/utilization.json").exists());
+}
+
+/// Seconds each test-suite model may take in [`every_suite_model_synthesizes_or_is_skipped`],
+/// unless `HLS_GEN_SYNTH_SWEEP_LIMIT` sets another.
+const SWEEP_LIMIT_S: u64 = 20;
+
+/// Every model of `tests/models` that the RTL backend builds is synthesized by Yosys within
+/// [`SWEEP_LIMIT_S`] seconds (or `HLS_GEN_SYNTH_SWEEP_LIMIT`), or stopped at that limit with the
+/// time-limit message; none hangs and no other failure is accepted. Models with layers the
+/// backend does not build (or the importer refuses on purpose) are skipped with that message. Prints one line per model.
+/// About 15 minutes on two cores (the largest designs are hundreds of megabytes of Verilog), so
+/// it is not part of the default run: `cargo test --release --test synth -- --ignored`.
+#[test]
+#[ignore = "about 15 minutes: every test-suite model through Yosys"]
+fn every_suite_model_synthesizes_or_is_skipped() {
+    if !yosys_available() {
+        eprintln!("skipped: yosys is not installed");
+        return;
+    }
+    let mut models = Vec::new();
+    for sub in ["onnx", "keras"] {
+        let mut files: Vec<_> = std::fs::read_dir(root().join("tests/models").join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+                let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+                // Keras models once each: the JSON + weights pair, else the full .h5.
+                ext == "onnx"
+                    || ext == "json"
+                    || (ext == "h5" && !stem.ends_with("_weights") && !p.with_extension("json").exists())
+            })
+            .collect();
+        files.sort();
+        models.extend(files);
+    }
+    let limit_s =
+        std::env::var("HLS_GEN_SYNTH_SWEEP_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(SWEEP_LIMIT_S);
+    let mut lines = Vec::new();
+    for model in &models {
+        let name = model.file_name().unwrap().to_string_lossy().into_owned();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("prj");
+        let (m, d) = (model.to_str().unwrap(), dir.to_str().unwrap());
+        let weights =
+            model.with_file_name(format!("{}_weights.h5", model.file_stem().unwrap().to_string_lossy()));
+        let mut args = vec!["compile", m, "--part", "xcvu9p", "--backend", "rtl", "-o", d];
+        if model.extension().is_some_and(|e| e == "json") {
+            args.extend(["--weights", weights.to_str().unwrap()]);
+        }
+        let o = hls_gen(&args);
+        if !o.status.success() {
+            let msg = text(&o);
+            let refused = ["cannot be built yet", "cannot be imported"];
+            assert!(refused.iter().any(|r| msg.contains(r)), "{name}: {msg}");
+            lines.push(format!("{name}: refused by the RTL backend or the importer"));
+            eprintln!("{}", lines[lines.len() - 1]);
+            continue;
+        }
+        let limit = limit_s.to_string();
+        let start = std::time::Instant::now();
+        let o = hls_gen(&["synth", d, "--time-limit", &limit, "--json"]);
+        let secs = start.elapsed().as_secs_f64();
+        if o.status.success() {
+            let u: Utilization = serde_json::from_slice(&o.stdout).unwrap();
+            lines.push(format!(
+                "{name}: {} LUT, {} FF, {} DSP in {secs:.0} s",
+                u.counts.lut, u.counts.ff, u.counts.dsp
+            ));
+        } else {
+            let msg = text(&o);
+            assert!(msg.contains(&format!("time limit of {limit} s")), "{name}: {msg}");
+            // Killing Yosys and reaping it (freeing gigabytes) takes a few seconds more.
+            assert!(secs < (limit_s + 120) as f64, "{name}: stopped after {secs:.0} s");
+            lines.push(format!("{name}: skipped, over the {limit} s time limit (stopped after {secs:.0} s)"));
+        }
+        eprintln!("{}", lines[lines.len() - 1]);
+    }
+    println!("{}", lines.join("\n"));
 }

@@ -7,14 +7,15 @@
 
 mod common;
 
+use common::cnn::{conv, pool};
 use common::*;
 use hls_gen::backend::vitis::{emit, run_csim, CppStd, IoType, VitisOptions};
 use hls_gen::config::IoStyle;
 use hls_gen::estimate::stream::FifoDepth;
 use hls_gen::fixed::{OverflowMode::*, QuantMode::*};
 use hls_gen::ir::{
-    Activation, BinaryOp, Concatenate, Conv, Dense, Elementwise, Graph, Layer, LoweredGraph, Pad, Pool,
-    PoolOp, Reshape, Shape, Strategy, Table, Transpose, UpSample,
+    Activation, BinaryOp, Concatenate, Dense, Elementwise, Graph, Layer, LoweredGraph, Pad, PoolOp, Reshape,
+    Shape, Strategy, Table, Transpose, UpSample,
 };
 
 fn options(name: &str) -> VitisOptions {
@@ -26,49 +27,6 @@ fn options(name: &str) -> VitisOptions {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn conv(
-    rng: &mut Rng,
-    kernel: &[usize],
-    group_channels: usize,
-    filters: usize,
-    strides: &[usize],
-    dilations: &[usize],
-    pads: (&[usize], &[usize]),
-    groups: usize,
-) -> Conv {
-    let mut shape = kernel.to_vec();
-    shape.extend([group_channels, filters]);
-    Conv {
-        weights: random_weights(rng, &shape, fx(6, 1), 15),
-        bias: random_weights(rng, &[filters], fx(6, 2), 0),
-        strides: strides.to_vec(),
-        dilations: dilations.to_vec(),
-        pads_begin: pads.0.to_vec(),
-        pads_end: pads.1.to_vec(),
-        groups,
-        accum: Some(fx(14, 6)),
-    }
-}
-
-fn pool(
-    op: PoolOp,
-    kernel: &[usize],
-    strides: &[usize],
-    pads: (&[usize], &[usize]),
-    count_pad: bool,
-) -> Pool {
-    Pool {
-        op,
-        kernel: kernel.to_vec(),
-        strides: strides.to_vec(),
-        pads_begin: pads.0.to_vec(),
-        pads_end: pads.1.to_vec(),
-        count_pad,
-        reciprocal: (op == PoolOp::Average).then(|| Pool::default_reciprocal(kernel.iter().product())),
-    }
-}
-
 /// [6, 6, 2] -> conv 3x3 (4 filters, padding 1, at `rf`) -> relu -> max pool 2x2 -> depthwise 2x2
 /// (padding after) -> average pool 2x2 (padding after, not counted) -> transpose to channels-first
 /// -> flatten -> dense 3.
@@ -76,13 +34,13 @@ fn cnn2d(rf: usize, strategy: Strategy) -> Graph {
     let mut rng = Rng::new(21);
     let mut g = Graph::new("cnn2d");
     let x = input(&mut g, "x", &[6, 6, 2], fx(8, 3));
-    let c1 = conv(&mut rng, &[3, 3], 2, 4, &[1, 1], &[1, 1], (&[1, 1], &[1, 1]), 1);
+    let c1 = conv(&mut rng, &[3, 3], 2, 4, &[1, 1], &[1, 1], (&[1, 1], &[1, 1]), 1, fx(14, 6));
     let c1 = add(&mut g, "conv1", Layer::Conv(c1), &[6, 6, 4], modes(fx(10, 4), Rnd, Sat), &[x]);
     set_strategy(&mut g, c1, strategy, rf);
     let r = add(&mut g, "relu", Layer::Activation(Activation::Relu), &[6, 6, 4], ufx(8, 3), &[c1]);
     let m = pool(PoolOp::Max, &[2, 2], &[2, 2], (&[0, 0], &[0, 0]), false);
     let m = add(&mut g, "max", Layer::Pool(m), &[3, 3, 4], ufx(8, 3), &[r]);
-    let dw = conv(&mut rng, &[2, 2], 1, 4, &[1, 1], &[1, 1], (&[0, 0], &[1, 1]), 4);
+    let dw = conv(&mut rng, &[2, 2], 1, 4, &[1, 1], &[1, 1], (&[0, 0], &[1, 1]), 4, fx(14, 6));
     let dw = add(&mut g, "depthwise", Layer::Conv(dw), &[3, 3, 4], fx(10, 4), &[m]);
     let a = pool(PoolOp::Average, &[2, 2], &[1, 1], (&[0, 0], &[1, 1]), false);
     let a = add(&mut g, "avg", Layer::Pool(a), &[3, 3, 4], modes(fx(9, 3), Rnd, Sat), &[dw]);
@@ -106,9 +64,9 @@ fn branches() -> Graph {
     let mut rng = Rng::new(22);
     let mut g = Graph::new("branches");
     let x = input(&mut g, "x", &[8, 3], modes(fx(8, 3), Rnd, Sat));
-    let a = conv(&mut rng, &[3], 3, 4, &[1], &[2], (&[2], &[2]), 1);
+    let a = conv(&mut rng, &[3], 3, 4, &[1], &[2], (&[2], &[2]), 1, fx(14, 6));
     let a = add(&mut g, "dilated", Layer::Conv(a), &[8, 4], fx(10, 4), &[x]);
-    let b = conv(&mut rng, &[1], 3, 4, &[1], &[1], (&[0], &[0]), 1);
+    let b = conv(&mut rng, &[1], 3, 4, &[1], &[1], (&[0], &[0]), 1, fx(14, 6));
     let b = add(&mut g, "pointwise", Layer::Conv(b), &[8, 4], fx(9, 4), &[x]);
     let sum = Layer::Elementwise(Elementwise { op: BinaryOp::Add, constant: None });
     let sum = add(&mut g, "sum", sum, &[8, 4], modes(fx(10, 5), Rnd, Sat), &[a, b, a]);
@@ -125,7 +83,7 @@ fn branches() -> Graph {
         fx(12, 5),
         &[crop],
     );
-    let s = conv(&mut rng, &[2], 4, 2, &[2], &[1], (&[0], &[0]), 1);
+    let s = conv(&mut rng, &[2], 4, 2, &[2], &[1], (&[0], &[0]), 1, fx(14, 6));
     let s = add(&mut g, "strided", Layer::Conv(s), &[4, 2], fx(10, 4), &[b]);
     let up = add(&mut g, "up", Layer::UpSample(UpSample { factors: vec![3] }), &[12, 2], fx(10, 4), &[s]);
     g.set_outputs(vec![gap, up]);
@@ -209,7 +167,7 @@ fn io_stream_names_the_layers_it_cannot_stream() {
     let mut rng = Rng::new(23);
     let mut g = Graph::new("volume");
     let x = input(&mut g, "x", &[4, 4, 4, 2], fx(8, 3));
-    let c = conv(&mut rng, &[3, 3, 3], 2, 2, &[1, 1, 1], &[1, 1, 1], (&[0, 0, 0], &[0, 0, 0]), 1);
+    let c = conv(&mut rng, &[3, 3, 3], 2, 2, &[1, 1, 1], &[1, 1, 1], (&[0, 0, 0], &[0, 0, 0]), 1, fx(14, 6));
     let c = add(&mut g, "conv3d", Layer::Conv(c), &[2, 2, 2, 2], fx(10, 4), &[x]);
     g.set_outputs(vec![c]);
     let err = hls_gen::arch::stream::design(&lowered(g)).expect_err("3-D windows do not stream").to_string();
@@ -239,20 +197,6 @@ fn the_sliding_design_of_a_convolution() {
     // Position 0, step 0: window inputs 0, 2, ..., 16: taps (0,0) (0,1) (0,2) (1,0)... of channel
     // 0 and 1 alternating; the top-left tap is padding (index 72 = n_x).
     assert!(src.contains("conv1_src[72][9] = {\n    {72, 72, 72,"), "{src}");
-}
-
-#[test]
-fn the_rtl_backend_names_every_layer_it_cannot_build() {
-    let g = lowered(cnn2d(1, Strategy::Latency));
-    let opts = hls_gen::backend::rtl::RtlOptions { project_name: "cnn".into(), pipeline_stages: 1 };
-    let err = hls_gen::backend::rtl::emit(&g, &opts, &hls_gen::backend::testbench::TestbenchData::default())
-        .expect_err("the RTL backend has no convolutions yet")
-        .to_string();
-    for layer in ["'conv1' (conv)", "'max' (pool)", "'depthwise' (conv)", "'avg' (pool)", "'chw' (transpose)"]
-    {
-        assert!(err.contains(layer), "{layer} in: {err}");
-    }
-    assert!(err.contains("5 layer(s)"), "{err}");
 }
 
 /// The io_stream project of the branching network, file by file as golden snapshots

@@ -1,25 +1,25 @@
 //! The RTL backend's timing contract: fully parallel (reuse factor 1), a new sample every cycle.
 //!
-//! Each `Dense` layer takes `stages` cycles (at least 1); `BatchNorm`, `Activation`, `Quantize`
-//! and `Elementwise` one cycle (their exact operation, the cast and a register); a `Reduce` one
-//! cycle too: its adder (or comparison) tree, the mean's constant product or the L2 table, and
-//! the cast are one combinational stage before its register, which suits the small reductions
+//! Each `Dense` and `Conv` layer takes `stages` cycles (at least 1; a convolution is one constant
+//! matrix per output position, built as a `Dense`); `BatchNorm`, `Activation`, `Quantize` and
+//! `Elementwise` one cycle (their exact operation, the cast and a register); a `Reduce`, a `Pool`
+//! and a `Softmax` one cycle too: their adder (or comparison) trees, constant products, tables
+//! and casts are one combinational stage before the register, which suits the small reductions
 //! of fully parallel designs (a reduction of `n` values has `ceil(log2 n)` adder levels; the
-//! `stages` option cuts only Dense trees). A `Reshape` or `Concatenate` whose inputs already have
-//! the output type is wiring (no cycle), otherwise one cycle. A layer starts when its last input
-//! is ready: earlier inputs (a model input read again by a late `Elementwise`, a skip connection)
-//! are delayed by registers to meet it, one chain per tensor shared by every layer that reads
-//! it; outputs on shorter paths are delayed to the longest, whose length is the latency (at
-//! least 1). `Softmax`, convolutions, pooling, padding, upsampling, transposes and the ELU, SELU,
-//! thresholded-ReLU and hard-swish activations are not built yet: [`check`] names every such
-//! layer at once.
+//! `stages` option cuts only Dense and Conv trees). A `Reshape`, `Concatenate`, `Pad`, `UpSample`
+//! or `Transpose` whose inputs already have the output type is wiring (no cycle), otherwise one
+//! cycle. A layer starts when its last input is ready: earlier inputs (a model input read again
+//! by a late `Elementwise`, a skip connection) are delayed by registers to meet it, one chain per
+//! tensor shared by every layer that reads it; outputs on shorter paths are delayed to the
+//! longest, whose length is the latency (at least 1). The ELU, SELU, thresholded-ReLU and
+//! hard-swish activations are not built yet: [`check`] names every such layer at once.
 
 use std::collections::BTreeMap;
 
 use super::ArchError;
 use crate::ir::{Activation, Layer, LoweredGraph, NodeId};
 
-/// Cycles layer `id` adds on its path with `stages` register stages per Dense layer, or `None`
+/// Cycles layer `id` adds on its path with `stages` register stages per Dense and Conv layer, or `None`
 /// when the RTL backend does not build the layer.
 fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, ArchError> {
     let node = g.node(id);
@@ -34,8 +34,13 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
     };
     Ok(match &node.layer {
         Layer::Input(_) => Some(0),
-        Layer::Dense(_) => Some(u64::from(stages.max(1))),
-        Layer::Reshape(_) | Layer::Concatenate(_) => Some(u64::from(retyped()?)),
+        Layer::Dense(d) if d.rows(&g.node(g.inputs_of(id)[0]).shape) > 1 => None,
+        Layer::Dense(_) | Layer::Conv(_) => Some(u64::from(stages.max(1))),
+        Layer::Reshape(_)
+        | Layer::Concatenate(_)
+        | Layer::Pad(_)
+        | Layer::UpSample(_)
+        | Layer::Transpose(_) => Some(u64::from(retyped()?)),
         Layer::Activation(
             Activation::Elu(_)
             | Activation::Selu { .. }
@@ -46,15 +51,10 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
         | Layer::Activation(_)
         | Layer::Quantize(_)
         | Layer::Elementwise(_)
-        | Layer::Reduce(_) => Some(1),
-        Layer::Softmax(_)
-        | Layer::Conv(_)
+        | Layer::Reduce(_)
         | Layer::Pool(_)
-        | Layer::Pad(_)
-        | Layer::UpSample(_)
-        | Layer::Transpose(_)
-        | Layer::GatherRows(_)
-        | Layer::ScatterAdd(_) => None,
+        | Layer::Softmax(_) => Some(1),
+        Layer::GatherRows(_) | Layer::ScatterAdd(_) => None,
     })
 }
 
@@ -74,17 +74,10 @@ pub fn check(g: &LoweredGraph, stages: u32) -> Result<(), ArchError> {
     if !bad.is_empty() {
         let names: Vec<String> =
             bad.iter().map(|&i| format!("'{}' ({})", g.node(i).name, g.node(i).layer.kind())).collect();
-        let output_softmax =
-            bad.iter().any(|&i| matches!(g.node(i).layer, Layer::Softmax(_)) && g.outputs().contains(&i));
-        let hint = if output_softmax {
-            "; an output softmax can be left out with --drop-output-softmax (the argmax is unchanged)"
-        } else {
-            ""
-        };
         return Err(ArchError::Unsupported {
             backend: "rtl",
             what: format!(
-                "{} layer(s) cannot be built yet: {} (supported: dense, batch_norm, activation, quantize, reshape, concatenate, elementwise, reduce){hint}",
+                "{} layer(s) cannot be built yet: {} (supported: every layer but the elu, selu, thresholded_relu and hard_swish activations, the graph layers and row-wise dense)",
                 names.len(),
                 names.join(", ")
             ),

@@ -117,7 +117,7 @@ enum Command {
         /// What to emit: a Vitis HLS project or Verilog (II 1, shift-add, no DSP).
         #[arg(long, value_enum, default_value = "vitis")]
         backend: BackendArg,
-        /// Register stages per dense layer (rtl backend only; default 1).
+        /// Register stages per dense and convolution layer (rtl backend only; default 1).
         #[arg(long, value_name = "N")]
         pipeline_stages: Option<u32>,
         /// Remove a softmax that produces an output: the design outputs the logits.
@@ -218,6 +218,9 @@ enum Command {
         /// The Yosys executable.
         #[arg(long, default_value = "yosys")]
         yosys: PathBuf,
+        /// Stop Yosys after this many seconds with a message saying so (0: no limit).
+        #[arg(long, value_name = "SECONDS", default_value_t = crate::synth::DEFAULT_TIME_LIMIT.as_secs())]
+        time_limit: u64,
         /// Print DIR/synth/utilization.json instead of the table.
         #[arg(long)]
         json: bool,
@@ -532,7 +535,9 @@ pub fn run() -> i32 {
             },
         ),
         Command::Report { dir, json, hls_tool } => report::run(&dir, json, hls_tool.as_deref()),
-        Command::Synth { dir, top, yosys, json } => synth::run(&dir, top.as_ref(), &yosys, json),
+        Command::Synth { dir, top, yosys, time_limit, json } => {
+            synth::run(&dir, top.as_ref(), &yosys, time_limit, json)
+        }
         Command::Sweep(cmd) => sweep::run(cmd),
     };
     match result {

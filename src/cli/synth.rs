@@ -3,16 +3,24 @@
 //! `DIR/synth/utilization.json` as written.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::table::{self, Extra};
 use super::CliError;
 use crate::synth::{self, Options};
 
-pub(super) fn run(dir: &Path, top: Option<&String>, yosys: &Path, json: bool) -> Result<i32, CliError> {
+pub(super) fn run(
+    dir: &Path,
+    top: Option<&String>,
+    yosys: &Path,
+    time_limit: u64,
+    json: bool,
+) -> Result<i32, CliError> {
     if !dir.is_dir() {
         return Err(CliError::msg(format!("{}: not a project directory", dir.display())));
     }
-    let opts = Options { top: top.cloned(), yosys: PathBuf::from(yosys) };
+    let time_limit = (time_limit > 0).then(|| Duration::from_secs(time_limit));
+    let opts = Options { top: top.cloned(), yosys: PathBuf::from(yosys), time_limit };
     let out = synth::run(dir, &opts)?;
     let u = &out.utilization;
     if json {

@@ -23,7 +23,14 @@
 //!   two signals each); `Max`/`Min` `n - 1` subtractors and multiplexers; `Mean` the constant product
 //!   by the reciprocal; `L2` the table's ROM; then the cast. Both register their output bits.
 //!
-//! Products of two signals (`Elementwise` `Mul`, squares) are DSP48E2 slices as Yosys maps them
+//! * `Conv`: per output position and group, the cost of `Dense` for the group's filters over the
+//!   whole window (its taps' channels as inputs);
+//! * `Pool`, per output over a window of `n` values: `Max` as `Reduce`'s `Max`, `Average` as its
+//!   `Mean`; `Softmax`, per row of `n`: the maximum's selections, `n` subtractors, `n` exp-table
+//!   ROMs, the adder tree, one reciprocal ROM, `n` products of two signals, the casts;
+//! * `Pad`, `UpSample`, `Transpose`: wiring when the type is kept, else a cast per element.
+//!
+//! Products of two signals (`Elementwise` `Mul`, squares, softmax's `e * r`) are DSP48E2 slices as Yosys maps them
 //! (see `var_product`); constant products never are. Latency per layer is the RTL schedule's
 //! ([`crate::arch::rtl`]); II is 1; no block RAM.
 
@@ -44,9 +51,26 @@ fn casts(out: &FixedType) -> bool {
 }
 
 fn dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, stages: u32) -> (f64, u64) {
-    let (n_in, n_out) = (d.n_in(), d.n_out());
     let wty = d.weights.ty.unwrap_or(*x);
     let bty = d.bias.ty.unwrap_or(*out);
+    let m = Matrix { weights: &d.weights.values, bias: &d.bias.values, wty, bty };
+    matrix_cost(&m, x, out, stages)
+}
+
+/// A constant matrix: row-major `[n_in, n_out]` weights and `n_out` biases with their types.
+struct Matrix<'a> {
+    weights: &'a [f64],
+    bias: &'a [f64],
+    wty: FixedType,
+    bty: FixedType,
+}
+
+/// LUTs and flip-flops of the RTL backend's constant-matrix builder (`Dense`, and `Conv` per
+/// output position and group).
+fn matrix_cost(mx: &Matrix, x: &FixedType, out: &FixedType, stages: u32) -> (f64, u64) {
+    let (d, wty, bty) = (mx, mx.wty, mx.bty);
+    let n_out = d.bias.len();
+    let n_in = d.weights.len() / n_out.max(1);
     let mut lut = 0.0;
     // Per output, the significant width of each addend: a product's trailing zeros (the weight's
     // power-of-two factor) pass beside the adders, so only `W_x + bits(odd) + 1` bits are added.
@@ -54,7 +78,7 @@ fn dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, stages: u32) -> (f6
     for i in 0..n_in {
         let mut odds = std::collections::BTreeSet::new();
         for (j, l) in leaves.iter_mut().enumerate() {
-            let w = raw(d.weights.values[i * n_out + j], &wty);
+            let w = raw(d.weights[i * n_out + j], &wty);
             if w != 0 {
                 let m = w.unsigned_abs();
                 let odd = m >> m.trailing_zeros();
@@ -66,7 +90,7 @@ fn dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, stages: u32) -> (f6
     }
     let mut ff = 0u64;
     for (j, mut l) in leaves.into_iter().enumerate() {
-        let b = raw(d.bias.values[j], &bty);
+        let b = raw(d.bias[j], &bty);
         if b != 0 {
             l.push(bit_len(b.unsigned_abs()) + 1);
         }
@@ -227,6 +251,65 @@ fn reduce_cost(r: &ir::Reduce, x: &FixedType, out: &FixedType) -> (f64, u64) {
     (lut + cast, 0)
 }
 
+/// LUTs and flip-flops of a convolution: each output position and group is the constant matrix
+/// of the group's filters over the whole window (taps in the padding counted as inside: an upper
+/// bound at the edges).
+fn conv_cost(c: &ir::Conv, x: &FixedType, out: &FixedType, positions: usize, stages: u32) -> (f64, u64) {
+    let wty = c.weights.ty.unwrap_or(*x);
+    let bty = c.bias.ty.unwrap_or(*out);
+    let (filters, groups) = (c.filters(), c.groups.max(1));
+    let f_g = filters / groups;
+    let (mut lut, mut ff) = (0.0, 0);
+    for g in 0..groups {
+        let cols = g * f_g..(g + 1) * f_g;
+        let weights: Vec<f64> = c
+            .weights
+            .values
+            .chunks(filters.max(1))
+            .flat_map(|row| row[cols.clone()].iter().copied())
+            .collect();
+        let m = Matrix { weights: &weights, bias: &c.bias.values[cols], wty, bty };
+        let (l, f) = matrix_cost(&m, x, out, stages);
+        lut += l;
+        ff += f;
+    }
+    (lut * positions as f64, ff * positions as u64)
+}
+
+/// LUTs of one output of a pooling window of `n` values of type `x`: `Max` `n - 1` subtractors
+/// and multiplexers, `Average` the adder tree and the constant product by the reciprocal; then
+/// the cast.
+fn pool_cost(p: &ir::Pool, x: &FixedType, out: &FixedType) -> f64 {
+    let n = p.window();
+    let w = x.width;
+    let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
+    cast + match p.op {
+        ir::PoolOp::Max => n.saturating_sub(1) as f64 * (f64::from(w + 1) * ADDER_LUT_PER_BIT + f64::from(w)),
+        ir::PoolOp::Average => {
+            let (lut, sum) = tree_cost(vec![w; n]);
+            let k = p.reciprocal.map(|t| ir::Pool::reciprocal_raw(n, &t)).unwrap_or(0).unsigned_abs() as u64;
+            let odd = if k == 0 { 1 } else { k >> k.trailing_zeros() };
+            lut + if odd > 1 { const_product(sum, odd) } else { 0.0 }
+        }
+    }
+}
+
+/// LUTs and DSPs of one softmax row of `n` values of type `x`: the maximum's `n - 1` selections,
+/// `n` subtractors, `n` exp-table ROMs, the adder tree of the entries, one reciprocal ROM, `n`
+/// products of two signals and `n` casts.
+fn softmax_cost(sm: &ir::Softmax, n: usize, x: &FixedType, out: &FixedType) -> (f64, u64) {
+    let (e, r) = (&sm.exp_table, &sm.inv_table);
+    let w = f64::from(x.width);
+    let nf = n as f64;
+    let max = n.saturating_sub(1) as f64 * ((w + 1.0) * ADDER_LUT_PER_BIT + w);
+    let diff = nf * (w + 1.0) * ADDER_LUT_PER_BIT;
+    let tables = nf * table_cost(e, &e.ty) + table_cost(r, &r.ty);
+    let (sum, _) = tree_cost(vec![e.ty.width; n]);
+    let (plut, pdsp) = var_product(signed_width(&e.ty), signed_width(&r.ty));
+    let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
+    (max + diff + tables + sum + nf * (plut + cast), n as u64 * pdsp)
+}
+
 /// LUTs of one element's cast and select logic in a pointwise layer (see the module docs).
 fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
     let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
@@ -237,7 +320,10 @@ fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
         Layer::Activation(Activation::Linear)
         | Layer::Quantize(_)
         | Layer::Reshape(_)
-        | Layer::Concatenate(_) => cast,
+        | Layer::Concatenate(_)
+        | Layer::Pad(_)
+        | Layer::UpSample(_)
+        | Layer::Transpose(_) => cast,
         Layer::BatchNorm(_)
         | Layer::Activation(Activation::LeakyRelu { .. })
         | Layer::Activation(Activation::PRelu { .. })
@@ -258,16 +344,13 @@ fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
         | Layer::Elementwise(_)
         | Layer::Conv(_)
         | Layer::Pool(_)
-        | Layer::Pad(_)
-        | Layer::UpSample(_)
-        | Layer::Transpose(_)
         | Layer::Reduce(_)
         | Layer::GatherRows(_)
         | Layer::ScatterAdd(_) => 0.0,
     }
 }
 
-/// Estimates the RTL design of `g` built with `stages` register stages per Dense layer.
+/// Estimates the RTL design of `g` built with `stages` register stages per Dense and Conv layer.
 pub fn estimate(
     g: &LoweredGraph,
     part: &Part,
@@ -301,6 +384,18 @@ pub fn estimate(
             Layer::Reduce(r) => {
                 let (lut, dsp) = reduce_cost(r, &x, &out);
                 (lut * elements as f64, dsp * elements, registers)
+            }
+            Layer::Conv(c) => {
+                let positions = node.shape.elements() / node.shape.channels().max(1);
+                let (lut, ff) = conv_cost(c, &x, &out, positions, stages);
+                (lut, 0, ff)
+            }
+            Layer::Pool(p) => (pool_cost(p, &x, &out) * elements as f64, 0, registers),
+            Layer::Softmax(sm) => {
+                let n = node.shape.channels().max(1);
+                let rows = elements / n as u64;
+                let (lut, dsp) = softmax_cost(sm, n, &x, &out);
+                (lut * rows as f64, dsp * rows, registers)
             }
             _ if cycles == 0 => (0.0, 0, 0),
             other => (pointwise_cost(other, &x, &out) * elements as f64, 0, registers),

@@ -19,6 +19,7 @@ mod shape;
 mod step;
 mod validate;
 mod value_type;
+pub(crate) mod window;
 
 pub use constant::{Table, TableFn, Weights, SELU_ALPHA, SELU_SCALE};
 pub use error::IrError;

@@ -5,7 +5,7 @@
 //!
 //! Each output position is a `Dense` over its gathered window, so the layer runs as one
 //! [`MatMul`] per group (`[taps * c_g] x [filters / groups]`, rows in the contract's order: tap
-//! major, then channel) on rows gathered through a [`window`](super::window) table built with
+//! major, then channel) on rows gathered through a [`window`](crate::ir::window) table built with
 //! the plan. A tap in the padding gathers zeros, and a zero input leaves an accumulator value
 //! unchanged with no cast that could overflow, which is exactly the contract's "adds nothing": the
 //! results and overflow counts are the contract's, whichever kernel `MatMul` chose (its exact
@@ -21,8 +21,8 @@
 use super::constant::Raw;
 use super::matmul::{MatMul, Types};
 use super::plan::{Ctx, Scratch};
-use super::window::{Window, PAD};
 use super::SimError;
+use crate::ir::window::{Window, PAD};
 use crate::ir::Conv;
 
 #[derive(Debug)]
@@ -63,14 +63,8 @@ impl ConvKernel {
         if c_in != c_g * groups || out_dims[s] != filters {
             return Err(ctx.unsupported("the input, weights and output shapes do not fit together"));
         }
-        let window = Window {
-            input: &x_shape.dims()[..s],
-            output: &out_dims[..s],
-            kernel: conv.kernel(),
-            strides: &conv.strides,
-            dilations: Some(&conv.dilations),
-            pads_begin: &conv.pads_begin,
-        };
+        let window = Window::of_conv(conv, x_shape, &ctx.node.shape)
+            .ok_or_else(|| ctx.unsupported("the input, weights and output shapes do not fit together"))?;
         let table = window.table().ok_or_else(|| ctx.unsupported("the window does not fit the input"))?;
         let (taps, positions) = (window.taps(), window.positions());
         let n_in = taps * c_g;

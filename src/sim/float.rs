@@ -19,9 +19,9 @@ use std::collections::HashMap;
 
 use super::gather_rows::IndexCheck;
 use super::plan::Counters;
-use super::window::{Window, PAD};
 use super::{overflows, OutputTensor, SimError, SimResult, TraceTensor};
 use crate::fixed::{self, FixedType};
+use crate::ir::window::{Window, PAD};
 use crate::ir::{
     Activation, BinaryOp, Conv, ImportedGraph, Layer, NodeId, Pool, PoolOp, ReduceOp, Shape, TableFn,
     Transpose, Weights, SELU_ALPHA, SELU_SCALE,
@@ -241,19 +241,11 @@ fn transpose(layer: &str, t: &Transpose, x: &Shape) -> Result<Vec<u32>, SimError
 
 fn conv(layer: &str, c: &Conv, inputs: &[&Shape], out: &Shape) -> Result<Op, SimError> {
     let x = first_shape(layer, inputs)?;
-    let s = c.spatial();
     let bad = || unsupported(layer, "the input, weights and output shapes do not fit together");
-    if x.rank() != s + 1 || out.rank() != s + 1 || c.groups == 0 || c.filters() % c.groups != 0 {
+    if c.groups == 0 || c.filters() % c.groups != 0 {
         return Err(bad());
     }
-    let window = Window {
-        input: &x.dims()[..s],
-        output: &out.dims()[..s],
-        kernel: c.kernel(),
-        strides: &c.strides,
-        dilations: Some(&c.dilations),
-        pads_begin: &c.pads_begin,
-    };
+    let window = Window::of_conv(c, x, out).ok_or_else(bad)?;
     let index = window.table().ok_or_else(bad)?;
     let (c_g, filters) = (c.group_channels(), c.filters());
     if x.channels() != c_g * c.groups || c.weights.values.len() != window.taps() * c_g * filters {
@@ -273,19 +265,8 @@ fn conv(layer: &str, c: &Conv, inputs: &[&Shape], out: &Shape) -> Result<Op, Sim
 
 fn pool(layer: &str, p: &Pool, inputs: &[&Shape], out: &Shape) -> Result<Op, SimError> {
     let x = first_shape(layer, inputs)?;
-    let s = p.spatial();
     let bad = || unsupported(layer, "the input and output shapes do not fit the window");
-    if x.rank() != s + 1 || out.rank() != s + 1 {
-        return Err(bad());
-    }
-    let window = Window {
-        input: &x.dims()[..s],
-        output: &out.dims()[..s],
-        kernel: &p.kernel,
-        strides: &p.strides,
-        dilations: None,
-        pads_begin: &p.pads_begin,
-    };
+    let window = Window::of_pool(p, x, out).ok_or_else(bad)?;
     let index = window.table().ok_or_else(bad)?;
     let taps = window.taps();
     let count: Vec<f64> = index

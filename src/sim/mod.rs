@@ -44,7 +44,6 @@ mod simd;
 mod softmax;
 mod transpose;
 mod upsample;
-mod window;
 
 use std::sync::Mutex;
 

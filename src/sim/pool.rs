@@ -1,5 +1,5 @@
 //! `Pool`: per output position and channel, over the window's input positions that lie inside the
-//! input (gathered through a [`window`](super::window) table built with the plan):
+//! input (gathered through a [`window`](crate::ir::window) table built with the plan):
 //!
 //! * `Max`: `y = cast(max)`, the maximum an exact selection at the input's fractional bits;
 //! * `Average`: `y = cast(s * r_n)`, `s` the exact sum of the window's values, `r_n` the raw
@@ -14,9 +14,9 @@
 use super::cast::{fits_i64, frac, CastOp, Int};
 use super::constant::{frac32, too_wide, Need};
 use super::plan::{Ctx, Scratch};
-use super::window::{Window, PAD};
 use super::SimError;
 use crate::fixed::FixedType;
+use crate::ir::window::{Window, PAD};
 use crate::ir::{Pool, PoolOp};
 
 #[derive(Debug)]
@@ -61,19 +61,8 @@ impl PoolKernel {
         let x_ty = ctx.in_ty(0)?;
         let out = ctx.out_ty()?;
         let x_shape = &ctx.inputs.first().ok_or_else(|| ctx.unsupported("input 0 is missing"))?.shape;
-        let s = p.spatial();
-        let out_dims = ctx.node.shape.dims();
-        if x_shape.rank() != s + 1 || out_dims.len() != s + 1 {
-            return Err(ctx.unsupported("the input and output shapes do not fit the window"));
-        }
-        let window = Window {
-            input: &x_shape.dims()[..s],
-            output: &out_dims[..s],
-            kernel: &p.kernel,
-            strides: &p.strides,
-            dilations: None,
-            pads_begin: &p.pads_begin,
-        };
+        let window = Window::of_pool(p, x_shape, &ctx.node.shape)
+            .ok_or_else(|| ctx.unsupported("the input and output shapes do not fit the window"))?;
         let index = window.table().ok_or_else(|| ctx.unsupported("the window does not fit the input"))?;
         let taps = window.taps();
         let counts: Vec<usize> =

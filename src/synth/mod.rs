@@ -10,7 +10,10 @@
 //!    module of `rtl/*.v` that no other module instantiates;
 //! 2. maps the part of `report.json` to a Yosys family ([`yosys_family`]);
 //! 3. writes `DIR/synth/yosys.ys` ([`script`]) and runs Yosys in `DIR`, logging to
-//!    `DIR/synth/yosys.log`; `stat -json` goes to `DIR/synth/stat.json`;
+//!    `DIR/synth/yosys.log` (its standard error to `DIR/synth/yosys.stderr`); `stat -json` goes
+//!    to `DIR/synth/stat.json`. A run longer than [`Options::time_limit`] (default
+//!    [`DEFAULT_TIME_LIMIT`]) is stopped with [`SynthError::TimedOut`], so a design too large for
+//!    Yosys never hangs the caller;
 //! 4. parses the counts ([`stat`]) and writes `DIR/synth/utilization.json` ([`Utilization`]).
 //!
 //! Everything else in `DIR` is left alone. Errors name the file or tool concerned; a missing
@@ -39,7 +42,8 @@
 pub mod stat;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -81,6 +85,13 @@ pub enum SynthError {
     YosysFailed { status: String, log: PathBuf, tail: String },
     #[error("'{}': {what}", path.display())]
     Stat { path: PathBuf, what: String },
+    #[error(
+        "yosys did not finish within the time limit of {limit_s} s and was stopped: the design is too \
+         large to synthesize in that time (raise the limit with --time-limit SECONDS, 0 for none); \
+         log so far: '{}'",
+        log.display()
+    )]
+    TimedOut { limit_s: u64, log: PathBuf },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
@@ -94,11 +105,16 @@ pub struct Options {
     pub top: Option<String>,
     /// The Yosys executable.
     pub yosys: PathBuf,
+    /// Yosys is stopped after this long ([`SynthError::TimedOut`]); `None` waits for ever.
+    pub time_limit: Option<Duration>,
 }
+
+/// The default [`Options::time_limit`]: 10 minutes, beyond what the test-suite models need.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(600);
 
 impl Default for Options {
     fn default() -> Self {
-        Options { top: None, yosys: PathBuf::from("yosys") }
+        Options { top: None, yosys: PathBuf::from("yosys"), time_limit: Some(DEFAULT_TIME_LIMIT) }
     }
 }
 
@@ -287,6 +303,26 @@ fn write_atomic(path: &Path, contents: &str) -> Result<(), SynthError> {
     std::fs::rename(&tmp, path).map_err(io(path))
 }
 
+/// Waits for `child` at most `limit`; on expiry kills it, reaps it and returns `None`.
+fn wait(
+    child: &mut std::process::Child,
+    limit: Option<Duration>,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    let Some(limit) = limit else { return child.wait().map(Some) };
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if start.elapsed() >= limit {
+            child.kill()?;
+            child.wait()?;
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Synthesizes the project in `dir` (see the module documentation).
 pub fn run(dir: &Path, opts: &Options) -> Result<Outcome, SynthError> {
     let estimate = report::read_json(&dir.join("report.json"))?;
@@ -318,17 +354,27 @@ pub fn run(dir: &Path, opts: &Options) -> Result<Outcome, SynthError> {
     }
     let ys = out.join("yosys.ys");
     std::fs::write(&ys, script(&sources, &top, family, "synth/stat.json")).map_err(io(&ys))?;
-    let status = Command::new(&opts.yosys)
+    let stderr_path = out.join("yosys.stderr");
+    let stderr = std::fs::File::create(&stderr_path).map_err(io(&stderr_path))?;
+    let mut child = Command::new(&opts.yosys)
         .current_dir(dir)
         .args(["-q", "-l", "synth/yosys.log", "-s", "synth/yosys.ys"])
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
         .map_err(|source| SynthError::YosysMissing { tool: opts.yosys.display().to_string(), source })?;
-    if !status.status.success() {
+    let status = wait(&mut child, opts.time_limit).map_err(io(&opts.yosys))?;
+    let Some(status) = status else {
+        let limit_s = opts.time_limit.map_or(0, |t| t.as_secs());
+        return Err(SynthError::TimedOut { limit_s, log });
+    };
+    if !status.success() {
         let mut tail = log_tail(&log, 20);
         if tail.is_empty() {
-            tail = String::from_utf8_lossy(&status.stderr).trim().to_string();
+            tail = std::fs::read_to_string(&stderr_path).unwrap_or_default().trim().to_string();
         }
-        return Err(SynthError::YosysFailed { status: status.status.to_string(), log, tail });
+        return Err(SynthError::YosysFailed { status: status.to_string(), log, tail });
     }
     let text = std::fs::read_to_string(&stat_path).map_err(io(&stat_path))?;
     let parsed = stat::parse(&text).map_err(|what| SynthError::Stat { path: stat_path.clone(), what })?;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod bin;
+pub mod cnn;
 pub mod reference;
 pub mod windows;
 

@@ -26,11 +26,11 @@ pub fn build(
 ) -> Result<Vec<Val>, BackendError> {
     match a {
         Activation::Sigmoid(t) | Activation::Tanh(t) | Activation::Softplus(t) | Activation::Softsign(t) => {
-            rom(m, at.layer, t, out)?;
+            let f = rom(m, at.layer, "lut", t, out)?;
             Ok(xs
                 .iter()
                 .map(|x| {
-                    let y = lookup(m, t, x, fx, out);
+                    let y = lookup(m, &f, t, x, fx, out);
                     m.reg(&y)
                 })
                 .collect())
@@ -152,8 +152,14 @@ fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) -> Res
 /// Largest table index width the backend builds as logic (a 16K-entry ROM per element).
 const MAX_INDEX_BITS: u32 = 14;
 
-/// Declares the ROM function of a table (entries cast to `out`) and returns its name.
-pub fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<String, BackendError> {
+/// Declares the ROM function `name` of a table (entries cast to `out`) and returns its name.
+pub fn rom(
+    m: &mut Module,
+    layer: &str,
+    name: &str,
+    t: &Table,
+    out: &FixedType,
+) -> Result<String, BackendError> {
     let iw = t.index_ty.width;
     if iw > MAX_INDEX_BITS || t.values.len() != 1usize << iw {
         return Err(BackendError::layer(
@@ -167,28 +173,29 @@ pub fn rom(m: &mut Module, layer: &str, t: &Table, out: &FixedType) -> Result<St
     let ft = t.ty.frac_bits();
     let scale = 2f64.powi(ft);
     let mut text = format!(
-        "    function [{}:0] lut;\n        input [{}:0] a;\n        begin\n            case (a)\n",
+        "    function [{}:0] {name};\n        input [{}:0] a;\n        begin\n            case (a)\n",
         out.width - 1,
         iw - 1
     );
     for (k, &v) in t.values.iter().enumerate() {
         let raw = fixed::cast((v * scale) as i128, ft, out).raw;
         text.push_str(&format!(
-            "                {}: lut = {};\n",
+            "                {}: {name} = {};\n",
             literal(iw, k as i128),
             literal(out.width, raw)
         ));
     }
     text.push_str(&format!(
-        "                default: lut = {};\n            endcase\n        end\n    endfunction",
+        "                default: {name} = {};\n            endcase\n        end\n    endfunction",
         literal(out.width, 0)
     ));
     m.raw_decl(text);
-    Ok("lut".to_string())
+    Ok(name.to_string())
 }
 
-/// `y = table[index(x)]` for one element, through the module's ROM function `lut`.
-pub fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> Val {
+/// `y = table[index(x)]` for one element, through the module's ROM function `rom` (entries of
+/// type `out`).
+pub fn lookup(m: &mut Module, rom: &str, t: &Table, x: &Val, fx: i64, out: &FixedType) -> Val {
     let idx = cast(m, x, fx, &t.index_ty);
     let iw = t.index_ty.width;
     let addr = if !t.index_ty.signed {
@@ -200,5 +207,5 @@ pub fn lookup(m: &mut Module, t: &Table, x: &Val, fx: i64, out: &FixedType) -> V
     };
     let a = m.wire("a", 0, (1i128 << iw) - 1, 0, Some(iw), &addr);
     let all = m.use_all(&a);
-    m.wire("y", out.min_raw(), out.max_raw(), 0, Some(out.width), &format!("lut({all})"))
+    m.wire("y", out.min_raw(), out.max_raw(), 0, Some(out.width), &format!("{rom}({all})"))
 }

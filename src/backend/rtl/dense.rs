@@ -1,4 +1,6 @@
-//! `Dense` as multiplier-free logic: `y_j = cast(b_j + sum_i x_i * w_ij)`.
+//! `Dense` as multiplier-free logic: `y_j = cast(b_j + sum_i x_i * w_ij)`. The builder,
+//! [`matrix`], takes any [`ConstMatrix`] and its input values; `Conv` builds each output position
+//! through it too.
 //!
 //! Every product is brought to the common fractional-bit count `F = max(F_x + F_w, F_b)`, where
 //! a weight is `±odd * 2^k`. Zero weights vanish; for each input, each distinct odd magnitude
@@ -32,7 +34,20 @@ struct Term {
     neg: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A constant matrix with a bias, in raw integers: `y_j = cast(b_j + sum_i x_i * w_ij)`.
+pub struct ConstMatrix<'a> {
+    /// The layer named in errors.
+    pub layer: &'a str,
+    /// Row-major `[n_in, n_out]` raw weights at `fw` fractional bits.
+    pub weights: &'a [i128],
+    pub fw: i64,
+    /// `n_out` raw biases at `fb` fractional bits.
+    pub bias: &'a [i128],
+    pub fb: i64,
+    pub accum: FixedType,
+}
+
+/// Builds `Dense` on its inputs `xs` (at `fx` fractional bits): its registered outputs.
 pub fn build(
     m: &mut Module,
     layer: &str,
@@ -42,13 +57,30 @@ pub fn build(
     out: &FixedType,
     stages: u32,
 ) -> Result<Vec<Val>, BackendError> {
-    let (n_in, n_out) = (d.n_in(), d.n_out());
-    let (w, fw) = raws(layer, "weights", &d.weights)?;
-    let (b, fb) = raws(layer, "bias", &d.bias)?;
-    if w.len() != n_in * n_out || b.len() != n_out || xs.len() != n_in {
+    let (weights, fw) = raws(layer, "weights", &d.weights)?;
+    let (bias, fb) = raws(layer, "bias", &d.bias)?;
+    if weights.len() != d.n_in() * d.n_out() || bias.len() != d.n_out() || xs.len() != d.n_in() {
         return Err(BackendError::layer(layer, "weight, bias and input sizes do not match"));
     }
-    let acc = d.accum.ok_or_else(|| BackendError::layer(layer, "the accumulator type is unknown"))?;
+    let accum = d.accum.ok_or_else(|| BackendError::layer(layer, "the accumulator type is unknown"))?;
+    matrix(m, &ConstMatrix { layer, weights: &weights, fw, bias: &bias, fb, accum }, xs, fx, out, stages)
+}
+
+/// Builds the product of constant matrix `c` with the values `xs` (at `fx` fractional bits): the
+/// `n_out` outputs cast to `out`, after exactly `stages` register stages.
+pub fn matrix(
+    m: &mut Module,
+    c: &ConstMatrix,
+    xs: &[Val],
+    fx: i64,
+    out: &FixedType,
+    stages: u32,
+) -> Result<Vec<Val>, BackendError> {
+    let (layer, w, fw, b, fb, acc) = (c.layer, c.weights, c.fw, c.bias, c.fb, c.accum);
+    let (n_in, n_out) = (xs.len(), b.len());
+    if w.len() != n_in * n_out {
+        return Err(BackendError::layer(layer, "weight, bias and input sizes do not match"));
+    }
     let f = (fx + fw).max(fb);
 
     // Terms of each output; shared odd multiples of each input.

@@ -20,23 +20,28 @@
 //! is high when no sample is in flight and `ap_start` is low. `ap_rst` (synchronous, active high)
 //! clears only the valid pipeline; data registers are free-running.
 //!
-//! Each layer kind is built in its own file (`dense.rs`, `activation.rs`, `batch_norm.rs`,
-//! `quantize.rs`, `reshape.rs`, `concatenate.rs`, `elementwise.rs`, `reduce.rs`; `pointwise.rs`
-//! holds what the pointwise ones share). `Softmax`, convolutions and the other layers the schedule
-//! does not list are refused by [`crate::arch::rtl::check`], which names every such layer at
-//! once, so no partial design is ever produced.
+//! Each layer kind is built in its own file (`dense.rs`, `conv.rs`, `pool.rs`, `softmax.rs`,
+//! `activation.rs`, `batch_norm.rs`, `quantize.rs`, `reshape.rs`, `concatenate.rs`,
+//! `elementwise.rs`, `reduce.rs`; `gather.rs` for `Pad`, `UpSample` and `Transpose`;
+//! `pointwise.rs` holds what the pointwise ones share). The activations the schedule does not
+//! list are refused by [`crate::arch::rtl::check`], which names every such layer at once, so no
+//! partial design is ever produced.
 
 mod activation;
 mod batch_norm;
 mod cast;
 mod concatenate;
+mod conv;
 mod dense;
 mod elementwise;
+mod gather;
 mod netlist;
 mod pointwise;
+mod pool;
 mod quantize;
 mod reduce;
 mod reshape;
+mod softmax;
 
 use std::collections::BTreeMap;
 
@@ -57,7 +62,7 @@ pub use cast::round;
 pub struct RtlOptions {
     /// Name of the project and its top module; sanitized into an identifier.
     pub project_name: String,
-    /// Register stages per Dense layer (at least 1; extra ones go inside the adder trees).
+    /// Register stages per Dense and Conv layer (at least 1; extra ones go inside the adder trees).
     pub pipeline_stages: u32,
 }
 
@@ -114,6 +119,12 @@ fn layer_module(
     let site = Site { layer: name, e: 0, channels: node.shape.channels(), elements: node.shape.elements() };
     let unsupported =
         || BackendError::layer(name, format!("the RTL backend does not build {} layers", node.layer.kind()));
+    let in_shape = || {
+        g.inputs_of(id)
+            .first()
+            .map(|&i| &g.node(i).shape)
+            .ok_or_else(|| BackendError::layer(name, "has no input"))
+    };
     let ys: Vec<Val> = match &node.layer {
         Layer::Dense(d) => dense::build(&mut m, name, d, &xs[0], fx[0], &out, stages)?,
         Layer::Activation(a) => activation::build(&mut m, &site, a, &xs[0], fx[0], &out)?,
@@ -125,19 +136,16 @@ fn layer_module(
             concatenate::build(&mut m, c, &shapes, &xs, &fx, &out)
         }
         Layer::Elementwise(e) => elementwise::build(&mut m, &site, e, &node.shape, &xs, &fx, &out)?,
-        Layer::Reduce(r) => {
-            let x = &g.node(g.inputs_of(id)[0]).shape;
-            reduce::build(&mut m, name, r, x, &xs[0], fx[0], &out)?
+        Layer::Reduce(r) => reduce::build(&mut m, name, r, in_shape()?, &xs[0], fx[0], &out)?,
+        Layer::Softmax(s) => softmax::build(&mut m, name, s, node.shape.channels(), &xs[0], fx[0], &out)?,
+        Layer::Conv(c) => {
+            conv::build(&mut m, name, c, in_shape()?, &node.shape, &xs[0], fx[0], &out, stages)?
         }
-        Layer::Input(_)
-        | Layer::GatherRows(_)
-        | Layer::ScatterAdd(_)
-        | Layer::Softmax(_)
-        | Layer::Conv(_)
-        | Layer::Pool(_)
-        | Layer::Pad(_)
-        | Layer::UpSample(_)
-        | Layer::Transpose(_) => return Err(unsupported()),
+        Layer::Pool(p) => pool::build(&mut m, name, p, in_shape()?, &node.shape, &xs[0], fx[0], &out)?,
+        Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => {
+            gather::build(&mut m, &gather::sources(g, id)?, &xs[0], fx[0], &out)
+        }
+        Layer::Input(_) | Layer::GatherRows(_) | Layer::ScatterAdd(_) => return Err(unsupported()),
     };
     let parts: Vec<String> = ys.iter().rev().map(|y| m.use_all(y)).collect();
     let out_bits = ys.len() as u32 * out.width;
@@ -159,6 +167,8 @@ struct Top<'a> {
     /// `(node, delay)` to the register holding that node's bus `delay` cycles late.
     delayed: BTreeMap<(NodeId, u64), String>,
     wires: String,
+    /// Bus slices nothing reads (elements a crop drops).
+    unused: Vec<String>,
     regs: String,
     insts: String,
 }
@@ -213,6 +223,7 @@ pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<P
         tensors: BTreeMap::new(),
         delayed: BTreeMap::new(),
         wires: String::new(),
+        unused: Vec::new(),
         regs: String::new(),
         insts: String::new(),
     };
@@ -232,7 +243,7 @@ pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<P
         let base = &top.base[&id];
         let ins = t.aligned_inputs(id, &top);
         if t.sched.cycles[&id] == 0 {
-            let tensor = wiring(g, id, &ins, ty, base, &mut t.wires)?;
+            let tensor = wiring(g, id, &ins, ty, base, &mut t.wires, &mut t.unused)?;
             t.tensors.insert(id, tensor);
             continue;
         }
@@ -253,6 +264,10 @@ pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<P
             "    {module} u__{base} (\n        .ap_clk(ap_clk),\n{connections}        .y({bus})\n    );\n"
         ));
         t.tensors.insert(id, Tensor { bus, ty, ranges });
+    }
+
+    if !t.unused.is_empty() {
+        t.wires.push_str(&format!("    wire unused__bits = &{{1'b0, {}}};\n", t.unused.join(", ")));
     }
 
     // Outputs: delayed to the common latency.
@@ -317,7 +332,8 @@ pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<P
     Ok(project)
 }
 
-/// A layer that adds no cycle: its output bus is its inputs' bits, rearranged.
+/// A layer that adds no cycle: its output bus is its inputs' bits, rearranged; bits it drops are
+/// added to `unused`.
 fn wiring(
     g: &LoweredGraph,
     id: NodeId,
@@ -325,6 +341,7 @@ fn wiring(
     ty: FixedType,
     base: &str,
     wires: &mut String,
+    unused: &mut Vec<String>,
 ) -> Result<Tensor, BackendError> {
     let node = g.node(id);
     match &node.layer {
@@ -347,6 +364,41 @@ fn wiring(
             let ranges = order.iter().map(|&(k, e)| ins[k].ranges[e]).collect();
             Ok(Tensor { bus, ty, ranges })
         }
+        Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => {
+            let map = gather::sources(g, id)?;
+            let w = ty.width as usize;
+            let x = &ins[0];
+            let parts: Vec<String> = map
+                .iter()
+                .rev()
+                .map(|s| match s {
+                    Some(e) => format!("{}[{}:{}]", x.bus, (e + 1) * w - 1, e * w),
+                    None => netlist::literal(ty.width, 0),
+                })
+                .collect();
+            let bus = format!("t__{base}");
+            wires.push_str(&format!(
+                "    wire [{}:0] {bus} = {{{}}};\n",
+                map.len() * w - 1,
+                parts.join(", ")
+            ));
+            let ranges = map.iter().map(|s| s.map_or((0, 0), |e| x.ranges[e])).collect();
+            // Cropped elements are read by nothing: they go to the top's unused-bit sink.
+            let mut read = vec![false; x.ranges.len()];
+            map.iter().flatten().for_each(|&e| read[e] = true);
+            let mut e = 0;
+            while e < read.len() {
+                let start = e;
+                while e < read.len() && !read[e] {
+                    e += 1;
+                }
+                if e > start {
+                    unused.push(format!("{}[{}:{}]", x.bus, e * w - 1, start * w));
+                }
+                e += 1;
+            }
+            Ok(Tensor { bus, ty, ranges })
+        }
         Layer::Input(_)
         | Layer::Dense(_)
         | Layer::BatchNorm(_)
@@ -356,9 +408,6 @@ fn wiring(
         | Layer::Quantize(_)
         | Layer::Conv(_)
         | Layer::Pool(_)
-        | Layer::Pad(_)
-        | Layer::UpSample(_)
-        | Layer::Transpose(_)
         | Layer::Reduce(_)
         | Layer::GatherRows(_)
         | Layer::ScatterAdd(_) => Err(BackendError::layer(&node.name, "is not wiring in the RTL schedule")),

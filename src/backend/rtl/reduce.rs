@@ -37,8 +37,7 @@ pub fn build(
     let table = match r.op {
         ReduceOp::L2 => {
             let t = r.table.as_ref().ok_or_else(|| BackendError::layer(layer, "has no square-root table"))?;
-            rom(m, layer, t, out)?;
-            Some(t)
+            Some((t, rom(m, layer, "lut", t, out)?))
         }
         _ => None,
     };
@@ -68,26 +67,17 @@ pub fn build(
                 Exact { val: times(m, &s, k), frac: fx + i64::from(rty.frac_bits()) }
             }
             ReduceOp::Max | ReduceOp::Min => {
-                let min = r.op == ReduceOp::Min;
-                let mut level: Vec<Val> = values.into_iter().cloned().collect();
-                while level.len() > 1 {
-                    level = level
-                        .chunks(2)
-                        .map(|p| match p {
-                            [a, b] => select(m, a, b, min),
-                            [a] => a.clone(),
-                            _ => m.constant(0),
-                        })
-                        .collect();
-                }
-                let val = level.pop().ok_or_else(|| BackendError::layer(layer, "reduces no value"))?;
+                let values = values.into_iter().cloned().collect();
+                let val = extreme(m, values, r.op == ReduceOp::Min)
+                    .ok_or_else(|| BackendError::layer(layer, "reduces no value"))?;
                 Exact { val, frac: fx }
             }
             ReduceOp::L2 => {
                 let squares = values.iter().map(|v| square(m, layer, v)).collect::<Result<_, _>>()?;
                 let s = sum(m, layer, squares)?;
-                let t = table.ok_or_else(|| BackendError::layer(layer, "has no square-root table"))?;
-                let y = lookup(m, t, &s, 2 * fx, out);
+                let (t, f) =
+                    table.as_ref().ok_or_else(|| BackendError::layer(layer, "has no square-root table"))?;
+                let y = lookup(m, f, t, &s, 2 * fx, out);
                 ys.push(m.reg(&y));
                 continue;
             }
@@ -97,8 +87,24 @@ pub fn build(
     Ok(ys)
 }
 
+/// The maximum (or the minimum when `min`) of `level` in a balanced tree of selections; `None`
+/// for no value.
+pub fn extreme(m: &mut Module, mut level: Vec<Val>, min: bool) -> Option<Val> {
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|p| match p {
+                [a, b] => select(m, a, b, min),
+                [a] => a.clone(),
+                _ => m.constant(0),
+            })
+            .collect();
+    }
+    level.pop()
+}
+
 /// The exact sum of `leaves` in a balanced tree of minimal-width adders.
-fn sum(m: &mut Module, layer: &str, mut level: Vec<Val>) -> Result<Val, BackendError> {
+pub fn sum(m: &mut Module, layer: &str, mut level: Vec<Val>) -> Result<Val, BackendError> {
     while level.len() > 1 {
         level = level
             .chunks(2)

@@ -109,6 +109,38 @@ pub struct Work {
     pub reuse_domain: Option<ReuseDomain>,
 }
 
+/// Advances a row-major multi-index within `extent` (wrapping to zeros after the last).
+pub(crate) fn step(idx: &mut [usize], extent: &[usize]) {
+    for d in (0..idx.len()).rev() {
+        idx[d] += 1;
+        if idx[d] < extent[d] {
+            return;
+        }
+        idx[d] = 0;
+    }
+}
+
+/// For each element (row-major) of a channels-last tensor of spatial extent `out` and `c`
+/// channels, the input element that `source` picks: `source(o)` is the flat spatial input
+/// position of output position `o` (`None`: no input), the channel is kept.
+pub(crate) fn spatial_gather(
+    out: &[usize],
+    c: usize,
+    source: impl Fn(&[usize]) -> Option<usize>,
+) -> Vec<Option<usize>> {
+    let positions: usize = out.iter().product();
+    let mut map = Vec::with_capacity(positions * c);
+    let mut o = vec![0usize; out.len()];
+    for _ in 0..positions {
+        match source(&o) {
+            Some(f) => map.extend((0..c).map(|k| Some(f * c + k))),
+            None => map.extend(std::iter::repeat_n(None, c)),
+        }
+        step(&mut o, out);
+    }
+    map
+}
+
 /// The output extent of a sliding window on one axis: `floor((input + pad_begin + pad_end -
 /// span) / stride) + 1` with `span = dilation * (kernel - 1) + 1`; an error when the window does
 /// not fit the padded input, a size is zero or the sizes overflow.

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{exact, one, one_ty, result_only, Arity, Held, HeldMut, LayerDef, Work};
+use super::{exact, one, one_ty, result_only, spatial_gather, Arity, Held, HeldMut, LayerDef, Work};
 use crate::fixed::FixedType;
 use crate::ir::Shape;
 
@@ -15,6 +15,22 @@ pub struct Pad {
     pub begin: Vec<i64>,
     /// Positions added after each spatial axis (negative: removed).
     pub end: Vec<i64>,
+}
+
+impl Pad {
+    /// The input flat index of each output flat index for input shape `x`, `None` where the output
+    /// position lies in the padding. Empty when the padding does not fit `x`.
+    pub fn source_indices(&self, x: &Shape) -> Vec<Option<usize>> {
+        let Ok(out) = self.output_shape(&[x]) else { return Vec::new() };
+        let s = self.begin.len();
+        let xd = &x.dims()[..s];
+        spatial_gather(&out.dims()[..s], x.channels(), |o| {
+            (0..s).try_fold(0usize, |f, d| {
+                let i = o[d] as i64 - self.begin[d];
+                (0..xd[d] as i64).contains(&i).then(|| f * xd[d] + i as usize)
+            })
+        })
+    }
 }
 
 impl LayerDef for Pad {

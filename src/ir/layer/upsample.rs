@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{exact, one, one_ty, result_only, Arity, Held, HeldMut, LayerDef, Work};
+use super::{exact, one, one_ty, result_only, spatial_gather, Arity, Held, HeldMut, LayerDef, Work};
 use crate::fixed::FixedType;
 use crate::ir::Shape;
 
@@ -12,6 +12,22 @@ use crate::ir::Shape;
 pub struct UpSample {
     /// Factor per spatial axis, at least 1.
     pub factors: Vec<usize>,
+}
+
+impl UpSample {
+    /// The input flat index of each output flat index for input shape `x` (empty when the factors
+    /// do not fit `x`).
+    pub fn source_indices(&self, x: &Shape) -> Vec<usize> {
+        let Ok(out) = self.output_shape(&[x]) else { return Vec::new() };
+        let s = self.factors.len();
+        let xd = &x.dims()[..s];
+        spatial_gather(&out.dims()[..s], x.channels(), |o| {
+            Some((0..s).fold(0usize, |f, d| f * xd[d] + o[d] / self.factors[d]))
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 impl LayerDef for UpSample {

@@ -1,12 +1,15 @@
-//! Sliding windows over the spatial axes of a channels-last tensor, as index tables built once per
-//! plan: for every output position and every window position (tap, row-major over the window's
-//! axes), the flat spatial index of the input position it reads, or [`PAD`] when that position
-//! lies in the padding. `Conv` and `Pool` gather their windows through these tables, so the
-//! kernels do no index arithmetic per sample and padding is decided once.
+//! Sliding windows over the spatial axes of a channels-last tensor, as index tables: for every
+//! output position and every window position (tap, row-major over the window's axes), the flat
+//! spatial index of the input position it reads, or [`PAD`] when that position lies in the
+//! padding. The simulator's `Conv` and `Pool` kernels gather their windows through these tables
+//! (built once per plan), and the RTL backend wires each window from them.
 //!
 //! Output position `o` and tap `t` read input position `p_d = o_d * stride_d + t_d * dilation_d -
 //! pad_begin_d` on every axis `d` (the formula of `ir::layer::conv`; `ir::layer::pool` is the
 //! same with dilation 1).
+
+use super::layer::step;
+use super::{Conv, Pool, Shape};
 
 /// A tap that falls in the padding.
 pub(crate) const PAD: u32 = u32::MAX;
@@ -23,7 +26,34 @@ pub(crate) struct Window<'a> {
     pub(crate) pads_begin: &'a [usize],
 }
 
-impl Window<'_> {
+impl<'a> Window<'a> {
+    /// The window of convolution `c` from input shape `x` to output shape `y` (channels last);
+    /// `None` when their ranks do not fit the kernel.
+    pub(crate) fn of_conv(c: &'a Conv, x: &'a Shape, y: &'a Shape) -> Option<Self> {
+        let s = c.spatial();
+        (x.rank() == s + 1 && y.rank() == s + 1).then(|| Window {
+            input: &x.dims()[..s],
+            output: &y.dims()[..s],
+            kernel: c.kernel(),
+            strides: &c.strides,
+            dilations: Some(&c.dilations),
+            pads_begin: &c.pads_begin,
+        })
+    }
+
+    /// The window of pooling `p` from input shape `x` to output shape `y` (channels last).
+    pub(crate) fn of_pool(p: &'a Pool, x: &'a Shape, y: &'a Shape) -> Option<Self> {
+        let s = p.spatial();
+        (x.rank() == s + 1 && y.rank() == s + 1).then(|| Window {
+            input: &x.dims()[..s],
+            output: &y.dims()[..s],
+            kernel: &p.kernel,
+            strides: &p.strides,
+            dilations: None,
+            pads_begin: &p.pads_begin,
+        })
+    }
+
     /// Taps per window.
     pub(crate) fn taps(&self) -> usize {
         self.kernel.iter().product()
@@ -68,17 +98,6 @@ impl Window<'_> {
             step(&mut o, self.output);
         }
         Some(table)
-    }
-}
-
-/// Advances a row-major multi-index within `extent`.
-fn step(idx: &mut [usize], extent: &[usize]) {
-    for d in (0..idx.len()).rev() {
-        idx[d] += 1;
-        if idx[d] < extent[d] {
-            return;
-        }
-        idx[d] = 0;
     }
 }
 
