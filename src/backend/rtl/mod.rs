@@ -32,6 +32,7 @@ mod cast;
 mod concatenate;
 mod dense;
 mod elementwise;
+mod matrix;
 mod netlist;
 mod pointwise;
 mod quantize;
