@@ -9,11 +9,14 @@
 //!   UG1399 behaviour each choice relies on.
 //! * [`stream`]: the Vitis HLS `io_stream` design: each tensor a stream of pixels, each layer's
 //!   process form and its cycle rules, the streams between processes.
+//! * [`mcm`]: a constant matrix times a vector as a shared shift-and-add adder graph, with the
+//!   exact range and adder depth of every node (the RTL backend's Dense and its cost).
 //! * [`rtl`]: the RTL backend's timing contract: which layers it builds, the cycles each adds,
 //!   when each tensor is ready and the design's latency.
 
 pub mod dataflow;
 pub mod hls;
+pub mod mcm;
 pub mod rtl;
 pub mod stream;
 

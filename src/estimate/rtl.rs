@@ -5,12 +5,10 @@
 //! Cost model ([`ADDER_LUT_PER_BIT`] LUTs per adder bit with a carry chain; one flip-flop per
 //! registered bit):
 //!
-//! * `Dense`: per input, each distinct odd weight magnitude `o > 1` costs `csd(o) - 1` adders of
-//!   `W_x + bits(o)` bits, or less when `x` is narrow (see `const_product`); each output sums its nonzero products (`W_x + bits(odd) + 1`
-//!   significant bits each: power-of-two factors are wiring) and its nonzero bias in a balanced
-//!   tree, one LUT per bit of each adder's wider operand; the output cast costs `W_out` LUTs when
-//!   it rounds or saturates. Registers: the output bits, plus `stages - 1` cuts inside the adder
-//!   trees of the live partial sums at that level;
+//! * `Dense`: the shared shift-and-add plan the backend builds ([`crate::arch::mcm`]) for inputs
+//!   anywhere in the input type's range: [`ADDER_LUT_PER_BIT`] per adding bit of each adder
+//!   (`mcm::Plan::adder_bits`); the output cast costs `W_out` LUTs when it rounds or saturates.
+//!   Registers: the output bits, plus the values crossing the `stages - 1` cuts in the plan;
 //! * pointwise layers: `W_out` LUTs per element for the cast and selection, plus the shift-add
 //!   of a constant product; a table costs `2^W_index * W_out / 64` LUTs per element (LUT6 ROM);
 //!   each registers its output bits;
@@ -34,16 +32,19 @@
 //! (see `var_product`); constant products never are. Latency per layer is the RTL schedule's
 //! ([`crate::arch::rtl`]); II is 1; no block RAM.
 
-use super::arith::{bit_len, csd_digits, raw, tree_depth};
+use super::arith::{bit_len, csd_digits, raw};
 use super::{Estimate, EstimateError, LayerEstimate, Part, Totals};
+use crate::arch::mcm;
 use crate::arch::rtl::schedule;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
 use crate::ir::{self, Activation, BinaryOp, Layer, LoweredGraph, ReduceOp};
 
 /// LUTs per adder bit. Fitted to Yosys 0.23 `synth_xilinx -family xcup` on two designs of this
-/// backend (the QKeras MLP of `tests/models/keras`: 16,050 LUTs; the 6-bit jet tagger
-/// `qkeras_3layer`: 33,310 LUTs), which one LUT per bit overestimated by 27 % on both: logic
-/// synthesis merges adders' sign-extension bits and constant low bits.
+/// backend before Dense used the shared plan of `arch::mcm` (the QKeras MLP of
+/// `tests/models/keras`: 16,050 LUTs; the 6-bit jet tagger `qkeras_3layer`: 33,310 LUTs), which
+/// one LUT per bit overestimated by 27 % on both: logic synthesis merges adders' sign-extension
+/// bits and constant low bits. On the planned jet tagger (Yosys: 27,826 LUTs) the model gives
+/// 24,698, 11 % under.
 const ADDER_LUT_PER_BIT: f64 = 0.79;
 
 fn casts(out: &FixedType) -> bool {
@@ -66,49 +67,29 @@ struct Matrix<'a> {
 }
 
 /// LUTs and flip-flops of the RTL backend's constant-matrix builder (`Dense`, and `Conv` per
-/// output position and group).
-fn matrix_cost(mx: &Matrix, x: &FixedType, out: &FixedType, stages: u32) -> (f64, u64) {
-    let (d, wty, bty) = (mx, mx.wty, mx.bty);
+/// output position and group): the adder bits of its shift-add plan ([`mcm::plan`]).
+fn matrix_cost(d: &Matrix, x: &FixedType, out: &FixedType, stages: u32) -> (f64, u64) {
+    let (wty, bty) = (d.wty, d.bty);
     let n_out = d.bias.len();
     let n_in = d.weights.len() / n_out.max(1);
-    let mut lut = 0.0;
-    // Per output, the significant width of each addend: a product's trailing zeros (the weight's
-    // power-of-two factor) pass beside the adders, so only `W_x + bits(odd) + 1` bits are added.
-    let mut leaves = vec![Vec::<u32>::new(); n_out];
-    for i in 0..n_in {
-        let mut odds = std::collections::BTreeSet::new();
-        for (j, l) in leaves.iter_mut().enumerate() {
-            let w = raw(d.weights[i * n_out + j], &wty);
-            if w != 0 {
-                let m = w.unsigned_abs();
-                let odd = m >> m.trailing_zeros();
-                l.push(x.width + bit_len(odd) + 1);
-                odds.insert(odd);
-            }
-        }
-        lut += odds.into_iter().map(|o| const_product(x.width, o)).sum::<f64>();
+    let (fx, fw, fb) = (x.frac_bits(), wty.frac_bits(), bty.frac_bits());
+    let f = (fx + fw).max(fb);
+    let scale = |v: i64, k: i32| i128::from(v) << k.clamp(0, 64);
+    let coefs: Vec<i128> = d.weights.iter().map(|&v| scale(raw(v, &wty), f - fx - fw)).collect();
+    let bias: Vec<i128> = d.bias.iter().map(|&v| scale(raw(v, &bty), f - fb)).collect();
+    if coefs.len() != n_in * n_out || bias.len() != n_out {
+        return (0.0, 0);
     }
-    let mut ff = 0u64;
-    for (j, mut l) in leaves.into_iter().enumerate() {
-        let b = raw(d.bias[j], &bty);
-        if b != 0 {
-            l.push(bit_len(b.unsigned_abs()) + 1);
-        }
-        let t = l.len() as u64;
-        let (adders, widest) = tree_cost(l);
-        lut += adders;
-        if casts(out) {
-            lut += f64::from(out.width);
-        }
-        // Extra cuts: live partial sums at evenly spaced levels.
-        let depth = tree_depth(t);
-        for k in 1..stages {
-            let level = k * depth / stages;
-            ff += t.div_ceil(1 << level) * u64::from(widest);
-        }
+    // Signed inputs enter with their sign bit inverted (see `backend::rtl::matrix`).
+    let half = if x.signed { 1i128 << (x.width - 1) } else { 0 };
+    let bias = mcm::offset_bias(&coefs, &bias, &vec![half; n_in]);
+    let plan = mcm::plan(&coefs, &bias, &vec![(x.min_raw() + half, x.max_raw() + half); n_in]);
+    let cuts = plan.even_cuts(stages);
+    let mut lut = plan.adder_bits() as f64 * ADDER_LUT_PER_BIT;
+    if casts(out) {
+        lut += (n_out as u64 * u64::from(out.width)) as f64;
     }
-    ff += n_out as u64 * u64::from(out.width);
-    (lut, ff)
+    (lut, plan.cut_bits(&cuts) + n_out as u64 * u64::from(out.width))
 }
 
 /// LUTs of `x * o` for an odd constant `o > 1` and a `w_x`-bit `x`: `csd(o) - 1` adders of the

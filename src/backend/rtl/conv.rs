@@ -1,6 +1,6 @@
 //! `Conv` (1-D, 2-D, 3-D, grouped and depthwise) fully parallel: every output position of every
 //! group is a constant matrix times its window, built by the `Dense` builder
-//! ([`dense::matrix`]). The window of output position `o` is the input positions of its taps
+//! ([`dense::build_matrix`]). The window of output position `o` is the input positions of its taps
 //! ([`Window`], the geometry of `ir::Conv`) in the contract's order, tap major, then the group's
 //! channels; taps in the padding read zeros and add nothing, so their rows are left out of the
 //! matrix. The layer takes `stages` cycles, as `Dense` does.
@@ -63,7 +63,7 @@ pub fn build(
                 }
             }
             let matrix = ConstMatrix { layer, weights: &weights, fw, bias: &b[cols], fb, accum };
-            ys.extend(dense::matrix(m, &matrix, &inputs, fx, out, stages)?);
+            ys.extend(dense::build_matrix(m, &matrix, &inputs, fx, out, stages)?);
         }
     }
     Ok(ys)

@@ -35,6 +35,7 @@ mod conv;
 mod dense;
 mod elementwise;
 mod gather;
+mod matrix;
 mod netlist;
 mod pointwise;
 mod pool;

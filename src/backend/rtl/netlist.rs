@@ -16,6 +16,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// The minimal width of a range: unsigned when `lo >= 0`, else two's complement.
+pub use crate::arch::mcm::bit_width as width;
+use crate::arch::mcm::csd;
+
 /// A signal with its exact range; see the module documentation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Val {
@@ -79,29 +83,6 @@ impl Bit {
             Bit::Const(c) => format!("1'b{}", u8::from(*c)),
             Bit::Expr(e) => e.clone(),
         }
-    }
-}
-
-/// Number of magnitude bits of `v >= 0`.
-fn ubits(v: i128) -> u32 {
-    128 - v.leading_zeros()
-}
-
-/// Bits of `v` in two's complement.
-fn sbits(v: i128) -> u32 {
-    if v >= 0 {
-        ubits(v) + 1
-    } else {
-        ubits(!v) + 1
-    }
-}
-
-/// The minimal width of a range: unsigned when `lo >= 0`, else two's complement.
-pub fn width(lo: i128, hi: i128) -> u32 {
-    if lo >= 0 {
-        ubits(hi).max(1)
-    } else {
-        sbits(lo).max(sbits(hi))
     }
 }
 
@@ -480,39 +461,9 @@ impl Module {
     }
 }
 
-/// Canonical signed digits of `c > 0`: `(position, negative)` from the least significant.
-pub fn csd(mut c: u128) -> Vec<(u32, bool)> {
-    let mut out = Vec::new();
-    let mut p = 0;
-    while c != 0 {
-        if c & 1 == 1 {
-            if c & 2 == 2 {
-                out.push((p, true));
-                c += 1;
-            } else {
-                out.push((p, false));
-                c -= 1;
-            }
-        }
-        c >>= 1;
-        p += 1;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csd_digits_reconstruct() {
-        for c in 1u128..2000 {
-            let v: i128 = csd(c).iter().map(|&(p, n)| if n { -(1i128 << p) } else { 1i128 << p }).sum();
-            assert_eq!(v, c as i128);
-            let d = csd(c);
-            assert!(d.windows(2).all(|w| w[1].0 > w[0].0 + 1), "{c}: adjacent digits");
-        }
-    }
 
     #[test]
     fn widths() {
