@@ -142,23 +142,21 @@ fn estimate(model: &str, extra: &[&str]) -> serde_json::Value {
 }
 
 #[test]
-fn the_throughput_form_runs_at_ii_1_and_fills_the_dsps_before_the_luts() {
+fn the_throughput_form_runs_at_ii_1_and_says_where_the_dsps_run_out() {
     for tool in ["vitis", "vivado"] {
         let est = estimate("gnn_in_28_56", &["--hls-tool", tool]);
         let total = &est["total"];
         let dsp = total["dsp"].as_u64().unwrap();
         assert_eq!(total["ii"], 1, "{tool}");
-        assert!(dsp <= 6840, "{tool}: {dsp} DSPs");
-        let spilled = est["assumptions"]
+        let overflow = est["assumptions"]
             .as_array()
             .unwrap()
             .iter()
             .any(|a| a.as_str().unwrap().contains("in LUTs as shift-and-add"));
-        // Vivado HLS maps the 14-bit constant products to DSPs: more than the part has.
-        assert_eq!(spilled, tool == "vivado", "{tool}: {}", est["assumptions"]);
-        if spilled {
-            assert!(dsp > 6800, "{tool}: the DSPs are filled first ({dsp})");
-        }
+        // Vivado HLS maps the 14-bit constant products to DSPs: more than the part has, which the
+        // totals keep (as C synthesis reports them) and an assumption prices in LUTs.
+        assert_eq!(overflow, tool == "vivado", "{tool}: {}", est["assumptions"]);
+        assert_eq!(overflow, dsp > 6840, "{tool}: {dsp} DSPs");
         let layers = est["layers"].as_array().unwrap();
         for kind in ["gather_rows", "scatter_add"] {
             assert!(
@@ -173,8 +171,9 @@ fn the_throughput_form_runs_at_ii_1_and_fills_the_dsps_before_the_luts() {
 fn the_large_graph_is_estimated() {
     let est = estimate("gnn_in_448_896", &[]);
     assert_eq!(est["total"]["ii"], 1);
-    let dsp = est["total"]["dsp"].as_u64().unwrap();
-    assert!(dsp <= 6840, "{dsp} DSPs");
+    // Far beyond the part in the throughput form: the fit warning says so.
+    assert!(est["total"]["dsp"].as_u64().unwrap() > 6840, "{}", est["total"]);
+    assert!(est["warnings"].as_array().is_some_and(|w| !w.is_empty()), "{}", est["warnings"]);
     let gathers = est["layers"].as_array().unwrap().iter().filter(|l| l["kind"] == "gather_rows").count();
     assert_eq!(gathers, 4);
 }

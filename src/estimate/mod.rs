@@ -271,7 +271,7 @@ pub(crate) struct LayerCost {
     pub uram: u64,
     pub ii: u64,
     pub stages: Vec<Stage>,
-    /// The LUTs the layer's DSP products would take as shift-and-add logic ([`spill_dsp`]).
+    /// The LUTs the layer's DSP products would take as shift-and-add logic ([`dsp_overflow`]).
     pub dsp_in_fabric_lut: f64,
 }
 
@@ -298,26 +298,25 @@ impl LayerCost {
     }
 }
 
-/// Moves the DSP products beyond the part's `available` DSPs into LUTs: each layer gives up the
-/// same share of its DSPs (rounded up) and takes that share of its [`LayerCost::dsp_in_fabric_lut`].
-/// Returns the DSPs the design asked for, the DSPs moved and the LUTs added, when any moved.
-fn spill_dsp(layers: &mut [LayerEstimate], fabric_lut: &[f64], available: u64) -> Option<(u64, u64, u64)> {
+/// What building the DSP products beyond the part's `available` DSPs in LUTs would add, each layer
+/// giving up the same share of its DSPs (rounded up) and taking that share of its
+/// [`LayerCost::dsp_in_fabric_lut`]: the DSPs the design asks for, the DSPs moved and the LUTs added,
+/// when it asks for more than `available`. The estimate itself keeps the demand, as C synthesis
+/// reports it; logic synthesis (Vivado's `-max_dsp`, the part's count by default) moves the rest.
+fn dsp_overflow(layers: &[LayerEstimate], fabric_lut: &[f64], available: u64) -> Option<(u64, u64, u64)> {
     let asked: u64 = layers.iter().map(|l| l.dsp).sum();
     if asked <= available {
         return None;
     }
     let share = (asked - available) as f64 / asked as f64;
     let (mut moved, mut added) = (0, 0);
-    for (l, &lut) in layers.iter_mut().zip(fabric_lut) {
+    for (l, &lut) in layers.iter().zip(fabric_lut) {
         if l.dsp == 0 {
             continue;
         }
         let m = ((l.dsp as f64 * share).ceil() as u64).min(l.dsp);
-        let extra = (lut * m as f64 / l.dsp as f64).round() as u64;
-        l.dsp -= m;
-        l.lut += extra;
         moved += m;
-        added += extra;
+        added += (lut * m as f64 / l.dsp as f64).round() as u64;
     }
     Some((asked, moved, added))
 }
@@ -402,7 +401,7 @@ pub fn estimate_with(
         fabric_lut.push(cost.dsp_in_fabric_lut);
         layers.push(LayerEstimate::hls(node, "io_parallel", clock_ns, cycles, cost.ii, &cost, ff_bits));
     }
-    let spilled = spill_dsp(&mut layers, &fabric_lut, part.dsp);
+    let overflow = dsp_overflow(&layers, &fabric_lut, part.dsp);
     let sum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let total = Totals {
         latency_cycles: latency,
@@ -416,11 +415,12 @@ pub fn estimate_with(
     };
     let (available, warnings) = fit(&total, part);
     let mut assumptions = assumptions(g, &design, opts.tool, clock_ns * u);
-    if let Some((asked, moved, added)) = spilled {
+    if let Some((asked, moved, added)) = overflow {
         assumptions.push(format!(
-            "The constant multiplications would take {asked} DSP slices, more than the part's {}: the \
-             estimate builds {moved} of them in LUTs as shift-and-add logic (+{added} LUTs), the share of \
-             each layer alike, leaving the DSPs full.",
+            "The constant multiplications take {asked} DSP slices, more than the part's {}; the totals \
+             keep that demand, as C synthesis reports it. Logic synthesis, limited to the part's DSPs, \
+             would build {moved} of them in LUTs as shift-and-add logic (about +{added} LUTs, the share \
+             of each layer alike).",
             part.dsp
         ));
     }
