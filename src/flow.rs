@@ -115,11 +115,13 @@ pub fn load_float(model: &Path, opts: &FlowOptions) -> Result<Lowered<ImportedGr
     Ok(Lowered { graph, config, runs, warnings })
 }
 
-/// The values given for one model input, as read from a file: its name (for messages), its shape
-/// (batch on axis 0, or one sample without it) and its values, row-major.
+/// The values given for one model input, as read from a file: its name (for messages), the model
+/// input it is for when the file says so (an `.npz` member's key), its shape (batch on axis 0, or
+/// one sample without it) and its values, row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputArray {
     pub source: String,
+    pub key: Option<String>,
     pub shape: Vec<usize>,
     pub values: Vec<f64>,
 }
@@ -142,12 +144,61 @@ impl InputArray {
     }
 }
 
-/// Joins one array per model input (in input order) into rows of every input's values, as the
-/// simulator and the testbenches take them; returns the rows and the number of samples. Each array
-/// is in the model's own layout (NCHW for a channels-first ONNX model) and is converted to the IR's
-/// channels-last order ([`crate::ir::layout`]).
+/// The arrays in the model's input order: unkeyed arrays are taken in the order given, keyed ones
+/// (all or none) are matched to the inputs by name, each input exactly once.
+fn in_input_order<'a>(
+    g: &crate::ir::Graph,
+    arrays: &'a [InputArray],
+) -> Result<Vec<&'a InputArray>, FlowError> {
+    let Some(keyed) = arrays.iter().find(|a| a.key.is_some()) else {
+        return Ok(arrays.iter().collect());
+    };
+    if let Some(plain) = arrays.iter().find(|a| a.key.is_none()) {
+        return Err(FlowError::Inputs(format!(
+            "{} is keyed by input name but {} is not; give one .npz, or one .npy per input in the model's order",
+            keyed.source, plain.source
+        )));
+    }
+    let names: Vec<&str> = g.inputs().iter().map(|&i| g.node(i).name.as_str()).collect();
+    let quoted = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+    for a in arrays {
+        let key = a.key.as_deref().unwrap_or_default();
+        if !names.contains(&key) {
+            return Err(FlowError::Inputs(format!(
+                "{}: key '{key}' is not an input of the model (its inputs are {quoted})",
+                a.source
+            )));
+        }
+        if let Some(twin) = arrays.iter().find(|b| b.key == a.key && !std::ptr::eq(*b, a)) {
+            return Err(FlowError::Inputs(format!(
+                "input '{key}' is given twice: {} and {}",
+                a.source, twin.source
+            )));
+        }
+    }
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|n| !arrays.iter().any(|a| a.key.as_deref() == Some(**n)))
+        .map(|n| format!("'{n}'"))
+        .collect();
+    if !missing.is_empty() {
+        let given: Vec<&str> = arrays.iter().map(|a| a.source.as_str()).collect();
+        return Err(FlowError::Inputs(format!(
+            "no array for input(s) {} among {} (the model's inputs are {quoted})",
+            missing.join(", "),
+            given.join(", ")
+        )));
+    }
+    Ok(names.iter().filter_map(|n| arrays.iter().find(|a| a.key.as_deref() == Some(*n))).collect())
+}
+
+/// Joins one array per model input (in input order, or keyed by input name) into rows of every
+/// input's values, as the simulator and the testbenches take them; returns the rows and the number
+/// of samples. Each array is in the model's own layout (NCHW for a channels-first ONNX model) and
+/// is converted to the IR's channels-last order ([`crate::ir::layout`]).
 pub fn join_inputs(g: &crate::ir::Graph, arrays: &[InputArray]) -> Result<(Vec<f64>, usize), FlowError> {
     let inputs = g.inputs();
+    let arrays = in_input_order(g, arrays)?;
     if arrays.len() != inputs.len() {
         let names: Vec<String> = inputs.iter().map(|&i| format!("'{}'", g.node(i).name)).collect();
         return Err(FlowError::Inputs(format!(
@@ -209,7 +260,8 @@ pub fn take_inputs(
     if let ([a], &[i]) = (arrays.as_slice(), g.inputs().as_slice()) {
         let e = g.node(i).shape.elements();
         let n = a.samples(e)?;
-        if g.input_layout(i).is_none() && a.values.len() == n * e {
+        let named = a.key.as_ref().is_none_or(|k| *k == g.node(i).name);
+        if named && g.input_layout(i).is_none() && a.values.len() == n * e {
             return Ok((arrays.swap_remove(0).values, n));
         }
     }

@@ -40,7 +40,8 @@ fn simulate(model: &Path, inputs: (Vec<usize>, Vec<f64>)) -> Vec<f64> {
     let g = load_and_lower(model, &flow_options(model))
         .unwrap_or_else(|e| panic!("{}: {e}", model.display()))
         .graph;
-    let arrays = vec![flow::InputArray { source: "inputs.npy".into(), shape: inputs.0, values: inputs.1 }];
+    let arrays =
+        vec![flow::InputArray { source: "inputs.npy".into(), key: None, shape: inputs.0, values: inputs.1 }];
     let (rows, n) = flow::join_inputs(&g, &arrays).expect("inputs fit the model");
     let out = Simulator::new(&g).expect("simulator").run(&rows, n, &RunOptions::default()).expect("runs");
     let out = out.outputs.into_iter().next().expect("one output");

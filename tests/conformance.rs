@@ -48,7 +48,7 @@ fn reference(model: &str, file: &str) -> Reference {
     let mut path = dir.join("inputs.npy");
     while path.is_file() {
         let (shape, values) = npy(&path);
-        inputs.push(flow::InputArray { source: path.display().to_string(), shape, values });
+        inputs.push(flow::InputArray { source: path.display().to_string(), key: None, shape, values });
         path = dir.join(format!("inputs_{}.npy", inputs.len()));
     }
     let (oshape, expected) = npy(&dir.join(file));

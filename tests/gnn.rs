@@ -3,7 +3,9 @@
 //! `edge_index`, `Concat`, row-wise `MatMul` MLPs, `ScatterND` / `ScatterElements` sums, `Sigmoid`),
 //! with onnxruntime's outputs in `tests/data/gnn/`: the f64 reference equals onnxruntime, the
 //! emitted project's C simulation equals the bit-accurate simulator, an index out of range is an
-//! error naming the index input and its position, and the estimate of the (28, 56) network.
+//! error naming the index input and its position, inputs keyed by name in an `.npz` (numpy's
+//! stored and compressed forms, `scripts/make_npz_inputs.py`) equal the `.npy` files given in
+//! order, and the estimate of the (28, 56) network.
 
 #[path = "common/bin.rs"]
 mod bin;
@@ -85,17 +87,12 @@ fn an_index_out_of_range_is_an_error_naming_the_input_and_position() {
     }
 }
 
-#[test]
-fn csim_is_bit_exact() {
-    let Some(ap) = ap_types() else { return };
-    let tmp = tempfile::tempdir().unwrap();
-    let model = "gnn_in_28_56";
-    let dir = tmp.path().join("hls");
-    let d = dir.to_string_lossy().into_owned();
-    let (x, e, ei) = (data(model, "x.npy"), data(model, "e.npy"), data(model, "edge_index.npy"));
-    let model_path = onnx(model);
-    let args = [
+/// `compile` of the (28, 56) network at the settings into `dir`, with `tb` flags.
+fn compile(dir: &Path, tb: &[&str]) {
+    let (d, model_path) = (dir.to_string_lossy().into_owned(), onnx("gnn_in_28_56"));
+    let mut args = vec![
         "compile",
+        "-q",
         &model_path,
         "--part",
         "xcvu9p",
@@ -103,20 +100,141 @@ fn csim_is_bit_exact() {
         PRECISION,
         "--clock-period",
         "5",
-        "-o",
-        &d,
-        "--tb-input",
-        &x,
-        "--tb-input",
-        &e,
-        "--tb-input",
-        &ei,
     ];
+    args.extend_from_slice(&["-o", &d]);
+    args.extend_from_slice(tb);
     let run = hls_gen(&args);
     assert!(run.status.success(), "{}", text(&run));
+}
+
+#[test]
+fn csim_is_bit_exact() {
+    let Some(ap) = ap_types() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let model = "gnn_in_28_56";
+    let (x, e, ei) = (data(model, "x.npy"), data(model, "e.npy"), data(model, "edge_index.npy"));
+    let (by_order, by_name) = (tmp.path().join("npy"), tmp.path().join("npz"));
+    compile(&by_order, &["--tb-input", &x, "--tb-input", &e, "--tb-input", &ei]);
+    compile(&by_name, &["--tb-input", &data(model, "inputs_compressed.npz")]);
+    let vectors = |dir: &Path| std::fs::read_to_string(dir.join("tb_data/inputs.txt")).unwrap();
+    let lines = vectors(&by_name);
+    assert_eq!(lines, vectors(&by_order), "the .npz and the .npy files give other testbench vectors");
+    // The int64 edge_index reaches the testbench as the integers it holds, after x and e.
+    let bytes = std::fs::read(root().join(&ei)).unwrap();
+    let want: Vec<i64> = npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap();
+    let got: Vec<i64> = lines
+        .lines()
+        .flat_map(|l| l.split_whitespace().skip(28 * 3 + 56 * 4).map(|v| v.parse::<i64>().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+    let d = by_name.to_string_lossy().into_owned();
     let run = hls_gen(&["csim", &d, "--ap-types", &ap.to_string_lossy()]);
     let msg = text(&run);
     assert!(run.status.success() && msg.contains("csim PASSED: 8 samples"), "{msg}");
+}
+
+/// An `.npz` member: its name and its `.npy` bytes.
+type Member<'a> = (&'a str, &'a [u8]);
+
+/// Writes an `.npz` of `members` with the zip crate, stored or deflated.
+fn write_npz(path: &Path, members: &[Member<'_>], method: zip::CompressionMethod) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(method);
+    for (name, bytes) in members {
+        zip.start_file(*name, options).unwrap();
+        std::io::Write::write_all(&mut zip, bytes).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// The bytes of one of the (28, 56) network's recorded input files.
+fn input_bytes(file: &str) -> Vec<u8> {
+    std::fs::read(root().join(data("gnn_in_28_56", file))).unwrap()
+}
+
+#[test]
+fn npz_inputs_keyed_by_name_equal_the_npy_files_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = "gnn_in_28_56";
+    let want = sim(model, &["--precision", PRECISION], &tmp.path().join("npy.npy"));
+    // Members in another order than the model's inputs: matched by name, not position.
+    let shuffled = tmp.path().join("shuffled.npz");
+    let (x, e, ei) = (input_bytes("x.npy"), input_bytes("e.npy"), input_bytes("edge_index.npy"));
+    let members: [Member<'_>; 3] = [("edge_index.npy", &ei), ("x.npy", &x), ("e.npy", &e)];
+    write_npz(&shuffled, &members, zip::CompressionMethod::Deflated);
+    let model_path = onnx(model);
+    for npz in
+        [data(model, "inputs.npz"), data(model, "inputs_compressed.npz"), shuffled.display().to_string()]
+    {
+        let out = tmp.path().join("npz.npy");
+        let o = out.to_string_lossy().into_owned();
+        let run =
+            hls_gen(&["sim", "-q", &model_path, "--input", &npz, "--output", &o, "--precision", PRECISION]);
+        assert!(run.status.success(), "{}", text(&run));
+        assert_eq!(npy(&out), want, "{npz}");
+    }
+}
+
+#[test]
+fn bad_npz_inputs_are_errors_naming_the_file_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (x, e, ei) = (input_bytes("x.npy"), input_bytes("e.npy"), input_bytes("edge_index.npy"));
+    // The last element of edge_index (file order 895) set to 2^53 + 1, then to -1.
+    let with_last = |v: i64| {
+        let mut b = ei.clone();
+        let at = b.len() - 8;
+        b[at..].copy_from_slice(&v.to_le_bytes());
+        b
+    };
+    let (huge, negative) = (with_last((1 << 53) + 1), with_last(-1));
+    let cases: [(&str, Vec<Member<'_>>, &[&str]); 6] = [
+        (
+            "missing",
+            vec![("x.npy", &x), ("e.npy", &e)],
+            &["no array for input(s) 'edge_index'", "missing.npz['x']"],
+        ),
+        (
+            "extra",
+            vec![("x.npy", &x), ("e.npy", &e), ("edge_index.npy", &ei), ("y.npy", &e)],
+            &["extra.npz['y']: key 'y' is not an input of the model", "'x', 'e', 'edge_index'"],
+        ),
+        (
+            "misshaped",
+            vec![("x.npy", &x), ("e.npy", &x), ("edge_index.npy", &ei)],
+            &["misshaped.npz['e']: ", "[8, 28, 3]"],
+        ),
+        ("not_npy", vec![("x.npy", &x), ("e.txt", &e)], &["not_npy.npz: member 'e.txt' is not a .npy array"]),
+        (
+            "huge",
+            vec![("x.npy", &x), ("e.npy", &e), ("edge_index.npy", &huge)],
+            &["huge.npz['edge_index']: element 895", "2^53"],
+        ),
+        (
+            "negative",
+            vec![("x.npy", &x), ("e.npy", &e), ("edge_index.npy", &negative)],
+            &["index input 'edge_index', sample 7, position 55: index -1 is outside 0..28"],
+        ),
+    ];
+    let model_path = onnx("gnn_in_28_56");
+    let out = tmp.path().join("y.npy").to_string_lossy().into_owned();
+    for (name, members, wants) in cases {
+        let path = tmp.path().join(format!("{name}.npz"));
+        write_npz(&path, &members, zip::CompressionMethod::Stored);
+        let p = path.to_string_lossy().into_owned();
+        let run = hls_gen(&["sim", &model_path, "--input", &p, "--output", &out]);
+        let msg = text(&run);
+        assert_eq!(run.status.code(), Some(1), "{name}: {msg}");
+        assert!(!msg.contains("panicked"), "{name}: {msg}");
+        for want in wants {
+            assert!(msg.contains(want), "{name}: no '{want}' in: {msg}");
+        }
+    }
+    // An .npz cannot be mixed with .npy files given in order.
+    let path = tmp.path().join("missing.npz").to_string_lossy().into_owned();
+    let ei_path = data("gnn_in_28_56", "edge_index.npy");
+    let run = hls_gen(&["sim", &model_path, "--input", &path, "--input", &ei_path, "--output", &out]);
+    let msg = text(&run);
+    assert!(!run.status.success() && msg.contains("is keyed by input name but"), "{msg}");
 }
 
 /// Where the ap_types headers are, as `tests/common` finds them.

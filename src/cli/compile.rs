@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::{npy, print_runs, print_warnings, quiet, CliError, ModelArgs, TargetArgs};
+use super::{npz, print_runs, print_warnings, quiet, CliError, ModelArgs, TargetArgs};
 use crate::estimate::report;
 use crate::flow::{self, BackendChoice, CompileOptions};
 
@@ -21,7 +21,7 @@ pub(super) struct CompileArgs<'a> {
 }
 
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) -> Result<i32, CliError> {
-    let tb = c.tb_input.iter().map(|p| npy::read(p)).collect::<Result<Vec<_>, _>>()?;
+    let tb = npz::read_all(c.tb_input)?;
     let backend = match (c.rtl, c.pipeline_stages) {
         (true, stages) => BackendChoice::Rtl { pipeline_stages: stages.unwrap_or(1) },
         (false, None) => BackendChoice::Vitis,

@@ -13,6 +13,7 @@ mod csim;
 mod estimate;
 mod inspect;
 mod npy;
+mod npz;
 mod profile;
 mod report;
 mod rtlsim;
@@ -77,7 +78,8 @@ enum Command {
     Sim {
         #[command(flatten)]
         model: ModelArgs,
-        /// Inputs as .npy, batch on axis 0; one file per model input, in the model's input order.
+        /// Inputs as .npy, batch on axis 0; one file per model input, in the model's input order,
+        /// or one .npz keyed by input name.
         #[arg(long, required = true)]
         input: Vec<PathBuf>,
         /// Where to write the outputs (.npy, float64 holding the exact fixed-point values); one
@@ -104,8 +106,8 @@ enum Command {
         /// Project and top-function name (default: the configuration's ProjectName, else myproject).
         #[arg(long)]
         project_name: Option<String>,
-        /// Testbench inputs as .npy, one file per model input in the model's input order
-        /// (default: 1000 generated inputs with edge cases).
+        /// Testbench inputs as .npy, one file per model input in the model's input order, or one
+        /// .npz keyed by input name (default: 1000 generated inputs with edge cases).
         #[arg(long)]
         tb_input: Vec<PathBuf>,
         /// Number of generated testbench inputs.
@@ -159,7 +161,8 @@ enum Command {
         model: ModelArgs,
         #[command(flatten)]
         target: TargetArgs,
-        /// Calibration inputs as .npy, batch on axis 0; one file per model input, in input order.
+        /// Calibration inputs as .npy, batch on axis 0; one file per model input, in input order,
+        /// or one .npz keyed by input name.
         #[arg(long, required = true)]
         input: Vec<PathBuf>,
         /// Choose per-layer types (result, weight, bias; exact accumulators) and write them as an

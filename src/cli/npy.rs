@@ -1,4 +1,5 @@
-//! Reading and writing `.npy` arrays for `sim` and `compile --tb-input`.
+//! Reading and writing `.npy` arrays for `sim` and `compile --tb-input` (`.npz` archives of them
+//! are read by [`super::npz`]).
 //!
 //! Reading accepts every real and integer dtype numpy writes — `i1 i2 i4 i8 u1 u2 u4 u8 f2 f4 f8`
 //! and `b1` (bool), in any byte order (`<`, `>`, `=`, `|`) — in C or Fortran order (Fortran arrays
@@ -348,11 +349,10 @@ fn convert<const N: usize>(data: &[u8], value: impl Fn(&[u8]) -> f64 + Sync) -> 
     values
 }
 
-/// Reads an array as the values given for one model input.
-pub fn read(path: &Path) -> Result<InputArray, CliError> {
-    let err = |m: String| CliError::msg(format!("{}: {m}", path.display()));
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let p = parse_header(&bytes).map_err(err)?;
+/// The array of a `.npy` file's bytes; `source` names it in messages and in the result.
+pub fn parse(source: &str, bytes: &[u8]) -> Result<InputArray, CliError> {
+    let err = |m: String| CliError::msg(format!("{source}: {m}"));
+    let p = parse_header(bytes).map_err(err)?;
     let count = p
         .shape
         .iter()
@@ -387,7 +387,7 @@ pub fn read(path: &Path) -> Result<InputArray, CliError> {
     if p.fortran && p.shape.len() > 1 {
         values = fortran_to_c(&values, &p.shape);
     }
-    Ok(InputArray { source: path.display().to_string(), shape: p.shape, values })
+    Ok(InputArray { source: source.to_string(), key: None, shape: p.shape, values })
 }
 
 /// Writes float64 values in C order (format 1.0, or 2.0 for a header beyond 64 KiB), converting

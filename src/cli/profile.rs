@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::sim::run_with_progress;
 use super::table::aligned;
-use super::{npy, print_runs, print_warnings, quiet, CliError, ModelArgs, TargetArgs};
+use super::{npz, print_runs, print_warnings, quiet, CliError, ModelArgs, TargetArgs};
 use crate::estimate;
 use crate::flow::{estimate_design, join_inputs, load_and_lower, load_float};
 use crate::ir::LoweredGraph;
@@ -53,7 +53,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, p: &ProfileArgs<'_>) ->
     print_warnings(&cfg, &lowered.warnings);
     print_runs(&lowered.runs);
     let float = load_float(&args.model, &flow)?;
-    let arrays = p.input.iter().map(|f| npy::read(f)).collect::<Result<Vec<_>, _>>()?;
+    let arrays = npz::read_all(p.input)?;
     let (inputs, n) = join_inputs(&lowered.graph, &arrays)?;
     let name = args.model.display().to_string();
     let fixed_run = run_with_progress(&Simulator::new(&lowered.graph)?, &inputs, n, true)?;

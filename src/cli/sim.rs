@@ -1,5 +1,5 @@
 //! `hls-gen sim`: runs the bit-accurate simulator (or the f64 reference with `--float`) on a batch
-//! of inputs from a `.npy` file, writes the outputs as float64 `.npy`, prints a per-layer overflow
+//! of inputs from `.npy` files (or an `.npz`), writes the outputs as float64 `.npy`, prints a per-layer overflow
 //! summary, and with `--trace DIR` writes every layer's output.
 
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{npy, print_runs, print_warnings, quiet, CliError, ModelArgs};
+use super::{npy, npz, print_runs, print_warnings, quiet, CliError, ModelArgs};
 use crate::backend::namer::Namer;
 use crate::flow::{load_and_lower, load_float, take_inputs};
 use crate::ir::{layout, Graph};
@@ -67,7 +67,7 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
         print_runs(&lowered.runs);
         (Simulator::new(&lowered.graph)?, lowered.graph.into_graph())
     };
-    let arrays = s.input.iter().map(|p| npy::read(p)).collect::<Result<Vec<_>, _>>()?;
+    let arrays = npz::read_all(s.input)?;
     let (inputs, n) = take_inputs(&g, arrays)?;
     if s.output.len() != g.outputs().len() {
         let names: Vec<String> = g.outputs().iter().map(|&o| format!("'{}'", g.node(o).name)).collect();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{npy, parse_reuse_factor, quiet, BackendArg, CliError, StrategyArg, TargetArgs};
+use super::{npz, parse_reuse_factor, quiet, BackendArg, CliError, StrategyArg, TargetArgs};
 use crate::config::{Config, IoStyle};
 use crate::sweep::axes::{self, Axes, FileSettings};
 use crate::sweep::collect::{self, Results};
@@ -88,7 +88,8 @@ struct StartArgs {
     /// Pruning axis: Dense weights below each threshold in magnitude set to zero (0: none).
     #[arg(long, value_delimiter = ',')]
     prune_below: Vec<f64>,
-    /// Accuracy inputs (.npy, batch on axis 0), one per model input: each point's bit-accurate
+    /// Accuracy inputs (.npy, batch on axis 0), one per model input, or one .npz keyed by input
+    /// name: each point's bit-accurate
     /// model against the float model.
     #[arg(long)]
     input: Vec<PathBuf>,
@@ -151,7 +152,7 @@ pub(super) fn run(cmd: SweepCommand) -> Result<i32, CliError> {
 }
 
 fn run_point(file: &Path) -> Result<i32, CliError> {
-    let read = |p: &Path| npy::read(p).map_err(|e| e.0);
+    let read = |p: &Path| npz::read(p).map_err(|e| e.0);
     match point::run(file, &read)? {
         Outcome::Skipped => {
             if !quiet() {

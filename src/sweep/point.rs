@@ -105,8 +105,9 @@ pub fn read_spec(path: &Path) -> Result<PointSpec, SweepError> {
     Ok(spec)
 }
 
-/// Reads a `.npy` file into an array (the command line's reader).
-pub type NpyReader<'a> = &'a dyn Fn(&Path) -> Result<InputArray, String>;
+/// Reads a `.npy` file into an array, or an `.npz` into its arrays keyed by input name (the
+/// command line's reader).
+pub type NpyReader<'a> = &'a dyn Fn(&Path) -> Result<Vec<InputArray>, String>;
 
 /// Runs the point whose file is `point_file` unless it has a result (see the module
 /// documentation). Errors are only those of reading the point file and writing the result.
@@ -203,13 +204,19 @@ fn measure(spec: &PointSpec, dir: &Path, read_npy: NpyReader<'_>, r: &mut PointR
 
 fn accuracy(spec: &PointSpec, g: &LoweredGraph, read_npy: NpyReader<'_>) -> Result<Accuracy, String> {
     let c = &spec.common;
-    let arrays = c.input.iter().map(|p| read_npy(p)).collect::<Result<Vec<_>, _>>()?;
+    let mut arrays = Vec::with_capacity(c.input.len());
+    for p in &c.input {
+        arrays.extend(read_npy(p)?);
+    }
     let (rows, n) = flow::join_inputs(g, &arrays).map_err(|e| e.to_string())?;
     let run = RunOptions::default();
     let fixed = Simulator::new(g).and_then(|s| s.run(&rows, n, &run)).map_err(|e| e.to_string())?;
     let a = match &c.reference {
         Some(path) => {
-            let y = read_npy(path)?;
+            let y = match <[InputArray; 1]>::try_from(read_npy(path)?) {
+                Ok([y]) => y,
+                Err(_) => return Err(format!("{}: the reference must be one array", path.display())),
+            };
             against_reference(&fixed, &y, n)?
         }
         None => {
