@@ -100,3 +100,16 @@ fn results_do_not_depend_on_the_thread_count() {
         }
     }
 }
+
+/// Every Dense layer of the jet MLP (`tests/models/onnx/mlp_float.onnx` at the default
+/// `ap_fixed<16,6>`, the model `hls-gen sim` is benchmarked on) runs the `i16` pair-product kernel.
+#[test]
+fn jet_mlp_dense_layers_take_the_i16_kernel() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models/onnx/mlp_float.onnx");
+    let lowered = hls_gen::flow::load_and_lower(&path, &hls_gen::flow::FlowOptions::default()).unwrap();
+    let sim = Simulator::new(&lowered.graph).unwrap();
+    let dense: Vec<(String, String)> =
+        sim.kernels().into_iter().filter(|(_, k)| k.starts_with("dense:")).collect();
+    assert_eq!(dense.len(), 4, "{:?}", sim.kernels());
+    assert!(dense.iter().all(|(_, k)| k == "dense: exact i16 madd"), "{dense:?}");
+}

@@ -185,7 +185,7 @@ impl CastOp<i128> for WideCast {
 
 /// Quantization of an `i64` by a shift fixed at plan time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Quant {
+pub(crate) enum Quant {
     /// The target is at least as fine: nothing is dropped, no shift.
     Keep,
     /// The target is finer by this many bits.
@@ -322,6 +322,14 @@ impl Cast64 {
             Some(fit) => Cast64 { kind: Kind::Fast(quant, fit), ..generic },
             None => generic,
         })
+    }
+
+    /// The specialised steps (quantization, then overflow), when the cast has them.
+    pub(crate) fn steps(&self) -> Option<(Quant, Fit)> {
+        match self.kind {
+            Kind::Fast(q, fit) => Some((q, fit)),
+            Kind::Generic => None,
+        }
     }
 
     /// True when the cast is the identity on its input range.

@@ -25,6 +25,7 @@
 //! * [`Axpy`]: otherwise, when partial sums stay below `2^62`, dense rows in `i64`.
 
 use super::cast::{fits_i64, frac, range, Cast64, CastOp, Int};
+use super::cast32::Cast32;
 use super::constant::{frac32, too_wide, Need, Raw};
 use super::plan::{Ctx, Scratch};
 use super::simd;
@@ -363,6 +364,8 @@ struct Madd {
     panels: Vec<[i16; 2 * MW]>,
     bias: Vec<[i32; MW]>,
     out: Cast64,
+    /// `out` in 32-bit lanes, where every step of it stays in `i32`.
+    out32: Option<Cast32>,
     avx2: bool,
 }
 
@@ -407,7 +410,18 @@ impl Madd {
             }
         }
         let live = (rows.len() < sh.n_in).then_some(rows);
-        Madd { n_in: sh.n_in, n_out: sh.n_out, live, pairs, panels, bias, out, avx2: simd::has_avx2_fma() }
+        let out32 = Cast32::new(&out, ex.lo, ex.hi);
+        Madd {
+            n_in: sh.n_in,
+            n_out: sh.n_out,
+            live,
+            pairs,
+            panels,
+            bias,
+            out,
+            out32,
+            avx2: simd::has_avx2_fma(),
+        }
     }
 
     fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> u64 {
@@ -420,29 +434,7 @@ impl Madd {
         if acc.len() < groups * MR * np {
             acc.resize(groups * MR * np, 0);
         }
-        // Group `g`, pair `q`, row `r`: the row's inputs `2q` and `2q + 1` as two `i16` halves.
-        let half = |v: i64| u32::from(v as i16 as u16);
-        let pack = |a: i64, b: i64| (half(a) | half(b) << 16) as i32;
-        for (si, xr) in x.chunks_exact(self.n_in).enumerate() {
-            let group = &mut xs[(si / MR) * self.pairs * MR..][..self.pairs * MR];
-            let lanes = group[si % MR..].iter_mut().step_by(MR);
-            match &self.live {
-                None => {
-                    let (pairs, odd) = (xr.chunks_exact(2), xr.len() % 2 == 1);
-                    let last = odd.then(|| pack(xr[xr.len() - 1], 0));
-                    for (d, v) in lanes.zip(pairs.map(|p| pack(p[0], p[1])).chain(last)) {
-                        *d = v;
-                    }
-                }
-                Some(live) => {
-                    let (pairs, odd) = (live.chunks_exact(2), live.len() % 2 == 1);
-                    let last = odd.then(|| pack(xr[live[live.len() - 1]], 0));
-                    for (d, v) in lanes.zip(pairs.map(|p| pack(xr[p[0]], xr[p[1]])).chain(last)) {
-                        *d = v;
-                    }
-                }
-            }
-        }
+        self.pack(x, xs);
         let rows = &mut acc[..groups * MR * np];
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
@@ -453,11 +445,75 @@ impl Madd {
         }
         #[cfg(not(target_arch = "x86_64"))]
         self.product(xs, rows, np);
-        let mut overflows = 0;
-        for (yr, ar) in out.chunks_exact_mut(self.n_out).zip(rows.chunks_exact(np)) {
-            overflows += self.out.run_map(&ar[..self.n_out], yr, i64::from);
+        match &self.out32 {
+            Some(c) if np == self.n_out => c.run(&rows[..out.len()], out),
+            Some(c) => {
+                // Rows side by side first (row `r` moves down to `r * n_out`), then one pass.
+                for r in 1..n {
+                    rows.copy_within(r * np..r * np + self.n_out, r * self.n_out);
+                }
+                c.run(&rows[..out.len()], out)
+            }
+            None => {
+                let mut overflows = 0;
+                for (yr, ar) in out.chunks_exact_mut(self.n_out).zip(rows.chunks_exact(np)) {
+                    overflows += self.out.run_map(&ar[..self.n_out], yr, i64::from);
+                }
+                overflows
+            }
         }
-        overflows
+    }
+
+    /// Packs the rows of `x` into `xs`: group `g`, pair `q`, row `r` at `(g * pairs + q) * MR + r`
+    /// holds the row's live inputs `2q` and `2q + 1` as two `i16` halves (an odd last one with 0).
+    fn pack(&self, x: &[i64], xs: &mut [i32]) {
+        let half = |v: i64| u32::from(v as i16 as u16);
+        let pack = |a: i64, b: i64| (half(a) | half(b) << 16) as i32;
+        let n_in = self.n_in;
+        let stride = self.pairs * MR;
+        for (rows, group) in x.chunks((MR * n_in).max(1)).zip(xs.chunks_exact_mut(stride)) {
+            if let (None, true) = (&self.live, rows.len() == MR * n_in) {
+                // A full group: four rows' pairs side by side, without index checks.
+                let (r01, r23) = rows.split_at(2 * n_in);
+                let ((r0, r1), (r2, r3)) = (r01.split_at(n_in), r23.split_at(n_in));
+                let quads = r0
+                    .chunks_exact(2)
+                    .zip(r1.chunks_exact(2))
+                    .zip(r2.chunks_exact(2).zip(r3.chunks_exact(2)));
+                for (d, ((a, b), (c, e))) in group.chunks_exact_mut(MR).zip(quads) {
+                    d[0] = pack(a[0], a[1]);
+                    d[1] = pack(b[0], b[1]);
+                    d[2] = pack(c[0], c[1]);
+                    d[3] = pack(e[0], e[1]);
+                }
+                if n_in % 2 == 1 {
+                    let d = &mut group[(self.pairs - 1) * MR..];
+                    for (r, d) in d.iter_mut().enumerate() {
+                        *d = pack(rows[r * n_in + n_in - 1], 0);
+                    }
+                }
+                continue;
+            }
+            for (r, xr) in rows.chunks_exact(n_in).enumerate() {
+                let lanes = group[r..].iter_mut().step_by(MR);
+                match &self.live {
+                    None => {
+                        let (full, rest) = xr.split_at(n_in & !1);
+                        for (d, p) in lanes.zip(full.chunks_exact(2)) {
+                            *d = pack(p[0], p[1]);
+                        }
+                        if let Some(&last) = rest.first() {
+                            group[(self.pairs - 1) * MR + r] = pack(last, 0);
+                        }
+                    }
+                    Some(live) => {
+                        for (d, p) in lanes.zip(live.chunks(2)) {
+                            *d = pack(xr[p[0]], p.get(1).map_or(0, |&i| xr[i]));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The sums of every group and panel into `acc` (row-major, `np` a row), in plain `i32`.

@@ -20,6 +20,7 @@
 mod activation;
 mod batch_norm;
 mod cast;
+mod cast32;
 mod concatenate;
 mod constant;
 mod conv;

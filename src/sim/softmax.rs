@@ -132,9 +132,12 @@ impl<I: Int> Steps<I> {
         let (e, p, _) = I::scratch(s);
         let mut over = [0u64; 3];
         let x = &x[..out.len()];
-        for (xr, yr) in x.chunks(self.row).zip(out.chunks_mut(self.row)) {
+        // Every row's exponentials, then every row's products, cast in one pass.
+        e.clear();
+        p.clear();
+        for xr in x.chunks(self.row) {
             let m = xr.iter().map(|&v| I::load(v, &self.x_ty)).max().unwrap_or(I::ZERO);
-            e.clear();
+            let start = e.len();
             let mut sum = I::ZERO;
             for &v in xr {
                 let (raw, o) = self.exp_index.apply(m - I::load(v, &self.x_ty));
@@ -146,10 +149,9 @@ impl<I: Int> Steps<I> {
             let (raw, o) = self.inv_index.apply(sum);
             over[1] += o as u64;
             let r = self.inv.get((raw + self.inv_offset) as usize).copied().unwrap_or(I::ZERO);
-            p.clear();
-            p.extend(e.iter().map(|&v| v * r));
-            over[2] += self.out.run(p, yr);
+            p.extend(e[start..].iter().map(|&v| v * r));
         }
+        over[2] += self.out.run(p, out);
         for (c, o) in self.counters.iter().zip(over) {
             counts[*c] += o;
         }
