@@ -390,6 +390,49 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<InputArray, CliError> {
     Ok(InputArray { source: source.to_string(), key: None, shape: p.shape, values })
 }
 
+/// The array of a `.npy` file that `file` (positioned at its start, `len` bytes long) holds,
+/// when it is C-order little-endian float32 or float64 with a header in the first
+/// [`HEAD_READ`] bytes: the data is converted as it is read, a chunk at a time, so the file's
+/// bytes are never held whole. `None` for any other file, which [`parse`] then reads whole (and
+/// explains).
+pub fn read_streamed(source: &str, file: &mut std::fs::File, len: u64) -> Option<InputArray> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut head = vec![0; HEAD_READ.min(len) as usize];
+    file.read_exact(&mut head).ok()?;
+    let p = parse_header(&head).ok()?;
+    let little = !p.dtype.big_endian;
+    let size = match (p.dtype.kind, p.dtype.size) {
+        (Kind::Float, n @ (4 | 8)) if little && !(p.fortran && p.shape.len() > 1) => n,
+        _ => return None,
+    };
+    let count = p.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+    if count.checked_mul(size)? as u64 != len.checked_sub(p.data_start as u64)? {
+        return None;
+    }
+    file.seek(SeekFrom::Start(p.data_start as u64)).ok()?;
+    let mut values = vec![0.0; count];
+    let mut buf = vec![0u8; READ_CHUNK * size];
+    for out in values.chunks_mut(READ_CHUNK) {
+        let bytes = &mut buf[..out.len() * size];
+        file.read_exact(bytes).ok()?;
+        if size == 4 {
+            for (v, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+                *v = f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            }
+        } else {
+            for (v, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+                *v = f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            }
+        }
+    }
+    Some(InputArray { source: source.to_string(), key: None, shape: p.shape, values })
+}
+
+/// Bytes [`read_streamed`] reads for the header.
+const HEAD_READ: u64 = 1 << 12;
+/// Values [`read_streamed`] converts per read.
+const READ_CHUNK: usize = 1 << 16;
+
 /// Writes float64 values in C order (format 1.0, or 2.0 for a header beyond 64 KiB), converting
 /// the values to bytes a chunk at a time on the way out.
 pub fn write(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), CliError> {

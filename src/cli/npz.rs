@@ -29,6 +29,12 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Vec<InputArray>, CliError> {
 /// The arrays of one file: one for a `.npy`, one per member for an `.npz`.
 pub fn read(path: &Path) -> Result<Vec<InputArray>, CliError> {
     let err = |m: String| CliError::msg(format!("{}: {m}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    let len = file.metadata().map_err(|e| err(e.to_string()))?.len();
+    if let Some(array) = npy::read_streamed(&path.display().to_string(), &mut file, len) {
+        return Ok(vec![array]);
+    }
+    drop(file);
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
     if !ZIP_MAGIC.iter().any(|m| bytes.starts_with(m)) {
         return Ok(vec![npy::parse(&path.display().to_string(), &bytes)?]);
