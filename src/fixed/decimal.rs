@@ -42,6 +42,12 @@ pub fn write_decimal(out: &mut String, raw: i128, frac: i32) {
     frac -= cancel;
     if frac <= 0 && frac.unsigned_abs() < u64::from(magnitude.leading_zeros()) {
         push_digits(out, magnitude << frac.unsigned_abs(), 0);
+    } else if (1..=19).contains(&frac) && magnitude >> frac <= u128::from(u64::MAX) {
+        // The same digits as below in 64-bit arithmetic: `rem * 5^frac < 10^frac <= 10^19`.
+        let f = frac as u32;
+        push_u64(out, (magnitude >> f) as u64, 0);
+        out.push('.');
+        push_u64(out, (magnitude & ((1u128 << f) - 1)) as u64 * POW5[f as usize] as u64, f as usize);
     } else if (1..=i64::from(FAST_DIGITS)).contains(&frac) {
         // The fraction `rem / 2^frac` is `rem * 5^frac / 10^frac`: exactly `frac` digits.
         let f = frac as u32;
@@ -66,6 +72,9 @@ const POW5: [u128; FAST_DIGITS as usize + 1] = {
 
 /// Appends the decimal digits of `v`, left-padded with zeros to `width`.
 fn push_digits(out: &mut String, mut v: u128, width: usize) {
+    if let (Ok(small), true) = (u64::try_from(v), width <= 20) {
+        return push_u64(out, small, width);
+    }
     let mut buf = [b'0'; 40];
     let mut at = buf.len();
     // 128-bit division is a library call; most values fit 64 bits.
@@ -82,6 +91,41 @@ fn push_digits(out: &mut String, mut v: u128, width: usize) {
     }
     at = at.min(buf.len() - width.min(buf.len()));
     out.push_str(std::str::from_utf8(&buf[at..]).unwrap_or_default());
+}
+
+/// `"00"`, `"01"`, ..., `"99"`.
+const PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut k = 0;
+    while k < 100 {
+        t[2 * k] = b'0' + (k / 10) as u8;
+        t[2 * k + 1] = b'0' + (k % 10) as u8;
+        k += 1;
+    }
+    t
+};
+
+/// Appends the decimal digits of `v`, left-padded with zeros to `width` (at most 20), two
+/// digits a division.
+fn push_u64(out: &mut String, mut v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut at = buf.len();
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    }
+    if v >= 10 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[v as usize * 2..v as usize * 2 + 2]);
+    } else {
+        at -= 1;
+        buf[at] = b'0' + v as u8;
+    }
+    at = at.min(buf.len() - width.min(buf.len()));
+    // SAFETY: `buf` holds ASCII digits only.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) });
 }
 
 /// [`to_decimal`]'s text of a positive `magnitude * 2^-frac` (odd when `frac > 0`), without sign.
@@ -175,10 +219,15 @@ fn fast_magnitude(
     let not_representable = || FixedError::NotRepresentable { value: text.to_string(), ty: *to };
     let decimals = frac_digits.len() as u32;
     let five = POW5[decimals as usize];
-    if value % five != 0 {
+    // 128-bit division is a library call; most texts fit 64 bits.
+    let (quotient, rest) = match (u64::try_from(value), u64::try_from(five)) {
+        (Ok(v), Ok(f)) => (u128::from(v / f), v % f != 0),
+        _ => (value / five, value % five != 0),
+    };
+    if rest {
         return Err(not_representable());
     }
-    value /= five;
+    value = quotient;
     let shift = to.frac_bits_i64() as i128 - i128::from(decimals);
     if shift < 0 {
         if i128::from(value.trailing_zeros()) < -shift {

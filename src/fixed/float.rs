@@ -33,13 +33,40 @@ pub fn from_f64(x: f64, to: &FixedType) -> Result<Cast, FixedError> {
     if bits << 1 == 0 {
         return Ok(cast(0, 0, to));
     }
+    if let Some(raw) = exact_raw(x, to) {
+        return Ok(Cast { raw, overflow: false });
+    }
+    Ok(from_bits(bits, to))
+}
+
+/// [`from_f64`] of a finite nonzero double's bits, through the exact value of its mantissa.
+fn from_bits(bits: u64, to: &FixedType) -> Cast {
     let biased_exp = ((bits >> MANTISSA_BITS) & 0x7ff) as i64;
     // The implicit leading one is set for subnormals too, as the headers do.
     let mantissa = ((bits & ((1 << MANTISSA_BITS) - 1)) | (1 << MANTISSA_BITS)) as i128;
-    let signed_mantissa = if x.is_sign_negative() { -mantissa } else { mantissa };
+    let signed_mantissa = if bits >> 63 == 1 { -mantissa } else { mantissa };
     // x = signed_mantissa * 2^(biased_exp - bias - 52); frac is that exponent negated.
     let frac = EXPONENT_BIAS + MANTISSA_BITS as i64 - biased_exp;
-    Ok(cast(signed_mantissa, frac as i32, to))
+    cast(signed_mantissa, frac as i32, to)
+}
+
+/// The raw value of a nonzero `x` that `to` holds exactly, without quantization or overflow
+/// (any mode keeps it as is), for targets of at most 53 bits; `None` when that is not shown.
+///
+/// `s = x * 2^F` is exact when it is a nonzero integer (a normal double scaled by a normal power
+/// of two), and is then `x`'s raw value.
+#[inline]
+fn exact_raw(x: f64, to: &FixedType) -> Option<i128> {
+    let f = to.frac_bits_i64();
+    if !(1..=53).contains(&to.width) || !(-900..=900).contains(&f) {
+        return None;
+    }
+    let s = x * pow2(f);
+    let r = s as i64;
+    // AP_SAT_SYM changes the most negative value of a signed type too.
+    let sym = to.signed && to.width > 1 && to.overflow == crate::fixed::OverflowMode::SatSym;
+    let low = to.min_raw() + i128::from(sym);
+    (s != 0.0 && r as f64 == s && (low..=to.max_raw()).contains(&i128::from(r))).then_some(i128::from(r))
 }
 
 /// The value `raw * 2^-frac` as the nearest `f64` (ties to even); exact when representable.
@@ -96,5 +123,47 @@ pub(crate) fn pow2(k: i64) -> f64 {
         f64::from_bits(1u64 << (k - MIN_LSB_EXP))
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixed::{OverflowMode, QuantMode};
+
+    /// The exact shortcut of `from_f64` gives what the general conversion gives, on values the
+    /// types hold (and their neighbours) in every mode.
+    #[test]
+    fn exact_shortcut_agrees_with_the_general_conversion() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut shortcut = 0;
+        for _ in 0..50_000 {
+            let width = 1 + next(60) as u32;
+            let integer = next(2 * u64::from(width) + 20) as i32 - width as i32 / 2 - 10;
+            let to = FixedType::new(width, integer, next(2) == 0).with_modes(
+                QuantMode::ALL[next(QuantMode::ALL.len() as u64) as usize],
+                OverflowMode::ALL[next(OverflowMode::ALL.len() as u64) as usize],
+            );
+            let raw = (to.min_raw() - 2).max(-(1 << 55)) + next(1 << 40.min(width + 3)) as i128;
+            let x = match next(4) {
+                0 => to_f64(raw, to.frac_bits()) * (1.0 + f64::EPSILON),
+                1 => -to_f64(raw, to.frac_bits()),
+                _ => to_f64(raw, to.frac_bits()),
+            };
+            if x == 0.0 || !x.is_finite() {
+                continue;
+            }
+            shortcut += exact_raw(x, &to).is_some() as usize;
+            let got = from_f64(x, &to).expect("finite");
+            let general = from_bits(x.to_bits(), &to);
+            assert_eq!((got.raw, got.overflow), (general.raw, general.overflow), "{x} to {to:?}");
+        }
+        assert!(shortcut > 10_000, "only {shortcut} values took the shortcut");
     }
 }
