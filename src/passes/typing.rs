@@ -35,13 +35,22 @@ pub(super) fn const_type(values: &[f64], width: u32) -> FixedType {
 /// Quantizes every value of `w` into `ty`; returns how many values did not fit (saturated or
 /// wrapped by the type's overflow mode).
 pub(super) fn quantize_weights(w: &mut Weights, ty: FixedType) -> usize {
-    let mut overflows = 0;
-    for v in &mut w.values {
-        if let Ok(c) = fixed::from_f64(*v, &ty) {
-            overflows += usize::from(c.overflow);
-            *v = fixed::to_f64(c.raw, ty.frac_bits());
-        }
-    }
+    use rayon::prelude::*;
+    // Slices in parallel: each value is converted on its own, the count is a sum.
+    let overflows = w
+        .values
+        .par_chunks_mut(1 << 14)
+        .map(|slice| {
+            let mut overflows = 0;
+            for v in slice {
+                if let Ok(c) = fixed::from_f64(*v, &ty) {
+                    overflows += usize::from(c.overflow);
+                    *v = fixed::to_f64(c.raw, ty.frac_bits());
+                }
+            }
+            overflows
+        })
+        .sum();
     w.ty = Some(ty);
     overflows
 }

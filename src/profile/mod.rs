@@ -483,7 +483,8 @@ pub fn unused_bits(ty: &FixedType, values: &[f64]) -> (u32, u32) {
     for &v in values {
         // A value the type holds exactly scales to its raw integer, which any cast returns.
         let s = v * scale;
-        let r = if width <= 53 && s.fract() == 0.0 && (s != 0.0 || v == 0.0) && s >= min && s <= max {
+        // `s as i64 as f64 == s` tests for an integer in range without a `trunc` call.
+        let r = if width <= 53 && s >= min && s <= max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
             s as i64 as i128
         } else {
             let Ok(c) = fixed::from_f64(v, ty) else { continue };
