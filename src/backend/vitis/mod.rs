@@ -19,6 +19,7 @@
 
 pub mod csim;
 mod io_parallel;
+mod io_rows;
 mod io_stream;
 mod layers;
 mod render;
@@ -53,6 +54,9 @@ pub enum IoType {
     /// [`crate::arch::stream::Design::channels`] (ports' entries unused) and the design's interval,
     /// both from the dataflow model.
     Stream { fifo_depths: Vec<u64>, interval: u64 },
+    /// The resource-optimized form of a graph model (`io_rows.rs`, [`crate::arch::rows`]): row
+    /// tensors move `parallelism` rows per cycle between dataflow processes.
+    Rows { parallelism: usize },
 }
 
 impl IoType {
@@ -61,6 +65,7 @@ impl IoType {
         match self {
             IoType::Parallel => "io_parallel",
             IoType::Stream { .. } => "io_stream",
+            IoType::Rows { .. } => "io_parallel",
         }
     }
 }
@@ -298,9 +303,15 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
             let plans = stream(g, &top, &model, &renderer, &mut project, fifo_depths, &mut used)?;
             (plans, "dataflow, pixel streams", *interval as usize)
         }
+        IoType::Rows { parallelism } => {
+            let design = arch::rows::design(g, *parallelism)?;
+            let plans = io_rows::emit(g, &top, &design, &model, &renderer, &mut project)?;
+            used.extend(["rows.h", "stream.h"]);
+            (plans, "dataflow, chunks of rows", design.ii)
+        }
     };
     let includes = match opts.io_type {
-        IoType::Parallel => Vec::new(),
+        IoType::Parallel | IoType::Rows { .. } => Vec::new(),
         IoType::Stream { .. } => vec!["stream.h"],
     };
 
