@@ -11,9 +11,10 @@
 //!   sum compares the `N` indices with its row, adds the selected values in a tree of `N - 1`
 //!   adders and the tree's result to itself; the written chunk selects its sums
 //!   (`ceil(n_rows / N)`:1 multiplexers) and casts them.
-//! * A stream channel is a FIFO as deep as its tensor has chunks, a chunk wide: block RAM above
-//!   1 Kbit (RAMB18 by aspect ratio), otherwise shift-register LUTs (32 bits per LUT); an array
-//!   channel is a ping-pong pair of registers.
+//! * A stream channel is a FIFO as deep as its tensor has chunks, a chunk wide: shift-register
+//!   LUTs (32 chunks per LUT and bit) up to 32 chunks, deeper ones a memory by
+//!   [`crate::arch::hls::rom_storage`]'s rule (block RAM when it fills half its RAMB18s, else
+//!   LUTRAM); an array channel is a ping-pong pair of registers.
 //!
 //! Timing: every tensor has the cycle its first and its last chunk is ready. A row process
 //! passes chunks on after its pipeline depth; a gather starts after the last data chunk; a
@@ -34,8 +35,8 @@ use crate::arch::rows::{self, chunk_node, chunk_shape, Mode, RowsDesign};
 use crate::fixed::FixedType;
 use crate::ir::{LayerDef, LoweredGraph, NodeId, Shape};
 
-/// FIFOs up to this many bits are shift-register LUTs.
-const SRL_MAX_BITS: u64 = 1024;
+/// FIFOs up to this many chunks deep are shift-register LUTs.
+const SRL_MAX_DEPTH: u64 = 32;
 /// Bits one shift-register LUT holds.
 const SRL_BITS: u64 = 32;
 
@@ -179,11 +180,14 @@ fn buffers(g: &LoweredGraph, d: &RowsDesign, id: NodeId, cost: &mut LayerCost) -
             crate::arch::hls::Read::Output(_) => {}
             crate::arch::hls::Read::Layer { .. } if ch.stream => {
                 let width = (d.parallelism * rn.row) as u64 * w;
-                let bits = width * ch.depth as u64;
-                if bits <= SRL_MAX_BITS {
-                    cost.lut += width as f64 * (ch.depth as u64).div_ceil(SRL_BITS) as f64;
+                let depth = ch.depth as u64;
+                if depth <= SRL_MAX_DEPTH {
+                    cost.lut += width as f64 * depth.div_ceil(SRL_BITS) as f64;
                 } else {
-                    cost.bram18 += bram18_for(ch.depth as u64, width);
+                    match rom_storage(depth, width) {
+                        Storage::Bram => cost.bram18 += bram18_for(depth, width),
+                        Storage::Lutram | Storage::Constants => cost.lut += lutrom_luts(depth, width),
+                    }
                 }
             }
             crate::arch::hls::Read::Layer { .. } => ff += 2.0 * (node.shape.elements() as u64 * w) as f64,
