@@ -163,8 +163,26 @@ pub fn design(g: &LoweredGraph, n: usize) -> Result<RowsDesign, ArchError> {
             Layer::Input(_) => Mode::Port,
             Layer::GatherRows(_) => Mode::Gather,
             Layer::ScatterAdd(_) => Mode::Scatter,
-            _ if row_wise(g, id) => Mode::Rows,
-            _ => Mode::Array,
+            Layer::Dense(_)
+            | Layer::Activation(_)
+            | Layer::Quantize(_)
+            | Layer::BatchNorm(_)
+            | Layer::Concatenate(_)
+            | Layer::Elementwise(_)
+            | Layer::Softmax(_)
+            | Layer::Reshape(_)
+            | Layer::Conv(_)
+            | Layer::Pool(_)
+            | Layer::Pad(_)
+            | Layer::UpSample(_)
+            | Layer::Transpose(_)
+            | Layer::Reduce(_) => {
+                if row_wise(g, id) {
+                    Mode::Rows
+                } else {
+                    Mode::Array
+                }
+            }
         };
         let (rows, row) = rows_of(&node.shape);
         nodes.insert(id, RowsNode { mode, rows, row, chunks: rows.div_ceil(n) });

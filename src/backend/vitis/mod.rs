@@ -123,6 +123,8 @@ struct FlowContext<'a> {
     schedule: &'static str,
     ii: usize,
     samples: usize,
+    /// Whether the project has the Verilator testbench (`verilator/`).
+    verilator: bool,
 }
 
 /// A map serialized in the order of its entries.
@@ -356,6 +358,7 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
         schedule,
         ii,
         samples: tb.inputs.len(),
+        verilator: opts.io_type == IoType::Parallel,
     };
     project.add("build_prj.tcl", renderer.render("build_prj.tcl", &flow)?)?;
     project.add("build_opt.tcl", renderer.render("build_opt.tcl", &flow)?)?;
