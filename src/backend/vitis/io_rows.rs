@@ -189,7 +189,7 @@ pub(super) fn emit(
                     }
                     body.push("}".to_string());
                 }
-                statements.push(call(&format!("{base}_read"), &[port.name.clone()], outs));
+                statements.push(call(&format!("{base}_read"), std::slice::from_ref(&port.name), outs));
                 super::input_plan(g, top, id)?
             }
             Mode::Array => {
