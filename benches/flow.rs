@@ -122,6 +122,7 @@ fn compile_and_write_in(model: &Path, dest: &Path, io: IoStyle) {
         io_type: Some(io),
         hls_tool: None,
         fifo_depth: Default::default(),
+        edge_parallelism: None,
         part: "xcvu9p",
         clock_ns: 5.0,
         project_name: "myproject",

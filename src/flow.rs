@@ -401,6 +401,23 @@ pub struct CompileOptions<'a> {
     /// io_stream FIFO depths (the configuration's `FifoDepth`, else [`FifoDepth::Auto`], when
     /// `None`); an error for io_parallel.
     pub fifo_depth: Option<FifoDepth>,
+    /// Graph models: the resource-optimized design at this many rows per cycle
+    /// ([`crate::arch::rows`]); the throughput form when `None`.
+    pub edge_parallelism: Option<usize>,
+}
+
+/// The estimate of graph model `g`'s resource-optimized design at `n` rows per cycle
+/// ([`crate::arch::rows`]) and its io type.
+pub fn estimate_rows(
+    g: &LoweredGraph,
+    part: &estimate::Part,
+    clock_ns: f64,
+    tool: estimate::HlsTool,
+    n: usize,
+) -> Result<(Estimate, IoType), FlowError> {
+    let opts = estimate::Options { tool, clock_uncertainty: None };
+    let est = estimate::rows::estimate(g, part, clock_ns, &opts, n)?;
+    Ok((est, IoType::Rows { parallelism: n }))
 }
 
 /// The estimate of `g`'s Vitis HLS design in `io` as Vitis HLS synthesizes it, and for io_stream
@@ -470,7 +487,15 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     let (est, mut project) = match c.backend {
         BackendChoice::Vitis => {
             let tool = c.hls_tool.or(lowered.config.hls_tool).unwrap_or_default();
-            let (est, io_type) = estimate_design_for(g, &part, c.clock_ns, io, fifo_depth, tool)?;
+            let (est, io_type) =
+                match c.edge_parallelism {
+                    Some(_) if io == IoStyle::Stream => return Err(FlowError::Options(
+                        "--edge-parallelism builds an io_parallel design; it does not combine with io_stream"
+                            .into(),
+                    )),
+                    Some(n) => estimate_rows(g, &part, c.clock_ns, tool, n)?,
+                    None => estimate_design_for(g, &part, c.clock_ns, io, fifo_depth, tool)?,
+                };
             let vopts = VitisOptions {
                 project_name: c.project_name.to_string(),
                 part: part.name.clone(),
@@ -484,6 +509,10 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
                 "io_stream is a Vitis HLS design; the RTL backend builds io_parallel only".into(),
             ))
         }
+        BackendChoice::Rtl { .. } if c.edge_parallelism.is_some() => return Err(FlowError::Options(
+            "--edge-parallelism builds a Vitis HLS design; the RTL backend builds the throughput form only"
+                .into(),
+        )),
         BackendChoice::Rtl { pipeline_stages } => {
             let ropts = RtlOptions { project_name: c.project_name.to_string(), pipeline_stages };
             let project = rtl::emit(g, &ropts, &tb)?;

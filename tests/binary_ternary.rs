@@ -77,6 +77,7 @@ fn compile(model: &Path, backend: BackendChoice) -> flow::Compiled {
         drop_output_softmax: false,
         io_type: Some(IoStyle::Parallel),
         fifo_depth: Default::default(),
+        edge_parallelism: None,
         hls_tool: None,
     };
     flow::compile(model, &flow_options(model), &opts).unwrap_or_else(|e| panic!("{}: {e}", model.display()))

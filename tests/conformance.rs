@@ -204,6 +204,7 @@ fn csim_matches_simulator_in(model: &Path, samples: usize, io: IoStyle) {
         io_type: Some(io),
         hls_tool: None,
         fifo_depth: Default::default(),
+        edge_parallelism: None,
     };
     let compiled = flow::compile(model, &FlowOptions::default(), &opts).expect("compiles");
     let g = &compiled.lowered.graph;

@@ -5,7 +5,9 @@
 //! emitted project's C simulation equals the bit-accurate simulator, an index out of range is an
 //! error naming the index input and its position, inputs keyed by name in an `.npz` (numpy's
 //! stored and compressed forms, `scripts/make_npz_inputs.py`) equal the `.npy` files given in
-//! order, and the estimate of the (28, 56) network.
+//! order, and the estimate of the (28, 56) network; the resource-optimized form
+//! (`--edge-parallelism N`) is bit-exact in C simulation with partial last chunks, and its
+//! estimate shares each row-wise layer's operators over the rows.
 
 #[path = "common/bin.rs"]
 mod bin;
@@ -89,6 +91,11 @@ fn an_index_out_of_range_is_an_error_naming_the_input_and_position() {
 
 /// `compile` of the (28, 56) network at the settings into `dir`, with `tb` flags.
 fn compile(dir: &Path, tb: &[&str]) {
+    compile_with(dir, tb, &[]);
+}
+
+/// [`compile`] with `extra` flags.
+fn compile_with(dir: &Path, tb: &[&str], extra: &[&str]) {
     let (d, model_path) = (dir.to_string_lossy().into_owned(), onnx("gnn_in_28_56"));
     let mut args = vec![
         "compile",
@@ -103,8 +110,80 @@ fn compile(dir: &Path, tb: &[&str]) {
     ];
     args.extend_from_slice(&["-o", &d]);
     args.extend_from_slice(tb);
+    args.extend_from_slice(extra);
     let run = hls_gen(&args);
     assert!(run.status.success(), "{}", text(&run));
+}
+
+/// Five rows per cycle: the 56 edge rows end in a chunk of one row, the 28 node rows in a chunk of
+/// three, so the padding rows of both must stay out of the sums and the outputs.
+#[test]
+fn the_resource_form_csim_is_bit_exact() {
+    let Some(ap) = ap_types() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rows");
+    compile_with(&dir, &["--tb-input", &data("gnn_in_28_56", "inputs.npz")], &["--edge-parallelism", "5"]);
+    let top = std::fs::read_to_string(dir.join("firmware/myproject.cpp")).unwrap();
+    assert!(top.contains("#pragma HLS DATAFLOW") && top.contains("ram_1wnr"), "not the resource form");
+    let d = dir.to_string_lossy().into_owned();
+    let run = hls_gen(&["csim", &d, "--ap-types", &ap.to_string_lossy()]);
+    let msg = text(&run);
+    assert!(run.status.success() && msg.contains("csim PASSED: 8 samples"), "{msg}");
+}
+
+#[test]
+fn the_resource_form_shares_each_row_wise_layer_over_the_rows() {
+    let n = 8u64;
+    let full = estimate("gnn_in_28_56", &[]);
+    let shared = estimate("gnn_in_28_56", &["--edge-parallelism", "8"]);
+    // ceil(28 / 8) node chunks stored, then ceil(56 / 8) edge chunks gathered.
+    assert_eq!(shared["total"]["ii"], 4 + 7, "{}", shared["total"]);
+    let layers = |e: &serde_json::Value| e["layers"].as_array().unwrap().clone();
+    let (a, b) = (layers(&full), layers(&shared));
+    assert_eq!(a.len(), b.len());
+    let mut dense = 0;
+    for (t, r) in a.iter().zip(&b) {
+        assert_eq!(t["name"], r["name"]);
+        if t["kind"] != "dense" {
+            continue;
+        }
+        dense += 1;
+        let rows: u64 = t["shape"].as_str().unwrap().split('×').next().unwrap().parse().unwrap();
+        let (dt, dr) = (t["dsp"].as_u64().unwrap(), r["dsp"].as_u64().unwrap());
+        assert!(dr > 0, "{}", r["name"]);
+        // One copy of the row's operators per row of a chunk instead of per row of the tensor.
+        assert_eq!(dt * n, dr * rows, "{}: {dt} DSPs for {rows} rows, {dr} for {n}", t["name"]);
+    }
+    assert_eq!(dense, 9);
+    let total = |e: &serde_json::Value, k: &str| e["total"][k].as_u64().unwrap();
+    assert!(total(&shared, "dsp") * 5 < total(&full, "dsp"), "{}", shared["total"]);
+    assert!(total(&shared, "lut") * 4 < total(&full, "lut"), "{}", shared["total"]);
+    // The large graph fits the part's DSPs at 8 rows per cycle; II = 448 / 8 + 896 / 8.
+    let big = estimate("gnn_in_448_896", &["--edge-parallelism", "8"]);
+    assert_eq!(big["total"]["ii"], 56 + 112, "{}", big["total"]);
+    assert!(total(&big, "dsp") < 6840, "{}", big["total"]);
+}
+
+#[test]
+fn edge_parallelism_outside_a_vitis_graph_design_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("p").to_string_lossy().into_owned();
+    let cases: [(&str, &[&str], &str); 3] = [
+        ("tests/models/onnx/mlp_float.onnx", &[], "applies to graph models"),
+        (&onnx("gnn_in_28_56"), &["--backend", "rtl"], "the RTL backend builds the throughput form only"),
+        (&onnx("gnn_in_28_56"), &["--io-type", "io_stream"], "does not combine with io_stream"),
+    ];
+    for (model, extra, want) in cases {
+        let mut args = vec!["compile", model, "--part", "xcvu9p", "--edge-parallelism", "4", "-o", &out];
+        args.extend_from_slice(extra);
+        let run = hls_gen(&args);
+        let msg = text(&run);
+        assert_eq!(run.status.code(), Some(1), "{model} {extra:?}: {msg}");
+        assert!(msg.contains(want) && !msg.contains("panicked"), "{model} {extra:?}: {msg}");
+    }
+    let model = onnx("gnn_in_28_56");
+    let run = hls_gen(&["estimate", &model, "--part", "xcvu9p", "--edge-parallelism", "0"]);
+    assert!(!run.status.success() && !text(&run).contains("panicked"), "{}", text(&run));
 }
 
 #[test]

@@ -66,6 +66,7 @@ fn compile(model: &Path, backend: BackendChoice, drop_softmax: bool) -> flow::Co
         io_type: None,
         hls_tool: None,
         fifo_depth: Default::default(),
+        edge_parallelism: None,
     };
     let mut flow_opts = FlowOptions::default();
     if model.extension().is_some_and(|e| e == "json") {

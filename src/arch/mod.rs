@@ -11,12 +11,15 @@
 //!   process form and its cycle rules, the streams between processes.
 //! * [`mcm`]: a constant matrix times a vector as a shared shift-and-add adder graph, with the
 //!   exact range and adder depth of every node (the RTL backend's Dense and its cost).
+//! * [`rows`]: the Vitis HLS resource-optimized design of a graph model (`--edge-parallelism N`):
+//!   row processes `N` rows per cycle, gathers and scatters, joined by streams of row chunks.
 //! * [`rtl`]: the RTL backend's timing contract: which layers it builds, the cycles each adds,
 //!   when each tensor is ready and the design's latency.
 
 pub mod dataflow;
 pub mod hls;
 pub mod mcm;
+pub mod rows;
 pub mod rtl;
 pub mod stream;
 

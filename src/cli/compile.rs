@@ -22,6 +22,11 @@ pub(super) struct CompileArgs<'a> {
 
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) -> Result<i32, CliError> {
     let tb = npz::read_all(c.tb_input)?;
+    if c.rtl && target.edge_parallelism.is_some() {
+        return Err(CliError::msg(
+            "--edge-parallelism builds a Vitis HLS design; the RTL backend builds the throughput form only",
+        ));
+    }
     let backend = match (c.rtl, c.pipeline_stages) {
         (true, stages) => BackendChoice::Rtl { pipeline_stages: stages.unwrap_or(1) },
         (false, None) => BackendChoice::Vitis,
@@ -44,6 +49,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         io_type: Some(t.io),
         hls_tool: Some(t.tool),
         fifo_depth: t.fifo_depth,
+        edge_parallelism: t.edge_parallelism,
     };
     let mut compiled = flow::compile(&args.model, &flow_opts, &opts)?;
     let page = report_page(&args.model, &compiled);

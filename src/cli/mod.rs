@@ -251,6 +251,10 @@ struct TargetArgs {
     /// vitis (Vitis HLS); default: the configuration's Backend (Vivado -> vivado), else vitis.
     #[arg(long, value_parser = ["vivado", "vitis"])]
     hls_tool: Option<String>,
+    /// Graph models: the resource-optimized design, N edge (and node) rows per cycle through one
+    /// copy of each row-wise layer (io_parallel, Vitis HLS); default: the throughput form.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    edge_parallelism: Option<u64>,
 }
 
 /// The target with the configuration file applied under the command line.
@@ -260,6 +264,7 @@ struct Target {
     io: crate::config::IoStyle,
     fifo_depth: Option<crate::estimate::stream::FifoDepth>,
     tool: crate::estimate::HlsTool,
+    edge_parallelism: Option<usize>,
 }
 
 impl TargetArgs {
@@ -287,12 +292,19 @@ impl TargetArgs {
             Some(t) => t.parse().map_err(CliError::msg)?,
             None => cfg.hls_tool.unwrap_or_default(),
         };
+        let edge_parallelism = self.edge_parallelism.map(|n| n as usize);
+        if edge_parallelism.is_some() && io == IoStyle::Stream {
+            return Err(CliError::msg(
+                "--edge-parallelism builds the resource-optimized io_parallel design of a graph model; it does not combine with io_stream",
+            ));
+        }
         Ok(Target {
             part,
             clock_ns: self.clock_period.or(cfg.clock_period).unwrap_or(5.0),
             io,
             fifo_depth,
             tool,
+            edge_parallelism,
         })
     }
 }

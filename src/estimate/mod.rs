@@ -48,6 +48,7 @@ mod quantize;
 mod reduce;
 pub mod report;
 mod reshape;
+pub mod rows;
 pub mod rtl;
 mod scatter_add;
 mod softmax;

@@ -177,6 +177,7 @@ fn measure(spec: &PointSpec, dir: &Path, read_npy: NpyReader<'_>, r: &mut PointR
         io_type: Some(c.io_type.parse()?),
         hls_tool: Some(c.hls_tool.parse()?),
         fifo_depth,
+        edge_parallelism: None,
     };
     let compiled = flow::compile(&c.model, &opts, &copts).map_err(|e| e.to_string())?;
     let t = &compiled.estimate.total;

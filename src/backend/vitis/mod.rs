@@ -19,6 +19,7 @@
 
 pub mod csim;
 mod io_parallel;
+mod io_rows;
 mod io_stream;
 mod layers;
 mod render;
@@ -53,6 +54,9 @@ pub enum IoType {
     /// [`crate::arch::stream::Design::channels`] (ports' entries unused) and the design's interval,
     /// both from the dataflow model.
     Stream { fifo_depths: Vec<u64>, interval: u64 },
+    /// The resource-optimized form of a graph model (`io_rows.rs`, [`crate::arch::rows`]): row
+    /// tensors move `parallelism` rows per cycle between dataflow processes.
+    Rows { parallelism: usize },
 }
 
 impl IoType {
@@ -61,6 +65,7 @@ impl IoType {
         match self {
             IoType::Parallel => "io_parallel",
             IoType::Stream { .. } => "io_stream",
+            IoType::Rows { .. } => "io_parallel",
         }
     }
 }
@@ -118,6 +123,8 @@ struct FlowContext<'a> {
     schedule: &'static str,
     ii: usize,
     samples: usize,
+    /// Whether the project has the Verilator testbench (`verilator/`).
+    verilator: bool,
 }
 
 /// A map serialized in the order of its entries.
@@ -298,9 +305,15 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
             let plans = stream(g, &top, &model, &renderer, &mut project, fifo_depths, &mut used)?;
             (plans, "dataflow, pixel streams", *interval as usize)
         }
+        IoType::Rows { parallelism } => {
+            let design = arch::rows::design(g, *parallelism)?;
+            let plans = io_rows::emit(g, &top, &design, &model, &renderer, &mut project)?;
+            used.extend(["rows.h", "stream.h"]);
+            (plans, "dataflow, chunks of rows", design.ii)
+        }
     };
     let includes = match opts.io_type {
-        IoType::Parallel => Vec::new(),
+        IoType::Parallel | IoType::Rows { .. } => Vec::new(),
         IoType::Stream { .. } => vec!["stream.h"],
     };
 
@@ -345,6 +358,7 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
         schedule,
         ii,
         samples: tb.inputs.len(),
+        verilator: opts.io_type == IoType::Parallel,
     };
     project.add("build_prj.tcl", renderer.render("build_prj.tcl", &flow)?)?;
     project.add("build_opt.tcl", renderer.render("build_opt.tcl", &flow)?)?;
