@@ -8,12 +8,13 @@
 //! Pipeline depth of a process (cycles from the issue of an iteration, when it reads its input
 //! FIFO heads, to the cycle its output is written into the next FIFO): `stages` for a Dense
 //! ([`super::stream::Form::Map`]) or a convolution ([`super::stream::Form::Window`]), 1 for every
-//! other map, pooling window and flattening frame (its compute step is one cycle).
+//! other map, pooling window, padding, upsampling and frame (its compute step is one cycle).
 //!
 //! Built: map layers Dense, Activation (not ELU, SELU, thresholded ReLU, hard swish), BatchNorm,
 //! Quantize, Reshape, Softmax, Elementwise, Concatenate and Reduce over channels; 1-D and 2-D
 //! Conv and Pool windows (any stride, padding and dilation); a Reshape that regroups pixels
-//! (a flatten) keeping its type; reuse factor 1 everywhere. [`check`] names every other layer
+//! (a flatten) or a Transpose as a whole frame; 1-D and 2-D Pad (padding and cropping) and
+//! UpSample; reuse factor 1 everywhere. [`check`] names every other layer
 //! in one error.
 
 use std::collections::BTreeMap;
@@ -77,13 +78,8 @@ fn refusal(g: &LoweredGraph, d: &Design, id: NodeId) -> Option<String> {
             | Layer::Reduce(_),
         ) => true,
         (Form::Window(_), Layer::Conv(_) | Layer::Pool(_)) => true,
-        (Form::Frame, Layer::Reshape(_)) => {
-            let same = g.inputs_of(id).first().and_then(|&i| g.node(i).out_ty().ok()) == node.out_ty().ok();
-            if !same {
-                return Some("a flatten that changes the type".into());
-            }
-            true
-        }
+        (Form::Pad(_), Layer::Pad(_)) | (Form::UpSample(_), Layer::UpSample(_)) => true,
+        (Form::Frame, Layer::Reshape(_) | Layer::Transpose(_)) => true,
         _ => false,
     };
     (!ok).then(|| {
@@ -116,7 +112,7 @@ pub fn check(g: &LoweredGraph, d: &Design, stages: u32) -> Result<(), ArchError>
         return Ok(());
     }
     Err(unsupported(format!(
-        "{} layer(s) cannot be built yet: {} (supported: per-pixel dense, activations but elu, selu, thresholded_relu and hard_swish, batch norm, quantizers, softmax, element-wise merges, concatenations and reductions over channels; 1-D and 2-D convolutions and pooling; a flatten that keeps the type; reuse factor 1)",
+        "{} layer(s) cannot be built yet: {} (supported: per-pixel dense, activations but elu, selu, thresholded_relu and hard_swish, batch norm, quantizers, softmax, element-wise merges, concatenations and reductions over channels; 1-D and 2-D convolutions and pooling; 1-D and 2-D padding, cropping and upsampling; reshapes that regroup pixels and transposes as whole frames; reuse factor 1)",
         bad.len(),
         bad.join(", ")
     )))

@@ -26,7 +26,7 @@ use crate::backend::testbench::{add_tb_data, TestbenchData};
 use crate::backend::top::TopInterface;
 use crate::backend::verilator::{self, StreamBench, StreamFifo, StreamPort};
 use crate::backend::{BackendError, Project};
-use crate::ir::{LoweredGraph, NodeId};
+use crate::ir::{Layer, LoweredGraph, NodeId};
 use process::{Built, Input};
 
 use super::RtlOptions;
@@ -77,14 +77,14 @@ pub fn emit(
             Form::Window(w) => process::window(&module, node, w, &ins[0], depth, stages)?,
             Form::Frame => {
                 let t_in = d.tensors[&srcs[0]];
-                process::frame(&module, node, &ins[0], t_in.transfers, d.tensors[&id].width)?
+                let sources = match node.layer {
+                    Layer::Reshape(_) => (0..node.shape.elements()).map(Some).collect(),
+                    _ => super::gather::sources(g, id)?,
+                };
+                process::frame(&module, node, &ins[0], t_in.transfers, d.tensors[&id].width, &sources)?
             }
-            Form::Pad(_) | Form::UpSample(_) => {
-                return Err(BackendError::layer(
-                    &node.name,
-                    "padding and upsampling do not stream in RTL yet",
-                ))
-            }
+            Form::Pad(p) => process::pad(&module, node, p, &ins[0])?,
+            Form::UpSample(u) => process::upsample(&module, node, u, &ins[0])?,
         };
         ranges.insert(id, built.ranges);
         project.add(format!("rtl/{module}.v"), built.text)?;

@@ -18,7 +18,7 @@ use super::super::pointwise::Site;
 use super::super::{
     activation, batch_norm, concatenate, dense, elementwise, pool, quantize, reduce, reshape, softmax,
 };
-use crate::arch::stream::Window;
+use crate::arch::stream::{PadGrid, UpGrid, Window};
 use crate::backend::BackendError;
 use crate::fixed::FixedType;
 use crate::ir::{Conv, Layer, Node, Pool, Shape};
@@ -89,9 +89,20 @@ fn pixel_vals(m: &mut Module, port: &str, x: &Input) -> Vec<Val> {
         .collect()
 }
 
-/// `assign y_0 = {...}` of the datapath outputs, last value in the top bits.
-fn assign_y(m: &mut Module, ys: &[Val]) -> String {
-    let parts: Vec<String> = ys.iter().rev().map(|y| m.use_all(y)).collect();
+/// `assign y_0 = {...}` of the datapath outputs, each in exactly `w` bits (raw values of the
+/// output type), the last value in the top bits.
+fn assign_y(m: &mut Module, ys: &[Val], w: u32) -> String {
+    let mut parts = Vec::with_capacity(ys.len());
+    for y in ys.iter().rev() {
+        let (lo, hi) = y.range();
+        let exact = if y.sh == 0 && y.w == w {
+            y.clone()
+        } else {
+            let e = m.fit(y, 0, w);
+            m.wire("o", lo, hi, 0, Some(w), &e)
+        };
+        parts.push(m.use_all(&exact));
+    }
     format!("    assign y_0 = {{{}}};\n", parts.join(", "))
 }
 
@@ -148,7 +159,7 @@ pub fn map(
         text.push_str(&format!("    assign x_{k}_read = issue;\n"));
     }
     text.push_str(&control(depth, "issue"));
-    let assign = assign_y(&mut m, &ys);
+    let assign = assign_y(&mut m, &ys, out.width);
     text.push_str(&m.body());
     text.push_str(&assign);
     text.push_str(FOOTER);
@@ -259,25 +270,11 @@ pub fn window(
     text.push_str(&member("row_out", rb, &rows_out));
     text.push_str(&member("col_out", cb, &cols_out));
     text.push_str(&selects);
-    let range_test = |v: &str, lo: usize, len: usize, bits: u32| -> String {
-        let mut t = Vec::new();
-        if lo > 0 {
-            t.push(format!("({v} >= {bits}'d{lo})"));
-        }
-        if lo + len < (1 << bits) {
-            t.push(format!("({v} < {bits}'d{})", lo + len));
-        }
-        if t.is_empty() {
-            "1'b1".to_string()
-        } else {
-            t.join(" & ")
-        }
-    };
     text.push_str(&vld(depth));
     text.push_str(&format!(
         "    reg [{r1}:0] row;\n    reg [{c1}:0] col;\n    wire in_grid = {} & {};\n    wire stall = vld[{d1}] & y_0_full;\n    wire issue = ~stall & (~in_grid | x_0_valid);\n    assign x_0_read = issue & in_grid;\n    wire [{p1}:0] cur = in_grid ? x_0 : {pw}'d0;\n",
-        range_test("row", w.pad_top, w.in_height, rb),
-        range_test("col", w.pad_left, w.in_width, cb),
+        within("row", w.pad_top, w.pad_top + w.in_height, rb),
+        within("col", w.pad_left, w.pad_left + w.in_width, cb),
         r1 = rb - 1,
         c1 = cb - 1,
         d1 = depth - 1,
@@ -303,7 +300,7 @@ pub fn window(
         hl = hp - 1
     ));
     text.push_str(&control(depth, "issue & row_out(row) & col_out(col)"));
-    let assign = assign_y(&mut m, &ys);
+    let assign = assign_y(&mut m, &ys, out.width);
     text.push_str(&m.body());
     text.push_str(&assign);
     text.push_str(FOOTER);
@@ -396,40 +393,43 @@ fn pool_window(
     Ok(acc)
 }
 
-/// A frame that regroups pixels keeping its type (a flatten): reads every input pixel into a
-/// buffer, one compute step, then writes the output pixels, each through one register.
+/// A frame (a reshape that regroups pixels, a transpose): reads every input pixel into a
+/// buffer, one compute step, then writes the output pixels; output element `o` (row-major) is
+/// `cast(x[sources[o]])` (zero for `None`), cast and registered on its way out.
 pub fn frame(
     module: &str,
     node: &Node,
     x: &Input,
     transfers_in: usize,
     out_width: usize,
+    sources: &[Option<usize>],
 ) -> Result<Built, BackendError> {
     let name = node.name.as_str();
+    let out = node.out_ty()?;
     let w = x.ty.width as usize;
     let c = x.ranges.len();
-    let total = transfers_in * c;
-    if out_width == 0 || total % out_width != 0 {
-        return Err(BackendError::layer(name, "the output pixels do not divide the tensor"));
+    let total = sources.len();
+    let misfit = || BackendError::layer(name, "the output pixels do not divide the tensor");
+    if out_width == 0 || total % out_width != 0 || sources.iter().flatten().any(|&i| i >= transfers_in * c) {
+        return Err(misfit());
     }
     let transfers_out = total / out_width;
-    let steps = transfers_in + 1 + transfers_out;
+    let r = transfers_in;
+    let steps = r + 1 + transfers_out;
     let kb = width(0, steps as i128 - 1);
     let pw = c * w;
-    let ow = out_width * w;
     let mut text = header(
         module,
         &format!("{} layer {name}, whole frame", node.layer.kind()),
         std::slice::from_ref(x),
-        &[ow as u64],
+        &[out_width as u64 * u64::from(out.width)],
     );
-    // The buffer: b_{R-1} holds the frame's first pixel after its R reads.
-    let r = transfers_in;
     text.push_str(&vld(1));
     text.push_str(&format!(
         "    reg [{k1}:0] k;\n    wire rd_step = k < {kb}'d{r};\n    wire wr_step = k > {kb}'d{r};\n    wire stall = vld[0] & y_0_full;\n    wire issue = ~stall & (~rd_step | x_0_valid);\n    assign x_0_read = issue & rd_step;\n",
         k1 = kb - 1
     ));
+    // The buffer: after the frame's reads, b_{R-1} holds its first pixel.
     text.push_str(&format!(
         "    reg [{}:0] {};\n",
         pw - 1,
@@ -442,43 +442,158 @@ pub fn frame(
         text.push_str(&format!("            b_{b} <= b_{};\n", b - 1));
     }
     text.push_str("        end\n    end\n");
-    // The flat tensor, element 0 (the first pixel's first value) in the low bits.
-    let flat: Vec<String> = (0..r).map(|p| format!("b_{}", r - 1 - p)).rev().collect();
-    text.push_str(&format!("    wire [{}:0] flat = {{{}}};\n", total * w - 1, flat.join(", ")));
-    text.push_str(&format!(
-        "    reg [{}:0] yr;\n    always @(posedge ap_clk) begin\n        if (~stall) begin\n",
-        ow - 1
-    ));
+    let flat: Vec<String> = (0..r).map(|b| format!("b_{b}")).collect();
+    text.push_str(&format!("    wire [{}:0] flat = {{{}}};\n", r * pw - 1, flat.join(", ")));
+    let element = |src: Option<usize>| match src {
+        Some(i) => format!("flat[{}:{}]", (i + 1) * w - 1, i * w),
+        None => format!("{w}'d0"),
+    };
+    let pixel_of = |t: usize| -> String {
+        let parts: Vec<String> = (0..out_width).rev().map(|e| element(sources[t * out_width + e])).collect();
+        format!("{{{}}}", parts.join(", "))
+    };
+    let ow = out_width * w;
     if transfers_out == 1 {
-        text.push_str("            yr <= flat;\n");
+        text.push_str(&format!("    wire [{}:0] pick = {};\n", ow - 1, pixel_of(0)));
     } else {
-        text.push_str("            case (k)\n");
+        text.push_str(&format!("    reg [{}:0] pick;\n    always @(*) begin\n        case (k)\n", ow - 1));
         for t in 0..transfers_out {
-            text.push_str(&format!(
-                "                {kb}'d{}: yr <= flat[{}:{}];\n",
-                r + 1 + t,
-                (t + 1) * ow - 1,
-                t * ow
-            ));
+            text.push_str(&format!("            {kb}'d{}: pick = {};\n", r + 1 + t, pixel_of(t)));
         }
-        text.push_str(&format!("                default: yr <= {ow}'d0;\n            endcase\n"));
+        text.push_str(&format!("            default: pick = {ow}'d0;\n        endcase\n    end\n"));
     }
-    text.push_str("        end\n    end\n");
     text.push_str(&format!(
         "    always @(posedge ap_clk) begin\n        if (ap_rst) k <= {kb}'d0;\n        else if (issue) k <= (k == {kb}'d{}) ? {kb}'d0 : k + {kb}'d1;\n    end\n",
         steps - 1
     ));
     text.push_str(&control(1, "issue & wr_step"));
-    text.push_str("    assign y_0 = yr;\n");
+    // Value e of the picked pixel ranges over every transfer's source for e.
+    let range_of = |src: Option<usize>| src.map_or((0, 0), |i| x.ranges[i % c]);
+    let ranges: Vec<(i128, i128)> = (0..out_width)
+        .map(|e| {
+            (0..transfers_out)
+                .map(|t| range_of(sources[t * out_width + e]))
+                .fold((i128::MAX, i128::MIN), |(l, h), (a, b)| (l.min(a), h.max(b)))
+        })
+        .collect();
+    let ranges = cast_pick(&mut text, x, ranges, &out);
     text.push_str(FOOTER);
-    // Output value e of pixel t is flat element t * out_width + e, of channel e % c when c
-    // divides the output width.
-    let ranges = if out_width % c == 0 {
-        (0..out_width).map(|e| x.ranges[e % c]).collect()
+    Ok(Built { text, ranges })
+}
+
+/// The cast of a picked pixel `pick` (values of `ranges`) to the output, registered: the
+/// module's datapath for padding, upsampling and frames.
+fn cast_pick(text: &mut String, x: &Input, ranges: Vec<(i128, i128)>, out: &FixedType) -> Vec<(i128, i128)> {
+    let mut m = Module::new();
+    m.set_enable("~stall");
+    let xs = pixel_vals(&mut m, "pick", &Input { ranges, ty: x.ty });
+    let ys = reshape::build(&mut m, &xs, i64::from(x.ty.frac_bits()), out);
+    let assign = assign_y(&mut m, &ys, out.width);
+    text.push_str(&m.body());
+    text.push_str(&assign);
+    ys.iter().map(Val::range).collect()
+}
+
+/// `{v} in [lo, hi)` on a `bits`-wide counter, leaving out comparisons that always hold.
+fn within(v: &str, lo: usize, hi: usize, bits: u32) -> String {
+    let mut t = Vec::new();
+    if lo > 0 {
+        t.push(format!("({v} >= {bits}'d{lo})"));
+    }
+    if hi < (1 << bits) {
+        t.push(format!("({v} < {bits}'d{hi})"));
+    }
+    if t.is_empty() {
+        "1'b1".to_string()
     } else {
-        let (lo, hi) = x.ranges.iter().fold((i128::MAX, i128::MIN), |(l, h), &(a, b)| (l.min(a), h.max(b)));
-        vec![(lo, hi); out_width]
-    };
+        t.join(" & ")
+    }
+}
+
+/// Row and column counters over a `rows x cols` grid, advanced by `issue`.
+fn grid_counters(rb: u32, cb: u32, rows: usize, cols: usize) -> String {
+    format!(
+        "    always @(posedge ap_clk) begin\n        if (ap_rst) begin\n            row <= {rb}'d0;\n            col <= {cb}'d0;\n        end else if (issue) begin\n            if (col == {cb}'d{cl}) begin\n                col <= {cb}'d0;\n                row <= (row == {rb}'d{rl}) ? {rb}'d0 : row + {rb}'d1;\n            end else begin\n                col <= col + {cb}'d1;\n            end\n        end\n    end\n",
+        cl = cols - 1,
+        rl = rows - 1
+    )
+}
+
+/// Spatial padding or cropping: one position of the union of the input and output grids per
+/// iteration, reading where the input is, writing where the output is (zeros in the padding).
+pub fn pad(module: &str, node: &Node, p: &PadGrid, x: &Input) -> Result<Built, BackendError> {
+    let out = node.out_ty()?;
+    let ((r0, r1), (c0, c1)) = (p.rows(), p.cols());
+    let (rows, cols) = ((r1 - r0) as usize, (c1 - c0) as usize);
+    let (rb, cb) = (width(0, rows as i128 - 1), width(0, cols as i128 - 1));
+    let pw = x.ranges.len() as u64 * u64::from(x.ty.width);
+    let at = |v: i64| (v - r0) as usize;
+    let at_c = |v: i64| (v - c0) as usize;
+    let read = format!(
+        "{} & {}",
+        within("row", at(p.pad_top), at(p.pad_top + p.in_height as i64), rb),
+        within("col", at_c(p.pad_left), at_c(p.pad_left + p.in_width as i64), cb)
+    );
+    let write = format!(
+        "{} & {}",
+        within("row", at(0), at(p.out_height as i64), rb),
+        within("col", at_c(0), at_c(p.out_width as i64), cb)
+    );
+    let mut text = header(
+        module,
+        &format!("{} layer {}, padding", node.layer.kind(), node.name),
+        std::slice::from_ref(x),
+        &[x.ranges.len() as u64 * u64::from(out.width)],
+    );
+    text.push_str(&vld(1));
+    text.push_str(&format!(
+        "    reg [{}:0] row;\n    reg [{}:0] col;\n    wire rd = {read};\n    wire wr = {write};\n    wire stall = vld[0] & y_0_full;\n    wire issue = ~stall & (~rd | x_0_valid);\n    assign x_0_read = issue & rd;\n    wire [{}:0] pick = rd ? x_0 : {pw}'d0;\n",
+        rb - 1,
+        cb - 1,
+        pw - 1
+    ));
+    text.push_str(&grid_counters(rb, cb, rows, cols));
+    text.push_str(&control(1, "issue & wr"));
+    let ranges = x.ranges.iter().map(|&(lo, hi)| (lo.min(0), hi.max(0))).collect();
+    let ranges = cast_pick(&mut text, x, ranges, &out);
+    text.push_str(FOOTER);
+    Ok(Built { text, ranges })
+}
+
+/// Nearest upsampling: one output position per iteration, reading at the top-left copy of each
+/// input pixel into a row buffer of the input width, writing every position from it.
+pub fn upsample(module: &str, node: &Node, u: &UpGrid, x: &Input) -> Result<Built, BackendError> {
+    let out = node.out_ty()?;
+    let pw = x.ranges.len() as u64 * u64::from(x.ty.width);
+    let bits = |n: usize| width(0, n.max(2) as i128 - 1);
+    let (hb, wb, fhb, fwb) = (bits(u.in_height), bits(u.in_width), bits(u.factor_h), bits(u.factor_w));
+    let mut text = header(
+        module,
+        &format!("{} layer {}, upsampling", node.layer.kind(), node.name),
+        std::slice::from_ref(x),
+        &[x.ranges.len() as u64 * u64::from(out.width)],
+    );
+    text.push_str(&vld(1));
+    text.push_str(&format!(
+        "    reg [{}:0] ir;\n    reg [{}:0] ic;\n    reg [{}:0] sh;\n    reg [{}:0] sw;\n    reg [{}:0] ub [0:{}];\n    wire rd = (sh == {fhb}'d0) & (sw == {fwb}'d0);\n    wire stall = vld[0] & y_0_full;\n    wire issue = ~stall & (~rd | x_0_valid);\n    assign x_0_read = issue & rd;\n    wire [{}:0] pick = rd ? x_0 : ub[ic];\n",
+        hb - 1,
+        wb - 1,
+        fhb - 1,
+        fwb - 1,
+        pw - 1,
+        u.in_width - 1,
+        pw - 1
+    ));
+    text.push_str(&format!(
+        "    always @(posedge ap_clk) begin\n        if (issue & rd) ub[ic] <= x_0;\n        if (ap_rst) begin\n            ir <= {hb}'d0;\n            ic <= {wb}'d0;\n            sh <= {fhb}'d0;\n            sw <= {fwb}'d0;\n        end else if (issue) begin\n            if (sw != {fwb}'d{}) sw <= sw + {fwb}'d1;\n            else begin\n                sw <= {fwb}'d0;\n                if (ic != {wb}'d{}) ic <= ic + {wb}'d1;\n                else begin\n                    ic <= {wb}'d0;\n                    if (sh != {fhb}'d{}) sh <= sh + {fhb}'d1;\n                    else begin\n                        sh <= {fhb}'d0;\n                        ir <= (ir == {hb}'d{}) ? {hb}'d0 : ir + {hb}'d1;\n                    end\n                end\n            end\n        end\n    end\n",
+        u.factor_w - 1,
+        u.in_width - 1,
+        u.factor_h - 1,
+        u.in_height - 1
+    ));
+    text.push_str(&control(1, "issue"));
+    let ranges = cast_pick(&mut text, x, x.ranges.clone(), &out);
+    text.push_str(FOOTER);
     Ok(Built { text, ranges })
 }
 
