@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::arch::rtl_stream::Depths;
 use crate::backend::rtl::{self, RtlOptions};
 use crate::backend::testbench::TestbenchData;
 use crate::backend::vitis::{self, IoType, VitisOptions};
@@ -504,10 +505,15 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
             };
             (est, vitis::emit(g, &vopts, &tb)?)
         }
-        BackendChoice::Rtl { .. } if io == IoStyle::Stream => {
-            return Err(FlowError::Options(
-                "io_stream is a Vitis HLS design; the RTL backend builds io_parallel only".into(),
-            ))
+        BackendChoice::Rtl { pipeline_stages } if io == IoStyle::Stream => {
+            let ropts = RtlOptions { project_name: c.project_name.to_string(), pipeline_stages };
+            let depths = match fifo_depth {
+                FifoDepth::Auto => Depths::Auto,
+                FifoDepth::Max => Depths::Max,
+                FifoDepth::Fixed(n) => Depths::Fixed(n),
+            };
+            let (project, _, figures) = rtl::stream::emit(g, &ropts, depths, &tb)?;
+            (rtl_stream_estimate(g, &part, c.clock_ns, pipeline_stages, &figures)?, project)
         }
         BackendChoice::Rtl { .. } if c.edge_parallelism.is_some() => return Err(FlowError::Options(
             "--edge-parallelism builds a Vitis HLS design; the RTL backend builds the throughput form only"
@@ -522,6 +528,26 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     project.add("report.json", report::to_json(&est))?;
     project.add("report.md", report::to_markdown(&est))?;
     Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len(), tb_run })
+}
+
+/// The estimate of the streaming RTL: latency and II are the dataflow model's for the testbench's
+/// samples (what the testbench measures); resources are not modelled for this form, so the
+/// fully parallel design's figures are given with an assumption saying so.
+fn rtl_stream_estimate(
+    g: &LoweredGraph,
+    part: &estimate::Part,
+    clock_ns: f64,
+    stages: u32,
+    f: &crate::arch::rtl_stream::Figures,
+) -> Result<Estimate, FlowError> {
+    let mut est = estimate::rtl::estimate(g, part, clock_ns, stages)?;
+    est.total.latency_cycles = f.latency;
+    est.total.latency_ns = f.latency as f64 * clock_ns;
+    est.total.ii = f.interval.max(1);
+    est.assumptions.push(
+        "io_stream RTL: latency and II are the dataflow model's (samples streamed back to back, an input pixel per cycle); LUT, FF and DSP figures are those of the fully parallel RTL design, not of the streaming one (run hls-gen synth for its counts)".into(),
+    );
+    Ok(est)
 }
 
 /// Bypasses every Softmax layer that produces a graph output and is read by no other layer.

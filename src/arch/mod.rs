@@ -15,12 +15,15 @@
 //!   row processes `N` rows per cycle, gathers and scatters, joined by streams of row chunks.
 //! * [`rtl`]: the RTL backend's timing contract: which layers it builds, the cycles each adds,
 //!   when each tensor is ready and the design's latency.
+//! * [`rtl_stream`]: the RTL backend's `io_stream` contract: the [`stream`] network with the
+//!   RTL's pipeline depths, its FIFO depths and the model's figures the RTL must equal.
 
 pub mod dataflow;
 pub mod hls;
 pub mod mcm;
 pub mod rows;
 pub mod rtl;
+pub mod rtl_stream;
 pub mod stream;
 
 use thiserror::Error;

@@ -26,6 +26,8 @@
 //! `pointwise.rs` holds what the pointwise ones share). The activations the schedule does not
 //! list are refused by [`crate::arch::rtl::check`], which names every such layer at once, so no
 //! partial design is ever produced.
+//!
+//! [`stream`] builds the `io_stream` form instead: a process per layer joined by FIFOs.
 
 mod activation;
 mod batch_norm;
@@ -43,6 +45,7 @@ mod quantize;
 mod reduce;
 mod reshape;
 mod softmax;
+pub mod stream;
 
 use std::collections::BTreeMap;
 

@@ -101,11 +101,18 @@ pub struct Module {
     /// Width and read bits of every signal the builder may slice.
     used: BTreeMap<String, Vec<bool>>,
     order: Vec<String>,
+    /// A condition every register waits for (a clock enable), or none.
+    enable: Option<String>,
 }
 
 impl Module {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Makes every register load only in cycles where `cond` (a one-bit expression) is high.
+    pub fn set_enable(&mut self, cond: &str) {
+        self.enable = Some(cond.to_string());
     }
 
     fn fresh(&mut self, prefix: &str) -> String {
@@ -381,7 +388,12 @@ impl Module {
             out.push('\n');
         }
         if !self.regs.is_empty() {
-            out.push_str("    always @(posedge ap_clk) begin\n");
+            match &self.enable {
+                Some(e) => {
+                    let _ = writeln!(out, "    always @(posedge ap_clk) if ({e}) begin");
+                }
+                None => out.push_str("    always @(posedge ap_clk) begin\n"),
+            }
             for r in &self.regs {
                 out.push_str(r);
                 out.push('\n');

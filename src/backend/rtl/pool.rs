@@ -42,26 +42,41 @@ pub fn build(
         }
         for k in 0..c {
             let values: Vec<Val> = inside.iter().map(|&i| xs[i * c + k].clone()).collect();
-            let t = match p.op {
-                PoolOp::Max => {
-                    let val = extreme(m, values, false).ok_or_else(misfit)?;
-                    Exact { val, frac: fx }
-                }
-                PoolOp::Average => {
-                    let rty = p
-                        .reciprocal
-                        .ok_or_else(|| BackendError::layer(layer, "the reciprocal type is unknown"))?;
-                    let n = if p.count_pad { taps } else { inside.len() };
-                    let r = Pool::reciprocal_raw(n, &rty);
-                    let total = sum(m, layer, values)?;
-                    if magnitude_bits(&total) + (128 - r.unsigned_abs().leading_zeros()) > MAX_BITS {
-                        return Err(too_wide(layer));
-                    }
-                    Exact { val: times(m, &total, r), frac: fx + i64::from(rty.frac_bits()) }
-                }
-            };
-            ys.push(finish(m, &t, out));
+            ys.push(one(m, layer, p, values, taps, fx, out)?);
         }
     }
     Ok(ys)
+}
+
+/// One output of `p` from the window's `values` that lie inside the input (of `taps` in the
+/// whole window): the combination, the output cast and a register.
+pub fn one(
+    m: &mut Module,
+    layer: &str,
+    p: &Pool,
+    values: Vec<Val>,
+    taps: usize,
+    fx: i64,
+    out: &FixedType,
+) -> Result<Val, BackendError> {
+    let n = values.len();
+    let t = match p.op {
+        PoolOp::Max => {
+            let val = extreme(m, values, false)
+                .ok_or_else(|| BackendError::layer(layer, "a pooling window lies entirely in the padding"))?;
+            Exact { val, frac: fx }
+        }
+        PoolOp::Average => {
+            let rty =
+                p.reciprocal.ok_or_else(|| BackendError::layer(layer, "the reciprocal type is unknown"))?;
+            let count = if p.count_pad { taps } else { n };
+            let r = Pool::reciprocal_raw(count, &rty);
+            let total = sum(m, layer, values)?;
+            if magnitude_bits(&total) + (128 - r.unsigned_abs().leading_zeros()) > MAX_BITS {
+                return Err(too_wide(layer));
+            }
+            Exact { val: times(m, &total, r), frac: fx + i64::from(rty.frac_bits()) }
+        }
+    };
+    Ok(finish(m, &t, out))
 }

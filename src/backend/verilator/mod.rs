@@ -19,6 +19,9 @@ use crate::backend::top::{TopInterface, TopPort};
 use crate::backend::{BackendError, Project};
 
 const TB: &str = include_str!("../../../templates/verilator/tb.cpp.tera");
+const TB_STREAM: &str = include_str!("../../../templates/verilator/tb_stream.cpp.tera");
+/// The helpers both testbenches share, without this file's two comment lines.
+const SUPPORT: &str = include_str!("../../../templates/verilator/tb_support.cpp");
 const MAKEFILE: &str = include_str!("../../../templates/verilator/Makefile.tera");
 
 /// Where a project's Verilog lives, relative to `verilator/`.
@@ -65,6 +68,7 @@ pub struct Control {
 #[derive(Serialize)]
 struct TbContext {
     name: String,
+    support: &'static str,
     control: Control,
     inputs: Vec<PortContext>,
     input_total: usize,
@@ -130,7 +134,15 @@ pub fn add_testbench(
     let name = &top.name;
     let (inputs, input_total) = ports(&top.inputs)?;
     let (outputs, output_total) = ports(&top.outputs)?;
-    let ctx = TbContext { name: name.clone(), control, inputs, input_total, outputs, output_total };
+    let ctx = TbContext {
+        name: name.clone(),
+        support: support(),
+        control,
+        inputs,
+        input_total,
+        outputs,
+        output_total,
+    };
     project.add(format!("verilator/{name}_tb.cpp"), render("tb.cpp", TB, &ctx)?)?;
     let (default_what, other) = match location {
         RtlLocation::Rtl => ("written by hls-gen's RTL backend", RtlLocation::VitisSynth),
@@ -150,6 +162,129 @@ pub fn add_testbench(
         default_dir: format!("../{}", location.dir(name)),
         default_what,
         other_note,
+    };
+    project.add("verilator/Makefile", render("Makefile", MAKEFILE, &make)?)?;
+    Ok(())
+}
+
+/// The helpers the testbenches share, as inserted into a template.
+fn support() -> &'static str {
+    SUPPORT
+        .split_once("\n")
+        .and_then(|(_, rest)| rest.split_once("\n"))
+        .map_or(SUPPORT, |(_, rest)| rest)
+        .trim()
+}
+
+/// A top port of the streaming design: its pixels per sample and values per pixel.
+#[derive(Debug, Clone)]
+pub struct StreamPort {
+    pub name: String,
+    pub transfers: usize,
+    pub width: usize,
+}
+
+/// A FIFO of the streaming design with the model's peak occupancy.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamFifo {
+    pub id: usize,
+    pub name: String,
+    pub depth: u64,
+    pub occupancy: u64,
+}
+
+/// What the streaming testbench drives and checks: the ports, the FIFOs, and the model's
+/// figures for `frames` samples.
+#[derive(Debug, Clone)]
+pub struct StreamBench {
+    pub inputs: Vec<StreamPort>,
+    pub outputs: Vec<StreamPort>,
+    pub fifos: Vec<StreamFifo>,
+    pub frames: usize,
+    pub latency: u64,
+    pub interval: u64,
+    pub cycles: u64,
+}
+
+#[derive(Serialize)]
+struct StreamPortContext {
+    name: String,
+    width: u32,
+    frac: i32,
+    signed: bool,
+    offset: usize,
+    transfers: usize,
+    values: usize,
+    pixel_words: u64,
+}
+
+#[derive(Serialize)]
+struct StreamContext {
+    name: String,
+    support: &'static str,
+    inputs: Vec<StreamPortContext>,
+    input_total: usize,
+    outputs: Vec<StreamPortContext>,
+    output_total: usize,
+    fifos: Vec<StreamFifo>,
+    frames: usize,
+    latency: u64,
+    interval: u64,
+    cycles: u64,
+}
+
+fn stream_ports(
+    list: &[TopPort],
+    streams: &[StreamPort],
+) -> Result<(Vec<StreamPortContext>, usize), BackendError> {
+    let (plain, total) = ports(list)?;
+    let out = plain
+        .into_iter()
+        .zip(streams)
+        .map(|(p, s)| StreamPortContext {
+            name: p.name,
+            width: p.width,
+            frac: p.frac,
+            signed: p.signed,
+            offset: p.offset,
+            transfers: s.transfers,
+            values: s.width,
+            pixel_words: (s.width as u64 * u64::from(p.width)).div_ceil(32),
+        })
+        .collect();
+    Ok((out, total))
+}
+
+/// Adds `verilator/NAME_tb.cpp` (the streaming testbench, see
+/// `templates/verilator/tb_stream.cpp.tera`) and `verilator/Makefile` for the RTL backend's
+/// streaming top.
+pub fn add_stream_testbench(
+    project: &mut Project,
+    top: &TopInterface,
+    bench: &StreamBench,
+) -> Result<(), BackendError> {
+    let name = &top.name;
+    let (inputs, input_total) = stream_ports(&top.inputs, &bench.inputs)?;
+    let (outputs, output_total) = stream_ports(&top.outputs, &bench.outputs)?;
+    let ctx = StreamContext {
+        name: name.clone(),
+        support: support(),
+        inputs,
+        input_total,
+        outputs,
+        output_total,
+        fifos: bench.fifos.clone(),
+        frames: bench.frames,
+        latency: bench.latency,
+        interval: bench.interval,
+        cycles: bench.cycles,
+    };
+    project.add(format!("verilator/{name}_tb.cpp"), render("tb_stream.cpp", TB_STREAM, &ctx)?)?;
+    let make = MakeContext {
+        name: name.clone(),
+        default_dir: "../rtl".into(),
+        default_what: "written by hls-gen's RTL backend",
+        other_note: "# The streaming design has no Vitis HLS counterpart here.".into(),
     };
     project.add("verilator/Makefile", render("Makefile", MAKEFILE, &make)?)?;
     Ok(())

@@ -1,0 +1,207 @@
+//! The RTL backend's streaming design (`--backend rtl --io-type io_stream`), built with Verilator
+//! and driven by its generated testbench: outputs equal the simulator's bit for bit, and the
+//! measured latency, II, total cycles and every FIFO's peak occupancy EQUAL the dataflow model's
+//! figures (`arch::rtl_stream`), computed here again from the graph.
+//!
+//! Models: the small CNNs of `tests/models` (QKeras CNN with depth-1 FIFOs, so writes block and
+//! the pipelines stall; the ONNX pooling CNN with ceil-mode padding and two stages; the Keras 1-D
+//! CNN with padding, cropping and upsampling; the QONNX CNN with its channels-first flatten, a
+//! transpose) and the synthetic `rtl_cnn` (every window kind, padding, upsampling, a transpose,
+//! two outputs). `SAMPLES` samples each keep a Verilator build and run to about a minute.
+//!
+//! Without `verilator` on the PATH the simulations print a notice and pass, except under `CI`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use hls_gen::arch::rtl_stream::{self, Depths, Figures};
+use hls_gen::backend::rtl::{stream, RtlOptions};
+use hls_gen::backend::verilator::{run_rtlsim, RtlsimOutcome};
+use hls_gen::config::IoStyle;
+use hls_gen::estimate::stream::{FifoDepth, FRAMES};
+use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
+use hls_gen::ir::{Graph, Layer, LoweredGraph, Strategy};
+
+const SAMPLES: usize = 20;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn have_verilator() -> bool {
+    let found = Command::new("verilator").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "verilator is required in CI");
+        eprintln!("notice: verilator not found; skipping the RTL simulation");
+    }
+    found
+}
+
+/// The model's figures for `g`, from the plan the backend makes.
+fn model(g: &LoweredGraph, stages: u32, depths: Depths) -> (rtl_stream::Plan, Figures) {
+    let plan = rtl_stream::plan(g, stages, depths, FRAMES).unwrap();
+    let figures = rtl_stream::figures(g, &plan, SAMPLES).unwrap();
+    (plan, figures)
+}
+
+/// The testbench's `stream fifo K 'name': peak P (model M)` lines as `(K, P, M)`.
+fn fifo_lines(output: &str) -> Vec<(usize, u64, u64)> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("stream fifo "))
+        .map(|l| {
+            let nums: Vec<u64> = l
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap())
+                .collect();
+            let n = nums.len();
+            (nums[0] as usize, nums[n - 2], nums[n - 1])
+        })
+        .collect()
+}
+
+fn check(what: &str, outcome: &RtlsimOutcome, plan: &rtl_stream::Plan, f: &Figures) {
+    assert!(outcome.passed, "{what}:\n{}", outcome.output);
+    assert_eq!(outcome.samples, Some(SAMPLES), "{what}");
+    assert_eq!(outcome.mismatches, Some(0), "{what}");
+    assert_eq!(outcome.latency, Some(f.latency), "{what}: measured latency");
+    assert_eq!(outcome.ii, Some(f.interval), "{what}: measured II");
+    assert!(
+        outcome.output.contains(&format!("stream cycles: {} (model {})", f.cycles, f.cycles)),
+        "{what}: cycles\n{}",
+        outcome.output
+    );
+    assert!(outcome.output.contains("hls-gen stream: 0 figures differ from the model"), "{what}");
+    let fifos = fifo_lines(&outcome.output);
+    let between = plan.capacity.iter().filter(|c| c.is_some()).count();
+    assert_eq!(fifos.len(), between, "{what}: one line per FIFO\n{}", outcome.output);
+    for (k, peak, modeled) in fifos {
+        assert_eq!(modeled, f.occupancy[k], "{what}: FIFO {k} in the testbench");
+        assert_eq!(peak, f.occupancy[k], "{what}: FIFO {k} peak");
+        assert!(peak <= plan.capacity[k].unwrap(), "{what}: FIFO {k} over its depth");
+    }
+}
+
+fn compile(model: &Path, stages: u32, fifo: Option<FifoDepth>) -> flow::Compiled {
+    let opts = CompileOptions {
+        part: "xcvu9p",
+        clock_ns: 5.0,
+        project_name: "myproject",
+        tb_inputs: None,
+        tb_samples: SAMPLES,
+        backend: BackendChoice::Rtl { pipeline_stages: stages },
+        drop_output_softmax: false,
+        io_type: Some(IoStyle::Stream),
+        hls_tool: None,
+        fifo_depth: fifo,
+    };
+    let mut flow_opts = FlowOptions::default();
+    if model.extension().is_some_and(|e| e == "json") {
+        let stem = model.file_stem().unwrap().to_string_lossy().into_owned();
+        flow_opts.weights = Some(model.with_file_name(format!("{stem}_weights.h5")));
+    }
+    flow::compile(model, &flow_opts, &opts).unwrap_or_else(|e| panic!("{}: {e}", model.display()))
+}
+
+fn stream_model(file: &str, stages: u32, fifo: Option<FifoDepth>, depths: Depths) {
+    if !have_verilator() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let compiled = compile(&root().join("tests/models").join(file), stages, fifo);
+    let (plan, f) = model(&compiled.lowered.graph, stages, depths);
+    assert_eq!(compiled.estimate.total.latency_cycles, f.latency);
+    let dir = tempfile::tempdir().unwrap();
+    compiled.project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap_or_else(|e| panic!("{file}: {e}"));
+    check(file, &outcome, &plan, &f);
+    eprintln!(
+        "{file}: {SAMPLES} samples bit-exact, latency {}, II {}, {} cycles, FIFO peaks {:?} ({:.0} s)",
+        f.latency,
+        f.interval,
+        f.cycles,
+        f.occupancy,
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// Depth-1 FIFOs: the convolutions' outputs block and their pipelines freeze, as the model says.
+#[test]
+fn qkeras_cnn_with_blocking_fifos() {
+    stream_model("keras/qkeras_cnn.json", 1, Some(FifoDepth::Fixed(1)), Depths::Fixed(1));
+}
+
+#[test]
+fn pooling_cnn_with_two_stages() {
+    stream_model("onnx/cnn_ceil.onnx", 2, None, Depths::Auto);
+}
+
+#[test]
+fn keras_cnn1d_with_padding_and_upsampling() {
+    stream_model("keras/keras_cnn1d.h5", 1, None, Depths::Auto);
+}
+
+#[test]
+#[ignore = "a fourth Verilator build; the layers are covered by the others and rtl_cnn"]
+fn qonnx_cnn() {
+    stream_model("onnx/cnn_qonnx.onnx", 1, None, Depths::Auto);
+}
+
+#[test]
+#[ignore = "a fifth Verilator build; the layers are covered by the others"]
+fn keras_cnn2d() {
+    stream_model("keras/keras_cnn2d.h5", 1, Some(FifoDepth::Max), Depths::Max);
+}
+
+/// Every window kind, padding and cropping, upsampling, a transpose frame, a reshape frame and
+/// two outputs (`common::cnn::rtl_cnn`).
+#[test]
+fn every_streaming_layer_kind() {
+    if !have_verilator() {
+        return;
+    }
+    let g = lowered(cnn::rtl_cnn());
+    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
+    let opts = RtlOptions { project_name: "cnn".into(), pipeline_stages: 2 };
+    let (project, plan, f) = stream::emit(&g, &opts, Depths::Auto, &tb).unwrap();
+    let (again, expected) = model(&g, 2, Depths::Auto);
+    assert_eq!((&plan, &f), (&again, &expected));
+    let dir = tempfile::tempdir().unwrap();
+    project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap();
+    check("rtl_cnn", &outcome, &plan, &f);
+}
+
+/// Layers the streaming RTL does not build are all named in one error, before anything is built.
+#[test]
+fn unsupported_layers_are_named_at_once() {
+    let mut rng = Rng::new(3);
+    let mut g = Graph::new("refused");
+    let x = input(&mut g, "x", &[4, 4, 1], fx(8, 3));
+    let conv = |rng: &mut Rng| hls_gen::ir::Conv {
+        weights: random_weights(rng, &[2, 2, 1, 1], fx(6, 1), 0),
+        bias: random_weights(rng, &[1], fx(6, 2), 0),
+        strides: vec![1, 1],
+        dilations: vec![1, 1],
+        pads_begin: vec![0, 0],
+        pads_end: vec![0, 0],
+        groups: 1,
+        accum: Some(fx(20, 8)),
+    };
+    let a = add(&mut g, "first", Layer::Conv(conv(&mut rng)), &[3, 3, 1], fx(12, 4), &[x]);
+    let b = add(&mut g, "second", Layer::Conv(conv(&mut rng)), &[2, 2, 1], fx(12, 4), &[a]);
+    set_strategy(&mut g, a, Strategy::Latency, 2);
+    set_strategy(&mut g, b, Strategy::Latency, 4);
+    g.set_outputs(vec![b]);
+    let g = lowered(g);
+    let err = rtl_stream::plan(&g, 1, Depths::Auto, FRAMES).unwrap_err().to_string();
+    assert!(err.contains("'first': reuse factor 2") && err.contains("'second': reuse factor 4"), "{err}");
+    assert!(err.contains("rtl io_stream"), "{err}");
+    let tb = flow::testbench(&g, None, 2).unwrap();
+    let opts = RtlOptions { project_name: "x".into(), pipeline_stages: 1 };
+    assert!(stream::emit(&g, &opts, Depths::Auto, &tb).is_err());
+}
