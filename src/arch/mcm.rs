@@ -483,6 +483,13 @@ mod tests {
         let digits: usize = coefs.iter().map(|c| csd(c.unsigned_abs()).len()).sum();
         assert!(p.adders() + n_out < digits, "{} adders for {digits} digits", p.adders());
         assert!(p.shared > 0);
+        // Every adder sums unsigned operands (signed nodes enter as their flips).
+        for n in &p.nodes {
+            if let Node::Add { a, b, .. } = n {
+                assert!(p.ranges[a.node].0 >= 0 && p.ranges[b.node].0 >= 0, "{n:?}");
+            }
+        }
+        assert!(p.nodes.iter().any(|n| matches!(n, Node::Flip(_))));
         for _ in 0..200 {
             let x: Vec<i128> = inputs.iter().map(|&(lo, hi)| lo + next() % (hi - lo + 1)).collect();
             let want: Vec<i128> = (0..n_out)
