@@ -10,8 +10,10 @@
 //!    that occurs in the most outputs becomes a new node, replacing the pair wherever it occurs;
 //!    repeated while some pair occurs at least twice. This shares a weight's odd multiples of an
 //!    input (`x + x * 2^s`), shift-add terms across weights and partial sums across outputs.
-//! 3. Each output adds its positive terms (and its bias) in one tree and its negative terms in
-//!    another, which then subtract: sums of non-negative values need no sign extension. Each
+//! 3. Each output adds its positive terms in one tree and its negative terms in another, which
+//!    then subtract: sums of non-negative values need no sign extension. A signed node enters a
+//!    tree, or a shared node, as its [`Node::Flip`] (sign bit inverted, `+2^(w-1)`), and each
+//!    output's bias, on the side of its sign, takes back the constants so added. Each
 //!    tree combines its two narrowest terms first (the least adder bits; the least adder depth
 //!    among terms of one width).
 //!
@@ -43,6 +45,9 @@ pub enum Node {
     Const(i128),
     /// `a * 2^a.shift + b * 2^b.shift`, or minus the second when `sub` (operands' `neg` unset).
     Add { a: Operand, b: Operand, sub: bool },
+    /// A signed node plus `2^(w-1)`, `w` the [`bit_width`] of its range: its sign bit inverted,
+    /// an unsigned value of the same width (no logic).
+    Flip(usize),
 }
 
 /// The adder graph of a constant matrix; see the module documentation.
@@ -193,12 +198,17 @@ pub fn plan(coefs: &[i128], bias: &[i128], inputs: &[(i128, i128)]) -> Plan {
             pairs.term(&t[a + 1..], x, 1);
         }
     }
+    let mut flips = Flips { of: BTreeMap::new(), inputs };
     while let Some(k @ (n1, n2, s, opposite)) = pairs.best() {
+        let (f1, f2) = (
+            flips.unsigned(&mut nodes, &mut forms, &mut depth, n1),
+            flips.unsigned(&mut nodes, &mut forms, &mut depth, n2),
+        );
         let id = nodes.len();
-        let b = Operand { node: n2, shift: s, neg: false };
-        nodes.push(Node::Add { a: Operand { node: n1, shift: 0, neg: false }, b, sub: opposite });
-        forms.push(forms[n1].add(0, &forms[n2], s, if opposite { -1 } else { 1 }));
-        depth.push(1 + depth[n1].max(depth[n2]));
+        let b = Operand { node: f2, shift: s, neg: false };
+        nodes.push(Node::Add { a: Operand { node: f1, shift: 0, neg: false }, b, sub: opposite });
+        forms.push(forms[f1].add(0, &forms[f2], s, if opposite { -1 } else { 1 }));
+        depth.push(1 + depth[f1].max(depth[f2]));
         for t in terms.iter_mut() {
             while let Some((x, y)) = find(t, k) {
                 let (tx, ty) = (t[x], t[y]);
@@ -219,13 +229,21 @@ pub fn plan(coefs: &[i128], bias: &[i128], inputs: &[(i128, i128)]) -> Plan {
 
     let mut outputs = Vec::with_capacity(n_out);
     for (j, mut t) in terms.into_iter().enumerate() {
-        if bias[j] != 0 || t.is_empty() {
-            let b = bias[j];
+        // Signed terms enter unsigned (their sign bit inverted); the bias takes back the
+        // constants of the terms' forms, so that both trees sum unsigned values.
+        let mut b = bias[j];
+        for x in t.iter_mut() {
+            x.node = flips.unsigned(&mut nodes, &mut forms, &mut depth, x.node);
+            let c = forms[x.node].constant << x.shift;
+            b -= if x.neg { -c } else { c };
+        }
+        if b != 0 || t.is_empty() {
             let sh = if b == 0 { 0 } else { b.trailing_zeros() };
-            nodes.push(Node::Const(b >> sh));
-            forms.push(Form { coef: BTreeMap::new(), constant: b >> sh });
+            let c = b.abs() >> sh;
+            nodes.push(Node::Const(c));
+            forms.push(Form { coef: BTreeMap::new(), constant: c });
             depth.push(0);
-            t.push(Operand { node: nodes.len() - 1, shift: sh, neg: false });
+            t.push(Operand { node: nodes.len() - 1, shift: sh, neg: b < 0 });
         }
         // Positive and negative terms are summed apart (sums of unsigned terms need no sign
         // extension), each by combining its two narrowest terms (of least depth among equals);
@@ -261,6 +279,39 @@ pub fn plan(coefs: &[i128], bias: &[i128], inputs: &[(i128, i128)]) -> Plan {
     }
     let ranges = forms.iter().map(|f| f.range(inputs)).collect();
     Plan { nodes, ranges, depth, outputs, shared }
+}
+
+/// The unsigned stand-in of each signed node ([`Node::Flip`]), made once.
+struct Flips<'a> {
+    of: BTreeMap<usize, usize>,
+    inputs: &'a [(i128, i128)],
+}
+
+impl Flips<'_> {
+    /// `node` itself when its range is non-negative, else its [`Node::Flip`].
+    fn unsigned(
+        &mut self,
+        nodes: &mut Vec<Node>,
+        forms: &mut Vec<Form>,
+        depth: &mut Vec<u32>,
+        node: usize,
+    ) -> usize {
+        if let Some(&f) = self.of.get(&node) {
+            return f;
+        }
+        let (lo, hi) = forms[node].range(self.inputs);
+        if lo >= 0 {
+            return node;
+        }
+        let half = 1i128 << (bit_width(lo, hi) - 1);
+        let mut form = forms[node].clone();
+        form.constant += half;
+        nodes.push(Node::Flip(node));
+        forms.push(form);
+        depth.push(depth[node]);
+        self.of.insert(node, nodes.len() - 1);
+        nodes.len() - 1
+    }
 }
 
 /// Adds two terms as a new node: `x + y` with the signs folded into a subtraction where they
@@ -385,6 +436,10 @@ mod tests {
             v.push(match *n {
                 Node::Input(i) => x[i],
                 Node::Const(c) => c,
+                Node::Flip(n) => {
+                    let (lo, hi) = p.ranges[n];
+                    v[n] + (1i128 << (bit_width(lo, hi) - 1))
+                }
                 Node::Add { a, b, sub } => {
                     let (a, b) = (v[a.node] << a.shift, v[b.node] << b.shift);
                     if sub {
@@ -428,6 +483,13 @@ mod tests {
         let digits: usize = coefs.iter().map(|c| csd(c.unsigned_abs()).len()).sum();
         assert!(p.adders() + n_out < digits, "{} adders for {digits} digits", p.adders());
         assert!(p.shared > 0);
+        // Every adder sums unsigned operands (signed nodes enter as their flips).
+        for n in &p.nodes {
+            if let Node::Add { a, b, .. } = n {
+                assert!(p.ranges[a.node].0 >= 0 && p.ranges[b.node].0 >= 0, "{n:?}");
+            }
+        }
+        assert!(p.nodes.iter().any(|n| matches!(n, Node::Flip(_))));
         for _ in 0..200 {
             let x: Vec<i128> = inputs.iter().map(|&(lo, hi)| lo + next() % (hi - lo + 1)).collect();
             let want: Vec<i128> = (0..n_out)

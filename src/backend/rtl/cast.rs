@@ -38,16 +38,23 @@ pub fn round(v: i128, s: u32, quant: QuantMode) -> i128 {
 /// bits wide (the target's raw value) with the range it can take.
 pub fn cast(m: &mut Module, v: &Val, frac: i64, to: &FixedType) -> Val {
     let shift = i64::from(to.frac_bits()) - (frac - i64::from(v.sh));
-    let q = if shift >= 0 {
-        Val { sh: shift as u32, ..v.clone() }
-    } else {
-        quantize(m, v, (-shift) as u32, to.quant)
-    };
+    if shift >= 0 {
+        return overflow(m, &Val { sh: shift as u32, ..v.clone() }, to);
+    }
+    let (floor, inc, (lo, hi)) = floor_and_increment(m, v, (-shift) as u32, to.quant);
+    let sym = to.signed && to.width > 1 && to.overflow == OverflowMode::SatSym;
+    let saturates = matches!(to.overflow, OverflowMode::Sat | OverflowMode::SatSym)
+        && (lo < to.min_raw() + i128::from(sym) || hi > to.max_raw());
+    if saturates && inc != Bit::Const(false) {
+        return saturate_then_increment(m, &floor, &inc, (lo, hi), to);
+    }
+    let q = increment(m, floor, inc, (lo, hi));
     overflow(m, &q, to)
 }
 
-/// `floor(v / 2^s) + increment`, a new wire in target LSB units.
-fn quantize(m: &mut Module, v: &Val, s: u32, quant: QuantMode) -> Val {
+/// `floor(v / 2^s)` as a new wire in target LSB units, the increment bit the mode adds to it,
+/// and the range of the rounded value.
+fn floor_and_increment(m: &mut Module, v: &Val, s: u32, quant: QuantMode) -> (Val, Bit, (i128, i128)) {
     let (lo, hi) = (round(v.lo, s, quant), round(v.hi, s, quant));
     let (flo, fhi) = (v.lo >> s, v.hi >> s);
     let floor = if s < v.w {
@@ -103,6 +110,11 @@ fn quantize(m: &mut Module, v: &Val, s: u32, quant: QuantMode) -> Val {
             half.and(odd.or(below))
         }
     };
+    (floor, inc, (lo, hi))
+}
+
+/// `floor + inc` for a rounded value in `[lo, hi]`.
+fn increment(m: &mut Module, floor: Val, inc: Bit, (lo, hi): (i128, i128)) -> Val {
     match inc {
         Bit::Const(false) => floor,
         inc => {
@@ -112,6 +124,76 @@ fn quantize(m: &mut Module, v: &Val, s: u32, quant: QuantMode) -> Val {
             m.wire("q", lo, hi, 0, None, &format!("{base} + {one}"))
         }
     }
+}
+
+/// Rounding then `AP_SAT`/`AP_SAT_SYM` of `floor + inc` (rounded range `[lo, hi]`), with the
+/// saturation decided on the floor: a floor at or above the maximum saturates high whatever the
+/// increment, a floor below the minimum low (at most the minimum once incremented), and any
+/// floor between them plus the increment stays within the bounds, so the incrementer is only
+/// `W` bits wide and the comparisons need no carry from it.
+fn saturate_then_increment(
+    m: &mut Module,
+    floor: &Val,
+    inc: &Bit,
+    (lo, hi): (i128, i128),
+    to: &FixedType,
+) -> Val {
+    let w = to.width;
+    let sym = to.signed && to.width > 1 && to.overflow == OverflowMode::SatSym;
+    let (keep, tmax) = (to.min_raw() + i128::from(sym), to.max_raw());
+    let over = at_least(m, floor, tmax);
+    let under = below(m, floor, keep);
+    let base = m.fit(floor, 0, w);
+    let one = if w == 1 { inc.text() } else { format!("{{{}'d0, {}}}", w - 1, inc.text()) };
+    let clamp = |v: i128| v.max(keep).min(tmax);
+    let (rlo, rhi) = (clamp(lo), clamp(hi));
+    let mid = m.wire("q", rlo, rhi, 0, Some(w), &format!("{base} + {one}"));
+    let mid = m.slice(&mid, w - 1, 0);
+    let inner = match &under {
+        Bit::Const(false) => mid,
+        u => format!("{} ? {} : {mid}", u.text(), super::netlist::literal(w, keep)),
+    };
+    let expr = match &over {
+        Bit::Const(false) => inner,
+        o => format!("{} ? {} : ({inner})", o.text(), super::netlist::literal(w, tmax)),
+    };
+    m.wire("y", rlo, rhi, 0, Some(w), &expr)
+}
+
+/// `v >= c` (`v` in units of 1); for `c = 2^k - 1 > 0` as bit logic (a bit above `k` set, or
+/// the low `k` bits all set, and the value not negative), else a comparison.
+fn at_least(m: &mut Module, v: &Val, c: i128) -> Bit {
+    let k = (c + 1).trailing_zeros();
+    let mag = if v.signed() { v.w - 1 } else { v.w };
+    if v.sh != 0 || c <= 0 || (c + 1).count_ones() != 1 || k > mag || c > v.hi || c <= v.lo {
+        return m.gt(v, c - 1);
+    }
+    let low = m.slice(v, k - 1, 0);
+    let mut any = Bit::Expr(if k == 1 { low } else { format!("(&{low})") });
+    if mag > k {
+        let high = m.slice(v, mag - 1, k);
+        any = any.or(Bit::Expr(if mag - k == 1 { high } else { format!("(|{high})") }));
+    }
+    let sign = m.sign(v);
+    sign.not().and(any)
+}
+
+/// `v < c` (`v` in units of 1); for `c = 0` the sign, for `c = -2^k` a negative value whose bits
+/// from `k` up are not all set, else a comparison.
+fn below(m: &mut Module, v: &Val, c: i128) -> Bit {
+    let crossing = v.sh == 0 && v.lo < c && c <= v.hi;
+    if crossing && c == 0 {
+        return m.sign(v);
+    }
+    if crossing && c < 0 && (-c).count_ones() == 1 {
+        let k = (-c).trailing_zeros();
+        if k + 1 < v.w {
+            let high = m.slice(v, v.w - 2, k);
+            let all = if v.w - 2 == k { high } else { format!("(&{high})") };
+            return m.sign(v).and(Bit::Expr(format!("~{all}")));
+        }
+    }
+    m.lt(v, c)
 }
 
 /// Applies the overflow mode to `q` (target LSB units) and returns the `W`-bit result.

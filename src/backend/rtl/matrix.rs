@@ -4,7 +4,8 @@
 //! constant matrix can.
 //!
 //! Signed inputs enter as unsigned ones ([`unsigned`]: the sign bit inverted adds `2^(w-1)`, and
-//! the biases take the offset back), so that sums of same-signed terms need no sign extension.
+//! the biases take the offset back), so that sums of same-signed terms need no sign extension;
+//! the plan does the same for signed intermediate nodes ([`Node::Flip`], built by [`flip`]).
 //!
 //! Registers: `cuts` lists adder depths (non-decreasing); for each cut at depth `c`, every
 //! value of depth at most `c` read by an adder of greater depth, or by an output, passes through
@@ -42,6 +43,27 @@ pub fn unsigned(m: &mut Module, xs: &[Val]) -> (Vec<Val>, Vec<i128>) {
     (us, offsets)
 }
 
+/// `v + 2^(w-1)` for a value `v` in the signed range `range` (units of the value), `w` its
+/// [`mcm::bit_width`]: `v`'s two's complement at that width with the sign bit inverted.
+fn flip(m: &mut Module, v: &Val, (lo, hi): (i128, i128)) -> Val {
+    let w = mcm::bit_width(lo, hi) - v.sh;
+    let half = 1i128 << (w - 1);
+    let x = if w == v.w {
+        v.clone()
+    } else {
+        let bits = m.fit(v, v.sh, w);
+        m.wire("e", v.lo, v.hi, v.sh, Some(w), &bits)
+    };
+    let top = m.slice(&x, w - 1, w - 1);
+    let expr = if w == 1 {
+        format!("~{top}")
+    } else {
+        let rest = m.slice(&x, w - 2, 0);
+        format!("{{~{top}, {rest}}}")
+    };
+    m.wire("u", x.lo + half, x.hi + half, x.sh, Some(w), &expr)
+}
+
 /// The plan of `coefs` (`n_in x n_out`, row-major) and `bias` over the ranges of `xs`.
 pub fn plan(coefs: &[i128], bias: &[i128], xs: &[Val]) -> Plan {
     let inputs: Vec<(i128, i128)> = xs.iter().map(Val::range).collect();
@@ -69,6 +91,7 @@ pub fn build(m: &mut Module, plan: &Plan, xs: &[Val], cuts: &[u32]) -> Vec<Val> 
         let v = match *node {
             Node::Input(i) => xs[i].clone(),
             Node::Const(c) => m.constant(c),
+            Node::Flip(n) => flip(m, &vals[&(n, 0)], plan.ranges[n]),
             Node::Add { a, b, sub } => {
                 let at = stage(plan.depth[id]);
                 let x = delayed(m, &mut vals, a.node, at - stage(plan.depth[a.node])).shifted(a.shift);
