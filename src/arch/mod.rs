@@ -13,12 +13,15 @@
 //!   exact range and adder depth of every node (the RTL backend's Dense and its cost).
 //! * [`rtl`]: the RTL backend's timing contract: which layers it builds, the cycles each adds,
 //!   when each tensor is ready and the design's latency.
+//! * [`timing`]: the RTL design's timing model: each register stage's logic depth and delay on a
+//!   device family, and pipeline cuts that meet a clock period.
 
 pub mod dataflow;
 pub mod hls;
 pub mod mcm;
 pub mod rtl;
 pub mod stream;
+pub mod timing;
 
 use thiserror::Error;
 
