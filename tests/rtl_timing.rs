@@ -111,7 +111,9 @@ fn a_design_placed_for_a_short_period_is_bit_exact_with_the_model_latency() {
     let timing = compiled.estimate.timing.clone().expect("the RTL estimate has its timing");
     assert_eq!(timing.latency_cycles, compiled.estimate.total.latency_cycles);
     let dense_stages = timing.stages.iter().filter(|s| s.adder_levels > 0).count();
-    let dense_layers = compiled.lowered.graph.nodes().filter(|n| n.layer.kind() == "dense").count();
+    let g = &compiled.lowered.graph;
+    let dense_layers =
+        g.topo_order().unwrap().into_iter().filter(|&id| g.node(id).layer.kind() == "dense").count();
     assert!(
         dense_stages > 2 * dense_layers,
         "{dense_stages} dense stages for {dense_layers} layers at 2.5 ns"
