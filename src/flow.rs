@@ -378,6 +378,9 @@ pub enum BackendChoice {
     Vitis,
     /// Verilog with II 1 and `pipeline_stages` register stages per Dense and Conv layer.
     Rtl { pipeline_stages: u32 },
+    /// Verilog with II 1 whose Dense and Conv pipeline registers are placed so that every stage's
+    /// estimated delay meets the clock period ([`crate::arch::timing`]).
+    RtlClocked,
 }
 
 /// What `compile` needs beyond the lowering options.
@@ -505,6 +508,12 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
             };
             (est, vitis::emit(g, &vopts, &tb)?)
         }
+        BackendChoice::RtlClocked if io == IoStyle::Stream => {
+            return Err(FlowError::Options(
+                "--clock-period places registers in io_parallel RTL designs; give --pipeline-stages for io_stream"
+                    .into(),
+            ))
+        }
         BackendChoice::Rtl { pipeline_stages } if io == IoStyle::Stream => {
             let ropts = RtlOptions { project_name: c.project_name.to_string(), pipeline_stages };
             let depths = match fifo_depth {
@@ -515,14 +524,30 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
             let (project, _, figures) = rtl::stream::emit(g, &ropts, depths, &tb)?;
             (rtl_stream_estimate(g, &part, c.clock_ns, pipeline_stages, &figures)?, project)
         }
-        BackendChoice::Rtl { .. } if c.edge_parallelism.is_some() => return Err(FlowError::Options(
-            "--edge-parallelism builds a Vitis HLS design; the RTL backend builds the throughput form only"
-                .into(),
-        )),
-        BackendChoice::Rtl { pipeline_stages } => {
+        BackendChoice::Rtl { .. } | BackendChoice::RtlClocked if c.edge_parallelism.is_some() => {
+            return Err(FlowError::Options(
+                "--edge-parallelism builds a Vitis HLS design; the RTL backend builds the throughput form only"
+                    .into(),
+            ))
+        }
+        BackendChoice::Rtl { .. } | BackendChoice::RtlClocked => {
+            let (pipeline_stages, period) = match c.backend {
+                BackendChoice::Rtl { pipeline_stages } => (pipeline_stages, None),
+                _ => (1, Some(c.clock_ns)),
+            };
+            let delays = crate::arch::timing::cell_delays(part.family);
+            if period.is_some() && delays.is_none() {
+                return Err(FlowError::Options(format!(
+                    "part {}: the RTL timing model has no cell delays for its family ({:?}); give --pipeline-stages instead of --clock-period",
+                    part.name, part.family
+                )));
+            }
             let ropts = RtlOptions { project_name: c.project_name.to_string(), pipeline_stages };
-            let project = rtl::emit(g, &ropts, &tb)?;
-            (estimate::rtl::estimate(g, &part, c.clock_ns, pipeline_stages)?, project)
+            let d = delays.unwrap_or(&crate::estimate::coeffs::CELL_DELAYS_ULTRASCALE_PLUS);
+            let (project, per_layer, timing) = rtl::emit_timed(g, &ropts, period, d, &tb)?;
+            let mut est = estimate::rtl::estimate_with(g, &part, c.clock_ns, pipeline_stages, &per_layer)?;
+            est.timing = delays.map(|_| timing);
+            (est, project)
         }
     };
     project.add("report.json", report::to_json(&est))?;

@@ -98,6 +98,7 @@ fn compile(model: &Path, stages: u32, fifo: Option<FifoDepth>) -> flow::Compiled
         io_type: Some(IoStyle::Stream),
         hls_tool: None,
         fifo_depth: fifo,
+        edge_parallelism: None,
     };
     let mut flow_opts = FlowOptions::default();
     if model.extension().is_some_and(|e| e == "json") {

@@ -17,6 +17,8 @@
 //!   when each tensor is ready and the design's latency.
 //! * [`rtl_stream`]: the RTL backend's `io_stream` contract: the [`stream`] network with the
 //!   RTL's pipeline depths, its FIFO depths and the model's figures the RTL must equal.
+//! * [`timing`]: the RTL design's timing model: each register stage's logic depth and delay on a
+//!   device family, and pipeline cuts that meet a clock period.
 
 pub mod dataflow;
 pub mod hls;
@@ -25,6 +27,7 @@ pub mod rows;
 pub mod rtl;
 pub mod rtl_stream;
 pub mod stream;
+pub mod timing;
 
 use thiserror::Error;
 

@@ -11,7 +11,8 @@
 //! cycle. A layer starts when its last input is ready: earlier inputs (a model input read again
 //! by a late `Elementwise`, a skip connection) are delayed by registers to meet it, one chain per
 //! tensor shared by every layer that reads it; outputs on shorter paths are delayed to the
-//! longest, whose length is the latency (at least 1). The ELU, SELU, thresholded-ReLU and
+//! longest, whose length is the latency (at least 1). With `--clock-period`, each Dense and Conv
+//! layer has its own stage count ([`schedule_with`]). The ELU, SELU, thresholded-ReLU and
 //! hard-swish activations are not built yet: [`check`] names every such layer at once.
 
 use std::collections::BTreeMap;
@@ -113,12 +114,28 @@ pub struct Schedule {
 
 /// Checks the graph ([`check`]) and schedules it.
 pub fn schedule(g: &LoweredGraph, stages: u32) -> Result<Schedule, ArchError> {
+    schedule_with(g, stages, &BTreeMap::new())
+}
+
+/// [`schedule`] with the Dense and Conv layers of `per_layer` taking their own stage count (the
+/// counts `--clock-period` chooses, [`crate::arch::timing`]).
+pub fn schedule_with(
+    g: &LoweredGraph,
+    stages: u32,
+    per_layer: &BTreeMap<NodeId, u32>,
+) -> Result<Schedule, ArchError> {
     check(g, stages)?;
+    if let Some((&id, _)) = per_layer.iter().find(|(_, &s)| s == 0) {
+        return Err(ArchError::Option {
+            option: "pipeline stages",
+            what: format!("layer '{}' must have at least 1", g.node(id).name),
+        });
+    }
     let mut ready = BTreeMap::new();
     let mut cycles_of = BTreeMap::new();
     for id in g.topo_order()? {
         let start = g.inputs_of(id).iter().map(|i| ready[i]).max().unwrap_or(0);
-        let c = cycles(g, id, stages)?.unwrap_or(0);
+        let c = cycles(g, id, per_layer.get(&id).copied().unwrap_or(stages))?.unwrap_or(0);
         cycles_of.insert(id, c);
         ready.insert(id, start + c);
     }

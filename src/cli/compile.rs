@@ -28,6 +28,12 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         ));
     }
     let backend = match (c.rtl, c.pipeline_stages) {
+        (true, Some(_)) if target.clock_period.is_some() => {
+            return Err(CliError::msg(
+                "--pipeline-stages and --clock-period both set the RTL pipeline: give --clock-period NS to place the registers for that clock, or --pipeline-stages N for N stages per dense layer, not both",
+            ));
+        }
+        (true, None) if target.clock_period.is_some() => BackendChoice::RtlClocked,
         (true, stages) => BackendChoice::Rtl { pipeline_stages: stages.unwrap_or(1) },
         (false, None) => BackendChoice::Vitis,
         (false, Some(_)) => {

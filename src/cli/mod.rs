@@ -119,7 +119,9 @@ enum Command {
         /// What to emit: a Vitis HLS project or Verilog (II 1, shift-add, no DSP).
         #[arg(long, value_enum, default_value = "vitis")]
         backend: BackendArg,
-        /// Register stages per dense and convolution layer (rtl backend only; default 1).
+        /// Register stages per dense and convolution layer (rtl backend only; default 1). With
+        /// --backend rtl, --clock-period NS instead places them so that every stage's estimated
+        /// delay meets NS.
         #[arg(long, value_name = "N")]
         pipeline_stages: Option<u32>,
         /// Remove a softmax that produces an output: the design outputs the logits.

@@ -184,3 +184,84 @@ impl Coeffs {
         }
     }
 }
+
+/// Per-cell delays of the RTL backend's timing model ([`crate::arch::timing`]), ns, for one
+/// device family at speed grade -2. The model and the measurement of `hls-gen synth` (the
+/// composition of Yosys's longest path) both turn cell counts into ns with these numbers, so the
+/// check "measured path within the model's estimate" compares like with like.
+///
+/// Where they come from: the parameter definitions are those of the CLB user guides (UG474 for
+/// 7 series: `TILO` LUT input to output, `TOPCY` LUT input through the carry logic to `COUT`,
+/// `TBYP` `CIN` to `COUT`, `TCKO` clock to `Q`, `TAS` setup; UG574 for UltraScale: a `CARRY8`
+/// covers 8 bits of a carry chain, a 7-series `CARRY4` 4 bits). The values are **assumed**, at
+/// the magnitude of the data sheets' switching characteristics (DS183 for Virtex-7 -2, DS923 for
+/// Virtex UltraScale+ -2): DS923 revision 1.20 no longer tabulates CLB delays (it defers to the
+/// Vivado timing analyzer) and the DS183 table could not be retrieved while writing this, so they
+/// are not copied from either. The routing allowance `net` (one general-interconnect hop per LUT
+/// input and one into the capturing flip-flop) dominates, as it does in placed designs; it is the
+/// least certain number and a Vivado timing report is the way to refine it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CellDelays {
+    /// The family the numbers are for, as `synth_xilinx -family` spells it.
+    pub family: &'static str,
+    /// Flip-flop clock to output (`TCKO`).
+    pub cko: f64,
+    /// Flip-flop data setup (`TAS`/`TDICK`).
+    pub setup: f64,
+    /// One LUT, input to output (`TILO`).
+    pub lut: f64,
+    /// Routing allowance per general-interconnect hop.
+    pub net: f64,
+    /// Entering a carry chain from a LUT and leaving the first carry cell (`TOPCY` less the
+    /// cascade part).
+    pub carry_entry: f64,
+    /// Each further carry bit along the chain (`TBYP` divided by the bits of one carry cell).
+    pub carry_per_bit: f64,
+    /// Bits of one carry cell in the vendor's mapping (`CARRY8` 8, `CARRY4` 4).
+    pub carry_cell_bits: u32,
+    /// A wide-function multiplexer (`MUXF7`/`MUXF8`).
+    pub muxf: f64,
+    /// A product through one DSP slice without its internal registers (the estimator's
+    /// [`Delays::dsp_mul`] for UltraScale+).
+    pub dsp: f64,
+}
+
+/// UltraScale+ -2 (xcvu9p and the other `xcup` parts).
+pub const CELL_DELAYS_ULTRASCALE_PLUS: CellDelays = CellDelays {
+    family: "xcup",
+    cko: 0.09,
+    setup: 0.06,
+    lut: 0.10,
+    net: 0.30,
+    carry_entry: 0.20,
+    carry_per_bit: 0.006,
+    carry_cell_bits: 8,
+    muxf: 0.10,
+    dsp: 2.1,
+};
+
+/// 7 series -2 (Artix, Kintex, Virtex-7, Zynq-7000).
+pub const CELL_DELAYS_SERIES7: CellDelays = CellDelays {
+    family: "xc7",
+    cko: 0.35,
+    setup: 0.05,
+    lut: 0.12,
+    net: 0.45,
+    carry_entry: 0.40,
+    carry_per_bit: 0.028,
+    carry_cell_bits: 4,
+    muxf: 0.30,
+    dsp: 3.0,
+};
+
+/// Cells the RTL timing model adds to a stage of `L >= 2` adder levels of a constant matrix:
+/// [`MERGED_ADDER_LUTS`] LUTs and one `MUXF` per [`MERGED_ADDER_LEVELS_PER_MUXF`] levels. Yosys
+/// merges chains of single-use additions (an output tree's adders) into multi-operand adders
+/// (`alumacc`), builds them as compressor trees (`maccmap`), and ABC maps those to LUT6 with
+/// `MUXF7`/`MUXF8`: the measured longest paths carry such cells besides one LUT and one carry
+/// chain per level. Read off the two paths measured on 2026-12-05 at 5 ns on xcup
+/// (`qkeras_3layer` `fc2`, 5 levels: 6 LUTs and 3 MUXF; `bnn_qonnx` `/fc2/MatMul`, 7 levels:
+/// 7 LUTs and 3 MUXF).
+pub const MERGED_ADDER_LUTS: u32 = 1;
+/// See [`MERGED_ADDER_LUTS`].
+pub const MERGED_ADDER_LEVELS_PER_MUXF: u32 = 2;

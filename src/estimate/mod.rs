@@ -225,6 +225,9 @@ pub struct Estimate {
     /// The io_stream design's FIFOs (absent for io_parallel and the RTL backend).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<stream::StreamSummary>,
+    /// The RTL design's timing model (absent for the HLS designs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timing: Option<crate::arch::timing::TimingSummary>,
 }
 
 /// What every estimate derives from the part, the clock and the options.
@@ -438,6 +441,7 @@ pub fn estimate_with(
         warnings,
         assumptions,
         stream: None,
+        timing: None,
     })
 }
 

@@ -191,6 +191,10 @@ pub fn to_text(est: &Estimate) -> String {
     if let Some(st) = &est.stream {
         out += &fifo_summary(st);
     }
+    if let Some(t) = &est.timing {
+        out += &t.line();
+        out += "\n";
+    }
     if let Some(note) = uncalibrated_note(est) {
         out += &note;
         out += "\n";
@@ -215,6 +219,31 @@ fn fifo_summary(st: &super::stream::StreamSummary) -> String {
     )
 }
 
+/// The RTL timing model's section of `report.md`: the summary and every register stage.
+fn timing_markdown(t: &crate::arch::timing::TimingSummary) -> String {
+    let mut out = format!("\n## Timing model\n\n{}\n\n", t.line());
+    out += "| layer | stage | adder levels | widest adder | LUTs | carry chains | carry bits | MUXF | DSP | delay (ns) |\n";
+    out += "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+    for s in &t.stages {
+        let p = &s.path;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+            s.layer.replace('|', "\\|"),
+            s.stage,
+            s.adder_levels,
+            s.widest_adder,
+            p.luts,
+            p.carry_chains,
+            p.carry_bits,
+            p.muxf,
+            p.dsp,
+            s.delay_ns
+        );
+    }
+    out
+}
+
 /// `report.md`: the same table in Markdown.
 pub fn to_markdown(est: &Estimate) -> String {
     let (body, total, percent) = rows(est);
@@ -227,6 +256,9 @@ pub fn to_markdown(est: &Estimate) -> String {
     }
     if let Some(note) = uncalibrated_note(est) {
         out += &format!("\n{}\n", note.replace('~', "\\~"));
+    }
+    if let Some(t) = &est.timing {
+        out += &timing_markdown(t);
     }
     if let Some(st) = &est.stream {
         out += &format!("\n## FIFOs\n\n{}\n", fifo_summary(st));
@@ -282,6 +314,9 @@ pub struct Summary {
     /// The top function or module, when the writer recorded it.
     #[serde(default)]
     pub top: Option<String>,
+    /// The RTL design's timing model, when the writer recorded it.
+    #[serde(default)]
+    pub timing: Option<crate::arch::timing::TimingSummary>,
 }
 
 /// Parses `report.json` text; `path` names the file in errors. Refuses other schema versions.

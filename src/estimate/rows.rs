@@ -160,6 +160,7 @@ pub fn estimate(
         warnings,
         assumptions,
         stream: None,
+        timing: None,
     })
 }
 

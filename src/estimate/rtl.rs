@@ -35,7 +35,7 @@
 use super::arith::{bit_len, csd_digits, raw};
 use super::{Estimate, EstimateError, LayerEstimate, Part, Totals};
 use crate::arch::mcm;
-use crate::arch::rtl::schedule;
+use crate::arch::rtl::schedule_with;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
 use crate::ir::{self, Activation, BinaryOp, Layer, LoweredGraph, ReduceOp};
 
@@ -338,10 +338,23 @@ pub fn estimate(
     clock_ns: f64,
     stages: u32,
 ) -> Result<Estimate, EstimateError> {
+    estimate_with(g, part, clock_ns, stages, &std::collections::BTreeMap::new())
+}
+
+/// [`estimate`] with the Dense and Conv layers of `per_layer` taking their own stage count (the
+/// design `--clock-period` builds). Their cut registers are costed as for cuts spread evenly over
+/// the adder depth.
+pub fn estimate_with(
+    g: &LoweredGraph,
+    part: &Part,
+    clock_ns: f64,
+    stages: u32,
+    per_layer: &std::collections::BTreeMap<ir::NodeId, u32>,
+) -> Result<Estimate, EstimateError> {
     if !(clock_ns.is_finite() && clock_ns > 0.0) {
         return Err(EstimateError::BadClock(clock_ns));
     }
-    let sched = schedule(g, stages)?;
+    let sched = schedule_with(g, stages, per_layer)?;
     let mut layers = Vec::new();
     for id in g.topo_order()? {
         let node = g.node(id);
@@ -350,6 +363,7 @@ pub fn estimate(
         let x = g.inputs_of(id).first().map(|&i| g.node(i).out_ty()).transpose()?.unwrap_or(out);
         let elements = node.shape.elements() as u64;
         let registers = elements * u64::from(out.width);
+        let stages = per_layer.get(&id).copied().unwrap_or(stages);
         let (lut, dsp, ff) = match &node.layer {
             Layer::Input(_) => (0.0, 0, 0),
             Layer::Dense(d) => {
@@ -429,6 +443,7 @@ pub fn estimate(
                 .to_string(),
         ],
         stream: None,
+        timing: None,
     })
 }
 

@@ -378,6 +378,7 @@ pub fn estimate(
         warnings,
         assumptions,
         stream: Some(summary.clone()),
+        timing: None,
     };
     Ok((est, summary))
 }

@@ -14,7 +14,12 @@
 //!    to `DIR/synth/stat.json`. A run longer than [`Options::time_limit`] (default
 //!    [`DEFAULT_TIME_LIMIT`]) is stopped with [`SynthError::TimedOut`], so a design too large for
 //!    Yosys never hangs the caller;
-//! 4. parses the counts ([`stat`]) and writes `DIR/synth/utilization.json` ([`Utilization`]).
+//! 4. parses the counts ([`stat`]) and writes `DIR/synth/utilization.json` ([`Utilization`]);
+//! 5. after the statistics, measures the longest register-to-register path with `ltp`
+//!    ([`ltp`]: flip-flops deleted, cells named by type) into `DIR/synth/ltp.txt`, counted into
+//!    [`Utilization::longest_path`] and converted to ns with the timing model's cell delays
+//!    ([`crate::arch::timing`]) by [`Outcome::measured_ns`]. It runs inside the same Yosys process,
+//!    so within the same time limit.
 //!
 //! Everything else in `DIR` is left alone. Errors name the file or tool concerned; a missing
 //! Yosys says how to install it.
@@ -39,6 +44,7 @@
 //! LUTs), DSP inference (`-nodsp` would turn every multiplier into LUTs), `-nosrl`,
 //! `-nowidelut` and `-widemux`.
 
+pub mod ltp;
 pub mod stat;
 
 use std::path::{Path, PathBuf};
@@ -136,6 +142,9 @@ pub struct Utilization {
     pub script: String,
     #[serde(flatten)]
     pub counts: Counts,
+    /// The longest register-to-register path ([`ltp`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longest_path: Option<ltp::LongestPath>,
 }
 
 /// A finished synthesis.
@@ -161,6 +170,21 @@ impl Outcome {
             ComparisonRow::new("ff", stage, t.ff as f64, c.ff as f64),
             ComparisonRow::new("bram18", stage, t.bram18 as f64, c.bram18 as f64),
         ]
+    }
+
+    /// The cell delays of the synthesized family.
+    pub fn delays(&self) -> &'static crate::estimate::coeffs::CellDelays {
+        use crate::estimate::coeffs::{CELL_DELAYS_SERIES7, CELL_DELAYS_ULTRASCALE_PLUS};
+        if self.utilization.family == "xc7" {
+            &CELL_DELAYS_SERIES7
+        } else {
+            &CELL_DELAYS_ULTRASCALE_PLUS
+        }
+    }
+
+    /// The measured longest path in ns, with the same cell delays as the timing model.
+    pub fn measured_ns(&self) -> Option<f64> {
+        self.utilization.longest_path.as_ref().map(|p| p.path.delay(self.delays()))
     }
 }
 
@@ -205,6 +229,7 @@ pub fn script(sources: &[String], top: &str, family: &str, stat_json: &str) -> S
     }
     s += &format!("synth_xilinx -family {family} -top {top} -flatten -noiopad -noclkbuf -run :check\n");
     s += &format!("tee -q -o {stat_json} stat -json\n");
+    s += &ltp::commands(&stat_json.replace("stat.json", "ltp.txt"));
     s
 }
 
@@ -346,7 +371,7 @@ pub fn run(dir: &Path, opts: &Options) -> Result<Outcome, SynthError> {
     std::fs::create_dir_all(&out).map_err(io(&out))?;
     let stat_path = out.join("stat.json");
     let log = out.join("yosys.log");
-    for stale in [&stat_path, &log] {
+    for stale in [&stat_path, &log, &out.join("ltp.txt")] {
         match std::fs::remove_file(stale) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(stale)(e)),
             _ => {}
@@ -378,6 +403,9 @@ pub fn run(dir: &Path, opts: &Options) -> Result<Outcome, SynthError> {
     }
     let text = std::fs::read_to_string(&stat_path).map_err(io(&stat_path))?;
     let parsed = stat::parse(&text).map_err(|what| SynthError::Stat { path: stat_path.clone(), what })?;
+    let ltp_path = out.join("ltp.txt");
+    let ltp_text = std::fs::read_to_string(&ltp_path).map_err(io(&ltp_path))?;
+    let longest = ltp::parse(&ltp_text).map_err(|what| SynthError::Stat { path: ltp_path.clone(), what })?;
     let utilization = Utilization {
         schema: SCHEMA.to_string(),
         yosys: parsed.creator,
@@ -386,6 +414,7 @@ pub fn run(dir: &Path, opts: &Options) -> Result<Outcome, SynthError> {
         family: family.to_string(),
         script: "synth/yosys.ys".to_string(),
         counts: parsed.counts,
+        longest_path: Some(longest),
     };
     let utilization_file = out.join("utilization.json");
     let json = serde_json::to_string_pretty(&utilization)
@@ -428,6 +457,7 @@ mod tests {
         let s = script(&["rtl/a.v".into(), "rtl/b.v".into()], "top", "xc7", "synth/stat.json");
         assert!(s.contains("read_verilog -sv rtl/a.v\nread_verilog -sv rtl/b.v\n"));
         assert!(s.contains("synth_xilinx -family xc7 -top top -flatten -noiopad -noclkbuf"));
-        assert!(s.ends_with("tee -q -o synth/stat.json stat -json\n"));
+        assert!(s.contains("tee -q -o synth/stat.json stat -json\ndelete t:FD* t:SRL*\n"));
+        assert!(s.ends_with("tee -q -o synth/ltp.txt ltp -noff\n"));
     }
 }

@@ -3,10 +3,12 @@
 //! ([`dense::build_matrix`]). The window of output position `o` is the input positions of its taps
 //! ([`Window`], the geometry of `ir::Conv`) in the contract's order, tap major, then the group's
 //! channels; taps in the padding read zeros and add nothing, so their rows are left out of the
-//! matrix. The layer takes `stages` cycles, as `Dense` does.
+//! matrix. The layer takes as many cycles as `Dense` does: every position gets the same stage count
+//! (see [`super::pipe`]).
 
 use super::dense::{self, ConstMatrix};
 use super::netlist::{Module, Val};
+use super::pipe::{Pipe, Record};
 use super::pointwise::raws;
 use crate::backend::BackendError;
 use crate::fixed::FixedType;
@@ -25,7 +27,8 @@ pub fn build(
     xs: &[Val],
     fx: i64,
     out: &FixedType,
-    stages: u32,
+    pipe: &Pipe,
+    rec: &mut Record,
 ) -> Result<Vec<Val>, BackendError> {
     let misfit = || BackendError::layer(layer, "the input, weights and output shapes do not fit together");
     let window = Window::of_conv(conv, shape, out_shape).ok_or_else(misfit)?;
@@ -63,7 +66,7 @@ pub fn build(
                 }
             }
             let matrix = ConstMatrix { layer, weights: &weights, fw, bias: &b[cols], fb, accum };
-            ys.extend(dense::build_matrix(m, &matrix, &inputs, fx, out, stages)?);
+            ys.extend(dense::build_matrix(m, &matrix, &inputs, fx, out, pipe, rec)?);
         }
     }
     Ok(ys)

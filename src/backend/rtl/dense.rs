@@ -13,14 +13,17 @@
 //! least `F` fractional bits: sums modulo `2^W_acc` do not depend on the order). Other
 //! accumulators make the result depend on the summation order and are refused.
 //!
-//! Registers: `stages - 1` register cuts spread evenly over the adder depth, then the output
-//! register, so the layer takes exactly `stages` cycles.
+//! Registers: the cuts [`super::pipe::Pipe`] chooses (`stages - 1` spread evenly over the adder
+//! depth, or those meeting a clock period), then the output register, so the layer takes exactly
+//! one cycle more than it has cuts.
 
 use super::cast::cast;
 use super::matrix;
 use super::netlist::{Module, Val};
+use super::pipe::{Pipe, Record};
 use super::pointwise::{raws, shl};
 use crate::arch::mcm::{self, range_of};
+use crate::arch::timing::{cast_tail, type_cast};
 use crate::backend::BackendError;
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
 use crate::ir::Dense;
@@ -39,6 +42,7 @@ pub struct ConstMatrix<'a> {
 }
 
 /// Builds `Dense` on its inputs `xs` (at `fx` fractional bits): its registered outputs.
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     m: &mut Module,
     layer: &str,
@@ -46,7 +50,8 @@ pub fn build(
     xs: &[Val],
     fx: i64,
     out: &FixedType,
-    stages: u32,
+    pipe: &Pipe,
+    rec: &mut Record,
 ) -> Result<Vec<Val>, BackendError> {
     let (weights, fw) = raws(layer, "weights", &d.weights)?;
     let (bias, fb) = raws(layer, "bias", &d.bias)?;
@@ -60,19 +65,21 @@ pub fn build(
         xs,
         fx,
         out,
-        stages,
+        pipe,
+        rec,
     )
 }
 
 /// Builds the product of constant matrix `c` with the values `xs` (at `fx` fractional bits): the
-/// `n_out` outputs cast to `out`, after exactly `stages` register stages.
+/// `n_out` outputs cast to `out`, with the cuts `pipe` chooses; records the stages in `rec`.
 pub fn build_matrix(
     m: &mut Module,
     c: &ConstMatrix,
     xs: &[Val],
     fx: i64,
     out: &FixedType,
-    stages: u32,
+    pipe: &Pipe,
+    rec: &mut Record,
 ) -> Result<Vec<Val>, BackendError> {
     let (layer, w, fw, b, fb, acc) = (c.layer, c.weights, c.fw, c.bias, c.fb, c.accum);
     let (n_in, n_out) = (xs.len(), b.len());
@@ -126,7 +133,21 @@ pub fn build_matrix(
     }
     let (us, offsets) = matrix::unsigned(m, xs);
     let plan = matrix::plan(&coefs, &mcm::offset_bias(&coefs, &biases, &offsets), &us);
-    let sums = matrix::build(m, &plan, &us, &plan.even_cuts(stages));
+    let tail = if exact {
+        let mut saturates = false;
+        let mut widest = 1;
+        for &(lo, hi) in &ranges {
+            let (lo, hi) = if drop < 0 { (lo >> -drop, hi >> -drop) } else { (lo << drop, hi << drop) };
+            saturates |= lo < final_ty.min_raw() || hi > final_ty.max_raw();
+            widest = widest.max(mcm::bit_width(lo, hi));
+        }
+        let rounds = (drop < 0 && final_ty.quant != QuantMode::Trn).then_some(out.width + 1);
+        cast_tail(widest, rounds, saturates && final_ty.overflow != OverflowMode::Wrap)
+    } else {
+        type_cast(&acc, out)
+    };
+    let cuts = pipe.cuts(&plan, tail, rec);
+    let sums = matrix::build(m, &plan, &us, &cuts);
 
     let mut ys = Vec::with_capacity(n_out);
     for sum in &sums {

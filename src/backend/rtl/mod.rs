@@ -39,6 +39,7 @@ mod elementwise;
 mod gather;
 mod matrix;
 mod netlist;
+pub(crate) mod pipe;
 mod pointwise;
 mod pool;
 mod quantize;
@@ -49,14 +50,17 @@ pub mod stream;
 
 use std::collections::BTreeMap;
 
-use crate::arch::rtl::{schedule, Schedule};
+use crate::arch::rtl::{schedule_with, Schedule};
+use crate::arch::timing::{self, StageTiming, TimingSummary};
 use crate::backend::namer::describe;
 use crate::backend::testbench::{add_tb_data, TestbenchData};
 use crate::backend::top::TopInterface;
 use crate::backend::{verilator, BackendError, Project};
+use crate::estimate::coeffs::{CellDelays, CELL_DELAYS_ULTRASCALE_PLUS};
 use crate::fixed::FixedType;
 use crate::ir::{Layer, LoweredGraph, NodeId, Shape};
 use netlist::{Module, Val};
+use pipe::{Mode, Pipe, Record};
 use pointwise::Site;
 
 pub use cast::round;
@@ -89,7 +93,8 @@ fn layer_module(
     id: NodeId,
     module: &str,
     ins: &[&Tensor],
-    stages: u32,
+    pipe: &Pipe,
+    rec: &mut Record,
 ) -> Result<(String, Vec<(i128, i128)>), BackendError> {
     let node = g.node(id);
     let name = node.name.as_str();
@@ -130,7 +135,7 @@ fn layer_module(
             .ok_or_else(|| BackendError::layer(name, "has no input"))
     };
     let ys: Vec<Val> = match &node.layer {
-        Layer::Dense(d) => dense::build(&mut m, name, d, &xs[0], fx[0], &out, stages)?,
+        Layer::Dense(d) => dense::build(&mut m, name, d, &xs[0], fx[0], &out, pipe, rec)?,
         Layer::Activation(a) => activation::build(&mut m, &site, a, &xs[0], fx[0], &out)?,
         Layer::BatchNorm(b) => batch_norm::build(&mut m, &site, b, &xs[0], fx[0], &out)?,
         Layer::Quantize(_) => quantize::build(&mut m, &xs[0], fx[0], &out),
@@ -143,7 +148,7 @@ fn layer_module(
         Layer::Reduce(r) => reduce::build(&mut m, name, r, in_shape()?, &xs[0], fx[0], &out)?,
         Layer::Softmax(s) => softmax::build(&mut m, name, s, node.shape.channels(), &xs[0], fx[0], &out)?,
         Layer::Conv(c) => {
-            conv::build(&mut m, name, c, in_shape()?, &node.shape, &xs[0], fx[0], &out, stages)?
+            conv::build(&mut m, name, c, in_shape()?, &node.shape, &xs[0], fx[0], &out, pipe, rec)?
         }
         Layer::Pool(p) => pool::build(&mut m, name, p, in_shape()?, &node.shape, &xs[0], fx[0], &out)?,
         Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => {
@@ -214,8 +219,75 @@ impl Top<'_> {
 
 /// Emits the RTL project of a lowered graph.
 pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<Project, BackendError> {
+    Ok(emit_timed(g, opts, None, &CELL_DELAYS_ULTRASCALE_PLUS, tb)?.0)
+}
+
+/// Emits the RTL project with its timing ([`crate::arch::timing`], cell delays `delays`): with
+/// `period` (ns), every Dense and Conv layer takes the least stage count that meets it
+/// (`opts.pipeline_stages` is then ignored); else `opts.pipeline_stages` each. Returns the
+/// project, each Dense and Conv layer's stage count and the timing summary.
+pub fn emit_timed(
+    g: &LoweredGraph,
+    opts: &RtlOptions,
+    period: Option<f64>,
+    delays: &CellDelays,
+    tb: &TestbenchData,
+) -> Result<(Project, BTreeMap<NodeId, u32>, TimingSummary), BackendError> {
+    if let Some(p) = period {
+        if !(p.is_finite() && p > 0.0) {
+            return Err(BackendError::Option {
+                option: "clock period",
+                what: format!("{p} ns: must be a positive number"),
+            });
+        }
+    }
+    let mode = match period {
+        Some(p) => Mode::Period(p),
+        None => Mode::Even(opts.pipeline_stages),
+    };
+    // The stage count of a layer does not depend on the schedule: with a period, the first pass
+    // finds them and the second builds every matrix with exactly its layer's count.
+    let (mut project, mut records) = emit_pass(g, opts, mode, delays, &BTreeMap::new(), tb)?;
+    let per_layer: BTreeMap<NodeId, u32> = records
+        .iter()
+        .filter(|(&id, _)| matches!(g.node(id).layer, Layer::Dense(_) | Layer::Conv(_)))
+        .map(|(&id, r)| (id, r.stages.max(1)))
+        .collect();
+    if period.is_some() {
+        (project, records) = emit_pass(g, opts, mode, delays, &per_layer, tb)?;
+    }
+    let sched = schedule_with(g, opts.pipeline_stages, &per_layer)?;
+    let mut stages = Vec::new();
+    for id in g.topo_order()? {
+        let Some(r) = records.get(&id) else { continue };
+        for (k, s) in r.segments.iter().enumerate() {
+            stages.push(StageTiming {
+                layer: g.node(id).name.clone(),
+                stage: k as u32 + 1,
+                adder_levels: s.adder_levels,
+                widest_adder: s.widest_adder,
+                path: s.path,
+                delay_ns: s.path.delay(delays),
+            });
+        }
+    }
+    let summary = TimingSummary::new(delays.family, period, sched.latency, stages);
+    Ok((project, per_layer, summary))
+}
+
+/// One emission: `per_layer` fixes the stage count of the layers it lists (built with
+/// [`Mode::Fit`]), the others follow `mode`. Returns the project and each built layer's record.
+fn emit_pass(
+    g: &LoweredGraph,
+    opts: &RtlOptions,
+    mode: Mode,
+    delays: &CellDelays,
+    per_layer: &BTreeMap<NodeId, u32>,
+    tb: &TestbenchData,
+) -> Result<(Project, BTreeMap<NodeId, Record>), BackendError> {
     let stages = opts.pipeline_stages;
-    let sched = schedule(g, stages)?;
+    let sched = schedule_with(g, stages, per_layer)?;
+    let mut records = BTreeMap::new();
     let latency = sched.latency;
     let top = TopInterface::of(g, &opts.project_name)?;
     let name = top.name.clone();
@@ -253,7 +325,14 @@ pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<P
         }
         let module = format!("{name}__{base}");
         let refs: Vec<&Tensor> = ins.iter().collect();
-        let (text, ranges) = layer_module(g, id, &module, &refs, stages)?;
+        let pipe = Pipe { mode: per_layer.get(&id).map_or(mode, |&k| Mode::Fit(k)), delays };
+        let mut rec = Record::default();
+        let (text, ranges) = layer_module(g, id, &module, &refs, &pipe, &mut rec)?;
+        if rec.segments.is_empty() {
+            let path = timing::layer_path(g, id, delays);
+            rec = Record { stages: 1, segments: vec![timing::Segment { path, ..Default::default() }] };
+        }
+        records.insert(id, rec);
         project.add(format!("rtl/{module}.v"), text)?;
         files.push(format!("{module}.v"));
         let bus = format!("t__{base}");
@@ -332,8 +411,12 @@ pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<P
     add_tb_data(&mut project, &top, tb)?;
     let control = verilator::Control { chain: false, interval: 1 };
     verilator::add_testbench(&mut project, &top, verilator::RtlLocation::Rtl, control)?;
-    project.add("README.md", readme(&name, &g.name, latency, stages, &files, tb.inputs.len()))?;
-    Ok(project)
+    let pipelining = match mode {
+        Mode::Period(p) => format!("register stages per dense layer placed for a {p} ns clock"),
+        Mode::Even(n) | Mode::Fit(n) => format!("{n} register stage(s) per dense layer"),
+    };
+    project.add("README.md", readme(&name, &g.name, latency, &pipelining, &files, tb.inputs.len()))?;
+    Ok((project, records))
 }
 
 /// A layer that adds no cycle: its output bus is its inputs' bits, rearranged; bits it drops are
@@ -418,10 +501,17 @@ fn wiring(
     }
 }
 
-fn readme(name: &str, model: &str, latency: u64, stages: u32, files: &[String], samples: usize) -> String {
+fn readme(
+    name: &str,
+    model: &str,
+    latency: u64,
+    pipelining: &str,
+    files: &[String],
+    samples: usize,
+) -> String {
     let list: String = files.iter().map(|f| format!("- `rtl/{f}`\n")).collect();
     format!(
-        "# {name}\n\nVerilog-2005 generated by hls-gen from model {}: fully parallel, pipelined, initiation\ninterval 1, latency {latency} cycles ({stages} register stage(s) per dense layer). Constant\nmultiplications are shift-and-add logic (no DSP); every cast is bit-exact with the simulator.\n\n{list}\nThe top module `{name}` has the ports of the Vitis HLS top function (`ap_ctrl_hs`, `ap_vld` on every\nport, completely reshaped arrays: element 0 in the least significant bits).\n\n## Simulation with Verilator\n\n    make -C verilator          # builds verilator/obj_dir/V{name} and runs it on tb_data/ ({samples} samples)\n    hls-gen rtlsim .           # the same, with a summary\n\nThe testbench streams one sample per cycle, writes `tb_data/rtl_outputs.txt`, compares every output\nbit for bit with `tb_data/expected.txt` and prints the measured latency and II.\n\n## Synthesis\n\n    yosys -p 'read_verilog rtl/*.v; synth_xilinx -family xcup -top {name}; stat'\n",
+        "# {name}\n\nVerilog-2005 generated by hls-gen from model {}: fully parallel, pipelined, initiation\ninterval 1, latency {latency} cycles ({pipelining}). Constant\nmultiplications are shift-and-add logic (no DSP); every cast is bit-exact with the simulator.\n\n{list}\nThe top module `{name}` has the ports of the Vitis HLS top function (`ap_ctrl_hs`, `ap_vld` on every\nport, completely reshaped arrays: element 0 in the least significant bits).\n\n## Simulation with Verilator\n\n    make -C verilator          # builds verilator/obj_dir/V{name} and runs it on tb_data/ ({samples} samples)\n    hls-gen rtlsim .           # the same, with a summary\n\nThe testbench streams one sample per cycle, writes `tb_data/rtl_outputs.txt`, compares every output\nbit for bit with `tb_data/expected.txt` and prints the measured latency and II.\n\n## Synthesis\n\n    yosys -p 'read_verilog rtl/*.v; synth_xilinx -family xcup -top {name}; stat'\n",
         describe(model)
     )
 }

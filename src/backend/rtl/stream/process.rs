@@ -14,12 +14,14 @@
 //! valid pipeline.
 
 use super::super::netlist::{width, Bit, Module, Val};
+use super::super::pipe::{Mode, Pipe, Record};
 use super::super::pointwise::Site;
 use super::super::{
     activation, batch_norm, concatenate, dense, elementwise, pool, quantize, reduce, reshape, softmax,
 };
 use crate::arch::stream::{PadGrid, UpGrid, Window};
 use crate::backend::BackendError;
+use crate::estimate::coeffs::CELL_DELAYS_ULTRASCALE_PLUS;
 use crate::fixed::FixedType;
 use crate::ir::{Conv, Layer, Node, Pool, Shape};
 
@@ -128,7 +130,9 @@ pub fn map(
     }
     let site = Site { layer: name, e: 0, channels: node.shape.channels(), elements: node.shape.elements() };
     let ys = match &node.layer {
-        Layer::Dense(d) => dense::build(&mut m, name, d, &xs[0], fx[0], &out, stages)?,
+        Layer::Dense(d) => {
+            dense::build(&mut m, name, d, &xs[0], fx[0], &out, &even(stages), &mut Record::default())?
+        }
         Layer::Activation(a) => activation::build(&mut m, &site, a, &xs[0], fx[0], &out)?,
         Layer::BatchNorm(b) => batch_norm::build(&mut m, &site, b, &xs[0], fx[0], &out)?,
         Layer::Quantize(_) => quantize::build(&mut m, &xs[0], fx[0], &out),
@@ -241,7 +245,18 @@ pub fn window(
             } else {
                 (Shape::new([eh, ew, c]), Shape::new([1, 1, out_channels(node)]))
             };
-            super::super::conv::build(&mut m, name, &local, &shape, &out_shape, &xs, fx, &out, stages)?
+            super::super::conv::build(
+                &mut m,
+                name,
+                &local,
+                &shape,
+                &out_shape,
+                &xs,
+                fx,
+                &out,
+                &even(stages),
+                &mut Record::default(),
+            )?
         }
         Layer::Pool(p) => pool_window(
             &mut m,
@@ -353,11 +368,8 @@ fn pool_window(
                 for a in (0..w.kernel_h).filter(|a| rmask >> a & 1 == 1) {
                     for b in (0..w.kernel_w).filter(|b| cmask >> b & 1 == 1) {
                         let at = back(a * w.dilation_h, b * w.dilation_w);
-                        if !pixels.contains_key(&at) {
-                            let v = pixel(m, at);
-                            pixels.insert(at, v);
-                        }
-                        values.push(pixels[&at][k].clone());
+                        let px = pixels.entry(at).or_insert_with(|| pixel(m, at));
+                        values.push(px[k].clone());
                     }
                 }
                 ys.push(pool::one(m, name, p, values, taps, fx, out)?);
@@ -612,4 +624,10 @@ pub fn split(module: &str, what: &str, x: &Input, copies: usize) -> Built {
     }
     text.push_str(FOOTER);
     Built { text, ranges: x.ranges.clone() }
+}
+
+/// `stages` register stages spread evenly over each matrix's adder depth, as `--pipeline-stages`
+/// asks (the streaming designs have no `--clock-period` placement, so the delays are unused).
+fn even(stages: u32) -> Pipe<'static> {
+    Pipe { mode: Mode::Even(stages), delays: &CELL_DELAYS_ULTRASCALE_PLUS }
 }
