@@ -71,8 +71,7 @@ fn yosys_longest_path_is_within_the_model_estimate_at_5_ns() {
     assert!(out.contains("longest register-to-register path (yosys ltp") && out.contains("measured / model"));
 
     let report = json(&dir.join("report.json"));
-    let model_ns =
-        report["estimate"]["timing"]["critical"]["delay_ns"].as_f64().expect("timing in report.json");
+    let model_ns = report["timing"]["critical"]["delay_ns"].as_f64().expect("timing in report.json");
     let util = json(&dir.join("synth/utilization.json"));
     let lp: hls_gen::synth::ltp::LongestPath = serde_json::from_value(util["longest_path"].clone()).unwrap();
     let measured_ns = lp.path.delay(&hls_gen::estimate::coeffs::CELL_DELAYS_ULTRASCALE_PLUS);
