@@ -231,18 +231,30 @@ fn the_config_file_sets_io_stream_and_the_flag_overrides_it() {
 }
 
 #[test]
-fn the_rtl_backend_refuses_io_stream() {
+fn the_rtl_backend_streams_and_places_registers_by_period_only_in_io_parallel() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("stream.yml");
     std::fs::write(&cfg, "IOType: io_stream\n").unwrap();
-    for extra in [vec!["--io-type", "io_stream"], vec!["--config", cfg.to_str().unwrap()]] {
-        let out = tmp.path().join("rtl");
+    for (k, extra) in
+        [vec!["--io-type", "io_stream"], vec!["--config", cfg.to_str().unwrap()]].iter().enumerate()
+    {
+        let out = tmp.path().join(format!("rtl{k}"));
         let mut args = vec!["--backend", "rtl"];
-        args.extend_from_slice(&extra);
+        args.extend_from_slice(extra);
+        let r = compile_ok("cnn2d.onnx", &out, &args);
+        let ii = r["total"]["ii"].as_u64().unwrap();
+        assert!(ii >= 10 * 10, "{extra:?}: at most one of the 10x10 input pixels per cycle, II {ii}");
+        assert!(out.join("rtl/myproject__fifo.v").exists(), "{extra:?}: the layers are joined by FIFOs");
+
+        let out = tmp.path().join(format!("timed{k}"));
+        args.extend_from_slice(&["--clock-period", "5"]);
         let o = compile("cnn2d.onnx", &out, &args);
         assert_eq!(o.status.code(), Some(1), "{extra:?}: {}", text(&o));
         let t = text(&o);
-        assert!(t.contains("error: ") && t.contains("the RTL backend builds io_parallel only"), "{t}");
+        assert!(
+            t.contains("error: ") && t.contains("--clock-period places registers in io_parallel RTL designs"),
+            "{t}"
+        );
         assert!(!out.exists(), "{extra:?} left {}", out.display());
     }
 }
