@@ -421,18 +421,29 @@ unsafe fn accumulate_avx2(acc: &mut [f64], x: &[f64], w: &[f64], bias: &[f64], s
     accumulate(acc, x, w, bias, skip_zeros)
 }
 
-/// The accumulators of the samples in `x` into `acc`, row by row of `w` (contiguous).
+/// The accumulators of the samples in `x` into `acc`, `w` row-major `n_in x n_out`. Each
+/// output's sum runs in the same order as a sample-by-sample loop (bias, then `i = 0, 1, ...`);
+/// columns are taken in tiles so that a tile of `w` is read once for all the samples in `x`.
 #[inline(always)]
 fn accumulate(acc: &mut [f64], x: &[f64], w: &[f64], bias: &[f64], skip_zeros: bool) {
+    const COLUMNS: usize = 128;
     let n_out = bias.len();
-    for (acc, row) in acc.chunks_exact_mut(n_out).zip(x.chunks_exact(w.len() / n_out)) {
+    let n_in = w.len() / n_out;
+    for acc in acc.chunks_exact_mut(n_out) {
         acc.copy_from_slice(bias);
-        for (&xi, w_row) in row.iter().zip(w.chunks_exact(n_out)) {
-            if skip_zeros && xi == 0.0 {
-                continue;
-            }
-            for (a, w) in acc.iter_mut().zip(w_row) {
-                *a += xi * w;
+    }
+    for c0 in (0..n_out).step_by(COLUMNS) {
+        let c1 = (c0 + COLUMNS).min(n_out);
+        for (i, w_row) in w.chunks_exact(n_out).enumerate() {
+            let w_tile = &w_row[c0..c1];
+            for (acc, row) in acc.chunks_exact_mut(n_out).zip(x.chunks_exact(n_in)) {
+                let xi = row[i];
+                if skip_zeros && xi == 0.0 {
+                    continue;
+                }
+                for (a, w) in acc[c0..c1].iter_mut().zip(w_tile) {
+                    *a += xi * w;
+                }
             }
         }
     }
