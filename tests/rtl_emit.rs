@@ -205,25 +205,30 @@ fn verilator_lint_is_clean() {
     }
 }
 
+/// Row-wise Dense layers (the graph networks' edge and node MLPs) are not built as RTL.
 #[test]
 fn unsupported_layers_are_all_named() {
-    let mut g = mlp();
-    let out = g.outputs()[0];
-    let s = Layer::Activation(Activation::HardSwish {
-        alpha: scalar(0.25, ufx(4, 0)),
-        beta: scalar(0.5, ufx(2, 0)),
-    });
-    let s = add(&mut g, "swish", s, &[2], fx(12, 6), &[out]);
-    let e = Layer::Activation(Activation::ThresholdedRelu { theta: scalar(0.5, fx(4, 1)) });
-    let e = add(&mut g, "residual", e, &[2], fx(12, 6), &[out]);
-    g.set_outputs(vec![s, e]);
+    let mut rng = Rng::new(5);
+    let mut g = Graph::new("rows");
+    let x = input(&mut g, "x", &[3, 4], fx(8, 3));
+    let mut rows = |g: &mut Graph, name: &str| {
+        let d = Layer::Dense(Dense {
+            weights: random_weights(&mut rng, &[4, 2], fx(5, 1), 0),
+            bias: random_weights(&mut rng, &[2], fx(6, 2), 0),
+            accum: Some(fx(20, 8)),
+        });
+        add(g, name, d, &[3, 2], fx(12, 6), &[x])
+    };
+    let a = rows(&mut g, "edges_a");
+    let b = rows(&mut g, "edges_b");
+    g.set_outputs(vec![a, b]);
     let g = lowered(g);
     let err = emit(&g, &options("bad", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, BackendError::Arch(ArchError::Unsupported { .. })), "{msg}");
-    assert!(msg.contains("'swish' (activation)") && msg.contains("'residual' (activation)"), "{msg}");
+    assert!(msg.contains("'edges_a' (dense)") && msg.contains("'edges_b' (dense)"), "{msg}");
     assert!(msg.contains("2 layer(s)"), "{msg}");
-    assert!(latency_cycles(&g, 1).unwrap_err().to_string().contains("'swish'"));
+    assert!(latency_cycles(&g, 1).unwrap_err().to_string().contains("'edges_a'"));
 }
 
 /// A convolution whose accumulator truncates partial sums depends on the summation order: the

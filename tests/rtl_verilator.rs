@@ -24,7 +24,7 @@ use hls_gen::backend::verilator::{run_rtlsim, RtlsimOutcome};
 use hls_gen::backend::BackendError;
 use hls_gen::fixed::{OverflowMode, QuantMode};
 use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
-use hls_gen::ir::{Dense, Graph, Layer, LoweredGraph};
+use hls_gen::ir::{Activation, Dense, Graph, Layer, LoweredGraph, Table};
 
 const SAMPLES: usize = 1000;
 
@@ -184,6 +184,70 @@ fn cast_modes() -> Graph {
     outputs.push(add(&mut g, "rnd_out", rnd, &[4], modes(fx(7, 3), Rnd, SatSym), &[x]));
     g.set_outputs(outputs);
     g
+}
+
+/// A Dense layer feeding ELU, SELU (both a table for `x < 0`, a cast of `scale * x` otherwise),
+/// thresholded ReLU and hard swish (a product of two signals), each a graph output.
+fn branch_activations() -> Graph {
+    use OverflowMode::*;
+    use QuantMode::*;
+    let mut rng = Rng::new(11);
+    let mut g = Graph::new("branch_activations");
+    let x = input(&mut g, "x", &[5], modes(fx(10, 4), Rnd, Sat));
+    let d = Layer::Dense(Dense {
+        weights: random_weights(&mut rng, &[5, 5], fx(6, 2), 10),
+        bias: random_weights(&mut rng, &[5], fx(7, 3), 0),
+        accum: Some(fx(24, 10)),
+    });
+    let d = add(&mut g, "dense", d, &[5], modes(fx(12, 5), Rnd, Sat), &[x]);
+    let act = |a| Layer::Activation(a);
+    let elu = fill_table(Table::elu_default(0.7), |v| 0.7 * (v.exp() - 1.0));
+    let (a, l) = (1.673_263_242_354_377_3, 1.050_700_987_355_480_5);
+    let selu = fill_table(Table::selu_default(), move |v| l * a * (v.exp() - 1.0));
+    let outputs = vec![
+        add(&mut g, "elu", act(Activation::Elu(elu)), &[5], modes(fx(10, 4), Rnd, Sat), &[d]),
+        add(
+            &mut g,
+            "selu",
+            act(Activation::Selu { scale: scalar((l * 2048.0).round() / 2048.0, ufx(12, 1)), table: selu }),
+            &[5],
+            modes(fx(11, 4), RndConv, Sat),
+            &[d],
+        ),
+        add(
+            &mut g,
+            "trelu",
+            act(Activation::ThresholdedRelu { theta: scalar(0.75, fx(5, 1)) }),
+            &[5],
+            fx(12, 5),
+            &[d],
+        ),
+        add(
+            &mut g,
+            "hswish",
+            act(Activation::HardSwish { alpha: scalar(0.1875, ufx(5, -1)), beta: scalar(0.5, ufx(2, 0)) }),
+            &[5],
+            modes(fx(10, 4), Rnd, SatSym),
+            &[d],
+        ),
+    ];
+    g.set_outputs(outputs);
+    g
+}
+
+#[test]
+fn elu_selu_thresholded_relu_and_hard_swish_are_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let g = lowered(branch_activations());
+    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
+    let project =
+        rtl::emit(&g, &RtlOptions { project_name: "acts".into(), pipeline_stages: 1 }, &tb).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap();
+    check("branch_activations", &outcome, latency_cycles(&g, 1));
 }
 
 #[test]

@@ -12,13 +12,12 @@
 //! by a late `Elementwise`, a skip connection) are delayed by registers to meet it, one chain per
 //! tensor shared by every layer that reads it; outputs on shorter paths are delayed to the
 //! longest, whose length is the latency (at least 1). With `--clock-period`, each Dense and Conv
-//! layer has its own stage count ([`schedule_with`]). The ELU, SELU, thresholded-ReLU and
-//! hard-swish activations are not built yet: [`check`] names every such layer at once.
+//! layer has its own stage count ([`schedule_with`]).
 
 use std::collections::BTreeMap;
 
 use super::ArchError;
-use crate::ir::{Activation, Layer, LoweredGraph, NodeId};
+use crate::ir::{Layer, LoweredGraph, NodeId};
 
 /// Cycles layer `id` adds on its path with `stages` register stages per Dense and Conv layer, or `None`
 /// when the RTL backend does not build the layer.
@@ -42,12 +41,6 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
         | Layer::Pad(_)
         | Layer::UpSample(_)
         | Layer::Transpose(_) => Some(u64::from(retyped()?)),
-        Layer::Activation(
-            Activation::Elu(_)
-            | Activation::Selu { .. }
-            | Activation::ThresholdedRelu { .. }
-            | Activation::HardSwish { .. },
-        ) => None,
         Layer::BatchNorm(_)
         | Layer::Activation(_)
         | Layer::Quantize(_)

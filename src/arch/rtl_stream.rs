@@ -10,7 +10,7 @@
 //! ([`super::stream::Form::Map`]) or a convolution ([`super::stream::Form::Window`]), 1 for every
 //! other map, pooling window, padding, upsampling and frame (its compute step is one cycle).
 //!
-//! Built: map layers Dense, Activation (not ELU, SELU, thresholded ReLU, hard swish), BatchNorm,
+//! Built: map layers Dense, Activation, BatchNorm,
 //! Quantize, Reshape, Softmax, Elementwise, Concatenate and Reduce over channels; 1-D and 2-D
 //! Conv and Pool windows (any stride, padding and dilation); a Reshape that regroups pixels
 //! (a flatten) or a Transpose as a whole frame; 1-D and 2-D Pad (padding and cropping) and
@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use super::dataflow::{self, DataflowError, Timing};
 use super::stream::{self, Design, Form};
 use super::ArchError;
-use crate::ir::{Activation, Layer, LoweredGraph, NodeId};
+use crate::ir::{Layer, LoweredGraph, NodeId};
 
 /// FIFO depths: each stream's peak occupancy in the model run without bounds, or one depth for
 /// all.
@@ -55,33 +55,24 @@ fn refusal(g: &LoweredGraph, d: &Design, id: NodeId) -> Option<String> {
     if node.reuse_factor > 1 {
         return Some(format!("reuse factor {} (the RTL is fully parallel)", node.reuse_factor));
     }
-    let ok = match (&l.form, &l.node.layer) {
-        (
-            Form::Map,
-            Layer::Activation(
-                Activation::Elu(_)
-                | Activation::Selu { .. }
-                | Activation::ThresholdedRelu { .. }
-                | Activation::HardSwish { .. },
-            ),
-        ) => false,
+    let ok = matches!(
+        (&l.form, &l.node.layer),
         (
             Form::Map,
             Layer::Dense(_)
-            | Layer::Activation(_)
-            | Layer::BatchNorm(_)
-            | Layer::Quantize(_)
-            | Layer::Reshape(_)
-            | Layer::Softmax(_)
-            | Layer::Elementwise(_)
-            | Layer::Concatenate(_)
-            | Layer::Reduce(_),
-        ) => true,
-        (Form::Window(_), Layer::Conv(_) | Layer::Pool(_)) => true,
-        (Form::Pad(_), Layer::Pad(_)) | (Form::UpSample(_), Layer::UpSample(_)) => true,
-        (Form::Frame, Layer::Reshape(_) | Layer::Transpose(_)) => true,
-        _ => false,
-    };
+                | Layer::Activation(_)
+                | Layer::BatchNorm(_)
+                | Layer::Quantize(_)
+                | Layer::Reshape(_)
+                | Layer::Softmax(_)
+                | Layer::Elementwise(_)
+                | Layer::Concatenate(_)
+                | Layer::Reduce(_),
+        ) | (Form::Window(_), Layer::Conv(_) | Layer::Pool(_))
+            | (Form::Pad(_), Layer::Pad(_))
+            | (Form::UpSample(_), Layer::UpSample(_))
+            | (Form::Frame, Layer::Reshape(_) | Layer::Transpose(_))
+    );
     (!ok).then(|| {
         let form = match l.form {
             Form::Map => "per pixel",

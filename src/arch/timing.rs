@@ -194,7 +194,13 @@ pub fn layer_path(g: &LoweredGraph, id: NodeId, d: &CellDelays) -> Path {
             | Activation::Softsign(_)
             | Activation::Elu(_)
             | Activation::Selu { .. } => Path::adder(x.width).then(rom(x.width.min(10))),
-            Activation::ThresholdedRelu { .. } | Activation::HardSwish { .. } => Path::default(),
+            Activation::ThresholdedRelu { .. } => {
+                Path::adder(x.width).then(Path::luts(1)).then(type_cast(&x, &out))
+            }
+            Activation::HardSwish { .. } => Path::adder(x.width + 4)
+                .then(Path::luts(1))
+                .then(Path { dsp: 1, ..Path::default() })
+                .then(type_cast(&x, &out)),
         },
         Layer::BatchNorm(_) => {
             Path::adder(x.width + 8).then(Path::adder(x.width + 8)).then(type_cast(&x, &out))

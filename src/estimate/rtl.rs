@@ -11,7 +11,8 @@
 //!   Registers: the output bits, plus the values crossing the `stages - 1` cuts in the plan;
 //! * pointwise layers: `W_out` LUTs per element for the cast and selection, plus the shift-add
 //!   of a constant product; a table costs `2^W_index * W_out / 64` LUTs per element (LUT6 ROM);
-//!   each registers its output bits;
+//!   ELU and SELU add the cast and selection of the positive side; `HardSwish` is a product of
+//!   two signals; each registers its output bits;
 //! * `Elementwise`, per element, on operands aligned to the widest fractional part (`W_a` bits):
 //!   `Add`/`Sub` one adder of `W_a` bits per operand after the first, `Max`/`Min` a subtractor and
 //!   a `W_a`-bit multiplexer per operand after the first, `Mul` a product of two signals (or a
@@ -291,6 +292,18 @@ fn softmax_cost(sm: &ir::Softmax, n: usize, x: &FixedType, out: &FixedType) -> (
     (max + diff + tables + sum + nf * (plut + cast), n as u64 * pdsp)
 }
 
+/// LUTs and DSPs of one `HardSwish` element: the `HardSigmoid` clip (`h` in `[0, 1]` at
+/// `F_h = max(F_x + F_alpha, F_beta, 0)` fractional bits), the product `x * h` of two signals and
+/// the cast.
+fn hard_swish_cost(alpha: &ir::Weights, beta: &ir::Weights, x: &FixedType, out: &FixedType) -> (f64, u64) {
+    let frac = |w: &ir::Weights| w.ty.map_or(0, |t| t.frac_bits());
+    let fh = (x.frac_bits() + frac(alpha)).max(frac(beta)).max(0);
+    let h_width = u32::try_from(fh).unwrap_or(0) + 2;
+    let (plut, pdsp) = var_product(signed_width(x), h_width);
+    let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
+    (2.0 * f64::from(x.width) + f64::from(h_width) + plut + cast, pdsp)
+}
+
 /// LUTs of one element's cast and select logic in a pointwise layer (see the module docs).
 fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
     let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
@@ -312,13 +325,18 @@ fn pointwise_cost(layer: &Layer, x: &FixedType, out: &FixedType) -> f64 {
             2.0 * f64::from(x.width) + f64::from(out.width)
         }
         Layer::Activation(Activation::Relu | Activation::Clip { .. }) => f64::from(out.width),
-        // Not built by the RTL backend (arch::rtl refuses them) or not pointwise.
-        Layer::Activation(
-            Activation::Elu(_)
-            | Activation::Selu { .. }
-            | Activation::ThresholdedRelu { .. }
-            | Activation::HardSwish { .. },
-        )
+        Layer::Activation(Activation::ThresholdedRelu { .. }) => {
+            f64::from(x.width + 1) * ADDER_LUT_PER_BIT + f64::from(out.width)
+        }
+        Layer::Activation(Activation::Elu(t)) => table_cost(t, out) + 2.0 * f64::from(out.width),
+        Layer::Activation(Activation::Selu { scale, table }) => {
+            let s = scale.ty.map_or(0, |ty| raw(scale.values.first().copied().unwrap_or(0.0), &ty));
+            let odd = s.unsigned_abs() >> s.unsigned_abs().trailing_zeros().min(63);
+            let product = if odd > 1 { const_product(x.width, odd) } else { 0.0 };
+            table_cost(table, out) + 2.0 * f64::from(out.width) + product
+        }
+        // Priced in `estimate_with` (a product of two signals) or not pointwise.
+        Layer::Activation(Activation::HardSwish { .. })
         | Layer::Input(_)
         | Layer::Dense(_)
         | Layer::Softmax(_)
@@ -391,6 +409,10 @@ pub fn estimate_with(
                 let rows = elements / n as u64;
                 let (lut, dsp) = softmax_cost(sm, n, &x, &out);
                 (lut * rows as f64, dsp * rows, registers)
+            }
+            Layer::Activation(Activation::HardSwish { alpha, beta }) => {
+                let (lut, dsp) = hard_swish_cost(alpha, beta, &x, &out);
+                (lut * elements as f64, dsp * elements, registers)
             }
             _ if cycles == 0 => (0.0, 0, 0),
             other => (pointwise_cost(other, &x, &out) * elements as f64, 0, registers),

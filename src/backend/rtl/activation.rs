@@ -5,15 +5,20 @@
 //! * `LeakyRelu`/`PRelu`: `t = x < 0 ? alpha * x : x`, the product by shift-and-add;
 //! * `Clip`: comparisons with the constant bounds; `HardSigmoid`: `alpha * x + beta` clamped
 //!   to `[0, 1]`;
-//! * `Sigmoid`/`Tanh`: the index cast (the table's index type and modes), then a ROM holding every
-//!   table entry already cast to the output type, as the simulator computes it.
+//! * `ThresholdedRelu`: `t = x` when `x > theta` (compared at `max(F_x, F_theta)`), else 0;
+//! * `HardSwish`: `t = x * h`, `h` the `HardSigmoid` clip, a product of two signals;
+//! * `Sigmoid`/`Tanh`/`Softplus`/`Softsign`: the index cast (the table's index type and modes),
+//!   then a ROM holding every table entry already cast to the output type, as the simulator
+//!   computes it;
+//! * `Elu`/`Selu`: the sign of `x` selects the ROM's entry (`x < 0`) or the cast of `scale * x`
+//!   (`scale` 1 for ELU; the constant product by shift-and-add).
 
 use super::cast::cast;
 use super::netlist::{literal, Module, Val};
 use super::pointwise::{constants, finish, per_element, shl, times, Exact, Site};
 use crate::backend::BackendError;
 use crate::fixed::{self, FixedType};
-use crate::ir::{Activation, Table};
+use crate::ir::{Activation, Table, Weights};
 
 /// Builds every element of an activation layer: its output values, registered.
 pub fn build(
@@ -35,11 +40,45 @@ pub fn build(
                 })
                 .collect())
         }
+        Activation::Elu(t) | Activation::Selu { table: t, .. } => {
+            let (scale, fs) = match a {
+                Activation::Selu { scale, .. } => {
+                    let (v, fs) = constants(at.layer, "scale", scale)?;
+                    (v[0], fs)
+                }
+                _ => (1, 0),
+            };
+            let f = rom(m, at.layer, "lut", t, out)?;
+            Ok(xs
+                .iter()
+                .map(|x| {
+                    let (lo, hi) = x.range();
+                    let neg = (lo < 0).then(|| lookup(m, &f, t, x, fx, out));
+                    let pos = (hi >= 0).then(|| {
+                        let p = times(m, x, scale);
+                        cast(m, &p, fx + fs, out)
+                    });
+                    let y = match (neg, pos) {
+                        (Some(n), Some(p)) => {
+                            let sign = m.sign(x);
+                            let (nl, nh) = n.range();
+                            let (pl, ph) = p.range();
+                            m.mux(&sign, &n, &p, nl.min(pl), nh.max(ph))
+                        }
+                        (Some(y), None) | (None, Some(y)) => y,
+                        (None, None) => m.constant(0),
+                    };
+                    m.reg(&y)
+                })
+                .collect())
+        }
         Activation::Linear
         | Activation::Relu
         | Activation::LeakyRelu { .. }
         | Activation::PRelu { .. }
         | Activation::HardSigmoid { .. }
+        | Activation::HardSwish { .. }
+        | Activation::ThresholdedRelu { .. }
         | Activation::Clip { .. } => {
             let mut ys = Vec::with_capacity(xs.len());
             for (e, x) in xs.iter().enumerate() {
@@ -48,13 +87,6 @@ pub fn build(
             }
             Ok(ys)
         }
-        Activation::Elu(_)
-        | Activation::Selu { .. }
-        | Activation::ThresholdedRelu { .. }
-        | Activation::HardSwish { .. } => Err(BackendError::layer(
-            at.layer,
-            format!("the RTL backend does not build {} activations", a.name()),
-        )),
     }
 }
 
@@ -116,37 +148,57 @@ fn pointwise(m: &mut Module, at: &Site, a: &Activation, x: &Val, fx: i64) -> Res
             }
             Exact { val: t, frac: f }
         }
-        Activation::HardSigmoid { alpha, beta } => {
-            let (av, fa) = constants(layer, "alpha", alpha)?;
-            let (bv, fb) = constants(layer, "beta", beta)?;
-            let f = (fx + fa).max(fb).max(0);
-            let p = times(m, x, av[0]).shifted(u32::try_from(f - fx - fa).unwrap_or(0));
-            let beta = m.constant(shl(layer, bv[0], f - fb)?);
-            let s = m.add(&p, &beta, false, None);
-            let one = shl(layer, 1, f)?;
-            let (a, z) = s.range();
-            let below = m.lt(&s, 0);
+        Activation::HardSigmoid { alpha, beta } => hard_sigmoid(m, layer, x, fx, alpha, beta)?,
+        Activation::HardSwish { alpha, beta } => {
+            let h = hard_sigmoid(m, layer, x, fx, alpha, beta)?;
+            Exact { val: m.mul(x, &h.val, None), frac: fx + h.frac }
+        }
+        Activation::ThresholdedRelu { theta } => {
+            let (tv, ft) = constants(layer, "theta", theta)?;
+            let f = fx.max(ft);
+            let c = shl(layer, tv[0], f - ft)?;
+            let above = m.gt(&x.shifted(u32::try_from(f - fx).unwrap_or(0)), c);
             let zero = m.constant(0);
-            let s = m.mux(&below, &zero, &s, a.max(0), z.max(0));
-            let above = m.gt(&s, one);
-            let k = m.constant(one);
-            let (a, z) = s.range();
-            Exact { val: m.mux(&above, &k, &s, a.min(one), z.min(one)), frac: f }
+            Exact { val: m.mux(&above, x, &zero, lo.min(0), hi.max(0)), frac: fx }
         }
         Activation::Sigmoid(_)
         | Activation::Tanh(_)
         | Activation::Softplus(_)
         | Activation::Softsign(_)
         | Activation::Elu(_)
-        | Activation::Selu { .. }
-        | Activation::ThresholdedRelu { .. }
-        | Activation::HardSwish { .. } => {
+        | Activation::Selu { .. } => {
             return Err(BackendError::layer(
                 layer,
                 format!("{} is not a pointwise activation of the RTL backend", a.name()),
             ))
         }
     })
+}
+
+/// `min(max(alpha * x + beta, 0), 1)` at `max(F_x + F_alpha, F_beta, 0)` fractional bits.
+fn hard_sigmoid(
+    m: &mut Module,
+    layer: &str,
+    x: &Val,
+    fx: i64,
+    alpha: &Weights,
+    beta: &Weights,
+) -> Result<Exact, BackendError> {
+    let (av, fa) = constants(layer, "alpha", alpha)?;
+    let (bv, fb) = constants(layer, "beta", beta)?;
+    let f = (fx + fa).max(fb).max(0);
+    let p = times(m, x, av[0]).shifted(u32::try_from(f - fx - fa).unwrap_or(0));
+    let beta = m.constant(shl(layer, bv[0], f - fb)?);
+    let s = m.add(&p, &beta, false, None);
+    let one = shl(layer, 1, f)?;
+    let (a, z) = s.range();
+    let below = m.lt(&s, 0);
+    let zero = m.constant(0);
+    let s = m.mux(&below, &zero, &s, a.max(0), z.max(0));
+    let above = m.gt(&s, one);
+    let k = m.constant(one);
+    let (a, z) = s.range();
+    Ok(Exact { val: m.mux(&above, &k, &s, a.min(one), z.min(one)), frac: f })
 }
 
 /// Largest table index width the backend builds as logic (a 16K-entry ROM per element).
