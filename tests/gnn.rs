@@ -158,6 +158,21 @@ fn the_resource_form_shares_each_row_wise_layer_over_the_rows() {
     let total = |e: &serde_json::Value, k: &str| e["total"][k].as_u64().unwrap();
     assert!(total(&shared, "dsp") * 5 < total(&full, "dsp"), "{}", shared["total"]);
     assert!(total(&shared, "lut") * 4 < total(&full, "lut"), "{}", shared["total"]);
+    // The configuration's `Model: EdgeParallelism` is the same choice; the command line wins.
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("config.yml");
+    std::fs::write(&config, "HLSConfig:\n  Model:\n    EdgeParallelism: 8\n").unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let configured = estimate("gnn_in_28_56", &["--config", &config]);
+    assert_eq!(configured["total"], shared["total"]);
+    let overridden = estimate("gnn_in_28_56", &["--config", &config, "--edge-parallelism", "4"]);
+    assert_eq!(overridden["total"]["ii"], 7 + 14, "{}", overridden["total"]);
+    std::fs::write(tmp.path().join("config.yml"), "HLSConfig:\n  Model:\n    EdgeParallelism: 0\n").unwrap();
+    let model = onnx("gnn_in_28_56");
+    let run = hls_gen(&["estimate", &model, "--part", "xcvu9p", "--config", &config]);
+    let msg = text(&run);
+    assert_eq!(run.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("EdgeParallelism") && msg.contains("config.yml"), "{msg}");
     // The large graph fits the part's DSPs at 8 rows per cycle; II = 448 / 8 + 896 / 8.
     let big = estimate("gnn_in_448_896", &["--edge-parallelism", "8"]);
     assert_eq!(big["total"]["ii"], 56 + 112, "{}", big["total"]);

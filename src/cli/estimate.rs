@@ -3,7 +3,7 @@
 
 use super::{print_runs, print_warnings, CliError, ModelArgs, TargetArgs};
 use crate::estimate::{self, report};
-use crate::flow::{estimate_design_for, estimate_rows, load_and_lower};
+use crate::flow::load_and_lower;
 
 pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i32, CliError> {
     let cfg = args.flow_with(None)?.config()?;
@@ -12,16 +12,12 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
     let reuse = &args.reuse_factor;
     let factors: Vec<Option<usize>> =
         if reuse.is_empty() { vec![None] } else { reuse.iter().map(|&r| Some(r)).collect() };
-    let fifo = t.fifo_depth.unwrap_or_default();
-    let estimate = |g: &crate::ir::LoweredGraph| match t.edge_parallelism {
-        Some(n) => estimate_rows(g, &part, t.clock_ns, t.tool, n),
-        None => estimate_design_for(g, &part, t.clock_ns, t.io, fifo, t.tool),
-    };
+    let estimate = |g: &crate::ir::LoweredGraph| t.estimate(g, &part);
     if factors.len() == 1 {
         let lowered = load_and_lower(&args.model, &args.flow_with(factors[0])?)?;
         print_warnings(&cfg, &lowered.warnings);
         print_runs(&lowered.runs);
-        let (est, _) = estimate(&lowered.graph)?;
+        let est = estimate(&lowered.graph)?;
         if json {
             println!("{}", report::to_json(&est));
         } else {
@@ -35,7 +31,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         if i == 0 {
             print_warnings(&cfg, &lowered.warnings);
         }
-        let (est, _) = estimate(&lowered.graph)?;
+        let est = estimate(&lowered.graph)?;
         rows.push((rf.unwrap_or(1), est));
     }
     if json {

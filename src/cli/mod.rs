@@ -269,8 +269,33 @@ struct Target {
     edge_parallelism: Option<usize>,
 }
 
+impl Target {
+    /// The estimate of `g` for this target on `part`: the resource-optimized form of a graph
+    /// model at `edge_parallelism` rows per cycle when set, else the design in the io type, as
+    /// the chosen HLS tool synthesizes it.
+    fn estimate(
+        &self,
+        g: &crate::ir::LoweredGraph,
+        part: &crate::estimate::Part,
+    ) -> Result<crate::estimate::Estimate, crate::flow::FlowError> {
+        let (est, _) = match self.edge_parallelism {
+            Some(n) => crate::flow::estimate_rows(g, part, self.clock_ns, self.tool, n)?,
+            None => crate::flow::estimate_design_for(
+                g,
+                part,
+                self.clock_ns,
+                self.io,
+                self.fifo_depth.unwrap_or_default(),
+                self.tool,
+            )?,
+        };
+        Ok(est)
+    }
+}
+
 impl TargetArgs {
-    /// The command line over the configuration's `Part`, `ClockPeriod`, `IOType` and `FifoDepth`.
+    /// The command line over the configuration's `Part`, `ClockPeriod`, `IOType`, `FifoDepth` and
+    /// `EdgeParallelism`.
     fn resolve(&self, cfg: &crate::config::Config) -> Result<Target, CliError> {
         use crate::config::IoStyle;
         let part = self.part.clone().or_else(|| cfg.part.clone()).ok_or_else(|| {
@@ -294,10 +319,10 @@ impl TargetArgs {
             Some(t) => t.parse().map_err(CliError::msg)?,
             None => cfg.hls_tool.unwrap_or_default(),
         };
-        let edge_parallelism = self.edge_parallelism.map(|n| n as usize);
+        let edge_parallelism = self.edge_parallelism.map(|n| n as usize).or(cfg.edge_parallelism);
         if edge_parallelism.is_some() && io == IoStyle::Stream {
             return Err(CliError::msg(
-                "--edge-parallelism builds the resource-optimized io_parallel design of a graph model; it does not combine with io_stream",
+                "--edge-parallelism (or EdgeParallelism in the configuration) builds the resource-optimized io_parallel design of a graph model; it does not combine with io_stream",
             ));
         }
         Ok(Target {

@@ -12,7 +12,7 @@ use super::sim::run_with_progress;
 use super::table::aligned;
 use super::{npz, print_runs, print_warnings, quiet, CliError, ModelArgs, TargetArgs};
 use crate::estimate;
-use crate::flow::{estimate_design, join_inputs, load_and_lower, load_float};
+use crate::flow::{join_inputs, load_and_lower, load_float};
 use crate::ir::LoweredGraph;
 use crate::profile::auto::{self, AutoOptions, Search};
 use crate::profile::{self, html, CostTotals, Profile};
@@ -35,8 +35,7 @@ struct Costing {
 
 impl Costing {
     fn estimate(&self, g: &LoweredGraph) -> Result<estimate::Estimate, CliError> {
-        let t = &self.target;
-        Ok(estimate_design(g, &self.part, t.clock_ns, t.io, t.fifo_depth.unwrap_or_default())?.0)
+        Ok(self.target.estimate(g, &self.part)?)
     }
 }
 

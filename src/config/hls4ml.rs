@@ -79,7 +79,7 @@ const WRITER_IGNORED: &[(&str, &str)] = &[
 
 /// Keys of `Model`, a `LayerType` entry or a `LayerName` entry that hls-gen honours.
 const SETTINGS_HONOURED: &[&str] =
-    &["FifoDepth", "Precision", "ReuseFactor", "Skip", "Strategy", "TableSize"];
+    &["EdgeParallelism", "FifoDepth", "Precision", "ReuseFactor", "Skip", "Strategy", "TableSize"];
 const SETTINGS_IGNORED: &[(&str, &str)] = &[
     (
         "BramFactor",
@@ -136,6 +136,7 @@ struct Block {
     /// `Precision` as one type or its `default` key.
     default: Option<Precision>,
     fifo_depth: Option<FifoDepth>,
+    edge_parallelism: Option<usize>,
     /// The tensor keys of `Precision`, with their paths.
     uses: Vec<(String, Tensor)>,
 }
@@ -208,6 +209,7 @@ pub(super) fn read(text: &str, origin: &str) -> Result<Config, ConfigError> {
                     cfg.default_precision = t;
                 }
                 cfg.fifo_depth = b.fifo_depth;
+                cfg.edge_parallelism = b.edge_parallelism;
             }
             "LayerType" => {
                 for (name, s) in r.entries(v, &path)? {
@@ -400,8 +402,13 @@ impl Reader<'_> {
 
     /// One settings block: `Model`, a `LayerType` entry or a `LayerName` entry.
     fn block(&mut self, v: &Value, at: &str, level: Level) -> Result<Block, ConfigError> {
-        let mut b =
-            Block { settings: Settings::default(), default: None, fifo_depth: None, uses: Vec::new() };
+        let mut b = Block {
+            settings: Settings::default(),
+            default: None,
+            fifo_depth: None,
+            edge_parallelism: None,
+            uses: Vec::new(),
+        };
         for (key, v) in self.entries(v, at)? {
             let here = format!("{at}.{key}");
             match key {
@@ -445,6 +452,21 @@ impl Reader<'_> {
                     let text = self.string(v, &here)?;
                     b.fifo_depth = Some(text.parse().map_err(|m| self.error(&here, m))?);
                 }
+                "EdgeParallelism" if level == Level::Model => {
+                    let n = match v {
+                        Value::Number(n) => n.as_u64().filter(|&n| n >= 1),
+                        _ => None,
+                    };
+                    let n = n.ok_or_else(|| {
+                        self.error(&here, "EdgeParallelism must be a whole number of rows per cycle, at least 1".into())
+                    })?;
+                    b.edge_parallelism = Some(n as usize);
+                }
+                "EdgeParallelism" => self.ignore(
+                    "EdgeParallelism",
+                    &here,
+                    "the resource-optimized form of a graph model is chosen for the whole model (Model EdgeParallelism or --edge-parallelism)",
+                ),
                 "FifoDepth" => self.ignore(
                     "FifoDepth",
                     &here,

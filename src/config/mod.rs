@@ -20,6 +20,7 @@
 //!     ReuseFactor: 1
 //!     Strategy: Latency                # or Resource
 //!     FifoDepth: 16                    # io_stream: auto, max or a depth for every FIFO
+//!     EdgeParallelism: 8               # graph models: the resource-optimized form, 8 rows a cycle
 //!   LayerType:
 //!     Dense:
 //!       Precision: {weight: "ap_fixed<8,3>", bias: "ap_fixed<8,3>", accum: auto}
@@ -301,6 +302,9 @@ pub struct Config {
     /// `Model: FifoDepth`: io_stream FIFO depths (auto, max or a number for every FIFO).
     #[serde(skip)]
     pub fifo_depth: Option<FifoDepth>,
+    /// `Model: EdgeParallelism`: graph models' resource-optimized form at this many rows per
+    /// cycle (`--edge-parallelism`).
+    pub edge_parallelism: Option<usize>,
     /// The precision keys of `LayerName` and `LayerType` entries, to check against the model.
     pub precision_uses: Vec<PrecisionUse>,
     /// One message per hls4ml key that has no effect in hls-gen, in key order.
@@ -339,6 +343,7 @@ impl Default for Config {
             output_dir: None,
             hls_tool: None,
             fifo_depth: None,
+            edge_parallelism: None,
             precision_uses: Vec::new(),
             warnings: Vec::new(),
             model: Settings::default(),
