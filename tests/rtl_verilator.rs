@@ -66,7 +66,12 @@ fn compile(model: &Path, backend: BackendChoice, drop_softmax: bool) -> flow::Co
     compile_with(model, backend, drop_softmax, None)
 }
 
-fn compile_with(model: &Path, backend: BackendChoice, drop_softmax: bool, reuse: Option<usize>) -> flow::Compiled {
+fn compile_with(
+    model: &Path,
+    backend: BackendChoice,
+    drop_softmax: bool,
+    reuse: Option<usize>,
+) -> flow::Compiled {
     let opts = CompileOptions {
         part: "xcvu9p",
         clock_ns: 5.0,
