@@ -7,8 +7,8 @@
 //! sample, slot `k` presents input `kR + r` on its select wire (an `R`-to-1 multiplexer indexed by
 //! the phase counter, shared by every output), and each of the `G * n_out = n_in * n_out / R`
 //! multipliers `(k, j)` multiplies it by its weight for that phase, a constant chosen by the
-//! same counter (a small ROM per multiplier: a case over the phase, which synthesis turns into a
-//! few LUTs per weight bit). A multiplier whose `R` weights are all zero (pruned) is not built.
+//! same counter (a small ROM per multiplier: conditionals on the phase, which synthesis turns
+//! into about one LUT per weight bit). A multiplier whose `R` weights are all zero (pruned) is not built.
 //! The weights vary from cycle to cycle, so the products are general products of two signals
 //! (Verilog `*`), not the shift-and-add constant products of the fully parallel form: Yosys maps
 //! each to a DSP48E2 slice or, when small, to LUTs; sharing one general multiplier between `R`
@@ -175,7 +175,11 @@ pub fn module(
                 let acc = declare(&mut m, &mut regs, &format!("acc__{j}"), ulo, uhi, s, aw);
                 let restart = format!("{} ? {} : {}", phase(0), literal(aw, bj >> s), acc.name);
                 let base = m.wire("b", ulo, uhi, s, Some(aw), &restart);
-                let next = m.add(&base, &part, false, Some((ulo, uhi)));
+                let mut next = m.add(&base, &part, false, Some((ulo, uhi)));
+                if next.w != aw || next.sh != s {
+                    let bits = m.fit(&next, s, aw);
+                    next = m.wire("a", ulo, uhi, s, Some(aw), &bits);
+                }
                 blocks.push_str(&format!(
                     "    always @(posedge ap_clk) {} <= {};\n",
                     acc.name,
