@@ -110,9 +110,20 @@ fn merge() -> Graph {
     g
 }
 
+/// [`mlp`] with its first Dense at reuse factor 2 and its last at 3 (the design's II).
+fn mlp_reuse() -> Graph {
+    let mut g = mlp();
+    for (name, rf) in [("dense/MatMul:0", 2), ("output", 3)] {
+        let id = g.find(name).unwrap();
+        set_strategy(&mut g, id, hls_gen::ir::Strategy::Latency, rf);
+    }
+    g
+}
+
 fn models() -> Vec<(&'static str, LoweredGraph)> {
     vec![
         ("mlp", lowered(mlp())),
+        ("mlp_reuse", lowered(mlp_reuse())),
         ("activations", lowered(activations())),
         ("merge", lowered(merge())),
         ("cnn", lowered(cnn::rtl_cnn())),
@@ -163,6 +174,13 @@ fn latency_follows_the_stages() {
     // activations: bn, leaky, clip, hard sigmoid on the longest path; the reshape is wiring.
     assert_eq!(latency_cycles(&lowered(activations()), 2).unwrap(), 4);
     assert!(matches!(latency_cycles(&g, 0), Err(ArchError::Option { .. })));
+    // mlp_reuse: dense at reuse factor 2 (2 cycles whatever the stages), relu, quantize, dense at 3.
+    let r = lowered(mlp_reuse());
+    for stages in [1, 3] {
+        let s = schedule(&r, stages).unwrap();
+        assert_eq!((s.latency, s.ii), (7, 3));
+    }
+    assert_eq!(schedule(&g, 3).unwrap().ii, 1);
     // merge: dense (stages), the casting concatenation, the wiring one, dense (stages).
     let m = lowered(merge());
     assert_eq!(latency_cycles(&m, 1).unwrap(), 3);
@@ -245,14 +263,28 @@ fn order_dependent_convolution_accumulators_are_refused() {
     assert!(msg.contains("'conv1d'") && msg.contains("accumulator"), "{msg}");
 }
 
+/// A reuse factor above 1 is built for Dense only: a convolution asking for one is named.
 #[test]
-fn reuse_factor_above_one_is_refused() {
-    let mut g = mlp();
-    let d = g.find("output").unwrap();
-    set_strategy(&mut g, d, hls_gen::ir::Strategy::Latency, 3);
-    let err = emit(&lowered(g), &options("mlp", 1), &TestbenchData::default()).unwrap_err();
+fn convolution_reuse_factor_above_one_is_refused() {
+    let mut g = cnn::rtl_cnn();
+    let c = g.find("conv1d").unwrap();
+    set_strategy(&mut g, c, hls_gen::ir::Strategy::Latency, 2);
+    let err = emit(&lowered(g), &options("cnn", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("'output' (reuse factor 3)") && msg.contains("fully parallel"), "{msg}");
+    assert!(msg.contains("'conv1d' (conv, reuse factor 2)") && msg.contains("dense layers only"), "{msg}");
+}
+
+/// The top of a design with reuse: `ap_ready` waits `ii - 1` cycles after each sample, and each
+/// time-multiplexed layer gets the start pulse of its first cycle.
+#[test]
+fn reuse_top_paces_the_samples() {
+    let p = project("mlp_reuse", &lowered(mlp_reuse()), 1);
+    let top = String::from_utf8(p.get("rtl/mlp_reuse.v").unwrap().to_vec()).unwrap();
+    assert!(top.contains("latency 7 cycles, II 3"), "{top}");
+    assert!(top.contains("wire accept__in = ap_start & input_1_ap_vld & (wait__in == 2'h0);"), "{top}");
+    assert!(top.contains("wait__in <= 2'h2;"), "{top}");
+    // The first dense starts with the sample, the last 4 cycles later.
+    assert!(top.contains(".start(accept__in)") && top.contains(".start(vld__pipe[3])"), "{top}");
 }
 
 #[test]

@@ -11,6 +11,10 @@
 //! the output cast, a wrapping accumulator and AP_RND folded into the bias. One test builds the
 //! Vitis project's `verilator/` testbench against RTL placed where Vitis HLS writes it.
 //!
+//! Dense layers with a reuse factor above 1 (time-multiplexed): `mlp_qdq` at reuse factors 2 and
+//! 4, and the cast-mode graph with reuse factors 2 and 4 mixed (II 4); the measured latency and
+//! II equal the schedule's.
+//!
 //! Without `verilator` on the PATH the tests print a notice and pass, except under `CI`.
 
 mod common;
@@ -47,14 +51,27 @@ fn have_verilator() -> bool {
 }
 
 fn check(what: &str, outcome: &RtlsimOutcome, latency: u64) {
+    check_timing(what, outcome, latency, 1);
+}
+
+fn check_timing(what: &str, outcome: &RtlsimOutcome, latency: u64, ii: u64) {
     assert!(outcome.passed, "{what}:\n{}", outcome.output);
     assert_eq!(outcome.samples, Some(SAMPLES), "{what}");
     assert_eq!(outcome.mismatches, Some(0), "{what}");
     assert_eq!(outcome.latency, Some(latency), "{what}: measured latency");
-    assert_eq!(outcome.ii, Some(1), "{what}: measured II");
+    assert_eq!(outcome.ii, Some(ii), "{what}: measured II");
 }
 
 fn compile(model: &Path, backend: BackendChoice, drop_softmax: bool) -> flow::Compiled {
+    compile_with(model, backend, drop_softmax, None)
+}
+
+fn compile_with(
+    model: &Path,
+    backend: BackendChoice,
+    drop_softmax: bool,
+    reuse: Option<usize>,
+) -> flow::Compiled {
     let opts = CompileOptions {
         part: "xcvu9p",
         clock_ns: 5.0,
@@ -68,7 +85,7 @@ fn compile(model: &Path, backend: BackendChoice, drop_softmax: bool) -> flow::Co
         fifo_depth: Default::default(),
         edge_parallelism: None,
     };
-    let mut flow_opts = FlowOptions::default();
+    let mut flow_opts = FlowOptions { reuse_factor: reuse, ..FlowOptions::default() };
     if model.extension().is_some_and(|e| e == "json") {
         let stem = model.file_stem().unwrap().to_string_lossy().into_owned();
         flow_opts.weights = Some(model.with_file_name(format!("{stem}_weights.h5")));
@@ -94,6 +111,40 @@ fn rtl_model(file: &str, stages: u32, drop_softmax: bool) {
         "{file}: {SAMPLES} samples bit-exact, latency {latency}, II 1 ({:.0} s)",
         start.elapsed().as_secs_f64()
     );
+}
+
+/// `file` with every Dense layer at reuse factor `rf`: bit-exact, a sample every `rf` cycles, the
+/// latency of the schedule (which the estimate reports too).
+fn rtl_model_reused(file: &str, rf: usize) {
+    if !have_verilator() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let model = root().join("tests/models").join(file);
+    let compiled = compile_with(&model, BackendChoice::Rtl { pipeline_stages: 1 }, false, Some(rf));
+    let sched = hls_gen::arch::rtl::schedule(&compiled.lowered.graph, 1).unwrap();
+    assert_eq!(sched.ii, rf as u64);
+    assert_eq!(compiled.estimate.total.latency_cycles, sched.latency);
+    assert_eq!(compiled.estimate.total.ii, rf as u64);
+    let dir = tempfile::tempdir().unwrap();
+    compiled.project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap_or_else(|e| panic!("{file}: {e}"));
+    check_timing(file, &outcome, sched.latency, rf as u64);
+    eprintln!(
+        "{file} at reuse factor {rf}: {SAMPLES} samples bit-exact, latency {}, II {rf} ({:.0} s)",
+        sched.latency,
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn qdq_model_at_reuse_factor_2() {
+    rtl_model_reused("onnx/mlp_qdq.onnx", 2);
+}
+
+#[test]
+fn qdq_model_at_reuse_factor_4() {
+    rtl_model_reused("onnx/mlp_qdq.onnx", 4);
 }
 
 #[test]
@@ -279,6 +330,31 @@ fn every_cast_mode_is_bit_exact() {
     assert!(!bad.passed);
     assert_eq!((bad.mismatches, bad.exit_code), (Some(1), Some(1)), "{}", bad.output);
     assert!(bad.output.contains("mismatch: sample 7, output q_0_0_out, index 1"), "{}", bad.output);
+}
+
+/// The cast-mode graph with its Dense layers time-multiplexed: the exact sum at reuse factor 2
+/// (every cast mode after it), the wrapping accumulator at 4, the AP_RND one at 2; the design
+/// takes a sample every 4 cycles.
+#[test]
+fn every_cast_mode_is_bit_exact_with_reuse() {
+    if !have_verilator() {
+        return;
+    }
+    let mut g = cast_modes();
+    for (name, rf) in [("sum", 2), ("wrap_acc", 4), ("rnd_out", 2)] {
+        let id = g.find(name).unwrap();
+        set_strategy(&mut g, id, hls_gen::ir::Strategy::Latency, rf);
+    }
+    let g = lowered(g);
+    let sched = hls_gen::arch::rtl::schedule(&g, 1).unwrap();
+    assert_eq!(sched.ii, 4);
+    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
+    let project =
+        rtl::emit(&g, &RtlOptions { project_name: "casts".into(), pipeline_stages: 1 }, &tb).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap();
+    check_timing("cast_modes with reuse", &outcome, sched.latency, 4);
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The RTL backend's timing contract: fully parallel (reuse factor 1), a new sample every cycle.
+//! The RTL backend's timing contract: fully parallel (reuse factor 1), a new sample every cycle,
+//! unless a `Dense` layer has a reuse factor `R > 1`.
 //!
 //! Each `Dense` and `Conv` layer takes `stages` cycles (at least 1; a convolution is one constant
 //! matrix per output position, built as a `Dense`); `BatchNorm`, `Activation`, `Quantize` and
@@ -13,6 +14,13 @@
 //! tensor shared by every layer that reads it; outputs on shorter paths are delayed to the
 //! longest, whose length is the latency (at least 1). With `--clock-period`, each Dense and Conv
 //! layer has its own stage count ([`schedule_with`]).
+//!
+//! A `Dense` layer with reuse factor `R > 1` ([`crate::backend::rtl`]'s `reuse.rs`) takes exactly
+//! `R` cycles whatever `stages` is: it reads its input in its first cycle, handles one `1/R` share
+//! of its products per cycle into exact accumulators, and its output register loads in the last.
+//! It cannot take a new sample before those `R` cycles end, so the design's initiation interval
+//! is the largest reuse factor of its layers ([`Schedule::ii`]); the top accepts a sample at most
+//! once every `ii` cycles. A `Conv` with a reuse factor above 1 is refused.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +43,7 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
     Ok(match &node.layer {
         Layer::Input(_) => Some(0),
         Layer::Dense(d) if d.rows(&g.node(g.inputs_of(id)[0]).shape) > 1 => None,
+        Layer::Dense(_) if node.reuse_factor > 1 => Some(node.reuse_factor as u64),
         Layer::Dense(_) | Layer::Conv(_) => Some(u64::from(stages.max(1))),
         Layer::Reshape(_)
         | Layer::Concatenate(_)
@@ -52,8 +61,8 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
     })
 }
 
-/// Checks that the RTL backend can build every layer: supported kinds, reuse factor 1,
-/// `stages >= 1`. Every offending layer is named in one error.
+/// Checks that the RTL backend can build every layer: supported kinds, reuse factor 1 except on
+/// `Dense`, `stages >= 1`. Every offending layer is named in one error.
 pub fn check(g: &LoweredGraph, stages: u32) -> Result<(), ArchError> {
     if stages == 0 {
         return Err(ArchError::Option { option: "pipeline stages", what: "must be at least 1".into() });
@@ -79,14 +88,17 @@ pub fn check(g: &LoweredGraph, stages: u32) -> Result<(), ArchError> {
     }
     let reused: Vec<String> = order
         .iter()
-        .filter(|&&id| g.node(id).reuse_factor > 1)
-        .map(|&id| format!("'{}' (reuse factor {})", g.node(id).name, g.node(id).reuse_factor))
+        .filter(|&&id| g.node(id).reuse_factor > 1 && !matches!(g.node(id).layer, Layer::Dense(_)))
+        .map(|&id| {
+            let n = g.node(id);
+            format!("'{}' ({}, reuse factor {})", n.name, n.layer.kind(), n.reuse_factor)
+        })
         .collect();
     if !reused.is_empty() {
         return Err(ArchError::Unsupported {
             backend: "rtl",
             what: format!(
-                "the RTL design is fully parallel (reuse factor 1); these layers ask for more: {}",
+                "a reuse factor above 1 is built for dense layers only; these layers ask for one: {} (use reuse factor 1 for them, or the Vitis backend)",
                 reused.join(", ")
             ),
         });
@@ -103,6 +115,9 @@ pub struct Schedule {
     pub cycles: BTreeMap<NodeId, u64>,
     /// Cycles from a sample's start to its outputs' valid (at least 1).
     pub latency: u64,
+    /// Cycles between two samples the top accepts: the largest reuse factor of a `Dense` layer
+    /// (1 without one).
+    pub ii: u64,
 }
 
 /// Checks the graph ([`check`]) and schedules it.
@@ -133,5 +148,12 @@ pub fn schedule_with(
         ready.insert(id, start + c);
     }
     let latency = g.outputs().iter().map(|o| ready[o]).max().unwrap_or(0).max(1);
-    Ok(Schedule { ready, cycles: cycles_of, latency })
+    let ii = g
+        .topo_order()?
+        .into_iter()
+        .filter(|&id| matches!(g.node(id).layer, Layer::Dense(_)))
+        .map(|id| g.node(id).reuse_factor.max(1) as u64)
+        .max()
+        .unwrap_or(1);
+    Ok(Schedule { ready, cycles: cycles_of, latency, ii })
 }

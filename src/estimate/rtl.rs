@@ -29,9 +29,14 @@
 //!   ROMs, the adder tree, one reciprocal ROM, `n` products of two signals, the casts;
 //! * `Pad`, `UpSample`, `Transpose`: wiring when the type is kept, else a cast per element.
 //!
-//! Products of two signals (`Elementwise` `Mul`, squares, softmax's `e * r`) are DSP48E2 slices as Yosys maps them
-//! (see `var_product`); constant products never are. Latency per layer is the RTL schedule's
-//! ([`crate::arch::rtl`]); II is 1; no block RAM.
+//! * `Dense` with a reuse factor `R > 1` (time-multiplexed, `reuse_dense_cost`, not calibrated
+//!   against synthesis): the input selects, weight ROMs, shared products of two signals, adder
+//!   trees and accumulators it builds.
+//!
+//! Products of two signals (`Elementwise` `Mul`, squares, softmax's `e * r`, the shared
+//! multipliers of time-multiplexed Dense) are DSP48E2 slices as Yosys maps them (see
+//! `var_product`); constant products never are. Latency per layer is the RTL schedule's
+//! ([`crate::arch::rtl`]); II is 1, or the largest reuse factor; no block RAM.
 
 use super::arith::{bit_len, csd_digits, raw};
 use super::{Estimate, EstimateError, LayerEstimate, Part, Totals};
@@ -91,6 +96,60 @@ fn matrix_cost(d: &Matrix, x: &FixedType, out: &FixedType, stages: u32) -> (f64,
         lut += (n_out as u64 * u64::from(out.width)) as f64;
     }
     (lut, plan.cut_bits(&cuts) + n_out as u64 * u64::from(out.width))
+}
+
+/// LUTs, DSPs and flip-flops of a `Dense` layer with reuse factor `r > 1` (the RTL backend's
+/// `reuse.rs`), uncalibrated: per slot of `r` inputs, an `r`-to-1 select of `W_x` bits
+/// (`ceil((r - 1) / 3)` LUTs per bit: a LUT6 selects among four); per output and slot with a
+/// nonzero weight, a weight ROM of one LUT per bit (the phase has at most six bits) and a product
+/// of two signals ([`var_product`]); per output, the adder tree over its slots' products, the
+/// accumulator's adder and restart select (one LUT per bit each) and the cast. Registers: the
+/// held inputs, the accumulators, the outputs and the phase counter.
+fn reuse_dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, r: usize) -> (f64, u64, u64) {
+    let wty = d.weights.ty.unwrap_or(*x);
+    let bty = d.bias.ty.unwrap_or(*out);
+    let n_out = d.bias.values.len().max(1);
+    let n_in = d.weights.values.len() / n_out;
+    if r < 2 || n_in % r != 0 {
+        return (0.0, 0, 0);
+    }
+    let slots = n_in / r;
+    let (fx, fw, fb) = (x.frac_bits(), wty.frac_bits(), bty.frac_bits());
+    let f = (fx + fw).max(fb);
+    let scale = |v: i64, k: i32| i128::from(v) << k.clamp(0, 64);
+    let coefs: Vec<i128> = d.weights.values.iter().map(|&v| scale(raw(v, &wty), f - fx - fw)).collect();
+    let xw = signed_width(x);
+    let xmax = x.min_raw().unsigned_abs().max(x.max_raw().unsigned_abs()) as i128;
+    let (mut lut, mut dsp) = (f64::from(x.width) * slots as f64 * ((r - 1).div_ceil(3)) as f64, 0u64);
+    let mut ff = ((n_in - slots) as u64) * u64::from(x.width) + n_out as u64 * u64::from(out.width);
+    ff += u64::from(bit_len(r as u64 - 1));
+    for j in 0..n_out {
+        let mut products = Vec::new();
+        let mut total: i128 = d.bias.values.get(j).map_or(0, |&b| scale(raw(b, &bty), f - fb).abs());
+        for k in 0..slots {
+            let col: Vec<i128> = (0..r).map(|q| coefs[(k * r + q) * n_out + j]).collect();
+            let Some(t) = col.iter().filter(|&&c| c != 0).map(|c| c.trailing_zeros()).min() else {
+                continue;
+            };
+            let lo = col.iter().map(|&c| c >> t).min().unwrap_or(0);
+            let hi = col.iter().map(|&c| c >> t).max().unwrap_or(0);
+            let ww = mcm::bit_width(lo, hi) + u32::from(lo >= 0);
+            lut += f64::from(ww);
+            let (l, p) = var_product(xw, ww);
+            lut += l;
+            dsp += p;
+            products.push(xw + ww);
+            total += col.iter().map(|c| c.abs()).max().unwrap_or(0) * xmax;
+        }
+        let (tree, _) = tree_cost(products);
+        let acc = mcm::bit_width(-total, total);
+        lut += tree + f64::from(acc) * (ADDER_LUT_PER_BIT + 1.0);
+        ff += u64::from(acc);
+        if casts(out) {
+            lut += f64::from(out.width);
+        }
+    }
+    (lut, dsp, ff)
 }
 
 /// LUTs of `x * o` for an odd constant `o > 1` and a `w_x`-bit `x`: `csd(o) - 1` adders of the
@@ -384,6 +443,7 @@ pub fn estimate_with(
         let stages = per_layer.get(&id).copied().unwrap_or(stages);
         let (lut, dsp, ff) = match &node.layer {
             Layer::Input(_) => (0.0, 0, 0),
+            Layer::Dense(d) if node.reuse_factor > 1 => reuse_dense_cost(d, &x, &out, node.reuse_factor),
             Layer::Dense(d) => {
                 let (lut, ff) = dense_cost(d, &x, &out, stages);
                 (lut, 0, ff)
@@ -421,11 +481,11 @@ pub fn estimate_with(
             name: node.name.clone(),
             kind: node.layer.qualified_kind(),
             shape: node.shape.extents(),
-            reuse_factor: 1,
+            reuse_factor: node.reuse_factor.max(1) as u64,
             strategy: "rtl".to_string(),
             latency_cycles: cycles,
             latency_ns: cycles as f64 * clock_ns,
-            ii: 1,
+            ii: if matches!(node.layer, Layer::Dense(_)) { node.reuse_factor.max(1) as u64 } else { 1 },
             dsp,
             lut: lut.round() as u64,
             ff,
@@ -439,7 +499,7 @@ pub fn estimate_with(
     let total = Totals {
         latency_cycles: latency,
         latency_ns: latency as f64 * clock_ns,
-        ii: 1,
+        ii: sched.ii,
         dsp: sum(|l| l.dsp),
         lut: sum(|l| l.lut),
         ff: sum(|l| l.ff),

@@ -70,19 +70,35 @@ pub fn build(
     )
 }
 
-/// Builds the product of constant matrix `c` with the values `xs` (at `fx` fractional bits): the
-/// `n_out` outputs cast to `out`, with the cuts `pipe` chooses; records the stages in `rec`.
-pub fn build_matrix(
-    m: &mut Module,
+/// What a constant-matrix layer's arithmetic needs besides its structure, shared by the fully
+/// parallel builder and the time-multiplexed one (`reuse.rs`): the common scale, the scaled
+/// coefficients and biases, each output's exact range and how the exact sum becomes the output.
+pub struct Prepared {
+    /// The common fractional-bit count `F` of the products, biases and sums.
+    pub f: i64,
+    /// Row-major `[n_in, n_out]` coefficients at scale `F` (for inputs at their own scale).
+    pub coefs: Vec<i128>,
+    /// `n_out` biases at scale `F`, with the half of a folded `AP_RND` added.
+    pub biases: Vec<i128>,
+    /// Each output's exact range at scale `F` (without the folded half).
+    pub ranges: Vec<(i128, i128)>,
+    /// Whether the accumulator holds every sum exactly (else it wraps).
+    pub exact: bool,
+    /// The type of the final cast of an exact sum (`AP_TRN` when `AP_RND` is folded).
+    pub final_ty: FixedType,
+    pub accum: FixedType,
+}
+
+/// Checks `c`'s accumulator against the inputs' ranges `inputs` (at `fx` fractional bits) and
+/// prepares its arithmetic for output type `out`.
+pub fn prepare(
     c: &ConstMatrix,
-    xs: &[Val],
+    inputs: &[(i128, i128)],
     fx: i64,
     out: &FixedType,
-    pipe: &Pipe,
-    rec: &mut Record,
-) -> Result<Vec<Val>, BackendError> {
+) -> Result<Prepared, BackendError> {
     let (layer, w, fw, b, fb, acc) = (c.layer, c.weights, c.fw, c.bias, c.fb, c.accum);
-    let (n_in, n_out) = (xs.len(), b.len());
+    let (n_in, n_out) = (inputs.len(), b.len());
     if w.len() != n_in * n_out {
         return Err(BackendError::layer(layer, "weight, bias and input sizes do not match"));
     }
@@ -92,12 +108,11 @@ pub fn build_matrix(
     for &v in w {
         coefs.push(shl(layer, v, f - fx - fw)?);
     }
-    let inputs: Vec<(i128, i128)> = xs.iter().map(Val::range).collect();
     let fa = i64::from(acc.frac_bits());
     let mut ranges = Vec::with_capacity(n_out);
     for (j, &bj) in b.iter().enumerate() {
         let col: Vec<i128> = (0..n_in).map(|i| coefs[i * n_out + j]).collect();
-        ranges.push(range_of(&col, shl(layer, bj, f - fb)?, &inputs));
+        ranges.push(range_of(&col, shl(layer, bj, f - fb)?, inputs));
     }
     let sym = acc.signed && acc.width > 1 && acc.overflow == OverflowMode::SatSym;
     let keep = acc.min_raw() + i128::from(sym);
@@ -131,12 +146,43 @@ pub fn build_matrix(
         }
         biases.push(bias);
     }
+    Ok(Prepared { f, coefs, biases, ranges, exact, final_ty, accum: acc })
+}
+
+impl Prepared {
+    /// The output `sum` (the exact sum with the biases of [`Prepared::biases`], at scale `F`)
+    /// cast to `out`, unregistered.
+    pub fn cast_out(&self, m: &mut Module, sum: &Val, out: &FixedType) -> Val {
+        if self.exact {
+            cast(m, sum, self.f, &self.final_ty)
+        } else {
+            let a = cast(m, sum, self.f, &self.accum);
+            cast(m, &a, i64::from(self.accum.frac_bits()), out)
+        }
+    }
+}
+
+/// Builds the product of constant matrix `c` with the values `xs` (at `fx` fractional bits): the
+/// `n_out` outputs cast to `out`, with the cuts `pipe` chooses; records the stages in `rec`.
+pub fn build_matrix(
+    m: &mut Module,
+    c: &ConstMatrix,
+    xs: &[Val],
+    fx: i64,
+    out: &FixedType,
+    pipe: &Pipe,
+    rec: &mut Record,
+) -> Result<Vec<Val>, BackendError> {
+    let inputs: Vec<(i128, i128)> = xs.iter().map(Val::range).collect();
+    let p = prepare(c, &inputs, fx, out)?;
+    let (f, exact, final_ty) = (p.f, p.exact, p.final_ty);
+    let drop = i64::from(out.frac_bits()) - f;
     let (us, offsets) = matrix::unsigned(m, xs);
-    let plan = matrix::plan(&coefs, &mcm::offset_bias(&coefs, &biases, &offsets), &us);
+    let plan = matrix::plan(&p.coefs, &mcm::offset_bias(&p.coefs, &p.biases, &offsets), &us);
     let tail = if exact {
         let mut saturates = false;
         let mut widest = 1;
-        for &(lo, hi) in &ranges {
+        for &(lo, hi) in &p.ranges {
             let (lo, hi) = if drop < 0 { (lo >> -drop, hi >> -drop) } else { (lo << drop, hi << drop) };
             saturates |= lo < final_ty.min_raw() || hi > final_ty.max_raw();
             widest = widest.max(mcm::bit_width(lo, hi));
@@ -144,19 +190,14 @@ pub fn build_matrix(
         let rounds = (drop < 0 && final_ty.quant != QuantMode::Trn).then_some(out.width + 1);
         cast_tail(widest, rounds, saturates && final_ty.overflow != OverflowMode::Wrap)
     } else {
-        type_cast(&acc, out)
+        type_cast(&c.accum, out)
     };
     let cuts = pipe.cuts(&plan, tail, rec);
     let sums = matrix::build(m, &plan, &us, &cuts);
 
-    let mut ys = Vec::with_capacity(n_out);
+    let mut ys = Vec::with_capacity(sums.len());
     for sum in &sums {
-        let y = if exact {
-            cast(m, sum, f, &final_ty)
-        } else {
-            let a = cast(m, sum, f, &acc);
-            cast(m, &a, fa, out)
-        };
+        let y = p.cast_out(m, sum, out);
         ys.push(m.reg(&y));
     }
     Ok(ys)

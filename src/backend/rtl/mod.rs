@@ -27,6 +27,12 @@
 //! list are refused by [`crate::arch::rtl::check`], which names every such layer at once, so no
 //! partial design is ever produced.
 //!
+//! A `Dense` layer with a reuse factor `R > 1` is built by `reuse.rs` (time-multiplexed
+//! multipliers, `R` cycles per sample); the design then takes a sample at most once every `ii`
+//! cycles (the largest reuse factor): a counter holds `ap_ready` low for `ii - 1` cycles after
+//! each accepted sample, and each such layer receives a `start` pulse in the cycle its sample's
+//! input is on its bus (the valid pipeline delayed to the layer's start).
+//!
 //! [`stream`] builds the `io_stream` form instead: a process per layer joined by FIFOs.
 
 mod activation;
@@ -45,6 +51,7 @@ mod pool;
 mod quantize;
 mod reduce;
 mod reshape;
+mod reuse;
 mod softmax;
 pub mod stream;
 
@@ -241,6 +248,18 @@ pub fn emit_timed(
             });
         }
     }
+    if period.is_some() {
+        if let Some(id) = g.topo_order()?.into_iter().find(|&id| g.node(id).reuse_factor > 1) {
+            return Err(BackendError::Option {
+                option: "clock period",
+                what: format!(
+                    "layer '{}' has reuse factor {}: the RTL backend places registers for a clock period only in fully parallel layers (reuse factor 1)",
+                    g.node(id).name,
+                    g.node(id).reuse_factor
+                ),
+            });
+        }
+    }
     let mode = match period {
         Some(p) => Mode::Period(p),
         None => Mode::Even(opts.pipeline_stages),
@@ -324,6 +343,23 @@ fn emit_pass(
             continue;
         }
         let module = format!("{name}__{base}");
+        if node.reuse_factor > 1 {
+            let (text, ranges) = reuse::module(g, id, &module, &ins[0])?;
+            records.insert(id, Record::default());
+            project.add(format!("rtl/{module}.v"), text)?;
+            files.push(format!("{module}.v"));
+            let bus = format!("t__{base}");
+            let bits = ranges.len() as u64 * u64::from(ty.width);
+            t.wires.push_str(&format!("    wire [{}:0] {bus};\n", bits - 1));
+            let s = t.sched.ready[&id] - t.sched.cycles[&id];
+            let start = if s == 0 { "accept__in".to_string() } else { format!("vld__pipe[{}]", s - 1) };
+            t.insts.push_str(&format!(
+                "    {module} u__{base} (\n        .ap_clk(ap_clk),\n        .ap_rst(ap_rst),\n        .start({start}),\n        .x({}),\n        .y({bus})\n    );\n",
+                ins[0].bus
+            ));
+            t.tensors.insert(id, Tensor { bus, ty, ranges });
+            continue;
+        }
         let refs: Vec<&Tensor> = ins.iter().collect();
         let pipe = Pipe { mode: per_layer.get(&id).map_or(mode, |&k| Mode::Fit(k)), delays };
         let mut rec = Record::default();
@@ -394,9 +430,24 @@ fn emit_pass(
     } else {
         format!("{{vld__pipe[{}:0], accept__in}}", latency - 2)
     };
+    let ii = t.sched.ii;
+    let accept = if ii == 1 {
+        format!("    // A sample enters in every cycle where ap_start and the input's valid are high; its outputs\n    // are valid {latency} cycle(s) later.\n    wire accept__in = ap_start{valid};\n")
+    } else {
+        let cw = netlist::width(0, i128::from(ii as u32 - 1));
+        let (zero, one, top) = (
+            netlist::literal(cw, 0),
+            netlist::literal(cw, 1),
+            netlist::literal(cw, i128::from(ii as u32 - 1)),
+        );
+        format!(
+            "    // A sample enters in a cycle where ap_start and the input's valid are high and the previous\n    // one entered at least {ii} cycles before (the reuse factor); its outputs are valid {latency}\n    // cycle(s) later.\n    reg [{}:0] wait__in;\n    wire accept__in = ap_start{valid} & (wait__in == {zero});\n    always @(posedge ap_clk) begin\n        if (ap_rst) begin\n            wait__in <= {zero};\n        end else if (accept__in) begin\n            wait__in <= {top};\n        end else if (wait__in != {zero}) begin\n            wait__in <= wait__in - {one};\n        end\n    end\n",
+            cw - 1
+        )
+    };
     let text = format!(
-        "{}module {name} (\n    input wire ap_clk,\n    input wire ap_rst,\n    input wire ap_start,\n    output wire ap_done,\n    output wire ap_idle,\n    output wire ap_ready,\n{in_ports}{ports}\n);\n    // A sample enters in every cycle where ap_start and the input's valid are high; its outputs\n    // are valid {latency} cycle(s) later.\n    wire accept__in = ap_start{valid};\n    reg [{}:0] vld__pipe;\n    always @(posedge ap_clk) begin\n        if (ap_rst) begin\n            vld__pipe <= {};\n        end else begin\n            vld__pipe <= {shift};\n        end\n    end\n    assign ap_ready = accept__in;\n    assign ap_done = vld__pipe[{}];\n    assign ap_idle = ~ap_start & ~(|vld__pipe);\n{}{}{}{regs}{outs}endmodule\n`default_nettype wire\n",
-        header(&name, &format!("top of model {}, latency {latency} cycles, II 1", describe(&g.name))),
+        "{}module {name} (\n    input wire ap_clk,\n    input wire ap_rst,\n    input wire ap_start,\n    output wire ap_done,\n    output wire ap_idle,\n    output wire ap_ready,\n{in_ports}{ports}\n);\n{accept}    reg [{}:0] vld__pipe;\n    always @(posedge ap_clk) begin\n        if (ap_rst) begin\n            vld__pipe <= {};\n        end else begin\n            vld__pipe <= {shift};\n        end\n    end\n    assign ap_ready = accept__in;\n    assign ap_done = vld__pipe[{}];\n    assign ap_idle = ~ap_start & ~(|vld__pipe);\n{}{}{}{regs}{outs}endmodule\n`default_nettype wire\n",
+        header(&name, &format!("top of model {}, latency {latency} cycles, II {ii}", describe(&g.name))),
         latency - 1,
         netlist::literal(latency as u32, 0),
         latency - 1,
@@ -409,13 +460,13 @@ fn emit_pass(
     files.sort();
 
     add_tb_data(&mut project, &top, tb)?;
-    let control = verilator::Control { chain: false, interval: 1 };
+    let control = verilator::Control { chain: false, interval: ii as usize };
     verilator::add_testbench(&mut project, &top, verilator::RtlLocation::Rtl, control)?;
     let pipelining = match mode {
         Mode::Period(p) => format!("register stages per dense layer placed for a {p} ns clock"),
         Mode::Even(n) | Mode::Fit(n) => format!("{n} register stage(s) per dense layer"),
     };
-    project.add("README.md", readme(&name, &g.name, latency, &pipelining, &files, tb.inputs.len()))?;
+    project.add("README.md", readme(&name, &g.name, latency, ii, &pipelining, &files, tb.inputs.len()))?;
     Ok((project, records))
 }
 
@@ -505,13 +556,31 @@ fn readme(
     name: &str,
     model: &str,
     latency: u64,
+    ii: u64,
     pipelining: &str,
     files: &[String],
     samples: usize,
 ) -> String {
     let list: String = files.iter().map(|f| format!("- `rtl/{f}`\n")).collect();
+    let form = if ii == 1 {
+        "fully parallel, pipelined, initiation\ninterval 1".to_string()
+    } else {
+        format!(
+            "pipelined, dense layers with a reuse factor above 1\ntime-multiplexed, initiation interval {ii}"
+        )
+    };
+    let feed = if ii == 1 {
+        "streams one sample per cycle".to_string()
+    } else {
+        format!("offers a sample in every cycle (the top takes one every {ii})")
+    };
+    let mults = if ii == 1 {
+        "Constant\nmultiplications are shift-and-add logic (no DSP)"
+    } else {
+        "Constant\nmultiplications are shift-and-add logic in fully parallel layers, general multipliers (`*`:\nDSP48E2 or LUTs, as synthesis maps them) with per-cycle weights in time-multiplexed ones"
+    };
     format!(
-        "# {name}\n\nVerilog-2005 generated by hls-gen from model {}: fully parallel, pipelined, initiation\ninterval 1, latency {latency} cycles ({pipelining}). Constant\nmultiplications are shift-and-add logic (no DSP); every cast is bit-exact with the simulator.\n\n{list}\nThe top module `{name}` has the ports of the Vitis HLS top function (`ap_ctrl_hs`, `ap_vld` on every\nport, completely reshaped arrays: element 0 in the least significant bits).\n\n## Simulation with Verilator\n\n    make -C verilator          # builds verilator/obj_dir/V{name} and runs it on tb_data/ ({samples} samples)\n    hls-gen rtlsim .           # the same, with a summary\n\nThe testbench streams one sample per cycle, writes `tb_data/rtl_outputs.txt`, compares every output\nbit for bit with `tb_data/expected.txt` and prints the measured latency and II.\n\n## Synthesis\n\n    yosys -p 'read_verilog rtl/*.v; synth_xilinx -family xcup -top {name}; stat'\n",
+        "# {name}\n\nVerilog-2005 generated by hls-gen from model {}: {form}, latency {latency} cycles ({pipelining}). {mults}; every cast is bit-exact with the simulator.\n\n{list}\nThe top module `{name}` has the ports of the Vitis HLS top function (`ap_ctrl_hs`, `ap_vld` on every\nport, completely reshaped arrays: element 0 in the least significant bits).\n\n## Simulation with Verilator\n\n    make -C verilator          # builds verilator/obj_dir/V{name} and runs it on tb_data/ ({samples} samples)\n    hls-gen rtlsim .           # the same, with a summary\n\nThe testbench {feed}, writes `tb_data/rtl_outputs.txt`, compares every output\nbit for bit with `tb_data/expected.txt` and prints the measured latency and II.\n\n## Synthesis\n\n    yosys -p 'read_verilog rtl/*.v; synth_xilinx -family xcup -top {name}; stat'\n",
         describe(model)
     )
 }

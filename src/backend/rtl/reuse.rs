@@ -1,0 +1,252 @@
+//! `Dense` with reuse factor `R > 1`: time-multiplexed multipliers, one `1/R` share of the
+//! products per cycle, initiation interval `R`, bit-exact with the fully parallel form.
+//!
+//! The reuse factor divides `n_in` (the rule the passes apply for every backend,
+//! `ir::Work::check_reuse_factor`), so the inputs split into `G = n_in / R` slots of `R`
+//! consecutive inputs: slot `k` holds inputs `kR .. kR + R - 1`. In phase `r` (`0 <= r < R`) of a
+//! sample, slot `k` presents input `kR + r` on its select wire (an `R`-to-1 multiplexer indexed by
+//! the phase counter, shared by every output), and each of the `G * n_out = n_in * n_out / R`
+//! multipliers `(k, j)` multiplies it by its weight for that phase, a constant chosen by the
+//! same counter (a small ROM per multiplier: conditionals on the phase, which synthesis turns
+//! into about one LUT per weight bit). A multiplier whose `R` weights are all zero (pruned) is not built.
+//! The weights vary from cycle to cycle, so the products are general products of two signals
+//! (Verilog `*`), not the shift-and-add constant products of the fully parallel form: Yosys maps
+//! each to a DSP48E2 slice or, when small, to LUTs; sharing one general multiplier between `R`
+//! weights is what saves area at `R > 1` (a shift-and-add form would need all `R` constant
+//! products and a selection after them).
+//!
+//! Each output `j` has an accumulator register. In phase 0 it loads `b_j` plus that phase's
+//! products; in the next phases it adds its phase's products to itself. Its width is that of the
+//! exact range of every partial sum (the bias plus the first `r + 1` phases' products, over the
+//! input ranges), so it never rounds, saturates or wraps: after phase `R - 1` the sum is the
+//! exact sum of the fully parallel form, and the same cast ([`super::dense::Prepared`]: the
+//! accumulator type, `AP_RND` folded into the bias) gives bit for bit the same output.
+//!
+//! Timing, with `start` high in the sample's first cycle `s` (the cycle its input bus is valid):
+//! phase `r` runs in cycle `s + r`. Phase 0 reads the input bus directly; the inputs of later
+//! phases are held from cycle `s` in registers loaded on `start`. The phase counter is 0 when
+//! idle, and counts `1 .. R - 1` after `start`. The output register loads the cast of the final
+//! sum at the end of phase `R - 1` and holds it: the output is valid from cycle `s + R`, so the
+//! layer takes `R` cycles ([`crate::arch::rtl`]) and can take a new sample every `R` cycles.
+//! `--pipeline-stages` does not apply to these layers: each phase is one register stage.
+
+use super::dense::{prepare, ConstMatrix};
+use super::netlist::{literal, width, Module, Val};
+use super::pointwise::raws;
+use super::{header, Tensor};
+use crate::backend::namer::describe;
+use crate::backend::BackendError;
+use crate::ir::{Layer, LoweredGraph, NodeId};
+
+/// The module of `Dense` layer `id` (reuse factor above 1) named `module`, on input tensor `x`:
+/// ports `ap_clk`, `ap_rst`, `start`, `x`, `y`. Returns its text and the ranges of its outputs.
+pub fn module(
+    g: &LoweredGraph,
+    id: NodeId,
+    module: &str,
+    x: &Tensor,
+) -> Result<(String, Vec<(i128, i128)>), BackendError> {
+    let node = g.node(id);
+    let name = node.name.as_str();
+    let Layer::Dense(d) = &node.layer else {
+        return Err(BackendError::layer(name, "a reuse factor above 1 is built for dense layers only"));
+    };
+    let r = node.reuse_factor;
+    let out = node.out_ty()?;
+    let (weights, fw) = raws(name, "weights", &d.weights)?;
+    let (bias, fb) = raws(name, "bias", &d.bias)?;
+    let (n_in, n_out) = (d.n_in(), d.n_out());
+    if weights.len() != n_in * n_out || bias.len() != n_out || x.ranges.len() != n_in {
+        return Err(BackendError::layer(name, "weight, bias and input sizes do not match"));
+    }
+    if r < 2 || n_in % r != 0 {
+        return Err(BackendError::layer(
+            name,
+            format!("reuse factor {r} must be above 1 and divide the layer's {n_in} inputs"),
+        ));
+    }
+    let accum = d.accum.ok_or_else(|| BackendError::layer(name, "the accumulator type is unknown"))?;
+    let fx = i64::from(x.ty.frac_bits());
+    let c = ConstMatrix { layer: name, weights: &weights, fw, bias: &bias, fb, accum };
+    let p = prepare(&c, &x.ranges, fx, &out)?;
+
+    let mut m = Module::new();
+    let w = x.ty.width;
+    let bits = n_in as u32 * w;
+    m.track("x", bits);
+    let xs: Vec<Val> = x
+        .ranges
+        .iter()
+        .enumerate()
+        .map(|(e, &(lo, hi))| {
+            let slice = m.slice_of("x", bits, (e as u32 + 1) * w - 1, e as u32 * w);
+            m.wire("x", lo, hi, 0, Some(w), &slice)
+        })
+        .collect();
+
+    // Declarations of the registers this file writes itself, and their always blocks.
+    let mut regs = String::new();
+    let mut blocks = String::new();
+
+    let pw = width(0, r as i128 - 1);
+    let ph = declare(&mut m, &mut regs, "ph__", 0, r as i128 - 1, 0, pw);
+    let phase = |k: usize| format!("(ph__ == {})", literal(pw, k as i128));
+    let last = phase(r - 1);
+    blocks.push_str(&format!(
+        "    always @(posedge ap_clk) begin\n        if (ap_rst) begin\n            ph__ <= {zero};\n        end else if (start) begin\n            ph__ <= {one};\n        end else if (ph__ != {zero} && !{last}) begin\n            ph__ <= ph__ + {one};\n        end else begin\n            ph__ <= {zero};\n        end\n    end\n",
+        zero = literal(pw, 0),
+        one = literal(pw, 1),
+    ));
+    m.use_all(&ph);
+
+    // Inputs of phases 1 .. R - 1, held from the sample's first cycle.
+    let mut held: Vec<Option<Val>> = vec![None; n_in];
+    let mut loads = String::new();
+    for (i, xi) in xs.iter().enumerate() {
+        if i % r == 0 {
+            continue;
+        }
+        let h = declare(&mut m, &mut regs, &format!("hold__{i}"), xi.lo, xi.hi, 0, w);
+        loads.push_str(&format!("        {} <= {};\n", h.name, m.use_all(xi)));
+        held[i] = Some(h);
+    }
+    blocks.push_str(&format!("    always @(posedge ap_clk) if (start) begin\n{loads}    end\n"));
+
+    // Slot k's input in the current phase.
+    let slots = n_in / r;
+    let mut sel = Vec::with_capacity(slots);
+    for k in 0..slots {
+        let members: Vec<&Val> = (0..r).map(|q| held[k * r + q].as_ref().unwrap_or(&xs[k * r + q])).collect();
+        let lo = members.iter().map(|v| v.lo).min().unwrap_or(0);
+        let hi = members.iter().map(|v| v.hi).max().unwrap_or(0);
+        let expr = choose(&phase, &members.iter().map(|v| v.name.clone()).collect::<Vec<_>>());
+        sel.push(m.wire("sel", lo, hi, 0, Some(w), &expr));
+    }
+
+    let mut outs = Vec::with_capacity(n_out);
+    let mut out_regs = String::new();
+    for j in 0..n_out {
+        let coef = |i: usize| p.coefs[i * n_out + j];
+        // This output's products in the current phase, one per slot with a nonzero weight.
+        let mut products = Vec::new();
+        for (k, s) in sel.iter().enumerate() {
+            let col: Vec<i128> = (0..r).map(|q| coef(k * r + q)).collect();
+            let Some(t) = col.iter().filter(|&&c| c != 0).map(|c| c.trailing_zeros()).min() else {
+                continue;
+            };
+            let entries: Vec<i128> = col.iter().map(|&c| c >> t).collect();
+            let (lo, hi) = (*entries.iter().min().unwrap_or(&0), *entries.iter().max().unwrap_or(&0));
+            let ew = width(lo, hi);
+            let lits: Vec<String> = entries.iter().map(|&e| literal(ew, e)).collect();
+            let rom = m.wire("w", lo, hi, t, None, &choose(&phase, &lits));
+            products.push(m.mul(s, &rom, None));
+        }
+        let bj = p.biases[j];
+        // Exact range of the accumulator: the bias, then each prefix of phases.
+        let (mut acc_lo, mut acc_hi) = (bj, bj);
+        let (mut lo, mut hi) = (bj, bj);
+        for q in 0..r {
+            for k in 0..slots {
+                let i = k * r + q;
+                let (xlo, xhi) = x.ranges[i];
+                let (a, b) = (coef(i) * xlo, coef(i) * xhi);
+                lo += a.min(b);
+                hi += a.max(b);
+            }
+            acc_lo = acc_lo.min(lo);
+            acc_hi = acc_hi.max(hi);
+        }
+        let sum = match tree(&mut m, products) {
+            None => m.constant(bj),
+            Some(part) => {
+                let s = p
+                    .coefs
+                    .iter()
+                    .skip(j)
+                    .step_by(n_out)
+                    .chain(std::iter::once(&bj))
+                    .filter(|&&c| c != 0)
+                    .map(|c| c.trailing_zeros())
+                    .min()
+                    .unwrap_or(0)
+                    .min(part.sh);
+                let (ulo, uhi) = (acc_lo >> s, acc_hi >> s);
+                let aw = width(ulo, uhi);
+                let acc = declare(&mut m, &mut regs, &format!("acc__{j}"), ulo, uhi, s, aw);
+                let restart = format!("{} ? {} : {}", phase(0), literal(aw, bj >> s), acc.name);
+                let base = m.wire("b", ulo, uhi, s, Some(aw), &restart);
+                let mut next = m.add(&base, &part, false, Some((ulo, uhi)));
+                if next.w != aw || next.sh != s {
+                    let bits = m.fit(&next, s, aw);
+                    next = m.wire("a", ulo, uhi, s, Some(aw), &bits);
+                }
+                blocks.push_str(&format!(
+                    "    always @(posedge ap_clk) {} <= {};\n",
+                    acc.name,
+                    m.use_all(&next)
+                ));
+                next
+            }
+        };
+        let y = p.cast_out(&mut m, &sum, &out);
+        if y.w != out.width {
+            return Err(BackendError::layer(name, "the output cast has an unexpected width"));
+        }
+        let o = declare(&mut m, &mut regs, &format!("out__{j}"), y.lo, y.hi, y.sh, y.w);
+        out_regs.push_str(&format!("        {} <= {};\n", o.name, m.use_all(&y)));
+        outs.push(o);
+    }
+    blocks.push_str(&format!("    always @(posedge ap_clk) if ({last}) begin\n{out_regs}    end\n"));
+
+    let parts: Vec<String> = outs.iter().rev().map(|y| m.use_all(y)).collect();
+    let out_bits = n_out as u32 * out.width;
+    let mut text = header(
+        module,
+        &format!(
+            "{} layer {}, reuse factor {r} (a new sample every {r} cycles)",
+            node.layer.kind(),
+            describe(name)
+        ),
+    );
+    text.push_str(&format!(
+        "module {module} (\n    input wire ap_clk,\n    input wire ap_rst,\n    input wire start,\n    input wire [{}:0] x,\n    output wire [{}:0] y\n);\n",
+        bits - 1,
+        out_bits - 1
+    ));
+    text.push_str(&regs);
+    text.push_str(&m.body());
+    text.push_str(&blocks);
+    text.push_str(&format!("    assign y = {{{}}};\nendmodule\n`default_nettype wire\n", parts.join(", ")));
+    Ok((text, outs.iter().map(Val::range).collect()))
+}
+
+/// Declares register `name` of `w` bits for a value in `[lo, hi]` (units `2^sh`) and tracks it.
+fn declare(m: &mut Module, regs: &mut String, name: &str, lo: i128, hi: i128, sh: u32, w: u32) -> Val {
+    regs.push_str(&format!("    reg [{}:0] {name};\n", w - 1));
+    m.track(name, w);
+    Val { name: name.to_string(), w, lo, hi, sh }
+}
+
+/// `options[phase]` as nested conditionals on the phase (the last one is the default).
+fn choose(phase: &dyn Fn(usize) -> String, options: &[String]) -> String {
+    if options.iter().all(|o| *o == options[0]) {
+        return options[0].clone();
+    }
+    let mut expr = options[options.len() - 1].clone();
+    for (q, o) in options.iter().enumerate().rev().skip(1) {
+        expr = format!("{} ? {o} : {expr}", phase(q));
+    }
+    expr
+}
+
+/// The sum of `vals` as a balanced adder tree, or `None` for no values.
+fn tree(m: &mut Module, mut vals: Vec<Val>) -> Option<Val> {
+    while vals.len() > 1 {
+        let mut next = Vec::with_capacity(vals.len().div_ceil(2));
+        for pair in vals.chunks(2) {
+            next.push(if pair.len() == 2 { m.add(&pair[0], &pair[1], false, None) } else { pair[0].clone() });
+        }
+        vals = next;
+    }
+    vals.pop()
+}
