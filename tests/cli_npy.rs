@@ -270,3 +270,45 @@ fn non_numeric_dtypes_are_refused_saying_what_is_accepted() {
     let e = sim(tmp.path(), &f).unwrap_err();
     assert!(e.contains("version 4.0"), "{e}");
 }
+
+/// More samples than `sim` runs at once (it simulates and writes 32,768 at a time): the output
+/// file equals the in-process simulator's outputs, and a non-finite input in a later piece is an
+/// error naming its sample, with no output file left.
+#[test]
+fn long_runs_are_written_piece_by_piece() {
+    use hls_gen::flow::{load_and_lower, FlowOptions};
+    use hls_gen::sim::{RunOptions, Simulator};
+    let n = 70_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let x: Vec<f64> = (0..n * FEATURES).map(|k| ((k * 7919) % 1001) as f64 / 250.0 - 2.0).collect();
+    let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let input = write(tmp.path(), "x.npy", &npy_bytes("<f8", false, &[n, FEATURES], &bytes, 1));
+    let model = root().join("tests/models/onnx/mlp_float.onnx");
+    let out = tmp.path().join("y.npy");
+    let args = |input: &Path| {
+        let v = ["sim", model.to_str().unwrap(), "--input", input.to_str().unwrap(), "--output"];
+        let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        v.push(out.to_string_lossy().into_owned());
+        v
+    };
+    let run = hls_gen(&args(&input).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run.status.success(), "{}", text(&run));
+    let lowered = load_and_lower(&model, &FlowOptions::default()).unwrap();
+    let want = Simulator::new(&lowered.graph).unwrap().run(&x, n, &RunOptions::default()).unwrap();
+    let written = std::fs::read(&out).unwrap();
+    let want_bytes: Vec<u8> = want.outputs[0].values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    assert_eq!(&written[written.len() - want_bytes.len()..], &want_bytes[..]);
+    assert_eq!(written.len() % 64, want_bytes.len() % 64, "the header is padded to 64 bytes");
+
+    std::fs::remove_file(&out).unwrap();
+    let mut bad = x;
+    bad[40_000 * FEATURES + 3] = f64::NAN;
+    let bytes: Vec<u8> = bad.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let input = write(tmp.path(), "bad.npy", &npy_bytes("<f8", false, &[n, FEATURES], &bytes, 1));
+    let run = hls_gen(&args(&input).iter().map(String::as_str).collect::<Vec<_>>());
+    let msg = text(&run);
+    assert_eq!(run.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("input sample 40000, element 3"), "{msg}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(!out.exists() && left.len() == 2, "{left:?}");
+}

@@ -436,35 +436,74 @@ const READ_CHUNK: usize = 1 << 16;
 /// Writes float64 values in C order (format 1.0, or 2.0 for a header beyond 64 KiB), converting
 /// the values to bytes a chunk at a time on the way out.
 pub fn write(path: &Path, shape: &[usize], data: &[f64]) -> Result<(), CliError> {
-    let err = |e: std::io::Error| CliError::msg(format!("{}: {e}", path.display()));
-    let dims: String = shape.iter().map(|d| format!("{d}, ")).collect();
-    let mut dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({dims}), }}");
-    let long = dict.len() + 11 > usize::from(u16::MAX);
-    let prefix = if long { 12 } else { 10 };
-    // numpy pads the header with spaces so that the data starts at a multiple of 64 bytes.
-    let pad = (64 - (prefix + dict.len() + 1) % 64) % 64;
-    dict.extend(std::iter::repeat_n(' ', pad));
-    dict.push('\n');
-    let mut head = b"\x93NUMPY".to_vec();
-    if long {
-        head.extend_from_slice(&[2, 0]);
-        let len =
-            u32::try_from(dict.len()).map_err(|_| err(std::io::Error::other("the shape is too long")))?;
-        head.extend_from_slice(&len.to_le_bytes());
-    } else {
-        head.extend_from_slice(&[1, 0]);
-        head.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    let mut w = Writer::create(path, shape)?;
+    w.append(data)?;
+    w.finish()
+}
+
+/// A float64 `.npy` file of a known shape written in pieces, in row-major order; the pieces
+/// must add up to the shape (the caller's contract). The data goes to a temporary file beside
+/// `path` that [`Writer::finish`] renames to it: a writer dropped before that leaves no file.
+pub struct Writer {
+    file: std::io::BufWriter<tempfile::NamedTempFile>,
+    path: std::path::PathBuf,
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// Creates the file and writes its header.
+    pub fn create(path: &Path, shape: &[usize]) -> Result<Writer, CliError> {
+        let err = |e: std::io::Error| CliError::msg(format!("{}: {e}", path.display()));
+        let dims: String = shape.iter().map(|d| format!("{d}, ")).collect();
+        let mut dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({dims}), }}");
+        let long = dict.len() + 11 > usize::from(u16::MAX);
+        let prefix = if long { 12 } else { 10 };
+        // numpy pads the header with spaces so that the data starts at a multiple of 64 bytes.
+        let pad = (64 - (prefix + dict.len() + 1) % 64) % 64;
+        dict.extend(std::iter::repeat_n(' ', pad));
+        dict.push('\n');
+        let mut head = b"\x93NUMPY".to_vec();
+        if long {
+            head.extend_from_slice(&[2, 0]);
+            let len =
+                u32::try_from(dict.len()).map_err(|_| err(std::io::Error::other("the shape is too long")))?;
+            head.extend_from_slice(&len.to_le_bytes());
+        } else {
+            head.extend_from_slice(&[1, 0]);
+            head.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        }
+        head.extend_from_slice(dict.as_bytes());
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let file =
+            tempfile::Builder::new().prefix(".hls-gen-").suffix(".npy").tempfile_in(dir).map_err(err)?;
+        let mut file = std::io::BufWriter::with_capacity(8 * WRITE_CHUNK, file);
+        file.write_all(&head).map_err(err)?;
+        Ok(Writer { file, path: path.to_path_buf(), buf: Vec::new() })
     }
-    head.extend_from_slice(dict.as_bytes());
-    let mut file = std::fs::File::create(path).map_err(err)?;
-    file.write_all(&head).map_err(err)?;
-    let mut buf = Vec::with_capacity(8 * WRITE_CHUNK);
-    for chunk in data.chunks(WRITE_CHUNK) {
-        buf.clear();
-        buf.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
-        file.write_all(&buf).map_err(err)?;
+
+    /// Appends `data`.
+    pub fn append(&mut self, data: &[f64]) -> Result<(), CliError> {
+        let path = &self.path;
+        let err = |e: std::io::Error| CliError::msg(format!("{}: {e}", path.display()));
+        for chunk in data.chunks(WRITE_CHUNK) {
+            self.buf.clear();
+            self.buf.extend(chunk.iter().flat_map(|v| v.to_le_bytes()));
+            self.file.write_all(&self.buf).map_err(err)?;
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Writes what is buffered and puts the file at its path.
+    pub fn finish(self) -> Result<(), CliError> {
+        let path = self.path;
+        let err = |e: std::io::Error| CliError::msg(format!("{}: {e}", path.display()));
+        let file = self.file.into_inner().map_err(|e| err(e.into_error()))?;
+        file.persist(&path).map_err(|e| err(e.error))?;
+        Ok(())
+    }
 }
 
 /// Values converted to bytes per write.

@@ -12,7 +12,7 @@ use super::{npy, npz, print_runs, print_warnings, quiet, CliError, ModelArgs};
 use crate::backend::namer::Namer;
 use crate::flow::{load_and_lower, load_float, take_inputs};
 use crate::ir::{layout, Graph};
-use crate::sim::{RunOptions, SimResult, Simulator};
+use crate::sim::{LayerOverflow, OutputTensor, RunOptions, SimResult, Simulator};
 
 pub(super) struct SimArgs<'a> {
     /// One file per model input.
@@ -32,26 +32,29 @@ pub(super) fn run_with_progress(
 ) -> Result<SimResult, CliError> {
     let start = Instant::now();
     let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
-    let progress = |done: usize| {
-        if quiet() || start.elapsed() < Duration::from_secs(1) {
-            return;
-        }
-        let Ok(mut slot) = bar.lock() else { return };
-        let b = slot.get_or_insert_with(|| {
-            let b = ProgressBar::new(n as u64);
-            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} samples ({per_sec}, {eta})")
-            {
-                b.set_style(style);
-            }
-            b
-        });
-        b.set_position(done as u64);
-    };
+    let progress = |done: usize| show_progress(&bar, start, done, n);
     let result = sim.run(inputs, n, &RunOptions { trace, progress: Some(&progress) });
     if let Ok(Some(b)) = bar.into_inner() {
         b.finish_and_clear();
     }
     Ok(result?)
+}
+
+/// Sets the progress bar in `bar` to `done` of `n` samples, creating it once a run has lasted a
+/// second (never with `-q`).
+fn show_progress(bar: &Mutex<Option<ProgressBar>>, start: Instant, done: usize, n: usize) {
+    if quiet() || start.elapsed() < Duration::from_secs(1) {
+        return;
+    }
+    let Ok(mut slot) = bar.lock() else { return };
+    let b = slot.get_or_insert_with(|| {
+        let b = ProgressBar::new(n as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} samples ({per_sec}, {eta})") {
+            b.set_style(style);
+        }
+        b
+    });
+    b.set_position(done as u64);
 }
 
 pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
@@ -79,35 +82,28 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
         )));
     }
     let start = Instant::now();
-    let result = run_with_progress(&sim, &inputs, n, s.trace.is_some())?;
+    let overflows = if let Some(dir) = s.trace {
+        let result = run_with_progress(&sim, &inputs, n, true)?;
+        let mut writers = output_writers(&g, s.output, n)?;
+        for (k, out) in result.outputs.iter().enumerate() {
+            write_outputs(&g, k, out, &mut writers[k])?;
+        }
+        writers.into_iter().try_for_each(npy::Writer::finish)?;
+        if let Some(trace) = &result.trace {
+            std::fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("{}: {e}", dir.display())))?;
+            let mut namer = Namer::new();
+            for t in trace {
+                let mut shape = vec![n];
+                shape.extend(t.shape.dims());
+                npy::write(&dir.join(format!("{}.npy", namer.name(&t.name))), &shape, &t.values)?;
+            }
+        }
+        result.overflows
+    } else {
+        run_in_pieces(&sim, &g, &inputs, n, s.output)?
+    };
     let elapsed = start.elapsed();
-    // Outputs in the model's own layout (channels-first where the model is).
-    for (k, (out, path)) in result.outputs.iter().zip(s.output).enumerate() {
-        let mut shape = vec![n];
-        match g.output_layout(k) {
-            Some(perm) => {
-                shape.extend(layout::model_shape(&out.shape, perm).dims());
-                let per = out.shape.elements().max(1);
-                let values: Vec<f64> =
-                    out.values.chunks(per).flat_map(|s| layout::to_model(s, &out.shape, perm)).collect();
-                npy::write(path, &shape, &values)?;
-            }
-            None => {
-                shape.extend(out.shape.dims());
-                npy::write(path, &shape, &out.values)?;
-            }
-        }
-    }
-    if let (Some(dir), Some(trace)) = (s.trace, &result.trace) {
-        std::fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("{}: {e}", dir.display())))?;
-        let mut namer = Namer::new();
-        for t in trace {
-            let mut shape = vec![n];
-            shape.extend(t.shape.dims());
-            npy::write(&dir.join(format!("{}.npy", namer.name(&t.name))), &shape, &t.values)?;
-        }
-    }
-    let overflowing: Vec<_> = result.overflows.iter().filter(|o| o.count > 0).collect();
+    let overflowing: Vec<_> = overflows.iter().filter(|o| o.count > 0).collect();
     if quiet() && overflowing.is_empty() {
         return Ok(0);
     }
@@ -134,4 +130,80 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
         }
     }
     Ok(0)
+}
+
+/// Samples simulated per piece of a run without a trace: the outputs of one piece are written
+/// before the next runs, so memory stays bounded and the buffers are reused.
+const PIECE: usize = 1 << 15;
+
+/// Runs the samples piece by piece, appending each piece's outputs to the output files; returns
+/// the overflow counts of the whole run.
+fn run_in_pieces(
+    sim: &Simulator,
+    g: &Graph,
+    inputs: &[f64],
+    n: usize,
+    output: &[PathBuf],
+) -> Result<Vec<LayerOverflow>, CliError> {
+    let per = sim.input_elements();
+    let mut writers = output_writers(g, output, n)?;
+    let start = Instant::now();
+    let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
+    let mut total: Vec<LayerOverflow> = Vec::new();
+    let pieces: Vec<usize> = if n == 0 { vec![0] } else { (0..n).step_by(PIECE).collect() };
+    for first in pieces {
+        let m = PIECE.min(n - first);
+        let progress = |done: usize| show_progress(&bar, start, first + done, n);
+        let x = &inputs[first * per..(first + m) * per];
+        let run = sim.run(x, m, &RunOptions { trace: false, progress: Some(&progress) });
+        let result = run.map_err(|e| e.from_sample(first))?;
+        for (k, out) in result.outputs.iter().enumerate() {
+            write_outputs(g, k, out, &mut writers[k])?;
+        }
+        if first == 0 {
+            total = result.overflows;
+        } else {
+            for (t, o) in total.iter_mut().zip(result.overflows) {
+                t.count += o.count;
+                t.elements += o.elements;
+            }
+        }
+    }
+    if let Ok(Some(b)) = bar.into_inner() {
+        b.finish_and_clear();
+    }
+    writers.into_iter().try_for_each(npy::Writer::finish)?;
+    Ok(total)
+}
+
+/// One `.npy` writer per graph output, shaped `[n, model's shape]`.
+fn output_writers(g: &Graph, output: &[PathBuf], n: usize) -> Result<Vec<npy::Writer>, CliError> {
+    output
+        .iter()
+        .enumerate()
+        .map(|(k, path)| {
+            let o = g.outputs()[k];
+            let node_shape = &g.node(o).shape;
+            let mut shape = vec![n];
+            match g.output_layout(k) {
+                Some(perm) => shape.extend(layout::model_shape(node_shape, perm).dims()),
+                None => shape.extend(node_shape.dims()),
+            }
+            npy::Writer::create(path, &shape)
+        })
+        .collect()
+}
+
+/// Appends output `k`'s values to its file, in the model's own layout (channels-first where the
+/// model is).
+fn write_outputs(g: &Graph, k: usize, out: &OutputTensor, w: &mut npy::Writer) -> Result<(), CliError> {
+    match g.output_layout(k) {
+        Some(perm) => {
+            let per = out.shape.elements().max(1);
+            let values: Vec<f64> =
+                out.values.chunks(per).flat_map(|s| layout::to_model(s, &out.shape, perm)).collect();
+            w.append(&values)
+        }
+        None => w.append(&out.values),
+    }
 }

@@ -76,6 +76,25 @@ pub enum SimError {
     Index { layer: String, input: String, sample: usize, position: usize, value: i64, rows: usize },
 }
 
+impl SimError {
+    /// The error of a run whose samples start at sample `first` of a larger batch: sample
+    /// numbers counted from the batch's start.
+    pub fn from_sample(self, first: usize) -> SimError {
+        match self {
+            SimError::NonFiniteInput { sample, element, value } => {
+                SimError::NonFiniteInput { sample: sample + first, element, value }
+            }
+            SimError::NonFinite { layer, sample, ty } => {
+                SimError::NonFinite { layer, sample: sample + first, ty }
+            }
+            SimError::Index { layer, input, sample, position, value, rows } => {
+                SimError::Index { layer, input, sample: sample + first, position, value, rows }
+            }
+            other => other,
+        }
+    }
+}
+
 /// How a graph is compiled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SimOptions {
