@@ -130,7 +130,11 @@ fn increment(m: &mut Module, floor: Val, inc: Bit, (lo, hi): (i128, i128)) -> Va
 /// saturation decided on the floor: a floor at or above the maximum saturates high whatever the
 /// increment, a floor below the minimum low (at most the minimum once incremented), and any
 /// floor between them plus the increment stays within the bounds, so the incrementer is only
-/// `W` bits wide and the comparisons need no carry from it.
+/// `W` bits wide and the comparisons need no carry from it. When the maximum is `2^k - 1` (see
+/// [`ones_bound`]) the high side reads the incrementer's carry into bit `k` instead of the low
+/// `k` bits all set: `floor = 2^k - 1` with no increment then passes through unclamped, which
+/// is the same value, and the `k`-input AND is saved (the incrementer is `k + 1` bits when
+/// `k = W`).
 fn saturate_then_increment(
     m: &mut Module,
     floor: &Val,
@@ -141,14 +145,30 @@ fn saturate_then_increment(
     let w = to.width;
     let sym = to.signed && to.width > 1 && to.overflow == OverflowMode::SatSym;
     let (keep, tmax) = (to.min_raw() + i128::from(sym), to.max_raw());
-    let over = at_least(m, floor, tmax);
     let under = below(m, floor, keep);
-    let base = m.fit(floor, 0, w);
-    let one = if w == 1 { inc.text() } else { format!("{{{}'d0, {}}}", w - 1, inc.text()) };
     let clamp = |v: i128| v.max(keep).min(tmax);
     let (rlo, rhi) = (clamp(lo), clamp(hi));
-    let mid = m.wire("q", rlo, rhi, 0, Some(w), &format!("{base} + {one}"));
-    let mid = m.slice(&mid, w - 1, 0);
+    let (mid, over) = match ones_bound(floor, tmax) {
+        Some(k) => {
+            // Raw bits only (sliced, never used as a value): the floor's low `W` bits plus the
+            // increment, one bit wider when `k = W` for the carry.
+            let wm = w.max(k + 1);
+            let low = m.fit(floor, 0, w);
+            let base = if wm > w { format!("{{1'b0, {low}}}") } else { low };
+            let one = format!("{{{}'d0, {}}}", wm - 1, inc.text());
+            let sum = m.wire("q", 0, (1i128 << wm) - 1, 0, Some(wm), &format!("{base} + {one}"));
+            let carry = Bit::Expr(m.slice(&sum, k, k));
+            let over = m.sign(floor).not().and(high_bits_set(m, floor, k).or(carry));
+            (m.slice(&sum, w - 1, 0), over)
+        }
+        None => {
+            let over = m.gt(floor, tmax - 1);
+            let base = m.fit(floor, 0, w);
+            let one = if w == 1 { inc.text() } else { format!("{{{}'d0, {}}}", w - 1, inc.text()) };
+            let mid = m.wire("q", rlo, rhi, 0, Some(w), &format!("{base} + {one}"));
+            (m.slice(&mid, w - 1, 0), over)
+        }
+    };
     let inner = match &under {
         Bit::Const(false) => mid,
         u => format!("{} ? {} : {mid}", u.text(), super::netlist::literal(w, keep)),
@@ -160,22 +180,25 @@ fn saturate_then_increment(
     m.wire("y", rlo, rhi, 0, Some(w), &expr)
 }
 
-/// `v >= c` (`v` in units of 1); for `c = 2^k - 1 > 0` as bit logic (a bit above `k` set, or
-/// the low `k` bits all set, and the value not negative), else a comparison.
-fn at_least(m: &mut Module, v: &Val, c: i128) -> Bit {
+/// `k` when `c = 2^k - 1 > 0` and `v >= c` can be decided by bit logic on `v` (units of 1):
+/// `c` inside `v`'s range and `k` at most `v`'s magnitude bits.
+fn ones_bound(v: &Val, c: i128) -> Option<u32> {
     let k = (c + 1).trailing_zeros();
     let mag = if v.signed() { v.w - 1 } else { v.w };
     if v.sh != 0 || c <= 0 || (c + 1).count_ones() != 1 || k > mag || c > v.hi || c <= v.lo {
-        return m.gt(v, c - 1);
+        return None;
     }
-    let low = m.slice(v, k - 1, 0);
-    let mut any = Bit::Expr(if k == 1 { low } else { format!("(&{low})") });
-    if mag > k {
-        let high = m.slice(v, mag - 1, k);
-        any = any.or(Bit::Expr(if mag - k == 1 { high } else { format!("(|{high})") }));
+    Some(k)
+}
+
+/// Whether any magnitude bit of `v` from `k` up is set.
+fn high_bits_set(m: &mut Module, v: &Val, k: u32) -> Bit {
+    let mag = if v.signed() { v.w - 1 } else { v.w };
+    if mag <= k {
+        return Bit::Const(false);
     }
-    let sign = m.sign(v);
-    sign.not().and(any)
+    let high = m.slice(v, mag - 1, k);
+    Bit::Expr(if mag - k == 1 { high } else { format!("(|{high})") })
 }
 
 /// `v < c` (`v` in units of 1); for `c = 0` the sign, for `c = -2^k` a negative value whose bits
