@@ -230,6 +230,39 @@ pub struct Estimate {
     pub timing: Option<crate::arch::timing::TimingSummary>,
 }
 
+impl Estimate {
+    /// An estimate of `total` over `layers` on `part`, with the part's fit of the totals; `stage`
+    /// names the report it predicts, `uncertainty_ns` the clock uncertainty it assumed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        part: &Part,
+        clock_ns: f64,
+        uncertainty_ns: f64,
+        tool: HlsTool,
+        stage: &'static str,
+        total: Totals,
+        layers: Vec<LayerEstimate>,
+        assumptions: Vec<String>,
+    ) -> Estimate {
+        let (available, warnings) = fit(&total, part);
+        Estimate {
+            part: part.name.clone(),
+            clock_ns,
+            clock_uncertainty_ns: uncertainty_ns,
+            tool,
+            stage,
+            dsp_kind: part.dsp_kind,
+            available,
+            total,
+            layers,
+            warnings,
+            assumptions,
+            stream: None,
+            timing: None,
+        }
+    }
+}
+
 /// What every estimate derives from the part, the clock and the options.
 pub(crate) struct Setup<'a> {
     pub cx: Ctx<'a>,
@@ -417,7 +450,6 @@ pub fn estimate_with(
         bram18: sum(|l| l.bram18),
         uram: sum(|l| l.uram),
     };
-    let (available, warnings) = fit(&total, part);
     let mut assumptions = assumptions(g, &design, opts.tool, clock_ns * u);
     if let Some((asked, moved, added)) = overflow {
         assumptions.push(format!(
@@ -428,21 +460,7 @@ pub fn estimate_with(
             part.dsp
         ));
     }
-    Ok(Estimate {
-        part: part.name.clone(),
-        clock_ns,
-        clock_uncertainty_ns: clock_ns * u,
-        tool: opts.tool,
-        stage: "hls-csynth",
-        dsp_kind: part.dsp_kind,
-        available,
-        total,
-        layers,
-        warnings,
-        assumptions,
-        stream: None,
-        timing: None,
-    })
+    Ok(Estimate::new(part, clock_ns, clock_ns * u, opts.tool, "hls-csynth", total, layers, assumptions))
 }
 
 /// Flip-flops of the ping-pong channels a tensor occupies in a dataflow design: two copies of

@@ -27,9 +27,7 @@ use std::collections::BTreeMap;
 use super::arith::{add_delay, add_lut, bit_len, cast, cmp_lut, lutrom_luts, mux_lut, tree_depth};
 use super::gather_rows::mux_levels;
 use super::pipeline::{self, Stage};
-use super::{
-    fit, layer_cost, Ctx, Estimate, EstimateError, LayerCost, LayerEstimate, Options, Setup, Totals,
-};
+use super::{layer_cost, Ctx, Estimate, EstimateError, LayerCost, LayerEstimate, Options, Setup, Totals};
 use crate::arch::hls::{bram18_for, rom_storage, Storage};
 use crate::arch::rows::{self, chunk_node, chunk_shape, Mode, RowsDesign};
 use crate::fixed::FixedType;
@@ -129,7 +127,6 @@ pub fn estimate(
         bram18: sum(|l| l.bram18),
         uram: sum(|l| l.uram),
     };
-    let (available, warnings) = fit(&total, part);
     let assumptions = vec![
         format!(
             "Resource-optimized graph design (--edge-parallelism {n}): a dataflow region of one process per layer; \
@@ -147,21 +144,7 @@ pub fn estimate(
             clock_ns * u
         ),
     ];
-    Ok(Estimate {
-        part: part.name.clone(),
-        clock_ns,
-        clock_uncertainty_ns: clock_ns * u,
-        tool: opts.tool,
-        stage: "hls-csynth",
-        dsp_kind: part.dsp_kind,
-        available,
-        total,
-        layers,
-        warnings,
-        assumptions,
-        stream: None,
-        timing: None,
-    })
+    Ok(Estimate::new(part, clock_ns, clock_ns * u, opts.tool, "hls-csynth", total, layers, assumptions))
 }
 
 /// Cycles from a registered chunk in to its result registered out.

@@ -507,27 +507,21 @@ pub fn estimate_with(
         bram18: 0,
         uram: 0,
     };
-    let (available, warnings) = super::fit(&total, part);
-    Ok(Estimate {
-        part: part.name.clone(),
+    Ok(Estimate::new(
+        part,
         clock_ns,
-        clock_uncertainty_ns: 0.0,
-        tool: Default::default(),
-        stage: RTL_STAGE,
-        dsp_kind: part.dsp_kind,
-        available,
+        0.0,
+        Default::default(),
+        RTL_STAGE,
         total,
         layers,
-        warnings,
-        assumptions: vec![
+        vec![
             "The RTL backend's own design: latency and II are exact (its schedule), LUTs and flip-flops come \
              from the shift-add cost model, constant products use no DSP, products of two signals use \
              the DSP48E2 slices Yosys maps them to."
                 .to_string(),
         ],
-        stream: None,
-        timing: None,
-    })
+    ))
 }
 
 /// The `stage` of an RTL estimate in `report.json`.

@@ -18,8 +18,8 @@ use serde::Serialize;
 use super::arith::{lutrom_luts, mux_lut};
 use super::pipeline::{self, Time};
 use super::{
-    conv, fit, layer_cost, pool, tensor_bits, Ctx, Estimate, EstimateError, LayerCost, LayerEstimate,
-    Options, Setup, Totals,
+    conv, layer_cost, pool, tensor_bits, Ctx, Estimate, EstimateError, LayerCost, LayerEstimate, Options,
+    Setup, Totals,
 };
 use crate::arch::dataflow::{self, DataflowError};
 use crate::arch::hls::{bram18_for, rom_storage, LayerDesign, Storage};
@@ -363,23 +363,10 @@ pub fn estimate(
         bram18: lsum(|l| l.bram18) + summary.fifo_bram18,
         uram: lsum(|l| l.uram),
     };
-    let (available, warnings) = fit(&total, part);
     let assumptions = assumptions(&summary, opts.tool.name(), clock_ns * u);
-    let est = Estimate {
-        part: part.name.clone(),
-        clock_ns,
-        clock_uncertainty_ns: clock_ns * u,
-        tool: opts.tool,
-        stage: "hls-csynth",
-        dsp_kind: part.dsp_kind,
-        available,
-        total,
-        layers,
-        warnings,
-        assumptions,
-        stream: Some(summary.clone()),
-        timing: None,
-    };
+    let mut est =
+        Estimate::new(part, clock_ns, clock_ns * u, opts.tool, "hls-csynth", total, layers, assumptions);
+    est.stream = Some(summary.clone());
     Ok((est, summary))
 }
 
