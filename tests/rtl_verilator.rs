@@ -295,13 +295,20 @@ fn elu_selu_thresholded_relu_and_hard_swish_are_bit_exact() {
         return;
     }
     let g = lowered(branch_activations());
-    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
+    let (_dir, outcome) = emit_and_run(&g, "acts", 1);
+    check("branch_activations", &outcome, latency_cycles(&g, 1));
+}
+
+/// Emits `g`'s RTL project (as `name`, `stages` per matrix) with generated test vectors into a
+/// temporary directory and runs its Verilator testbench.
+fn emit_and_run(g: &LoweredGraph, name: &str, stages: u32) -> (tempfile::TempDir, RtlsimOutcome) {
+    let tb = flow::testbench(g, None, SAMPLES).unwrap();
     let project =
-        rtl::emit(&g, &RtlOptions { project_name: "acts".into(), pipeline_stages: 1 }, &tb).unwrap();
+        rtl::emit(g, &RtlOptions { project_name: name.into(), pipeline_stages: stages }, &tb).unwrap();
     let dir = tempfile::tempdir().unwrap();
     project.write(dir.path(), true).unwrap();
     let outcome = run_rtlsim(dir.path()).unwrap();
-    check("branch_activations", &outcome, latency_cycles(&g, 1));
+    (dir, outcome)
 }
 
 #[test]
@@ -310,12 +317,7 @@ fn every_cast_mode_is_bit_exact() {
         return;
     }
     let g = lowered(cast_modes());
-    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
-    let project =
-        rtl::emit(&g, &RtlOptions { project_name: "casts".into(), pipeline_stages: 1 }, &tb).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    project.write(dir.path(), true).unwrap();
-    let outcome = run_rtlsim(dir.path()).unwrap();
+    let (dir, outcome) = emit_and_run(&g, "casts", 1);
     check("cast_modes", &outcome, latency_cycles(&g, 1));
 
     // One wrong expected value (one LSB off) is one reported mismatch and a failure.
@@ -351,12 +353,7 @@ fn every_cast_mode_is_bit_exact_with_reuse() {
     let g = lowered(g);
     let sched = hls_gen::arch::rtl::schedule(&g, 1).unwrap();
     assert_eq!(sched.ii, 4);
-    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
-    let project =
-        rtl::emit(&g, &RtlOptions { project_name: "casts".into(), pipeline_stages: 1 }, &tb).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    project.write(dir.path(), true).unwrap();
-    let outcome = run_rtlsim(dir.path()).unwrap();
+    let (_dir, outcome) = emit_and_run(&g, "casts", 1);
     check_timing("cast_modes with reuse", &outcome, sched.latency, 4);
 }
 
@@ -433,11 +430,7 @@ fn every_cnn_layer_is_bit_exact() {
         return;
     }
     let g = lowered(cnn::rtl_cnn());
-    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
-    let project = rtl::emit(&g, &RtlOptions { project_name: "cnn".into(), pipeline_stages: 2 }, &tb).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    project.write(dir.path(), true).unwrap();
-    let outcome = run_rtlsim(dir.path()).unwrap();
+    let (_dir, outcome) = emit_and_run(&g, "cnn", 2);
     check("rtl_cnn", &outcome, latency_cycles(&g, 2));
 }
 
