@@ -258,7 +258,7 @@ fn keras_models_compile() {
 }
 
 /// What the RTL backend cannot build with a reuse factor above 1 is refused by name, with exit
-/// status 1 and no project: a convolution asking for one, and `--clock-period` with one.
+/// status 1 and no project: a convolution whose window the reuse factor does not divide, and `--clock-period` with one.
 #[test]
 fn rtl_reuse_factors_it_cannot_build_are_named() {
     let tmp = tempfile::tempdir().unwrap();
@@ -266,10 +266,10 @@ fn rtl_reuse_factors_it_cannot_build_are_named() {
     let dir = out.to_str().unwrap();
     let base = ["--backend", "rtl", "--part", "xcvu9p", "-o", dir];
     let o =
-        hls_gen(&[&["compile", &model("onnx/cnn_qonnx.onnx"), "--reuse-factor", "3"][..], &base].concat());
+        hls_gen(&[&["compile", &model("onnx/cnn_qonnx.onnx"), "--reuse-factor", "7"][..], &base].concat());
     assert_eq!(o.status.code(), Some(1));
     let t = text(&o);
-    assert!(t.contains("'/conv/Conv' (conv, reuse factor 3)") && t.contains("dense layers only"), "{t}");
+    assert!(t.contains("'/conv/Conv'") && t.contains("18 window inputs") && t.contains("6, 9"), "{t}");
     assert!(!t.contains("panicked") && !out.exists(), "{t}");
     let o = hls_gen(
         &[&["compile", &model("onnx/mlp_qdq.onnx"), "--reuse-factor", "2", "--clock-period", "5"][..], &base]

@@ -263,15 +263,15 @@ fn order_dependent_convolution_accumulators_are_refused() {
     assert!(msg.contains("'conv1d'") && msg.contains("accumulator"), "{msg}");
 }
 
-/// A reuse factor above 1 is built for Dense only: a convolution asking for one is named.
+/// A reuse factor that does not divide a convolution's window (taps x channels per group) is refused
+/// by name when the graph is lowered, before any backend.
 #[test]
-fn convolution_reuse_factor_above_one_is_refused() {
+fn convolution_reuse_factor_not_dividing_its_window_is_refused() {
     let mut g = cnn::rtl_cnn();
     let c = g.find("conv1d").unwrap();
-    set_strategy(&mut g, c, hls_gen::ir::Strategy::Latency, 2);
-    let err = emit(&lowered(g), &options("cnn", 1), &TestbenchData::default()).unwrap_err();
-    let msg = err.to_string();
-    assert!(msg.contains("'conv1d' (conv, reuse factor 2)") && msg.contains("dense layers only"), "{msg}");
+    set_strategy(&mut g, c, hls_gen::ir::Strategy::Latency, 5);
+    let msg = hls_gen::ir::LoweredGraph::new(g).unwrap_err().to_string();
+    assert!(msg.contains("conv1d") && msg.contains("12 window inputs") && msg.contains("4, 6"), "{msg}");
 }
 
 /// The top of a design with reuse: `ap_ready` waits `ii - 1` cycles after each sample, and each

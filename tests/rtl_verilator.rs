@@ -434,6 +434,35 @@ fn every_cnn_layer_is_bit_exact() {
     check("rtl_cnn", &outcome, latency_cycles(&g, 2));
 }
 
+/// `rtl_cnn` with its convolutions and dense layer time-multiplexed: the padded 3x3 convolution
+/// at reuse factor 2 (window 18), the depthwise one at 2 (window 4), the dilated strided 1-D one
+/// at 3 (window 12, padding on both sides), the dense at 3: bit-exact, a sample every 3 cycles,
+/// the schedule's latency (which the estimate reports too).
+#[test]
+fn cnn_with_reused_convolutions_is_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let mut g = cnn::rtl_cnn();
+    for (name, rf) in [("conv1", 2), ("depthwise", 2), ("conv1d", 3), ("logits", 3)] {
+        let id = g.find(name).unwrap();
+        set_strategy(&mut g, id, hls_gen::ir::Strategy::Latency, rf);
+    }
+    let g = lowered(g);
+    let sched = hls_gen::arch::rtl::schedule(&g, 1).unwrap();
+    assert_eq!(sched.ii, 3);
+    let part = hls_gen::estimate::lookup_part("xcvu9p").unwrap();
+    let est = hls_gen::estimate::rtl::estimate(&g, &part, 5.0, 1).unwrap();
+    assert_eq!((est.total.latency_cycles, est.total.ii), (sched.latency, 3));
+    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
+    let project =
+        rtl::emit(&g, &RtlOptions { project_name: "cnn_reuse".into(), pipeline_stages: 1 }, &tb).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap();
+    check_timing("rtl_cnn with reuse", &outcome, sched.latency, 3);
+}
+
 /// The 57-32-16-32-57 autoencoder with its MSE score (Sub from the model input, Mul, ReduceMean).
 #[test]
 fn autoencoder_with_its_mse_score() {

@@ -1,7 +1,7 @@
 //! The RTL backend's timing contract: fully parallel (reuse factor 1), a new sample every cycle,
-//! unless a `Dense` layer has a reuse factor `R > 1`.
+//! unless a `Dense` or `Conv` layer has a reuse factor `R > 1`.
 //!
-//! Each `Dense` and `Conv` layer takes `stages` cycles (at least 1; a convolution is one constant
+//! Each `Dense` and `Conv` layer at reuse factor 1 takes `stages` cycles (at least 1; a convolution is one constant
 //! matrix per output position, built as a `Dense`); `BatchNorm`, `Activation`, `Quantize` and
 //! `Elementwise` one cycle (their exact operation, the cast and a register); a `Reduce`, a `Pool`
 //! and a `Softmax` one cycle too: their adder (or comparison) trees, constant products, tables
@@ -15,12 +15,14 @@
 //! longest, whose length is the latency (at least 1). With `--clock-period`, each Dense and Conv
 //! layer has its own stage count ([`schedule_with`]).
 //!
-//! A `Dense` layer with reuse factor `R > 1` ([`crate::backend::rtl`]'s `reuse.rs`) takes exactly
-//! `R` cycles whatever `stages` is: it reads its input in its first cycle, handles one `1/R` share
-//! of its products per cycle into exact accumulators, and its output register loads in the last.
-//! It cannot take a new sample before those `R` cycles end, so the design's initiation interval
-//! is the largest reuse factor of its layers ([`Schedule::ii`]); the top accepts a sample at most
-//! once every `ii` cycles. A `Conv` with a reuse factor above 1 is refused.
+//! A `Dense` or `Conv` layer with reuse factor `R > 1` ([`crate::backend::rtl`]'s `reuse.rs`)
+//! takes exactly `R` cycles whatever `stages` is: it reads its input in its first cycle, handles
+//! one `1/R` share of its products per cycle into exact accumulators, and its output register
+//! loads in the last. It cannot take a new sample before those `R` cycles end, so the design's
+//! initiation interval is the largest reuse factor of its layers ([`Schedule::ii`]); the top
+//! accepts a sample at most once every `ii` cycles. The reuse factor must divide the layer's
+//! reuse domain (a Dense's inputs, a Conv's window: taps x channels per group), the rule the
+//! passes apply; other layers have reuse factor 1.
 
 use std::collections::BTreeMap;
 
@@ -43,7 +45,7 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
     Ok(match &node.layer {
         Layer::Input(_) => Some(0),
         Layer::Dense(d) if d.rows(&g.node(g.inputs_of(id)[0]).shape) > 1 => None,
-        Layer::Dense(_) if node.reuse_factor > 1 => Some(node.reuse_factor as u64),
+        Layer::Dense(_) | Layer::Conv(_) if node.reuse_factor > 1 => Some(node.reuse_factor as u64),
         Layer::Dense(_) | Layer::Conv(_) => Some(u64::from(stages.max(1))),
         Layer::Reshape(_)
         | Layer::Concatenate(_)
@@ -62,7 +64,7 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
 }
 
 /// Checks that the RTL backend can build every layer: supported kinds, reuse factor 1 except on
-/// `Dense`, `stages >= 1`. Every offending layer is named in one error.
+/// `Dense` and `Conv` (where it divides the reuse domain), `stages >= 1`. Every offending layer is named in one error.
 pub fn check(g: &LoweredGraph, stages: u32) -> Result<(), ArchError> {
     if stages == 0 {
         return Err(ArchError::Option { option: "pipeline stages", what: "must be at least 1".into() });
@@ -88,17 +90,26 @@ pub fn check(g: &LoweredGraph, stages: u32) -> Result<(), ArchError> {
     }
     let reused: Vec<String> = order
         .iter()
-        .filter(|&&id| g.node(id).reuse_factor > 1 && !matches!(g.node(id).layer, Layer::Dense(_)))
-        .map(|&id| {
+        .filter_map(|&id| {
             let n = g.node(id);
-            format!("'{}' ({}, reuse factor {})", n.name, n.layer.kind(), n.reuse_factor)
+            let domain = match &n.layer {
+                Layer::Dense(d) => Some(d.n_in()),
+                Layer::Conv(c) => Some(c.window()),
+                _ => None,
+            };
+            let fits = n.reuse_factor <= 1 || domain.is_some_and(|d| d % n.reuse_factor == 0);
+            (!fits).then(|| {
+                let what =
+                    domain.map_or("no reuse domain".to_string(), |d| format!("{d} inputs per product"));
+                format!("'{}' ({}, reuse factor {}, {what})", n.name, n.layer.kind(), n.reuse_factor)
+            })
         })
         .collect();
     if !reused.is_empty() {
         return Err(ArchError::Unsupported {
             backend: "rtl",
             what: format!(
-                "a reuse factor above 1 is built for dense layers only; these layers ask for one: {} (use reuse factor 1 for them, or the Vitis backend)",
+                "a reuse factor above 1 must divide a dense layer's inputs or a convolution's window (taps x channels per group), and other layers take none; these layers do not: {}",
                 reused.join(", ")
             ),
         });
@@ -115,8 +126,8 @@ pub struct Schedule {
     pub cycles: BTreeMap<NodeId, u64>,
     /// Cycles from a sample's start to its outputs' valid (at least 1).
     pub latency: u64,
-    /// Cycles between two samples the top accepts: the largest reuse factor of a `Dense` layer
-    /// (1 without one).
+    /// Cycles between two samples the top accepts: the largest reuse factor of a `Dense` or
+    /// `Conv` layer (1 without one).
     pub ii: u64,
 }
 
@@ -151,7 +162,7 @@ pub fn schedule_with(
     let ii = g
         .topo_order()?
         .into_iter()
-        .filter(|&id| matches!(g.node(id).layer, Layer::Dense(_)))
+        .filter(|&id| matches!(g.node(id).layer, Layer::Dense(_) | Layer::Conv(_)))
         .map(|id| g.node(id).reuse_factor.max(1) as u64)
         .max()
         .unwrap_or(1);

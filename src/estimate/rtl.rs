@@ -29,9 +29,9 @@
 //!   ROMs, the adder tree, one reciprocal ROM, `n` products of two signals, the casts;
 //! * `Pad`, `UpSample`, `Transpose`: wiring when the type is kept, else a cast per element.
 //!
-//! * `Dense` with a reuse factor `R > 1` (time-multiplexed, `reuse_dense_cost`, not calibrated
-//!   against synthesis): the input selects, weight ROMs, shared products of two signals, adder
-//!   trees and accumulators it builds.
+//! * `Dense` and `Conv` with a reuse factor `R > 1` (time-multiplexed, `reuse_matrix_cost`, not
+//!   calibrated against synthesis): the input selects, weight ROMs, shared products of two signals,
+//!   adder trees and accumulators it builds (a `Conv`: per output position and group).
 //!
 //! Products of two signals (`Elementwise` `Mul`, squares, softmax's `e * r`, the shared
 //! multipliers of time-multiplexed Dense) are DSP48E2 slices as Yosys maps them (see
@@ -100,33 +100,88 @@ fn matrix_cost(d: &Matrix, x: &FixedType, out: &FixedType, stages: u32) -> (f64,
 }
 
 /// LUTs, DSPs and flip-flops of a `Dense` layer with reuse factor `r > 1` (the RTL backend's
-/// `reuse.rs`), uncalibrated: per slot of `r` inputs, an `r`-to-1 select of `W_x` bits
-/// (`ceil((r - 1) / 3)` LUTs per bit: a LUT6 selects among four); per output and slot with a
-/// nonzero weight, a weight ROM of one LUT per bit (the phase has at most six bits) and a product
-/// of two signals ([`var_product`]); per output, the adder tree over its slots' products, the
-/// accumulator's adder and restart select (one LUT per bit each) and the cast. Registers: the
-/// held inputs, the accumulators, the outputs and the phase counter.
+/// `reuse.rs`): its one matrix ([`reuse_matrix_cost`]), the held inputs (those of phases
+/// `1 .. r - 1`) and the phase counter.
 fn reuse_dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, r: usize) -> (f64, u64, u64) {
     let wty = d.weights.ty.unwrap_or(*x);
     let bty = d.bias.ty.unwrap_or(*out);
-    let n_out = d.bias.values.len().max(1);
-    let n_in = d.weights.values.len() / n_out;
+    let m = Matrix { weights: &d.weights.values, bias: &d.bias.values, wty, bty };
+    let n_in = d.weights.values.len() / d.bias.values.len().max(1);
     if r < 2 || n_in % r != 0 {
         return (0.0, 0, 0);
     }
+    let (lut, dsp, ff) = reuse_matrix_cost(&m, x, out, r);
+    let held = ((n_in - n_in / r) as u64) * u64::from(x.width);
+    (lut, dsp, ff + held + u64::from(bit_len(r as u64 - 1)))
+}
+
+/// LUTs, DSPs and flip-flops of a `Conv` layer with reuse factor `r > 1` (`reuse.rs`): per output
+/// position and group, the kernel's matrix for the group's filters ([`reuse_matrix_cost`], taps in
+/// the padding counted as inputs: an upper bound at the borders, and selects shared between
+/// positions counted once per position); the held inputs, at most `(r - 1) / r` of the input's
+/// `n_x` elements (each element read in phase 0 of every window it is in is not held; the bound
+/// assumes it is), and the phase counter.
+fn reuse_conv_cost(
+    c: &ir::Conv,
+    x: &FixedType,
+    out: &FixedType,
+    positions: usize,
+    n_x: usize,
+    r: usize,
+) -> (f64, u64, u64) {
+    let wty = c.weights.ty.unwrap_or(*x);
+    let bty = c.bias.ty.unwrap_or(*out);
+    let (filters, groups) = (c.filters(), c.groups.max(1));
+    let f_g = filters / groups;
+    if r < 2 || c.window() % r != 0 {
+        return (0.0, 0, 0);
+    }
+    let (mut lut, mut dsp, mut ff) = (0.0, 0, 0);
+    for g in 0..groups {
+        let cols = g * f_g..(g + 1) * f_g;
+        let weights: Vec<f64> = c
+            .weights
+            .values
+            .chunks(filters.max(1))
+            .flat_map(|row| row[cols.clone()].iter().copied())
+            .collect();
+        let m = Matrix { weights: &weights, bias: &c.bias.values[cols], wty, bty };
+        let (l, d, f) = reuse_matrix_cost(&m, x, out, r);
+        lut += l;
+        dsp += d;
+        ff += f;
+    }
+    let held = (n_x * (r - 1)).div_ceil(r) as u64 * u64::from(x.width);
+    (
+        lut * positions as f64,
+        dsp * positions as u64,
+        ff * positions as u64 + held + u64::from(bit_len(r as u64 - 1)),
+    )
+}
+
+/// LUTs, DSPs and flip-flops of one time-multiplexed constant matrix (`reuse.rs`) at reuse factor
+/// `r` (dividing its `n_in`), uncalibrated: per slot of `r` inputs, an `r`-to-1 select of `W_x`
+/// bits (`ceil((r - 1) / 3)` LUTs per bit: a LUT6 selects among four); per output and slot with a
+/// nonzero weight, a weight ROM of one LUT per bit (the phase has at most six bits) and a product
+/// of two signals ([`var_product`]); per output, the adder tree over its slots' products, the
+/// accumulator's adder and restart select (one LUT per bit each) and the cast. Registers: the
+/// accumulators and the outputs.
+fn reuse_matrix_cost(d: &Matrix, x: &FixedType, out: &FixedType, r: usize) -> (f64, u64, u64) {
+    let (wty, bty) = (d.wty, d.bty);
+    let n_out = d.bias.len().max(1);
+    let n_in = d.weights.len() / n_out;
     let slots = n_in / r;
     let (fx, fw, fb) = (x.frac_bits(), wty.frac_bits(), bty.frac_bits());
     let f = (fx + fw).max(fb);
     let scale = |v: i64, k: i32| i128::from(v) << k.clamp(0, 64);
-    let coefs: Vec<i128> = d.weights.values.iter().map(|&v| scale(raw(v, &wty), f - fx - fw)).collect();
+    let coefs: Vec<i128> = d.weights.iter().map(|&v| scale(raw(v, &wty), f - fx - fw)).collect();
     let xw = signed_width(x);
     let xmax = x.min_raw().unsigned_abs().max(x.max_raw().unsigned_abs()) as i128;
     let (mut lut, mut dsp) = (f64::from(x.width) * slots as f64 * ((r - 1).div_ceil(3)) as f64, 0u64);
-    let mut ff = ((n_in - slots) as u64) * u64::from(x.width) + n_out as u64 * u64::from(out.width);
-    ff += u64::from(bit_len(r as u64 - 1));
+    let mut ff = n_out as u64 * u64::from(out.width);
     for j in 0..n_out {
         let mut products = Vec::new();
-        let mut total: i128 = d.bias.values.get(j).map_or(0, |&b| scale(raw(b, &bty), f - fb).abs());
+        let mut total: i128 = d.bias.get(j).map_or(0, |&b| scale(raw(b, &bty), f - fb).abs());
         for k in 0..slots {
             let col: Vec<i128> = (0..r).map(|q| coefs[(k * r + q) * n_out + j]).collect();
             let Some(t) = col.iter().filter(|&&c| c != 0).map(|c| c.trailing_zeros()).min() else {
@@ -459,6 +514,11 @@ pub fn estimate_with(
                 let (lut, dsp) = reduce_cost(r, &x, &out);
                 (lut * elements as f64, dsp * elements, registers)
             }
+            Layer::Conv(c) if node.reuse_factor > 1 => {
+                let positions = node.shape.elements() / node.shape.channels().max(1);
+                let n_x = g.inputs_of(id).first().map_or(0, |&i| g.node(i).shape.elements());
+                reuse_conv_cost(c, &x, &out, positions, n_x, node.reuse_factor)
+            }
             Layer::Conv(c) => {
                 let positions = node.shape.elements() / node.shape.channels().max(1);
                 let (lut, ff) = conv_cost(c, &x, &out, positions, stages);
@@ -486,7 +546,11 @@ pub fn estimate_with(
             strategy: "rtl".to_string(),
             latency_cycles: cycles,
             latency_ns: cycles as f64 * clock_ns,
-            ii: if matches!(node.layer, Layer::Dense(_)) { node.reuse_factor.max(1) as u64 } else { 1 },
+            ii: if matches!(node.layer, Layer::Dense(_) | Layer::Conv(_)) {
+                node.reuse_factor.max(1) as u64
+            } else {
+                1
+            },
             dsp,
             lut: lut.round() as u64,
             ff,

@@ -27,7 +27,7 @@
 //! list are refused by [`crate::arch::rtl::check`], which names every such layer at once, so no
 //! partial design is ever produced.
 //!
-//! A `Dense` layer with a reuse factor `R > 1` is built by `reuse.rs` (time-multiplexed
+//! A `Dense` or `Conv` layer with a reuse factor `R > 1` is built by `reuse.rs` (time-multiplexed
 //! multipliers, `R` cycles per sample); the design then takes a sample at most once every `ii`
 //! cycles (the largest reuse factor): a counter holds `ap_ready` low for `ii - 1` cycles after
 //! each accepted sample, and each such layer receives a `start` pulse in the cycle its sample's

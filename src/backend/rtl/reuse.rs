@@ -1,11 +1,15 @@
-//! `Dense` with reuse factor `R > 1`: time-multiplexed multipliers, one `1/R` share of the
-//! products per cycle, initiation interval `R`, bit-exact with the fully parallel form.
+//! `Dense` and `Conv` with reuse factor `R > 1`: time-multiplexed multipliers, one `1/R` share of
+//! the products per cycle, initiation interval `R`, bit-exact with the fully parallel form.
 //!
-//! The reuse factor divides `n_in` (the rule the passes apply for every backend,
-//! `ir::Work::check_reuse_factor`), so the inputs split into `G = n_in / R` slots of `R`
-//! consecutive inputs: slot `k` holds inputs `kR .. kR + R - 1`. In phase `r` (`0 <= r < R`) of a
-//! sample, slot `k` presents input `kR + r` on its select wire (an `R`-to-1 multiplexer indexed by
-//! the phase counter, shared by every output), and each of the `G * n_out = n_in * n_out / R`
+//! The layer is one or more constant matrices over elements of its input: a `Dense` one matrix
+//! over its `n_in` inputs; a `Conv` one per output position and group, over its window (the
+//! contract's order, tap major, then the group's channels: `n_in` = taps x channels per group),
+//! where a tap in the padding is a zero input whose weights count as zero. The reuse factor divides
+//! `n_in` (the rule the passes apply for every backend, `ir::Work::check_reuse_factor`), so each
+//! matrix's inputs split into `G = n_in / R` slots of `R` consecutive inputs: slot `k` holds inputs
+//! `kR .. kR + R - 1`. In phase `r` (`0 <= r < R`) of a sample, slot `k` presents input `kR + r`
+//! on its select wire (an `R`-to-1 multiplexer indexed by the phase counter, shared by every output
+//! of the matrix and by any other matrix with the same slot), and each of the `G * n_out`
 //! multipliers `(k, j)` multiplies it by its weight for that phase, a constant chosen by the
 //! same counter (a small ROM per multiplier: conditionals on the phase, which synthesis turns
 //! into about one LUT per weight bit). A multiplier whose `R` weights are all zero (pruned) is not built.
@@ -30,16 +34,93 @@
 //! layer takes `R` cycles ([`crate::arch::rtl`]) and can take a new sample every `R` cycles.
 //! `--pipeline-stages` does not apply to these layers: each phase is one register stage.
 
+use std::collections::BTreeMap;
+
 use super::dense::{prepare, ConstMatrix};
 use super::netlist::{literal, width, Module, Val};
 use super::pointwise::raws;
 use super::{header, Tensor};
 use crate::backend::namer::describe;
 use crate::backend::BackendError;
+use crate::ir::window::{Window, PAD};
 use crate::ir::{Layer, LoweredGraph, NodeId};
 
-/// The module of `Dense` layer `id` (reuse factor above 1) named `module`, on input tensor `x`:
-/// ports `ap_clk`, `ap_rst`, `start`, `x`, `y`. Returns its text and the ranges of its outputs.
+/// One constant matrix of a layer: its inputs (an element of the layer's input, or `None` for a
+/// zero), row-major `[n_in, n_out]` weights and `n_out` biases (raw, at the layer's scales).
+struct Block {
+    inputs: Vec<Option<usize>>,
+    weights: Vec<i128>,
+    bias: Vec<i128>,
+}
+
+/// The matrices of `Dense` or `Conv` layer `id` on an input of `n_x` elements, in output order.
+fn blocks(g: &LoweredGraph, id: NodeId, n_x: usize) -> Result<Vec<Block>, BackendError> {
+    let node = g.node(id);
+    let name = node.name.as_str();
+    let misfit = || BackendError::layer(name, "the input, weights and output shapes do not fit together");
+    match &node.layer {
+        Layer::Dense(d) => {
+            let (weights, _) = raws(name, "weights", &d.weights)?;
+            let (bias, _) = raws(name, "bias", &d.bias)?;
+            let (n_in, n_out) = (d.n_in(), d.n_out());
+            if weights.len() != n_in * n_out || bias.len() != n_out || n_x != n_in {
+                return Err(BackendError::layer(name, "weight, bias and input sizes do not match"));
+            }
+            Ok(vec![Block { inputs: (0..n_in).map(Some).collect(), weights, bias }])
+        }
+        Layer::Conv(conv) => {
+            let inputs = g.inputs_of(id);
+            let shape = &g.node(*inputs.first().ok_or_else(misfit)?).shape;
+            let out_shape = &node.shape;
+            let window = Window::of_conv(conv, shape, out_shape).ok_or_else(misfit)?;
+            let table = window.table().ok_or_else(misfit)?;
+            let (taps, positions) = (window.taps(), window.positions());
+            let (c_in, c_g, filters, groups) =
+                (shape.channels(), conv.group_channels(), conv.filters(), conv.groups);
+            if groups == 0
+                || filters % groups != 0
+                || c_in != c_g * groups
+                || out_shape.channels() != filters
+                || n_x != shape.elements()
+            {
+                return Err(misfit());
+            }
+            let f_g = filters / groups;
+            let (w, _) = raws(name, "weights", &conv.weights)?;
+            let (b, _) = raws(name, "bias", &conv.bias)?;
+            if w.len() != taps * c_g * filters || b.len() != filters {
+                return Err(misfit());
+            }
+            let mut out = Vec::with_capacity(positions * groups);
+            for pos in 0..positions {
+                for g in 0..groups {
+                    let cols = g * f_g..(g + 1) * f_g;
+                    let mut inputs = Vec::with_capacity(taps * c_g);
+                    let mut weights = Vec::with_capacity(taps * c_g * f_g);
+                    for (t, &i) in table[pos * taps..(pos + 1) * taps].iter().enumerate() {
+                        for c in 0..c_g {
+                            let row = (t * c_g + c) * filters;
+                            if i == PAD {
+                                inputs.push(None);
+                                weights.resize(weights.len() + f_g, 0);
+                            } else {
+                                inputs.push(Some(i as usize * c_in + g * c_g + c));
+                                weights.extend_from_slice(&w[row + cols.start..row + cols.end]);
+                            }
+                        }
+                    }
+                    out.push(Block { inputs, weights, bias: b[cols].to_vec() });
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(BackendError::layer(name, "a reuse factor above 1 is built for dense and conv layers only")),
+    }
+}
+
+/// The module of `Dense` or `Conv` layer `id` (reuse factor above 1) named `module`, on input
+/// tensor `x`: ports `ap_clk`, `ap_rst`, `start`, `x`, `y`. Returns its text and the ranges of its
+/// outputs.
 pub fn module(
     g: &LoweredGraph,
     id: NodeId,
@@ -48,31 +129,35 @@ pub fn module(
 ) -> Result<(String, Vec<(i128, i128)>), BackendError> {
     let node = g.node(id);
     let name = node.name.as_str();
-    let Layer::Dense(d) = &node.layer else {
-        return Err(BackendError::layer(name, "a reuse factor above 1 is built for dense layers only"));
-    };
     let r = node.reuse_factor;
     let out = node.out_ty()?;
-    let (weights, fw) = raws(name, "weights", &d.weights)?;
-    let (bias, fb) = raws(name, "bias", &d.bias)?;
-    let (n_in, n_out) = (d.n_in(), d.n_out());
-    if weights.len() != n_in * n_out || bias.len() != n_out || x.ranges.len() != n_in {
-        return Err(BackendError::layer(name, "weight, bias and input sizes do not match"));
-    }
+    let (accum, fw, fb) = match &node.layer {
+        Layer::Dense(d) => (d.accum, &d.weights, &d.bias),
+        Layer::Conv(c) => (c.accum, &c.weights, &c.bias),
+        _ => {
+            return Err(BackendError::layer(
+                name,
+                "a reuse factor above 1 is built for dense and conv layers only",
+            ))
+        }
+    };
+    let (_, fw) = raws(name, "weights", fw)?;
+    let (_, fb) = raws(name, "bias", fb)?;
+    let n_x = x.ranges.len();
+    let blocks = blocks(g, id, n_x)?;
+    let n_in = blocks.first().map_or(0, |b| b.inputs.len());
     if r < 2 || n_in % r != 0 {
         return Err(BackendError::layer(
             name,
             format!("reuse factor {r} must be above 1 and divide the layer's {n_in} inputs"),
         ));
     }
-    let accum = d.accum.ok_or_else(|| BackendError::layer(name, "the accumulator type is unknown"))?;
+    let accum = accum.ok_or_else(|| BackendError::layer(name, "the accumulator type is unknown"))?;
     let fx = i64::from(x.ty.frac_bits());
-    let c = ConstMatrix { layer: name, weights: &weights, fw, bias: &bias, fb, accum };
-    let p = prepare(&c, &x.ranges, fx, &out)?;
 
     let mut m = Module::new();
     let w = x.ty.width;
-    let bits = n_in as u32 * w;
+    let bits = n_x as u32 * w;
     m.track("x", bits);
     let xs: Vec<Val> = x
         .ranges
@@ -86,120 +171,150 @@ pub fn module(
 
     // Declarations of the registers this file writes itself, and their always blocks.
     let mut regs = String::new();
-    let mut blocks = String::new();
+    let mut blocks_text = String::new();
 
     let pw = width(0, r as i128 - 1);
     let ph = declare(&mut m, &mut regs, "ph__", 0, r as i128 - 1, 0, pw);
     let phase = |k: usize| format!("(ph__ == {})", literal(pw, k as i128));
     let last = phase(r - 1);
-    blocks.push_str(&format!(
+    blocks_text.push_str(&format!(
         "    always @(posedge ap_clk) begin\n        if (ap_rst) begin\n            ph__ <= {zero};\n        end else if (start) begin\n            ph__ <= {one};\n        end else if (ph__ != {zero} && !{last}) begin\n            ph__ <= ph__ + {one};\n        end else begin\n            ph__ <= {zero};\n        end\n    end\n",
         zero = literal(pw, 0),
         one = literal(pw, 1),
     ));
     m.use_all(&ph);
 
-    // Inputs of phases 1 .. R - 1, held from the sample's first cycle.
-    let mut held: Vec<Option<Val>> = vec![None; n_in];
+    // Inputs read in phases 1 .. R - 1, held from the sample's first cycle.
+    let mut later = vec![false; n_x];
+    for b in &blocks {
+        for (k, i) in b.inputs.iter().enumerate() {
+            if let (Some(i), true) = (i, k % r != 0) {
+                later[*i] = true;
+            }
+        }
+    }
+    let mut held: Vec<Option<Val>> = vec![None; n_x];
     let mut loads = String::new();
     for (i, xi) in xs.iter().enumerate() {
-        if i % r == 0 {
+        if !later[i] {
             continue;
         }
         let h = declare(&mut m, &mut regs, &format!("hold__{i}"), xi.lo, xi.hi, 0, w);
         loads.push_str(&format!("        {} <= {};\n", h.name, m.use_all(xi)));
         held[i] = Some(h);
     }
-    blocks.push_str(&format!("    always @(posedge ap_clk) if (start) begin\n{loads}    end\n"));
+    blocks_text.push_str(&format!("    always @(posedge ap_clk) if (start) begin\n{loads}    end\n"));
 
-    // Slot k's input in the current phase.
-    let slots = n_in / r;
-    let mut sel = Vec::with_capacity(slots);
-    for k in 0..slots {
-        let members: Vec<&Val> = (0..r).map(|q| held[k * r + q].as_ref().unwrap_or(&xs[k * r + q])).collect();
-        let lo = members.iter().map(|v| v.lo).min().unwrap_or(0);
-        let hi = members.iter().map(|v| v.hi).max().unwrap_or(0);
-        let expr = choose(&phase, &members.iter().map(|v| v.name.clone()).collect::<Vec<_>>());
-        sel.push(m.wire("sel", lo, hi, 0, Some(w), &expr));
-    }
-
-    let mut outs = Vec::with_capacity(n_out);
+    let zero = Val { name: literal(w, 0), w, lo: 0, hi: 0, sh: 0 };
+    let mut selects: BTreeMap<Vec<Option<usize>>, Val> = BTreeMap::new();
+    let mut outs = Vec::new();
     let mut out_regs = String::new();
-    for j in 0..n_out {
-        let coef = |i: usize| p.coefs[i * n_out + j];
-        // This output's products in the current phase, one per slot with a nonzero weight.
-        let mut products = Vec::new();
-        for (k, s) in sel.iter().enumerate() {
-            let col: Vec<i128> = (0..r).map(|q| coef(k * r + q)).collect();
-            let Some(t) = col.iter().filter(|&&c| c != 0).map(|c| c.trailing_zeros()).min() else {
+    for b in &blocks {
+        let ranges: Vec<(i128, i128)> = b.inputs.iter().map(|i| i.map_or((0, 0), |i| x.ranges[i])).collect();
+        let c = ConstMatrix { layer: name, weights: &b.weights, fw, bias: &b.bias, fb, accum };
+        let p = prepare(&c, &ranges, fx, &out)?;
+        let n_out = b.bias.len();
+
+        // Slot k's input in the current phase.
+        let slots = n_in / r;
+        let mut sel = Vec::with_capacity(slots);
+        for k in 0..slots {
+            let key = b.inputs[k * r..(k + 1) * r].to_vec();
+            if let Some(s) = selects.get(&key) {
+                sel.push(s.clone());
                 continue;
-            };
-            let entries: Vec<i128> = col.iter().map(|&c| c >> t).collect();
-            let (lo, hi) = (*entries.iter().min().unwrap_or(&0), *entries.iter().max().unwrap_or(&0));
-            let ew = width(lo, hi);
-            let lits: Vec<String> = entries.iter().map(|&e| literal(ew, e)).collect();
-            let rom = m.wire("w", lo, hi, t, None, &choose(&phase, &lits));
-            products.push(m.mul(s, &rom, None));
-        }
-        let bj = p.biases[j];
-        // Exact range of the accumulator: the bias, then each prefix of phases.
-        let (mut acc_lo, mut acc_hi) = (bj, bj);
-        let (mut lo, mut hi) = (bj, bj);
-        for q in 0..r {
-            for k in 0..slots {
-                let i = k * r + q;
-                let (xlo, xhi) = x.ranges[i];
-                let (a, b) = (coef(i) * xlo, coef(i) * xhi);
-                lo += a.min(b);
-                hi += a.max(b);
             }
-            acc_lo = acc_lo.min(lo);
-            acc_hi = acc_hi.max(hi);
+            let members: Vec<&Val> = (0..r)
+                .map(|q| match b.inputs[k * r + q] {
+                    None => &zero,
+                    Some(i) => held[i].as_ref().filter(|_| q != 0).unwrap_or(&xs[i]),
+                })
+                .collect();
+            let lo = members.iter().map(|v| v.lo).min().unwrap_or(0);
+            let hi = members.iter().map(|v| v.hi).max().unwrap_or(0);
+            let expr = choose(&phase, &members.iter().map(|v| v.name.clone()).collect::<Vec<_>>());
+            let s = m.wire("sel", lo, hi, 0, Some(w), &expr);
+            selects.insert(key, s.clone());
+            sel.push(s);
         }
-        let sum = match tree(&mut m, products) {
-            None => m.constant(bj),
-            Some(part) => {
-                let s = p
-                    .coefs
-                    .iter()
-                    .skip(j)
-                    .step_by(n_out)
-                    .chain(std::iter::once(&bj))
-                    .filter(|&&c| c != 0)
-                    .map(|c| c.trailing_zeros())
-                    .min()
-                    .unwrap_or(0)
-                    .min(part.sh);
-                let (ulo, uhi) = (acc_lo >> s, acc_hi >> s);
-                let aw = width(ulo, uhi);
-                let acc = declare(&mut m, &mut regs, &format!("acc__{j}"), ulo, uhi, s, aw);
-                let restart = format!("{} ? {} : {}", phase(0), literal(aw, bj >> s), acc.name);
-                let base = m.wire("b", ulo, uhi, s, Some(aw), &restart);
-                let mut next = m.add(&base, &part, false, Some((ulo, uhi)));
-                if next.w != aw || next.sh != s {
-                    let bits = m.fit(&next, s, aw);
-                    next = m.wire("a", ulo, uhi, s, Some(aw), &bits);
+
+        for j in 0..n_out {
+            let o = outs.len();
+            let coef = |i: usize| p.coefs[i * n_out + j];
+            // This output's products in the current phase, one per slot with a nonzero weight.
+            let mut products = Vec::new();
+            for (k, s) in sel.iter().enumerate() {
+                let col: Vec<i128> = (0..r).map(|q| coef(k * r + q)).collect();
+                let Some(t) = col.iter().filter(|&&c| c != 0).map(|c| c.trailing_zeros()).min() else {
+                    continue;
+                };
+                let entries: Vec<i128> = col.iter().map(|&c| c >> t).collect();
+                let (lo, hi) = (*entries.iter().min().unwrap_or(&0), *entries.iter().max().unwrap_or(&0));
+                let ew = width(lo, hi);
+                let lits: Vec<String> = entries.iter().map(|&e| literal(ew, e)).collect();
+                let rom = m.wire("w", lo, hi, t, None, &choose(&phase, &lits));
+                products.push(m.mul(s, &rom, None));
+            }
+            let bj = p.biases[j];
+            // Exact range of the accumulator: the bias, then each prefix of phases.
+            let (mut acc_lo, mut acc_hi) = (bj, bj);
+            let (mut lo, mut hi) = (bj, bj);
+            for q in 0..r {
+                for k in 0..slots {
+                    let i = k * r + q;
+                    let (xlo, xhi) = ranges[i];
+                    let (a, b) = (coef(i) * xlo, coef(i) * xhi);
+                    lo += a.min(b);
+                    hi += a.max(b);
                 }
-                blocks.push_str(&format!(
-                    "    always @(posedge ap_clk) {} <= {};\n",
-                    acc.name,
-                    m.use_all(&next)
-                ));
-                next
+                acc_lo = acc_lo.min(lo);
+                acc_hi = acc_hi.max(hi);
             }
-        };
-        let y = p.cast_out(&mut m, &sum, &out);
-        if y.w != out.width {
-            return Err(BackendError::layer(name, "the output cast has an unexpected width"));
+            let sum = match tree(&mut m, products) {
+                None => m.constant(bj),
+                Some(part) => {
+                    let s = p
+                        .coefs
+                        .iter()
+                        .skip(j)
+                        .step_by(n_out)
+                        .chain(std::iter::once(&bj))
+                        .filter(|&&c| c != 0)
+                        .map(|c| c.trailing_zeros())
+                        .min()
+                        .unwrap_or(0)
+                        .min(part.sh);
+                    let (ulo, uhi) = (acc_lo >> s, acc_hi >> s);
+                    let aw = width(ulo, uhi);
+                    let acc = declare(&mut m, &mut regs, &format!("acc__{o}"), ulo, uhi, s, aw);
+                    let restart = format!("{} ? {} : {}", phase(0), literal(aw, bj >> s), acc.name);
+                    let base = m.wire("b", ulo, uhi, s, Some(aw), &restart);
+                    let mut next = m.add(&base, &part, false, Some((ulo, uhi)));
+                    if next.w != aw || next.sh != s {
+                        let bits = m.fit(&next, s, aw);
+                        next = m.wire("a", ulo, uhi, s, Some(aw), &bits);
+                    }
+                    blocks_text.push_str(&format!(
+                        "    always @(posedge ap_clk) {} <= {};\n",
+                        acc.name,
+                        m.use_all(&next)
+                    ));
+                    next
+                }
+            };
+            let y = p.cast_out(&mut m, &sum, &out);
+            if y.w != out.width {
+                return Err(BackendError::layer(name, "the output cast has an unexpected width"));
+            }
+            let reg = declare(&mut m, &mut regs, &format!("out__{o}"), y.lo, y.hi, y.sh, y.w);
+            out_regs.push_str(&format!("        {} <= {};\n", reg.name, m.use_all(&y)));
+            outs.push(reg);
         }
-        let o = declare(&mut m, &mut regs, &format!("out__{j}"), y.lo, y.hi, y.sh, y.w);
-        out_regs.push_str(&format!("        {} <= {};\n", o.name, m.use_all(&y)));
-        outs.push(o);
     }
-    blocks.push_str(&format!("    always @(posedge ap_clk) if ({last}) begin\n{out_regs}    end\n"));
+    blocks_text.push_str(&format!("    always @(posedge ap_clk) if ({last}) begin\n{out_regs}    end\n"));
 
     let parts: Vec<String> = outs.iter().rev().map(|y| m.use_all(y)).collect();
-    let out_bits = n_out as u32 * out.width;
+    let out_bits = outs.len() as u32 * out.width;
     let mut text = header(
         module,
         &format!(
@@ -215,7 +330,7 @@ pub fn module(
     ));
     text.push_str(&regs);
     text.push_str(&m.body());
-    text.push_str(&blocks);
+    text.push_str(&blocks_text);
     text.push_str(&format!("    assign y = {{{}}};\nendmodule\n`default_nettype wire\n", parts.join(", ")));
     Ok((text, outs.iter().map(Val::range).collect()))
 }
