@@ -454,12 +454,7 @@ fn cnn_with_reused_convolutions_is_bit_exact() {
     let part = hls_gen::estimate::lookup_part("xcvu9p").unwrap();
     let est = hls_gen::estimate::rtl::estimate(&g, &part, 5.0, 1).unwrap();
     assert_eq!((est.total.latency_cycles, est.total.ii), (sched.latency, 3));
-    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
-    let project =
-        rtl::emit(&g, &RtlOptions { project_name: "cnn_reuse".into(), pipeline_stages: 1 }, &tb).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    project.write(dir.path(), true).unwrap();
-    let outcome = run_rtlsim(dir.path()).unwrap();
+    let (_dir, outcome) = emit_and_run(&g, "cnn_reuse", 1);
     check_timing("rtl_cnn with reuse", &outcome, sched.latency, 3);
 }
 
