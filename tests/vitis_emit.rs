@@ -481,3 +481,29 @@ fn wrong_expected_value_fails_csim() {
         );
     }
 }
+
+/// A project that does not compile is an error carrying g++'s diagnostics of both translation
+/// units (they compile in parallel), and no executable runs.
+#[test]
+fn compile_errors_carry_the_diagnostics_of_each_file() {
+    let Some(ap) = ap_types() else { return };
+    let g = mlp();
+    let tb = vectors(&g, 5, 4);
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("mlp");
+    emit(&lowered(g), &options("mlp"), &tb).unwrap().write(&dir, false).unwrap();
+    for file in ["mlp_test.cpp", "firmware/mlp.cpp"] {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text + "\nint broken_here = ;\n").unwrap();
+    }
+    match run_csim(&dir, &ap, CppStd::Cpp14) {
+        Err(BackendError::Compile { output }) => {
+            for file in ["mlp_test.cpp", "firmware/mlp.cpp"] {
+                assert!(output.contains(&format!("{file}:")) && output.contains("broken_here"), "{output}");
+            }
+        }
+        other => panic!("expected a compile error, got {other:?}"),
+    }
+    assert!(!dir.join("tb_data/csim_outputs.txt").exists());
+}

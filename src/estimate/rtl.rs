@@ -129,28 +129,16 @@ fn reuse_conv_cost(
     n_x: usize,
     r: usize,
 ) -> (f64, u64, u64) {
-    let wty = c.weights.ty.unwrap_or(*x);
-    let bty = c.bias.ty.unwrap_or(*out);
-    let (filters, groups) = (c.filters(), c.groups.max(1));
-    let f_g = filters / groups;
     if r < 2 || c.window() % r != 0 {
         return (0.0, 0, 0);
     }
     let (mut lut, mut dsp, mut ff) = (0.0, 0, 0);
-    for g in 0..groups {
-        let cols = g * f_g..(g + 1) * f_g;
-        let weights: Vec<f64> = c
-            .weights
-            .values
-            .chunks(filters.max(1))
-            .flat_map(|row| row[cols.clone()].iter().copied())
-            .collect();
-        let m = Matrix { weights: &weights, bias: &c.bias.values[cols], wty, bty };
-        let (l, d, f) = reuse_matrix_cost(&m, x, out, r);
+    for_each_group(c, x, out, |m| {
+        let (l, d, f) = reuse_matrix_cost(m, x, out, r);
         lut += l;
         dsp += d;
         ff += f;
-    }
+    });
     let held = (n_x * (r - 1)).div_ceil(r) as u64 * u64::from(x.width);
     (
         lut * positions as f64,
@@ -352,11 +340,22 @@ fn reduce_cost(r: &ir::Reduce, x: &FixedType, out: &FixedType) -> (f64, u64) {
 /// of the group's filters over the whole window (taps in the padding counted as inside: an upper
 /// bound at the edges).
 fn conv_cost(c: &ir::Conv, x: &FixedType, out: &FixedType, positions: usize, stages: u32) -> (f64, u64) {
+    let (mut lut, mut ff) = (0.0, 0);
+    for_each_group(c, x, out, |m| {
+        let (l, f) = matrix_cost(m, x, out, stages);
+        lut += l;
+        ff += f;
+    });
+    (lut * positions as f64, ff * positions as u64)
+}
+
+/// Calls `f` with the constant matrix of each group of `c`'s filters (its taps × channels per
+/// group rows, the group's filters as columns).
+fn for_each_group(c: &ir::Conv, x: &FixedType, out: &FixedType, mut f: impl FnMut(&Matrix)) {
     let wty = c.weights.ty.unwrap_or(*x);
     let bty = c.bias.ty.unwrap_or(*out);
     let (filters, groups) = (c.filters(), c.groups.max(1));
     let f_g = filters / groups;
-    let (mut lut, mut ff) = (0.0, 0);
     for g in 0..groups {
         let cols = g * f_g..(g + 1) * f_g;
         let weights: Vec<f64> = c
@@ -365,12 +364,8 @@ fn conv_cost(c: &ir::Conv, x: &FixedType, out: &FixedType, positions: usize, sta
             .chunks(filters.max(1))
             .flat_map(|row| row[cols.clone()].iter().copied())
             .collect();
-        let m = Matrix { weights: &weights, bias: &c.bias.values[cols], wty, bty };
-        let (l, f) = matrix_cost(&m, x, out, stages);
-        lut += l;
-        ff += f;
+        f(&Matrix { weights: &weights, bias: &c.bias.values[cols], wty, bty });
     }
-    (lut * positions as f64, ff * positions as u64)
 }
 
 /// LUTs of one output of a pooling window of `n` values of type `x`: `Max` `n - 1` subtractors
