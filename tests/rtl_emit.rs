@@ -223,7 +223,8 @@ fn verilator_lint_is_clean() {
     }
 }
 
-/// Row-wise Dense layers (the graph networks' edge and node MLPs) are not built as RTL.
+/// Row-wise Dense layers (the graph networks' edge and node MLPs) are built as RTL at reuse
+/// factor 1 only.
 #[test]
 fn unsupported_layers_are_all_named() {
     let mut rng = Rng::new(5);
@@ -240,6 +241,9 @@ fn unsupported_layers_are_all_named() {
     let a = rows(&mut g, "edges_a");
     let b = rows(&mut g, "edges_b");
     g.set_outputs(vec![a, b]);
+    for id in [a, b] {
+        g.node_mut(id).reuse_factor = 2;
+    }
     let g = lowered(g);
     let err = emit(&g, &options("bad", 1), &TestbenchData::default()).unwrap_err();
     let msg = err.to_string();

@@ -2,11 +2,12 @@
 //! unless a `Dense` or `Conv` layer has a reuse factor `R > 1`.
 //!
 //! Each `Dense` and `Conv` layer at reuse factor 1 takes `stages` cycles (at least 1; a convolution is one constant
-//! matrix per output position, built as a `Dense`); `BatchNorm`, `Activation`, `Quantize` and
-//! `Elementwise` one cycle (their exact operation, the cast and a register); a `Reduce`, a `Pool`
-//! and a `Softmax` one cycle too: their adder (or comparison) trees, constant products, tables
-//! and casts are one combinational stage before the register, which suits the small reductions
-//! of fully parallel designs (a reduction of `n` values has `ceil(log2 n)` adder levels; the
+//! matrix per output position, built as a `Dense`, and a row-wise `Dense` one per row); `BatchNorm`, `Activation`, `Quantize` and
+//! `Elementwise` one cycle (their exact operation, the cast and a register); a `Reduce`, a `Pool`,
+//! a `Softmax`, a `GatherRows` and a `ScatterAdd` one cycle too: their adder (or comparison) trees, constant products, tables
+//! and casts (and the graph layers' index decoders, selects and masked sums) are one
+//! combinational stage before the register, which suits the small reductions of fully parallel
+//! designs (a reduction of `n` values has `ceil(log2 n)` adder levels; the
 //! `stages` option cuts only Dense and Conv trees). A `Reshape`, `Concatenate`, `Pad`, `UpSample`
 //! or `Transpose` whose inputs already have the output type is wiring (no cycle), otherwise one
 //! cycle. A layer starts when its last input is ready: earlier inputs (a model input read again
@@ -44,7 +45,7 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
     };
     Ok(match &node.layer {
         Layer::Input(_) => Some(0),
-        Layer::Dense(d) if d.rows(&g.node(g.inputs_of(id)[0]).shape) > 1 => None,
+        Layer::Dense(d) if node.reuse_factor > 1 && d.rows(&g.node(g.inputs_of(id)[0]).shape) > 1 => None,
         Layer::Dense(_) | Layer::Conv(_) if node.reuse_factor > 1 => Some(node.reuse_factor as u64),
         Layer::Dense(_) | Layer::Conv(_) => Some(u64::from(stages.max(1))),
         Layer::Reshape(_)
@@ -58,8 +59,9 @@ fn cycles(g: &LoweredGraph, id: NodeId, stages: u32) -> Result<Option<u64>, Arch
         | Layer::Elementwise(_)
         | Layer::Reduce(_)
         | Layer::Pool(_)
-        | Layer::Softmax(_) => Some(1),
-        Layer::GatherRows(_) | Layer::ScatterAdd(_) => None,
+        | Layer::Softmax(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_) => Some(1),
     })
 }
 
@@ -82,7 +84,7 @@ pub fn check(g: &LoweredGraph, stages: u32) -> Result<(), ArchError> {
         return Err(ArchError::Unsupported {
             backend: "rtl",
             what: format!(
-                "{} layer(s) cannot be built yet: {} (supported: every layer but the elu, selu, thresholded_relu and hard_swish activations, the graph layers and row-wise dense)",
+                "{} layer(s) cannot be built yet: {} (supported: every layer; a row-wise dense layer at reuse factor 1 only)",
                 names.len(),
                 names.join(", ")
             ),

@@ -103,7 +103,7 @@ pub fn check(g: &LoweredGraph, d: &Design, stages: u32) -> Result<(), ArchError>
         return Ok(());
     }
     Err(unsupported(format!(
-        "{} layer(s) cannot be built yet: {} (supported: per-pixel dense, activations but elu, selu, thresholded_relu and hard_swish, batch norm, quantizers, softmax, element-wise merges, concatenations and reductions over channels; 1-D and 2-D convolutions and pooling; 1-D and 2-D padding, cropping and upsampling; reshapes that regroup pixels and transposes as whole frames; reuse factor 1)",
+        "{} layer(s) cannot be built yet: {} (supported: per-pixel dense, every activation, batch norm, quantizers, softmax, element-wise merges, concatenations and reductions over channels; 1-D and 2-D convolutions and pooling; 1-D and 2-D padding, cropping and upsampling; reshapes that regroup pixels and transposes as whole frames; reuse factor 1)",
         bad.len(),
         bad.join(", ")
     )))

@@ -167,8 +167,21 @@ pub fn layer_path(g: &LoweredGraph, id: NodeId, d: &CellDelays) -> Path {
     };
     let sum_ty = || x.exact_add_type(&x);
     match &node.layer {
-        Layer::Input(_) | Layer::Dense(_) | Layer::Conv(_) | Layer::GatherRows(_) | Layer::ScatterAdd(_) => {
-            Path::default()
+        Layer::Input(_) | Layer::Dense(_) | Layer::Conv(_) => Path::default(),
+        // The index's range comparison (its select bits go through a shorter tree of 4:1
+        // selects, one LUT level per two bits, beside it), the in-range select, the cast.
+        Layer::GatherRows(_) => {
+            let iw = ins.get(1).map_or(1, |t| t.width);
+            Path::adder(iw).then(Path::luts(1)).then(type_cast(&x, &out))
+        }
+        // The index decode (range comparison and row match), the masked terms' adder tree, the
+        // cast of the exact sum.
+        Layer::ScatterAdd(_) => {
+            let iw = ins.get(1).map_or(1, |t| t.width);
+            let m = in_shape.as_ref().and_then(|s| s.dims().first().copied()).unwrap_or(1);
+            let grow = log2_ceil(m);
+            let sum = FixedType { width: x.width + grow, integer: x.integer + grow as i32, ..x };
+            Path::adder(iw).then(Path::luts(1)).then(tree(m, x.width)).then(type_cast(&sum, &out))
         }
         Layer::Reshape(_)
         | Layer::Concatenate(_)

@@ -41,7 +41,8 @@ pub struct ConstMatrix<'a> {
     pub accum: FixedType,
 }
 
-/// Builds `Dense` on its inputs `xs` (at `fx` fractional bits): its registered outputs.
+/// Builds `Dense` on its inputs `xs` (at `fx` fractional bits): its registered outputs. A
+/// row-wise `Dense` (`xs` holding several rows of `n_in` inputs) builds the matrix once per row.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     m: &mut Module,
@@ -55,19 +56,17 @@ pub fn build(
 ) -> Result<Vec<Val>, BackendError> {
     let (weights, fw) = raws(layer, "weights", &d.weights)?;
     let (bias, fb) = raws(layer, "bias", &d.bias)?;
-    if weights.len() != d.n_in() * d.n_out() || bias.len() != d.n_out() || xs.len() != d.n_in() {
+    let n_in = d.n_in();
+    if weights.len() != n_in * d.n_out() || bias.len() != d.n_out() || n_in == 0 || xs.len() % n_in != 0 {
         return Err(BackendError::layer(layer, "weight, bias and input sizes do not match"));
     }
     let accum = d.accum.ok_or_else(|| BackendError::layer(layer, "the accumulator type is unknown"))?;
-    build_matrix(
-        m,
-        &ConstMatrix { layer, weights: &weights, fw, bias: &bias, fb, accum },
-        xs,
-        fx,
-        out,
-        pipe,
-        rec,
-    )
+    let matrix = ConstMatrix { layer, weights: &weights, fw, bias: &bias, fb, accum };
+    let mut ys = Vec::with_capacity(xs.len() / n_in * d.n_out());
+    for row in xs.chunks(n_in) {
+        ys.extend(build_matrix(m, &matrix, row, fx, out, pipe, rec)?);
+    }
+    Ok(ys)
 }
 
 /// What a constant-matrix layer's arithmetic needs besides its structure, shared by the fully

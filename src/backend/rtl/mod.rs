@@ -1,6 +1,7 @@
 //! RTL backend: emits synthesizable Verilog-2005 for a lowered graph, fully parallel (reuse
 //! factor 1) and pipelined with initiation interval 1, multiplier-free (constant products are
-//! shift-and-add), bit-exact with the simulator.
+//! shift-and-add), bit-exact with the simulator. A row-wise `Dense` builds its matrix once per
+//! row.
 //!
 //! [`emit`] builds the project in memory:
 //!
@@ -22,7 +23,8 @@
 //!
 //! Each layer kind is built in its own file (`dense.rs`, `conv.rs`, `pool.rs`, `softmax.rs`,
 //! `activation.rs`, `batch_norm.rs`, `quantize.rs`, `reshape.rs`, `concatenate.rs`,
-//! `elementwise.rs`, `reduce.rs`; `gather.rs` for `Pad`, `UpSample` and `Transpose`;
+//! `elementwise.rs`, `reduce.rs`; `gather.rs` for `Pad`, `UpSample` and `Transpose`; `graph.rs`
+//! for `GatherRows` and `ScatterAdd`;
 //! `pointwise.rs` holds what the pointwise ones share). The activations the schedule does not
 //! list are refused by [`crate::arch::rtl::check`], which names every such layer at once, so no
 //! partial design is ever produced.
@@ -43,6 +45,7 @@ mod conv;
 mod dense;
 mod elementwise;
 mod gather;
+mod graph;
 mod matrix;
 mod netlist;
 pub(crate) mod pipe;
@@ -141,6 +144,8 @@ fn layer_module(
             .map(|&i| &g.node(i).shape)
             .ok_or_else(|| BackendError::layer(name, "has no input"))
     };
+    let index =
+        || xs.get(1).map(Vec::as_slice).ok_or_else(|| BackendError::layer(name, "has no index input"));
     let ys: Vec<Val> = match &node.layer {
         Layer::Dense(d) => dense::build(&mut m, name, d, &xs[0], fx[0], &out, pipe, rec)?,
         Layer::Activation(a) => activation::build(&mut m, &site, a, &xs[0], fx[0], &out)?,
@@ -161,7 +166,12 @@ fn layer_module(
         Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => {
             gather::build(&mut m, &gather::sources(g, id)?, &xs[0], fx[0], &out)
         }
-        Layer::Input(_) | Layer::GatherRows(_) | Layer::ScatterAdd(_) => return Err(unsupported()),
+        Layer::GatherRows(_) => {
+            let rows = in_shape()?.dims().first().copied().unwrap_or(0);
+            graph::gather_rows(&mut m, name, &xs[0], fx[0], rows, index()?, &out)?
+        }
+        Layer::ScatterAdd(s) => graph::scatter_add(&mut m, name, &xs[0], fx[0], s.rows, index()?, &out)?,
+        Layer::Input(_) => return Err(unsupported()),
     };
     let parts: Vec<String> = ys.iter().rev().map(|y| m.use_all(y)).collect();
     let out_bits = ys.len() as u32 * out.width;
