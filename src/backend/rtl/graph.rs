@@ -45,30 +45,47 @@ impl Index {
     }
 }
 
-fn checked(layer: &str, x: &[Val], rows: usize, index: &[Val]) -> Result<usize, BackendError> {
-    if rows == 0 || x.len() % rows != 0 || index.iter().any(|i| i.sh != 0) {
-        return Err(BackendError::layer(layer, "the data, index and output shapes do not fit together"));
-    }
-    Ok(x.len() / rows)
+/// A graph layer's operands: the data rows (at `fx` fractional bits), the index and the output
+/// type.
+pub struct Operands<'a> {
+    pub x: &'a [Val],
+    pub fx: i64,
+    pub index: &'a [Val],
+    pub out: &'a FixedType,
 }
 
-/// `GatherRows` of `x` (`rows` rows, at `fx` fractional bits) by `index`.
-pub fn gather_rows(
-    m: &mut Module,
-    layer: &str,
-    x: &[Val],
-    fx: i64,
-    rows: usize,
-    index: &[Val],
-    out: &FixedType,
-) -> Result<Vec<Val>, BackendError> {
-    let d = checked(layer, x, rows, index)?;
-    let mut ys = Vec::with_capacity(index.len() * d);
-    for i in index {
+/// Which graph layer, with the number of rows its index can name.
+pub enum Op {
+    /// `GatherRows` from a tensor of `rows` rows.
+    Gather { rows: usize },
+    /// `ScatterAdd` into `rows` rows.
+    Scatter { rows: usize },
+}
+
+/// Builds the layer `op` on `o`: its registered outputs.
+pub fn build(m: &mut Module, layer: &str, op: Op, o: &Operands) -> Result<Vec<Val>, BackendError> {
+    let data_rows = match op {
+        Op::Gather { rows } => rows,
+        Op::Scatter { .. } => o.index.len(),
+    };
+    if data_rows == 0 || o.x.len() % data_rows != 0 || o.index.iter().any(|i| i.sh != 0) {
+        return Err(BackendError::layer(layer, "the data, index and output shapes do not fit together"));
+    }
+    let d = o.x.len() / data_rows;
+    match op {
+        Op::Gather { rows } => Ok(gather_rows(m, o, rows, d)),
+        Op::Scatter { rows } => scatter_add(m, layer, o, rows, d),
+    }
+}
+
+/// `GatherRows` from `rows` rows of `d` elements.
+fn gather_rows(m: &mut Module, o: &Operands, rows: usize, d: usize) -> Vec<Val> {
+    let mut ys = Vec::with_capacity(o.index.len() * d);
+    for i in o.index {
         let idx = Index::new(m, i, rows);
         let zero = m.constant(0);
         for j in 0..d {
-            let mut level: Vec<Val> = (0..rows).map(|r| x[r * d + j].clone()).collect();
+            let mut level: Vec<Val> = (0..rows).map(|r| o.x[r * d + j].clone()).collect();
             for bit in &idx.bits {
                 level = level
                     .chunks(2)
@@ -77,32 +94,28 @@ pub fn gather_rows(
                             let (lo, hi) = union(a, b);
                             m.mux(bit, b, a, lo, hi)
                         }
-                        [a] => a.clone(),
-                        _ => unreachable!("chunks of two"),
+                        _ => p[0].clone(),
                     })
                     .collect();
             }
             let picked = level.pop().unwrap_or_else(|| zero.clone());
             let (lo, hi) = union(&picked, &zero);
             let val = m.mux(&idx.in_range, &picked, &zero, lo, hi);
-            ys.push(finish(m, &Exact { val, frac: fx }, out));
+            ys.push(finish(m, &Exact { val, frac: o.fx }, o.out));
         }
     }
-    Ok(ys)
+    ys
 }
 
-/// `ScatterAdd` of `x` (one row per index element, at `fx` fractional bits) into `rows` rows.
-pub fn scatter_add(
+/// `ScatterAdd` of rows of `d` elements into `rows` rows.
+fn scatter_add(
     m: &mut Module,
     layer: &str,
-    x: &[Val],
-    fx: i64,
+    o: &Operands,
     rows: usize,
-    index: &[Val],
-    out: &FixedType,
+    d: usize,
 ) -> Result<Vec<Val>, BackendError> {
-    let d = checked(layer, x, index.len().max(1), index)?;
-    let decoded: Vec<Index> = index.iter().map(|i| Index::new(m, i, rows)).collect();
+    let decoded: Vec<Index> = o.index.iter().map(|i| Index::new(m, i, rows)).collect();
     let zero = m.constant(0);
     let mut ys = Vec::with_capacity(rows * d);
     for r in 0..rows {
@@ -112,12 +125,12 @@ pub fn scatter_add(
                 .iter()
                 .enumerate()
                 .map(|(k, hit)| {
-                    let (lo, hi) = union(&x[k * d + j], &zero);
-                    m.mux(hit, &x[k * d + j], &zero, lo, hi)
+                    let (lo, hi) = union(&o.x[k * d + j], &zero);
+                    m.mux(hit, &o.x[k * d + j], &zero, lo, hi)
                 })
                 .collect();
             let val = reduce::sum(m, layer, terms)?;
-            ys.push(finish(m, &Exact { val, frac: fx }, out));
+            ys.push(finish(m, &Exact { val, frac: o.fx }, o.out));
         }
     }
     Ok(ys)

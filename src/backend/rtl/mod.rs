@@ -144,8 +144,6 @@ fn layer_module(
             .map(|&i| &g.node(i).shape)
             .ok_or_else(|| BackendError::layer(name, "has no input"))
     };
-    let index =
-        || xs.get(1).map(Vec::as_slice).ok_or_else(|| BackendError::layer(name, "has no index input"));
     let ys: Vec<Val> = match &node.layer {
         Layer::Dense(d) => dense::build(&mut m, name, d, &xs[0], fx[0], &out, pipe, rec)?,
         Layer::Activation(a) => activation::build(&mut m, &site, a, &xs[0], fx[0], &out)?,
@@ -166,11 +164,14 @@ fn layer_module(
         Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => {
             gather::build(&mut m, &gather::sources(g, id)?, &xs[0], fx[0], &out)
         }
-        Layer::GatherRows(_) => {
-            let rows = in_shape()?.dims().first().copied().unwrap_or(0);
-            graph::gather_rows(&mut m, name, &xs[0], fx[0], rows, index()?, &out)?
+        Layer::GatherRows(_) | Layer::ScatterAdd(_) => {
+            let op = match &node.layer {
+                Layer::ScatterAdd(s) => graph::Op::Scatter { rows: s.rows },
+                _ => graph::Op::Gather { rows: in_shape()?.dims().first().copied().unwrap_or(0) },
+            };
+            let index = xs.get(1).ok_or_else(|| BackendError::layer(name, "has no index input"))?;
+            graph::build(&mut m, name, op, &graph::Operands { x: &xs[0], fx: fx[0], index, out: &out })?
         }
-        Layer::ScatterAdd(s) => graph::scatter_add(&mut m, name, &xs[0], fx[0], s.rows, index()?, &out)?,
         Layer::Input(_) => return Err(unsupported()),
     };
     let parts: Vec<String> = ys.iter().rev().map(|y| m.use_all(y)).collect();
