@@ -157,3 +157,36 @@ fn clock_period_and_pipeline_stages_together_are_refused() {
     );
     assert!(!d.exists());
 }
+
+/// A time-multiplexed layer's stage is in the timing report: its last phase, through the shared
+/// multiplier (a DSP), the adder tree over its `n_in / R` slots and the accumulator's adder.
+#[test]
+fn reused_layers_have_a_stage_through_their_multiplier() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("rf2");
+    let (m, dir) = (root().join("tests/models/onnx/mlp_qdq.onnx"), d.to_str().unwrap());
+    let m = m.to_str().unwrap();
+    let o = hls_gen(&[
+        "compile",
+        m,
+        "--part",
+        "xcvu9p",
+        "--backend",
+        "rtl",
+        "--reuse-factor",
+        "2",
+        "-o",
+        dir,
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let timing = json(&d.join("report.json"))["timing"].clone();
+    let stages = timing["stages"].as_array().unwrap();
+    let dense: Vec<_> = stages.iter().filter(|s| s["path"]["dsp"] == 1).collect();
+    // 16, 32 and 16 inputs at R = 2: 8, 16 and 8 slots, so 3, 4 and 3 tree levels, plus the
+    // accumulator.
+    let levels: Vec<_> = dense.iter().map(|s| s["adder_levels"].as_u64().unwrap()).collect();
+    assert_eq!(levels, [4, 5, 4], "{stages:?}");
+    assert!(dense.iter().all(|s| s["layer"].as_str().unwrap().ends_with("MatMul_quant")));
+    assert_eq!(timing["critical"], *dense[1], "the widest reused layer is the slowest stage");
+}

@@ -21,7 +21,8 @@
 //!   rounds.
 //! * Other layers are one stage each, estimated per kind by [`layer_path`] (coarse: the adder or
 //!   comparison tree's levels, table lookups as LUT6 + `MUXF7`/`MUXF8` trees, products of two
-//!   signals as one DSP slice).
+//!   signals as one DSP slice); a `Dense` or `Conv` layer with a reuse factor above 1 by
+//!   [`reuse_segment`].
 //!
 //! # Contract
 //!
@@ -261,6 +262,34 @@ pub fn layer_path(g: &LoweredGraph, id: NodeId, d: &CellDelays) -> Path {
                 .then(type_cast(&sum_ty(), &out))
         }
     }
+}
+
+/// The one stage of a `Dense` or `Conv` layer with reuse factor `R > 1` (`backend/rtl/reuse.rs`),
+/// its last phase, the longest: the phase counter selects each slot's input (an `R`-to-1 select,
+/// a LUT level per two select bits) and each multiplier's weight (in parallel, shorter), the
+/// product of two signals (a DSP), the adder tree over the `n_in / R` slots' products, the
+/// accumulator's restart select (the bias in phase 0) and adder, the cast into the output
+/// register.
+pub fn reuse_segment(g: &LoweredGraph, id: NodeId, d: &CellDelays) -> Segment {
+    let node = g.node(id);
+    let r = node.reuse_factor.max(1);
+    let (n_in, wty, accum) = match &node.layer {
+        Layer::Dense(l) => (l.n_in(), l.weights.ty, l.accum),
+        Layer::Conv(l) => (l.window(), l.weights.ty, l.accum),
+        _ => return Segment::default(),
+    };
+    let Ok(out) = node.out_ty() else { return Segment::default() };
+    let x = g.inputs_of(id).first().and_then(|&i| g.node(i).out_ty().ok()).unwrap_or(out);
+    let accum = accum.unwrap_or(out);
+    let product = x.width + wty.map_or(x.width, |t| t.width);
+    let slots = (n_in / r).max(1);
+    let path = Path::luts(log2_ceil(r).div_ceil(2))
+        .then(Path { dsp: 1, ..Path::default() })
+        .then(Path::adder_levels(log2_ceil(slots), product + log2_ceil(slots), d))
+        .then(Path::luts(1))
+        .then(Path::adder(accum.width))
+        .then(type_cast(&accum, &out));
+    Segment { path, adder_levels: log2_ceil(slots) + 1, widest_adder: accum.width }
 }
 
 /// The stages of a constant matrix's plan: adder depths `1..=D` and the output cast as a last

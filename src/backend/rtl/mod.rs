@@ -356,7 +356,8 @@ fn emit_pass(
         let module = format!("{name}__{base}");
         if node.reuse_factor > 1 {
             let (text, ranges) = reuse::module(g, id, &module, &ins[0])?;
-            records.insert(id, Record::default());
+            let segment = timing::reuse_segment(g, id, delays);
+            records.insert(id, Record { stages: 1, segments: vec![segment] });
             project.add(format!("rtl/{module}.v"), text)?;
             files.push(format!("{module}.v"));
             let bus = format!("t__{base}");
