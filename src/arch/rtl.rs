@@ -1,14 +1,14 @@
 //! The RTL backend's timing contract: fully parallel (reuse factor 1), a new sample every cycle,
 //! unless a `Dense` or `Conv` layer has a reuse factor `R > 1`.
 //!
-//! Each `Dense` and `Conv` layer at reuse factor 1 takes `stages` cycles (at least 1; a convolution is one constant
-//! matrix per output position, built as a `Dense`, and a row-wise `Dense` one per row); `BatchNorm`, `Activation`, `Quantize` and
-//! `Elementwise` one cycle (their exact operation, the cast and a register); a `Reduce`, a `Pool`,
-//! a `Softmax`, a `GatherRows` and a `ScatterAdd` one cycle too: their adder (or comparison) trees, constant products, tables
-//! and casts (and the graph layers' index decoders, selects and masked sums) are one
-//! combinational stage before the register, which suits the small reductions of fully parallel
-//! designs (a reduction of `n` values has `ceil(log2 n)` adder levels; the
-//! `stages` option cuts only Dense and Conv trees). A `Reshape`, `Concatenate`, `Pad`, `UpSample`
+//! Each `Dense` and `Conv` layer at reuse factor 1 takes `stages` cycles (at least 1; a
+//! convolution is one constant matrix per output position, built as a `Dense`, and a row-wise
+//! `Dense` one per row); `BatchNorm`, `Activation`, `Quantize` and `Elementwise` one cycle (their
+//! exact operation, the cast and a register); a `Reduce`, a `Pool`, a `Softmax`, a `GatherRows`
+//! and a `ScatterAdd` one cycle too: their adder (or comparison) trees, constant products,
+//! tables, index decoders, selects and casts are one combinational stage before the register,
+//! which suits the small reductions of fully parallel designs (a reduction of `n` values has
+//! `ceil(log2 n)` adder levels; the `stages` option cuts only Dense and Conv trees). A `Reshape`, `Concatenate`, `Pad`, `UpSample`
 //! or `Transpose` whose inputs already have the output type is wiring (no cycle), otherwise one
 //! cycle. A layer starts when its last input is ready: earlier inputs (a model input read again
 //! by a late `Elementwise`, a skip connection) are delayed by registers to meet it, one chain per
