@@ -241,9 +241,11 @@ pub fn emit(g: &LoweredGraph, opts: &RtlOptions, tb: &TestbenchData) -> Result<P
 }
 
 /// Emits the RTL project with its timing ([`crate::arch::timing`], cell delays `delays`): with
-/// `period` (ns), every Dense and Conv layer takes the least stage count that meets it
-/// (`opts.pipeline_stages` is then ignored); else `opts.pipeline_stages` each. Returns the
-/// project, each Dense and Conv layer's stage count and the timing summary.
+/// `period` (ns), every Dense and Conv layer at reuse factor 1 takes the least stage count that
+/// meets it (`opts.pipeline_stages` is then ignored); else `opts.pipeline_stages` each. A layer
+/// with a reuse factor `R > 1` keeps its `R` cycles whatever the period; the summary says whether
+/// its stage meets the period. Returns the project, each Dense and Conv layer's stage count and
+/// the timing summary.
 pub fn emit_timed(
     g: &LoweredGraph,
     opts: &RtlOptions,
@@ -256,18 +258,6 @@ pub fn emit_timed(
             return Err(BackendError::Option {
                 option: "clock period",
                 what: format!("{p} ns: must be a positive number"),
-            });
-        }
-    }
-    if period.is_some() {
-        if let Some(id) = g.topo_order()?.into_iter().find(|&id| g.node(id).reuse_factor > 1) {
-            return Err(BackendError::Option {
-                option: "clock period",
-                what: format!(
-                    "layer '{}' has reuse factor {}: the RTL backend places registers for a clock period only in fully parallel layers (reuse factor 1)",
-                    g.node(id).name,
-                    g.node(id).reuse_factor
-                ),
             });
         }
     }
