@@ -368,36 +368,33 @@ fn for_each_group(c: &ir::Conv, x: &FixedType, out: &FixedType, mut f: impl FnMu
     }
 }
 
-/// LUTs of a graph layer (`backend/rtl/graph.rs`), uncalibrated, on data of type `x` with
-/// shapes `ins` (data, index) and an index of `index_width` bits: per index element, its range
-/// comparison; `GatherRows`, per output element, a tree of 4:1 selects (a LUT per bit selects
-/// among four) and the in-range select folded into the cast; `ScatterAdd`, per index element and
-/// output row, the row match (a LUT), and per output element the adder tree of the masked terms
-/// (the mask folds into the adders' LUTs) and the cast.
-fn graph_cost(
-    layer: &Layer,
-    ins: &[&ir::Shape],
-    shape: &ir::Shape,
-    x: &FixedType,
-    index_width: u32,
-    out: &FixedType,
-) -> f64 {
-    let m = ins.get(1).map_or(0, |s| s.elements());
-    let n = ins.first().and_then(|s| s.dims().first().copied()).unwrap_or(0);
-    let elements = shape.elements() as f64;
+/// LUTs of graph layer `id` (`backend/rtl/graph.rs`), uncalibrated: a `ScatterAdd` into
+/// `scatter_rows` rows, else a `GatherRows`. Per index element, its range comparison;
+/// `GatherRows`, per output element, a tree of 4:1 selects (a LUT per bit selects among four)
+/// and the in-range select folded into the cast; `ScatterAdd`, per index element and output row,
+/// the row match (a LUT), and per output element the adder tree of the masked terms (the mask
+/// folds into the adders' LUTs) and the cast.
+fn graph_cost(g: &LoweredGraph, id: ir::NodeId, scatter_rows: Option<usize>) -> Result<f64, EstimateError> {
+    let node = g.node(id);
+    let out = node.out_ty()?;
+    let ins = g.inputs_of(id);
+    let (Some(&data), Some(&index)) = (ins.first(), ins.get(1)) else { return Ok(0.0) };
+    let (x, index_width) = (g.node(data).out_ty()?, g.node(index).out_ty()?.width);
+    let m = g.node(index).shape.elements();
+    let n = g.node(data).shape.dims().first().copied().unwrap_or(0);
+    let elements = node.shape.elements() as f64;
     let compare = m as f64 * f64::from(index_width) * ADDER_LUT_PER_BIT;
-    let cast = if casts(out) { f64::from(out.width) } else { 0.0 };
-    match layer {
-        Layer::GatherRows(_) => {
+    let cast = if casts(&out) { f64::from(out.width) } else { 0.0 };
+    Ok(match scatter_rows {
+        None => {
             let selects = n.saturating_sub(1).div_ceil(3) as f64 * f64::from(x.width);
             compare + elements * (selects + cast)
         }
-        Layer::ScatterAdd(s) => {
+        Some(rows) => {
             let (tree, _) = tree_cost(vec![x.width; m]);
-            compare + (m * s.rows) as f64 + elements * (tree + cast)
+            compare + (m * rows) as f64 + elements * (tree + cast)
         }
-        _ => 0.0,
-    }
+    })
 }
 
 /// LUTs of one output of a pooling window of `n` values of type `x`: `Max` `n - 1` subtractors
@@ -532,13 +529,8 @@ pub fn estimate_with(
                 let (lut, ff) = dense_cost(d, &x, &out, stages);
                 (lut * rows as f64, 0, ff * rows)
             }
-            Layer::GatherRows(_) | Layer::ScatterAdd(_) => {
-                let ins = g.inputs_of(id).iter().map(|&i| &g.node(i).shape).collect::<Vec<_>>();
-                let index_width =
-                    g.inputs_of(id).get(1).map(|&i| g.node(i).out_ty()).transpose()?.map_or(1, |t| t.width);
-                let lut = graph_cost(&node.layer, &ins, &node.shape, &x, index_width, &out);
-                (lut, 0, registers)
-            }
+            Layer::GatherRows(_) => (graph_cost(g, id, None)?, 0, registers),
+            Layer::ScatterAdd(s) => (graph_cost(g, id, Some(s.rows))?, 0, registers),
             Layer::Elementwise(e) => {
                 let ins =
                     g.inputs_of(id).iter().map(|&i| g.node(i).out_ty()).collect::<Result<Vec<_>, _>>()?;

@@ -144,6 +144,10 @@ fn layer_module(
             .map(|&i| &g.node(i).shape)
             .ok_or_else(|| BackendError::layer(name, "has no input"))
     };
+    let graph_operands = || {
+        let index = xs.get(1).ok_or_else(|| BackendError::layer(name, "has no index input"))?;
+        Ok::<_, BackendError>(graph::Operands { x: &xs[0], fx: fx[0], index, out: &out })
+    };
     let ys: Vec<Val> = match &node.layer {
         Layer::Dense(d) => dense::build(&mut m, name, d, &xs[0], fx[0], &out, pipe, rec)?,
         Layer::Activation(a) => activation::build(&mut m, &site, a, &xs[0], fx[0], &out)?,
@@ -164,13 +168,12 @@ fn layer_module(
         Layer::Pad(_) | Layer::UpSample(_) | Layer::Transpose(_) => {
             gather::build(&mut m, &gather::sources(g, id)?, &xs[0], fx[0], &out)
         }
-        Layer::GatherRows(_) | Layer::ScatterAdd(_) => {
-            let op = match &node.layer {
-                Layer::ScatterAdd(s) => graph::Op::Scatter { rows: s.rows },
-                _ => graph::Op::Gather { rows: in_shape()?.dims().first().copied().unwrap_or(0) },
-            };
-            let index = xs.get(1).ok_or_else(|| BackendError::layer(name, "has no index input"))?;
-            graph::build(&mut m, name, op, &graph::Operands { x: &xs[0], fx: fx[0], index, out: &out })?
+        Layer::GatherRows(_) => {
+            let rows = in_shape()?.dims().first().copied().unwrap_or(0);
+            graph::build(&mut m, name, graph::Op::Gather { rows }, &graph_operands()?)?
+        }
+        Layer::ScatterAdd(s) => {
+            graph::build(&mut m, name, graph::Op::Scatter { rows: s.rows }, &graph_operands()?)?
         }
         Layer::Input(_) => return Err(unsupported()),
     };
