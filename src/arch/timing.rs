@@ -276,7 +276,21 @@ pub fn reuse_segment(g: &LoweredGraph, id: NodeId, d: &CellDelays) -> Segment {
     let (n_in, wty, accum) = match &node.layer {
         Layer::Dense(l) => (l.n_in(), l.weights.ty, l.accum),
         Layer::Conv(l) => (l.window(), l.weights.ty, l.accum),
-        _ => return Segment::default(),
+        Layer::Input(_)
+        | Layer::GatherRows(_)
+        | Layer::ScatterAdd(_)
+        | Layer::Reshape(_)
+        | Layer::Concatenate(_)
+        | Layer::Pad(_)
+        | Layer::UpSample(_)
+        | Layer::Transpose(_)
+        | Layer::Quantize(_)
+        | Layer::Activation(_)
+        | Layer::BatchNorm(_)
+        | Layer::Elementwise(_)
+        | Layer::Reduce(_)
+        | Layer::Pool(_)
+        | Layer::Softmax(_) => return Segment::default(),
     };
     let Ok(out) = node.out_ty() else { return Segment::default() };
     let x = g.inputs_of(id).first().and_then(|&i| g.node(i).out_ty().ok()).unwrap_or(out);
