@@ -117,10 +117,11 @@ fn a_missing_yosys_or_rtl_is_a_named_error() {
 /// The 6-bit QKeras jet tagger (16-64-32-32-5) from `../shared/models` when present, else the
 /// repository's smaller QKeras MLP: compiled with the RTL backend and synthesized by Yosys. The
 /// design is multiplier-free, so Yosys must find no DSP; on the jet tagger the RTL cost model's
-/// LUT count must be within 20 % of Yosys's, and Yosys's count must stay at most 27,500 LUTs
-/// (27,019 with the shared shift-add plan of `arch::mcm`, its sign-flipped unsigned trees and
-/// the narrow rounding of saturating casts deciding the high side on the incrementer's carry;
-/// 27,195 before the carry, 27,826 before the flips and narrow rounding, 33,310 before the plan).
+/// LUT count must be within 20 % of Yosys's, and Yosys's count must be at most 27,000 LUTs, the
+/// issue's target (26,862 with the shared shift-add plan of `arch::mcm`, its sign-flipped
+/// unsigned trees, the narrow rounding of saturating casts and the widest-overlap choice among
+/// equally frequent pairs; 27,019 before that choice, 27,826 before the flips and narrow
+/// rounding, 33,310 before the plan).
 #[test]
 fn jet_tagger_rtl_synthesizes_without_dsps() {
     if !yosys_available() {
@@ -156,7 +157,7 @@ fn jet_tagger_rtl_synthesizes_without_dsps() {
         let err = (est - yosys) / yosys;
         println!("jet tagger: estimate {est} LUT, Yosys {yosys} LUT ({:+.1} %)", 100.0 * err);
         assert!(err.abs() < 0.2, "RTL LUT estimate {est} vs Yosys {yosys}");
-        assert!(count("lut") <= 27_500, "jet tagger: {} LUTs", count("lut"));
+        assert!(count("lut") <= 27_000, "jet tagger: {} LUTs", count("lut"));
     }
 }
 

@@ -7,7 +7,8 @@
 //! 1. Every `c_ij` is split into its canonical signed digits: `y_j` is a sum of signed, shifted
 //!    inputs (digit terms).
 //! 2. Common sub-expressions: the pair of terms `a + ±b * 2^s` (up to a common shift and sign)
-//!    that occurs in the most outputs becomes a new node, replacing the pair wherever it occurs;
+//!    that occurs in the most outputs (among those, the one whose operands overlap on the most
+//!    bits: it saves the widest adders) becomes a new node, replacing the pair wherever it occurs;
 //!    repeated while some pair occurs at least twice. This shares a weight's odd multiples of an
 //!    input (`x + x * 2^s`), shift-add terms across weights and partial sums across outputs.
 //! 3. Each output adds its positive terms in one tree and its negative terms in another, which
@@ -137,18 +138,29 @@ fn key(t: &Operand, u: &Operand) -> Option<Key> {
     Some((f.node, s.node, s.shift - f.shift, f.neg != s.neg))
 }
 
-/// Pair counts over all outputs, with a lazily updated max-heap of the most frequent.
+/// Pair counts over all outputs, with a lazily updated max-heap of the most frequent pairs,
+/// among equally frequent ones those whose operands overlap on the most bits.
 struct Pairs {
     counts: HashMap<Key, i64>,
-    heap: BinaryHeap<(i64, Reverse<u32>, Reverse<Key>)>,
+    heap: BinaryHeap<(i64, u32, Reverse<u32>, Reverse<Key>)>,
+    /// Each node's width.
+    widths: Vec<u32>,
 }
 
 impl Pairs {
+    /// The bits on which the two operands of pattern `k` overlap: those an adder of the pair
+    /// adds (the first operand's bits below the shift pass beside it), so sharing a pair that
+    /// occurs `c` times saves `c - 1` adders of about this many bits each.
+    fn overlap(&self, (n1, n2, s, _): Key) -> u32 {
+        self.widths[n1].min(self.widths[n2] + s).saturating_sub(s)
+    }
+
     fn bump(&mut self, k: Key, by: i64) {
         let c = self.counts.entry(k).or_insert(0);
         *c += by;
         if by > 0 && *c >= 2 {
-            self.heap.push((*c, Reverse(k.2), Reverse(k)));
+            let c = *c;
+            self.heap.push((c, self.overlap(k), Reverse(k.2), Reverse(k)));
         }
     }
 
@@ -160,9 +172,9 @@ impl Pairs {
         }
     }
 
-    /// The most frequent pattern occurring at least twice.
+    /// The most frequent pattern occurring at least twice (the widest overlap among equals).
     fn best(&mut self) -> Option<Key> {
-        while let Some((c, _, Reverse(k))) = self.heap.pop() {
+        while let Some((c, _, _, Reverse(k))) = self.heap.pop() {
             if self.counts.get(&k) == Some(&c) {
                 return Some(k);
             }
@@ -192,7 +204,12 @@ pub fn plan(coefs: &[i128], bias: &[i128], inputs: &[(i128, i128)]) -> Plan {
         }
     }
 
-    let mut pairs = Pairs { counts: HashMap::new(), heap: BinaryHeap::new() };
+    let width_of = |f: &Form| {
+        let (lo, hi) = f.range(inputs);
+        bit_width(lo, hi)
+    };
+    let mut pairs =
+        Pairs { counts: HashMap::new(), heap: BinaryHeap::new(), widths: forms.iter().map(width_of).collect() };
     for t in &terms {
         for (a, x) in t.iter().enumerate() {
             pairs.term(&t[a + 1..], x, 1);
@@ -209,6 +226,8 @@ pub fn plan(coefs: &[i128], bias: &[i128], inputs: &[(i128, i128)]) -> Plan {
         nodes.push(Node::Add { a: Operand { node: f1, shift: 0, neg: false }, b, sub: opposite });
         forms.push(forms[f1].add(0, &forms[f2], s, if opposite { -1 } else { 1 }));
         depth.push(1 + depth[f1].max(depth[f2]));
+        pairs.widths.resize(nodes.len(), 0);
+        pairs.widths[id] = width_of(&forms[id]);
         for t in terms.iter_mut() {
             while let Some((x, y)) = find(t, k) {
                 let (tx, ty) = (t[x], t[y]);
