@@ -90,7 +90,12 @@ fn check(what: &str, outcome: &RtlsimOutcome, plan: &rtl_stream::Plan, f: &Figur
     }
 }
 
-fn compile(model: &Path, stages: u32, fifo: Option<FifoDepth>) -> flow::Compiled {
+fn compile(
+    model: &Path,
+    stages: u32,
+    fifo: Option<FifoDepth>,
+    reuse_factor: Option<usize>,
+) -> flow::Compiled {
     let opts = CompileOptions {
         part: "xcvu9p",
         clock_ns: 5.0,
@@ -104,7 +109,7 @@ fn compile(model: &Path, stages: u32, fifo: Option<FifoDepth>) -> flow::Compiled
         fifo_depth: fifo,
         edge_parallelism: None,
     };
-    let mut flow_opts = FlowOptions::default();
+    let mut flow_opts = FlowOptions { reuse_factor, ..FlowOptions::default() };
     if model.extension().is_some_and(|e| e == "json") {
         let stem = model.file_stem().unwrap().to_string_lossy().into_owned();
         flow_opts.weights = Some(model.with_file_name(format!("{stem}_weights.h5")));
@@ -117,7 +122,7 @@ fn stream_model(file: &str, stages: u32, fifo: Option<FifoDepth>, depths: Depths
         return;
     }
     let start = std::time::Instant::now();
-    let compiled = compile(&root().join("tests/models").join(file), stages, fifo);
+    let compiled = compile(&root().join("tests/models").join(file), stages, fifo, None);
     let (plan, f) = model(&compiled.lowered.graph, stages, depths);
     assert_eq!(compiled.estimate.total.latency_cycles, f.latency);
     let dir = tempfile::tempdir().unwrap();
@@ -223,7 +228,8 @@ fn reused_convolutions_and_dense_stream_bit_exact() {
 /// A convolution at reuse factor 3 writing through a depth-1 FIFO into a per-pixel dense layer
 /// at reuse factor 4, which reads a pixel every 4 cycles: along a row the convolution's writes
 /// block and it stalls between its iterations. The dense layer's accumulator wraps (3 integer
-/// bits): its exact sum in 4 phases, then the same wrapping cast.
+/// bits): its exact sum in 4 phases, then the same wrapping cast. A pointwise (1x1) convolution
+/// at reuse factor 3 follows (its later phases read the one-pixel line buffer).
 fn blocked_reuse() -> Graph {
     let mut rng = Rng::new(41);
     let mut g = Graph::new("blocked reuse");
@@ -236,9 +242,12 @@ fn blocked_reuse() -> Graph {
         accum: Some(fx(14, 3)),
     });
     let d = add(&mut g, "per_pixel", d, &[4, 4, 3], modes(fx(8, 3), QuantMode::Rnd, OverflowMode::Sat), &[c]);
+    let p = cnn::conv(&mut rng, &[1, 1], 3, 2, &[1, 1], &[1, 1], (&[0, 0], &[0, 0]), 1, fx(24, 12));
+    let p = add(&mut g, "pointwise", Layer::Conv(p), &[4, 4, 2], fx(10, 4), &[d]);
     set_strategy(&mut g, c, Strategy::Latency, 3);
     set_strategy(&mut g, d, Strategy::Latency, 4);
-    g.set_outputs(vec![d]);
+    set_strategy(&mut g, p, Strategy::Latency, 3);
+    g.set_outputs(vec![p]);
     g
 }
 
@@ -256,6 +265,21 @@ fn reused_layers_stall_on_full_fifos() {
     let (_, free) = model(&g, 1, Depths::Auto);
     assert_eq!((free.interval, free.occupancy[1]), (108, 2), "{free:?}");
     assert_eq!((f.interval, f.occupancy[1]), (112, 1), "{f:?}");
+}
+
+/// The flow compiles `cnn_qonnx` at reuse factor 3 into the streaming RTL (no Verilator run): the
+/// estimate reports the model's latency and II and the time-multiplexed layers' costs.
+#[test]
+fn reused_stream_design_is_estimated() {
+    let compiled = compile(&root().join("tests/models/onnx/cnn_qonnx.onnx"), 1, None, Some(3));
+    let (_, f) = model(&compiled.lowered.graph, 1, Depths::Auto);
+    let t = &compiled.estimate.total;
+    assert_eq!((t.latency_cycles, t.ii), (f.latency, f.interval));
+    // The convolution reads 8 x 8 padded positions, 3 cycles each.
+    assert_eq!(f.interval, 192);
+    let conv = compiled.estimate.layers.iter().find(|l| l.name == "/conv/Conv").unwrap();
+    assert_eq!((conv.reuse_factor, conv.ii), (3, 3));
+    assert!(conv.dsp > 0, "{conv:?}");
 }
 
 /// Layers the streaming RTL does not build are all named in one error, before anything is built;

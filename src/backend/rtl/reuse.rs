@@ -33,6 +33,11 @@
 //! sum at the end of phase `R - 1` and holds it: the output is valid from cycle `s + R`, so the
 //! layer takes `R` cycles ([`crate::arch::rtl`]) and can take a new sample every `R` cycles.
 //! `--pipeline-stages` does not apply to these layers: each phase is one register stage.
+//!
+//! The pieces ([`blocks`], [`Spec`], [`phase_counter`], [`hold`], [`datapath`]) build that
+//! datapath inside any module: [`module`] makes the fully parallel design's layer module of them,
+//! and the streaming processes (`stream/process.rs`) start the same datapath with their issue,
+//! a convolution's later phases reading its line buffer instead of hold registers.
 
 use std::collections::BTreeMap;
 
