@@ -65,7 +65,7 @@ fn unsupported(what: String) -> ArchError {
 fn refusal(g: &LoweredGraph, d: &Design, id: NodeId) -> Option<String> {
     let node = g.node(id);
     let l = &d.layers[&id];
-    if node.reuse_factor > 1 && !reused(l) {
+    if node.reuse_factor > 1 && !has_matrix(l) {
         return Some(format!(
             "reuse factor {} (built for dense layers and convolutions only)",
             node.reuse_factor
@@ -126,7 +126,7 @@ pub fn check(g: &LoweredGraph, d: &Design, stages: u32) -> Result<(), ArchError>
 }
 
 /// Whether `l` is a process with a constant matrix: a per-pixel Dense or a convolution window.
-fn reused(l: &stream::StreamLayer) -> bool {
+fn has_matrix(l: &stream::StreamLayer) -> bool {
     matches!((&l.form, &l.node.layer), (Form::Map, Layer::Dense(_)) | (Form::Window(_), Layer::Conv(_)))
 }
 
@@ -136,7 +136,7 @@ pub fn depths(g: &LoweredGraph, d: &Design, stages: u32) -> BTreeMap<NodeId, u64
         .iter()
         .map(|(&id, l)| {
             let r = g.node(id).reuse_factor;
-            let depth = match reused(l) {
+            let depth = match has_matrix(l) {
                 true if r > 1 => r as u64,
                 true => u64::from(stages.max(1)),
                 false => 1,

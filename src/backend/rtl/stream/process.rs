@@ -145,7 +145,7 @@ pub fn map(
             let n_x = xs[0].len();
             let blocks = reuse::blocks(name, &node.layer, &input_shapes[0], &node.shape, n_x)?;
             let spec = reuse::Spec::of(name, &node.layer, r, ins[0].ty, out, &blocks)?;
-            let t = phased.insert(phases(name, r, depth)?);
+            let t = phased.insert(reuse_regs(name, r, depth)?);
             reuse::phase_counter(&mut m, t, r, "issue");
             let held = reuse::hold(&mut m, t, &xs[0], &reuse::later_inputs(&blocks, r, n_x), "issue");
             reuse::datapath(&mut m, t, &spec, &blocks, &xs[0], &held, &ins[0].ranges)?
@@ -281,7 +281,7 @@ pub fn window(
                 let local = Layer::Conv(local);
                 let blocks = reuse::blocks(name, &local, &shape, &out_shape, xs.len())?;
                 let spec = reuse::Spec::of(name, &local, r, x.ty, out, &blocks)?;
-                let t = phased.insert(phases(name, r, depth)?);
+                let t = phased.insert(reuse_regs(name, r, depth)?);
                 reuse::phase_counter(&mut m, t, r, "issue");
                 let needed = reuse::later_inputs(&blocks, r, xs.len());
                 let mut shifted: std::collections::BTreeMap<usize, Vec<Val>> =
@@ -389,7 +389,7 @@ fn out_channels(node: &Node) -> usize {
 
 /// The registers of a time-multiplexed datapath at reuse factor `r`, whose process must have
 /// pipeline depth `r` (the contract of [`crate::arch::rtl_stream`]).
-fn phases(name: &str, r: usize, depth: u64) -> Result<Regs, BackendError> {
+fn reuse_regs(name: &str, r: usize, depth: u64) -> Result<Regs, BackendError> {
     if depth != r as u64 {
         return Err(BackendError::layer(
             name,
