@@ -246,8 +246,9 @@ pub fn window(
     let back = |a: usize, b: usize| (eh - 1 - a) * wp + (ew - 1 - b);
     let r = node.reuse_factor;
     let reused = matches!(node.layer, Layer::Conv(_)) && r > 1;
-    // A time-multiplexed window reads its later phases one position further down.
-    let taps_len = back(0, 0) + usize::from(reused);
+    // The line buffer's length: a time-multiplexed window reads its later phases one position
+    // further down, as deep as its oldest tap read after phase 0.
+    let mut taps_len = back(0, 0);
     let mut phased = None;
 
     let mut m = Module::new();
@@ -289,6 +290,7 @@ pub fn window(
                 let mut later = vec![None; xs.len()];
                 for (i, slot) in later.iter_mut().enumerate().filter(|(i, _)| needed[*i]) {
                     let at = back((i / c) / ew, (i / c) % ew) + 1;
+                    taps_len = taps_len.max(at);
                     let px = shifted.entry(at).or_insert_with(|| pixel(&mut m, at, &ranges));
                     *slot = Some(px[i % c].clone());
                 }
