@@ -7,7 +7,9 @@
 //! the pipelines stall; the ONNX pooling CNN with ceil-mode padding and two stages; the Keras 1-D
 //! CNN with padding, cropping and upsampling; the QONNX CNN with its channels-first flatten, a
 //! transpose) and the synthetic `rtl_cnn` (every window kind, padding, upsampling, a transpose,
-//! two outputs). `SAMPLES` samples each keep a Verilator build and run to about a minute.
+//! two outputs), once with its convolutions and dense layer time-multiplexed; a strided
+//! convolution feeding a slower per-pixel dense layer (both time-multiplexed) through depth-1
+//! FIFOs. `SAMPLES` samples each keep a Verilator build and run to about a minute.
 //!
 //! Without `verilator` on the PATH the simulations print a notice and pass, except under `CI`.
 
@@ -18,12 +20,14 @@ use std::process::Command;
 
 use common::*;
 use hls_gen::arch::rtl_stream::{self, Depths, Figures};
+use hls_gen::arch::stream::Form;
 use hls_gen::backend::rtl::{stream, RtlOptions};
 use hls_gen::backend::verilator::{run_rtlsim, RtlsimOutcome};
 use hls_gen::config::IoStyle;
 use hls_gen::estimate::stream::{FifoDepth, FRAMES};
+use hls_gen::fixed::{OverflowMode, QuantMode};
 use hls_gen::flow::{self, BackendChoice, CompileOptions, FlowOptions};
-use hls_gen::ir::{Graph, Layer, LoweredGraph, Strategy};
+use hls_gen::ir::{Concatenate, Dense, Graph, Layer, LoweredGraph, Strategy};
 
 const SAMPLES: usize = 20;
 
@@ -86,7 +90,12 @@ fn check(what: &str, outcome: &RtlsimOutcome, plan: &rtl_stream::Plan, f: &Figur
     }
 }
 
-fn compile(model: &Path, stages: u32, fifo: Option<FifoDepth>) -> flow::Compiled {
+fn compile(
+    model: &Path,
+    stages: u32,
+    fifo: Option<FifoDepth>,
+    reuse_factor: Option<usize>,
+) -> flow::Compiled {
     let opts = CompileOptions {
         part: "xcvu9p",
         clock_ns: 5.0,
@@ -100,7 +109,7 @@ fn compile(model: &Path, stages: u32, fifo: Option<FifoDepth>) -> flow::Compiled
         fifo_depth: fifo,
         edge_parallelism: None,
     };
-    let mut flow_opts = FlowOptions::default();
+    let mut flow_opts = FlowOptions { reuse_factor, ..FlowOptions::default() };
     if model.extension().is_some_and(|e| e == "json") {
         let stem = model.file_stem().unwrap().to_string_lossy().into_owned();
         flow_opts.weights = Some(model.with_file_name(format!("{stem}_weights.h5")));
@@ -113,7 +122,7 @@ fn stream_model(file: &str, stages: u32, fifo: Option<FifoDepth>, depths: Depths
         return;
     }
     let start = std::time::Instant::now();
-    let compiled = compile(&root().join("tests/models").join(file), stages, fifo);
+    let compiled = compile(&root().join("tests/models").join(file), stages, fifo, None);
     let (plan, f) = model(&compiled.lowered.graph, stages, depths);
     assert_eq!(compiled.estimate.total.latency_cycles, f.latency);
     let dir = tempfile::tempdir().unwrap();
@@ -158,6 +167,30 @@ fn keras_cnn2d() {
     stream_model("keras/keras_cnn2d.h5", 1, Some(FifoDepth::Max), Depths::Max);
 }
 
+/// Emits `g`'s streaming RTL with `stages` stages and FIFO depths `depths`, checks that the
+/// backend's plan and figures are the model's, runs it under Verilator and checks it.
+fn emit_and_check(what: &str, g: &LoweredGraph, stages: u32, depths: Depths) -> (rtl_stream::Plan, Figures) {
+    let start = std::time::Instant::now();
+    let tb = flow::testbench(g, None, SAMPLES).unwrap();
+    let opts = RtlOptions { project_name: "cnn".into(), pipeline_stages: stages };
+    let (project, plan, f) = stream::emit(g, &opts, depths, &tb).unwrap();
+    let (again, expected) = model(g, stages, depths);
+    assert_eq!((&plan, &f), (&again, &expected));
+    let dir = tempfile::tempdir().unwrap();
+    project.write(dir.path(), true).unwrap();
+    let outcome = run_rtlsim(dir.path()).unwrap();
+    check(what, &outcome, &plan, &f);
+    eprintln!(
+        "{what}: {SAMPLES} samples bit-exact, latency {}, II {}, {} cycles, FIFO peaks {:?} ({:.0} s)",
+        f.latency,
+        f.interval,
+        f.cycles,
+        f.occupancy,
+        start.elapsed().as_secs_f64()
+    );
+    (plan, f)
+}
+
 /// Every window kind, padding and cropping, upsampling, a transpose frame, a reshape frame and
 /// two outputs (`common::cnn::rtl_cnn`).
 #[test]
@@ -165,19 +198,92 @@ fn every_streaming_layer_kind() {
     if !have_verilator() {
         return;
     }
-    let g = lowered(cnn::rtl_cnn());
-    let tb = flow::testbench(&g, None, SAMPLES).unwrap();
-    let opts = RtlOptions { project_name: "cnn".into(), pipeline_stages: 2 };
-    let (project, plan, f) = stream::emit(&g, &opts, Depths::Auto, &tb).unwrap();
-    let (again, expected) = model(&g, 2, Depths::Auto);
-    assert_eq!((&plan, &f), (&again, &expected));
-    let dir = tempfile::tempdir().unwrap();
-    project.write(dir.path(), true).unwrap();
-    let outcome = run_rtlsim(dir.path()).unwrap();
-    check("rtl_cnn", &outcome, &plan, &f);
+    emit_and_check("rtl_cnn", &lowered(cnn::rtl_cnn()), 2, Depths::Auto);
 }
 
-/// Layers the streaming RTL does not build are all named in one error, before anything is built.
+/// `rtl_cnn` with its matrices time-multiplexed: the padded 3x3 convolution at reuse factor 2
+/// (window 18), the depthwise one at 2 (window 4), the dilated, strided, padded 1-D one at 3
+/// (window 12), the dense at 3. Each takes that many cycles per pixel or padded position.
+#[test]
+fn reused_convolutions_and_dense_stream_bit_exact() {
+    if !have_verilator() {
+        return;
+    }
+    let mut g = cnn::rtl_cnn();
+    for (name, rf) in [("conv1", 2), ("depthwise", 2), ("conv1d", 3), ("logits", 3)] {
+        let id = g.find(name).unwrap();
+        set_strategy(&mut g, id, Strategy::Latency, rf);
+    }
+    let g = lowered(g);
+    let (plan, f) = emit_and_check("rtl_cnn with reuse", &g, 2, Depths::Auto);
+    for (name, rf) in [("conv1", 2), ("depthwise", 2), ("conv1d", 3), ("logits", 3)] {
+        let id = g.find(name).unwrap();
+        assert_eq!((plan.depth[&id], plan.design.layers[&id].ii), (rf, rf as usize), "{name}");
+    }
+    // The first convolution reads 6 x 6 padded positions, 2 cycles each, so no sample takes
+    // fewer cycles than 72.
+    assert!(f.interval >= 72, "{f:?}");
+}
+
+/// A convolution at reuse factor 3 writing through a depth-1 FIFO into a per-pixel dense layer
+/// at reuse factor 4, which reads a pixel every 4 cycles: along a row the convolution's writes
+/// block and it stalls between its iterations. The dense layer's accumulator wraps (3 integer
+/// bits): its exact sum in 4 phases, then the same wrapping cast. A pointwise (1x1) convolution
+/// at reuse factor 3 follows (its later phases read the one-pixel line buffer).
+fn blocked_reuse() -> Graph {
+    let mut rng = Rng::new(41);
+    let mut g = Graph::new("blocked reuse");
+    let x = input(&mut g, "x", &[4, 4, 2], fx(8, 3));
+    let c = cnn::conv(&mut rng, &[3, 3], 2, 4, &[1, 1], &[1, 1], (&[1, 1], &[1, 1]), 1, fx(24, 12));
+    let c = add(&mut g, "conv", Layer::Conv(c), &[4, 4, 4], fx(10, 4), &[x]);
+    let d = Layer::Dense(Dense {
+        weights: random_weights(&mut rng, &[4, 3], fx(6, 1), 0),
+        bias: random_weights(&mut rng, &[3], fx(6, 2), 0),
+        accum: Some(fx(14, 3)),
+    });
+    let d = add(&mut g, "per_pixel", d, &[4, 4, 3], modes(fx(8, 3), QuantMode::Rnd, OverflowMode::Sat), &[c]);
+    let p = cnn::conv(&mut rng, &[1, 1], 3, 2, &[1, 1], &[1, 1], (&[0, 0], &[0, 0]), 1, fx(24, 12));
+    let p = add(&mut g, "pointwise", Layer::Conv(p), &[4, 4, 2], fx(10, 4), &[d]);
+    set_strategy(&mut g, c, Strategy::Latency, 3);
+    set_strategy(&mut g, d, Strategy::Latency, 4);
+    set_strategy(&mut g, p, Strategy::Latency, 3);
+    g.set_outputs(vec![p]);
+    g
+}
+
+#[test]
+fn reused_layers_stall_on_full_fifos() {
+    if !have_verilator() {
+        return;
+    }
+    let g = lowered(blocked_reuse());
+    let dense = g.find("per_pixel").unwrap();
+    let (plan, f) = emit_and_check("blocked reuse", &g, 1, Depths::Fixed(1));
+    assert_eq!(plan.design.layers[&dense].form, Form::Map);
+    // Unbounded, the convolution's 6 x 6 padded positions take 3 cycles each and its FIFO into
+    // the dense layer holds 2 pixels; with depth 1 its writes block and each sample takes longer.
+    let (_, free) = model(&g, 1, Depths::Auto);
+    assert_eq!((free.interval, free.occupancy[1]), (108, 2), "{free:?}");
+    assert_eq!((f.interval, f.occupancy[1]), (112, 1), "{f:?}");
+}
+
+/// The flow compiles `cnn_qonnx` at reuse factor 3 into the streaming RTL (no Verilator run): the
+/// estimate reports the model's latency and II and the time-multiplexed layers' costs.
+#[test]
+fn reused_stream_design_is_estimated() {
+    let compiled = compile(&root().join("tests/models/onnx/cnn_qonnx.onnx"), 1, None, Some(3));
+    let (_, f) = model(&compiled.lowered.graph, 1, Depths::Auto);
+    let t = &compiled.estimate.total;
+    assert_eq!((t.latency_cycles, t.ii), (f.latency, f.interval));
+    // The convolution reads 8 x 8 padded positions, 3 cycles each.
+    assert_eq!(f.interval, 192);
+    let conv = compiled.estimate.layers.iter().find(|l| l.name == "/conv/Conv").unwrap();
+    assert_eq!((conv.reuse_factor, conv.ii), (3, 3));
+    assert!(conv.dsp > 0, "{conv:?}");
+}
+
+/// Layers the streaming RTL does not build are all named in one error, before anything is built;
+/// time-multiplexed convolutions are not among them.
 #[test]
 fn unsupported_layers_are_named_at_once() {
     let mut rng = Rng::new(3);
@@ -197,10 +303,21 @@ fn unsupported_layers_are_named_at_once() {
     let b = add(&mut g, "second", Layer::Conv(conv(&mut rng)), &[2, 2, 1], fx(12, 4), &[a]);
     set_strategy(&mut g, a, Strategy::Latency, 2);
     set_strategy(&mut g, b, Strategy::Latency, 4);
-    g.set_outputs(vec![b]);
+    let rows =
+        add(&mut g, "rows", Layer::Concatenate(Concatenate { axis: 0 }), &[4, 2, 1], fx(12, 4), &[b, b]);
+    let cols = add(
+        &mut g,
+        "cols",
+        Layer::Concatenate(Concatenate { axis: 1 }),
+        &[4, 4, 1],
+        fx(12, 4),
+        &[rows, rows],
+    );
+    g.set_outputs(vec![cols]);
     let g = lowered(g);
     let err = rtl_stream::plan(&g, 1, Depths::Auto, FRAMES).unwrap_err().to_string();
-    assert!(err.contains("'first': reuse factor 2") && err.contains("'second': reuse factor 4"), "{err}");
+    assert!(err.contains("2 layer(s)") && err.contains("'rows': concatenate (whole frame)"), "{err}");
+    assert!(err.contains("'cols': concatenate (whole frame)") && !err.contains("reuse factor 2"), "{err}");
     assert!(err.contains("rtl io_stream"), "{err}");
     let tb = flow::testbench(&g, None, 2).unwrap();
     let opts = RtlOptions { project_name: "x".into(), pipeline_stages: 1 };

@@ -1,26 +1,39 @@
 //! The RTL backend's `io_stream` timing contract: the same process network as the Vitis HLS
-//! `io_stream` design ([`super::stream::design`], its cycle rules [`super::stream::steps`], split
-//! processes of depth 1, one source and one sink per top port moving a pixel per cycle), timed by
-//! the dataflow model ([`super::dataflow`]) with the RTL's own pipeline depths ([`depths`]).
-//! The RTL the backend emits (`backend::rtl::stream`) implements exactly those semantics, so the
-//! model's latency, II and FIFO occupancies are the RTL's, cycle for cycle.
+//! `io_stream` design ([`super::stream::design_for`] with [`Target::Rtl`], its cycle rules
+//! [`super::stream::steps`], split processes of depth 1, one source and one sink per top port
+//! moving a pixel per cycle), timed by the dataflow model ([`super::dataflow`]) with the RTL's
+//! own pipeline depths ([`depths`]). The RTL the backend emits (`backend::rtl::stream`)
+//! implements exactly those semantics, so the model's latency, II and FIFO occupancies are the
+//! RTL's, cycle for cycle.
 //!
 //! Pipeline depth of a process (cycles from the issue of an iteration, when it reads its input
 //! FIFO heads, to the cycle its output is written into the next FIFO): `stages` for a Dense
-//! ([`super::stream::Form::Map`]) or a convolution ([`super::stream::Form::Window`]), 1 for every
-//! other map, pooling window, padding, upsampling and frame (its compute step is one cycle).
+//! ([`super::stream::Form::Map`]) or a convolution ([`super::stream::Form::Window`]) at reuse
+//! factor 1, 1 for every other map, pooling window, padding, upsampling and frame (its compute
+//! step is one cycle).
+//!
+//! A Dense or a convolution at reuse factor `R > 1` time-multiplexes its constant matrix
+//! (`backend::rtl::reuse`: `R` phases of `n_in / R` shared products into exact accumulators,
+//! then the layer's cast). Every iteration of its loop (a pixel of a Dense; a padded input
+//! position of a convolution's line buffer, whether or not it completes an output window)
+//! takes `R` cycles: the next may issue `R` cycles after it ([`super::stream::StreamLayer::ii`]
+//! = `R`, as in the Vitis HLS model), and an output is written `R` cycles after its issue
+//! (pipeline depth `R`; `stages` does not apply). So such a process reads a pixel at most every
+//! `R` cycles, and a write blocked by a full FIFO can only fall between two iterations, when no
+//! phase is running.
 //!
 //! Built: map layers Dense, Activation, BatchNorm,
 //! Quantize, Reshape, Softmax, Elementwise, Concatenate and Reduce over channels; 1-D and 2-D
 //! Conv and Pool windows (any stride, padding and dilation); a Reshape that regroups pixels
 //! (a flatten) or a Transpose as a whole frame; 1-D and 2-D Pad (padding and cropping) and
-//! UpSample; reuse factor 1 everywhere. [`check`] names every other layer
-//! in one error.
+//! UpSample; every reuse factor the passes accept (it divides a Dense's inputs or a
+//! convolution's window, taps x channels per group). [`check`] names every other layer in one
+//! error.
 
 use std::collections::BTreeMap;
 
 use super::dataflow::{self, DataflowError, Timing};
-use super::stream::{self, Design, Form};
+use super::stream::{self, Design, Form, Target};
 use super::ArchError;
 use crate::ir::{Layer, LoweredGraph, NodeId};
 
@@ -52,8 +65,11 @@ fn unsupported(what: String) -> ArchError {
 fn refusal(g: &LoweredGraph, d: &Design, id: NodeId) -> Option<String> {
     let node = g.node(id);
     let l = &d.layers[&id];
-    if node.reuse_factor > 1 {
-        return Some(format!("reuse factor {} (the RTL is fully parallel)", node.reuse_factor));
+    if node.reuse_factor > 1 && !has_matrix(l) {
+        return Some(format!(
+            "reuse factor {} (built for dense layers and convolutions only)",
+            node.reuse_factor
+        ));
     }
     let ok = matches!(
         (&l.form, &l.node.layer),
@@ -103,10 +119,15 @@ pub fn check(g: &LoweredGraph, d: &Design, stages: u32) -> Result<(), ArchError>
         return Ok(());
     }
     Err(unsupported(format!(
-        "{} layer(s) cannot be built yet: {} (supported: per-pixel dense, every activation, batch norm, quantizers, softmax, element-wise merges, concatenations and reductions over channels; 1-D and 2-D convolutions and pooling; 1-D and 2-D padding, cropping and upsampling; reshapes that regroup pixels and transposes as whole frames; reuse factor 1)",
+        "{} layer(s) cannot be built yet: {} (supported: per-pixel dense, every activation, batch norm, quantizers, softmax, element-wise merges, concatenations and reductions over channels; 1-D and 2-D convolutions and pooling; 1-D and 2-D padding, cropping and upsampling; reshapes that regroup pixels and transposes as whole frames; reuse factors above 1 on dense layers and convolutions)",
         bad.len(),
         bad.join(", ")
     )))
+}
+
+/// Whether `l` is a process with a constant matrix: a per-pixel Dense or a convolution window.
+fn has_matrix(l: &stream::StreamLayer) -> bool {
+    matches!((&l.form, &l.node.layer), (Form::Map, Layer::Dense(_)) | (Form::Window(_), Layer::Conv(_)))
 }
 
 /// Each layer's pipeline depth (see the module header).
@@ -114,11 +135,13 @@ pub fn depths(g: &LoweredGraph, d: &Design, stages: u32) -> BTreeMap<NodeId, u64
     d.layers
         .iter()
         .map(|(&id, l)| {
-            let deep = matches!(
-                (&l.form, &g.node(id).layer),
-                (Form::Map, Layer::Dense(_)) | (Form::Window(_), Layer::Conv(_))
-            );
-            (id, if deep { u64::from(stages.max(1)) } else { 1 })
+            let r = g.node(id).reuse_factor;
+            let depth = match has_matrix(l) {
+                true if r > 1 => r as u64,
+                true => u64::from(stages.max(1)),
+                false => 1,
+            };
+            (id, depth)
         })
         .collect()
 }
@@ -141,7 +164,7 @@ fn timed(
 /// Checks `g` and decides its streaming design with `stages` register stages per Dense and Conv
 /// and FIFOs sized by `fifo` (from a run of `frames` frames without bounds).
 pub fn plan(g: &LoweredGraph, stages: u32, fifo: Depths, frames: usize) -> Result<Plan, ArchError> {
-    let design = stream::design(g).map_err(|e| match e {
+    let design = stream::design_for(g, Target::Rtl).map_err(|e| match e {
         ArchError::Unsupported { what, .. } => unsupported(what),
         other => other,
     })?;

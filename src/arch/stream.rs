@@ -26,7 +26,8 @@
 //!
 //! The cycle rules ([`steps`]) are one table per form: which iteration reads which port and
 //! writes which, and its interval. They are what the library's loops do, so the RTL backend can
-//! be built to the same rules.
+//! be built to the same rules. [`design_for`] decides the same network for either backend
+//! ([`Target`]); they differ only in which reuse factors a layer's kernel can build.
 
 use std::collections::BTreeMap;
 
@@ -156,6 +157,18 @@ pub struct StreamLayer {
     /// Cycles per iteration of the process's loop: the reuse factor of a convolution or a dense
     /// layer, 1 otherwise.
     pub ii: usize,
+}
+
+/// The backend a design is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Vitis HLS: a layer at reuse factor `R > 1` builds only when its accumulation in `R` steps
+    /// keeps the contract's bits ([`super::hls::layer_design`] says why not otherwise).
+    Vitis,
+    /// The RTL backend, which checks a layer's accumulator itself (at every reuse factor): a
+    /// layer's [`StreamLayer::design`] is its kernel's at reuse factor 1, and only
+    /// [`StreamLayer::ii`] carries the reuse factor.
+    Rtl,
 }
 
 /// Who writes a stream.
@@ -327,16 +340,29 @@ fn window_of(
     })
 }
 
-/// The process of layer `node` (inputs `inputs`).
-fn layer(node: &Node, inputs: &[&Node], bad: &mut Vec<String>) -> Result<StreamLayer, ArchError> {
+/// The process of layer `node` (inputs `inputs`) for `target`.
+fn layer(
+    node: &Node,
+    inputs: &[&Node],
+    bad: &mut Vec<String>,
+    target: Target,
+) -> Result<StreamLayer, ArchError> {
     let shapes: Vec<&Shape> = inputs.iter().map(|n| &n.shape).collect();
     let x_ty = inputs.first().map(|n| n.out_ty()).transpose()?;
+    let kernel = |n: &Node, bad: &mut Vec<String>| match target {
+        Target::Vitis => layer_design(n, x_ty, bad),
+        Target::Rtl => {
+            let mut one = n.clone();
+            one.reuse_factor = 1;
+            layer_design(&one, x_ty, bad)
+        }
+    };
     let whole = |form: Form, bad: &mut Vec<String>| -> Result<StreamLayer, ArchError> {
         // A window's dot product or reduction is unrolled whatever its reuse factor (the loop's
         // II shares its operators), so its accumulation order is the contract's.
         let design = match form {
             Form::Window(_) => LayerDesign { kernel: super::hls::Kernel::Unrolled, roms: Vec::new() },
-            _ => layer_design(node, x_ty, bad)?,
+            _ => kernel(node, bad)?,
         };
         let ii = match form {
             Form::Window(_) if matches!(node.layer, Layer::Conv(_)) => node.reuse_factor.max(1),
@@ -374,9 +400,12 @@ fn layer(node: &Node, inputs: &[&Node], bad: &mut Vec<String>) -> Result<StreamL
         }
         _ => match pixel_node(node, &shapes) {
             Some(pixel) => {
-                let design = layer_design(&pixel, x_ty, bad)?;
+                let design = kernel(&pixel, bad)?;
                 let input_shapes = shapes.iter().map(|s| Shape::new([Tensor::of(s).width])).collect();
-                let ii = design.ii();
+                let ii = match (target, &pixel.layer) {
+                    (Target::Rtl, Layer::Dense(_)) => pixel.reuse_factor.max(1),
+                    _ => design.ii(),
+                };
                 Ok(StreamLayer { form: Form::Map, node: pixel, input_shapes, design, ii })
             }
             None => whole(Form::Frame, bad),
@@ -384,8 +413,13 @@ fn layer(node: &Node, inputs: &[&Node], bad: &mut Vec<String>) -> Result<StreamL
     }
 }
 
-/// Decides the io_stream design of `g`. Errors name every layer it cannot build.
+/// Decides the Vitis HLS io_stream design of `g`. Errors name every layer it cannot build.
 pub fn design(g: &LoweredGraph) -> Result<Design, ArchError> {
+    design_for(g, Target::Vitis)
+}
+
+/// Decides the io_stream design of `g` for `target`. Errors name every layer it cannot build.
+pub fn design_for(g: &LoweredGraph, target: Target) -> Result<Design, ArchError> {
     let order = g.topo_order()?;
     let inputs = g.inputs();
     let mut layers = BTreeMap::new();
@@ -397,7 +431,7 @@ pub fn design(g: &LoweredGraph) -> Result<Design, ArchError> {
             continue;
         }
         let ins: Vec<&Node> = g.inputs_of(id).into_iter().map(|i| g.node(i)).collect();
-        layers.insert(id, layer(g.node(id), &ins, &mut bad)?);
+        layers.insert(id, layer(g.node(id), &ins, &mut bad, target)?);
     }
     if !bad.is_empty() {
         return Err(unsupported(format!("layer {}", bad.join("; layer "))));

@@ -33,6 +33,11 @@
 //! sum at the end of phase `R - 1` and holds it: the output is valid from cycle `s + R`, so the
 //! layer takes `R` cycles ([`crate::arch::rtl`]) and can take a new sample every `R` cycles.
 //! `--pipeline-stages` does not apply to these layers: each phase is one register stage.
+//!
+//! The pieces ([`blocks`], [`Spec`], [`phase_counter`], [`hold`], [`datapath`]) build that
+//! datapath inside any module: [`module`] makes the fully parallel design's layer module of them,
+//! and the streaming processes (`stream/process.rs`) start the same datapath with their issue,
+//! a convolution's later phases reading its line buffer instead of hold registers.
 
 use std::collections::BTreeMap;
 
@@ -42,23 +47,29 @@ use super::pointwise::raws;
 use super::{header, Tensor};
 use crate::backend::namer::describe;
 use crate::backend::BackendError;
+use crate::fixed::FixedType;
 use crate::ir::window::{Window, PAD};
-use crate::ir::{Layer, LoweredGraph, NodeId};
+use crate::ir::{Layer, LoweredGraph, NodeId, Shape};
 
 /// One constant matrix of a layer: its inputs (an element of the layer's input, or `None` for a
 /// zero), row-major `[n_in, n_out]` weights and `n_out` biases (raw, at the layer's scales).
-struct Block {
+pub(super) struct Block {
     inputs: Vec<Option<usize>>,
     weights: Vec<i128>,
     bias: Vec<i128>,
 }
 
-/// The matrices of `Dense` or `Conv` layer `id` on an input of `n_x` elements, in output order.
-fn blocks(g: &LoweredGraph, id: NodeId, n_x: usize) -> Result<Vec<Block>, BackendError> {
-    let node = g.node(id);
-    let name = node.name.as_str();
+/// The matrices of `Dense` or `Conv` layer `layer` (named `name`) from an input of shape `x`
+/// held in `n_x` elements to an output of shape `y`, in output order.
+pub(super) fn blocks(
+    name: &str,
+    layer: &Layer,
+    x: &Shape,
+    y: &Shape,
+    n_x: usize,
+) -> Result<Vec<Block>, BackendError> {
     let misfit = || BackendError::layer(name, "the input, weights and output shapes do not fit together");
-    match &node.layer {
+    match layer {
         Layer::Dense(d) => {
             let (weights, _) = raws(name, "weights", &d.weights)?;
             let (bias, _) = raws(name, "bias", &d.bias)?;
@@ -69,19 +80,16 @@ fn blocks(g: &LoweredGraph, id: NodeId, n_x: usize) -> Result<Vec<Block>, Backen
             Ok(vec![Block { inputs: (0..n_in).map(Some).collect(), weights, bias }])
         }
         Layer::Conv(conv) => {
-            let inputs = g.inputs_of(id);
-            let shape = &g.node(*inputs.first().ok_or_else(misfit)?).shape;
-            let out_shape = &node.shape;
-            let window = Window::of_conv(conv, shape, out_shape).ok_or_else(misfit)?;
+            let window = Window::of_conv(conv, x, y).ok_or_else(misfit)?;
             let table = window.table().ok_or_else(misfit)?;
             let (taps, positions) = (window.taps(), window.positions());
             let (c_in, c_g, filters, groups) =
-                (shape.channels(), conv.group_channels(), conv.filters(), conv.groups);
+                (x.channels(), conv.group_channels(), conv.filters(), conv.groups);
             if groups == 0
                 || filters % groups != 0
                 || c_in != c_g * groups
-                || out_shape.channels() != filters
-                || n_x != shape.elements()
+                || y.channels() != filters
+                || n_x != x.elements()
             {
                 return Err(misfit());
             }
@@ -118,101 +126,156 @@ fn blocks(g: &LoweredGraph, id: NodeId, n_x: usize) -> Result<Vec<Block>, Backen
     }
 }
 
-/// The module of `Dense` or `Conv` layer `id` (reuse factor above 1) named `module`, on input
-/// tensor `x`: ports `ap_clk`, `ap_rst`, `start`, `x`, `y`. Returns its text and the ranges of its
-/// outputs.
-pub fn module(
-    g: &LoweredGraph,
-    id: NodeId,
-    module: &str,
-    x: &Tensor,
-) -> Result<(String, Vec<(i128, i128)>), BackendError> {
-    let node = g.node(id);
-    let name = node.name.as_str();
-    let r = node.reuse_factor;
-    let out = node.out_ty()?;
-    let (accum, fw, fb) = match &node.layer {
-        Layer::Dense(d) => (d.accum, &d.weights, &d.bias),
-        Layer::Conv(c) => (c.accum, &c.weights, &c.bias),
-        _ => {
+/// What the datapath of a time-multiplexed layer needs besides its matrices: the reuse factor,
+/// the scales of its weights, biases and inputs, its accumulator and output types.
+pub(super) struct Spec<'a> {
+    name: &'a str,
+    r: usize,
+    accum: FixedType,
+    fw: i64,
+    fb: i64,
+    x_ty: FixedType,
+    out: FixedType,
+}
+
+impl<'a> Spec<'a> {
+    /// The spec of `Dense` or `Conv` layer `layer` named `name` at reuse factor `r` on inputs of
+    /// type `x_ty`, checking that `r` is above 1 and divides the inputs of each of `blocks`.
+    pub(super) fn of(
+        name: &'a str,
+        layer: &Layer,
+        r: usize,
+        x_ty: FixedType,
+        out: FixedType,
+        blocks: &[Block],
+    ) -> Result<Spec<'a>, BackendError> {
+        let (accum, fw, fb) = match layer {
+            Layer::Dense(d) => (d.accum, &d.weights, &d.bias),
+            Layer::Conv(c) => (c.accum, &c.weights, &c.bias),
+            _ => {
+                return Err(BackendError::layer(
+                    name,
+                    "a reuse factor above 1 is built for dense and conv layers only",
+                ))
+            }
+        };
+        let (_, fw) = raws(name, "weights", fw)?;
+        let (_, fb) = raws(name, "bias", fb)?;
+        let n_in = blocks.first().map_or(0, |b| b.inputs.len());
+        if r < 2 || n_in % r != 0 {
             return Err(BackendError::layer(
                 name,
-                "a reuse factor above 1 is built for dense and conv layers only",
-            ))
+                format!("reuse factor {r} must be above 1 and divide the layer's {n_in} inputs"),
+            ));
         }
-    };
-    let (_, fw) = raws(name, "weights", fw)?;
-    let (_, fb) = raws(name, "bias", fb)?;
-    let n_x = x.ranges.len();
-    let blocks = blocks(g, id, n_x)?;
-    let n_in = blocks.first().map_or(0, |b| b.inputs.len());
-    if r < 2 || n_in % r != 0 {
-        return Err(BackendError::layer(
-            name,
-            format!("reuse factor {r} must be above 1 and divide the layer's {n_in} inputs"),
-        ));
+        let accum = accum.ok_or_else(|| BackendError::layer(name, "the accumulator type is unknown"))?;
+        Ok(Spec { name, r, accum, fw, fb, x_ty, out })
     }
-    let accum = accum.ok_or_else(|| BackendError::layer(name, "the accumulator type is unknown"))?;
-    let fx = i64::from(x.ty.frac_bits());
+}
 
-    let mut m = Module::new();
-    let w = x.ty.width;
-    let bits = n_x as u32 * w;
-    m.track("x", bits);
-    let xs: Vec<Val> = x
-        .ranges
-        .iter()
-        .enumerate()
-        .map(|(e, &(lo, hi))| {
-            let slice = m.slice_of("x", bits, (e as u32 + 1) * w - 1, e as u32 * w);
-            m.wire("x", lo, hi, 0, Some(w), &slice)
-        })
-        .collect();
+/// Text this file emits outside [`Module::body`]: declarations of the registers it writes
+/// itself (to precede every use) and the always blocks that load them.
+#[derive(Debug, Default)]
+pub(super) struct Regs {
+    pub decls: String,
+    pub always: String,
+}
 
-    // Declarations of the registers this file writes itself, and their always blocks.
-    let mut regs = String::new();
-    let mut blocks_text = String::new();
+/// `(ph__ == k)`: the phase counter of a layer at reuse factor `r` is in phase `k`.
+fn phase(r: usize, k: usize) -> String {
+    format!("(ph__ == {})", literal(width(0, r as i128 - 1), k as i128))
+}
 
+/// `(ph__ == 0)`: the phase counter of a layer at reuse factor `r` is idle (or starting).
+pub(super) fn idle(r: usize) -> String {
+    phase(r, 0)
+}
+
+/// The phase counter `ph__` of a layer at reuse factor `r`: 0 when idle and in the cycle where
+/// `start` (a one-bit expression) is high, then `1 .. r - 1` in the following cycles.
+pub(super) fn phase_counter(m: &mut Module, t: &mut Regs, r: usize, start: &str) {
     let pw = width(0, r as i128 - 1);
-    let ph = declare(&mut m, &mut regs, "ph__", 0, r as i128 - 1, 0, pw);
-    let phase = |k: usize| format!("(ph__ == {})", literal(pw, k as i128));
-    let last = phase(r - 1);
-    blocks_text.push_str(&format!(
-        "    always @(posedge ap_clk) begin\n        if (ap_rst) begin\n            ph__ <= {zero};\n        end else if (start) begin\n            ph__ <= {one};\n        end else if (ph__ != {zero} && !{last}) begin\n            ph__ <= ph__ + {one};\n        end else begin\n            ph__ <= {zero};\n        end\n    end\n",
+    let ph = declare(m, &mut t.decls, "ph__", 0, r as i128 - 1, 0, pw);
+    t.always.push_str(&format!(
+        "    always @(posedge ap_clk) begin\n        if (ap_rst) begin\n            ph__ <= {zero};\n        end else if ({start}) begin\n            ph__ <= {one};\n        end else if (ph__ != {zero} && !{last}) begin\n            ph__ <= ph__ + {one};\n        end else begin\n            ph__ <= {zero};\n        end\n    end\n",
         zero = literal(pw, 0),
         one = literal(pw, 1),
+        last = phase(r, r - 1),
     ));
     m.use_all(&ph);
+}
 
-    // Inputs read in phases 1 .. R - 1, held from the sample's first cycle.
+/// Which of the `n_x` input elements the matrices read in a phase after the first.
+pub(super) fn later_inputs(blocks: &[Block], r: usize, n_x: usize) -> Vec<bool> {
     let mut later = vec![false; n_x];
-    for b in &blocks {
+    for b in blocks {
         for (k, i) in b.inputs.iter().enumerate() {
             if let (Some(i), true) = (i, k % r != 0) {
                 later[*i] = true;
             }
         }
     }
-    let mut held: Vec<Option<Val>> = vec![None; n_x];
+    later
+}
+
+/// Registers `hold__i` holding input `xs[i]` for each `needed[i]`, loaded when `start` is high.
+pub(super) fn hold(
+    m: &mut Module,
+    t: &mut Regs,
+    xs: &[Val],
+    needed: &[bool],
+    start: &str,
+) -> Vec<Option<Val>> {
+    let mut held: Vec<Option<Val>> = vec![None; xs.len()];
     let mut loads = String::new();
     for (i, xi) in xs.iter().enumerate() {
-        if !later[i] {
+        if !needed.get(i).copied().unwrap_or(false) {
             continue;
         }
-        let h = declare(&mut m, &mut regs, &format!("hold__{i}"), xi.lo, xi.hi, 0, w);
+        let h = declare(m, &mut t.decls, &format!("hold__{i}"), xi.lo, xi.hi, 0, xi.w);
         loads.push_str(&format!("        {} <= {};\n", h.name, m.use_all(xi)));
         held[i] = Some(h);
     }
-    blocks_text.push_str(&format!("    always @(posedge ap_clk) if (start) begin\n{loads}    end\n"));
+    t.always.push_str(&format!("    always @(posedge ap_clk) if ({start}) begin\n{loads}    end\n"));
+    held
+}
 
+/// The time-multiplexed datapath of `blocks` (see the module header), run by the phase counter
+/// ([`phase_counter`]): input element `i` (of range `ranges[i]`) is `first[i]` in phase 0 and
+/// `later[i]` in the other phases. Returns the output registers, in block order, each loaded
+/// with the cast of its exact sum at the end of phase `R - 1` and held until then.
+pub(super) fn datapath(
+    m: &mut Module,
+    t: &mut Regs,
+    s: &Spec,
+    blocks: &[Block],
+    first: &[Val],
+    later: &[Option<Val>],
+    ranges: &[(i128, i128)],
+) -> Result<Vec<Val>, BackendError> {
+    let (name, r, out) = (s.name, s.r, &s.out);
+    let w = s.x_ty.width;
+    let fx = i64::from(s.x_ty.frac_bits());
+    let n_in = blocks.first().map_or(0, |b| b.inputs.len());
     let zero = Val { name: literal(w, 0), w, lo: 0, hi: 0, sh: 0 };
+    let phase = |k: usize| phase(r, k);
     let mut selects: BTreeMap<Vec<Option<usize>>, Val> = BTreeMap::new();
     let mut outs = Vec::new();
     let mut out_regs = String::new();
-    for b in &blocks {
-        let ranges: Vec<(i128, i128)> = b.inputs.iter().map(|i| i.map_or((0, 0), |i| x.ranges[i])).collect();
-        let c = ConstMatrix { layer: name, weights: &b.weights, fw, bias: &b.bias, fb, accum };
-        let p = prepare(&c, &ranges, fx, &out)?;
+    for b in blocks {
+        if b.inputs.len() != n_in || b.inputs.iter().flatten().any(|&i| i >= first.len().min(ranges.len())) {
+            return Err(BackendError::layer(name, "a matrix reads an input the layer does not have"));
+        }
+        let ranges: Vec<(i128, i128)> = b.inputs.iter().map(|i| i.map_or((0, 0), |i| ranges[i])).collect();
+        let c = ConstMatrix {
+            layer: name,
+            weights: &b.weights,
+            fw: s.fw,
+            bias: &b.bias,
+            fb: s.fb,
+            accum: s.accum,
+        };
+        let p = prepare(&c, &ranges, fx, out)?;
         let n_out = b.bias.len();
 
         // Slot k's input in the current phase.
@@ -224,12 +287,16 @@ pub fn module(
                 sel.push(s.clone());
                 continue;
             }
-            let members: Vec<&Val> = (0..r)
-                .map(|q| match b.inputs[k * r + q] {
+            let mut members: Vec<&Val> = Vec::with_capacity(r);
+            for q in 0..r {
+                members.push(match b.inputs[k * r + q] {
                     None => &zero,
-                    Some(i) => held[i].as_ref().filter(|_| q != 0).unwrap_or(&xs[i]),
-                })
-                .collect();
+                    Some(i) if q == 0 => &first[i],
+                    Some(i) => later.get(i).and_then(Option::as_ref).ok_or_else(|| {
+                        BackendError::layer(name, "an input read after the first phase is not held")
+                    })?,
+                });
+            }
             let lo = members.iter().map(|v| v.lo).min().unwrap_or(0);
             let hi = members.iter().map(|v| v.hi).max().unwrap_or(0);
             let expr = choose(&phase, &members.iter().map(|v| v.name.clone()).collect::<Vec<_>>());
@@ -270,7 +337,7 @@ pub fn module(
                 acc_lo = acc_lo.min(lo);
                 acc_hi = acc_hi.max(hi);
             }
-            let sum = match tree(&mut m, products) {
+            let sum = match tree(m, products) {
                 None => m.constant(bj),
                 Some(part) => {
                     let s = p
@@ -286,7 +353,7 @@ pub fn module(
                         .min(part.sh);
                     let (ulo, uhi) = (acc_lo >> s, acc_hi >> s);
                     let aw = width(ulo, uhi);
-                    let acc = declare(&mut m, &mut regs, &format!("acc__{o}"), ulo, uhi, s, aw);
+                    let acc = declare(m, &mut t.decls, &format!("acc__{o}"), ulo, uhi, s, aw);
                     let restart = format!("{} ? {} : {}", phase(0), literal(aw, bj >> s), acc.name);
                     let base = m.wire("b", ulo, uhi, s, Some(aw), &restart);
                     let mut next = m.add(&base, &part, false, Some((ulo, uhi)));
@@ -294,7 +361,7 @@ pub fn module(
                         let bits = m.fit(&next, s, aw);
                         next = m.wire("a", ulo, uhi, s, Some(aw), &bits);
                     }
-                    blocks_text.push_str(&format!(
+                    t.always.push_str(&format!(
                         "    always @(posedge ap_clk) {} <= {};\n",
                         acc.name,
                         m.use_all(&next)
@@ -302,16 +369,58 @@ pub fn module(
                     next
                 }
             };
-            let y = p.cast_out(&mut m, &sum, &out);
+            let y = p.cast_out(m, &sum, out);
             if y.w != out.width {
                 return Err(BackendError::layer(name, "the output cast has an unexpected width"));
             }
-            let reg = declare(&mut m, &mut regs, &format!("out__{o}"), y.lo, y.hi, y.sh, y.w);
+            let reg = declare(m, &mut t.decls, &format!("out__{o}"), y.lo, y.hi, y.sh, y.w);
             out_regs.push_str(&format!("        {} <= {};\n", reg.name, m.use_all(&y)));
             outs.push(reg);
         }
     }
-    blocks_text.push_str(&format!("    always @(posedge ap_clk) if ({last}) begin\n{out_regs}    end\n"));
+    t.always
+        .push_str(&format!("    always @(posedge ap_clk) if ({}) begin\n{out_regs}    end\n", phase(r - 1)));
+    Ok(outs)
+}
+
+/// The module of `Dense` or `Conv` layer `id` (reuse factor above 1) named `module`, on input
+/// tensor `x`: ports `ap_clk`, `ap_rst`, `start`, `x`, `y`. Returns its text and the ranges of its
+/// outputs.
+pub fn module(
+    g: &LoweredGraph,
+    id: NodeId,
+    module: &str,
+    x: &Tensor,
+) -> Result<(String, Vec<(i128, i128)>), BackendError> {
+    let node = g.node(id);
+    let name = node.name.as_str();
+    let r = node.reuse_factor;
+    let out = node.out_ty()?;
+    let n_x = x.ranges.len();
+    let misfit = || BackendError::layer(name, "the input, weights and output shapes do not fit together");
+    let x_shape = &g.node(*g.inputs_of(id).first().ok_or_else(misfit)?).shape;
+    let blocks = blocks(name, &node.layer, x_shape, &node.shape, n_x)?;
+    let spec = Spec::of(name, &node.layer, r, x.ty, out, &blocks)?;
+
+    let mut m = Module::new();
+    let w = x.ty.width;
+    let bits = n_x as u32 * w;
+    m.track("x", bits);
+    let xs: Vec<Val> = x
+        .ranges
+        .iter()
+        .enumerate()
+        .map(|(e, &(lo, hi))| {
+            let slice = m.slice_of("x", bits, (e as u32 + 1) * w - 1, e as u32 * w);
+            m.wire("x", lo, hi, 0, Some(w), &slice)
+        })
+        .collect();
+
+    let mut t = Regs::default();
+    phase_counter(&mut m, &mut t, r, "start");
+    // Inputs read in phases 1 .. R - 1, held from the sample's first cycle.
+    let held = hold(&mut m, &mut t, &xs, &later_inputs(&blocks, r, n_x), "start");
+    let outs = datapath(&mut m, &mut t, &spec, &blocks, &xs, &held, &x.ranges)?;
 
     let parts: Vec<String> = outs.iter().rev().map(|y| m.use_all(y)).collect();
     let out_bits = outs.len() as u32 * out.width;
@@ -328,9 +437,9 @@ pub fn module(
         bits - 1,
         out_bits - 1
     ));
-    text.push_str(&regs);
+    text.push_str(&t.decls);
     text.push_str(&m.body());
-    text.push_str(&blocks_text);
+    text.push_str(&t.always);
     text.push_str(&format!("    assign y = {{{}}};\nendmodule\n`default_nettype wire\n", parts.join(", ")));
     Ok((text, outs.iter().map(Val::range).collect()))
 }

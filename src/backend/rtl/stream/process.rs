@@ -12,10 +12,19 @@
 //! Ports: `x_k` (a pixel), `x_k_valid`, `x_k_read`; `y_k`, `y_k_write`, `y_k_full`. The pixel's
 //! value `i` is bits `[(i + 1) W - 1 : i W]`. `ap_rst` (synchronous) clears the counters and the
 //! valid pipeline.
+//!
+//! A Dense or a convolution at reuse factor `R > 1` runs the time-multiplexed datapath of
+//! `super::super::reuse` on each iteration, started by its issue: the issue also needs the phase
+//! counter idle, so iterations are `R` cycles apart, and the output registers load in the
+//! iteration's last phase, `R` cycles (the pipeline depth) before the write. The phases after
+//! the first read a Dense's pixel from registers loaded at the issue, and a convolution's window
+//! one position further down its line buffer (which shifts only at an issue, so it is one pixel
+//! longer). A stall can only fall between two iterations, so these registers need not hold.
 
 use super::super::netlist::{width, Bit, Module, Val};
 use super::super::pipe::{Mode, Pipe, Record};
 use super::super::pointwise::Site;
+use super::super::reuse::{self, Regs};
 use super::super::{
     activation, batch_norm, concatenate, dense, elementwise, pool, quantize, reduce, reshape, softmax,
 };
@@ -129,7 +138,18 @@ pub fn map(
         fx.push(i64::from(x.ty.frac_bits()));
     }
     let site = Site { layer: name, e: 0, channels: node.shape.channels(), elements: node.shape.elements() };
+    let r = node.reuse_factor;
+    let mut phased = None;
     let ys = match &node.layer {
+        Layer::Dense(_) if r > 1 => {
+            let n_x = xs[0].len();
+            let blocks = reuse::blocks(name, &node.layer, &input_shapes[0], &node.shape, n_x)?;
+            let spec = reuse::Spec::of(name, &node.layer, r, ins[0].ty, out, &blocks)?;
+            let t = phased.insert(reuse_regs(name, r, depth)?);
+            reuse::phase_counter(&mut m, t, r, "issue");
+            let held = reuse::hold(&mut m, t, &xs[0], &reuse::later_inputs(&blocks, r, n_x), "issue");
+            reuse::datapath(&mut m, t, &spec, &blocks, &xs[0], &held, &ins[0].ranges)?
+        }
         Layer::Dense(d) => {
             dense::build(&mut m, name, d, &xs[0], fx[0], &out, &even(stages), &mut Record::default())?
         }
@@ -154,10 +174,15 @@ pub fn map(
         &[ys.len() as u64 * u64::from(out.width)],
     );
     text.push_str(&vld(depth));
+    let mut ready = all_valid;
+    if let Some(t) = &phased {
+        text.push_str(&t.decls);
+        ready.push(reuse::idle(r));
+    }
     text.push_str(&format!(
         "    wire stall = vld[{}] & y_0_full;\n    wire issue = ~stall & {};\n",
         depth - 1,
-        all_valid.join(" & ")
+        ready.join(" & ")
     ));
     for k in 0..ins.len() {
         text.push_str(&format!("    assign x_{k}_read = issue;\n"));
@@ -165,6 +190,9 @@ pub fn map(
     text.push_str(&control(depth, "issue"));
     let assign = assign_y(&mut m, &ys, out.width);
     text.push_str(&m.body());
+    if let Some(t) = &phased {
+        text.push_str(&t.always);
+    }
     text.push_str(&assign);
     text.push_str(FOOTER);
     Ok(Built { text, ranges: ys.iter().map(Val::range).collect() })
@@ -216,7 +244,12 @@ pub fn window(
     let (rb, cb) = (width(0, hp as i128 - 1), width(0, wp as i128 - 1));
     // Taps back from the current position: back 0 is the current pixel, back b >= 1 is lb_b.
     let back = |a: usize, b: usize| (eh - 1 - a) * wp + (ew - 1 - b);
-    let taps_len = back(0, 0);
+    let r = node.reuse_factor;
+    let reused = matches!(node.layer, Layer::Conv(_)) && r > 1;
+    // The line buffer's length: a time-multiplexed window reads its later phases one position
+    // further down, as deep as its oldest tap read after phase 0.
+    let mut taps_len = back(0, 0);
+    let mut phased = None;
 
     let mut m = Module::new();
     m.set_enable("~stall");
@@ -245,18 +278,38 @@ pub fn window(
             } else {
                 (Shape::new([eh, ew, c]), Shape::new([1, 1, out_channels(node)]))
             };
-            super::super::conv::build(
-                &mut m,
-                name,
-                &local,
-                &shape,
-                &out_shape,
-                &xs,
-                fx,
-                &out,
-                &even(stages),
-                &mut Record::default(),
-            )?
+            if reused {
+                let local = Layer::Conv(local);
+                let blocks = reuse::blocks(name, &local, &shape, &out_shape, xs.len())?;
+                let spec = reuse::Spec::of(name, &local, r, x.ty, out, &blocks)?;
+                let t = phased.insert(reuse_regs(name, r, depth)?);
+                reuse::phase_counter(&mut m, t, r, "issue");
+                let needed = reuse::later_inputs(&blocks, r, xs.len());
+                let mut shifted: std::collections::BTreeMap<usize, Vec<Val>> =
+                    std::collections::BTreeMap::new();
+                let mut later = vec![None; xs.len()];
+                for (i, slot) in later.iter_mut().enumerate().filter(|(i, _)| needed[*i]) {
+                    let at = back((i / c) / ew, (i / c) % ew) + 1;
+                    taps_len = taps_len.max(at);
+                    let px = shifted.entry(at).or_insert_with(|| pixel(&mut m, at, &ranges));
+                    *slot = Some(px[i % c].clone());
+                }
+                let all: Vec<(i128, i128)> = xs.iter().map(Val::range).collect();
+                reuse::datapath(&mut m, t, &spec, &blocks, &xs, &later, &all)?
+            } else {
+                super::super::conv::build(
+                    &mut m,
+                    name,
+                    &local,
+                    &shape,
+                    &out_shape,
+                    &xs,
+                    fx,
+                    &out,
+                    &even(stages),
+                    &mut Record::default(),
+                )?
+            }
         }
         Layer::Pool(p) => pool_window(
             &mut m,
@@ -286,8 +339,15 @@ pub fn window(
     text.push_str(&member("col_out", cb, &cols_out));
     text.push_str(&selects);
     text.push_str(&vld(depth));
+    let idle = match &phased {
+        Some(t) => {
+            text.push_str(&t.decls);
+            format!("{} & ", reuse::idle(r))
+        }
+        None => String::new(),
+    };
     text.push_str(&format!(
-        "    reg [{r1}:0] row;\n    reg [{c1}:0] col;\n    wire in_grid = {} & {};\n    wire stall = vld[{d1}] & y_0_full;\n    wire issue = ~stall & (~in_grid | x_0_valid);\n    assign x_0_read = issue & in_grid;\n    wire [{p1}:0] cur = in_grid ? x_0 : {pw}'d0;\n",
+        "    reg [{r1}:0] row;\n    reg [{c1}:0] col;\n    wire in_grid = {} & {};\n    wire stall = vld[{d1}] & y_0_full;\n    wire issue = ~stall & {idle}(~in_grid | x_0_valid);\n    assign x_0_read = issue & in_grid;\n    wire [{p1}:0] cur = in_grid ? x_0 : {pw}'d0;\n",
         within("row", w.pad_top, w.pad_top + w.in_height, rb),
         within("col", w.pad_left, w.pad_left + w.in_width, cb),
         r1 = rb - 1,
@@ -317,6 +377,9 @@ pub fn window(
     text.push_str(&control(depth, "issue & row_out(row) & col_out(col)"));
     let assign = assign_y(&mut m, &ys, out.width);
     text.push_str(&m.body());
+    if let Some(t) = &phased {
+        text.push_str(&t.always);
+    }
     text.push_str(&assign);
     text.push_str(FOOTER);
     Ok(Built { text, ranges: ys.iter().map(Val::range).collect() })
@@ -324,6 +387,18 @@ pub fn window(
 
 fn out_channels(node: &Node) -> usize {
     node.shape.channels()
+}
+
+/// The registers of a time-multiplexed datapath at reuse factor `r`, whose process must have
+/// pipeline depth `r` (the contract of [`crate::arch::rtl_stream`]).
+fn reuse_regs(name: &str, r: usize, depth: u64) -> Result<Regs, BackendError> {
+    if depth != r as u64 {
+        return Err(BackendError::layer(
+            name,
+            format!("at reuse factor {r} the process's pipeline depth must be {r}, not {depth}"),
+        ));
+    }
+    Ok(Regs::default())
 }
 
 /// Pooling at the output positions: one datapath per pattern of inside taps (the padding's
