@@ -208,8 +208,11 @@ pub fn plan(coefs: &[i128], bias: &[i128], inputs: &[(i128, i128)]) -> Plan {
         let (lo, hi) = f.range(inputs);
         bit_width(lo, hi)
     };
-    let mut pairs =
-        Pairs { counts: HashMap::new(), heap: BinaryHeap::new(), widths: forms.iter().map(width_of).collect() };
+    let mut pairs = Pairs {
+        counts: HashMap::new(),
+        heap: BinaryHeap::new(),
+        widths: forms.iter().map(width_of).collect(),
+    };
     for t in &terms {
         for (a, x) in t.iter().enumerate() {
             pairs.term(&t[a + 1..], x, 1);
