@@ -521,8 +521,9 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
                 FifoDepth::Max => Depths::Max,
                 FifoDepth::Fixed(n) => Depths::Fixed(n),
             };
-            let (project, _, figures) = rtl::stream::emit(g, &ropts, depths, &tb)?;
-            (rtl_stream_estimate(g, &part, c.clock_ns, pipeline_stages, &figures)?, project)
+            let (project, plan, figures) = rtl::stream::emit(g, &ropts, depths, &tb)?;
+            let est = estimate::rtl_stream::estimate(g, &part, c.clock_ns, pipeline_stages, &plan, &figures)?;
+            (est, project)
         }
         BackendChoice::Rtl { .. } | BackendChoice::RtlClocked if c.edge_parallelism.is_some() => {
             return Err(FlowError::Options(
@@ -553,26 +554,6 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     project.add("report.json", report::to_json(&est))?;
     project.add("report.md", report::to_markdown(&est))?;
     Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len(), tb_run })
-}
-
-/// The estimate of the streaming RTL: latency and II are the dataflow model's for the testbench's
-/// samples (what the testbench measures); resources are not modelled for this form, so the
-/// fully parallel design's figures are given with an assumption saying so.
-fn rtl_stream_estimate(
-    g: &LoweredGraph,
-    part: &estimate::Part,
-    clock_ns: f64,
-    stages: u32,
-    f: &crate::arch::rtl_stream::Figures,
-) -> Result<Estimate, FlowError> {
-    let mut est = estimate::rtl::estimate(g, part, clock_ns, stages)?;
-    est.total.latency_cycles = f.latency;
-    est.total.latency_ns = f.latency as f64 * clock_ns;
-    est.total.ii = f.interval.max(1);
-    est.assumptions.push(
-        "io_stream RTL: latency and II are the dataflow model's (samples streamed back to back, an input pixel per cycle); LUT, FF and DSP figures are those of the fully parallel RTL design, not of the streaming one (run hls-gen synth for its counts)".into(),
-    );
-    Ok(est)
 }
 
 /// Bypasses every Softmax layer that produces a graph output and is read by no other layer.

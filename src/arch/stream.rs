@@ -81,6 +81,30 @@ impl Window {
         (self.dilation_h * (self.kernel_h - 1) + 1, self.dilation_w * (self.kernel_w - 1) + 1)
     }
 
+    /// Distinct patterns of taps inside the input over the output positions: the datapaths a
+    /// pooling window builds (`backend::rtl::stream`), the rows' patterns times the columns'.
+    pub fn tap_patterns(&self) -> usize {
+        let distinct = |outs: usize, stride: usize, kernel: usize, dil: usize, pad: usize, len: usize| {
+            let masks: std::collections::BTreeSet<u64> = (0..outs)
+                .map(|o| {
+                    (0..kernel)
+                        .filter(|&a| (pad..pad + len).contains(&(o * stride + a * dil)))
+                        .fold(0u64, |m, a| m | (1 << a.min(63)))
+                })
+                .collect();
+            masks.len().max(1)
+        };
+        distinct(self.out_height, self.stride_h, self.kernel_h, self.dilation_h, self.pad_top, self.in_height)
+            * distinct(
+                self.out_width,
+                self.stride_w,
+                self.kernel_w,
+                self.dilation_w,
+                self.pad_left,
+                self.in_width,
+            )
+    }
+
     /// Whether padded position `(i, j)` holds an input pixel.
     fn inside(&self, i: usize, j: usize) -> bool {
         (self.pad_top..self.pad_top + self.in_height).contains(&i)

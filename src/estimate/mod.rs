@@ -50,6 +50,7 @@ pub mod report;
 mod reshape;
 pub mod rows;
 pub mod rtl;
+pub mod rtl_stream;
 mod scatter_add;
 mod softmax;
 pub mod stream;
