@@ -10,8 +10,10 @@
 //!   same name, when the reference has one;
 //! * `weight` and `bias` statistics are over the lowered (quantized) constants; their overflow
 //!   count is the number of the reference model's values that do not fit the type;
-//! * `accumulator` overflow counts are the simulator's; its values are computed for Dense layers
-//!   (exactly, as `bias + x·W` over the traced input) and left out for other layers;
+//! * `accumulator` overflow counts are the simulator's; its values are, for Dense layers, the
+//!   exact `bias + x·W` of every traced input (the simulator's own sums where its kernel has them,
+//!   [`crate::sim::SimResult::dense_sums`], else summed here in `f64`) and left out for other
+//!   layers;
 //! * every number is a pure function of the model, the configuration and the inputs.
 
 pub mod auto;
@@ -244,7 +246,7 @@ pub fn profile(
     inputs: &[f64],
     n: usize,
 ) -> Result<Profile, ProfileError> {
-    let opts = RunOptions { trace: true, progress: None };
+    let opts = RunOptions { trace: true, dense_sums: true, progress: None };
     let fixed = Simulator::new(g)?.run(inputs, n, &opts)?;
     let reference = match float {
         Some(f) => Some(Simulator::new_float(f)?.run(inputs, n, &opts)?),
@@ -253,12 +255,11 @@ pub fn profile(
     Ok(assemble(model, g, float, &fixed, reference.as_ref(), n))
 }
 
-/// The profile of a compiled model's testbench inputs, from the traced run that computed the
-/// expected outputs ([`crate::flow::Compiled::tb_run`]), with the estimate's costs.
-pub fn of_testbench(model: &str, c: &crate::flow::Compiled) -> Profile {
-    let mut p = assemble(model, &c.lowered.graph, None, &c.tb_run, None, c.tb_samples);
-    p.set_cost(&c.estimate);
-    p
+/// The profile of the `n` testbench inputs of a compiled model, from the traced run `tb_run`
+/// that computed the expected outputs ([`crate::flow::testbench_run`]); without costs until
+/// [`Profile::set_cost`].
+pub fn of_testbench(model: &str, g: &LoweredGraph, tb_run: &SimResult, n: usize) -> Profile {
+    assemble(model, g, None, tb_run, None, n)
 }
 
 /// The profile of traced runs of `g` (`fixed`) and of its reference (`reference`).
@@ -273,6 +274,8 @@ pub fn assemble(
     let empty = Vec::new();
     let trace: BTreeMap<&str, &TraceTensor> =
         fixed.trace.as_ref().unwrap_or(&empty).iter().map(|t| (t.name.as_str(), t)).collect();
+    let sums: BTreeMap<&str, &TraceTensor> =
+        fixed.dense_sums.as_ref().unwrap_or(&empty).iter().map(|t| (t.name.as_str(), t)).collect();
     let float_trace: BTreeMap<&str, &TraceTensor> = reference
         .and_then(|r| r.trace.as_ref())
         .unwrap_or(&empty)
@@ -282,7 +285,10 @@ pub fn assemble(
     let order = g.topo_order().unwrap_or_else(|_| g.node_ids());
     let layers = order
         .par_iter()
-        .map(|&id| layer_profile(g, id, float.map(|f| &**f), &trace, &float_trace, &fixed.overflows, n))
+        .map(|&id| {
+            let traces = Traces { fixed: &trace, sums: &sums, float: &float_trace };
+            layer_profile(g, id, float.map(|f| &**f), &traces, &fixed.overflows, n)
+        })
         .collect();
     Profile {
         model: model.to_string(),
@@ -304,15 +310,23 @@ pub fn assemble(
     }
 }
 
+/// The traced tensors of a run, by layer name: outputs, exact Dense sums
+/// ([`SimResult::dense_sums`]) and the reference's outputs.
+struct Traces<'a> {
+    fixed: &'a BTreeMap<&'a str, &'a TraceTensor>,
+    sums: &'a BTreeMap<&'a str, &'a TraceTensor>,
+    float: &'a BTreeMap<&'a str, &'a TraceTensor>,
+}
+
 fn layer_profile(
     g: &Graph,
     id: NodeId,
     float: Option<&Graph>,
-    trace: &BTreeMap<&str, &TraceTensor>,
-    float_trace: &BTreeMap<&str, &TraceTensor>,
+    traces: &Traces,
     overflows: &[LayerOverflow],
     n: usize,
 ) -> LayerProfile {
+    let (trace, float_trace) = (traces.fixed, traces.float);
     let node = g.node(id);
     let count = |kind: &str| {
         let sites: Vec<&LayerOverflow> =
@@ -354,16 +368,22 @@ fn layer_profile(
     }
     let accum_ty = node.layer.internal_types().into_iter().find(|(r, _)| *r == "accumulator").map(|(_, t)| t);
     if let Some(ty) = accum_ty {
-        let values = match &node.layer {
-            Layer::Dense(d) => g
-                .inputs_of(id)
-                .first()
-                .and_then(|&i| trace.get(g.node(i).name.as_str()))
-                .map(|x| dense_accumulators(d, &x.values, n))
-                .unwrap_or_default(),
-            _ => Vec::new(),
+        let simulated = traces.sums.get(node.name.as_str()).filter(|_| no_negative_zero(&node.layer));
+        let computed;
+        let values = match (&node.layer, simulated) {
+            (Layer::Dense(_), Some(sums)) => &sums.values[..],
+            (Layer::Dense(d), None) => {
+                computed = g
+                    .inputs_of(id)
+                    .first()
+                    .and_then(|&i| trace.get(g.node(i).name.as_str()))
+                    .map(|x| dense_accumulators(d, &x.values, n))
+                    .unwrap_or_default();
+                &computed[..]
+            }
+            _ => &[],
         };
-        let mut t = stats("accumulator", ty, &values);
+        let mut t = stats("accumulator", ty, values);
         if let Some((c, e)) = count("accumulator") {
             t.overflows = Some(c);
             t.casts = Some(e);
@@ -387,6 +407,16 @@ fn layer_profile(
         type_from_model: node.ty_from_model,
         tensors,
         cost: None,
+    }
+}
+
+/// Whether the simulator's exact sums of Dense layer `layer` are the values
+/// [`dense_accumulators`] computes: they are whenever no bias is `-0.0` (the sums are exact, and
+/// an `f64` sum that starts at a bias other than `-0.0` never becomes `-0.0`).
+fn no_negative_zero(layer: &Layer) -> bool {
+    match layer {
+        Layer::Dense(d) => d.bias.values.iter().all(|b| b.to_bits() != (-0.0f64).to_bits()),
+        _ => false,
     }
 }
 
