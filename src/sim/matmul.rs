@@ -27,6 +27,8 @@
 //! The `f64` and `i16` kernels can also hand over each row's exact sums before the cast
 //! ([`MatMul::run_summed`]): the profile's accumulator statistics without a second product.
 
+use rayon::prelude::*;
+
 use super::cast::{fits_i64, frac, range, Cast64, CastOp, Int};
 use super::cast32::Cast32;
 use super::constant::{frac32, too_wide, Need, Raw};
@@ -207,19 +209,38 @@ fn exact(sh: &Spec, w: &Raw, b: &Raw) -> Option<Exact> {
     if fa < f {
         return None;
     }
-    let w: Vec<i128> = w.values.iter().map(|&v| align(v, f - fx - w.frac)).collect::<Option<_>>()?;
+    let w: Vec<i128> = w.values.par_iter().map(|&v| align(v, f - fx - w.frac)).collect::<Option<_>>()?;
     let bias: Vec<i128> = b.values.iter().map(|&v| align(v, f - b.frac)).collect::<Option<_>>()?;
     let (xlo, xhi) = range(&sh.x_ty);
+    // Per output, the sums of the negative and of the positive products' extremes, over slices
+    // of rows in parallel (the totals are the same in any order; an overflow, in whichever
+    // order, only leaves the product to the sequential kernel).
+    let n_out = sh.n_out.max(1);
+    let rows = ((1 << 14) / n_out).max(1);
+    let slices: Vec<Option<(Vec<i128>, Vec<i128>)>> = w
+        .par_chunks(rows * n_out)
+        .map(|slice| {
+            let (mut lo, mut hi) = (vec![0i128; n_out], vec![0i128; n_out]);
+            for row in slice.chunks(n_out) {
+                for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
+                    if v == 0 {
+                        continue;
+                    }
+                    let (a, c) = (xlo.checked_mul(v)?, xhi.checked_mul(v)?);
+                    *l = l.checked_add(a.min(c).min(0))?;
+                    *h = h.checked_add(a.max(c).max(0))?;
+                }
+            }
+            Some((lo, hi))
+        })
+        .collect();
     let mut lo = bias.clone();
     let mut hi = bias.clone();
-    for row in w.chunks(sh.n_out.max(1)) {
-        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
-            if v == 0 {
-                continue;
-            }
-            let (a, c) = (xlo.checked_mul(v)?, xhi.checked_mul(v)?);
-            *l = l.checked_add(a.min(c).min(0))?;
-            *h = h.checked_add(a.max(c).max(0))?;
+    for slice in slices {
+        let (slo, shi) = slice?;
+        for ((l, h), (a, c)) in lo.iter_mut().zip(hi.iter_mut()).zip(slo.into_iter().zip(shi)) {
+            *l = l.checked_add(a)?;
+            *h = h.checked_add(c)?;
         }
     }
     let (lo, hi) = (lo.into_iter().min().unwrap_or(0), hi.into_iter().max().unwrap_or(0));
