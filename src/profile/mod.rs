@@ -479,15 +479,25 @@ fn accumulate(acc: &mut [f64], x: &[f64], w: &[f64], bias: &[f64], skip_zeros: b
     }
 }
 
-/// Range, histogram and unused bits of `values` held in `ty`.
+/// Range, histogram and unused bits of `values` held in `ty`, in one pass over slices of the
+/// values in parallel.
 fn stats(tensor: &'static str, ty: Option<FixedType>, values: &[f64]) -> TensorStats {
-    let mut histogram = Histogram::new();
-    for &v in values {
-        histogram.add(v);
+    const SLICE: usize = 1 << 14;
+    let bits = ty.map(|t| Bits::new(&t));
+    let parts: Vec<Summary> = values.par_chunks(SLICE).map(|c| Summary::of(c, bits.as_ref())).collect();
+    let mut all = Summary::default();
+    for p in &parts {
+        all.merge(p);
     }
-    let (unused_msb, unused_lsb) = match ty {
-        Some(ty) if !values.is_empty() => {
-            let (msb, lsb) = unused_bits(&ty, values);
+    let (mut min, mut max) = (all.min, all.max);
+    if all.negative_zero && parts.len() > 1 {
+        // Which zero `f64::min` and `f64::max` keep depends on the order: the sequential one.
+        min = values.iter().copied().reduce(f64::min);
+        max = values.iter().copied().reduce(f64::max);
+    }
+    let (unused_msb, unused_lsb) = match (ty, bits) {
+        (Some(ty), Some(b)) if !values.is_empty() => {
+            let (msb, lsb) = b.unused(&ty, &all.used);
             (Some(msb), Some(lsb))
         }
         _ => (None, None),
@@ -500,11 +510,11 @@ fn stats(tensor: &'static str, ty: Option<FixedType>, values: &[f64]) -> TensorS
         type_min: ty.zip(frac).map(|(t, f)| fixed::to_f64(t.min_raw(), f)),
         type_max: ty.zip(frac).map(|(t, f)| fixed::to_f64(t.max_raw(), f)),
         values: values.len() as u64,
-        min: values.iter().copied().reduce(f64::min),
-        max: values.iter().copied().reduce(f64::max),
+        min,
+        max,
         float_min: None,
         float_max: None,
-        histogram,
+        histogram: all.histogram.unwrap_or_else(Histogram::new),
         overflows: None,
         casts: None,
         unused_msb,
@@ -512,36 +522,129 @@ fn stats(tensor: &'static str, ty: Option<FixedType>, values: &[f64]) -> TensorS
     }
 }
 
+/// What one pass over values gathers: their histogram, range (as `reduce(f64::min)` and
+/// `reduce(f64::max)` give it), whether a `-0.0` is among them, and the bits their raw values
+/// use.
+#[derive(Default)]
+struct Summary {
+    histogram: Option<Histogram>,
+    min: Option<f64>,
+    max: Option<f64>,
+    negative_zero: bool,
+    used: Used,
+}
+
+impl Summary {
+    fn of(values: &[f64], bits: Option<&Bits>) -> Summary {
+        let mut histogram = Histogram::new();
+        let (mut min, mut max) = (values.first().copied(), values.first().copied());
+        let mut negative_zero = false;
+        let mut used = Used::default();
+        for &v in values {
+            histogram.add(v);
+            min = min.map(|m| m.min(v));
+            max = max.map(|m| m.max(v));
+            negative_zero |= v.to_bits() == (-0.0f64).to_bits();
+            if let Some(b) = bits {
+                b.add(&mut used, v);
+            }
+        }
+        Summary { histogram: Some(histogram), min, max, negative_zero, used }
+    }
+
+    /// Adds a summary of the values that follow.
+    fn merge(&mut self, next: &Summary) {
+        match (&mut self.histogram, &next.histogram) {
+            (Some(h), Some(n)) => {
+                h.zeros += n.zeros;
+                h.bins.iter_mut().zip(&n.bins).for_each(|(a, b)| *a += b);
+            }
+            (h @ None, n) => *h = n.clone(),
+            (Some(_), None) => {}
+        }
+        self.min = match (self.min, next.min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max = match (self.max, next.max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.negative_zero |= next.negative_zero;
+        self.used.magnitudes |= next.used.magnitudes;
+        self.used.raws |= next.used.raws;
+        self.used.any |= next.used.any;
+    }
+}
+
+/// The union of the bits of raw values: of their magnitudes (ones' complement of negatives) and
+/// of the raw values themselves; `any` once a value was taken.
+#[derive(Default, Clone, Copy)]
+struct Used {
+    magnitudes: i128,
+    raws: i128,
+    any: bool,
+}
+
+/// How values of a type become raw integers, for [`Used`].
+#[derive(Clone, Copy)]
+struct Bits {
+    ty: FixedType,
+    scale: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Bits {
+    fn new(ty: &FixedType) -> Bits {
+        let scale = 2f64.powi(ty.frac_bits());
+        Bits { ty: *ty, scale, min: ty.min_raw() as f64, max: ty.max_raw() as f64 }
+    }
+
+    #[inline]
+    fn add(&self, used: &mut Used, v: f64) {
+        let ty = &self.ty;
+        // A value the type holds exactly scales to its raw integer, which any cast returns.
+        let s = v * self.scale;
+        // `s as i64 as f64 == s` tests for an integer in range without a `trunc` call.
+        let r = if ty.width <= 53
+            && s >= self.min
+            && s <= self.max
+            && (s != 0.0 || v == 0.0)
+            && s as i64 as f64 == s
+        {
+            s as i64 as i128
+        } else {
+            let Ok(c) = fixed::from_f64(v, ty) else { return };
+            c.raw
+        };
+        used.any = true;
+        used.magnitudes |= if ty.signed && r < 0 { !r } else { r };
+        used.raws |= r;
+    }
+
+    /// The unused high and low bits of `ty` given the bits `used`.
+    fn unused(&self, ty: &FixedType, used: &Used) -> (u32, u32) {
+        let width = ty.width;
+        let needed = match (used.any, ty.signed) {
+            (false, _) => 0,
+            (true, true) => 129 - used.magnitudes.leading_zeros(),
+            (true, false) => 128 - used.magnitudes.leading_zeros(),
+        };
+        let trailing = if used.raws == 0 { width } else { used.raws.trailing_zeros() };
+        (width.saturating_sub(needed), trailing.min(width))
+    }
+}
+
 /// The high bits of `ty` that no value needs (a signed value needs its sign bit) and the low bits
 /// that are zero in every value, each at most the width.
 pub fn unused_bits(ty: &FixedType, values: &[f64]) -> (u32, u32) {
-    let width = ty.width;
-    let scale = 2f64.powi(ty.frac_bits());
-    let (min, max) = (ty.min_raw() as f64, ty.max_raw() as f64);
-    // The widest value sets the bits needed and the union of the values' bits their common
-    // trailing zeros: OR the magnitudes (ones' complement of negatives) and the raw values.
-    let (mut magnitudes, mut raws, mut any) = (0i128, 0i128, false);
+    let bits = Bits::new(ty);
+    let mut used = Used::default();
     for &v in values {
-        // A value the type holds exactly scales to its raw integer, which any cast returns.
-        let s = v * scale;
-        // `s as i64 as f64 == s` tests for an integer in range without a `trunc` call.
-        let r = if width <= 53 && s >= min && s <= max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
-            s as i64 as i128
-        } else {
-            let Ok(c) = fixed::from_f64(v, ty) else { continue };
-            c.raw
-        };
-        any = true;
-        magnitudes |= if ty.signed && r < 0 { !r } else { r };
-        raws |= r;
+        bits.add(&mut used, v);
     }
-    let needed = match (any, ty.signed) {
-        (false, _) => 0,
-        (true, true) => 129 - magnitudes.leading_zeros(),
-        (true, false) => 128 - magnitudes.leading_zeros(),
-    };
-    let trailing = if raws == 0 { width } else { raws.trailing_zeros() };
-    (width.saturating_sub(needed), trailing.min(width))
+    bits.unused(ty, &used)
 }
 
 /// Argmax agreement on the first output and the largest absolute output difference.
