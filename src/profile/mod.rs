@@ -537,19 +537,18 @@ struct Summary {
 impl Summary {
     fn of(values: &[f64], bits: Option<&Bits>) -> Summary {
         let mut histogram = Histogram::new();
-        let (mut min, mut max) = (values.first().copied(), values.first().copied());
+        let first = values.first().copied().unwrap_or_default();
+        let (mut min, mut max) = (first, first);
         let mut negative_zero = false;
-        let mut used = Used::default();
         for &v in values {
             histogram.add(v);
-            min = min.map(|m| m.min(v));
-            max = max.map(|m| m.max(v));
+            min = min.min(v);
+            max = max.max(v);
             negative_zero |= v.to_bits() == (-0.0f64).to_bits();
-            if let Some(b) = bits {
-                b.add(&mut used, v);
-            }
         }
-        Summary { histogram: Some(histogram), min, max, negative_zero, used }
+        let used = bits.map(|b| b.used(values)).unwrap_or_default();
+        let range = |x: f64| (!values.is_empty()).then_some(x);
+        Summary { histogram: Some(histogram), min: range(min), max: range(max), negative_zero, used }
     }
 
     /// Adds a summary of the values that follow.
@@ -623,6 +622,30 @@ impl Bits {
         used.raws |= r;
     }
 
+    /// The bits `values` use: [`Bits::add`] of each, with the raw values the type holds exactly
+    /// gathered in `i64` (sign extension commutes with `|` and `!`, so widening at the end gives
+    /// the same bits).
+    fn used(&self, values: &[f64]) -> Used {
+        let mut used = Used::default();
+        let (mut magnitudes, mut raws, mut any) = (0i64, 0i64, false);
+        let (signed, exact) = (self.ty.signed, self.ty.width <= 53);
+        for &v in values {
+            let s = v * self.scale;
+            if exact && s >= self.min && s <= self.max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
+                let r = s as i64;
+                any = true;
+                magnitudes |= if signed && r < 0 { !r } else { r };
+                raws |= r;
+            } else {
+                self.add(&mut used, v);
+            }
+        }
+        used.magnitudes |= i128::from(magnitudes);
+        used.raws |= i128::from(raws);
+        used.any |= any;
+        used
+    }
+
     /// The unused high and low bits of `ty` given the bits `used`.
     fn unused(&self, ty: &FixedType, used: &Used) -> (u32, u32) {
         let width = ty.width;
@@ -640,11 +663,7 @@ impl Bits {
 /// that are zero in every value, each at most the width.
 pub fn unused_bits(ty: &FixedType, values: &[f64]) -> (u32, u32) {
     let bits = Bits::new(ty);
-    let mut used = Used::default();
-    for &v in values {
-        bits.add(&mut used, v);
-    }
-    bits.unused(ty, &used)
+    bits.unused(ty, &bits.used(values))
 }
 
 /// Argmax agreement on the first output and the largest absolute output difference.
