@@ -22,6 +22,7 @@ use crate::fixed::{FixedError, FixedType};
 use crate::frontend::{self, FrontendError, LoadOptions};
 use crate::ir::{ImportedGraph, Layer, LoweredGraph, Strategy};
 use crate::passes::{self, PassContext, PassError, PassRun};
+use crate::profile::Profile;
 use crate::sim::{RunOptions, SimError, SimResult, Simulator};
 use crate::testvec;
 
@@ -358,7 +359,7 @@ pub fn testbench_run(
             (&generated[..], samples)
         }
     };
-    let result = sim.run(inputs, n, &RunOptions { trace, progress: None })?;
+    let result = sim.run(inputs, n, &RunOptions { trace, dense_sums: trace, progress: None })?;
     let input_lines = testvec::input_lines(inputs, &ports)?;
     let mut expected = vec![Vec::new(); n];
     for out in &result.outputs {
@@ -464,12 +465,14 @@ pub struct Compiled {
     pub project: Project,
     pub estimate: Estimate,
     pub tb_samples: usize,
-    /// The traced simulation of the testbench inputs that gave the expected outputs.
-    pub tb_run: SimResult,
+    /// The profile of the testbench inputs ([`crate::profile::of_testbench`], from the traced run
+    /// that gave the expected outputs) with the estimate's costs.
+    pub profile: Profile,
 }
 
-/// Lowers `model`, simulates the testbench vectors, emits the project with the chosen backend
-/// and adds the estimate's `report.json` and `report.md` to it.
+/// Lowers `model`, simulates the testbench vectors and profiles that run, emits the project with
+/// the chosen backend and adds the estimate's `report.json` and `report.md` to it. The profile
+/// is taken before the emission so that the run's trace is freed first.
 pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Result<Compiled, FlowError> {
     let part = estimate::lookup_part(c.part)?;
     let mut lowered = load_and_lower(model, opts)?;
@@ -479,6 +482,8 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     let g = &lowered.graph;
     let given = c.tb_inputs.map(|a| join_inputs(g, a)).transpose()?;
     let (tb, tb_run) = testbench_run(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples, true)?;
+    let mut profile = crate::profile::of_testbench(&model.display().to_string(), g, &tb_run, tb.inputs.len());
+    drop(tb_run);
     let io = c.io_type.or(lowered.config.io_type).unwrap_or_default();
     if io == IoStyle::Parallel && c.fifo_depth.is_some() {
         return Err(FlowError::Options(
@@ -553,7 +558,8 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     };
     project.add("report.json", report::to_json(&est))?;
     project.add("report.md", report::to_markdown(&est))?;
-    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len(), tb_run })
+    profile.set_cost(&est);
+    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len(), profile })
 }
 
 /// Bypasses every Softmax layer that produces a graph output and is read by no other layer.

@@ -101,7 +101,7 @@ fn recorded_ranges_and_overflows_match_an_independent_computation() {
     let g = &lowered.graph;
     let trace = Simulator::new(g)
         .unwrap()
-        .run(&x, n, &RunOptions { trace: true, progress: None })
+        .run(&x, n, &RunOptions { trace: true, dense_sums: false, progress: None })
         .unwrap()
         .trace
         .unwrap();
@@ -370,4 +370,58 @@ fn html_report_renders_in_headless_chromium_with_the_json_numbers() {
     assert_eq!(luts[..json_luts.len()], json_luts[..]);
     assert_eq!(luts[json_luts.len()], p["cost"]["lut"].as_u64().unwrap(), "total row");
     assert!(!dom.contains("<script"), "no script in the page");
+}
+
+/// The accumulator statistics taken from the simulator's exact Dense sums equal those the
+/// profile computes itself in `f64` from the traced inputs, on models whose Dense layers run
+/// the `i16`, `f64` and sparse kernels; a layer whose kernel casts every step gives no sums.
+#[test]
+fn accumulators_from_the_simulated_sums_equal_the_computed_ones() {
+    let big = "tests/models/onnx/mlp_big.onnx";
+    let tmp = tempfile::tempdir().unwrap();
+    let narrow = tmp.path().join("narrow.yml");
+    let yaml =
+        "HLSConfig:\n  LayerType:\n    Dense:\n      Precision: {accum: \"ap_fixed<14,6,AP_RND,AP_SAT>\"}\n";
+    std::fs::write(&narrow, yaml).unwrap();
+    // (model, precision, pruning threshold, configuration, a kernel one of the Dense layers
+    // runs; `None`: all cast every step)
+    let cases = [
+        (MLP, None, None, None, Some("exact i16 madd")),
+        (big, None, None, None, Some("exact i16 madd")),
+        (MLP, Some("ap_fixed<24,10>"), None, None, Some("exact f64 gemm")),
+        (MLP, None, Some(0.3), None, Some("exact sparse f64")),
+        (MLP, None, None, Some(narrow), None),
+    ];
+    for (model, ty, prune_below, config, kernel) in cases {
+        let precision = ty.map(|t| t.parse().unwrap());
+        let opts = FlowOptions { precision, prune_below, config, ..FlowOptions::default() };
+        let g = flow::load_and_lower(&root().join(model), &opts).unwrap().graph;
+        let sim = Simulator::new(&g).unwrap();
+        let dense: Vec<String> =
+            sim.kernels().into_iter().filter(|(_, k)| k.starts_with("dense")).map(|(_, k)| k).collect();
+        let expected = match kernel {
+            Some(k) => {
+                assert!(dense.iter().any(|d| *d == format!("dense: {k}")), "{model} {ty:?}: {dense:?}");
+                assert!(dense.iter().all(|d| !d.contains("sequential")), "{model} {ty:?}: {dense:?}");
+                dense.len()
+            }
+            None => {
+                assert!(dense.iter().all(|d| d.contains("sequential")), "{model} {ty:?}: {dense:?}");
+                0
+            }
+        };
+        let n = 64;
+        let x = normal(5, n, sim.input_elements(), 1.5);
+        let run =
+            |dense_sums| sim.run(&x, n, &RunOptions { trace: true, dense_sums, progress: None }).unwrap();
+        let (with, without) = (run(true), run(false));
+        assert_eq!(with.dense_sums.as_ref().map(Vec::len), Some(expected), "{model} {ty:?}");
+        assert!(without.dense_sums.is_none());
+        let a = hls_gen::profile::assemble("m", &g, None, &with, None, n);
+        let b = hls_gen::profile::assemble("m", &g, None, &without, None, n);
+        assert_eq!(a, b, "{model} {ty:?}");
+        let acc: Vec<_> =
+            a.layers.iter().flat_map(|l| &l.tensors).filter(|t| t.tensor == "accumulator").collect();
+        assert!(acc.len() == dense.len() && acc.iter().all(|t| t.values > 0), "{model} {ty:?}");
+    }
 }

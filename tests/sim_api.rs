@@ -101,7 +101,7 @@ fn bad_inputs_are_refused() {
 #[test]
 fn no_samples_give_empty_outputs() {
     let sim = Simulator::new(&designed()).unwrap();
-    let r = sim.run(&[], 0, &RunOptions { trace: true, progress: None }).unwrap();
+    let r = sim.run(&[], 0, &RunOptions { trace: true, dense_sums: false, progress: None }).unwrap();
     assert!(r.outputs[0].values.is_empty() && r.outputs[0].raw.is_empty());
     assert!(r.overflows.iter().all(|o| o.count == 0 && o.elements == 0));
     assert_eq!(r.trace.unwrap().len(), 2);
@@ -115,7 +115,7 @@ fn progress_is_reported_in_order_up_to_the_total() {
     let inputs = inputs(&mut Rng(1), n, 16, 1.0);
     let seen = Mutex::new(Vec::new());
     let report = |done: usize| seen.lock().unwrap().push(done);
-    sim.run(&inputs, n, &RunOptions { trace: false, progress: Some(&report) }).unwrap();
+    sim.run(&inputs, n, &RunOptions { trace: false, dense_sums: false, progress: Some(&report) }).unwrap();
     let seen = seen.into_inner().unwrap();
     assert!(seen.len() >= 10, "{} reports", seen.len());
     assert!(seen.windows(2).all(|w| w[0] <= w[1]));
@@ -128,7 +128,7 @@ fn traces_hold_every_layer() {
     let sim = Simulator::new(&g).unwrap();
     let n = 100;
     let inputs = inputs(&mut Rng(2), n, 8, 1.0);
-    let r = sim.run(&inputs, n, &RunOptions { trace: true, progress: None }).unwrap();
+    let r = sim.run(&inputs, n, &RunOptions { trace: true, dense_sums: false, progress: None }).unwrap();
     let trace = r.trace.unwrap();
     let names: Vec<&str> = trace.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["input", "dense_0", "act_0", "dense_1", "act_1"]);

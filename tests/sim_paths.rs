@@ -15,7 +15,7 @@ fn simulator(g: &Graph, fast: bool) -> Simulator {
 
 fn run(g: &Graph, fast: bool, inputs: &[f64], n: usize) -> SimResult {
     let sim = simulator(g, fast);
-    sim.run(inputs, n, &RunOptions { trace: true, progress: None }).unwrap()
+    sim.run(inputs, n, &RunOptions { trace: true, dense_sums: false, progress: None }).unwrap()
 }
 
 fn assert_same(a: &SimResult, b: &SimResult, what: &str) {

@@ -58,7 +58,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         edge_parallelism: t.edge_parallelism,
     };
     let mut compiled = flow::compile(&args.model, &flow_opts, &opts)?;
-    let page = report_page(&args.model, &compiled);
+    let page = report_page(&args.model, &compiled.profile);
     compiled.project.add("report.html", page)?;
     print_warnings(&cfg, &compiled.lowered.warnings);
     print_runs(&compiled.lowered.runs);
@@ -86,8 +86,7 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
 
 /// The project's `report.html`: the profile of the lowered model on the testbench inputs (given or
 /// generated) with the estimate's per-layer costs.
-fn report_page(model: &std::path::Path, compiled: &flow::Compiled) -> String {
-    let name = model.display().to_string();
-    let p = crate::profile::of_testbench(&name, compiled);
-    crate::profile::html::render(&p, &format!("hls-gen report: {name} on the testbench inputs"))
+fn report_page(model: &std::path::Path, profile: &crate::profile::Profile) -> String {
+    let name = model.display();
+    crate::profile::html::render(profile, &format!("hls-gen report: {name} on the testbench inputs"))
 }

@@ -33,7 +33,7 @@ pub(super) fn run_with_progress(
     let start = Instant::now();
     let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
     let progress = |done: usize| show_progress(&bar, start, done, n);
-    let result = sim.run(inputs, n, &RunOptions { trace, progress: Some(&progress) });
+    let result = sim.run(inputs, n, &RunOptions { trace, dense_sums: false, progress: Some(&progress) });
     if let Ok(Some(b)) = bar.into_inner() {
         b.finish_and_clear();
     }
@@ -155,7 +155,7 @@ fn run_in_pieces(
         let m = PIECE.min(n - first);
         let progress = |done: usize| show_progress(&bar, start, first + done, n);
         let x = &inputs[first * per..(first + m) * per];
-        let run = sim.run(x, m, &RunOptions { trace: false, progress: Some(&progress) });
+        let run = sim.run(x, m, &RunOptions { trace: false, dense_sums: false, progress: Some(&progress) });
         let result = run.map_err(|e| e.from_sample(first))?;
         for (k, out) in result.outputs.iter().enumerate() {
             write_outputs(g, k, out, &mut writers[k])?;

@@ -67,17 +67,18 @@ pub(super) fn cost(d: &Dense, x: &FixedType, out: &FixedType, design: &LayerDesi
             c.lut += adders as f64 * add_lut(wa, k);
             let mut mul_delay: f64 = 0.0;
             let mut single_dsp = vec![None; n_out];
+            let mut products = Products::new(x, &wty, cx);
             for (i, &w) in d.weights.values.iter().enumerate() {
-                let m = arith::const_mul(x, arith::raw(w, &wty), cx.part.dsp_kind, k);
-                c.dsp += m.dsp();
-                if m.dsp() > 0 {
-                    c.dsp_in_fabric_lut += arith::const_mul_in_fabric(x, arith::raw(w, &wty)).lut(k);
+                let m = products.of(w);
+                c.dsp += m.dsp;
+                if m.dsp > 0 {
+                    c.dsp_in_fabric_lut += m.in_fabric_lut;
                 }
-                c.lut += m.lut(k);
-                mul_delay = mul_delay.max(m.delay(k));
-                if m != MulImpl::Zero {
+                c.lut += m.lut;
+                mul_delay = mul_delay.max(m.delay);
+                if !m.zero {
                     if let Some(s) = single_dsp.get_mut(i % n_out) {
-                        *s = Some(s.is_none() && m.dsp() > 0);
+                        *s = Some(s.is_none() && m.dsp > 0);
                     }
                 }
             }
@@ -94,6 +95,58 @@ pub(super) fn cost(d: &Dense, x: &FixedType, out: &FixedType, design: &LayerDesi
         }
     }
     c
+}
+
+/// The cost figures of one constant product ([`arith::const_mul`]).
+#[derive(Debug, Clone, Copy)]
+struct Product {
+    zero: bool,
+    dsp: u64,
+    lut: f64,
+    delay: f64,
+    /// Its LUTs when built in fabric ([`arith::const_mul_in_fabric`]), for DSP products.
+    in_fabric_lut: f64,
+}
+
+/// The products of an input of type `x` by weights of type `w`, each distinct raw weight costed
+/// once: weights of at most 16 bits are looked up by raw value.
+struct Products<'a> {
+    x: &'a FixedType,
+    w: &'a FixedType,
+    cx: &'a Ctx<'a>,
+    seen: Vec<Option<Product>>,
+}
+
+impl<'a> Products<'a> {
+    const TABLE_BITS: u32 = 16;
+
+    fn new(x: &'a FixedType, w: &'a FixedType, cx: &'a Ctx<'a>) -> Self {
+        let size = if w.width <= Self::TABLE_BITS { 1 << w.width } else { 0 };
+        Products { x, w, cx, seen: vec![None; size] }
+    }
+
+    fn of(&mut self, value: f64) -> Product {
+        let raw = arith::raw(value, self.w);
+        let lowest = if self.w.signed { -(self.seen.len() as i64 / 2) } else { 0 };
+        let slot = usize::try_from(raw - lowest).ok().filter(|&s| s < self.seen.len());
+        if let Some(p) = slot.and_then(|s| self.seen[s]) {
+            return p;
+        }
+        let k = &self.cx.k;
+        let m = arith::const_mul(self.x, raw, self.cx.part.dsp_kind, k);
+        let in_fabric_lut = if m.dsp() > 0 { arith::const_mul_in_fabric(self.x, raw).lut(k) } else { 0.0 };
+        let p = Product {
+            zero: m == MulImpl::Zero,
+            dsp: m.dsp(),
+            lut: m.lut(k),
+            delay: m.delay(k),
+            in_fabric_lut,
+        };
+        if let Some(s) = slot {
+            self.seen[s] = Some(p);
+        }
+        p
+    }
 }
 
 /// The step datapath of a multiplexed dense layer and its resources (without the output cast).

@@ -10,8 +10,10 @@
 //!   same name, when the reference has one;
 //! * `weight` and `bias` statistics are over the lowered (quantized) constants; their overflow
 //!   count is the number of the reference model's values that do not fit the type;
-//! * `accumulator` overflow counts are the simulator's; its values are computed for Dense layers
-//!   (exactly, as `bias + x·W` over the traced input) and left out for other layers;
+//! * `accumulator` overflow counts are the simulator's; its values are, for Dense layers, the
+//!   exact `bias + x·W` of every traced input (the simulator's own sums where its kernel has them,
+//!   [`crate::sim::SimResult::dense_sums`], else summed here in `f64`) and left out for other
+//!   layers;
 //! * every number is a pure function of the model, the configuration and the inputs.
 
 pub mod auto;
@@ -244,7 +246,7 @@ pub fn profile(
     inputs: &[f64],
     n: usize,
 ) -> Result<Profile, ProfileError> {
-    let opts = RunOptions { trace: true, progress: None };
+    let opts = RunOptions { trace: true, dense_sums: true, progress: None };
     let fixed = Simulator::new(g)?.run(inputs, n, &opts)?;
     let reference = match float {
         Some(f) => Some(Simulator::new_float(f)?.run(inputs, n, &opts)?),
@@ -253,12 +255,11 @@ pub fn profile(
     Ok(assemble(model, g, float, &fixed, reference.as_ref(), n))
 }
 
-/// The profile of a compiled model's testbench inputs, from the traced run that computed the
-/// expected outputs ([`crate::flow::Compiled::tb_run`]), with the estimate's costs.
-pub fn of_testbench(model: &str, c: &crate::flow::Compiled) -> Profile {
-    let mut p = assemble(model, &c.lowered.graph, None, &c.tb_run, None, c.tb_samples);
-    p.set_cost(&c.estimate);
-    p
+/// The profile of the `n` testbench inputs of a compiled model, from the traced run `tb_run`
+/// that computed the expected outputs ([`crate::flow::testbench_run`]); without costs until
+/// [`Profile::set_cost`].
+pub fn of_testbench(model: &str, g: &LoweredGraph, tb_run: &SimResult, n: usize) -> Profile {
+    assemble(model, g, None, tb_run, None, n)
 }
 
 /// The profile of traced runs of `g` (`fixed`) and of its reference (`reference`).
@@ -273,6 +274,8 @@ pub fn assemble(
     let empty = Vec::new();
     let trace: BTreeMap<&str, &TraceTensor> =
         fixed.trace.as_ref().unwrap_or(&empty).iter().map(|t| (t.name.as_str(), t)).collect();
+    let sums: BTreeMap<&str, &TraceTensor> =
+        fixed.dense_sums.as_ref().unwrap_or(&empty).iter().map(|t| (t.name.as_str(), t)).collect();
     let float_trace: BTreeMap<&str, &TraceTensor> = reference
         .and_then(|r| r.trace.as_ref())
         .unwrap_or(&empty)
@@ -282,7 +285,10 @@ pub fn assemble(
     let order = g.topo_order().unwrap_or_else(|_| g.node_ids());
     let layers = order
         .par_iter()
-        .map(|&id| layer_profile(g, id, float.map(|f| &**f), &trace, &float_trace, &fixed.overflows, n))
+        .map(|&id| {
+            let traces = Traces { fixed: &trace, sums: &sums, float: &float_trace };
+            layer_profile(g, id, float.map(|f| &**f), &traces, &fixed.overflows, n)
+        })
         .collect();
     Profile {
         model: model.to_string(),
@@ -304,15 +310,23 @@ pub fn assemble(
     }
 }
 
+/// The traced tensors of a run, by layer name: outputs, exact Dense sums
+/// ([`SimResult::dense_sums`]) and the reference's outputs.
+struct Traces<'a> {
+    fixed: &'a BTreeMap<&'a str, &'a TraceTensor>,
+    sums: &'a BTreeMap<&'a str, &'a TraceTensor>,
+    float: &'a BTreeMap<&'a str, &'a TraceTensor>,
+}
+
 fn layer_profile(
     g: &Graph,
     id: NodeId,
     float: Option<&Graph>,
-    trace: &BTreeMap<&str, &TraceTensor>,
-    float_trace: &BTreeMap<&str, &TraceTensor>,
+    traces: &Traces,
     overflows: &[LayerOverflow],
     n: usize,
 ) -> LayerProfile {
+    let (trace, float_trace) = (traces.fixed, traces.float);
     let node = g.node(id);
     let count = |kind: &str| {
         let sites: Vec<&LayerOverflow> =
@@ -354,16 +368,22 @@ fn layer_profile(
     }
     let accum_ty = node.layer.internal_types().into_iter().find(|(r, _)| *r == "accumulator").map(|(_, t)| t);
     if let Some(ty) = accum_ty {
-        let values = match &node.layer {
-            Layer::Dense(d) => g
-                .inputs_of(id)
-                .first()
-                .and_then(|&i| trace.get(g.node(i).name.as_str()))
-                .map(|x| dense_accumulators(d, &x.values, n))
-                .unwrap_or_default(),
-            _ => Vec::new(),
+        let simulated = traces.sums.get(node.name.as_str()).filter(|_| no_negative_zero(&node.layer));
+        let computed;
+        let values = match (&node.layer, simulated) {
+            (Layer::Dense(_), Some(sums)) => &sums.values[..],
+            (Layer::Dense(d), None) => {
+                computed = g
+                    .inputs_of(id)
+                    .first()
+                    .and_then(|&i| trace.get(g.node(i).name.as_str()))
+                    .map(|x| dense_accumulators(d, &x.values, n))
+                    .unwrap_or_default();
+                &computed[..]
+            }
+            _ => &[],
         };
-        let mut t = stats("accumulator", ty, &values);
+        let mut t = stats("accumulator", ty, values);
         if let Some((c, e)) = count("accumulator") {
             t.overflows = Some(c);
             t.casts = Some(e);
@@ -387,6 +407,16 @@ fn layer_profile(
         type_from_model: node.ty_from_model,
         tensors,
         cost: None,
+    }
+}
+
+/// Whether the simulator's exact sums of Dense layer `layer` are the values
+/// [`dense_accumulators`] computes: they are whenever no bias is `-0.0` (the sums are exact, and
+/// an `f64` sum that starts at a bias other than `-0.0` never becomes `-0.0`).
+fn no_negative_zero(layer: &Layer) -> bool {
+    match layer {
+        Layer::Dense(d) => d.bias.values.iter().all(|b| b.to_bits() != (-0.0f64).to_bits()),
+        _ => false,
     }
 }
 
@@ -449,15 +479,25 @@ fn accumulate(acc: &mut [f64], x: &[f64], w: &[f64], bias: &[f64], skip_zeros: b
     }
 }
 
-/// Range, histogram and unused bits of `values` held in `ty`.
+/// Range, histogram and unused bits of `values` held in `ty`, in one pass over slices of the
+/// values in parallel.
 fn stats(tensor: &'static str, ty: Option<FixedType>, values: &[f64]) -> TensorStats {
-    let mut histogram = Histogram::new();
-    for &v in values {
-        histogram.add(v);
+    const SLICE: usize = 1 << 14;
+    let bits = ty.map(|t| Bits::new(&t));
+    let parts: Vec<Summary> = values.par_chunks(SLICE).map(|c| Summary::of(c, bits.as_ref())).collect();
+    let mut all = Summary::default();
+    for p in &parts {
+        all.merge(p);
     }
-    let (unused_msb, unused_lsb) = match ty {
-        Some(ty) if !values.is_empty() => {
-            let (msb, lsb) = unused_bits(&ty, values);
+    let (mut min, mut max) = (all.min, all.max);
+    if all.negative_zero && parts.len() > 1 {
+        // Which zero `f64::min` and `f64::max` keep depends on the order: the sequential one.
+        min = values.iter().copied().reduce(f64::min);
+        max = values.iter().copied().reduce(f64::max);
+    }
+    let (unused_msb, unused_lsb) = match (ty, bits) {
+        (Some(ty), Some(b)) if !values.is_empty() => {
+            let (msb, lsb) = b.unused(&ty, &all.used);
             (Some(msb), Some(lsb))
         }
         _ => (None, None),
@@ -470,11 +510,11 @@ fn stats(tensor: &'static str, ty: Option<FixedType>, values: &[f64]) -> TensorS
         type_min: ty.zip(frac).map(|(t, f)| fixed::to_f64(t.min_raw(), f)),
         type_max: ty.zip(frac).map(|(t, f)| fixed::to_f64(t.max_raw(), f)),
         values: values.len() as u64,
-        min: values.iter().copied().reduce(f64::min),
-        max: values.iter().copied().reduce(f64::max),
+        min,
+        max,
         float_min: None,
         float_max: None,
-        histogram,
+        histogram: all.histogram.unwrap_or_else(Histogram::new),
         overflows: None,
         casts: None,
         unused_msb,
@@ -482,36 +522,148 @@ fn stats(tensor: &'static str, ty: Option<FixedType>, values: &[f64]) -> TensorS
     }
 }
 
+/// What one pass over values gathers: their histogram, range (as `reduce(f64::min)` and
+/// `reduce(f64::max)` give it), whether a `-0.0` is among them, and the bits their raw values
+/// use.
+#[derive(Default)]
+struct Summary {
+    histogram: Option<Histogram>,
+    min: Option<f64>,
+    max: Option<f64>,
+    negative_zero: bool,
+    used: Used,
+}
+
+impl Summary {
+    fn of(values: &[f64], bits: Option<&Bits>) -> Summary {
+        let mut histogram = Histogram::new();
+        let first = values.first().copied().unwrap_or_default();
+        let (mut min, mut max) = (first, first);
+        let mut negative_zero = false;
+        for &v in values {
+            histogram.add(v);
+            min = min.min(v);
+            max = max.max(v);
+            negative_zero |= v.to_bits() == (-0.0f64).to_bits();
+        }
+        let used = bits.map(|b| b.used(values)).unwrap_or_default();
+        let range = |x: f64| (!values.is_empty()).then_some(x);
+        Summary { histogram: Some(histogram), min: range(min), max: range(max), negative_zero, used }
+    }
+
+    /// Adds a summary of the values that follow.
+    fn merge(&mut self, next: &Summary) {
+        match (&mut self.histogram, &next.histogram) {
+            (Some(h), Some(n)) => {
+                h.zeros += n.zeros;
+                h.bins.iter_mut().zip(&n.bins).for_each(|(a, b)| *a += b);
+            }
+            (h @ None, n) => *h = n.clone(),
+            (Some(_), None) => {}
+        }
+        self.min = match (self.min, next.min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max = match (self.max, next.max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.negative_zero |= next.negative_zero;
+        self.used.magnitudes |= next.used.magnitudes;
+        self.used.raws |= next.used.raws;
+        self.used.any |= next.used.any;
+    }
+}
+
+/// The union of the bits of raw values: of their magnitudes (ones' complement of negatives) and
+/// of the raw values themselves; `any` once a value was taken.
+#[derive(Default, Clone, Copy)]
+struct Used {
+    magnitudes: i128,
+    raws: i128,
+    any: bool,
+}
+
+/// How values of a type become raw integers, for [`Used`].
+#[derive(Clone, Copy)]
+struct Bits {
+    ty: FixedType,
+    scale: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Bits {
+    fn new(ty: &FixedType) -> Bits {
+        let scale = 2f64.powi(ty.frac_bits());
+        Bits { ty: *ty, scale, min: ty.min_raw() as f64, max: ty.max_raw() as f64 }
+    }
+
+    #[inline]
+    fn add(&self, used: &mut Used, v: f64) {
+        let ty = &self.ty;
+        // A value the type holds exactly scales to its raw integer, which any cast returns.
+        let s = v * self.scale;
+        // `s as i64 as f64 == s` tests for an integer in range without a `trunc` call.
+        let r = if ty.width <= 53
+            && s >= self.min
+            && s <= self.max
+            && (s != 0.0 || v == 0.0)
+            && s as i64 as f64 == s
+        {
+            s as i64 as i128
+        } else {
+            let Ok(c) = fixed::from_f64(v, ty) else { return };
+            c.raw
+        };
+        used.any = true;
+        used.magnitudes |= if ty.signed && r < 0 { !r } else { r };
+        used.raws |= r;
+    }
+
+    /// The bits `values` use: [`Bits::add`] of each, with the raw values the type holds exactly
+    /// gathered in `i64` (sign extension commutes with `|` and `!`, so widening at the end gives
+    /// the same bits).
+    fn used(&self, values: &[f64]) -> Used {
+        let mut used = Used::default();
+        let (mut magnitudes, mut raws, mut any) = (0i64, 0i64, false);
+        let (signed, exact) = (self.ty.signed, self.ty.width <= 53);
+        for &v in values {
+            let s = v * self.scale;
+            if exact && s >= self.min && s <= self.max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
+                let r = s as i64;
+                any = true;
+                magnitudes |= if signed && r < 0 { !r } else { r };
+                raws |= r;
+            } else {
+                self.add(&mut used, v);
+            }
+        }
+        used.magnitudes |= i128::from(magnitudes);
+        used.raws |= i128::from(raws);
+        used.any |= any;
+        used
+    }
+
+    /// The unused high and low bits of `ty` given the bits `used`.
+    fn unused(&self, ty: &FixedType, used: &Used) -> (u32, u32) {
+        let width = ty.width;
+        let needed = match (used.any, ty.signed) {
+            (false, _) => 0,
+            (true, true) => 129 - used.magnitudes.leading_zeros(),
+            (true, false) => 128 - used.magnitudes.leading_zeros(),
+        };
+        let trailing = if used.raws == 0 { width } else { used.raws.trailing_zeros() };
+        (width.saturating_sub(needed), trailing.min(width))
+    }
+}
+
 /// The high bits of `ty` that no value needs (a signed value needs its sign bit) and the low bits
 /// that are zero in every value, each at most the width.
 pub fn unused_bits(ty: &FixedType, values: &[f64]) -> (u32, u32) {
-    let width = ty.width;
-    let scale = 2f64.powi(ty.frac_bits());
-    let (min, max) = (ty.min_raw() as f64, ty.max_raw() as f64);
-    // The widest value sets the bits needed and the union of the values' bits their common
-    // trailing zeros: OR the magnitudes (ones' complement of negatives) and the raw values.
-    let (mut magnitudes, mut raws, mut any) = (0i128, 0i128, false);
-    for &v in values {
-        // A value the type holds exactly scales to its raw integer, which any cast returns.
-        let s = v * scale;
-        // `s as i64 as f64 == s` tests for an integer in range without a `trunc` call.
-        let r = if width <= 53 && s >= min && s <= max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
-            s as i64 as i128
-        } else {
-            let Ok(c) = fixed::from_f64(v, ty) else { continue };
-            c.raw
-        };
-        any = true;
-        magnitudes |= if ty.signed && r < 0 { !r } else { r };
-        raws |= r;
-    }
-    let needed = match (any, ty.signed) {
-        (false, _) => 0,
-        (true, true) => 129 - magnitudes.leading_zeros(),
-        (true, false) => 128 - magnitudes.leading_zeros(),
-    };
-    let trailing = if raws == 0 { width } else { raws.trailing_zeros() };
-    (width.saturating_sub(needed), trailing.min(width))
+    let bits = Bits::new(ty);
+    bits.unused(ty, &bits.used(values))
 }
 
 /// Argmax agreement on the first output and the largest absolute output difference.

@@ -1,5 +1,7 @@
 //! Constants as raw integers, value ranges, and constants broadcast onto activations.
 
+use rayon::prelude::*;
+
 use super::cast::{add, bits, frac, mul, range, shl, Int, LIMIT_I128, LIMIT_I64};
 use super::plan::Ctx;
 use super::SimError;
@@ -31,18 +33,30 @@ impl Raw {
 
 /// The raw integers of `values`, which validation made exact in `ty`. They are read as exact
 /// values, whatever the type's modes (an `AP_SAT_SYM` assignment would not keep the most negative
-/// value).
+/// value). Large constants are converted in parallel.
 pub(crate) fn raws(ctx: &Ctx, role: &str, values: &[f64], ty: &FixedType) -> Result<Vec<i128>, SimError> {
+    const SLICE: usize = 1 << 15;
     let plain = ty.with_modes(QuantMode::Trn, OverflowMode::Wrap);
     let f = frac32(ctx, frac(ty))?;
-    values
-        .iter()
-        .enumerate()
-        .map(|(k, &v)| match fixed::from_f64(v, &plain) {
-            Ok(c) if !c.overflow && fixed::to_f64(c.raw, f) == v => Ok(c.raw),
-            _ => Err(ctx.unsupported(format!("{role} value #{k} ({v}) is not a value of its type"))),
-        })
-        .collect()
+    let exact = |v: f64| match fixed::from_f64(v, &plain) {
+        Ok(c) if !c.overflow && fixed::to_f64(c.raw, f) == v => Some(c.raw),
+        _ => None,
+    };
+    let slices: Vec<Option<Vec<i128>>> =
+        values.par_chunks(SLICE).map(|s| s.iter().map(|&v| exact(v)).collect()).collect();
+    let mut out = Vec::with_capacity(values.len());
+    for (k, slice) in slices.into_iter().enumerate() {
+        match slice {
+            Some(raw) => out.extend(raw),
+            None => {
+                // The first value that is not exact, in order, names the error.
+                let bad = values[k * SLICE..].iter().position(|&v| exact(v).is_none()).unwrap_or(0);
+                let (i, v) = (k * SLICE + bad, values[k * SLICE + bad]);
+                return Err(ctx.unsupported(format!("{role} value #{i} ({v}) is not a value of its type")));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A lookup table: raw entries and the index arithmetic.

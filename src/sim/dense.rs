@@ -31,9 +31,24 @@ impl DenseKernel {
         self.matmul.describe()
     }
 
-    /// `x` holds at least the block's `n * n_in` inputs, `out` its `n * n_out` results.
-    pub(crate) fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, counts: &mut [u64]) {
-        let (acc, y) = self.matmul.run(x, out, s);
+    /// The fractional bits of the exact sums [`DenseKernel::run`] gives, when its kernel has them
+    /// ([`MatMul::sums_frac`]).
+    pub(crate) fn sums_frac(&self) -> Option<i32> {
+        self.matmul.sums_frac()
+    }
+
+    /// `x` holds at least the block's `n * n_in` inputs, `out` its `n * n_out` results; `sums`,
+    /// when given, receives the exact `bias + x·W` of each sample if [`DenseKernel::sums_frac`]
+    /// is `Some`.
+    pub(crate) fn run(
+        &self,
+        x: &[i64],
+        out: &mut [i64],
+        s: &mut Scratch,
+        counts: &mut [u64],
+        sums: Option<&mut Vec<i64>>,
+    ) {
+        let (acc, y) = self.matmul.run_summed(x, out, s, sums);
         counts[self.acc_counter] += acc;
         counts[self.out_counter] += y;
     }

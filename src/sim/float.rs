@@ -502,6 +502,7 @@ impl FloatPlan {
             outputs,
             overflows: overflows(&self.counters.0, &blocks, |b| &b.counts, n_samples),
             trace,
+            dense_sums: None,
         }
     }
 }

@@ -23,6 +23,11 @@
 //! * [`Sparse`]: the same arithmetic when at most a quarter of the weights are nonzero, over the
 //!   nonzero weights only, vectorised across the rows of a block;
 //! * [`Axpy`]: otherwise, when partial sums stay below `2^62`, dense rows in `i64`.
+//!
+//! The `f64` and `i16` kernels can also hand over each row's exact sums before the cast
+//! ([`MatMul::run_summed`]): the profile's accumulator statistics without a second product.
+
+use rayon::prelude::*;
 
 use super::cast::{fits_i64, frac, range, Cast64, CastOp, Int};
 use super::cast32::Cast32;
@@ -40,6 +45,8 @@ pub(crate) struct MatMul {
     imp: Imp,
     /// Accumulator overflows of the bias casts, the same for every row.
     bias_overflows: u64,
+    /// The fractional bits of the exact sums [`MatMul::run_summed`] gives, when it gives them.
+    sums_frac: Option<i32>,
 }
 
 #[derive(Debug)]
@@ -91,14 +98,18 @@ impl MatMul {
         let bias_overflows = acc0.iter().filter(|a| a.1).count() as u64;
         let spec = Spec { n_in, n_out, x_ty: ty.x, acc_ty: ty.acc, out_ty: ty.out };
         let imp = match ctx.opts.fast_paths.then(|| exact(&spec, w, b)).flatten() {
-            Some(ex) => fast_exact(&spec, ex),
+            Some(ex) => {
+                let f = ex.f;
+                fast_exact(&spec, ex).map(|imp| (imp, f))
+            }
             None => None,
         };
-        let imp = match imp {
-            Some(imp) => imp,
-            None => sequential(ctx, &spec, w, &acc0)?,
+        let (imp, sums_frac) = match imp {
+            Some((imp @ (Imp::Madd(_) | Imp::Gemm(_) | Imp::Sparse(_)), f)) => (imp, i32::try_from(f).ok()),
+            Some((imp, _)) => (imp, None),
+            None => (sequential(ctx, &spec, w, &acc0)?, None),
         };
-        Ok(MatMul { n_in, n_out, imp, bias_overflows })
+        Ok(MatMul { n_in, n_out, imp, bias_overflows, sums_frac })
     }
 
     pub(crate) fn describe(&self) -> &'static str {
@@ -116,12 +127,31 @@ impl MatMul {
     /// `out` (`n_out` values a row). Returns the accumulator overflows (bias casts included) and
     /// the output overflows.
     pub(crate) fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> (u64, u64) {
+        self.run_summed(x, out, s, None)
+    }
+
+    /// The fractional bits of the sums [`MatMul::run_summed`] appends: `Some` when the kernel
+    /// computes every row's exact `bias + x·W` before its one cast and every partial sum is below
+    /// `2^51` in magnitude (so each sum, scaled, is an exact `f64`).
+    pub(crate) fn sums_frac(&self) -> Option<i32> {
+        self.sums_frac
+    }
+
+    /// [`MatMul::run`], appending each row's exact sums `bias + x·W` (`n_out` a row, raw at
+    /// [`MatMul::sums_frac`] fractional bits) to `sums` when the kernel has them.
+    pub(crate) fn run_summed(
+        &self,
+        x: &[i64],
+        out: &mut [i64],
+        s: &mut Scratch,
+        sums: Option<&mut Vec<i64>>,
+    ) -> (u64, u64) {
         let n = out.len() / self.n_out.max(1);
         let x = &x[..n * self.n_in];
         let (acc, y) = match &self.imp {
-            Imp::Madd(k) => (0, k.run(x, out, s)),
-            Imp::Gemm(k) => (0, k.run(x, out, s)),
-            Imp::Sparse(k) => (0, k.run(x, out, s)),
+            Imp::Madd(k) => (0, k.run(x, out, s, sums)),
+            Imp::Gemm(k) => (0, k.run(x, out, s, sums)),
+            Imp::Sparse(k) => (0, k.run(x, out, s, sums)),
             Imp::Axpy(k) => (0, k.run(x, out, s)),
             Imp::Seq64(k) => k.run(x, out, s),
             Imp::Seq128(k) => k.run(x, out, s),
@@ -179,19 +209,38 @@ fn exact(sh: &Spec, w: &Raw, b: &Raw) -> Option<Exact> {
     if fa < f {
         return None;
     }
-    let w: Vec<i128> = w.values.iter().map(|&v| align(v, f - fx - w.frac)).collect::<Option<_>>()?;
+    let w: Vec<i128> = w.values.par_iter().map(|&v| align(v, f - fx - w.frac)).collect::<Option<_>>()?;
     let bias: Vec<i128> = b.values.iter().map(|&v| align(v, f - b.frac)).collect::<Option<_>>()?;
     let (xlo, xhi) = range(&sh.x_ty);
+    // Per output, the sums of the negative and of the positive products' extremes, over slices
+    // of rows in parallel (the totals are the same in any order; an overflow, in whichever
+    // order, only leaves the product to the sequential kernel).
+    let n_out = sh.n_out.max(1);
+    let rows = ((1 << 14) / n_out).max(1);
+    let slices: Vec<Option<(Vec<i128>, Vec<i128>)>> = w
+        .par_chunks(rows * n_out)
+        .map(|slice| {
+            let (mut lo, mut hi) = (vec![0i128; n_out], vec![0i128; n_out]);
+            for row in slice.chunks(n_out) {
+                for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
+                    if v == 0 {
+                        continue;
+                    }
+                    let (a, c) = (xlo.checked_mul(v)?, xhi.checked_mul(v)?);
+                    *l = l.checked_add(a.min(c).min(0))?;
+                    *h = h.checked_add(a.max(c).max(0))?;
+                }
+            }
+            Some((lo, hi))
+        })
+        .collect();
     let mut lo = bias.clone();
     let mut hi = bias.clone();
-    for row in w.chunks(sh.n_out.max(1)) {
-        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
-            if v == 0 {
-                continue;
-            }
-            let (a, c) = (xlo.checked_mul(v)?, xhi.checked_mul(v)?);
-            *l = l.checked_add(a.min(c).min(0))?;
-            *h = h.checked_add(a.max(c).max(0))?;
+    for slice in slices {
+        let (slo, shi) = slice?;
+        for ((l, h), (a, c)) in lo.iter_mut().zip(hi.iter_mut()).zip(slo.into_iter().zip(shi)) {
+            *l = l.checked_add(a)?;
+            *h = h.checked_add(c)?;
         }
     }
     let (lo, hi) = (lo.into_iter().min().unwrap_or(0), hi.into_iter().max().unwrap_or(0));
@@ -271,7 +320,7 @@ impl Gemm {
         Gemm { n_in: sh.n_in, n_out: sh.n_out, live, panels, bias, out, avx2: simd::has_avx2_fma() }
     }
 
-    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> u64 {
+    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, sums: Option<&mut Vec<i64>>) -> u64 {
         let k = self.live.as_ref().map_or(self.n_in, Vec::len);
         let n = out.len() / self.n_out;
         let groups = n.div_ceil(MR);
@@ -287,15 +336,23 @@ impl Gemm {
         if self.avx2 {
             // SAFETY: `avx2` is true only when the CPU reported AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
-            return unsafe { self.run_avx2(x, out, xs, acc, k) };
+            return unsafe { self.run_avx2(x, out, xs, acc, k, sums) };
         }
-        self.run_body::<false>(x, out, xs, acc, k)
+        self.run_body::<false>(x, out, xs, acc, k, sums)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn run_avx2(&self, x: &[i64], out: &mut [i64], xs: &mut [f64], acc: &mut [f64], k: usize) -> u64 {
-        self.run_body::<true>(x, out, xs, acc, k)
+    unsafe fn run_avx2(
+        &self,
+        x: &[i64],
+        out: &mut [i64],
+        xs: &mut [f64],
+        acc: &mut [f64],
+        k: usize,
+        sums: Option<&mut Vec<i64>>,
+    ) -> u64 {
+        self.run_body::<true>(x, out, xs, acc, k, sums)
     }
 
     /// Packs the block (sample groups of [`MR`], input major), multiplies, casts the sums.
@@ -307,6 +364,7 @@ impl Gemm {
         xs: &mut [f64],
         acc: &mut [f64],
         k: usize,
+        sums: Option<&mut Vec<i64>>,
     ) -> u64 {
         for (si, xr) in x.chunks_exact(self.n_in).enumerate() {
             let group = &mut xs[(si / MR) * k * MR..][..k * MR];
@@ -339,6 +397,11 @@ impl Gemm {
                 for (r, ar) in a.iter().enumerate() {
                     acc[(g * MR + r) * np + p * NR..][..NR].copy_from_slice(ar);
                 }
+            }
+        }
+        if let Some(sums) = sums {
+            for ar in acc.chunks_exact(np).take(out.len() / self.n_out) {
+                sums.extend(ar[..self.n_out].iter().map(|&v| simd::to_i64(v)));
             }
         }
         let mut overflows = 0;
@@ -424,7 +487,7 @@ impl Madd {
         }
     }
 
-    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> u64 {
+    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, sums: Option<&mut Vec<i64>>) -> u64 {
         let n = out.len() / self.n_out;
         let groups = n.div_ceil(MR);
         let np = self.bias.len() * MW;
@@ -445,6 +508,11 @@ impl Madd {
         }
         #[cfg(not(target_arch = "x86_64"))]
         self.product(xs, rows, np);
+        if let Some(sums) = sums {
+            for r in rows.chunks_exact(np).take(n) {
+                sums.extend(r[..self.n_out].iter().map(|&v| i64::from(v)));
+            }
+        }
         match &self.out32 {
             Some(c) if np == self.n_out => c.run(&rows[..out.len()], out),
             Some(c) => {
@@ -617,7 +685,7 @@ impl Sparse {
         Sparse { n_in: sh.n_in, n_out: sh.n_out, live, at, rows, vals, bias, out, avx2: simd::has_avx2_fma() }
     }
 
-    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> u64 {
+    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, sums: Option<&mut Vec<i64>>) -> u64 {
         let n = out.len() / self.n_out;
         let stride = n.div_ceil(CH) * CH;
         let [xs, acc] = &mut s.f64s;
@@ -629,12 +697,20 @@ impl Sparse {
             acc.resize(self.n_out * stride, 0.0);
         }
         let tmp = &mut s.i64s[0];
-        if self.avx2 {
-            // SAFETY: `avx2` is true only when the CPU reported AVX2 and FMA.
-            #[cfg(target_arch = "x86_64")]
-            return unsafe { self.run_avx2(x, out, xs, acc, tmp, stride) };
+        let overflows = 'run: {
+            if self.avx2 {
+                // SAFETY: `avx2` is true only when the CPU reported AVX2 and FMA.
+                #[cfg(target_arch = "x86_64")]
+                break 'run unsafe { self.run_avx2(x, out, xs, acc, tmp, stride) };
+            }
+            self.run_body::<false>(x, out, xs, acc, tmp, stride)
+        };
+        if let Some(sums) = sums {
+            for si in 0..n {
+                sums.extend(acc.chunks_exact(stride).take(self.n_out).map(|aj| simd::to_i64(aj[si])));
+            }
         }
-        self.run_body::<false>(x, out, xs, acc, tmp, stride)
+        overflows
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -890,9 +966,10 @@ mod tests {
         let out = Cast64::new(20, ex.lo, ex.hi, &sh.out_ty).unwrap();
         for avx2 in [false, simd::has_avx2_fma()] {
             let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
-            let mut y = vec![0; n * n_out];
-            assert_eq!(k.run(&x, &mut y, &mut Scratch::default()), 0);
+            let (mut y, mut sums) = (vec![0; n * n_out], Vec::new());
+            assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), Some(&mut sums)), 0);
             assert_eq!(y, expected, "madd, avx2: {avx2}");
+            assert_eq!(sums, expected, "madd sums, avx2: {avx2}");
         }
         let mut w = ex.w.clone();
         w[0] = -(1 << 15);
@@ -922,19 +999,21 @@ mod tests {
         let out = Cast64::new(20, ex.lo, ex.hi, &sh.out_ty).unwrap();
         for avx2 in [false, simd::has_avx2_fma()] {
             let g = Gemm { avx2, ..Gemm::new(&sh, &ex, out.clone()) };
-            let mut y = vec![0; n * n_out];
-            assert_eq!(g.run(&x, &mut y, &mut Scratch::default()), 0);
+            let (mut y, mut sums) = (vec![0; n * n_out], Vec::new());
+            assert_eq!(g.run(&x, &mut y, &mut Scratch::default(), Some(&mut sums)), 0);
             assert_eq!(y, expected, "gemm, avx2: {avx2}");
+            assert_eq!(sums, expected, "gemm sums, avx2: {avx2}");
             if Madd::applies(&sh, &ex) {
                 let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
                 let mut y = vec![0; n * n_out];
-                assert_eq!(k.run(&x, &mut y, &mut Scratch::default()), 0);
+                assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), None), 0);
                 assert_eq!(y, expected, "madd, avx2: {avx2}");
             }
             let k = Sparse { avx2, ..Sparse::new(&sh, &ex, out.clone()) };
-            let mut y = vec![0; n * n_out];
-            assert_eq!(k.run(&x, &mut y, &mut Scratch::default()), 0);
+            let (mut y, mut sums) = (vec![0; n * n_out], Vec::new());
+            assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), Some(&mut sums)), 0);
             assert_eq!(y, expected, "sparse, avx2: {avx2}");
+            assert_eq!(sums, expected, "sparse sums, avx2: {avx2}");
         }
     }
 }

@@ -115,6 +115,8 @@ impl Default for SimOptions {
 pub struct RunOptions<'a> {
     /// Keep every layer's output in [`SimResult::trace`].
     pub trace: bool,
+    /// Keep the exact Dense sums in [`SimResult::dense_sums`].
+    pub dense_sums: bool,
     /// Called now and then with the number of samples done (non-decreasing, last with all).
     pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
 }
@@ -163,6 +165,11 @@ pub struct SimResult {
     pub overflows: Vec<LayerOverflow>,
     /// Every layer's output in topological order, when asked for.
     pub trace: Option<Vec<TraceTensor>>,
+    /// When asked for, in topological order: for each Dense layer whose kernel computes the exact
+    /// `bias + x·W` before a single cast (every partial sum fits the accumulator type and stays
+    /// below `2^51` at the product's fractional bits), those sums as exact values, named after
+    /// the layer; the other Dense layers are left out. Always `None` in float mode.
+    pub dense_sums: Option<Vec<TraceTensor>>,
 }
 
 /// A compiled graph, ready to run.
@@ -234,9 +241,9 @@ impl Simulator {
         match &self.engine {
             Engine::Fixed(p) => {
                 let blocks = drive(p.block, per_sample, inputs, n_samples, opts, |x, _, n, work| {
-                    p.run_block(x, n, opts.trace, work)
+                    p.run_block(x, n, opts.trace, opts.dense_sums, work)
                 })?;
-                Ok(assemble_fixed(p, blocks, n_samples, opts.trace))
+                Ok(assemble_fixed(p, blocks, n_samples, opts))
             }
             Engine::Float(p) => {
                 let blocks = drive(p.block, per_sample, inputs, n_samples, opts, |x, first, n, work| {
@@ -282,7 +289,12 @@ fn drive<W: Default + Send, B: Send>(
     results.into_iter().collect()
 }
 
-fn assemble_fixed(p: &Plan, mut blocks: Vec<plan::BlockOut>, n_samples: usize, trace: bool) -> SimResult {
+fn assemble_fixed(
+    p: &Plan,
+    mut blocks: Vec<plan::BlockOut>,
+    n_samples: usize,
+    opts: &RunOptions,
+) -> SimResult {
     let concat = |f: &dyn Fn(&plan::BlockOut) -> &Vec<i64>| -> Vec<i64> {
         let mut v = Vec::new();
         for b in &blocks {
@@ -321,7 +333,7 @@ fn assemble_fixed(p: &Plan, mut blocks: Vec<plan::BlockOut>, n_samples: usize, t
             }
         })
         .collect();
-    let trace = trace.then(|| {
+    let trace = opts.trace.then(|| {
         p.steps
             .iter()
             .enumerate()
@@ -339,7 +351,29 @@ fn assemble_fixed(p: &Plan, mut blocks: Vec<plan::BlockOut>, n_samples: usize, t
             })
             .collect()
     });
-    SimResult { outputs, overflows: overflows(&p.counters, &blocks, |b| &b.counts, n_samples), trace }
+    let dense_sums = opts.dense_sums.then(|| {
+        p.sums_fracs()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(k, f)| Some((k, f.filter(|f| (-1000..=1000).contains(f))?)))
+            .map(|(k, f)| {
+                let step = &p.steps[k];
+                let mut raw = Vec::with_capacity(blocks.iter().map(|b| b.sums[k].len()).sum());
+                for b in &mut blocks {
+                    raw.extend_from_slice(&std::mem::take(&mut b.sums[k]));
+                }
+                // Exact: every sum is below 2^51 and the scaled value stays normal.
+                let scale = 2f64.powi(-f);
+                TraceTensor {
+                    name: step.name.clone(),
+                    shape: step.shape.clone(),
+                    values: raw.into_iter().map(|r| r as f64 * scale).collect(),
+                }
+            })
+            .collect()
+    });
+    let overflows = overflows(&p.counters, &blocks, |b| &b.counts, n_samples);
+    SimResult { outputs, overflows, trace, dense_sums }
 }
 
 /// Sums the blocks' counts per counter.

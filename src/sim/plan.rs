@@ -164,11 +164,13 @@ pub(crate) struct Plan {
 }
 
 /// The raw results of one block: outputs and (when traced) every step's output, `n x elements`
-/// each, and the overflow counts.
+/// each, (when asked for) every step's exact Dense sums (empty for the other steps), and the
+/// overflow counts.
 #[derive(Debug)]
 pub(crate) struct BlockOut {
     pub(crate) outputs: Vec<Vec<i64>>,
     pub(crate) trace: Vec<Vec<i64>>,
+    pub(crate) sums: Vec<Vec<i64>>,
     pub(crate) counts: Vec<u64>,
 }
 
@@ -290,12 +292,26 @@ impl Plan {
             .collect()
     }
 
-    /// Runs `n` samples (`x` holds `n * input_elements` finite values, a row per sample).
+    /// The exact sums' fractional bits of every step whose kernel gives them
+    /// ([`DenseKernel::sums_frac`]), `None` for the others.
+    pub(crate) fn sums_fracs(&self) -> Vec<Option<i32>> {
+        self.steps
+            .iter()
+            .map(|s| match &s.kernel {
+                Kernel::Dense(k) => k.sums_frac(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Runs `n` samples (`x` holds `n * input_elements` finite values, a row per sample), keeping
+    /// every step's output when `trace` and the Dense steps' exact sums when `sums`.
     pub(crate) fn run_block(
         &self,
         x: &[f64],
         n: usize,
         trace: bool,
+        sums: bool,
         work: &mut Work,
     ) -> Result<BlockOut, SimError> {
         if work.buffers.len() != self.slots.len() {
@@ -303,7 +319,8 @@ impl Plan {
         }
         let mut counts = vec![0u64; self.counters.len()];
         let mut traced = Vec::with_capacity(if trace { self.steps.len() } else { 0 });
-        for step in &self.steps {
+        let mut summed = vec![Vec::new(); if sums { self.steps.len() } else { 0 }];
+        for (k, step) in self.steps.iter().enumerate() {
             let len = n * step.shape.elements();
             let mut out = std::mem::take(&mut work.buffers[step.out]);
             let args: Vec<&[i64]> = step.args.iter().map(|&a| work.buffers[a].as_slice()).collect();
@@ -314,7 +331,7 @@ impl Plan {
                 Kernel::Input(k) => {
                     result = self.run_input(k, x, n, dst, scratch).map(|o| counts[k.kernel.counter] += o)
                 }
-                Kernel::Dense(k) => k.run(args[0], dst, scratch, &mut counts),
+                Kernel::Dense(d) => d.run(args[0], dst, scratch, &mut counts, summed.get_mut(k)),
                 Kernel::BatchNorm(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Activation(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Softmax(k) => k.run(args[0], dst, scratch, &mut counts),
@@ -349,7 +366,7 @@ impl Plan {
                 work.buffers[step.out][..n * step.shape.elements()].to_vec()
             })
             .collect();
-        Ok(BlockOut { outputs, trace: traced, counts })
+        Ok(BlockOut { outputs, trace: traced, sums: summed, counts })
     }
 }
 

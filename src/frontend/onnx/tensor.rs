@@ -386,6 +386,13 @@ pub(crate) fn broadcast_indices(src: &[usize], out: &[usize]) -> Vec<usize> {
 
 /// Permutes the axes of a constant (`perm` must be a permutation of its axes).
 pub(crate) fn transpose(t: &Tensor, perm: &[usize]) -> Tensor {
+    if let (&[rows, cols], [1, 0], true) = (&t.dims[..], perm, t.len() == t.dims.iter().product::<usize>()) {
+        let data = match &t.data {
+            Data::Float(v) => Data::Float(transpose_2d(v, rows, cols)),
+            Data::Int(v) => Data::Int(transpose_2d(v, rows, cols)),
+        };
+        return Tensor { dtype: t.dtype, dims: vec![cols, rows], data, ty: t.ty };
+    }
     let dims: Vec<usize> = perm.iter().map(|&p| t.dims[p]).collect();
     let in_strides = strides(&t.dims);
     let out_strides = strides(&dims);
@@ -403,6 +410,23 @@ pub(crate) fn transpose(t: &Tensor, perm: &[usize]) -> Tensor {
         Data::Int(v) => Data::Int(index.iter().map(|&i| v[i]).collect()),
     };
     Tensor { dtype: t.dtype, dims, data, ty: t.ty }
+}
+
+/// The `[cols, rows]` transpose of row-major `[rows, cols]` data, in square tiles so that both
+/// sides are read and written a cache line at a time.
+fn transpose_2d<T: Copy + Default>(v: &[T], rows: usize, cols: usize) -> Vec<T> {
+    const TILE: usize = 32;
+    let mut out = vec![T::default(); rows * cols];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    out[c * rows + r] = v[r * cols + c];
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Selects entries along `axis` (indices already made non-negative and in range).
@@ -565,6 +589,13 @@ mod tests {
         let t = Tensor::float(vec![2, 3], vec![0., 1., 2., 3., 4., 5.]);
         let tt = transpose(&t, &[1, 0]);
         assert_eq!((tt.dims.clone(), tt.data), (vec![3, 2], Data::Float(vec![0., 3., 1., 4., 2., 5.])));
+        // A matrix of more than one tile each way, against the general N-d path.
+        let (rows, cols) = (45, 70);
+        let m = Tensor::float(vec![rows, cols], (0..rows * cols).map(|v| v as f64).collect());
+        let by_tiles = transpose(&m, &[1, 0]);
+        let m3 = Tensor::float(vec![1, rows, cols], (0..rows * cols).map(|v| v as f64).collect());
+        let general = transpose(&m3, &[0, 2, 1]);
+        assert_eq!((by_tiles.dims, by_tiles.data), (vec![cols, rows], general.data));
         let g = gather(&t, 1, &[2, 0], &[2]);
         assert_eq!(g.data, Data::Float(vec![2., 0., 5., 3.]));
         let c = concat(&[&t, &t], 1);

@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    const_ty, dot, exact_dot_accumulator, one, one_ty, order_free_accumulator, Arity, Held, HeldMut,
+    const_ty, dot, exact_matrix_accumulator, one, one_ty, order_free_accumulator, Arity, Held, HeldMut,
     LayerDef, ReuseDomain, Work,
 };
 use crate::fixed::FixedType;
@@ -54,10 +54,8 @@ impl Dense {
     pub fn exact_accum(&self, x: &FixedType) -> Result<FixedType, String> {
         let wt = const_ty("weights", &self.weights)?;
         let bt = const_ty("bias", &self.bias)?;
-        let (n_in, n_out) = (self.n_in(), self.n_out());
-        let outputs = (0..n_out)
-            .map(|j| (self.bias.values[j], (0..n_in).map(move |i| self.weights.values[i * n_out + j])));
-        exact_dot_accumulator(x, wt, bt, outputs)
+        let w = &self.weights.values[..(self.n_in() * self.n_out()).min(self.weights.values.len())];
+        exact_matrix_accumulator(x, wt, bt, &self.bias.values[..self.n_out().min(self.bias.values.len())], w)
     }
 
     /// Whether the accumulation gives the same bits in every order with input type `x`

@@ -531,6 +531,55 @@ where
         .map_err(|e| e.replace("result", "accumulator"))
 }
 
+/// [`exact_dot_accumulator`] of the outputs of a row-major `[n_in, n_out]` weight matrix `w`
+/// with bias `bias` (`n_out` values), read row by row over slices of rows in parallel: every
+/// output's bound is a saturating sum of non-negative terms, the same in any order.
+pub(crate) fn exact_matrix_accumulator(
+    x: &FixedType,
+    wt: FixedType,
+    bt: FixedType,
+    bias: &[f64],
+    w: &[f64],
+) -> Result<FixedType, String> {
+    use rayon::prelude::*;
+    let n_out = bias.len();
+    if n_out == 0 || w.len() % n_out != 0 {
+        let rows = w.len() / n_out.max(1);
+        let outputs = (0..n_out).map(|j| (bias[j], (0..rows).map(move |i| w[i * n_out + j])));
+        return exact_dot_accumulator(x, wt, bt, outputs);
+    }
+    let fp = x.frac_bits() + wt.frac_bits();
+    let frac = fp.max(bt.frac_bits());
+    let x_max = x.max_raw().unsigned_abs().max(x.min_raw().unsigned_abs());
+    let (w_scale, b_scale) = (2f64.powi(wt.frac_bits()), 2f64.powi(bt.frac_bits()));
+    let rows = ((1 << 15) / n_out).max(1);
+    let (sums, negative) = w
+        .par_chunks(rows * n_out)
+        .map(|slice| {
+            let (mut sums, mut negative) = (vec![0u128; n_out], false);
+            for row in slice.chunks_exact(n_out) {
+                for (s, &v) in sums.iter_mut().zip(row) {
+                    negative |= v < 0.0;
+                    let w_raw = (v.abs() * w_scale) as u128;
+                    *s = s.saturating_add(w_raw.saturating_mul(x_max) << (frac - fp));
+                }
+            }
+            (sums, negative)
+        })
+        .reduce(
+            || (vec![0u128; n_out], false),
+            |(a, na), (b, nb)| (a.iter().zip(&b).map(|(x, y)| x.saturating_add(*y)).collect(), na || nb),
+        );
+    let mut bound: u128 = 0;
+    for (&b, s) in bias.iter().zip(sums) {
+        bound = bound.max((((b.abs() * b_scale) as u128) << (frac - bt.frac_bits())).saturating_add(s));
+    }
+    let negative = negative || x.signed || bias.iter().any(|&b| b < 0.0);
+    let bits = (128 - bound.leading_zeros()).max(1) as i32 + i32::from(negative);
+    exact(FixedType::new(bits.max(1) as u32, bits - frac, negative))
+        .map_err(|e| e.replace("result", "accumulator"))
+}
+
 /// Whether accumulating in accumulator `acc` gives the same bits in every order: true when it
 /// holds the exact accumulator `exact` (nothing rounds or overflows), or when it wraps (`AP_WRAP`)
 /// and rounds by `AP_TRN`, `AP_RND` or `AP_RND_MIN_INF`, whose rounding commutes with adding a
@@ -552,6 +601,34 @@ pub(crate) fn order_free_accumulator(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The row-major, parallel bound equals the output-by-output one: over several slices of
+    /// rows, with negative and positive weights and biases, for signed and unsigned inputs.
+    #[test]
+    fn matrix_accumulator_equals_the_dot_accumulator() {
+        let (n_in, n_out) = (300, 150);
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 40) as f64 / (1u64 << 24) as f64 - 0.3) * 8.0
+        };
+        let (wt, bt) = (FixedType::new(12, 4, true), FixedType::new(16, 6, true));
+        let lsb = |v: f64, t: &FixedType| (v / t.lsb()).round() * t.lsb();
+        let w: Vec<f64> = (0..n_in * n_out).map(|_| lsb(next(), &wt)).collect();
+        let bias: Vec<f64> = (0..n_out).map(|_| lsb(next(), &bt)).collect();
+        let positive_w: Vec<f64> = w.iter().map(|v| v.abs()).collect();
+        for x in [FixedType::new(16, 6, true), FixedType::new(10, 2, false)] {
+            let (w, positive_w) = (&w, &positive_w);
+            let outputs = (0..n_out).map(|j| (bias[j], (0..n_in).map(move |i| w[i * n_out + j])));
+            let by_dot = exact_dot_accumulator(&x, wt, bt, outputs);
+            assert_eq!(exact_matrix_accumulator(&x, wt, bt, &bias, w), by_dot);
+            let outputs =
+                (0..n_out).map(|j| (bias[j].abs(), (0..n_in).map(move |i| positive_w[i * n_out + j])));
+            let by_dot = exact_dot_accumulator(&x, wt, bt, outputs);
+            let abs_bias: Vec<f64> = bias.iter().map(|b| b.abs()).collect();
+            assert_eq!(exact_matrix_accumulator(&x, wt, bt, &abs_bias, positive_w), by_dot);
+        }
+    }
 
     #[test]
     fn window_extents_refuse_overflow_and_zero_sizes() {
