@@ -54,9 +54,10 @@ pub fn estimate(
             }
             Form::Frame => node.shape.elements() as u64 * u64::from(node.out_ty()?.width),
         };
-        let datapaths = match (&l.form, &node.layer) {
-            (Form::Window(w), Layer::Pool(_)) => w.tap_patterns() as u64,
-            _ => 1,
+        // A window process is a convolution (one matrix) or a pooling (a datapath per pattern).
+        let datapaths = match &l.form {
+            Form::Window(w) if matches!(node.layer, Layer::Pool(_)) => w.tap_patterns() as u64,
+            Form::Window(_) | Form::Map | Form::Pad(_) | Form::UpSample(_) | Form::Frame => 1,
         };
         if !matches!(l.form, Form::Frame) {
             layer.lut = per_pixel(layer.lut) * datapaths;
