@@ -229,6 +229,22 @@ pub struct Estimate {
     /// The RTL design's timing model (absent for the HLS designs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<crate::arch::timing::TimingSummary>,
+    /// Where the DSP products beyond the part's DSPs go in logic synthesis (absent when they fit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dsp_limited: Option<DspLimited>,
+}
+
+/// The design after logic synthesis limited to the part's DSPs (Vivado's `-max_dsp`, the part's
+/// count by default), when C synthesis asks for more: `moved` of the `asked` DSP products become
+/// shift-and-add logic of `lut_added` LUTs, each layer giving up the same share of its DSPs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DspLimited {
+    pub asked: u64,
+    pub moved: u64,
+    pub lut_added: u64,
+    /// The totals' DSPs and LUTs after the move.
+    pub dsp: u64,
+    pub lut: u64,
 }
 
 impl Estimate {
@@ -260,6 +276,7 @@ impl Estimate {
             assumptions,
             stream: None,
             timing: None,
+            dsp_limited: None,
         }
     }
 }
@@ -338,10 +355,10 @@ impl LayerCost {
 
 /// What building the DSP products beyond the part's `available` DSPs in LUTs would add, each layer
 /// giving up the same share of its DSPs (rounded up) and taking that share of its
-/// [`LayerCost::dsp_in_fabric_lut`]: the DSPs the design asks for, the DSPs moved and the LUTs added,
-/// when it asks for more than `available`. The estimate itself keeps the demand, as C synthesis
-/// reports it; logic synthesis (Vivado's `-max_dsp`, the part's count by default) moves the rest.
-fn dsp_overflow(layers: &[LayerEstimate], fabric_lut: &[f64], available: u64) -> Option<(u64, u64, u64)> {
+/// [`LayerCost::dsp_in_fabric_lut`], when the design asks for more than `available`. The estimate's
+/// totals keep the demand, as C synthesis reports it; logic synthesis (Vivado's `-max_dsp`, the
+/// part's count by default) moves the rest.
+fn dsp_overflow(layers: &[LayerEstimate], fabric_lut: &[f64], available: u64) -> Option<DspLimited> {
     let asked: u64 = layers.iter().map(|l| l.dsp).sum();
     if asked <= available {
         return None;
@@ -356,7 +373,8 @@ fn dsp_overflow(layers: &[LayerEstimate], fabric_lut: &[f64], available: u64) ->
         moved += m;
         added += (lut * m as f64 / l.dsp as f64).round() as u64;
     }
-    Some((asked, moved, added))
+    let lut: u64 = layers.iter().map(|l| l.lut).sum();
+    Some(DspLimited { asked, moved, lut_added: added, dsp: asked - moved, lut: lut + added })
 }
 
 /// What `part` offers, and a warning for each resource `total` exceeds.
@@ -452,16 +470,19 @@ pub fn estimate_with(
         uram: sum(|l| l.uram),
     };
     let mut assumptions = assumptions(g, &design, opts.tool, clock_ns * u);
-    if let Some((asked, moved, added)) = overflow {
+    if let Some(o) = &overflow {
         assumptions.push(format!(
-            "The constant multiplications take {asked} DSP slices, more than the part's {}; the totals \
+            "The constant multiplications take {} DSP slices, more than the part's {}; the totals \
              keep that demand, as C synthesis reports it. Logic synthesis, limited to the part's DSPs, \
-             would build {moved} of them in LUTs as shift-and-add logic (about +{added} LUTs, the share \
-             of each layer alike).",
-            part.dsp
+             would build {} of them in LUTs as shift-and-add logic (about +{} LUTs, the share \
+             of each layer alike): the 'after logic synthesis' row.",
+            o.asked, part.dsp, o.moved, o.lut_added
         ));
     }
-    Ok(Estimate::new(part, clock_ns, clock_ns * u, opts.tool, "hls-csynth", total, layers, assumptions))
+    let mut est =
+        Estimate::new(part, clock_ns, clock_ns * u, opts.tool, "hls-csynth", total, layers, assumptions);
+    est.dsp_limited = overflow;
+    Ok(est)
 }
 
 /// Flip-flops of the ping-pong channels a tensor occupies in a dataflow design: two copies of

@@ -19,6 +19,7 @@
 //! | `layers` | array | one object per layer in topological order: `name`, `kind`, `shape` (output extents joined by `×`, height × width × channels), `reuse_factor`, `strategy`, the keys of `total` and, for HLS estimates, `calibrated` (`false`: no calibration point covers the layer's kind in its io type, strategy and reuse class, so its numbers come from the cost model alone; see [`super::calibrated`]) |
 //! | `warnings` | array | `{resource, used, available}` for each resource exceeding the part |
 //! | `stream` | object, io_stream only | `fifo_depth` (`auto`, `max` or the depth), `fifos` (one per FIFO between two processes: `name`, `width` bits per pixel, `transfers` pixels per frame, `occupancy` peak in the dataflow model, `depth`, `memory` and `max_memory`: `{storage, bits, lut, bram18}` at the chosen and at the `max` depth) and their sums `fifo_bits`, `fifo_lut`, `fifo_bram18`, `max_fifo_bits`, `max_fifo_lut`, `max_fifo_bram18` |
+//! | `dsp_limited` | object, when the design asks for more DSPs than the part has | the design after logic synthesis limited to the part's DSPs: `asked` DSP products, `moved` of them built as shift-and-add logic of `lut_added` LUTs (each layer giving up the same share of its DSPs), and the totals' `dsp` and `lut` after the move |
 //! | `assumptions` | array of strings | what the estimate assumes about the tool and the design (the schedule, shared multipliers, ROM storage), one sentence each; `report.md` lists them |
 //!
 //! `total.latency_cycles` is the worst-case latency from input to output (`latency_ns` at the
@@ -105,7 +106,9 @@ fn uncalibrated_note(est: &Estimate) -> Option<String> {
     ))
 }
 
-fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
+/// The layer rows and the footer: totals, the part's share, and the same two after logic synthesis
+/// when the DSPs do not fit ([`super::DspLimited`]).
+fn rows(est: &Estimate) -> (Vec<Row>, Vec<Row>) {
     let body = est
         .layers
         .iter()
@@ -152,17 +155,45 @@ fn rows(est: &Estimate) -> (Vec<Row>, Row, Row) {
         pct(t.ff, a.ff),
         pct(t.bram18, a.bram18),
     ];
-    (body, total, percent)
+    let mut footer = vec![total, percent];
+    if let Some(d) = &est.dsp_limited {
+        let blank = || String::new();
+        footer.push([
+            "after logic synthesis".into(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            format!("{m}{}", d.dsp),
+            format!("{m}{}", d.lut),
+            blank(),
+            blank(),
+        ]);
+        footer.push([
+            "% of part".into(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            pct(d.dsp, a.dsp),
+            pct(d.lut, a.lut),
+            blank(),
+            blank(),
+        ]);
+    }
+    (body, footer)
 }
 
 const TITLES: [&str; 10] = ["layer", "kind", "shape", "RF", "II", "latency", "DSP", "LUT", "FF", "BRAM18"];
 
 /// A fixed-width text table with totals, the part's utilization and any fit warning.
 pub fn to_text(est: &Estimate) -> String {
-    let (body, total, percent) = rows(est);
+    let (body, footer) = rows(est);
     let titles: Row = TITLES.map(str::to_string);
     let mut width = [0usize; 10];
-    for r in std::iter::once(&titles).chain(&body).chain([&total, &percent]) {
+    for r in std::iter::once(&titles).chain(&body).chain(&footer) {
         for (w, c) in width.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
         }
@@ -186,8 +217,9 @@ pub fn to_text(est: &Estimate) -> String {
         out += &line(r);
     }
     out += &rule;
-    out += &line(&total);
-    out += &line(&percent);
+    for r in &footer {
+        out += &line(r);
+    }
     if let Some(st) = &est.stream {
         out += &fifo_summary(st);
     }
@@ -246,11 +278,11 @@ fn timing_markdown(t: &crate::arch::timing::TimingSummary) -> String {
 
 /// `report.md`: the same table in Markdown.
 pub fn to_markdown(est: &Estimate) -> String {
-    let (body, total, percent) = rows(est);
+    let (body, footer) = rows(est);
     let mut out = format!("# Resource and latency estimate\n\n{}\n\n", header(est));
     out += &format!("| {} |\n", TITLES.join(" | "));
     out += "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n";
-    for r in body.iter().chain([&total, &percent]) {
+    for r in body.iter().chain(&footer) {
         let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|").replace('~', "\\~")).collect();
         out += &format!("| {} |\n", cells.join(" | "));
     }
