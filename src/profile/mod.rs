@@ -535,18 +535,52 @@ struct Summary {
 }
 
 impl Summary {
+    /// One pass: a value its type holds exactly is binned from its raw integer (below `2^31` the
+    /// bit length less the fraction bits is `floor(log2 |v|)` exactly, as [`floor_log2`] finds it),
+    /// and its raw bits gathered in `i64` (sign extension commutes with `|` and `!`, so widening at
+    /// the end gives the same bits); every other value goes through [`Histogram::add`] and
+    /// [`Bits::add`].
     fn of(values: &[f64], bits: Option<&Bits>) -> Summary {
         let mut histogram = Histogram::new();
         let first = values.first().copied().unwrap_or_default();
         let (mut min, mut max) = (first, first);
         let mut negative_zero = false;
+        let mut used = Used::default();
+        let (mut magnitudes, mut raws, mut any) = (0i64, 0i64, false);
+        let exact = bits.filter(|b| b.ty.width <= 53);
+        let frac = bits.map_or(0, |b| b.ty.frac_bits());
         for &v in values {
-            histogram.add(v);
             min = min.min(v);
             max = max.max(v);
             negative_zero |= v.to_bits() == (-0.0f64).to_bits();
+            if let Some(b) = exact {
+                let s = v * b.scale;
+                if s >= b.min && s <= b.max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
+                    let r = s as i64;
+                    any = true;
+                    magnitudes |= if b.ty.signed && r < 0 { !r } else { r };
+                    raws |= r;
+                    let m = r.unsigned_abs();
+                    if m == 0 {
+                        histogram.zeros += 1;
+                        continue;
+                    }
+                    if m < 1 << 31 {
+                        let e = (63 - m.leading_zeros() as i32 - frac).clamp(HIST_MIN, HIST_MAX);
+                        histogram.bins[(e - HIST_MIN) as usize] += 1;
+                        continue;
+                    }
+                } else {
+                    b.add(&mut used, v);
+                }
+            } else if let Some(b) = bits {
+                b.add(&mut used, v);
+            }
+            histogram.add(v);
         }
-        let used = bits.map(|b| b.used(values)).unwrap_or_default();
+        used.magnitudes |= i128::from(magnitudes);
+        used.raws |= i128::from(raws);
+        used.any |= any;
         let range = |x: f64| (!values.is_empty()).then_some(x);
         Summary { histogram: Some(histogram), min: range(min), max: range(max), negative_zero, used }
     }
@@ -622,30 +656,6 @@ impl Bits {
         used.raws |= r;
     }
 
-    /// The bits `values` use: [`Bits::add`] of each, with the raw values the type holds exactly
-    /// gathered in `i64` (sign extension commutes with `|` and `!`, so widening at the end gives
-    /// the same bits).
-    fn used(&self, values: &[f64]) -> Used {
-        let mut used = Used::default();
-        let (mut magnitudes, mut raws, mut any) = (0i64, 0i64, false);
-        let (signed, exact) = (self.ty.signed, self.ty.width <= 53);
-        for &v in values {
-            let s = v * self.scale;
-            if exact && s >= self.min && s <= self.max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
-                let r = s as i64;
-                any = true;
-                magnitudes |= if signed && r < 0 { !r } else { r };
-                raws |= r;
-            } else {
-                self.add(&mut used, v);
-            }
-        }
-        used.magnitudes |= i128::from(magnitudes);
-        used.raws |= i128::from(raws);
-        used.any |= any;
-        used
-    }
-
     /// The unused high and low bits of `ty` given the bits `used`.
     fn unused(&self, ty: &FixedType, used: &Used) -> (u32, u32) {
         let width = ty.width;
@@ -663,7 +673,7 @@ impl Bits {
 /// that are zero in every value, each at most the width.
 pub fn unused_bits(ty: &FixedType, values: &[f64]) -> (u32, u32) {
     let bits = Bits::new(ty);
-    bits.unused(ty, &bits.used(values))
+    bits.unused(ty, &Summary::of(values, Some(&bits)).used)
 }
 
 /// Argmax agreement on the first output and the largest absolute output difference.
