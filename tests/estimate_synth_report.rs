@@ -213,3 +213,43 @@ fn estimates_pair_with_reports() {
     assert_eq!(bram.rel_error, None, "a zero reference has no relative error");
     assert!(c.rows.iter().all(|row| row.stage == "hls-csynth"));
 }
+
+/// The Vivado HLS estimate's `after logic synthesis` LUTs are its csynth LUTs scaled by one
+/// coefficient: it predicts each committed pair of Vivado HLS 2020.1 csynth and Vivado synthesis
+/// reports from its csynth LUTs within 15 %, and the comparison with a synthesis report uses it.
+#[test]
+fn after_synthesis_luts_follow_the_committed_report_pairs() {
+    let scale = estimate::Coeffs::for_tool(estimate::HlsTool::VivadoHls).synth_lut_per_csynth_lut.unwrap();
+    assert_eq!(estimate::Coeffs::for_tool(estimate::HlsTool::VitisHls).synth_lut_per_csynth_lut, None);
+    for dir in ["hls4ml-test_report", "hls4ml-tutorial-pruned_cnn"] {
+        let r = read_report(&Path::new(DATA).join(dir)).unwrap();
+        let (csynth, synth) = (r.csynth.lut.unwrap() as f64, r.vivado_synth.unwrap().lut.unwrap() as f64);
+        let err = (scale * csynth - synth) / synth;
+        assert!(err.abs() < 0.15, "{dir}: {scale} x {csynth} vs {synth} ({err:+.3})");
+    }
+
+    let fx = Some(hls_gen::fixed::FixedType::new(16, 6, true));
+    use hls_gen::ir::{Activation, Graph, Input, Layer, LoweredGraph, Shape};
+    let mut g = Graph::new("g");
+    let i = g.add("in", Layer::Input(Input::new(Shape::new([64]))), &[]).unwrap();
+    g.node_mut(i).ty = fx;
+    let o = g.add("relu", Layer::Activation(Activation::Relu), &[i]).unwrap();
+    g.node_mut(o).ty = fx;
+    g.set_outputs(vec![o]);
+    let g = LoweredGraph::new(g).unwrap();
+    let part = lookup_part("xcvu13p").unwrap();
+    let opts = estimate::Options { tool: estimate::HlsTool::VivadoHls, ..Default::default() };
+    let e = estimate::estimate_with(&g, &part, 5.0, &opts).unwrap();
+    let after = e.after_synthesis.as_ref().expect("Vivado HLS predicts synthesis");
+    assert_eq!((after.moved, after.dsp), (0, e.total.dsp));
+    assert_eq!(after.lut, (e.total.lut as f64 * scale).round() as u64);
+    assert!(after.lut > 0);
+    let vitis = estimate::estimate(&g, &part, 5.0).unwrap();
+    assert_eq!(vitis.after_synthesis, None, "no Vitis HLS pair calibrates the scale");
+
+    let rep = read_report(&Path::new(DATA).join("hls4ml-test_report")).unwrap();
+    let c = compare(&e, &rep);
+    let row = |stage: &str| c.rows.iter().find(|r| r.quantity == "lut" && r.stage == stage).unwrap().estimate;
+    assert_eq!(row("hls-csynth"), e.total.lut as f64);
+    assert_eq!(row("vivado-synth"), after.lut as f64);
+}

@@ -38,7 +38,7 @@ pub(super) fn run(dir: &Path, json: bool, hls_tool: Option<&str>) -> Result<i32,
     let est_path = dir.join("report.json");
     let est = report::read_json(&est_path)?;
     let rep = read_project(dir)?;
-    let cmp = compare_totals(&est.total, &rep);
+    let cmp = compare_totals(&est.total, est.after_synthesis.as_ref(), &rep);
     let reports_tool = match hls_tool {
         Some(t) => Some(t.parse::<HlsTool>().map_err(CliError::msg)?),
         None => rep.tool.as_deref().map(|t| {

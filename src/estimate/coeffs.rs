@@ -127,6 +127,14 @@ pub struct Coeffs {
     /// cycles in Vivado HLS 2020.1 and 3 in Vitis HLS 2023.1/2024.1, with 1,047 vs 1,689 FFs
     /// (data only vs data and address registered), i.e. a 1-cycle vs a 2-cycle ROM.
     pub rom_read_cycles: u32,
+    /// Vivado post-synthesis LUTs per csynth LUT, for the estimate's `after logic synthesis`
+    /// prediction ([`super::AfterSynthesis`]); `None` where no pair of reports calibrates it. Vivado
+    /// HLS 2020.1: the geometric mean of the three pairs of reports of one design each (a Dense
+    /// 16-5 with ReLU, 2,532 csynth vs 1,526 synthesized LUTs, 0.603; hls4ml tutorial's pruned CNN,
+    /// 245,466 vs 123,948, 0.505; its quantized pruned CNN, 263,280 vs 118,931, 0.452): 0.516.
+    /// Their DSPs agree within 10 % (73 vs 66, 5,414 vs 5,386, 340 vs 353); their FFs do not
+    /// follow one ratio (0.30 to 0.83), so FFs are not predicted. No Vitis HLS pair exists.
+    pub synth_lut_per_csynth_lut: Option<f64>,
     /// Delays, ns on UltraScale+ -2.
     pub delay: Delays,
 }
@@ -164,6 +172,7 @@ impl Coeffs {
             lut_per_stream_bit: 0.15,
             lut_per_bram_read: 100.0,
             rom_read_cycles: 2,
+            synth_lut_per_csynth_lut: None,
             delay: DELAYS,
         };
         match tool {
@@ -179,6 +188,7 @@ impl Coeffs {
                 lut_per_stream_bit: 1.3,
                 lut_per_bram_read: 0.0,
                 rom_read_cycles: 1,
+                synth_lut_per_csynth_lut: Some(0.516),
                 ..shared
             },
         }

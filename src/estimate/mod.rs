@@ -12,6 +12,9 @@
 //! Vivado HLS and Vitis HLS (default), which differ in constant multiplications, adder and
 //! comparison LUTs, pipeline registers, ROM reads and stream logic ([`coeffs`]). Layers of a kind
 //! no calibration point covers are flagged ([`calibrated`], [`LayerEstimate::calibrated`]).
+//! io_parallel estimates also predict the design after logic synthesis ([`AfterSynthesis`]) where
+//! they can: the DSP products beyond the part's DSPs built in LUTs, and for Vivado HLS the LUTs
+//! scaled to synthesized ones by a coefficient three public pairs of reports calibrate.
 //!
 //! # The design being modelled
 //!
@@ -229,20 +232,24 @@ pub struct Estimate {
     /// The RTL design's timing model (absent for the HLS designs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timing: Option<crate::arch::timing::TimingSummary>,
-    /// Where the DSP products beyond the part's DSPs go in logic synthesis (absent when they fit).
+    /// The design after logic synthesis, when the tool's coefficients predict it or the DSPs do not
+    /// fit the part.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dsp_limited: Option<DspLimited>,
+    pub after_synthesis: Option<AfterSynthesis>,
 }
 
-/// The design after logic synthesis limited to the part's DSPs (Vivado's `-max_dsp`, the part's
-/// count by default), when C synthesis asks for more: `moved` of the `asked` DSP products become
-/// shift-and-add logic of `lut_added` LUTs, each layer giving up the same share of its DSPs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DspLimited {
+/// The design after Vivado logic synthesis: limited to the part's DSPs (`-max_dsp`, the part's
+/// count by default), it builds `moved` of the `asked` DSP products as shift-and-add logic of
+/// `lut_added` csynth LUTs, each layer giving up the same share of its DSPs; `lut_scale`, where a
+/// pair of reports calibrates it ([`coeffs::Coeffs::synth_lut_per_csynth_lut`]), turns csynth LUTs
+/// into synthesized ones (1 where none does).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AfterSynthesis {
     pub asked: u64,
     pub moved: u64,
     pub lut_added: u64,
-    /// The totals' DSPs and LUTs after the move.
+    pub lut_scale: f64,
+    /// The design's DSPs and LUTs after logic synthesis.
     pub dsp: u64,
     pub lut: u64,
 }
@@ -276,7 +283,7 @@ impl Estimate {
             assumptions,
             stream: None,
             timing: None,
-            dsp_limited: None,
+            after_synthesis: None,
         }
     }
 }
@@ -326,7 +333,7 @@ pub(crate) struct LayerCost {
     pub uram: u64,
     pub ii: u64,
     pub stages: Vec<Stage>,
-    /// The LUTs the layer's DSP products would take as shift-and-add logic ([`dsp_overflow`]).
+    /// The LUTs the layer's DSP products would take as shift-and-add logic ([`after_synthesis`]).
     pub dsp_in_fabric_lut: f64,
 }
 
@@ -353,28 +360,40 @@ impl LayerCost {
     }
 }
 
-/// What building the DSP products beyond the part's `available` DSPs in LUTs would add, each layer
-/// giving up the same share of its DSPs (rounded up) and taking that share of its
-/// [`LayerCost::dsp_in_fabric_lut`], when the design asks for more than `available`. The estimate's
-/// totals keep the demand, as C synthesis reports it; logic synthesis (Vivado's `-max_dsp`, the
-/// part's count by default) moves the rest.
-fn dsp_overflow(layers: &[LayerEstimate], fabric_lut: &[f64], available: u64) -> Option<DspLimited> {
+/// The design after logic synthesis ([`AfterSynthesis`]): the DSP products beyond the part's
+/// `available` DSPs built in LUTs, each layer giving up the same share of its DSPs (rounded up) and
+/// taking that share of its [`LayerCost::dsp_in_fabric_lut`], and the LUTs scaled by `lut_scale`.
+/// `None` when the DSPs fit and no scale is known: the csynth totals are then the prediction.
+fn after_synthesis(
+    layers: &[LayerEstimate],
+    fabric_lut: &[f64],
+    available: u64,
+    lut_scale: Option<f64>,
+) -> Option<AfterSynthesis> {
     let asked: u64 = layers.iter().map(|l| l.dsp).sum();
-    if asked <= available {
+    if asked <= available && lut_scale.is_none() {
         return None;
     }
-    let share = (asked - available) as f64 / asked as f64;
+    let share = asked.saturating_sub(available) as f64 / asked.max(1) as f64;
     let (mut moved, mut added) = (0, 0);
     for (l, &lut) in layers.iter().zip(fabric_lut) {
-        if l.dsp == 0 {
+        if l.dsp == 0 || share == 0.0 {
             continue;
         }
         let m = ((l.dsp as f64 * share).ceil() as u64).min(l.dsp);
         moved += m;
         added += (lut * m as f64 / l.dsp as f64).round() as u64;
     }
-    let lut: u64 = layers.iter().map(|l| l.lut).sum();
-    Some(DspLimited { asked, moved, lut_added: added, dsp: asked - moved, lut: lut + added })
+    let csynth_lut: u64 = layers.iter().map(|l| l.lut).sum();
+    let scale = lut_scale.unwrap_or(1.0);
+    Some(AfterSynthesis {
+        asked,
+        moved,
+        lut_added: added,
+        lut_scale: scale,
+        dsp: asked - moved,
+        lut: ((csynth_lut + added) as f64 * scale).round() as u64,
+    })
 }
 
 /// What `part` offers, and a warning for each resource `total` exceeds.
@@ -457,7 +476,7 @@ pub fn estimate_with(
         fabric_lut.push(cost.dsp_in_fabric_lut);
         layers.push(LayerEstimate::hls(node, "io_parallel", clock_ns, cycles, cost.ii, &cost, ff_bits));
     }
-    let overflow = dsp_overflow(&layers, &fabric_lut, part.dsp);
+    let synthesized = after_synthesis(&layers, &fabric_lut, part.dsp, cx.k.synth_lut_per_csynth_lut);
     let sum = |f: fn(&LayerEstimate) -> u64| layers.iter().map(f).sum::<u64>();
     let total = Totals {
         latency_cycles: latency,
@@ -470,18 +489,29 @@ pub fn estimate_with(
         uram: sum(|l| l.uram),
     };
     let mut assumptions = assumptions(g, &design, opts.tool, clock_ns * u);
-    if let Some(o) = &overflow {
-        assumptions.push(format!(
-            "The constant multiplications take {} DSP slices, more than the part's {}; the totals \
-             keep that demand, as C synthesis reports it. Logic synthesis, limited to the part's DSPs, \
-             would build {} of them in LUTs as shift-and-add logic (about +{} LUTs, the share \
-             of each layer alike): the 'after logic synthesis' row.",
-            o.asked, part.dsp, o.moved, o.lut_added
-        ));
+    if let Some(a) = &synthesized {
+        if a.moved > 0 {
+            assumptions.push(format!(
+                "The constant multiplications take {} DSP slices, more than the part's {}; the totals \
+                 keep that demand, as C synthesis reports it. Logic synthesis, limited to the part's \
+                 DSPs, would build {} of them in LUTs as shift-and-add logic (about +{} csynth LUTs, \
+                 the share of each layer alike): the 'after logic synthesis' row.",
+                a.asked, part.dsp, a.moved, a.lut_added
+            ));
+        }
+        if a.lut_scale != 1.0 {
+            assumptions.push(format!(
+                "The 'after logic synthesis' row counts {:.3} synthesized LUTs per csynth LUT, the \
+                 geometric mean of the three Vivado HLS 2020.1 designs whose csynth and Vivado \
+                 synthesis reports are both public (0.45 to 0.60); its DSPs are csynth's, within the \
+                 part.",
+                a.lut_scale
+            ));
+        }
     }
     let mut est =
         Estimate::new(part, clock_ns, clock_ns * u, opts.tool, "hls-csynth", total, layers, assumptions);
-    est.dsp_limited = overflow;
+    est.after_synthesis = synthesized;
     Ok(est)
 }
 

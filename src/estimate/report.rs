@@ -19,7 +19,7 @@
 //! | `layers` | array | one object per layer in topological order: `name`, `kind`, `shape` (output extents joined by `×`, height × width × channels), `reuse_factor`, `strategy`, the keys of `total` and, for HLS estimates, `calibrated` (`false`: no calibration point covers the layer's kind in its io type, strategy and reuse class, so its numbers come from the cost model alone; see [`super::calibrated`]) |
 //! | `warnings` | array | `{resource, used, available}` for each resource exceeding the part |
 //! | `stream` | object, io_stream only | `fifo_depth` (`auto`, `max` or the depth), `fifos` (one per FIFO between two processes: `name`, `width` bits per pixel, `transfers` pixels per frame, `occupancy` peak in the dataflow model, `depth`, `memory` and `max_memory`: `{storage, bits, lut, bram18}` at the chosen and at the `max` depth) and their sums `fifo_bits`, `fifo_lut`, `fifo_bram18`, `max_fifo_bits`, `max_fifo_lut`, `max_fifo_bram18` |
-//! | `dsp_limited` | object, when the design asks for more DSPs than the part has | the design after logic synthesis limited to the part's DSPs: `asked` DSP products, `moved` of them built as shift-and-add logic of `lut_added` LUTs (each layer giving up the same share of its DSPs), and the totals' `dsp` and `lut` after the move |
+//! | `after_synthesis` | object, io_parallel HLS estimates for Vivado HLS or when the design asks for more DSPs than the part has | the design after Vivado logic synthesis limited to the part's DSPs: `asked` DSP products, `moved` of them built as shift-and-add logic of `lut_added` csynth LUTs (each layer giving up the same share of its DSPs), `lut_scale` synthesized LUTs per csynth LUT (1 where no pair of reports calibrates it), and the design's `dsp` and `lut` after synthesis |
 //! | `assumptions` | array of strings | what the estimate assumes about the tool and the design (the schedule, shared multipliers, ROM storage), one sentence each; `report.md` lists them |
 //!
 //! `total.latency_cycles` is the worst-case latency from input to output (`latency_ns` at the
@@ -107,7 +107,7 @@ fn uncalibrated_note(est: &Estimate) -> Option<String> {
 }
 
 /// The layer rows and the footer: totals, the part's share, and the same two after logic synthesis
-/// when the DSPs do not fit ([`super::DspLimited`]).
+/// when the estimate predicts them ([`super::AfterSynthesis`]).
 fn rows(est: &Estimate) -> (Vec<Row>, Vec<Row>) {
     let body = est
         .layers
@@ -156,7 +156,7 @@ fn rows(est: &Estimate) -> (Vec<Row>, Vec<Row>) {
         pct(t.bram18, a.bram18),
     ];
     let mut footer = vec![total, percent];
-    if let Some(d) = &est.dsp_limited {
+    if let Some(d) = &est.after_synthesis {
         let blank = || String::new();
         footer.push([
             "after logic synthesis".into(),
@@ -349,6 +349,9 @@ pub struct Summary {
     /// The RTL design's timing model, when the writer recorded it.
     #[serde(default)]
     pub timing: Option<crate::arch::timing::TimingSummary>,
+    /// The design after logic synthesis, when the estimate predicted it.
+    #[serde(default)]
+    pub after_synthesis: Option<super::AfterSynthesis>,
 }
 
 /// Parses `report.json` text; `path` names the file in errors. Refuses other schema versions.

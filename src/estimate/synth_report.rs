@@ -24,7 +24,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::xml;
-use super::{Estimate, Totals};
+use super::{AfterSynthesis, Estimate, Totals};
 
 #[derive(Debug, Error)]
 pub enum SynthReportError {
@@ -377,10 +377,11 @@ pub struct Comparison {
     pub rows: Vec<ComparisonRow>,
 }
 
-/// Pairs every quantity known to both; the estimate predicts csynth, so post-synthesis rows are
-/// for information.
+/// Pairs every quantity known to both: the csynth totals with the csynth report, and with a
+/// Vivado synthesis report the estimate's `after logic synthesis` DSPs and LUTs where it has them
+/// ([`AfterSynthesis`]), its csynth figures otherwise (those rows for information).
 pub fn compare(est: &Estimate, rep: &SynthReport) -> Comparison {
-    compare_totals(&est.total, rep)
+    compare_totals(&est.total, est.after_synthesis.as_ref(), rep)
 }
 
 impl ComparisonRow {
@@ -392,7 +393,7 @@ impl ComparisonRow {
 }
 
 /// [`compare`] for totals read back from a `report.json`.
-pub fn compare_totals(t: &Totals, rep: &SynthReport) -> Comparison {
+pub fn compare_totals(t: &Totals, after: Option<&AfterSynthesis>, rep: &SynthReport) -> Comparison {
     let mut rows = Vec::new();
     let mut push = |quantity, stage, e: u64, r: Option<u64>| {
         if let Some(r) = r {
@@ -403,8 +404,12 @@ pub fn compare_totals(t: &Totals, rep: &SynthReport) -> Comparison {
     push("ii", "hls-csynth", t.ii, rep.ii_max);
     for (stage, res) in [("hls-csynth", Some(rep.csynth)), ("vivado-synth", rep.vivado_synth)] {
         if let Some(res) = res {
-            push("dsp", stage, t.dsp, res.dsp);
-            push("lut", stage, t.lut, res.lut);
+            let (dsp, lut) = match after {
+                Some(a) if stage == "vivado-synth" => (a.dsp, a.lut),
+                _ => (t.dsp, t.lut),
+            };
+            push("dsp", stage, dsp, res.dsp);
+            push("lut", stage, lut, res.lut);
             push("ff", stage, t.ff, res.ff);
             push("bram18", stage, t.bram18, res.bram18);
         }
