@@ -192,18 +192,23 @@ fn malformed_reports_name_the_file_and_what_is_missing() {
     assert!(e.contains("myproject_csynth.xml") && e.contains("not well-formed"), "{e}");
 }
 
-#[test]
-fn estimates_pair_with_reports() {
-    let r = parse_csynth_xml(VITIS_XML, "csynth.xml").unwrap();
-    let fx = Some(hls_gen::fixed::FixedType::new(16, 6, true));
+/// A ReLU of `n` `ap_fixed<16,6>` inputs.
+fn relu_graph(n: usize) -> hls_gen::ir::LoweredGraph {
     use hls_gen::ir::{Activation, Graph, Input, Layer, LoweredGraph, Shape};
+    let fx = Some(hls_gen::fixed::FixedType::new(16, 6, true));
     let mut g = Graph::new("g");
-    let i = g.add("in", Layer::Input(Input::new(Shape::new([4]))), &[]).unwrap();
+    let i = g.add("in", Layer::Input(Input::new(Shape::new([n]))), &[]).unwrap();
     g.node_mut(i).ty = fx;
     let o = g.add("relu", Layer::Activation(Activation::Relu), &[i]).unwrap();
     g.node_mut(o).ty = fx;
     g.set_outputs(vec![o]);
-    let g = LoweredGraph::new(g).unwrap();
+    LoweredGraph::new(g).unwrap()
+}
+
+#[test]
+fn estimates_pair_with_reports() {
+    let r = parse_csynth_xml(VITIS_XML, "csynth.xml").unwrap();
+    let g = relu_graph(4);
     let e = estimate::estimate(&g, &lookup_part("xcvu13p").unwrap(), 5.0).unwrap();
     let c = compare(&e, &r);
     let lut = c.rows.iter().find(|row| row.quantity == "lut").unwrap();
@@ -228,15 +233,7 @@ fn after_synthesis_luts_follow_the_committed_report_pairs() {
         assert!(err.abs() < 0.15, "{dir}: {scale} x {csynth} vs {synth} ({err:+.3})");
     }
 
-    let fx = Some(hls_gen::fixed::FixedType::new(16, 6, true));
-    use hls_gen::ir::{Activation, Graph, Input, Layer, LoweredGraph, Shape};
-    let mut g = Graph::new("g");
-    let i = g.add("in", Layer::Input(Input::new(Shape::new([64]))), &[]).unwrap();
-    g.node_mut(i).ty = fx;
-    let o = g.add("relu", Layer::Activation(Activation::Relu), &[i]).unwrap();
-    g.node_mut(o).ty = fx;
-    g.set_outputs(vec![o]);
-    let g = LoweredGraph::new(g).unwrap();
+    let g = relu_graph(64);
     let part = lookup_part("xcvu13p").unwrap();
     let opts = estimate::Options { tool: estimate::HlsTool::VivadoHls, ..Default::default() };
     let e = estimate::estimate_with(&g, &part, 5.0, &opts).unwrap();
