@@ -157,31 +157,13 @@ fn rows(est: &Estimate) -> (Vec<Row>, Vec<Row>) {
     ];
     let mut footer = vec![total, percent];
     if let Some(d) = &est.after_synthesis {
-        let blank = || String::new();
-        footer.push([
-            "after logic synthesis".into(),
-            blank(),
-            blank(),
-            blank(),
-            blank(),
-            blank(),
-            format!("{m}{}", d.dsp),
-            format!("{m}{}", d.lut),
-            blank(),
-            blank(),
-        ]);
-        footer.push([
-            "% of part".into(),
-            blank(),
-            blank(),
-            blank(),
-            blank(),
-            blank(),
-            pct(d.dsp, a.dsp),
-            pct(d.lut, a.lut),
-            blank(),
-            blank(),
-        ]);
+        let dsp_lut = |label: &str, dsp: String, lut: String| {
+            let mut r = Row::default();
+            (r[0], r[6], r[7]) = (label.into(), dsp, lut);
+            r
+        };
+        footer.push(dsp_lut("after logic synthesis", format!("{m}{}", d.dsp), format!("{m}{}", d.lut)));
+        footer.push(dsp_lut("% of part", pct(d.dsp, a.dsp), pct(d.lut, a.lut)));
     }
     (body, footer)
 }
