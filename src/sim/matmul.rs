@@ -127,7 +127,7 @@ impl MatMul {
     /// `out` (`n_out` values a row). Returns the accumulator overflows (bias casts included) and
     /// the output overflows.
     pub(crate) fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> (u64, u64) {
-        self.run_summed(x, out, s, None)
+        self.run_summed(x, out, s, None, false)
     }
 
     /// The fractional bits of the sums [`MatMul::run_summed`] appends: `Some` when the kernel
@@ -138,24 +138,32 @@ impl MatMul {
     }
 
     /// [`MatMul::run`], appending each row's exact sums `bias + x·W` (`n_out` a row, raw at
-    /// [`MatMul::sums_frac`] fractional bits) to `sums` when the kernel has them.
+    /// [`MatMul::sums_frac`] fractional bits) to `sums` when the kernel has them; with `relu`,
+    /// each result then becomes `max(y, 0)` (the overflow counts are the cast's alone).
     pub(crate) fn run_summed(
         &self,
         x: &[i64],
         out: &mut [i64],
         s: &mut Scratch,
         sums: Option<&mut Vec<i64>>,
+        relu: bool,
     ) -> (u64, u64) {
         let n = out.len() / self.n_out.max(1);
         let x = &x[..n * self.n_in];
+        let mut relu_left = relu;
         let (acc, y) = match &self.imp {
-            Imp::Madd(k) => (0, k.run(x, out, s, sums)),
+            Imp::Madd(k) => (0, k.run(x, out, s, sums, &mut relu_left)),
             Imp::Gemm(k) => (0, k.run(x, out, s, sums)),
             Imp::Sparse(k) => (0, k.run(x, out, s, sums)),
             Imp::Axpy(k) => (0, k.run(x, out, s)),
             Imp::Seq64(k) => k.run(x, out, s),
             Imp::Seq128(k) => k.run(x, out, s),
         };
+        if relu_left {
+            for v in out.iter_mut() {
+                *v = (*v).max(0);
+            }
+        }
         (acc + self.bias_overflows * n as u64, y)
     }
 }
@@ -487,17 +495,29 @@ impl Madd {
         }
     }
 
-    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, sums: Option<&mut Vec<i64>>) -> u64 {
+    /// Takes `relu` (leaving it false) when its output cast applies it.
+    fn run(
+        &self,
+        x: &[i64],
+        out: &mut [i64],
+        s: &mut Scratch,
+        sums: Option<&mut Vec<i64>>,
+        relu: &mut bool,
+    ) -> u64 {
         let n = out.len() / self.n_out;
         let groups = n.div_ceil(MR);
         let np = self.bias.len() * MW;
         let [xs, acc] = &mut s.i32s;
-        xs.clear();
-        xs.resize(groups * self.pairs * MR, 0);
+        // Every lane of a full group is packed; a partial last group's missing rows are zeros.
+        let stride = self.pairs * MR;
+        xs.resize(groups * stride, 0);
+        if n % MR != 0 {
+            xs[(groups - 1) * stride..groups * stride].fill(0);
+        }
         if acc.len() < groups * MR * np {
             acc.resize(groups * MR * np, 0);
         }
-        self.pack(x, xs);
+        self.pack(x, &mut xs[..groups * stride]);
         let rows = &mut acc[..groups * MR * np];
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
@@ -514,13 +534,13 @@ impl Madd {
             }
         }
         match &self.out32 {
-            Some(c) if np == self.n_out => c.run(&rows[..out.len()], out),
+            Some(c) if np == self.n_out => c.run_then(&rows[..out.len()], out, std::mem::take(relu)),
             Some(c) => {
                 // Rows side by side first (row `r` moves down to `r * n_out`), then one pass.
                 for r in 1..n {
                     rows.copy_within(r * np..r * np + self.n_out, r * self.n_out);
                 }
-                c.run(&rows[..out.len()], out)
+                c.run_then(&rows[..out.len()], out, std::mem::take(relu))
             }
             None => {
                 let mut overflows = 0;
