@@ -987,9 +987,19 @@ mod tests {
         for avx2 in [false, simd::has_avx2_fma()] {
             let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
             let (mut y, mut sums) = (vec![0; n * n_out], Vec::new());
-            assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), Some(&mut sums)), 0);
+            let mut s = Scratch::default();
+            assert_eq!(k.run(&x, &mut y, &mut s, Some(&mut sums), &mut false), 0);
             assert_eq!(y, expected, "madd, avx2: {avx2}");
             assert_eq!(sums, expected, "madd sums, avx2: {avx2}");
+            // Fewer rows than a whole group of four, in the scratch of the larger block.
+            let mut y = vec![0; (n - 1) * n_out];
+            assert_eq!(k.run(&x, &mut y, &mut s, None, &mut false), 0);
+            assert_eq!(y, expected[..(n - 1) * n_out], "madd, a partial group, avx2: {avx2}");
+            // The ReLU of a following layer, in the output cast.
+            let (mut y, mut relu) = (vec![0; n * n_out], true);
+            assert_eq!(k.run(&x, &mut y, &mut s, None, &mut relu), 0);
+            assert!(!relu, "the 32-bit output cast applies the ReLU");
+            assert_eq!(y, expected.iter().map(|&v| v.max(0)).collect::<Vec<_>>(), "madd, ReLU, avx2: {avx2}");
         }
         let mut w = ex.w.clone();
         w[0] = -(1 << 15);
@@ -1026,7 +1036,7 @@ mod tests {
             if Madd::applies(&sh, &ex) {
                 let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
                 let mut y = vec![0; n * n_out];
-                assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), None), 0);
+                assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), None, &mut false), 0);
                 assert_eq!(y, expected, "madd, avx2: {avx2}");
             }
             let k = Sparse { avx2, ..Sparse::new(&sh, &ex, out.clone()) };

@@ -258,7 +258,9 @@ impl Simulator {
         }
         // Whole slices per task: a per-element parallel search costs more than the test.
         const SLICE: usize = 1 << 14;
-        let bad = inputs.par_chunks(SLICE).position_first(|c| c.iter().any(|v| !v.is_finite()));
+        // Branch-free over short runs (vectorised), stopping at the first run with a bad value.
+        let finite = |c: &[f64]| c.chunks(64).all(|r| r.iter().fold(true, |ok, v| ok & v.is_finite()));
+        let bad = inputs.par_chunks(SLICE).position_first(|c| !finite(c));
         let first =
             bad.and_then(|c| Some(c * SLICE + inputs[c * SLICE..].iter().position(|v| !v.is_finite())?));
         if let Some(k) = first {
