@@ -562,13 +562,20 @@ impl Madd {
         for (rows, group) in x.chunks((MR * n_in).max(1)).zip(xs.chunks_exact_mut(stride)) {
             if let (None, true) = (&self.live, rows.len() == MR * n_in) {
                 // A full group: four rows' pairs side by side, without index checks.
+                let mut done = 0;
+                #[cfg(target_arch = "x86_64")]
+                if self.avx2 {
+                    // SAFETY: `avx2` is true only when the CPU reported AVX2; the rows hold
+                    // `MR * n_in` values and the group `MR * pairs`.
+                    done = unsafe { pack_group_avx2(rows, n_in, group) };
+                }
                 let (r01, r23) = rows.split_at(2 * n_in);
                 let ((r0, r1), (r2, r3)) = (r01.split_at(n_in), r23.split_at(n_in));
                 let quads = r0
                     .chunks_exact(2)
                     .zip(r1.chunks_exact(2))
                     .zip(r2.chunks_exact(2).zip(r3.chunks_exact(2)));
-                for (d, ((a, b), (c, e))) in group.chunks_exact_mut(MR).zip(quads) {
+                for (d, ((a, b), (c, e))) in group.chunks_exact_mut(MR).zip(quads).skip(done) {
                     d[0] = pack(a[0], a[1]);
                     d[1] = pack(b[0], b[1]);
                     d[2] = pack(c[0], c[1]);
@@ -654,6 +661,50 @@ impl Madd {
             }
         }
     }
+}
+
+/// The byte shuffles of [`pack_group_avx2`]: in each 128-bit half (inputs `2q` and `2q + 1` as
+/// two `i64`), row `r`'s moves bytes 0, 1 (the low 16 bits of the first) and 8, 9 (of the
+/// second) to its 32-bit lane `r`, and zeroes the rest (index -128).
+const PACK_MASKS: [[i8; 32]; MR] = {
+    let mut masks = [[-128i8; 32]; MR];
+    let mut r = 0;
+    while r < MR {
+        let mut b = 0;
+        while b < 4 {
+            masks[r][4 * r + b] = [0, 1, 8, 9][b];
+            masks[r][16 + 4 * r + b] = [0, 1, 8, 9][b];
+            b += 1;
+        }
+        r += 1;
+    }
+    masks
+};
+
+/// Packs the first `2 * (n_in / 4)` pairs of a full group as [`Madd::pack`] does (`rows` holds
+/// its `MR` rows of `n_in` values, `group` receives pair `q` of row `r` at `q * MR + r`) and
+/// returns their number: per row, four inputs (two pairs) a load, each pair's two low 16-bit
+/// halves shuffled into the row's 32-bit lane of both halves of the vector.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pack_group_avx2(rows: &[i64], n_in: usize, group: &mut [i32]) -> usize {
+    use std::arch::x86_64::*;
+    let quads = n_in / 4;
+    if rows.len() < MR * n_in || group.len() < 2 * quads * MR {
+        return 0;
+    }
+    let masks: [__m256i; MR] = std::array::from_fn(|r| _mm256_loadu_si256(PACK_MASKS[r].as_ptr().cast()));
+    for k in 0..quads {
+        let mut packed = _mm256_setzero_si256();
+        for (r, mask) in masks.iter().enumerate() {
+            // SAFETY: `r * n_in + 4k + 4 <= (r + 1) * n_in <= rows.len()`.
+            let v = _mm256_loadu_si256(rows.as_ptr().add(r * n_in + 4 * k).cast());
+            packed = _mm256_or_si256(packed, _mm256_shuffle_epi8(v, *mask));
+        }
+        // SAFETY: `8k + 8 <= 8 * quads <= group.len()`.
+        _mm256_storeu_si256(group.as_mut_ptr().add(8 * k).cast(), packed);
+    }
+    2 * quads
 }
 
 #[inline(always)]
@@ -968,13 +1019,21 @@ mod tests {
     /// inputs at both ends of `i16`.
     #[test]
     fn madd_agrees_with_a_dot_product() {
-        let (n_in, n_out, n) = (38, 21, 11);
+        // Inputs with an all-zero weight row (packed by index), or all live in an even or odd
+        // number, or fewer than one vector load (packed whole groups at a time).
+        for (n_in, dead) in [(38, true), (38, false), (39, false), (3, false)] {
+            madd_case(n_in, dead);
+        }
+    }
+
+    fn madd_case(n_in: usize, dead: bool) {
+        let (n_out, n) = (21, 11);
         let ty = FixedType::new(16, 6, true);
         let acc = FixedType::new(32, 12, true);
         let sh = Spec { n_in, n_out, x_ty: ty, acc_ty: acc, out_ty: acc };
         let mut next = uniform(7);
         let w: Vec<i128> =
-            (0..n_in * n_out).map(|k| if k / n_out == 5 { 0 } else { next(255) as i128 }).collect();
+            (0..n_in * n_out).map(|k| if dead && k / n_out == 5 { 0 } else { next(255) as i128 }).collect();
         let b: Vec<i128> = (0..n_out).map(|_| next(1 << 20) as i128).collect();
         let mut x: Vec<i64> = (0..n * n_in).map(|_| next(1 << 15)).collect();
         x[0] = -(1 << 15);
@@ -984,22 +1043,24 @@ mod tests {
         let ex = Exact { f: 20, w, b, lo: -bound, hi: bound };
         assert!(Madd::applies(&sh, &ex));
         let out = Cast64::new(20, ex.lo, ex.hi, &sh.out_ty).unwrap();
+        let case = format!("{n_in} inputs, a dead one: {dead}");
         for avx2 in [false, simd::has_avx2_fma()] {
             let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
             let (mut y, mut sums) = (vec![0; n * n_out], Vec::new());
             let mut s = Scratch::default();
             assert_eq!(k.run(&x, &mut y, &mut s, Some(&mut sums), &mut false), 0);
-            assert_eq!(y, expected, "madd, avx2: {avx2}");
-            assert_eq!(sums, expected, "madd sums, avx2: {avx2}");
+            assert_eq!(y, expected, "madd, avx2: {avx2}, {case}");
+            assert_eq!(sums, expected, "madd sums, avx2: {avx2}, {case}");
             // Fewer rows than a whole group of four, in the scratch of the larger block.
             let mut y = vec![0; (n - 1) * n_out];
             assert_eq!(k.run(&x, &mut y, &mut s, None, &mut false), 0);
-            assert_eq!(y, expected[..(n - 1) * n_out], "madd, a partial group, avx2: {avx2}");
+            assert_eq!(y, expected[..(n - 1) * n_out], "madd, a partial group, avx2: {avx2}, {case}");
             // The ReLU of a following layer, in the output cast.
             let (mut y, mut relu) = (vec![0; n * n_out], true);
             assert_eq!(k.run(&x, &mut y, &mut s, None, &mut relu), 0);
             assert!(!relu, "the 32-bit output cast applies the ReLU");
-            assert_eq!(y, expected.iter().map(|&v| v.max(0)).collect::<Vec<_>>(), "madd, ReLU, avx2: {avx2}");
+            let relu: Vec<i64> = expected.iter().map(|&v| v.max(0)).collect();
+            assert_eq!(y, relu, "madd, ReLU, avx2: {avx2}, {case}");
         }
         let mut w = ex.w.clone();
         w[0] = -(1 << 15);
