@@ -16,13 +16,15 @@
 //! | 2026-12-05 12:15 | 615 M        | 0.72    | 32-bit output casts, index-free packing         |
 //! | 2026-12-05 23:30 | 637 M        | 0.75    | main at 5bd4aa5                                 |
 //! | 2026-12-05 23:50 | 597 M        | 0.70    | streamed `.npy`, pooled buffers, ReLU in the cast |
+//! | 2026-12-06 00:15 | 522 M        | 0.61    | softmax index pass, AVX2 input packing          |
 //!
 //! Of the last: `Madd::product_avx2` 213 M (0.25 per MAC), the Dense output casts with the fused
-//! ReLU 85 M (the separate ReLU pass was 31 M), packing inputs to `i16` pairs 94 M, the input
-//! conversion 30 M, softmax and the block loop 123 M, reading the `.npy` 8 M. callgrind does not
-//! count the operating system's work: page faults (`perf stat`) fell from 11,200 to 7,900 a run,
-//! the input being no longer converted whole. The 64-256-256-128-10 MLP on 20,000 samples (115,968 MACs each): 740 M
-//! instructions, 0.32 per MAC (2026-12-05 12:15).
+//! ReLU 85 M (the separate ReLU pass was 31 M), packing inputs to `i16` pairs 58 M (94 M before
+//! the AVX2 packing), the input conversion 30 M, softmax and the block loop 85 M (123 M before its
+//! index pass), reading the `.npy` 8 M. callgrind does not count the operating system's work:
+//! page faults (`perf stat`) fell from 11,200 to 7,900 a run, the input being no longer converted
+//! whole. The 64-256-256-128-10 MLP on 20,000 samples (115,968 MACs each): 740 M instructions,
+//! 0.32 per MAC (2026-12-05 12:15).
 
 use std::path::Path;
 use std::process::Command;
