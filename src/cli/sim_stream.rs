@@ -2,10 +2,11 @@
 //! overlap, a piece of samples at a time, on three threads (the simulation itself on all cores).
 //!
 //! Contract: outputs, overflow counts and errors are those of simulating the whole file in
-//! pieces ([`super::sim`]'s `run_in_pieces`): the same pieces run in the same order, errors name
-//! samples from the file's start, and the output files appear only when every piece was
-//! simulated and written. The reader starts before the model is loaded and holds at most three
-//! pieces' values at a time (one being read, one waiting, one being simulated).
+//! pieces ([`super::sim`]'s `run_in_pieces`): pieces run in sample order (results do not depend
+//! on where pieces end), errors name samples from the file's start, and the output files appear
+//! only when every piece was simulated and written. The reader starts before the model is loaded
+//! and holds at most three pieces' values at a time (one being read, one waiting, one being
+//! simulated), each of at most 32,768 samples and 8 MiB.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
@@ -30,12 +31,18 @@ pub(super) struct Reader {
     spare: Sender<Vec<f64>>,
 }
 
+/// Bytes of `f64` values a piece holds at most: samples of many values (images) come in pieces of
+/// fewer than the `piece` rows asked for, so that the three pieces in flight stay small (and a
+/// reader started for a file the model then takes otherwise wastes little).
+const PIECE_BYTES: usize = 8 << 20;
+
 impl Reader {
-    /// Starts reading `rows`, `piece` rows at a time, one piece ahead of the consumer.
+    /// Starts reading `rows`, at most `piece` rows at a time, one piece ahead of the consumer.
     pub(super) fn start<'s>(scope: &'s Scope<'s, '_>, mut rows: Rows, piece: usize) -> Reader {
         let (tx, pieces) = sync_channel(1);
         let (spare, spares) = channel::<Vec<f64>>();
         let (n, per_row) = (rows.rows(), rows.per_row);
+        let piece = piece.min(PIECE_BYTES / (8 * per_row)).max(1);
         scope.spawn(move || {
             let mut first = 0;
             while first < n {
