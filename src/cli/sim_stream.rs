@@ -6,7 +6,7 @@
 //! on where pieces end), errors name samples from the file's start, and the output files appear
 //! only when every piece was simulated and written. The reader starts before the model is loaded
 //! and holds at most three pieces' values at a time (one being read, one waiting, one being
-//! simulated), each of at most 32,768 samples and 8 MiB.
+//! simulated), each of at most 32,768 samples and [`PIECE_BYTES`].
 
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
@@ -31,10 +31,11 @@ pub(super) struct Reader {
     spare: Sender<Vec<f64>>,
 }
 
-/// Bytes of `f64` values a piece holds at most: samples of many values (images) come in pieces of
-/// fewer than the `piece` rows asked for, so that the three pieces in flight stay small (and a
-/// reader started for a file the model then takes otherwise wastes little).
-const PIECE_BYTES: usize = 8 << 20;
+/// Bytes of `f64` values a piece holds at most (8,192 samples of 16 values): the three pieces in
+/// flight stay in cache-sized buffers that are reused (fresh pages cost more than the per-piece
+/// work saved by larger pieces), and a reader started for a file the model then takes otherwise
+/// wastes little.
+const PIECE_BYTES: usize = 1 << 20;
 
 impl Reader {
     /// Starts reading `rows`, at most `piece` rows at a time, one piece ahead of the consumer.
