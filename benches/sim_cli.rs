@@ -17,8 +17,9 @@
 //! | 2026-12-05 23:30 | 637 M        | 0.75    | main at 5bd4aa5                                 |
 //! | 2026-12-05 23:50 | 597 M        | 0.70    | streamed `.npy`, pooled buffers, ReLU in the cast |
 //! | 2026-12-06 00:15 | 522 M        | 0.61    | softmax index pass, AVX2 input packing          |
+//! | 2026-12-06 00:34 | 525 M        | 0.62    | pieces of 1 MiB (4,700 page faults, was 7,900)  |
 //!
-//! Of the last: `Madd::product_avx2` 213 M (0.25 per MAC), the Dense output casts with the fused
+//! Of the 00:15 run: `Madd::product_avx2` 213 M (0.25 per MAC), the Dense output casts with the fused
 //! ReLU 85 M (the separate ReLU pass was 31 M), packing inputs to `i16` pairs 58 M (94 M before
 //! the AVX2 packing), the input conversion 30 M, softmax and the block loop 85 M (123 M before its
 //! index pass), reading the `.npy` 8 M. callgrind does not count the operating system's work:
