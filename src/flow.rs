@@ -360,15 +360,23 @@ pub fn testbench_run(
         }
     };
     let result = sim.run(inputs, n, &RunOptions { trace, dense_sums: trace, progress: None })?;
-    let input_lines = testvec::input_lines(inputs, &ports)?;
-    let mut expected = vec![Vec::new(); n];
+    let in_raws = testvec::input_raws(&inputs[..n * elements], &ports)?;
+    let in_types: Vec<FixedType> = ports.iter().flat_map(|&(ty, e)| std::iter::repeat_n(ty, e)).collect();
+    let mut out_types = Vec::new();
     for out in &result.outputs {
         let ty = out.ty.ok_or_else(|| FlowError::Testbench(format!("output '{}' has no type", out.name)))?;
-        for (s, row) in out.raw.chunks(out.shape.elements().max(1)).enumerate() {
-            expected[s].extend(row.iter().map(|&r| testvec::decimal(r, &ty)));
+        out_types.extend(std::iter::repeat_n(ty, out.shape.elements()));
+    }
+    let mut expected = Vec::with_capacity(n * out_types.len());
+    for s in 0..n {
+        for out in &result.outputs {
+            let e = out.shape.elements();
+            expected.extend(out.raw[s * e..(s + 1) * e].iter().map(|&r| i128::from(r)));
         }
     }
-    Ok((TestbenchData { inputs: input_lines, expected }, result))
+    let tb = TestbenchData::from_raw(n, in_types, in_raws, out_types, expected)
+        .map_err(|e| FlowError::Testbench(e.to_string()))?;
+    Ok((tb, result))
 }
 
 /// The backend `compile` emits with.

@@ -102,23 +102,24 @@ pub fn decimal(raw: i64, ty: &FixedType) -> String {
 }
 
 /// Converts float inputs (rows of every input's values, as [`generate_inputs`] makes them) to the
-/// exact decimal text of the values each input's type holds (as the design's input conversion
-/// rounds them), one line of values per sample, samples converted in parallel.
-pub fn input_lines(
-    inputs: &[f64],
-    ports: &[(FixedType, usize)],
-) -> Result<Vec<Vec<String>>, fixed::FixedError> {
+/// raw values each input's type holds (as the design's input conversion rounds them), row-major,
+/// samples converted in parallel.
+pub fn input_raws(inputs: &[f64], ports: &[(FixedType, usize)]) -> Result<Vec<i128>, fixed::FixedError> {
     let types: Vec<&FixedType> = ports.iter().flat_map(|(ty, e)| std::iter::repeat_n(ty, *e)).collect();
-    inputs
-        .par_chunks(types.len().max(1))
-        .map(|sample| {
-            sample
-                .iter()
-                .zip(&types)
-                .map(|(&x, ty)| fixed::from_f64(x, ty).map(|c| fixed::to_decimal(c.raw, ty.frac_bits())))
+    let rows: Vec<Result<Vec<i128>, fixed::FixedError>> = inputs
+        .par_chunks((64 * types.len()).max(1))
+        .map(|rows| {
+            rows.iter()
+                .zip(types.iter().cycle())
+                .map(|(&x, ty)| fixed::from_f64(x, ty).map(|c| c.raw))
                 .collect()
         })
-        .collect()
+        .collect();
+    let mut raws = Vec::with_capacity(inputs.len());
+    for r in rows {
+        raws.extend(r?);
+    }
+    Ok(raws)
 }
 
 #[cfg(test)]
@@ -147,8 +148,13 @@ mod tests {
         assert_eq!(&both[5..8], &first[3..6]);
         assert_eq!(&both[8..10], &second[2..4]);
         assert_ne!(generate_input(1, &t, 3, 50), first);
-        let lines = input_lines(&both[..10], &[(t, 3), (u, 2)]).unwrap();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].len(), 5);
+        let raws = input_raws(&both[..10], &[(t, 3), (u, 2)]).unwrap();
+        let types = [t, t, t, u, u, t, t, t, u, u];
+        let expected: Vec<i128> = both[..10]
+            .iter()
+            .zip(&types)
+            .map(|(&x, ty)| crate::fixed::from_f64(x, ty).unwrap().raw)
+            .collect();
+        assert_eq!(raws, expected);
     }
 }

@@ -25,7 +25,7 @@ const EXACT_INT: u64 = 1 << 53;
 
 /// What one element is, once the byte order is known.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Bool,
     Int,
     Uint,
@@ -34,10 +34,10 @@ enum Kind {
 
 /// A numeric dtype: kind, size in bytes, byte order.
 #[derive(Clone, Copy)]
-struct DType {
-    kind: Kind,
-    size: usize,
-    big_endian: bool,
+pub(super) struct DType {
+    pub(super) kind: Kind,
+    pub(super) size: usize,
+    pub(super) big_endian: bool,
 }
 
 impl DType {
@@ -267,14 +267,14 @@ impl Header<'_> {
 }
 
 /// The parsed header: dtype, Fortran order, shape; and where the data starts.
-struct Parsed {
-    dtype: DType,
-    fortran: bool,
-    shape: Vec<usize>,
-    data_start: usize,
+pub(super) struct Parsed {
+    pub(super) dtype: DType,
+    pub(super) fortran: bool,
+    pub(super) shape: Vec<usize>,
+    pub(super) data_start: usize,
 }
 
-fn parse_header(bytes: &[u8]) -> Result<Parsed, String> {
+pub(super) fn parse_header(bytes: &[u8]) -> Result<Parsed, String> {
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err("not a .npy file (no \\x93NUMPY magic)".into());
     }
@@ -429,7 +429,7 @@ pub fn read_streamed(source: &str, file: &mut std::fs::File, len: u64) -> Option
 }
 
 /// Bytes [`read_streamed`] reads for the header.
-const HEAD_READ: u64 = 1 << 12;
+pub(super) const HEAD_READ: u64 = 1 << 12;
 /// Values [`read_streamed`] converts per read.
 const READ_CHUNK: usize = 1 << 16;
 

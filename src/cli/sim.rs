@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{npy, npz, print_runs, print_warnings, quiet, CliError, ModelArgs};
+use super::{npy, npy_rows, npz, print_runs, print_warnings, quiet, sim_stream, CliError, ModelArgs};
 use crate::backend::namer::Namer;
 use crate::flow::{load_and_lower, load_float, take_inputs};
 use crate::ir::{layout, Graph};
@@ -42,7 +42,7 @@ pub(super) fn run_with_progress(
 
 /// Sets the progress bar in `bar` to `done` of `n` samples, creating it once a run has lasted a
 /// second (never with `-q`).
-fn show_progress(bar: &Mutex<Option<ProgressBar>>, start: Instant, done: usize, n: usize) {
+pub(super) fn show_progress(bar: &Mutex<Option<ProgressBar>>, start: Instant, done: usize, n: usize) {
     if quiet() || start.elapsed() < Duration::from_secs(1) {
         return;
     }
@@ -59,49 +59,105 @@ fn show_progress(bar: &Mutex<Option<ProgressBar>>, start: Instant, done: usize, 
 
 pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
     let flow = args.flow()?;
-    let (sim, g): (Simulator, Graph) = if s.float {
-        let lowered = load_float(&args.model, &flow)?;
+    // One plain `.npy` without `--trace` is streamed: its first rows are read while the model
+    // loads, and reading, simulating and writing then overlap piece by piece.
+    let rows = match (s.trace, s.input) {
+        (None, [path]) => npy_rows::Rows::open(path),
+        _ => None,
+    };
+    std::thread::scope(|scope| {
+        let reader = rows.map(|r| sim_stream::Reader::start(scope, r, PIECE));
+        let (sim, g) = load(args, s, &flow)?;
+        let reader = reader.filter(|r| r.fits(&g, sim.input_elements()));
+        let (overflows, n, start) = match reader {
+            Some(r) => {
+                check_outputs(&g, s.output)?;
+                let start = Instant::now();
+                let (overflows, n) = sim_stream::run(&sim, &g, r, s.output)?;
+                (overflows, n, start)
+            }
+            None => {
+                let (inputs, n) = take_inputs(&g, npz::read_all(s.input)?)?;
+                check_outputs(&g, s.output)?;
+                let start = Instant::now();
+                (run_whole(&sim, &g, &inputs, n, s)?, n, start)
+            }
+        };
+        summarize(&g, s, n, start, &overflows)
+    })
+}
+
+/// The simulator of the model (bit-accurate, or the f64 reference with `--float`) and its graph,
+/// with the lowering's warnings and notes printed.
+fn load(
+    args: &ModelArgs,
+    s: &SimArgs<'_>,
+    flow: &crate::flow::FlowOptions,
+) -> Result<(Simulator, Graph), CliError> {
+    Ok(if s.float {
+        let lowered = load_float(&args.model, flow)?;
         print_warnings(&lowered.config, &lowered.warnings);
         print_runs(&lowered.runs);
         (Simulator::new_float(&lowered.graph)?, lowered.graph.into_graph())
     } else {
-        let lowered = load_and_lower(&args.model, &flow)?;
+        let lowered = load_and_lower(&args.model, flow)?;
         print_warnings(&lowered.config, &lowered.warnings);
         print_runs(&lowered.runs);
         (Simulator::new(&lowered.graph)?, lowered.graph.into_graph())
-    };
-    let arrays = npz::read_all(s.input)?;
-    let (inputs, n) = take_inputs(&g, arrays)?;
-    if s.output.len() != g.outputs().len() {
+    })
+}
+
+/// Fails unless one `--output` file is given per model output.
+fn check_outputs(g: &Graph, output: &[PathBuf]) -> Result<(), CliError> {
+    if output.len() != g.outputs().len() {
         let names: Vec<String> = g.outputs().iter().map(|&o| format!("'{}'", g.node(o).name)).collect();
         return Err(CliError::msg(format!(
             "the model has {} output(s) ({}) but {} --output file(s) were given; give one per output, in this order",
             g.outputs().len(),
             names.join(", "),
-            s.output.len()
+            output.len()
         )));
     }
-    let start = Instant::now();
-    let overflows = if let Some(dir) = s.trace {
-        let result = run_with_progress(&sim, &inputs, n, true)?;
-        let mut writers = output_writers(&g, s.output, n)?;
-        for (k, out) in result.outputs.iter().enumerate() {
-            write_outputs(&g, k, out, &mut writers[k])?;
-        }
-        writers.into_iter().try_for_each(npy::Writer::finish)?;
-        if let Some(trace) = &result.trace {
-            std::fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("{}: {e}", dir.display())))?;
-            let mut namer = Namer::new();
-            for t in trace {
-                let mut shape = vec![n];
-                shape.extend(t.shape.dims());
-                npy::write(&dir.join(format!("{}.npy", namer.name(&t.name))), &shape, &t.values)?;
-            }
-        }
-        result.overflows
-    } else {
-        run_in_pieces(&sim, &g, &inputs, n, s.output)?
+    Ok(())
+}
+
+/// Simulates inputs read whole: with `--trace`, every layer's output is written too.
+fn run_whole(
+    sim: &Simulator,
+    g: &Graph,
+    inputs: &[f64],
+    n: usize,
+    s: &SimArgs<'_>,
+) -> Result<Vec<LayerOverflow>, CliError> {
+    let Some(dir) = s.trace else {
+        return run_in_pieces(sim, g, inputs, n, s.output);
     };
+    let result = run_with_progress(sim, inputs, n, true)?;
+    let mut writers = output_writers(g, s.output, n)?;
+    for (k, out) in result.outputs.iter().enumerate() {
+        write_outputs(g, k, out, &mut writers[k])?;
+    }
+    writers.into_iter().try_for_each(npy::Writer::finish)?;
+    if let Some(trace) = &result.trace {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("{}: {e}", dir.display())))?;
+        let mut namer = Namer::new();
+        for t in trace {
+            let mut shape = vec![n];
+            shape.extend(t.shape.dims());
+            npy::write(&dir.join(format!("{}.npy", namer.name(&t.name))), &shape, &t.values)?;
+        }
+    }
+    Ok(result.overflows)
+}
+
+/// Prints the run's summary and overflow table (nothing under `-q` when nothing overflowed).
+fn summarize(
+    g: &Graph,
+    s: &SimArgs<'_>,
+    n: usize,
+    start: Instant,
+    overflows: &[LayerOverflow],
+) -> Result<i32, CliError> {
     let elapsed = start.elapsed();
     let overflowing: Vec<_> = overflows.iter().filter(|o| o.count > 0).collect();
     if quiet() && overflowing.is_empty() {
@@ -134,7 +190,7 @@ pub(super) fn run(args: &ModelArgs, s: &SimArgs<'_>) -> Result<i32, CliError> {
 
 /// Samples simulated per piece of a run without a trace: the outputs of one piece are written
 /// before the next runs, so memory stays bounded and the buffers are reused.
-const PIECE: usize = 1 << 15;
+pub(super) const PIECE: usize = 1 << 15;
 
 /// Runs the samples piece by piece, appending each piece's outputs to the output files; returns
 /// the overflow counts of the whole run.
@@ -177,7 +233,7 @@ fn run_in_pieces(
 }
 
 /// One `.npy` writer per graph output, shaped `[n, model's shape]`.
-fn output_writers(g: &Graph, output: &[PathBuf], n: usize) -> Result<Vec<npy::Writer>, CliError> {
+pub(super) fn output_writers(g: &Graph, output: &[PathBuf], n: usize) -> Result<Vec<npy::Writer>, CliError> {
     output
         .iter()
         .enumerate()
@@ -196,7 +252,12 @@ fn output_writers(g: &Graph, output: &[PathBuf], n: usize) -> Result<Vec<npy::Wr
 
 /// Appends output `k`'s values to its file, in the model's own layout (channels-first where the
 /// model is).
-fn write_outputs(g: &Graph, k: usize, out: &OutputTensor, w: &mut npy::Writer) -> Result<(), CliError> {
+pub(super) fn write_outputs(
+    g: &Graph,
+    k: usize,
+    out: &OutputTensor,
+    w: &mut npy::Writer,
+) -> Result<(), CliError> {
     match g.output_layout(k) {
         Some(perm) => {
             let per = out.shape.elements().max(1);

@@ -325,6 +325,19 @@ impl ActivationKernel {
         }
     }
 
+    /// Whether the kernel is `max(x, 0)` on `i64` raws with a cast that keeps every value: it
+    /// then never counts an overflow, and its producer may compute it ([`Self::relu_in_place`]).
+    pub(crate) fn is_plain_relu(&self) -> bool {
+        matches!(&self.imp, Imp::Pointwise64(p) if matches!(p.func, Func::Relu) && p.cast.is_identity())
+    }
+
+    /// The output of a plain ReLU ([`Self::is_plain_relu`]) computed in place on its input.
+    pub(crate) fn relu_in_place(values: &mut [i64]) {
+        for v in values {
+            *v = (*v).max(0);
+        }
+    }
+
     /// `out` holds the block's `n * elements` results; `x` at least as many inputs.
     pub(crate) fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, counts: &mut [u64]) {
         match &self.imp {

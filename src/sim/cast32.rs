@@ -68,52 +68,64 @@ impl Cast32 {
         Some(Cast32 { quant, fit, avx2: simd::has_avx2_fma() })
     }
 
-    /// Converts `src` into `dst` (same length); returns the number of overflows.
-    pub(crate) fn run(&self, src: &[i32], dst: &mut [i64]) -> u64 {
+    /// Converts `src` into `dst` (same length); returns the number of overflows. With `relu`,
+    /// each result `y` is stored as `max(y, 0)`: a following ReLU whose own cast keeps every
+    /// value, in the same pass.
+    pub(crate) fn run_then(&self, src: &[i32], dst: &mut [i64], relu: bool) -> u64 {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is true only when the CPU reported AVX2.
-            return unsafe { self.run_avx2(src, dst) };
+            return unsafe {
+                if relu {
+                    self.run_avx2::<true>(src, dst)
+                } else {
+                    self.run_avx2::<false>(src, dst)
+                }
+            };
         }
-        self.run_body(src, dst)
+        if relu {
+            self.run_body::<true>(src, dst)
+        } else {
+            self.run_body::<false>(src, dst)
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn run_avx2(&self, src: &[i32], dst: &mut [i64]) -> u64 {
-        self.run_body(src, dst)
+    unsafe fn run_avx2<const RELU: bool>(&self, src: &[i32], dst: &mut [i64]) -> u64 {
+        self.run_body::<RELU>(src, dst)
     }
 
     #[inline(always)]
-    fn run_body(&self, src: &[i32], dst: &mut [i64]) -> u64 {
+    fn run_body<const RELU: bool>(&self, src: &[i32], dst: &mut [i64]) -> u64 {
         match self.quant {
-            Q32::Keep => self.fit_each(src, dst, |v| v),
-            Q32::Shl(s) => self.fit_each(src, dst, |v| v << s),
-            Q32::Trn(s) => self.fit_each(src, dst, |v| v >> s),
-            Q32::Rnd(s, half) => self.fit_each(src, dst, |v| (v + half) >> s),
+            Q32::Keep => self.fit_each::<RELU>(src, dst, |v| v),
+            Q32::Shl(s) => self.fit_each::<RELU>(src, dst, |v| v << s),
+            Q32::Trn(s) => self.fit_each::<RELU>(src, dst, |v| v >> s),
+            Q32::Rnd(s, half) => self.fit_each::<RELU>(src, dst, |v| (v + half) >> s),
         }
     }
 
     #[inline(always)]
-    fn fit_each(&self, src: &[i32], dst: &mut [i64], q: impl Fn(i32) -> i32) -> u64 {
+    fn fit_each<const RELU: bool>(&self, src: &[i32], dst: &mut [i64], q: impl Fn(i32) -> i32) -> u64 {
         match self.fit {
-            F32::Keep => each(src, dst, |v| (q(v), false)),
-            F32::WrapSigned(u) => each(src, dst, |v| {
+            F32::Keep => each::<RELU, _>(src, dst, |v| (q(v), false)),
+            F32::WrapSigned(u) => each::<RELU, _>(src, dst, |v| {
                 let q = q(v);
                 let y = (q << u) >> u;
                 (y, y != q)
             }),
-            F32::WrapUnsigned(mask) => each(src, dst, |v| {
+            F32::WrapUnsigned(mask) => each::<RELU, _>(src, dst, |v| {
                 let q = q(v);
                 let y = q & mask;
                 (y, y != q)
             }),
-            F32::Sat(a, b) => each(src, dst, |v| {
+            F32::Sat(a, b) => each::<RELU, _>(src, dst, |v| {
                 let q = q(v);
                 let y = q.clamp(a, b);
                 (y, y != q)
             }),
-            F32::Zero(a, b) => each(src, dst, |v| {
+            F32::Zero(a, b) => each::<RELU, _>(src, dst, |v| {
                 let q = q(v);
                 let out = q < a || q > b;
                 (if out { 0 } else { q }, out)
@@ -123,14 +135,14 @@ impl Cast32 {
 }
 
 #[inline(always)]
-fn each(src: &[i32], dst: &mut [i64], f: impl Fn(i32) -> (i32, bool)) -> u64 {
+fn each<const RELU: bool, F: Fn(i32) -> (i32, bool)>(src: &[i32], dst: &mut [i64], f: F) -> u64 {
     // Counted in 32-bit lanes per slice of at most 2^31 elements.
     let mut total = 0u64;
     for (s, d) in src.chunks(1 << 30).zip(dst.chunks_mut(1 << 30)) {
         let mut n = 0u32;
         for (d, &v) in d.iter_mut().zip(s) {
             let (y, o) = f(v);
-            *d = i64::from(y);
+            *d = i64::from(if RELU { y.max(0) } else { y });
             n += u32::from(o);
         }
         total += u64::from(n);
@@ -177,12 +189,17 @@ mod tests {
                 .collect();
             let wide: Vec<i64> = src.iter().map(|&v| i64::from(v)).collect();
             let (mut a, mut b64) = (vec![0; src.len()], vec![0; src.len()]);
-            let n32 = c32.run(&src, &mut a);
+            let n32 = c32.run_then(&src, &mut a, false);
             let n64 = c64.run(&wide, &mut b64);
             assert_eq!((n32, &a), (n64, &b64), "{to:?} from {from} in [{lo}, {hi}]: {c32:?}");
             let plain = Cast32 { avx2: false, ..c32 };
             let mut p = vec![0; src.len()];
-            assert_eq!((plain.run(&src, &mut p), &p), (n32, &a));
+            assert_eq!((plain.run_then(&src, &mut p, false), &p), (n32, &a));
+            let relu: Vec<i64> = a.iter().map(|&v| v.max(0)).collect();
+            for c in [c32, plain] {
+                let mut r = vec![0; src.len()];
+                assert_eq!((c.run_then(&src, &mut r, true), &r), (n32, &relu), "{c:?} then ReLU");
+            }
         }
         assert!(built > 5_000, "only {built} casts had a 32-bit form");
     }

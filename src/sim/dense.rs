@@ -39,7 +39,8 @@ impl DenseKernel {
 
     /// `x` holds at least the block's `n * n_in` inputs, `out` its `n * n_out` results; `sums`,
     /// when given, receives the exact `bias + x·W` of each sample if [`DenseKernel::sums_frac`]
-    /// is `Some`.
+    /// is `Some`. With `relu`, `out` receives `max(y, 0)` instead of `y`: the output of a
+    /// following ReLU that keeps every value ([`super::activation::ActivationKernel::is_plain_relu`]).
     pub(crate) fn run(
         &self,
         x: &[i64],
@@ -47,8 +48,9 @@ impl DenseKernel {
         s: &mut Scratch,
         counts: &mut [u64],
         sums: Option<&mut Vec<i64>>,
+        relu: bool,
     ) {
-        let (acc, y) = self.matmul.run_summed(x, out, s, sums);
+        let (acc, y) = self.matmul.run_summed(x, out, s, sums, relu);
         counts[self.acc_counter] += acc;
         counts[self.out_counter] += y;
     }

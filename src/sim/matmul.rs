@@ -127,7 +127,7 @@ impl MatMul {
     /// `out` (`n_out` values a row). Returns the accumulator overflows (bias casts included) and
     /// the output overflows.
     pub(crate) fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch) -> (u64, u64) {
-        self.run_summed(x, out, s, None)
+        self.run_summed(x, out, s, None, false)
     }
 
     /// The fractional bits of the sums [`MatMul::run_summed`] appends: `Some` when the kernel
@@ -138,24 +138,32 @@ impl MatMul {
     }
 
     /// [`MatMul::run`], appending each row's exact sums `bias + x·W` (`n_out` a row, raw at
-    /// [`MatMul::sums_frac`] fractional bits) to `sums` when the kernel has them.
+    /// [`MatMul::sums_frac`] fractional bits) to `sums` when the kernel has them; with `relu`,
+    /// each result then becomes `max(y, 0)` (the overflow counts are the cast's alone).
     pub(crate) fn run_summed(
         &self,
         x: &[i64],
         out: &mut [i64],
         s: &mut Scratch,
         sums: Option<&mut Vec<i64>>,
+        relu: bool,
     ) -> (u64, u64) {
         let n = out.len() / self.n_out.max(1);
         let x = &x[..n * self.n_in];
+        let mut relu_left = relu;
         let (acc, y) = match &self.imp {
-            Imp::Madd(k) => (0, k.run(x, out, s, sums)),
+            Imp::Madd(k) => (0, k.run(x, out, s, sums, &mut relu_left)),
             Imp::Gemm(k) => (0, k.run(x, out, s, sums)),
             Imp::Sparse(k) => (0, k.run(x, out, s, sums)),
             Imp::Axpy(k) => (0, k.run(x, out, s)),
             Imp::Seq64(k) => k.run(x, out, s),
             Imp::Seq128(k) => k.run(x, out, s),
         };
+        if relu_left {
+            for v in out.iter_mut() {
+                *v = (*v).max(0);
+            }
+        }
         (acc + self.bias_overflows * n as u64, y)
     }
 }
@@ -487,17 +495,29 @@ impl Madd {
         }
     }
 
-    fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, sums: Option<&mut Vec<i64>>) -> u64 {
+    /// Takes `relu` (leaving it false) when its output cast applies it.
+    fn run(
+        &self,
+        x: &[i64],
+        out: &mut [i64],
+        s: &mut Scratch,
+        sums: Option<&mut Vec<i64>>,
+        relu: &mut bool,
+    ) -> u64 {
         let n = out.len() / self.n_out;
         let groups = n.div_ceil(MR);
         let np = self.bias.len() * MW;
         let [xs, acc] = &mut s.i32s;
-        xs.clear();
-        xs.resize(groups * self.pairs * MR, 0);
+        // Every lane of a full group is packed; a partial last group's missing rows are zeros.
+        let stride = self.pairs * MR;
+        xs.resize(groups * stride, 0);
+        if n % MR != 0 {
+            xs[(groups - 1) * stride..groups * stride].fill(0);
+        }
         if acc.len() < groups * MR * np {
             acc.resize(groups * MR * np, 0);
         }
-        self.pack(x, xs);
+        self.pack(x, &mut xs[..groups * stride]);
         let rows = &mut acc[..groups * MR * np];
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
@@ -514,13 +534,13 @@ impl Madd {
             }
         }
         match &self.out32 {
-            Some(c) if np == self.n_out => c.run(&rows[..out.len()], out),
+            Some(c) if np == self.n_out => c.run_then(&rows[..out.len()], out, std::mem::take(relu)),
             Some(c) => {
                 // Rows side by side first (row `r` moves down to `r * n_out`), then one pass.
                 for r in 1..n {
                     rows.copy_within(r * np..r * np + self.n_out, r * self.n_out);
                 }
-                c.run(&rows[..out.len()], out)
+                c.run_then(&rows[..out.len()], out, std::mem::take(relu))
             }
             None => {
                 let mut overflows = 0;
@@ -542,13 +562,20 @@ impl Madd {
         for (rows, group) in x.chunks((MR * n_in).max(1)).zip(xs.chunks_exact_mut(stride)) {
             if let (None, true) = (&self.live, rows.len() == MR * n_in) {
                 // A full group: four rows' pairs side by side, without index checks.
+                let mut done = 0;
+                #[cfg(target_arch = "x86_64")]
+                if self.avx2 {
+                    // SAFETY: `avx2` is true only when the CPU reported AVX2; the rows hold
+                    // `MR * n_in` values and the group `MR * pairs`.
+                    done = unsafe { pack_group_avx2(rows, n_in, group) };
+                }
                 let (r01, r23) = rows.split_at(2 * n_in);
                 let ((r0, r1), (r2, r3)) = (r01.split_at(n_in), r23.split_at(n_in));
                 let quads = r0
                     .chunks_exact(2)
                     .zip(r1.chunks_exact(2))
                     .zip(r2.chunks_exact(2).zip(r3.chunks_exact(2)));
-                for (d, ((a, b), (c, e))) in group.chunks_exact_mut(MR).zip(quads) {
+                for (d, ((a, b), (c, e))) in group.chunks_exact_mut(MR).zip(quads).skip(done) {
                     d[0] = pack(a[0], a[1]);
                     d[1] = pack(b[0], b[1]);
                     d[2] = pack(c[0], c[1]);
@@ -634,6 +661,50 @@ impl Madd {
             }
         }
     }
+}
+
+/// The byte shuffles of [`pack_group_avx2`]: in each 128-bit half (inputs `2q` and `2q + 1` as
+/// two `i64`), row `r`'s moves bytes 0, 1 (the low 16 bits of the first) and 8, 9 (of the
+/// second) to its 32-bit lane `r`, and zeroes the rest (index -128).
+const PACK_MASKS: [[i8; 32]; MR] = {
+    let mut masks = [[-128i8; 32]; MR];
+    let mut r = 0;
+    while r < MR {
+        let mut b = 0;
+        while b < 4 {
+            masks[r][4 * r + b] = [0, 1, 8, 9][b];
+            masks[r][16 + 4 * r + b] = [0, 1, 8, 9][b];
+            b += 1;
+        }
+        r += 1;
+    }
+    masks
+};
+
+/// Packs the first `2 * (n_in / 4)` pairs of a full group as [`Madd::pack`] does (`rows` holds
+/// its `MR` rows of `n_in` values, `group` receives pair `q` of row `r` at `q * MR + r`) and
+/// returns their number: per row, four inputs (two pairs) a load, each pair's two low 16-bit
+/// halves shuffled into the row's 32-bit lane of both halves of the vector.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn pack_group_avx2(rows: &[i64], n_in: usize, group: &mut [i32]) -> usize {
+    use std::arch::x86_64::*;
+    let quads = n_in / 4;
+    if rows.len() < MR * n_in || group.len() < 2 * quads * MR {
+        return 0;
+    }
+    let masks: [__m256i; MR] = std::array::from_fn(|r| _mm256_loadu_si256(PACK_MASKS[r].as_ptr().cast()));
+    for k in 0..quads {
+        let mut packed = _mm256_setzero_si256();
+        for (r, mask) in masks.iter().enumerate() {
+            // SAFETY: `r * n_in + 4k + 4 <= (r + 1) * n_in <= rows.len()`.
+            let v = _mm256_loadu_si256(rows.as_ptr().add(r * n_in + 4 * k).cast());
+            packed = _mm256_or_si256(packed, _mm256_shuffle_epi8(v, *mask));
+        }
+        // SAFETY: `8k + 8 <= 8 * quads <= group.len()`.
+        _mm256_storeu_si256(group.as_mut_ptr().add(8 * k).cast(), packed);
+    }
+    2 * quads
 }
 
 #[inline(always)]
@@ -948,13 +1019,21 @@ mod tests {
     /// inputs at both ends of `i16`.
     #[test]
     fn madd_agrees_with_a_dot_product() {
-        let (n_in, n_out, n) = (38, 21, 11);
+        // Inputs with an all-zero weight row (packed by index), or all live in an even or odd
+        // number, or fewer than one vector load (packed whole groups at a time).
+        for (n_in, dead) in [(38, true), (38, false), (39, false), (3, false)] {
+            madd_case(n_in, dead);
+        }
+    }
+
+    fn madd_case(n_in: usize, dead: bool) {
+        let (n_out, n) = (21, 11);
         let ty = FixedType::new(16, 6, true);
         let acc = FixedType::new(32, 12, true);
         let sh = Spec { n_in, n_out, x_ty: ty, acc_ty: acc, out_ty: acc };
         let mut next = uniform(7);
         let w: Vec<i128> =
-            (0..n_in * n_out).map(|k| if k / n_out == 5 { 0 } else { next(255) as i128 }).collect();
+            (0..n_in * n_out).map(|k| if dead && k / n_out == 5 { 0 } else { next(255) as i128 }).collect();
         let b: Vec<i128> = (0..n_out).map(|_| next(1 << 20) as i128).collect();
         let mut x: Vec<i64> = (0..n * n_in).map(|_| next(1 << 15)).collect();
         x[0] = -(1 << 15);
@@ -964,12 +1043,24 @@ mod tests {
         let ex = Exact { f: 20, w, b, lo: -bound, hi: bound };
         assert!(Madd::applies(&sh, &ex));
         let out = Cast64::new(20, ex.lo, ex.hi, &sh.out_ty).unwrap();
+        let case = format!("{n_in} inputs, a dead one: {dead}");
         for avx2 in [false, simd::has_avx2_fma()] {
             let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
             let (mut y, mut sums) = (vec![0; n * n_out], Vec::new());
-            assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), Some(&mut sums)), 0);
-            assert_eq!(y, expected, "madd, avx2: {avx2}");
-            assert_eq!(sums, expected, "madd sums, avx2: {avx2}");
+            let mut s = Scratch::default();
+            assert_eq!(k.run(&x, &mut y, &mut s, Some(&mut sums), &mut false), 0);
+            assert_eq!(y, expected, "madd, avx2: {avx2}, {case}");
+            assert_eq!(sums, expected, "madd sums, avx2: {avx2}, {case}");
+            // Fewer rows than a whole group of four, in the scratch of the larger block.
+            let mut y = vec![0; (n - 1) * n_out];
+            assert_eq!(k.run(&x, &mut y, &mut s, None, &mut false), 0);
+            assert_eq!(y, expected[..(n - 1) * n_out], "madd, a partial group, avx2: {avx2}, {case}");
+            // The ReLU of a following layer, in the output cast.
+            let (mut y, mut relu) = (vec![0; n * n_out], true);
+            assert_eq!(k.run(&x, &mut y, &mut s, None, &mut relu), 0);
+            assert!(!relu, "the 32-bit output cast applies the ReLU");
+            let relu: Vec<i64> = expected.iter().map(|&v| v.max(0)).collect();
+            assert_eq!(y, relu, "madd, ReLU, avx2: {avx2}, {case}");
         }
         let mut w = ex.w.clone();
         w[0] = -(1 << 15);
@@ -1006,7 +1097,7 @@ mod tests {
             if Madd::applies(&sh, &ex) {
                 let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
                 let mut y = vec![0; n * n_out];
-                assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), None), 0);
+                assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), None, &mut false), 0);
                 assert_eq!(y, expected, "madd, avx2: {avx2}");
             }
             let k = Sparse { avx2, ..Sparse::new(&sh, &ex, out.clone()) };

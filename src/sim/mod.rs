@@ -180,8 +180,35 @@ pub struct Simulator {
 
 #[derive(Debug)]
 enum Engine {
-    Fixed(Plan),
-    Float(FloatPlan),
+    /// The plan, and the workers' buffers kept from one run to the next.
+    Fixed(Plan, Pool<plan::Work>),
+    Float(FloatPlan, Pool<Vec<Vec<f64>>>),
+}
+
+/// Worker states handed out to the tasks of a run and taken back when each task ends, so that a
+/// run's many tasks (and the next runs) reuse the buffers the first ones allocated.
+#[derive(Debug, Default)]
+struct Pool<W>(Mutex<Vec<W>>);
+
+/// A worker state out of its [`Pool`], returned to it when dropped.
+struct Lent<'a, W: Default> {
+    pool: &'a Pool<W>,
+    work: W,
+}
+
+impl<W: Default> Pool<W> {
+    fn lend(&self) -> Lent<'_, W> {
+        let work = self.0.lock().ok().and_then(|mut v| v.pop()).unwrap_or_default();
+        Lent { pool: self, work }
+    }
+}
+
+impl<W: Default> Drop for Lent<'_, W> {
+    fn drop(&mut self) {
+        if let Ok(mut v) = self.pool.0.lock() {
+            v.push(std::mem::take(&mut self.work));
+        }
+    }
 }
 
 impl Simulator {
@@ -191,28 +218,28 @@ impl Simulator {
     }
 
     pub fn with_options(g: &LoweredGraph, opts: &SimOptions) -> Result<Simulator, SimError> {
-        Ok(Simulator { engine: Engine::Fixed(Plan::new(g, opts)?) })
+        Ok(Simulator { engine: Engine::Fixed(Plan::new(g, opts)?, Pool::default()) })
     }
 
     /// Compiles an imported graph for the `f64` reference mode.
     pub fn new_float(g: &ImportedGraph) -> Result<Simulator, SimError> {
-        Ok(Simulator { engine: Engine::Float(FloatPlan::new(g)?) })
+        Ok(Simulator { engine: Engine::Float(FloatPlan::new(g)?, Pool::default()) })
     }
 
     /// Each layer's name and the kernel the plan chose for it (`kind: kernel`, e.g.
     /// `dense: exact f64 gemm`), in topological order; float mode reports `kind: f64`.
     pub fn kernels(&self) -> Vec<(String, String)> {
         match &self.engine {
-            Engine::Fixed(p) => p.kernels(),
-            Engine::Float(p) => p.kernels(),
+            Engine::Fixed(p, _) => p.kernels(),
+            Engine::Float(p, _) => p.kernels(),
         }
     }
 
     /// Number of input values per sample: every model input's elements, in input order.
     pub fn input_elements(&self) -> usize {
         match &self.engine {
-            Engine::Fixed(p) => p.input_elements,
-            Engine::Float(p) => p.input_elements,
+            Engine::Fixed(p, _) => p.input_elements,
+            Engine::Float(p, _) => p.input_elements,
         }
     }
 
@@ -231,7 +258,9 @@ impl Simulator {
         }
         // Whole slices per task: a per-element parallel search costs more than the test.
         const SLICE: usize = 1 << 14;
-        let bad = inputs.par_chunks(SLICE).position_first(|c| c.iter().any(|v| !v.is_finite()));
+        // Branch-free over short runs (vectorised), stopping at the first run with a bad value.
+        let finite = |c: &[f64]| c.chunks(64).all(|r| r.iter().fold(true, |ok, v| ok & v.is_finite()));
+        let bad = inputs.par_chunks(SLICE).position_first(|c| !finite(c));
         let first =
             bad.and_then(|c| Some(c * SLICE + inputs[c * SLICE..].iter().position(|v| !v.is_finite())?));
         if let Some(k) = first {
@@ -239,16 +268,17 @@ impl Simulator {
             return Err(SimError::NonFiniteInput { sample, element, value: inputs[k] });
         }
         match &self.engine {
-            Engine::Fixed(p) => {
-                let blocks = drive(p.block, per_sample, inputs, n_samples, opts, |x, _, n, work| {
+            Engine::Fixed(p, pool) => {
+                let blocks = drive(pool, p.block, per_sample, inputs, n_samples, opts, |x, _, n, work| {
                     p.run_block(x, n, opts.trace, opts.dense_sums, work)
                 })?;
                 Ok(assemble_fixed(p, blocks, n_samples, opts))
             }
-            Engine::Float(p) => {
-                let blocks = drive(p.block, per_sample, inputs, n_samples, opts, |x, first, n, work| {
-                    p.run_block(x, first, n, opts.trace, work)
-                })?;
+            Engine::Float(p, pool) => {
+                let blocks =
+                    drive(pool, p.block, per_sample, inputs, n_samples, opts, |x, first, n, work| {
+                        p.run_block(x, first, n, opts.trace, work)
+                    })?;
                 Ok(p.assemble(blocks, n_samples, opts.trace))
             }
         }
@@ -258,6 +288,7 @@ impl Simulator {
 /// Runs blocks of `block` samples in parallel, in order, reporting progress; the first failing
 /// block (in sample order) gives the error.
 fn drive<W: Default + Send, B: Send>(
+    pool: &Pool<W>,
     block: usize,
     per_sample: usize,
     inputs: &[f64],
@@ -271,20 +302,23 @@ fn drive<W: Default + Send, B: Send>(
     let results: Vec<Result<B, SimError>> = inputs
         .par_chunks(chunk)
         .enumerate()
-        .map_init(W::default, |work, (k, x)| {
-            let n = x.len() / per_sample.max(1);
-            let out = run(x, k * block.max(1), n, work);
-            if let Some(progress) = opts.progress {
-                if let Ok(mut d) = done.lock() {
-                    d.0 += n;
-                    if d.0 - d.1 >= step || d.0 == n_samples {
-                        d.1 = d.0;
-                        progress(d.0);
+        .map_init(
+            || pool.lend(),
+            |lent, (k, x)| {
+                let n = x.len() / per_sample.max(1);
+                let out = run(x, k * block.max(1), n, &mut lent.work);
+                if let Some(progress) = opts.progress {
+                    if let Ok(mut d) = done.lock() {
+                        d.0 += n;
+                        if d.0 - d.1 >= step || d.0 == n_samples {
+                            d.1 = d.0;
+                            progress(d.0);
+                        }
                     }
                 }
-            }
-            out
-        })
+                out
+            },
+        )
         .collect();
     results.into_iter().collect()
 }

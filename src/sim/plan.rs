@@ -142,6 +142,12 @@ pub(crate) struct Step {
     args: Vec<usize>,
     out: usize,
     kernel: Kernel,
+    /// A Dense step whose one reader is the next step, a plain ReLU
+    /// ([`ActivationKernel::is_plain_relu`]) sharing its buffer slot: without a trace, the Dense
+    /// writes the ReLU's output and the ReLU step is skipped.
+    relu_next: bool,
+    /// That ReLU step: its output is its input's slot, made non-negative in place when traced.
+    in_place: bool,
 }
 
 /// A graph output: which step produces it.
@@ -225,17 +231,35 @@ impl Plan {
                 input_elements += node.shape.elements();
             }
             let elements = node.shape.elements();
-            let out = match free.iter().position(|&s| slots[s] >= elements) {
-                Some(f) => free.swap_remove(f),
-                None => {
-                    slots.push(elements);
-                    slots.len() - 1
+            // A plain ReLU of the Dense just before it, read by nothing else, takes over its slot.
+            let in_place = match (&kernel, steps.last_mut(), &input_ids[..]) {
+                (Kernel::Activation(a), Some(prev), &[i])
+                    if a.is_plain_relu()
+                        && matches!(prev.kernel, Kernel::Dense(_))
+                        && position(i) == Some(k - 1)
+                        && last_use[k - 1] == k
+                        && g.users_of(i).len() == 1 =>
+                {
+                    prev.relu_next = true;
+                    true
+                }
+                _ => false,
+            };
+            let out = if in_place {
+                slot_of[k - 1]
+            } else {
+                match free.iter().position(|&s| slots[s] >= elements) {
+                    Some(f) => free.swap_remove(f),
+                    None => {
+                        slots.push(elements);
+                        slots.len() - 1
+                    }
                 }
             };
             slot_of.push(out);
             for &i in &input_ids {
                 if let Some(p) = position(i) {
-                    if last_use[p] == k && !free.contains(&slot_of[p]) {
+                    if last_use[p] == k && !free.contains(&slot_of[p]) && slot_of[p] != out {
                         free.push(slot_of[p]);
                     }
                 }
@@ -250,6 +274,8 @@ impl Plan {
                 args,
                 out,
                 kernel,
+                relu_next: false,
+                in_place,
             });
         }
         let outputs = g
@@ -322,6 +348,15 @@ impl Plan {
         let mut summed = vec![Vec::new(); if sums { self.steps.len() } else { 0 }];
         for (k, step) in self.steps.iter().enumerate() {
             let len = n * step.shape.elements();
+            if step.in_place {
+                // The Dense before wrote this step's output already, unless traced.
+                if trace {
+                    let values = &mut work.buffers[step.out][..len];
+                    ActivationKernel::relu_in_place(values);
+                    traced.push(values.to_vec());
+                }
+                continue;
+            }
             let mut out = std::mem::take(&mut work.buffers[step.out]);
             let args: Vec<&[i64]> = step.args.iter().map(|&a| work.buffers[a].as_slice()).collect();
             let dst = &mut out[..len];
@@ -331,7 +366,9 @@ impl Plan {
                 Kernel::Input(k) => {
                     result = self.run_input(k, x, n, dst, scratch).map(|o| counts[k.kernel.counter] += o)
                 }
-                Kernel::Dense(d) => d.run(args[0], dst, scratch, &mut counts, summed.get_mut(k)),
+                Kernel::Dense(d) => {
+                    d.run(args[0], dst, scratch, &mut counts, summed.get_mut(k), step.relu_next && !trace)
+                }
                 Kernel::BatchNorm(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Activation(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Softmax(k) => k.run(args[0], dst, scratch, &mut counts),

@@ -129,27 +129,28 @@ impl<I: Int> Steps<I> {
     }
 
     fn run(&self, x: &[i64], out: &mut [i64], s: &mut Scratch, counts: &mut [u64]) {
-        let (e, p, _) = I::scratch(s);
+        let (e, p, index) = I::scratch(s);
         let mut over = [0u64; 3];
         let x = &x[..out.len()];
-        // Every row's exponentials, then every row's products, cast in one pass.
+        // Every element's `max - x` of its row, their exp indices in one cast pass, the entries;
+        // then every row's sum, inverse and products, cast in one pass.
         e.clear();
-        p.clear();
         for xr in x.chunks(self.row) {
             let m = xr.iter().map(|&v| I::load(v, &self.x_ty)).max().unwrap_or(I::ZERO);
-            let start = e.len();
-            let mut sum = I::ZERO;
-            for &v in xr {
-                let (raw, o) = self.exp_index.apply(m - I::load(v, &self.x_ty));
-                over[0] += o as u64;
-                let entry = self.exp.get((raw + self.exp_offset) as usize).copied().unwrap_or(I::ZERO);
-                sum = sum + entry;
-                e.push(entry);
-            }
+            e.extend(xr.iter().map(|&v| m - I::load(v, &self.x_ty)));
+        }
+        index.resize(e.len(), 0);
+        over[0] += self.exp_index.run(e, index);
+        for (v, &raw) in e.iter_mut().zip(index.iter()) {
+            *v = self.exp.get((raw + self.exp_offset) as usize).copied().unwrap_or(I::ZERO);
+        }
+        p.clear();
+        for er in e.chunks(self.row) {
+            let sum = er.iter().fold(I::ZERO, |a, &v| a + v);
             let (raw, o) = self.inv_index.apply(sum);
             over[1] += o as u64;
             let r = self.inv.get((raw + self.inv_offset) as usize).copied().unwrap_or(I::ZERO);
-            p.extend(e[start..].iter().map(|&v| v * r));
+            p.extend(er.iter().map(|&v| v * r));
         }
         over[2] += self.out.run(p, out);
         for (c, o) in self.counters.iter().zip(over) {
