@@ -490,7 +490,7 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     let g = &lowered.graph;
     let given = c.tb_inputs.map(|a| join_inputs(g, a)).transpose()?;
     let (tb, tb_run) = testbench_run(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples, true)?;
-    let mut profile = crate::profile::of_testbench(&model.display().to_string(), g, &tb_run, tb.inputs.len());
+    let mut profile = crate::profile::of_testbench(&model.display().to_string(), g, &tb_run, tb.samples());
     drop(tb_run);
     let io = c.io_type.or(lowered.config.io_type).unwrap_or_default();
     if io == IoStyle::Parallel && c.fifo_depth.is_some() {
@@ -567,7 +567,7 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     project.add("report.json", report::to_json(&est))?;
     project.add("report.md", report::to_markdown(&est))?;
     profile.set_cost(&est);
-    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.inputs.len(), profile })
+    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.samples(), profile })
 }
 
 /// Bypasses every Softmax layer that produces a graph output and is read by no other layer.

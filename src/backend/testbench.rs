@@ -17,10 +17,10 @@ use crate::fixed::FixedType;
 /// Test vectors: exact decimal strings, one `Vec` per sample, or raw values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TestbenchData {
-    /// Every model input of the sample, concatenated in input order (for vectors built with
-    /// [`TestbenchData::from_raw`], an empty row per sample: the values are held as raws).
+    /// Every model input of the sample, concatenated in input order (empty for vectors built with
+    /// [`TestbenchData::from_raw`], which hold raws).
     pub inputs: Vec<Vec<String>>,
-    /// Every graph output of the sample, concatenated in output order (empty rows likewise).
+    /// Every graph output of the sample, concatenated in output order (empty likewise).
     pub expected: Vec<Vec<String>>,
     raw: Option<RawVectors>,
 }
@@ -28,6 +28,7 @@ pub struct TestbenchData {
 /// Row-major raw values with the type of each value of a row.
 #[derive(Debug, Clone, PartialEq)]
 struct RawVectors {
+    samples: usize,
     in_types: Vec<FixedType>,
     inputs: Vec<i128>,
     out_types: Vec<FixedType>,
@@ -54,15 +55,15 @@ impl TestbenchData {
             )));
         }
         Ok(TestbenchData {
-            inputs: vec![Vec::new(); samples],
-            expected: vec![Vec::new(); samples],
-            raw: Some(RawVectors { in_types, inputs, out_types, expected }),
+            inputs: Vec::new(),
+            expected: Vec::new(),
+            raw: Some(RawVectors { samples, in_types, inputs, out_types, expected }),
         })
     }
 
     /// The number of samples.
     pub fn samples(&self) -> usize {
-        self.inputs.len()
+        self.raw.as_ref().map_or(self.inputs.len(), |r| r.samples)
     }
 }
 

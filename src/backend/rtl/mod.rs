@@ -471,7 +471,7 @@ fn emit_pass(
         Mode::Period(p) => format!("register stages per dense layer placed for a {p} ns clock"),
         Mode::Even(n) | Mode::Fit(n) => format!("{n} register stage(s) per dense layer"),
     };
-    project.add("README.md", readme(&name, &g.name, latency, ii, &pipelining, &files, tb.inputs.len()))?;
+    project.add("README.md", readme(&name, &g.name, latency, ii, &pipelining, &files, tb.samples()))?;
     Ok((project, records))
 }
 
