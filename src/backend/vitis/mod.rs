@@ -357,7 +357,7 @@ pub fn emit(g: &LoweredGraph, opts: &VitisOptions, tb: &TestbenchData) -> Result
         clock_period: format!("{}", opts.clock_period_ns),
         schedule,
         ii,
-        samples: tb.inputs.len(),
+        samples: tb.samples(),
         verilator: opts.io_type == IoType::Parallel,
     };
     project.add("build_prj.tcl", renderer.render("build_prj.tcl", &flow)?)?;

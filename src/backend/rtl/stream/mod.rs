@@ -44,7 +44,7 @@ pub fn emit(
 ) -> Result<(Project, Plan, Figures), BackendError> {
     let stages = opts.pipeline_stages;
     let plan = rtl_stream::plan(g, stages, fifo, SIZING_FRAMES)?;
-    let frames = tb.inputs.len().max(1);
+    let frames = tb.samples().max(1);
     let figures = rtl_stream::figures(g, &plan, frames)?;
     let d = &plan.design;
     let top = TopInterface::of(g, &opts.project_name)?;
