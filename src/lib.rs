@@ -28,4 +28,6 @@ pub mod profile;
 pub mod sim;
 pub mod sweep;
 pub mod synth;
+#[cfg(test)]
+mod test_rng;
 pub mod testvec;

@@ -185,13 +185,7 @@ mod tests {
     /// canonical form, for types of every width and binary point.
     #[test]
     fn raw_rows_equal_the_canonical_text() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::test_rng::below(0x9e37_79b9_7f4a_7c15u64);
         for case in 0..200 {
             let types: Vec<FixedType> = (0..1 + next(6))
                 .map(|_| {

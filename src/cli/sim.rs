@@ -216,20 +216,25 @@ fn run_in_pieces(
         for (k, out) in result.outputs.iter().enumerate() {
             write_outputs(g, k, out, &mut writers[k])?;
         }
-        if first == 0 {
-            total = result.overflows;
-        } else {
-            for (t, o) in total.iter_mut().zip(result.overflows) {
-                t.count += o.count;
-                t.elements += o.elements;
-            }
-        }
+        add_overflows(&mut total, first == 0, result.overflows);
     }
     if let Ok(Some(b)) = bar.into_inner() {
         b.finish_and_clear();
     }
     writers.into_iter().try_for_each(npy::Writer::finish)?;
     Ok(total)
+}
+
+/// Adds a piece's overflow counts to the run's (the `first` piece's are the run's so far).
+pub(super) fn add_overflows(total: &mut Vec<LayerOverflow>, first: bool, piece: Vec<LayerOverflow>) {
+    if first {
+        *total = piece;
+    } else {
+        for (t, o) in total.iter_mut().zip(piece) {
+            t.count += o.count;
+            t.elements += o.elements;
+        }
+    }
 }
 
 /// One `.npy` writer per graph output, shaped `[n, model's shape]`.

@@ -17,7 +17,7 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 
 use super::npy_rows::Rows;
-use super::sim::{output_writers, show_progress, write_outputs};
+use super::sim::{add_overflows, output_writers, show_progress, write_outputs};
 use super::{npy, CliError};
 use crate::ir::Graph;
 use crate::sim::{LayerOverflow, OutputTensor, RunOptions, Simulator};
@@ -130,14 +130,7 @@ fn simulate(
         let result = run.map_err(|e| e.from_sample(first))?;
         // The reader may have stopped already; the buffer is then simply freed.
         let _ = reader.spare.send(x);
-        if first == 0 {
-            total = result.overflows;
-        } else {
-            for (t, o) in total.iter_mut().zip(result.overflows) {
-                t.count += o.count;
-                t.elements += o.elements;
-            }
-        }
+        add_overflows(&mut total, first == 0, result.overflows);
         first += m;
         if !write(result.outputs) {
             return Ok(None);

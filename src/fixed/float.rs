@@ -135,13 +135,7 @@ mod tests {
     /// types hold (and their neighbours) in every mode.
     #[test]
     fn exact_shortcut_agrees_with_the_general_conversion() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::test_rng::below(0x9e37_79b9_7f4a_7c15u64);
         let mut shortcut = 0;
         for _ in 0..50_000 {
             let width = 1 + next(60) as u32;

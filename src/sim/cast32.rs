@@ -158,13 +158,7 @@ mod tests {
 
     #[test]
     fn cast32_equals_cast64_wherever_it_exists() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % n
-        };
+        let mut next = crate::test_rng::below(0x2545_f491_4f6c_dd1du64);
         let mut built = 0;
         for _ in 0..20_000 {
             let width = 1 + next(40) as u32;
