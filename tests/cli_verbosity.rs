@@ -100,7 +100,7 @@ fn sim_quiet_prints_nothing_without_overflow() {
     let out = tmp.path().join("y.npy");
     let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
     let mut h = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 16), }".to_string();
-    while (10 + h.len() + 1) % 64 != 0 {
+    while !(10 + h.len() + 1).is_multiple_of(64) {
         h.push(' ');
     }
     h.push('\n');

@@ -117,7 +117,7 @@ fn source_types(dst: &FixedType, index: usize, rng: &mut Rng) -> [FixedType; 2] 
         FixedType::new(width as u32, (width - frac) as i32, rng.bool())
     };
     let width = rng.pick(&NARROW_SOURCE_WIDTHS);
-    let frac = if index % 2 == 0 {
+    let frac = if index.is_multiple_of(2) {
         f - rng.range(1, 6)
     } else {
         f + rng.range(120, 200) * if rng.bool() { 1 } else { -1 }

@@ -406,7 +406,8 @@ pub fn run(net: &Network, frames: usize) -> Result<Timing, DataflowError> {
                         sim.count[proc.inputs[k]] -= 1;
                     }
                     let st = &mut sim.state[p];
-                    let (frame, first) = (st.issued / proc.steps.len(), st.issued % proc.steps.len() == 0);
+                    let (frame, first) =
+                        (st.issued / proc.steps.len(), st.issued.is_multiple_of(proc.steps.len()));
                     if first {
                         timing.frame_start[p][frame] = t;
                     }

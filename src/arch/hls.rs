@@ -344,7 +344,7 @@ fn steps(
         ));
         return None;
     }
-    if n_in % rf != 0 {
+    if !n_in.is_multiple_of(rf) {
         bad.push(format!("'{}': reuse factor {rf} does not divide its {n_in} inputs", node.name));
         return None;
     }

@@ -107,7 +107,7 @@ fn reuse_dense_cost(d: &ir::Dense, x: &FixedType, out: &FixedType, r: usize) -> 
     let bty = d.bias.ty.unwrap_or(*out);
     let m = Matrix { weights: &d.weights.values, bias: &d.bias.values, wty, bty };
     let n_in = d.weights.values.len() / d.bias.values.len().max(1);
-    if r < 2 || n_in % r != 0 {
+    if r < 2 || !n_in.is_multiple_of(r) {
         return (0.0, 0, 0);
     }
     let (lut, dsp, ff) = reuse_matrix_cost(&m, x, out, r);
@@ -129,7 +129,7 @@ fn reuse_conv_cost(
     n_x: usize,
     r: usize,
 ) -> (f64, u64, u64) {
-    if r < 2 || c.window() % r != 0 {
+    if r < 2 || !c.window().is_multiple_of(r) {
         return (0.0, 0, 0);
     }
     let (mut lut, mut dsp, mut ff) = (0.0, 0, 0);

@@ -222,7 +222,7 @@ fn fast_magnitude(
     // 128-bit division is a library call; most texts fit 64 bits.
     let (quotient, rest) = match (u64::try_from(value), u64::try_from(five)) {
         (Ok(v), Ok(f)) => (u128::from(v / f), v % f != 0),
-        _ => (value / five, value % five != 0),
+        _ => (value / five, !value.is_multiple_of(five)),
     };
     if rest {
         return Err(not_representable());

@@ -427,7 +427,7 @@ fn no_negative_zero(layer: &Layer) -> bool {
 fn dense_accumulators(d: &crate::ir::Dense, x: &[f64], n: usize) -> Vec<f64> {
     const SAMPLES: usize = 16;
     let (n_in, n_out) = (d.n_in(), d.n_out());
-    if n_in == 0 || n == 0 || x.len() % n_in != 0 || d.bias.values.len() != n_out {
+    if n_in == 0 || n == 0 || !x.len().is_multiple_of(n_in) || d.bias.values.len() != n_out {
         return Vec::new();
     }
     let skip_zeros = d.bias.values.iter().all(|b| b.to_bits() != (-0.0f64).to_bits())

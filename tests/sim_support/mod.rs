@@ -340,7 +340,7 @@ pub fn random_graph(rng: &mut Rng, max_width: u32) -> Graph {
             8 => {
                 let dims = if shape.rank() > 1 {
                     vec![n]
-                } else if let Some(a) = (2..n).find(|a| n % a == 0) {
+                } else if let Some(a) = (2..n).find(|a| n.is_multiple_of(*a)) {
                     vec![a, n / a]
                 } else {
                     rng.pick(&[vec![n, 1], vec![1, n]])
@@ -510,7 +510,7 @@ pub fn spatial_layer(rng: &mut Rng, shape: &Shape, x_ty: &FixedType) -> Layer {
                 pads_begin.push(pb);
                 pads_end.push(pe);
             }
-            let divisors: Vec<usize> = (1..=c).filter(|g| c % g == 0).collect();
+            let divisors: Vec<usize> = (1..=c).filter(|g| c.is_multiple_of(*g)).collect();
             let groups = match rng.below(3) {
                 0 => c,
                 1 => rng.pick(&divisors),

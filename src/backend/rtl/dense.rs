@@ -57,7 +57,11 @@ pub fn build(
     let (weights, fw) = raws(layer, "weights", &d.weights)?;
     let (bias, fb) = raws(layer, "bias", &d.bias)?;
     let n_in = d.n_in();
-    if weights.len() != n_in * d.n_out() || bias.len() != d.n_out() || n_in == 0 || xs.len() % n_in != 0 {
+    if weights.len() != n_in * d.n_out()
+        || bias.len() != d.n_out()
+        || n_in == 0
+        || !xs.len().is_multiple_of(n_in)
+    {
         return Err(BackendError::layer(layer, "weight, bias and input sizes do not match"));
     }
     let accum = d.accum.ok_or_else(|| BackendError::layer(layer, "the accumulator type is unknown"))?;

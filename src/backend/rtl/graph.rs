@@ -68,7 +68,7 @@ pub fn build(m: &mut Module, layer: &str, op: Op, o: &Operands) -> Result<Vec<Va
         Op::Gather { rows } => rows,
         Op::Scatter { .. } => o.index.len(),
     };
-    if data_rows == 0 || o.x.len() % data_rows != 0 || o.index.iter().any(|i| i.sh != 0) {
+    if data_rows == 0 || !o.x.len().is_multiple_of(data_rows) || o.index.iter().any(|i| i.sh != 0) {
         return Err(BackendError::layer(layer, "the data, index and output shapes do not fit together"));
     }
     let d = o.x.len() / data_rows;

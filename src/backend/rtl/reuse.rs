@@ -162,7 +162,7 @@ impl<'a> Spec<'a> {
         let (_, fw) = raws(name, "weights", fw)?;
         let (_, fb) = raws(name, "bias", fb)?;
         let n_in = blocks.first().map_or(0, |b| b.inputs.len());
-        if r < 2 || n_in % r != 0 {
+        if r < 2 || !n_in.is_multiple_of(r) {
             return Err(BackendError::layer(
                 name,
                 format!("reuse factor {r} must be above 1 and divide the layer's {n_in} inputs"),

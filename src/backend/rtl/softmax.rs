@@ -30,7 +30,7 @@ pub fn build(
     fx: i64,
     out: &FixedType,
 ) -> Result<Vec<Val>, BackendError> {
-    if row == 0 || xs.len() % row != 0 {
+    if row == 0 || !xs.len().is_multiple_of(row) {
         return Err(BackendError::layer(layer, "input size is not a whole number of rows"));
     }
     let (exp, inv) = (&sm.exp_table, &sm.inv_table);

@@ -175,7 +175,7 @@ impl Work {
     /// Why `rf` is not a legal reuse factor for this work, naming the nearest legal values.
     pub fn check_reuse_factor(&self, rf: usize) -> Result<(), String> {
         let domain = self.reuse_domain.map_or(1, |d| d.count);
-        if rf >= 1 && domain % rf == 0 {
+        if rf >= 1 && domain.is_multiple_of(rf) {
             return Ok(());
         }
         let what = match self.reuse_domain {
@@ -191,8 +191,8 @@ impl Work {
 /// The legal reuse factors (divisors of `domain`) nearest to `rf`: at most one below, one above.
 pub fn nearest_legal(domain: usize, rf: usize) -> Vec<usize> {
     let domain = domain.max(1);
-    let below = (1..=rf.min(domain)).rev().find(|d| domain % d == 0);
-    let above = (rf.max(1)..=domain).find(|d| domain % d == 0);
+    let below = (1..=rf.min(domain)).rev().find(|d| domain.is_multiple_of(*d));
+    let above = (rf.max(1)..=domain).find(|d| domain.is_multiple_of(*d));
     let mut v: Vec<usize> = below.into_iter().chain(above).filter(|&d| d != rf).collect();
     v.dedup();
     if v.is_empty() {
@@ -543,7 +543,7 @@ pub(crate) fn exact_matrix_accumulator(
 ) -> Result<FixedType, String> {
     use rayon::prelude::*;
     let n_out = bias.len();
-    if n_out == 0 || w.len() % n_out != 0 {
+    if n_out == 0 || !w.len().is_multiple_of(n_out) {
         let rows = w.len() / n_out.max(1);
         let outputs = (0..n_out).map(|j| (bias[j], (0..rows).map(move |i| w[i * n_out + j])));
         return exact_dot_accumulator(x, wt, bt, outputs);

@@ -497,7 +497,10 @@ pub fn frame(
     let c = x.ranges.len();
     let total = sources.len();
     let misfit = || BackendError::layer(name, "the output pixels do not divide the tensor");
-    if out_width == 0 || total % out_width != 0 || sources.iter().flatten().any(|&i| i >= transfers_in * c) {
+    if out_width == 0
+        || !total.is_multiple_of(out_width)
+        || sources.iter().flatten().any(|&i| i >= transfers_in * c)
+    {
         return Err(misfit());
     }
     let transfers_out = total / out_width;

@@ -57,7 +57,7 @@ pub(super) fn build(
             let known = target.iter().filter(|&&d| d > 0).fold(1usize, |a, &d| a.saturating_mul(d as usize));
             let total = in_shape.elements();
             if target.contains(&-1) {
-                if known == 0 || total % known != 0 {
+                if known == 0 || !total.is_multiple_of(known) {
                     return Err(b.layer_err(layer, format!("cannot reshape {in_shape} to {target:?}")));
                 }
                 Shape::new(

@@ -162,7 +162,7 @@ fn fill(
     let known =
         elements(&out).ok_or_else(|| Fail::Invalid(format!("target shape {target:?} is too large")))?;
     if let Some(i) = infer {
-        if known == 0 || n % known != 0 {
+        if known == 0 || !n.is_multiple_of(known) {
             return Err(Fail::Invalid(format!("cannot reshape {input:?} ({n} elements) to {target:?}")));
         }
         out[i] = n / known;
