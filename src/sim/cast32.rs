@@ -70,62 +70,63 @@ impl Cast32 {
 
     /// Converts `src` into `dst` (same length); returns the number of overflows. With `relu`,
     /// each result `y` is stored as `max(y, 0)`: a following ReLU whose own cast keeps every
-    /// value, in the same pass.
-    pub(crate) fn run_then(&self, src: &[i32], dst: &mut [i64], relu: bool) -> u64 {
+    /// value, in the same pass. `i16` results must fit (a reader of 16-bit values checks that
+    /// its input type does).
+    pub(crate) fn run_then<T: Lane>(&self, src: &[i32], dst: &mut [T], relu: bool) -> u64 {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is true only when the CPU reported AVX2.
             return unsafe {
                 if relu {
-                    self.run_avx2::<true>(src, dst)
+                    self.run_avx2::<true, T>(src, dst)
                 } else {
-                    self.run_avx2::<false>(src, dst)
+                    self.run_avx2::<false, T>(src, dst)
                 }
             };
         }
         if relu {
-            self.run_body::<true>(src, dst)
+            self.run_body::<true, T>(src, dst)
         } else {
-            self.run_body::<false>(src, dst)
+            self.run_body::<false, T>(src, dst)
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn run_avx2<const RELU: bool>(&self, src: &[i32], dst: &mut [i64]) -> u64 {
-        self.run_body::<RELU>(src, dst)
+    unsafe fn run_avx2<const RELU: bool, T: Lane>(&self, src: &[i32], dst: &mut [T]) -> u64 {
+        self.run_body::<RELU, T>(src, dst)
     }
 
     #[inline(always)]
-    fn run_body<const RELU: bool>(&self, src: &[i32], dst: &mut [i64]) -> u64 {
+    fn run_body<const RELU: bool, T: Lane>(&self, src: &[i32], dst: &mut [T]) -> u64 {
         match self.quant {
-            Q32::Keep => self.fit_each::<RELU>(src, dst, |v| v),
-            Q32::Shl(s) => self.fit_each::<RELU>(src, dst, |v| v << s),
-            Q32::Trn(s) => self.fit_each::<RELU>(src, dst, |v| v >> s),
-            Q32::Rnd(s, half) => self.fit_each::<RELU>(src, dst, |v| (v + half) >> s),
+            Q32::Keep => self.fit_each::<RELU, T>(src, dst, |v| v),
+            Q32::Shl(s) => self.fit_each::<RELU, T>(src, dst, |v| v << s),
+            Q32::Trn(s) => self.fit_each::<RELU, T>(src, dst, |v| v >> s),
+            Q32::Rnd(s, half) => self.fit_each::<RELU, T>(src, dst, |v| (v + half) >> s),
         }
     }
 
     #[inline(always)]
-    fn fit_each<const RELU: bool>(&self, src: &[i32], dst: &mut [i64], q: impl Fn(i32) -> i32) -> u64 {
+    fn fit_each<const RELU: bool, T: Lane>(&self, src: &[i32], dst: &mut [T], q: impl Fn(i32) -> i32) -> u64 {
         match self.fit {
-            F32::Keep => each::<RELU, _>(src, dst, |v| (q(v), false)),
-            F32::WrapSigned(u) => each::<RELU, _>(src, dst, |v| {
+            F32::Keep => each::<RELU, T, _>(src, dst, |v| (q(v), false)),
+            F32::WrapSigned(u) => each::<RELU, T, _>(src, dst, |v| {
                 let q = q(v);
                 let y = (q << u) >> u;
                 (y, y != q)
             }),
-            F32::WrapUnsigned(mask) => each::<RELU, _>(src, dst, |v| {
+            F32::WrapUnsigned(mask) => each::<RELU, T, _>(src, dst, |v| {
                 let q = q(v);
                 let y = q & mask;
                 (y, y != q)
             }),
-            F32::Sat(a, b) => each::<RELU, _>(src, dst, |v| {
+            F32::Sat(a, b) => each::<RELU, T, _>(src, dst, |v| {
                 let q = q(v);
                 let y = q.clamp(a, b);
                 (y, y != q)
             }),
-            F32::Zero(a, b) => each::<RELU, _>(src, dst, |v| {
+            F32::Zero(a, b) => each::<RELU, T, _>(src, dst, |v| {
                 let q = q(v);
                 let out = q < a || q > b;
                 (if out { 0 } else { q }, out)
@@ -134,15 +135,34 @@ impl Cast32 {
     }
 }
 
+/// A result lane: `i64` for the plan's buffers, `i16` for the narrow rows of the `i16` kernel.
+pub(crate) trait Lane: Copy {
+    fn from_i32(v: i32) -> Self;
+}
+
+impl Lane for i64 {
+    #[inline(always)]
+    fn from_i32(v: i32) -> i64 {
+        i64::from(v)
+    }
+}
+
+impl Lane for i16 {
+    #[inline(always)]
+    fn from_i32(v: i32) -> i16 {
+        v as i16
+    }
+}
+
 #[inline(always)]
-fn each<const RELU: bool, F: Fn(i32) -> (i32, bool)>(src: &[i32], dst: &mut [i64], f: F) -> u64 {
+fn each<const RELU: bool, T: Lane, F: Fn(i32) -> (i32, bool)>(src: &[i32], dst: &mut [T], f: F) -> u64 {
     // Counted in 32-bit lanes per slice of at most 2^31 elements.
     let mut total = 0u64;
     for (s, d) in src.chunks(1 << 30).zip(dst.chunks_mut(1 << 30)) {
         let mut n = 0u32;
         for (d, &v) in d.iter_mut().zip(s) {
             let (y, o) = f(v);
-            *d = i64::from(if RELU { y.max(0) } else { y });
+            *d = T::from_i32(if RELU { y.max(0) } else { y });
             n += u32::from(o);
         }
         total += u64::from(n);

@@ -2,6 +2,7 @@
 //! order, and `y_j = cast(acc)`: one [`MatMul`] row per sample.
 
 use super::constant::Raw;
+use super::madd::{Narrow, Out};
 use super::matmul::{MatMul, Types};
 use super::plan::{Ctx, Scratch};
 use super::SimError;
@@ -37,20 +38,33 @@ impl DenseKernel {
         self.matmul.sums_frac()
     }
 
-    /// `x` holds at least the block's `n * n_in` inputs, `out` its `n * n_out` results; `sums`,
-    /// when given, receives the exact `bias + x·W` of each sample if [`DenseKernel::sums_frac`]
-    /// is `Some`. With `relu`, `out` receives `max(y, 0)` instead of `y`: the output of a
-    /// following ReLU that keeps every value ([`super::activation::ActivationKernel::is_plain_relu`]).
+    /// Whether the layer can read its input as [`Narrow`] rows ([`MatMul::reads_narrow`]).
+    pub(crate) fn reads_narrow(&self) -> bool {
+        self.matmul.reads_narrow()
+    }
+
+    /// The stride of the [`Narrow`] rows the layer can write ([`MatMul::narrow_stride`]).
+    pub(crate) fn narrow_stride(&self) -> Option<usize> {
+        self.matmul.narrow_stride()
+    }
+
+    /// Computes the block's `values` results into `out` from `x`: `i64` rows of `n_in` inputs,
+    /// or [`Narrow`] rows where the layer reads them ([`MatMul::run_rows`]). `sums`, when given,
+    /// receives the exact `bias + x·W` of each row if [`DenseKernel::sums_frac`] is `Some`. With
+    /// `relu`, `out` receives `max(y, 0)` instead of `y`: the output of a following ReLU that keeps
+    /// every value ([`super::activation::ActivationKernel::is_plain_relu`]).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn run(
         &self,
-        x: &[i64],
-        out: &mut [i64],
+        x: Result<Narrow, &[i64]>,
+        values: usize,
+        out: Out,
         s: &mut Scratch,
         counts: &mut [u64],
         sums: Option<&mut Vec<i64>>,
         relu: bool,
     ) {
-        let (acc, y) = self.matmul.run_summed(x, out, s, sums, relu);
+        let (acc, y) = self.matmul.run_rows(x, values, out, s, sums, relu);
         counts[self.acc_counter] += acc;
         counts[self.out_counter] += y;
     }

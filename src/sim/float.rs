@@ -242,7 +242,7 @@ fn transpose(layer: &str, t: &Transpose, x: &Shape) -> Result<Vec<u32>, SimError
 fn conv(layer: &str, c: &Conv, inputs: &[&Shape], out: &Shape) -> Result<Op, SimError> {
     let x = first_shape(layer, inputs)?;
     let bad = || unsupported(layer, "the input, weights and output shapes do not fit together");
-    if c.groups == 0 || c.filters() % c.groups != 0 {
+    if c.groups == 0 || !c.filters().is_multiple_of(c.groups) {
         return Err(bad());
     }
     let window = Window::of_conv(c, x, out).ok_or_else(bad)?;

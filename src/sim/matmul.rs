@@ -30,8 +30,8 @@
 use rayon::prelude::*;
 
 use super::cast::{fits_i64, frac, range, Cast64, CastOp, Int};
-use super::cast32::Cast32;
 use super::constant::{frac32, too_wide, Need, Raw};
+use super::madd::{Madd, Narrow, Out};
 use super::plan::{Ctx, Scratch};
 use super::simd;
 use super::SimError;
@@ -61,7 +61,7 @@ enum Imp {
 
 /// Outputs per weight panel of [`Gemm`] and rows per register block.
 const NR: usize = 8;
-const MR: usize = 4;
+pub(super) const MR: usize = 4;
 /// [`Sparse`] runs products with at most one nonzero weight in `SPARSE`.
 const SPARSE: usize = 4;
 
@@ -137,6 +137,43 @@ impl MatMul {
         self.sums_frac
     }
 
+    /// Whether the kernel takes its input rows [`Narrow`] as they are ([`Madd::reads_narrow`]).
+    pub(crate) fn reads_narrow(&self) -> bool {
+        matches!(&self.imp, Imp::Madd(k) if k.reads_narrow())
+    }
+
+    /// The stride of the [`Narrow`] rows the kernel can write ([`Madd::narrow_stride`]).
+    pub(crate) fn narrow_stride(&self) -> Option<usize> {
+        match &self.imp {
+            Imp::Madd(k) => k.narrow_stride(),
+            _ => None,
+        }
+    }
+
+    /// [`MatMul::run_summed`] of the rows of `values` results, with input rows [`Narrow`] (`Ok`)
+    /// when the kernel [`MatMul::reads_narrow`] and output rows [`Out::Narrow`] when it has a
+    /// [`MatMul::narrow_stride`] (it then always applies `relu`).
+    pub(crate) fn run_rows(
+        &self,
+        x: Result<Narrow, &[i64]>,
+        values: usize,
+        out: Out,
+        s: &mut Scratch,
+        sums: Option<&mut Vec<i64>>,
+        relu: bool,
+    ) -> (u64, u64) {
+        let (x, out) = match (x, out) {
+            (Err(x), Out::Wide(out)) => return self.run_summed(x, &mut out[..values], s, sums, relu),
+            narrow => narrow,
+        };
+        let Imp::Madd(k) = &self.imp else { unreachable!("only the i16 kernel runs narrow rows") };
+        let n = values / self.n_out.max(1);
+        let mut relu_left = relu;
+        let y = k.run(x.map_err(|x| &x[..n * self.n_in]), n, out, s, sums, &mut relu_left);
+        debug_assert!(!relu_left, "a narrow run has a 32-bit output cast, which applies the ReLU");
+        (self.bias_overflows * n as u64, y)
+    }
+
     /// [`MatMul::run`], appending each row's exact sums `bias + x·W` (`n_out` a row, raw at
     /// [`MatMul::sums_frac`] fractional bits) to `sums` when the kernel has them; with `relu`,
     /// each result then becomes `max(y, 0)` (the overflow counts are the cast's alone).
@@ -152,7 +189,7 @@ impl MatMul {
         let x = &x[..n * self.n_in];
         let mut relu_left = relu;
         let (acc, y) = match &self.imp {
-            Imp::Madd(k) => (0, k.run(x, out, s, sums, &mut relu_left)),
+            Imp::Madd(k) => (0, k.run(Err(x), n, Out::Wide(out), s, sums, &mut relu_left)),
             Imp::Gemm(k) => (0, k.run(x, out, s, sums)),
             Imp::Sparse(k) => (0, k.run(x, out, s, sums)),
             Imp::Axpy(k) => (0, k.run(x, out, s)),
@@ -169,22 +206,22 @@ impl MatMul {
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Spec {
-    n_in: usize,
-    n_out: usize,
-    x_ty: FixedType,
-    acc_ty: FixedType,
-    out_ty: FixedType,
+pub(super) struct Spec {
+    pub(super) n_in: usize,
+    pub(super) n_out: usize,
+    pub(super) x_ty: FixedType,
+    pub(super) acc_ty: FixedType,
+    pub(super) out_ty: FixedType,
 }
 
 /// An exact dot product: weights and bias aligned to `f` fractional bits, and the range of every
 /// partial sum.
-struct Exact {
-    f: i64,
-    w: Vec<i128>,
-    b: Vec<i128>,
-    lo: i128,
-    hi: i128,
+pub(super) struct Exact {
+    pub(super) f: i64,
+    pub(super) w: Vec<i128>,
+    pub(super) b: Vec<i128>,
+    pub(super) lo: i128,
+    pub(super) hi: i128,
 }
 
 /// Fractional bits the nonzero values of `r` need (`None` when all are zero).
@@ -284,7 +321,7 @@ fn fast_exact(sh: &Spec, ex: Exact) -> Option<Imp> {
 }
 
 /// Indices of the inputs with at least one nonzero weight.
-fn live_rows(w: &[i128], n_out: usize) -> Vec<usize> {
+pub(super) fn live_rows(w: &[i128], n_out: usize) -> Vec<usize> {
     w.chunks(n_out.max(1)).enumerate().filter(|(_, r)| r.iter().any(|&v| v != 0)).map(|(i, _)| i).collect()
 }
 
@@ -418,293 +455,6 @@ impl Gemm {
         }
         overflows
     }
-}
-
-/// Outputs per weight panel of [`Madd`]: two 8-lane `i32` vectors.
-const MW: usize = 16;
-
-/// Exact dot products in `i32` from pairs of `i16` products, a block of samples at a time.
-#[derive(Debug)]
-struct Madd {
-    n_in: usize,
-    n_out: usize,
-    live: Option<Vec<usize>>,
-    /// Live input pairs (an odd last input is paired with a zero).
-    pairs: usize,
-    /// Panel `p`, pair `q`: `[W[2q][16p + c], W[2q + 1][16p + c]]` for `c = 0..16` (zero beyond).
-    panels: Vec<[i16; 2 * MW]>,
-    bias: Vec<[i32; MW]>,
-    out: Cast64,
-    /// `out` in 32-bit lanes, where every step of it stays in `i32`.
-    out32: Option<Cast32>,
-    avx2: bool,
-}
-
-impl Madd {
-    /// Whether inputs and weights fit `i16` and every partial sum, with or without the bias, `i32`.
-    fn applies(sh: &Spec, ex: &Exact) -> bool {
-        let (xlo, xhi) = range(&sh.x_ty);
-        let bias = ex.b.iter().map(|b| b.unsigned_abs()).max().unwrap_or(0);
-        let bound = ex.lo.unsigned_abs().max(ex.hi.unsigned_abs()).saturating_add(bias);
-        // -2^15 * -2^15 twice is the one pair sum `vpmaddwd` wraps: weights stay above -2^15.
-        xlo >= -(1 << 15)
-            && xhi < 1 << 15
-            && ex.w.iter().all(|&w| w.unsigned_abs() < 1 << 15)
-            && bound < 1 << 31
-    }
-
-    fn new(sh: &Spec, ex: &Exact, out: Cast64) -> Madd {
-        let rows = live_rows(&ex.w, sh.n_out);
-        let pairs = rows.len().div_ceil(2);
-        let n_panels = sh.n_out.div_ceil(MW);
-        let weight = |k: usize, j: usize| -> i16 {
-            match rows.get(k) {
-                Some(&i) if j < sh.n_out => ex.w[i * sh.n_out + j] as i16,
-                _ => 0,
-            }
-        };
-        let mut panels = Vec::with_capacity(n_panels * pairs);
-        let mut bias = Vec::with_capacity(n_panels);
-        for p in 0..n_panels {
-            let mut b = [0; MW];
-            for (c, v) in b.iter_mut().enumerate() {
-                *v = ex.b.get(p * MW + c).map_or(0, |&v| v as i32);
-            }
-            bias.push(b);
-            for q in 0..pairs {
-                let mut w = [0; 2 * MW];
-                for c in 0..MW {
-                    w[2 * c] = weight(2 * q, p * MW + c);
-                    w[2 * c + 1] = weight(2 * q + 1, p * MW + c);
-                }
-                panels.push(w);
-            }
-        }
-        let live = (rows.len() < sh.n_in).then_some(rows);
-        let out32 = Cast32::new(&out, ex.lo, ex.hi);
-        Madd {
-            n_in: sh.n_in,
-            n_out: sh.n_out,
-            live,
-            pairs,
-            panels,
-            bias,
-            out,
-            out32,
-            avx2: simd::has_avx2_fma(),
-        }
-    }
-
-    /// Takes `relu` (leaving it false) when its output cast applies it.
-    fn run(
-        &self,
-        x: &[i64],
-        out: &mut [i64],
-        s: &mut Scratch,
-        sums: Option<&mut Vec<i64>>,
-        relu: &mut bool,
-    ) -> u64 {
-        let n = out.len() / self.n_out;
-        let groups = n.div_ceil(MR);
-        let np = self.bias.len() * MW;
-        let [xs, acc] = &mut s.i32s;
-        // Every lane of a full group is packed; a partial last group's missing rows are zeros.
-        let stride = self.pairs * MR;
-        xs.resize(groups * stride, 0);
-        if n % MR != 0 {
-            xs[(groups - 1) * stride..groups * stride].fill(0);
-        }
-        if acc.len() < groups * MR * np {
-            acc.resize(groups * MR * np, 0);
-        }
-        self.pack(x, &mut xs[..groups * stride]);
-        let rows = &mut acc[..groups * MR * np];
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is true only when the CPU reported AVX2.
-            unsafe { self.product_avx2(xs, rows, np) };
-        } else {
-            self.product(xs, rows, np);
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        self.product(xs, rows, np);
-        if let Some(sums) = sums {
-            for r in rows.chunks_exact(np).take(n) {
-                sums.extend(r[..self.n_out].iter().map(|&v| i64::from(v)));
-            }
-        }
-        match &self.out32 {
-            Some(c) if np == self.n_out => c.run_then(&rows[..out.len()], out, std::mem::take(relu)),
-            Some(c) => {
-                // Rows side by side first (row `r` moves down to `r * n_out`), then one pass.
-                for r in 1..n {
-                    rows.copy_within(r * np..r * np + self.n_out, r * self.n_out);
-                }
-                c.run_then(&rows[..out.len()], out, std::mem::take(relu))
-            }
-            None => {
-                let mut overflows = 0;
-                for (yr, ar) in out.chunks_exact_mut(self.n_out).zip(rows.chunks_exact(np)) {
-                    overflows += self.out.run_map(&ar[..self.n_out], yr, i64::from);
-                }
-                overflows
-            }
-        }
-    }
-
-    /// Packs the rows of `x` into `xs`: group `g`, pair `q`, row `r` at `(g * pairs + q) * MR + r`
-    /// holds the row's live inputs `2q` and `2q + 1` as two `i16` halves (an odd last one with 0).
-    fn pack(&self, x: &[i64], xs: &mut [i32]) {
-        let half = |v: i64| u32::from(v as i16 as u16);
-        let pack = |a: i64, b: i64| (half(a) | half(b) << 16) as i32;
-        let n_in = self.n_in;
-        let stride = self.pairs * MR;
-        for (rows, group) in x.chunks((MR * n_in).max(1)).zip(xs.chunks_exact_mut(stride)) {
-            if let (None, true) = (&self.live, rows.len() == MR * n_in) {
-                // A full group: four rows' pairs side by side, without index checks.
-                let mut done = 0;
-                #[cfg(target_arch = "x86_64")]
-                if self.avx2 {
-                    // SAFETY: `avx2` is true only when the CPU reported AVX2; the rows hold
-                    // `MR * n_in` values and the group `MR * pairs`.
-                    done = unsafe { pack_group_avx2(rows, n_in, group) };
-                }
-                let (r01, r23) = rows.split_at(2 * n_in);
-                let ((r0, r1), (r2, r3)) = (r01.split_at(n_in), r23.split_at(n_in));
-                let quads = r0
-                    .chunks_exact(2)
-                    .zip(r1.chunks_exact(2))
-                    .zip(r2.chunks_exact(2).zip(r3.chunks_exact(2)));
-                for (d, ((a, b), (c, e))) in group.chunks_exact_mut(MR).zip(quads).skip(done) {
-                    d[0] = pack(a[0], a[1]);
-                    d[1] = pack(b[0], b[1]);
-                    d[2] = pack(c[0], c[1]);
-                    d[3] = pack(e[0], e[1]);
-                }
-                if n_in % 2 == 1 {
-                    let d = &mut group[(self.pairs - 1) * MR..];
-                    for (r, d) in d.iter_mut().enumerate() {
-                        *d = pack(rows[r * n_in + n_in - 1], 0);
-                    }
-                }
-                continue;
-            }
-            for (r, xr) in rows.chunks_exact(n_in).enumerate() {
-                let lanes = group[r..].iter_mut().step_by(MR);
-                match &self.live {
-                    None => {
-                        let (full, rest) = xr.split_at(n_in & !1);
-                        for (d, p) in lanes.zip(full.chunks_exact(2)) {
-                            *d = pack(p[0], p[1]);
-                        }
-                        if let Some(&last) = rest.first() {
-                            group[(self.pairs - 1) * MR + r] = pack(last, 0);
-                        }
-                    }
-                    Some(live) => {
-                        for (d, p) in lanes.zip(live.chunks(2)) {
-                            *d = pack(xr[p[0]], p.get(1).map_or(0, |&i| xr[i]));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The sums of every group and panel into `acc` (row-major, `np` a row), in plain `i32`.
-    fn product(&self, xs: &[i32], acc: &mut [i32], np: usize) {
-        for (p, b) in self.bias.iter().enumerate() {
-            let panel = &self.panels[p * self.pairs..(p + 1) * self.pairs];
-            for (g, xg) in xs.chunks_exact(self.pairs * MR).enumerate() {
-                let mut a = [*b; MR];
-                for (w, xv) in panel.iter().zip(xg.chunks_exact(MR)) {
-                    for (ar, &xp) in a.iter_mut().zip(xv) {
-                        let (x0, x1) = (i32::from(xp as i16), xp >> 16);
-                        for (c, v) in ar.iter_mut().enumerate() {
-                            *v = v.wrapping_add(x0 * i32::from(w[2 * c]) + x1 * i32::from(w[2 * c + 1]));
-                        }
-                    }
-                }
-                for (r, ar) in a.iter().enumerate() {
-                    acc[(g * MR + r) * np + p * MW..][..MW].copy_from_slice(ar);
-                }
-            }
-        }
-    }
-
-    /// [`Madd::product`] with `vpmaddwd`: per pair, two weight vectors and a broadcast per row.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn product_avx2(&self, xs: &[i32], acc: &mut [i32], np: usize) {
-        use std::arch::x86_64::*;
-        for (p, b) in self.bias.iter().enumerate() {
-            let panel = &self.panels[p * self.pairs..(p + 1) * self.pairs];
-            // SAFETY: every load and store is of 8 `i32` (or 16 `i16`) inside a slice.
-            let (b0, b1) =
-                (_mm256_loadu_si256(b.as_ptr().cast()), _mm256_loadu_si256(b.as_ptr().add(8).cast()));
-            for (g, xg) in xs.chunks_exact(self.pairs * MR).enumerate() {
-                let mut a = [[b0, b1]; MR];
-                for (w, xv) in panel.iter().zip(xg.chunks_exact(MR)) {
-                    let w0 = _mm256_loadu_si256(w.as_ptr().cast());
-                    let w1 = _mm256_loadu_si256(w.as_ptr().add(16).cast());
-                    for (ar, &xp) in a.iter_mut().zip(xv) {
-                        let x = _mm256_set1_epi32(xp);
-                        ar[0] = _mm256_add_epi32(ar[0], _mm256_madd_epi16(x, w0));
-                        ar[1] = _mm256_add_epi32(ar[1], _mm256_madd_epi16(x, w1));
-                    }
-                }
-                for (r, ar) in a.iter().enumerate() {
-                    let dst = acc[(g * MR + r) * np + p * MW..][..MW].as_mut_ptr();
-                    _mm256_storeu_si256(dst.cast(), ar[0]);
-                    _mm256_storeu_si256(dst.add(8).cast(), ar[1]);
-                }
-            }
-        }
-    }
-}
-
-/// The byte shuffles of [`pack_group_avx2`]: in each 128-bit half (inputs `2q` and `2q + 1` as
-/// two `i64`), row `r`'s moves bytes 0, 1 (the low 16 bits of the first) and 8, 9 (of the
-/// second) to its 32-bit lane `r`, and zeroes the rest (index -128).
-const PACK_MASKS: [[i8; 32]; MR] = {
-    let mut masks = [[-128i8; 32]; MR];
-    let mut r = 0;
-    while r < MR {
-        let mut b = 0;
-        while b < 4 {
-            masks[r][4 * r + b] = [0, 1, 8, 9][b];
-            masks[r][16 + 4 * r + b] = [0, 1, 8, 9][b];
-            b += 1;
-        }
-        r += 1;
-    }
-    masks
-};
-
-/// Packs the first `2 * (n_in / 4)` pairs of a full group as [`Madd::pack`] does (`rows` holds
-/// its `MR` rows of `n_in` values, `group` receives pair `q` of row `r` at `q * MR + r`) and
-/// returns their number: per row, four inputs (two pairs) a load, each pair's two low 16-bit
-/// halves shuffled into the row's 32-bit lane of both halves of the vector.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn pack_group_avx2(rows: &[i64], n_in: usize, group: &mut [i32]) -> usize {
-    use std::arch::x86_64::*;
-    let quads = n_in / 4;
-    if rows.len() < MR * n_in || group.len() < 2 * quads * MR {
-        return 0;
-    }
-    let masks: [__m256i; MR] = std::array::from_fn(|r| _mm256_loadu_si256(PACK_MASKS[r].as_ptr().cast()));
-    for k in 0..quads {
-        let mut packed = _mm256_setzero_si256();
-        for (r, mask) in masks.iter().enumerate() {
-            // SAFETY: `r * n_in + 4k + 4 <= (r + 1) * n_in <= rows.len()`.
-            let v = _mm256_loadu_si256(rows.as_ptr().add(r * n_in + 4 * k).cast());
-            packed = _mm256_or_si256(packed, _mm256_shuffle_epi8(v, *mask));
-        }
-        // SAFETY: `8k + 8 <= 8 * quads <= group.len()`.
-        _mm256_storeu_si256(group.as_mut_ptr().add(8 * k).cast(), packed);
-    }
-    2 * quads
 }
 
 #[inline(always)]
@@ -993,6 +743,8 @@ impl<I: Int> Sequential<I> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixed::QuantMode;
+    use crate::sim::madd::Isa;
 
     /// A seeded generator of integers uniform in `[-m, m]`.
     fn uniform(mut seed: u64) -> impl FnMut(i64) -> i64 {
@@ -1044,23 +796,70 @@ mod tests {
         assert!(Madd::applies(&sh, &ex));
         let out = Cast64::new(20, ex.lo, ex.hi, &sh.out_ty).unwrap();
         let case = format!("{n_in} inputs, a dead one: {dead}");
-        for avx2 in [false, simd::has_avx2_fma()] {
-            let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
-            let (mut y, mut sums) = (vec![0; n * n_out], Vec::new());
+        for isa in Isa::supported() {
+            let mut k = Madd::new(&sh, &ex, out.clone());
+            k.isa = isa;
+            let wide =
+                |x: &[i64], n: usize, s: &mut Scratch, sums: Option<&mut Vec<i64>>, relu: &mut bool| {
+                    let mut y = vec![0; n * n_out];
+                    let o = k.run(Err(&x[..n * n_in]), n, Out::Wide(&mut y), s, sums, relu);
+                    (o, y)
+                };
+            let mut sums = Vec::new();
             let mut s = Scratch::default();
-            assert_eq!(k.run(&x, &mut y, &mut s, Some(&mut sums), &mut false), 0);
-            assert_eq!(y, expected, "madd, avx2: {avx2}, {case}");
-            assert_eq!(sums, expected, "madd sums, avx2: {avx2}, {case}");
+            assert_eq!(
+                wide(&x, n, &mut s, Some(&mut sums), &mut false),
+                (0, expected.clone()),
+                "{isa:?}, {case}"
+            );
+            assert_eq!(sums, expected, "madd sums, {isa:?}, {case}");
             // Fewer rows than a whole group of four, in the scratch of the larger block.
-            let mut y = vec![0; (n - 1) * n_out];
-            assert_eq!(k.run(&x, &mut y, &mut s, None, &mut false), 0);
-            assert_eq!(y, expected[..(n - 1) * n_out], "madd, a partial group, avx2: {avx2}, {case}");
+            let (o, y) = wide(&x, n - 1, &mut s, None, &mut false);
+            assert_eq!((o, y), (0, expected[..(n - 1) * n_out].to_vec()), "a partial group, {isa:?}, {case}");
             // The ReLU of a following layer, in the output cast.
-            let (mut y, mut relu) = (vec![0; n * n_out], true);
-            assert_eq!(k.run(&x, &mut y, &mut s, None, &mut relu), 0);
+            let mut relu = true;
+            let (_, y) = wide(&x, n, &mut s, None, &mut relu);
             assert!(!relu, "the 32-bit output cast applies the ReLU");
             let relu: Vec<i64> = expected.iter().map(|&v| v.max(0)).collect();
-            assert_eq!(y, relu, "madd, ReLU, avx2: {avx2}, {case}");
+            assert_eq!(y, relu, "madd, ReLU, {isa:?}, {case}");
+            if dead {
+                continue;
+            }
+            // Narrow rows in, of a wider stride, with rows of any values after the block's.
+            let stride = 2 * n_in.div_ceil(2) + 6;
+            let mut rows = vec![0i16; n.div_ceil(4) * 4 * stride];
+            for (r, row) in rows.chunks_exact_mut(stride).enumerate() {
+                for (c, v) in row.iter_mut().enumerate() {
+                    *v = match (x.get(r * n_in + c), c < n_in) {
+                        (Some(&v), true) if r < n => v as i16,
+                        _ if r >= n => next(1 << 15) as i16,
+                        _ => 0,
+                    };
+                }
+            }
+            let narrow = Narrow { values: &rows, stride };
+            let mut y = vec![0; n * n_out];
+            assert_eq!(k.run(Ok(narrow), n, Out::Wide(&mut y), &mut s, None, &mut false), 0);
+            assert_eq!(y, expected, "narrow rows in, {isa:?}, {case}");
+            // Narrow rows out, through a saturating 16-bit cast: the wide results after a ReLU, as
+            // `i16`, zero in the padding, with the same overflow count.
+            let out16 = FixedType::new(16, 4, true).with_modes(QuantMode::Trn, OverflowMode::Sat);
+            let mut k16 = Madd::new(&sh, &ex, Cast64::new(20, ex.lo, ex.hi, &out16).unwrap());
+            k16.isa = isa;
+            let stride = k16.narrow_stride().expect("a 32-bit cast");
+            let mut y = vec![0; n * n_out];
+            let wide_overflows = k16.run(Err(&x), n, Out::Wide(&mut y), &mut s, None, &mut true);
+            assert!(wide_overflows > 0, "some sums saturate");
+            let mut y16 = vec![7; 3];
+            let o = k16.run(Err(&x), n, Out::Narrow(&mut y16), &mut s, None, &mut true);
+            assert_eq!(o, wide_overflows, "narrow rows out, {isa:?}, {case}");
+            assert_eq!(y16.len(), n.div_ceil(4) * 4 * stride);
+            for (r, row) in y16.chunks_exact(stride).enumerate() {
+                for (c, &v) in row.iter().enumerate() {
+                    let want = if r < n && c < n_out { y[r * n_out + c] } else { 0 };
+                    assert_eq!(i64::from(v), want, "narrow rows out, row {r} column {c}, {isa:?}, {case}");
+                }
+            }
         }
         let mut w = ex.w.clone();
         w[0] = -(1 << 15);
@@ -1094,12 +893,6 @@ mod tests {
             assert_eq!(g.run(&x, &mut y, &mut Scratch::default(), Some(&mut sums)), 0);
             assert_eq!(y, expected, "gemm, avx2: {avx2}");
             assert_eq!(sums, expected, "gemm sums, avx2: {avx2}");
-            if Madd::applies(&sh, &ex) {
-                let k = Madd { avx2, ..Madd::new(&sh, &ex, out.clone()) };
-                let mut y = vec![0; n * n_out];
-                assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), None, &mut false), 0);
-                assert_eq!(y, expected, "madd, avx2: {avx2}");
-            }
             let k = Sparse { avx2, ..Sparse::new(&sh, &ex, out.clone()) };
             let (mut y, mut sums) = (vec![0; n * n_out], Vec::new());
             assert_eq!(k.run(&x, &mut y, &mut Scratch::default(), Some(&mut sums)), 0);

@@ -30,6 +30,7 @@ mod float;
 mod gather;
 mod gather_rows;
 mod input;
+mod madd;
 mod matmul;
 mod pad;
 mod plan;

@@ -18,6 +18,7 @@ use super::dense::DenseKernel;
 use super::elementwise::ElementwiseKernel;
 use super::gather_rows::RowKernel;
 use super::input::InputKernel;
+use super::madd::{Narrow, Out};
 use super::pad::PadKernel;
 use super::pool::PoolKernel;
 use super::quantize::QuantizeKernel;
@@ -35,7 +36,8 @@ use crate::ir::{Layer, LoweredGraph, Node, NodeId, Shape};
 pub(crate) struct Scratch {
     pub(crate) i64s: [Vec<i64>; 3],
     pub(crate) i128s: [Vec<i128>; 2],
-    pub(crate) i32s: [Vec<i32>; 2],
+    pub(crate) i16s: Vec<i16>,
+    pub(crate) i32s: Vec<i32>,
     pub(crate) f64s: [Vec<f64>; 2],
     /// Values gathered by layers that read their input out of order (`Conv` windows, `Pad`,
     /// `UpSample`, `Transpose`), and a group's products of a grouped `Conv`.
@@ -43,10 +45,12 @@ pub(crate) struct Scratch {
     pub(crate) staged: Vec<i64>,
 }
 
-/// A worker's buffers: one per slot of the plan, and scratch space for the kernels.
+/// A worker's buffers: one per slot of the plan (and the slot's narrow rows, for the steps that
+/// hand theirs over narrow), and scratch space for the kernels.
 #[derive(Debug, Default)]
 pub(crate) struct Work {
     buffers: Vec<Vec<i64>>,
+    narrow: Vec<Vec<i16>>,
     scratch: Scratch,
 }
 
@@ -148,6 +152,12 @@ pub(crate) struct Step {
     relu_next: bool,
     /// That ReLU step: its output is its input's slot, made non-negative in place when traced.
     in_place: bool,
+    /// A Dense step whose output (after its ReLU, when `relu_next`) is read only by one Dense
+    /// step that reads [`Narrow`] rows: without a trace, it writes them into its slot's narrow
+    /// rows instead of its buffer ([`Out::Narrow`]).
+    narrow_out: bool,
+    /// That reader: the stride of the narrow rows it reads from its input's slot.
+    narrow_in: Option<usize>,
 }
 
 /// A graph output: which step produces it.
@@ -276,7 +286,27 @@ impl Plan {
                 kernel,
                 relu_next: false,
                 in_place,
+                narrow_out: false,
+                narrow_in: None,
             });
+        }
+        for k in 0..steps.len() {
+            let Kernel::Dense(d) = &steps[k].kernel else { continue };
+            let Some(stride) = d.narrow_stride() else { continue };
+            let v = if steps[k].relu_next { k + 1 } else { k };
+            if last_use[v] == usize::MAX {
+                continue;
+            }
+            if let [user] = g.users_of(order[v])[..] {
+                let reader = position(user).filter(|&c| match &steps[c].kernel {
+                    Kernel::Dense(d) => d.reads_narrow() && steps[c].args == [steps[v].out],
+                    _ => false,
+                });
+                if let Some(c) = reader {
+                    steps[k].narrow_out = true;
+                    steps[c].narrow_in = Some(stride);
+                }
+            }
         }
         let outputs = g
             .outputs()
@@ -289,7 +319,8 @@ impl Plan {
         Ok(Plan { steps, slots, input_elements, outputs, counters: counters.0, block })
     }
 
-    /// Each step's layer name and the kernel chosen for it (`kind: kernel`).
+    /// Each step's layer name and the kernel chosen for it (`kind: kernel`, and whether it takes
+    /// or gives narrow rows without a trace).
     pub(crate) fn kernels(&self) -> Vec<(String, String)> {
         self.steps
             .iter()
@@ -313,7 +344,9 @@ impl Plan {
                     Kernel::GatherRows(k) => ("gather_rows", k.describe()),
                     Kernel::ScatterAdd(k) => ("scatter_add", k.describe()),
                 };
-                (s.name.clone(), format!("{kind}: {how}"))
+                let narrow_in = if s.narrow_in.is_some() { ", i16 rows in" } else { "" };
+                let narrow_out = if s.narrow_out { ", i16 rows out" } else { "" };
+                (s.name.clone(), format!("{kind}: {how}{narrow_in}{narrow_out}"))
             })
             .collect()
     }
@@ -342,6 +375,7 @@ impl Plan {
     ) -> Result<BlockOut, SimError> {
         if work.buffers.len() != self.slots.len() {
             work.buffers = self.slots.iter().map(|&e| vec![0; e * self.block]).collect();
+            work.narrow = vec![Vec::new(); self.slots.len()];
         }
         let mut counts = vec![0u64; self.counters.len()];
         let mut traced = Vec::with_capacity(if trace { self.steps.len() } else { 0 });
@@ -367,7 +401,16 @@ impl Plan {
                     result = self.run_input(k, x, n, dst, scratch).map(|o| counts[k.kernel.counter] += o)
                 }
                 Kernel::Dense(d) => {
-                    d.run(args[0], dst, scratch, &mut counts, summed.get_mut(k), step.relu_next && !trace)
+                    // Narrow rows only without a trace, which keeps every step's values.
+                    let mut rows = std::mem::take(&mut work.narrow[step.out]);
+                    let x = match step.narrow_in.filter(|_| !trace) {
+                        Some(stride) => Ok(Narrow { values: &work.narrow[step.args[0]], stride }),
+                        None => Err(args[0]),
+                    };
+                    let out = if step.narrow_out && !trace { Out::Narrow(&mut rows) } else { Out::Wide(dst) };
+                    let relu = step.relu_next && !trace;
+                    d.run(x, len, out, scratch, &mut counts, summed.get_mut(k), relu);
+                    work.narrow[step.out] = rows;
                 }
                 Kernel::BatchNorm(k) => k.run(args[0], dst, scratch, &mut counts),
                 Kernel::Activation(k) => k.run(args[0], dst, scratch, &mut counts),

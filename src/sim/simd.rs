@@ -17,6 +17,19 @@ pub(crate) fn has_avx2_fma() -> bool {
     }
 }
 
+/// Whether the CPU supports AVX2 and AVX-512 VNNI on 256-bit vectors (`vpdpwssd`).
+pub(crate) fn has_avx512_vnni() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        has!("avx2") && has!("avx512f") && has!("avx512vl") && has!("avx512vnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// `1.5 * 2^52`: adding it to an integer-valued double below `2^51` in magnitude puts the integer
 /// in the low mantissa bits, which makes conversions to and from `i64` two vector operations.
 const MAGIC: f64 = 6_755_399_441_055_744.0;
