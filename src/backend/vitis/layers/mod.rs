@@ -25,7 +25,7 @@ mod upsample;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::types::{cpp_type, raw_of};
+use super::types::{cpp_type, Raws};
 use crate::arch::hls::LayerDesign;
 use crate::backend::namer::describe;
 use crate::backend::BackendError;
@@ -214,33 +214,53 @@ pub(super) fn lines(values: &[String]) -> Vec<String> {
 /// A C++ literal of exactly `v`, a value of `ty`.
 pub(super) fn literal(layer: &str, role: &str, v: f64, ty: &FixedType) -> Result<String, BackendError> {
     let mut s = String::new();
-    push_literal(&mut s, layer, role, v, ty)?;
+    Literals::new(layer, role, ty).push(&mut s, v)?;
     Ok(s)
 }
 
-/// Appends [`literal`]'s text to `out`.
-pub(super) fn push_literal(
-    out: &mut String,
-    layer: &str,
-    role: &str,
-    v: f64,
-    ty: &FixedType,
-) -> Result<(), BackendError> {
-    let raw = raw_of(v, ty).ok_or_else(|| {
-        BackendError::layer(layer, format!("{role} value {v} is not exact in {}", cpp_type(ty)))
-    })?;
-    let start = out.len();
-    write_decimal(out, raw, ty.frac_bits());
-    // Integers beyond `int` are written as double literals, which hold them exactly.
-    let text = &out[start..];
-    if !text.contains('.') && text.parse::<i32>().is_err() {
-        out.push_str(".0");
+/// [`literal`]s of values of one type, appended to text.
+pub(super) struct Literals<'a> {
+    layer: &'a str,
+    role: &'a str,
+    ty: FixedType,
+    raws: Raws,
+}
+
+impl<'a> Literals<'a> {
+    pub(super) fn new(layer: &'a str, role: &'a str, ty: &FixedType) -> Self {
+        Literals { layer, role, ty: *ty, raws: Raws::new(ty) }
     }
-    Ok(())
+
+    /// Appends [`literal`]'s text of `v` to `out`.
+    #[inline]
+    pub(super) fn push(&self, out: &mut String, v: f64) -> Result<(), BackendError> {
+        let raw = self.raws.of(v).ok_or_else(|| {
+            BackendError::layer(
+                self.layer,
+                format!("{} value {v} is not exact in {}", self.role, cpp_type(&self.ty)),
+            )
+        })?;
+        let start = out.len();
+        write_decimal(out, raw, self.ty.frac_bits());
+        // Integers beyond `int` are written as double literals, which hold them exactly.
+        let text = &out[start..];
+        if !text.as_bytes().contains(&b'.') && text.parse::<i32>().is_err() {
+            out.push_str(".0");
+        }
+        Ok(())
+    }
 }
 
 fn literals(layer: &str, role: &str, values: &[f64], ty: &FixedType) -> Result<Vec<String>, BackendError> {
-    values.iter().map(|&v| literal(layer, role, v, ty)).collect()
+    let lits = Literals::new(layer, role, ty);
+    values
+        .iter()
+        .map(|&v| {
+            let mut s = String::new();
+            lits.push(&mut s, v)?;
+            Ok(s)
+        })
+        .collect()
 }
 
 pub(super) fn const_ty(layer: &str, role: &str, w: &Weights) -> Result<FixedType, BackendError> {
