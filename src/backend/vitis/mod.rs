@@ -39,7 +39,7 @@ use crate::backend::top::TopInterface;
 use crate::backend::verilator;
 use crate::backend::{BackendError, Project};
 use crate::ir::{Layer, LoweredGraph, NodeId, Strategy};
-use layers::{Config, Operands, Plan, TypeDef, WeightFile};
+use layers::{Config, Operands, Plan, TypeDef};
 use render::{Renderer, LIBRARY};
 
 pub use csim::{run_csim, CppStd, CsimOutcome};
@@ -323,7 +323,7 @@ pub fn emit_design(g: &LoweredGraph, opts: &VitisOptions) -> Result<Design, Back
     let renderer = Renderer::new()?;
     let mut project = Project::new();
     let mut used: BTreeSet<&'static str> = BTreeSet::new();
-    let (plans, schedule, ii) = match &opts.io_type {
+    let (mut plans, schedule, ii) = match &opts.io_type {
         IoType::Parallel => parallel(g, &top, &model, &renderer, &mut project)?,
         IoType::Stream { fifo_depths, interval } => {
             let plans = stream(g, &top, &model, &renderer, &mut project, fifo_depths, &mut used)?;
@@ -356,7 +356,6 @@ pub fn emit_design(g: &LoweredGraph, opts: &VitisOptions) -> Result<Design, Back
 
     used.extend(plans.iter().filter_map(|(_, p)| p.header));
     let headers: Vec<&'static str> = LIBRARY.iter().map(|(h, _)| *h).filter(|h| used.contains(h)).collect();
-    let files: Vec<&WeightFile> = plans.iter().flat_map(|(_, p)| &p.files).collect();
     let parameters = ParametersContext {
         name: &name,
         guard: guard(&name, "PARAMETERS"),
@@ -364,7 +363,8 @@ pub fn emit_design(g: &LoweredGraph, opts: &VitisOptions) -> Result<Design, Back
         configs: plans.iter().filter_map(|(_, p)| p.config.as_ref()).collect(),
     };
     project.add("firmware/parameters.h", renderer.render("parameters.h", &parameters)?)?;
-    for file in &files {
+    // Each header's text replaces its plan's, which is freed as soon as it is written.
+    for file in plans.iter_mut().flat_map(|(_, p)| std::mem::take(&mut p.files)) {
         project.add(format!("firmware/{}", file.path), file.header(&name))?;
     }
     for (header, source) in LIBRARY {

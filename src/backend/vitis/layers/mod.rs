@@ -35,6 +35,8 @@ use crate::ir::{Layer, Node, Shape, Table, Weights};
 
 /// Values per line in emitted initializers.
 const VALUES_PER_LINE: usize = 8;
+/// The indent of an initializer's lines.
+const INDENT: &str = "    ";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TypeDef {
@@ -68,6 +70,8 @@ pub struct Array {
     pub cpp_type: String,
     pub name: String,
     pub dims: String,
+    /// The initializer's lines without their indent and newline; an entry may hold several
+    /// lines joined by a newline and the indent (a row of a large array, formatted as one text).
     pub lines: Vec<String>,
 }
 
@@ -97,7 +101,6 @@ impl WeightFile {
     /// The header's text, included by the layer function in `firmware/TOP.cpp`. Written directly
     /// into one buffer of the final size: these headers hold every constant of the model.
     pub fn header(&self, top: &str) -> String {
-        const INDENT: &str = "    ";
         let intro = [
             "// ",
             &self.comment,
@@ -267,7 +270,8 @@ pub(super) fn const_ty(layer: &str, role: &str, w: &Weights) -> Result<FixedType
     w.ty.ok_or_else(|| BackendError::layer(layer, format!("{role} has no fixed-point type")))
 }
 
-/// Initializer lines of a 2-D array: one brace group per row, `VALUES_PER_LINE` values per line.
+/// Initializer lines of a 2-D array: one brace group per row, `VALUES_PER_LINE` values per line,
+/// a row's lines in one entry.
 pub(super) fn rows(values: &[String], row_len: usize) -> Vec<String> {
     let row_len = row_len.max(1);
     let done: Result<_, std::convert::Infallible> =
@@ -281,17 +285,22 @@ pub(super) fn rows(values: &[String], row_len: usize) -> Vec<String> {
 }
 
 /// [`rows`] of an `n_rows x row_len` array whose value at `(r, c)` `value` appends to a line,
-/// rows formatted in parallel; the first failing value (row-major) gives the error.
+/// rows formatted in parallel, each row's lines as one entry; the first failing value
+/// (row-major) gives the error.
 pub(super) fn rows_with<E: Send>(
     n_rows: usize,
     row_len: usize,
     value: impl Fn(&mut String, usize, usize) -> Result<(), E> + Sync,
 ) -> Result<Vec<String>, E> {
     let per_row = row_len.div_ceil(VALUES_PER_LINE);
-    let row = |r: usize| -> Result<Vec<String>, E> {
-        let mut lines = Vec::with_capacity(per_row);
+    let row = |r: usize| -> Result<String, E> {
+        // Room for values of up to 14 characters, their separators and the line breaks.
+        let mut l = String::with_capacity(16 * row_len + 8 * per_row);
         for k in 0..per_row {
-            let mut l = String::with_capacity(16 * VALUES_PER_LINE);
+            if k > 0 {
+                l.push('\n');
+                l.push_str(INDENT);
+            }
             l.push(if k == 0 { '{' } else { ' ' });
             for c in k * VALUES_PER_LINE..((k + 1) * VALUES_PER_LINE).min(row_len) {
                 if c > k * VALUES_PER_LINE {
@@ -306,16 +315,11 @@ pub(super) fn rows_with<E: Send>(
             } else {
                 "}"
             });
-            lines.push(l);
         }
-        Ok(lines)
+        Ok(l)
     };
-    let per: Vec<Result<Vec<String>, E>> = (0..n_rows).into_par_iter().map(row).collect();
-    let mut out = Vec::with_capacity(n_rows * per_row);
-    for lines in per {
-        out.extend(lines?);
-    }
-    Ok(out)
+    let rows: Vec<Result<String, E>> = (0..n_rows).into_par_iter().map(row).collect();
+    rows.into_iter().collect()
 }
 
 /// The flat row-major index of `coords` in extents `dims`.
@@ -595,7 +599,7 @@ mod tests {
         let v: Vec<String> = (0..20).map(|i| i.to_string()).collect();
         assert_eq!(
             rows(&v, 10),
-            ["{0, 1, 2, 3, 4, 5, 6, 7,", " 8, 9},", "{10, 11, 12, 13, 14, 15, 16, 17,", " 18, 19}"]
+            ["{0, 1, 2, 3, 4, 5, 6, 7,\n     8, 9},", "{10, 11, 12, 13, 14, 15, 16, 17,\n     18, 19}"]
         );
         assert_eq!(rows(&v[..2], 1), ["{0},", "{1}"]);
         assert_eq!(multi_indices(&[2, 2]), [[0, 0], [0, 1], [1, 0], [1, 1]]);
