@@ -340,10 +340,14 @@ pub fn testbench_run(
     samples: usize,
     trace: bool,
 ) -> Result<(TestbenchData, SimResult), FlowError> {
-    let sim = Simulator::new(g)?;
+    // The inputs are generated while the simulator is built, and converted to the ports' raws
+    // while they are simulated; errors come in the order of a sequential run.
+    let (sim, generated) =
+        rayon::join(|| Simulator::new(g), || inputs.is_none().then(|| generated_inputs(g, samples)));
+    let sim = sim?;
     let elements = sim.input_elements();
     let ports = input_ports(g)?;
-    let generated;
+    let generated = generated.transpose()?;
     let (inputs, n) = match inputs {
         Some(given) if elements > 0 && given.len() % elements == 0 && !given.is_empty() => {
             (given, given.len() / elements)
@@ -354,13 +358,13 @@ pub fn testbench_run(
                 given.len()
             )))
         }
-        None => {
-            generated = generated_inputs(g, samples)?;
-            (&generated[..], samples)
-        }
+        None => (generated.as_deref().unwrap_or_default(), samples),
     };
-    let result = sim.run(inputs, n, &RunOptions { trace, dense_sums: trace, progress: None })?;
-    let in_raws = testvec::input_raws(&inputs[..n * elements], &ports)?;
+    let (result, in_raws) = rayon::join(
+        || sim.run(inputs, n, &RunOptions { trace, dense_sums: trace, progress: None }),
+        || testvec::input_raws(&inputs[..(n * elements).min(inputs.len())], &ports),
+    );
+    let (result, in_raws) = (result?, in_raws?);
     let in_types: Vec<FixedType> = ports.iter().flat_map(|&(ty, e)| std::iter::repeat_n(ty, e)).collect();
     let mut out_types = Vec::new();
     for out in &result.outputs {
