@@ -99,7 +99,13 @@ fn round_right(raw: i128, s: u32, quant: QuantMode) -> i128 {
 /// just below the new LSB, `below_half` says whether any dropped bit under it is set, `negative`
 /// is the sign of the exact value and `odd` the parity of the floor.
 #[inline(always)]
-fn increment(quant: QuantMode, half_bit: bool, below_half: bool, negative: bool, odd: bool) -> bool {
+pub(super) fn increment(
+    quant: QuantMode,
+    half_bit: bool,
+    below_half: bool,
+    negative: bool,
+    odd: bool,
+) -> bool {
     match quant {
         QuantMode::Trn => false,
         QuantMode::TrnZero => negative && (half_bit || below_half),

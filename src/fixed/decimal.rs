@@ -27,27 +27,31 @@ pub fn to_decimal(raw: i128, frac: i32) -> String {
 
 /// Appends [`to_decimal`]'s text of `raw * 2^-frac` to `out`.
 pub fn write_decimal(out: &mut String, raw: i128, frac: i32) {
+    if let (Ok(small), 0..=19) = (i64::try_from(raw), frac) {
+        return write_small(out, small, frac as u32);
+    }
     if raw == 0 {
         out.push('0');
         return;
     }
-    if raw < 0 {
-        out.push('-');
-    }
+    let negative = raw < 0;
     let mut magnitude = raw.unsigned_abs();
     let mut frac = frac as i64;
     // Cancel powers of two first, so an odd magnitude remains whenever frac stays positive.
     let cancel = (magnitude.trailing_zeros() as i64).min(frac.max(0));
     magnitude >>= cancel;
     frac -= cancel;
-    if frac <= 0 && frac.unsigned_abs() < u64::from(magnitude.leading_zeros()) {
-        push_digits(out, magnitude << frac.unsigned_abs(), 0);
-    } else if (1..=19).contains(&frac) && magnitude >> frac <= u128::from(u64::MAX) {
+    if (1..=19).contains(&frac) && magnitude >> frac <= u128::from(u64::MAX) {
         // The same digits as below in 64-bit arithmetic: `rem * 5^frac < 10^frac <= 10^19`.
         let f = frac as u32;
-        push_u64(out, (magnitude >> f) as u64, 0);
-        out.push('.');
-        push_u64(out, (magnitude & ((1u128 << f) - 1)) as u64 * POW5[f as usize] as u64, f as usize);
+        let fraction = (magnitude & ((1u128 << f) - 1)) as u64 * POW5[f as usize] as u64;
+        return push_point(out, negative, (magnitude >> f) as u64, fraction, f as usize);
+    }
+    if negative {
+        out.push('-');
+    }
+    if frac <= 0 && frac.unsigned_abs() < u64::from(magnitude.leading_zeros()) {
+        push_digits(out, magnitude << frac.unsigned_abs(), 0);
     } else if (1..=i64::from(FAST_DIGITS)).contains(&frac) {
         // The fraction `rem / 2^frac` is `rem * 5^frac / 10^frac`: exactly `frac` digits.
         let f = frac as u32;
@@ -57,6 +61,21 @@ pub fn write_decimal(out: &mut String, raw: i128, frac: i32) {
     } else {
         out.push_str(&big_decimal(magnitude, frac));
     }
+}
+
+/// [`write_decimal`] of an `i64` raw with 0 to 19 fractional bits, in 64-bit arithmetic (as the
+/// 64-bit path there: `rem * 5^frac < 10^frac <= 10^19`).
+#[inline]
+fn write_small(out: &mut String, raw: i64, frac: u32) {
+    let magnitude = raw.unsigned_abs();
+    if magnitude == 0 {
+        out.push('0');
+        return;
+    }
+    let cancel = magnitude.trailing_zeros().min(frac);
+    let (magnitude, f) = (magnitude >> cancel, frac - cancel);
+    let fraction = (magnitude & ((1 << f) - 1)) * POW5[f as usize] as u64;
+    push_point(out, raw < 0, magnitude >> f, fraction, f as usize);
 }
 
 /// `5^k` for `k = 0..=FAST_DIGITS`.
@@ -107,9 +126,47 @@ const PAIRS: [u8; 200] = {
 
 /// Appends the decimal digits of `v`, left-padded with zeros to `width` (at most 20), two
 /// digits a division.
-fn push_u64(out: &mut String, mut v: u64, width: usize) {
-    let mut buf = [b'0'; 20];
+fn push_u64(out: &mut String, v: u64, width: usize) {
+    const LEN: usize = 20;
+    let mut buf = [b'0'; LEN];
+    let at = digits_before(&mut buf, LEN, v).min(LEN - width.min(LEN));
+    // SAFETY: `buf` holds ASCII digits only.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) });
+}
+
+/// Appends `[-]int.fraction` with `fraction` written in exactly `digits` digits (at most 19), or
+/// `[-]int` when `digits` is 0, in one copy.
+#[inline]
+fn push_point(out: &mut String, negative: bool, int: u64, mut fraction: u64, digits: usize) {
+    // A sign, 20 integer digits, the point and 19 fractional digits.
+    let mut buf = [b'-'; 41];
     let mut at = buf.len();
+    if digits > 0 {
+        for _ in 0..digits / 2 {
+            let d = (fraction % 100) as usize * 2;
+            fraction /= 100;
+            at -= 2;
+            buf[at..at + 2].copy_from_slice(&PAIRS[d..d + 2]);
+        }
+        if digits % 2 == 1 {
+            at -= 1;
+            buf[at] = b'0' + (fraction % 10) as u8;
+        }
+        at -= 1;
+        buf[at] = b'.';
+    }
+    at = digits_before(&mut buf, at, int);
+    // The byte before the digits is already the sign.
+    at -= usize::from(negative);
+    // SAFETY: `buf` holds ASCII digits, signs and a point only.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) });
+}
+
+/// Writes the decimal digits of `v` (at least one) into `buf` ending before `end`, two digits a
+/// division; returns where they start. `buf` must have room for them (20 bytes for any `u64`).
+#[inline(always)]
+fn digits_before(buf: &mut [u8], end: usize, mut v: u64) -> usize {
+    let mut at = end;
     while v >= 100 {
         let d = (v % 100) as usize * 2;
         v /= 100;
@@ -123,9 +180,7 @@ fn push_u64(out: &mut String, mut v: u64, width: usize) {
         at -= 1;
         buf[at] = b'0' + v as u8;
     }
-    at = at.min(buf.len() - width.min(buf.len()));
-    // SAFETY: `buf` holds ASCII digits only.
-    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) });
+    at
 }
 
 /// [`to_decimal`]'s text of a positive `magnitude * 2^-frac` (odd when `frac > 0`), without sign.
@@ -332,6 +387,17 @@ mod tests {
             if let Some(fast) = fast_magnitude(&text, int_digits, frac_digits, &ty).transpose() {
                 assert_eq!(fast, big_magnitude(&text, int_digits, frac_digits, &ty), "{text}");
             }
+        }
+        // Weights and test vectors: small raws with a few fractional bits, both signs.
+        for _ in 0..20_000 {
+            let raw = (next() as i64 >> (40 + next() % 24)) as i128;
+            let frac = (next() % 24) as i32;
+            let m = raw.unsigned_abs();
+            let cancel = m.trailing_zeros().min(frac as u32);
+            let sign = if raw < 0 { "-" } else { "" };
+            let general = big_decimal(m >> cancel, i64::from(frac) - i64::from(cancel));
+            let expected = if raw == 0 { "0".to_string() } else { format!("{sign}{general}") };
+            assert_eq!(to_decimal(raw, frac), expected, "raw {raw}, frac {frac}");
         }
     }
 }

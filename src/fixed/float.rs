@@ -13,9 +13,9 @@
 //!   `to_double()` agrees in the normal range; below it, it returns garbage (a wrapped exponent),
 //!   which is not reproduced.
 
-use super::cast::{cast, Cast};
+use super::cast::{cast, increment, Cast};
 use super::error::FixedError;
-use super::types::FixedType;
+use super::types::{FixedType, OverflowMode};
 
 const MANTISSA_BITS: u32 = 52;
 const EXPONENT_BIAS: i64 = 1023;
@@ -25,16 +25,23 @@ const MAX_EXP: i64 = 1023;
 
 /// Converts `x` to `to` as the `ap_fixed` constructor from `double` does. NaN and infinities are
 /// rejected (the headers only warn and then produce garbage).
+#[inline]
 pub fn from_f64(x: f64, to: &FixedType) -> Result<Cast, FixedError> {
+    if let Some(c) = scaled(x, to) {
+        return Ok(c);
+    }
+    general(x, to)
+}
+
+/// [`from_f64`] through the exact value of the double's mantissa, for any finite `x`.
+#[inline(never)]
+fn general(x: f64, to: &FixedType) -> Result<Cast, FixedError> {
     if !x.is_finite() {
         return Err(FixedError::NotFinite { value: x });
     }
     let bits = x.to_bits();
     if bits << 1 == 0 {
         return Ok(cast(0, 0, to));
-    }
-    if let Some(raw) = exact_raw(x, to) {
-        return Ok(Cast { raw, overflow: false });
     }
     Ok(from_bits(bits, to))
 }
@@ -50,27 +57,77 @@ fn from_bits(bits: u64, to: &FixedType) -> Cast {
     cast(signed_mantissa, frac as i32, to)
 }
 
-/// The raw value of a nonzero `x` that `to` holds exactly, without quantization or overflow
-/// (any mode keeps it as is), for targets of at most 53 bits; `None` when that is not shown.
+/// [`from_f64`] in `f64` and `i64` arithmetic, or `None` where that is not shown exact: a normal
+/// `x` whose scaled value `s = x * 2^F` is normal and below `2^62` in magnitude, converted to a
+/// type of at most 62 bits.
 ///
-/// `s = x * 2^F` is exact when it is a nonzero integer (a normal double scaled by a normal power
-/// of two), and is then `x`'s raw value.
-#[inline]
-fn exact_raw(x: f64, to: &FixedType) -> Option<i128> {
+/// Scaling by a normal power of two is then exact, and so are `|s|`'s integer part `t` (a
+/// truncating conversion) and fraction `r = |s| - t` (Sterbenz: `t <= |s| < 2t` once `t >= 1`).
+/// The floor of `s` and the dropped bits [`cast`] rounds by follow from them: for `s >= 0` the
+/// floor is `t` and the fraction `r`; for `s < 0` with `r > 0` the floor is `-t - 1` and the
+/// fraction `1 - r`, whose half bit is `r <= 1/2` and whose lower bits are nonzero unless
+/// `r == 1/2`. The rounded integer is then fitted as `cast` fits it.
+#[inline(always)]
+fn scaled(x: f64, to: &FixedType) -> Option<Cast> {
+    const LIMIT: f64 = (1u64 << 62) as f64;
     let f = to.frac_bits_i64();
-    if !(1..=53).contains(&to.width) || !(-900..=900).contains(&f) {
+    if !(-1000..=1000).contains(&f) || !(1..=62).contains(&to.width) {
         return None;
     }
-    let s = x * pow2(f);
-    let r = s as i64;
-    // AP_SAT_SYM changes the most negative value of a signed type too.
-    let sym = to.signed && to.width > 1 && to.overflow == crate::fixed::OverflowMode::SatSym;
-    let low = to.min_raw() + i128::from(sym);
-    (s != 0.0 && r as f64 == s && (low..=to.max_raw()).contains(&i128::from(r))).then_some(i128::from(r))
+    // 2^f, a normal double.
+    let s = x * f64::from_bits(((f + EXPONENT_BIAS) as u64) << MANTISSA_BITS);
+    let a = s.abs();
+    // Also false for NaN and infinities.
+    if !((f64::MIN_POSITIVE..LIMIT).contains(&a) && x.abs() >= f64::MIN_POSITIVE) {
+        return None;
+    }
+    let t = a as i64;
+    let r = a - t as f64;
+    let negative = s < 0.0;
+    let q = if r == 0.0 {
+        // Exact: every mode keeps it.
+        if negative {
+            -t
+        } else {
+            t
+        }
+    } else {
+        let (floor, half_bit, below_half) =
+            if negative { (-t - 1, r <= 0.5, r != 0.5) } else { (t, r >= 0.5, r != 0.5) };
+        floor + i64::from(increment(to.quant, half_bit, below_half, negative, floor & 1 != 0))
+    };
+    Some(fit_i64(q, to))
+}
+
+/// [`fit`] in `i64` arithmetic, for targets of 1 to 62 bits and `|q| < 2^63`.
+#[inline(always)]
+fn fit_i64(q: i64, to: &FixedType) -> Cast {
+    let w = to.width;
+    let (lo, hi) = if to.signed { (-(1i64 << (w - 1)), (1i64 << (w - 1)) - 1) } else { (0, (1i64 << w) - 1) };
+    let low = lo + i64::from(to.signed && w > 1 && to.overflow == OverflowMode::SatSym);
+    let overflow = q < low || q > hi;
+    let raw = match to.overflow {
+        OverflowMode::Wrap if to.signed => (q << (64 - w)) >> (64 - w),
+        OverflowMode::Wrap => q & hi,
+        OverflowMode::Sat | OverflowMode::SatSym => q.clamp(low, hi),
+        OverflowMode::SatZero if overflow => 0,
+        OverflowMode::SatZero => q,
+    };
+    Cast { raw: i128::from(raw), overflow }
 }
 
 /// The value `raw * 2^-frac` as the nearest `f64` (ties to even); exact when representable.
 pub fn to_f64(raw: i128, frac: i32) -> f64 {
+    // A raw of at most 53 bits converts exactly; scaled by a power of two that keeps every such
+    // nonzero value normal, the product is exact too.
+    if raw.unsigned_abs() < 1u128 << (MANTISSA_BITS + 1) && (-900..=1000).contains(&frac) {
+        return raw as i64 as f64 * pow2(-i64::from(frac));
+    }
+    rounded_f64(raw, frac)
+}
+
+/// [`to_f64`] through the bit length of `raw`, for any `raw` and `frac`.
+fn rounded_f64(raw: i128, frac: i32) -> f64 {
     if raw == 0 {
         return 0.0;
     }
@@ -131,33 +188,66 @@ mod tests {
     use super::*;
     use crate::fixed::{OverflowMode, QuantMode};
 
-    /// The exact shortcut of `from_f64` gives what the general conversion gives, on values the
-    /// types hold (and their neighbours) in every mode.
+    /// A type of random width, binary point, signedness and modes, and a double near its range:
+    /// one of its values, a value between two of them (ties included), just outside, or far
+    /// outside.
+    fn case(next: &mut impl FnMut(u64) -> u64) -> (FixedType, f64) {
+        let width = 1 + next(64) as u32;
+        let integer = next(2 * u64::from(width) + 40) as i32 - width as i32 / 2 - 20;
+        let to = FixedType::new(width, integer, next(2) == 0).with_modes(
+            QuantMode::ALL[next(QuantMode::ALL.len() as u64) as usize],
+            OverflowMode::ALL[next(OverflowMode::ALL.len() as u64) as usize],
+        );
+        let raw = (to.min_raw() - 2).max(-(1 << 55)) + next(1 << 40.min(width + 3)) as i128;
+        let f = to.frac_bits();
+        let v = rounded_f64(raw, f);
+        let x = match next(8) {
+            0 => v * (1.0 + f64::EPSILON),
+            1 => -v,
+            2 => v + rounded_f64(1, f + 1),
+            3 => v - rounded_f64(1, f + 1 + next(60) as i32),
+            4 => v * 2f64.powi(next(130) as i32 - 65),
+            5 => (next(u64::MAX) as i64 as f64) * 2f64.powi(next(200) as i32 - 100),
+            _ => v,
+        };
+        (to, x)
+    }
+
+    /// The `f64` path of `from_f64` gives what the conversion of the exact mantissa gives, on
+    /// values the types hold, values between and beyond them, in every mode.
     #[test]
-    fn exact_shortcut_agrees_with_the_general_conversion() {
+    fn scaled_path_agrees_with_the_general_conversion() {
         let mut next = crate::test_rng::below(0x9e37_79b9_7f4a_7c15u64);
-        let mut shortcut = 0;
-        for _ in 0..50_000 {
-            let width = 1 + next(60) as u32;
-            let integer = next(2 * u64::from(width) + 20) as i32 - width as i32 / 2 - 10;
-            let to = FixedType::new(width, integer, next(2) == 0).with_modes(
-                QuantMode::ALL[next(QuantMode::ALL.len() as u64) as usize],
-                OverflowMode::ALL[next(OverflowMode::ALL.len() as u64) as usize],
-            );
-            let raw = (to.min_raw() - 2).max(-(1 << 55)) + next(1 << 40.min(width + 3)) as i128;
-            let x = match next(4) {
-                0 => to_f64(raw, to.frac_bits()) * (1.0 + f64::EPSILON),
-                1 => -to_f64(raw, to.frac_bits()),
-                _ => to_f64(raw, to.frac_bits()),
-            };
+        let (mut fast, mut rounded) = (0, 0);
+        for _ in 0..200_000 {
+            let (to, x) = case(&mut next);
             if x == 0.0 || !x.is_finite() {
                 continue;
             }
-            shortcut += exact_raw(x, &to).is_some() as usize;
-            let got = from_f64(x, &to).expect("finite");
             let general = from_bits(x.to_bits(), &to);
+            if let Some(got) = scaled(x, &to) {
+                fast += 1;
+                rounded += usize::from(x * pow2(to.frac_bits_i64()) != got.raw as f64);
+                assert_eq!((got.raw, got.overflow), (general.raw, general.overflow), "{x} to {to:?}");
+            }
+            let got = from_f64(x, &to).expect("finite");
             assert_eq!((got.raw, got.overflow), (general.raw, general.overflow), "{x} to {to:?}");
         }
-        assert!(shortcut > 10_000, "only {shortcut} values took the shortcut");
+        assert!(
+            fast > 100_000 && rounded > 30_000,
+            "{fast} values took the f64 path, {rounded} of them rounded"
+        );
+    }
+
+    /// The exact path of `to_f64` gives the correctly rounded general one's result.
+    #[test]
+    fn exact_to_f64_agrees_with_the_general_one() {
+        let mut next = crate::test_rng::below(0x2545_f491_4f6c_dd1du64);
+        for _ in 0..200_000 {
+            let raw = (next(u64::MAX) as i64 >> next(64)) as i128;
+            let frac = next(2200) as i32 - 1100;
+            let general = rounded_f64(raw, frac);
+            assert_eq!(to_f64(raw, frac).to_bits(), general.to_bits(), "{raw} * 2^-{frac}");
+        }
     }
 }

@@ -28,5 +28,7 @@ pub use layer::*;
 pub use print::print;
 pub use shape::{Shape, MAX_ELEMENTS};
 pub use step::{Cmp, Step, StepInput, StepNode, Threshold};
-pub use validate::{representable, validate, ImportedGraph, LoweredGraph, Stage, MAX_CONST_WIDTH};
+pub use validate::{
+    representable, validate, ImportedGraph, LoweredGraph, Representable, Stage, MAX_CONST_WIDTH,
+};
 pub use value_type::{declared_type, narrowest_type};

@@ -152,7 +152,8 @@ fn check_weights(name: &str, role: &str, w: &Weights, stage: Stage) -> Result<()
     if stage == Stage::Lowered {
         let ty = w.ty.ok_or_else(|| IrError::invalid(name, format!("{role} has no fixed-point type")))?;
         check_const_type(name, role, &ty)?;
-        if let Some(pos) = w.values.iter().position(|&v| !representable(v, &ty)) {
+        let exact = Representable::new(&ty);
+        if let Some(pos) = w.values.iter().position(|&v| !exact.holds(v)) {
             return Err(IrError::invalid(
                 name,
                 format!("{role} value #{pos} ({}) is not exact in {ty}", w.values[pos]),
@@ -177,7 +178,8 @@ fn check_table(name: &str, role: &str, t: &Table) -> Result<(), IrError> {
             format!("{role} has {} entries, needs {}", t.values.len(), t.len()),
         ));
     }
-    if let Some(pos) = t.values.iter().position(|&v| !representable(v, &t.ty)) {
+    let exact = Representable::new(&t.ty);
+    if let Some(pos) = t.values.iter().position(|&v| !exact.holds(v)) {
         return Err(IrError::invalid(name, format!("{role} entry #{pos} is not exact in {}", t.ty)));
     }
     Ok(())
@@ -203,12 +205,68 @@ fn check_const_type(name: &str, role: &str, ty: &FixedType) -> Result<(), IrErro
 
 /// True when `v` is exactly a value of `ty` (for types of at most 53 bits).
 pub fn representable(v: f64, ty: &FixedType) -> bool {
-    let raw = v * 2f64.powi(ty.frac_bits());
-    if !raw.is_finite() || raw.fract() != 0.0 {
-        return false;
+    Representable::new(ty).holds(v)
+}
+
+/// [`representable`] for many values of one type: the type's scale and range computed once.
+#[derive(Debug, Clone, Copy)]
+pub struct Representable {
+    scale: f64,
+    lo: f64,
+    hi: f64,
+}
+
+impl Representable {
+    pub fn new(ty: &FixedType) -> Self {
+        let w = ty.width as i32;
+        let (lo, hi) =
+            if ty.signed { (-(2f64.powi(w - 1)), 2f64.powi(w - 1) - 1.0) } else { (0.0, 2f64.powi(w) - 1.0) };
+        Representable { scale: 2f64.powi(ty.frac_bits()), lo, hi }
     }
-    let w = ty.width as i32;
-    let (lo, hi) =
-        if ty.signed { (-(2f64.powi(w - 1)), 2f64.powi(w - 1) - 1.0) } else { (0.0, 2f64.powi(w) - 1.0) };
-    raw >= lo && raw <= hi
+
+    /// Whether `v` scaled to the type's LSB is a finite integer in the type's range.
+    #[inline]
+    pub fn holds(&self, v: f64) -> bool {
+        const INTEGRAL: f64 = (1u64 << 52) as f64;
+        let raw = v * self.scale;
+        // Every double of magnitude 2^52 or more is an integer; below, truncation tells.
+        raw.is_finite()
+            && (raw.abs() >= INTEGRAL || raw as i64 as f64 == raw)
+            && raw >= self.lo
+            && raw <= self.hi
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition: scaled by the LSB, an integer (no fractional part) within the raw range.
+    fn by_definition(v: f64, ty: &FixedType) -> bool {
+        let raw = v * 2f64.powi(ty.frac_bits());
+        let w = ty.width as i32;
+        let (lo, hi) =
+            if ty.signed { (-(2f64.powi(w - 1)), 2f64.powi(w - 1) - 1.0) } else { (0.0, 2f64.powi(w) - 1.0) };
+        raw.is_finite() && raw.fract() == 0.0 && raw >= lo && raw <= hi
+    }
+
+    #[test]
+    fn representable_agrees_with_the_definition() {
+        let mut next = crate::test_rng::below(0x5851_f42d_4c95_7f2du64);
+        let specials =
+            [0.0, -0.0, f64::NAN, f64::INFINITY, -f64::INFINITY, f64::MAX, f64::MIN_POSITIVE, 1e-310];
+        for _ in 0..100_000 {
+            let width = 1 + next(53) as u32;
+            let ty = FixedType::new(width, next(2 * u64::from(width) + 80) as i32 - 40, next(2) == 0);
+            let raw = next(1 << (width + 1)) as f64 - 2f64.powi(width as i32 - 1) * 1.5;
+            let lsb = 2f64.powi(-ty.frac_bits());
+            let v = match next(6) {
+                0 => raw * lsb + lsb / 2f64.powi(1 + next(60) as i32),
+                1 => raw * 2f64.powi(next(2100) as i32 - 1050),
+                2 => specials[next(specials.len() as u64) as usize],
+                _ => raw * lsb,
+            };
+            assert_eq!(Representable::new(&ty).holds(v), by_definition(v, &ty), "{v} in {ty}");
+        }
+    }
 }

@@ -21,7 +21,8 @@ pub(super) fn const_type(values: &[f64], width: u32) -> FixedType {
     }
     let fits = |i: i32, f: i32| {
         let ty = FixedType::new((i + f).max(1) as u32, i, signed);
-        values.iter().all(|&v| crate::ir::representable(v, &ty))
+        let exact = crate::ir::Representable::new(&ty);
+        values.iter().all(|&v| exact.holds(v))
     };
     if !fits(int_bits, frac_needed) {
         int_bits += 1;

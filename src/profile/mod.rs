@@ -344,7 +344,11 @@ fn layer_profile(
             continue;
         }
         let ty = consts.iter().find_map(|(_, w)| w.ty);
-        let values: Vec<f64> = consts.iter().flat_map(|(_, w)| w.values.iter().copied()).collect();
+        // One constant's values are read in place; several are joined.
+        let values: std::borrow::Cow<[f64]> = match consts.as_slice() {
+            [(_, w)] => std::borrow::Cow::Borrowed(&w.values),
+            _ => consts.iter().flat_map(|(_, w)| w.values.iter().copied()).collect(),
+        };
         let reference: Option<Vec<f64>> = float_node.map(|f| {
             f.layer
                 .constants()
@@ -535,39 +539,34 @@ struct Summary {
 }
 
 impl Summary {
-    /// One pass: a value its type holds exactly is binned from its raw integer (below `2^31` the
-    /// bit length less the fraction bits is `floor(log2 |v|)` exactly, as [`floor_log2`] finds it),
-    /// and its raw bits gathered in `i64` (sign extension commutes with `|` and `!`, so widening at
-    /// the end gives the same bits); every other value goes through [`Histogram::add`] and
-    /// [`Bits::add`].
+    /// Two passes: the range in four lanes (the same result as `reduce(f64::min)` and
+    /// `reduce(f64::max)` when no `-0.0` or NaN is among the values, which are then ranged in
+    /// order); then the histogram and the bits. A value its type holds exactly is counted by the
+    /// leading zeros of its raw integer's magnitude (below `2^31` the bit length less the fraction
+    /// bits is `floor(log2 |v|)` exactly, as [`floor_log2`] finds it), and its raw bits gathered in
+    /// `i64` (sign extension commutes with `|` and `!`, so widening at the end gives the same
+    /// bits); every other value goes through [`Histogram::add`] and [`Bits::add`].
     fn of(values: &[f64], bits: Option<&Bits>) -> Summary {
+        let (min, max, negative_zero) = range(values);
         let mut histogram = Histogram::new();
-        let first = values.first().copied().unwrap_or_default();
-        let (mut min, mut max) = (first, first);
-        let mut negative_zero = false;
         let mut used = Used::default();
+        // Exact values by the leading zeros of their raw magnitude (64 for zero).
+        let mut by_zeros = [0u64; 65];
         let (mut magnitudes, mut raws, mut any) = (0i64, 0i64, false);
         let exact = bits.filter(|b| b.ty.width <= 53);
         let frac = bits.map_or(0, |b| b.ty.frac_bits());
         for &v in values {
-            min = min.min(v);
-            max = max.max(v);
-            negative_zero |= v.to_bits() == (-0.0f64).to_bits();
             if let Some(b) = exact {
                 let s = v * b.scale;
                 if s >= b.min && s <= b.max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
                     let r = s as i64;
                     any = true;
-                    magnitudes |= if b.ty.signed && r < 0 { !r } else { r };
+                    // `!r` for a negative `r` (only signed types have one).
+                    magnitudes |= r ^ (r >> 63);
                     raws |= r;
                     let m = r.unsigned_abs();
-                    if m == 0 {
-                        histogram.zeros += 1;
-                        continue;
-                    }
                     if m < 1 << 31 {
-                        let e = (63 - m.leading_zeros() as i32 - frac).clamp(HIST_MIN, HIST_MAX);
-                        histogram.bins[(e - HIST_MIN) as usize] += 1;
+                        by_zeros[m.leading_zeros() as usize] += 1;
                         continue;
                     }
                 } else {
@@ -578,11 +577,15 @@ impl Summary {
             }
             histogram.add(v);
         }
+        histogram.zeros += by_zeros[64];
+        for (zeros, &count) in by_zeros.iter().enumerate().take(64).filter(|(_, c)| **c > 0) {
+            let e = (63 - zeros as i32 - frac).clamp(HIST_MIN, HIST_MAX);
+            histogram.bins[(e - HIST_MIN) as usize] += count;
+        }
         used.magnitudes |= i128::from(magnitudes);
         used.raws |= i128::from(raws);
         used.any |= any;
-        let range = |x: f64| (!values.is_empty()).then_some(x);
-        Summary { histogram: Some(histogram), min: range(min), max: range(max), negative_zero, used }
+        Summary { histogram: Some(histogram), min, max, negative_zero, used }
     }
 
     /// Adds a summary of the values that follow.
@@ -608,6 +611,40 @@ impl Summary {
         self.used.raws |= next.used.raws;
         self.used.any |= next.used.any;
     }
+}
+
+/// `reduce(f64::min)`, `reduce(f64::max)` (`None` for no values) and whether a `-0.0` is among
+/// `values`. Without `-0.0` or NaN the smallest and largest value are unique, so they are taken
+/// in four independent lanes; otherwise in order.
+fn range(values: &[f64]) -> (Option<f64>, Option<f64>, bool) {
+    const LANES: usize = 4;
+    let Some(&first) = values.first() else { return (None, None, false) };
+    let (mut lo, mut hi) = ([first; LANES], [first; LANES]);
+    let (mut negative_zero, mut nan) = (false, false);
+    let mut lanes = values.chunks_exact(LANES);
+    for c in &mut lanes {
+        for k in 0..LANES {
+            lo[k] = lo[k].min(c[k]);
+            hi[k] = hi[k].max(c[k]);
+            negative_zero |= c[k].to_bits() == (-0.0f64).to_bits();
+            nan |= c[k].is_nan();
+        }
+    }
+    for &v in lanes.remainder() {
+        lo[0] = lo[0].min(v);
+        hi[0] = hi[0].max(v);
+        negative_zero |= v.to_bits() == (-0.0f64).to_bits();
+        nan |= v.is_nan();
+    }
+    if negative_zero || nan {
+        let (mut min, mut max) = (first, first);
+        for &v in values {
+            min = min.min(v);
+            max = max.max(v);
+        }
+        return (Some(min), Some(max), negative_zero);
+    }
+    (lo.into_iter().reduce(f64::min), hi.into_iter().reduce(f64::max), false)
 }
 
 /// The union of the bits of raw values: of their magnitudes (ones' complement of negatives) and
@@ -705,4 +742,98 @@ pub fn argmax(v: &[f64]) -> usize {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass summary the lanes and leading-zero counts replace.
+    fn sequential(values: &[f64], bits: Option<&Bits>) -> Summary {
+        let mut histogram = Histogram::new();
+        let first = values.first().copied().unwrap_or_default();
+        let (mut min, mut max) = (first, first);
+        let mut negative_zero = false;
+        let mut used = Used::default();
+        let (mut magnitudes, mut raws, mut any) = (0i64, 0i64, false);
+        let exact = bits.filter(|b| b.ty.width <= 53);
+        let frac = bits.map_or(0, |b| b.ty.frac_bits());
+        for &v in values {
+            min = min.min(v);
+            max = max.max(v);
+            negative_zero |= v.to_bits() == (-0.0f64).to_bits();
+            if let Some(b) = exact {
+                let s = v * b.scale;
+                if s >= b.min && s <= b.max && (s != 0.0 || v == 0.0) && s as i64 as f64 == s {
+                    let r = s as i64;
+                    any = true;
+                    magnitudes |= if b.ty.signed && r < 0 { !r } else { r };
+                    raws |= r;
+                    let m = r.unsigned_abs();
+                    if m == 0 {
+                        histogram.zeros += 1;
+                        continue;
+                    }
+                    if m < 1 << 31 {
+                        let e = (63 - m.leading_zeros() as i32 - frac).clamp(HIST_MIN, HIST_MAX);
+                        histogram.bins[(e - HIST_MIN) as usize] += 1;
+                        continue;
+                    }
+                } else {
+                    b.add(&mut used, v);
+                }
+            } else if let Some(b) = bits {
+                b.add(&mut used, v);
+            }
+            histogram.add(v);
+        }
+        used.magnitudes |= i128::from(magnitudes);
+        used.raws |= i128::from(raws);
+        used.any |= any;
+        let range = |x: f64| (!values.is_empty()).then_some(x);
+        Summary { histogram: Some(histogram), min: range(min), max: range(max), negative_zero, used }
+    }
+
+    #[test]
+    fn summaries_equal_the_one_pass_summary() {
+        let mut next = crate::test_rng::below(0x3c6e_f372_fe94_f82bu64);
+        for case in 0..400 {
+            let width = 1 + next(60) as u32;
+            let ty = FixedType::new(
+                width,
+                next(2 * u64::from(width) + 20) as i32 - 10 - width as i32 / 2,
+                next(2) == 0,
+            );
+            let bits = Bits::new(&ty);
+            let lsb = ty.lsb();
+            let n = next(300) as usize;
+            let values: Vec<f64> = (0..n)
+                .map(|_| {
+                    let raw = ty.min_raw() + i128::from(next(1 << width.min(62)));
+                    match next(40) {
+                        0 => -0.0,
+                        1 if case % 7 == 0 => f64::NAN,
+                        2 => 0.0,
+                        3 => raw as f64 * lsb * 1.5,
+                        4 => (next(u64::MAX) as i64) as f64 * 2f64.powi(next(80) as i32 - 40),
+                        _ => raw as f64 * lsb,
+                    }
+                })
+                .collect();
+            for b in [Some(&bits), None] {
+                let (got, want) = (Summary::of(&values, b), sequential(&values, b));
+                assert_eq!(got.histogram, want.histogram, "case {case}");
+                // With both zeros among the values, `f64::min` and `f64::max` may return either.
+                let same = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                    (Some(a), Some(b)) if got.negative_zero && a == 0.0 => a == b,
+                    (a, b) => a.map(f64::to_bits) == b.map(f64::to_bits),
+                };
+                assert!(same(got.min, want.min), "case {case}: {:?} {:?}", got.min, want.min);
+                assert!(same(got.max, want.max), "case {case}: {:?} {:?}", got.max, want.max);
+                assert_eq!(got.negative_zero, want.negative_zero, "case {case}");
+                let (g, w) = (got.used, want.used);
+                assert_eq!((g.magnitudes, g.raws, g.any), (w.magnitudes, w.raws, w.any), "case {case}");
+            }
+        }
+    }
 }

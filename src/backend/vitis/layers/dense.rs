@@ -5,7 +5,7 @@
 //! `w[R][n_out * K]` with `w[r][j * K + q] = W[q * R + r][j]` for `dense_multiplexed`, partitioned
 //! into constants (Latency strategy) or reshaped into `R` words and bound to a ROM (Resource).
 
-use super::{const_ty, konst, partition, push_literal, rows_with, Array, Builder, Operands, Plan};
+use super::{const_ty, konst, partition, rows_with, Array, Builder, Literals, Operands, Plan};
 use crate::arch::hls::Kernel;
 use crate::backend::BackendError;
 use crate::ir::Dense;
@@ -33,9 +33,8 @@ pub(super) fn plan(ops: &Operands<'_>, d: &Dense) -> Result<Plan, BackendError> 
     bld.config.constants.push(konst("n_out", n_out));
     let base = ops.base;
     let name = format!("{base}_weights");
-    let lit = |out: &mut String, i: usize, j: usize| {
-        push_literal(out, layer, "weights", d.weights.values[i * n_out + j], &wty)
-    };
+    let literals = Literals::new(layer, "weights", &wty);
+    let lit = |out: &mut String, i: usize, j: usize| literals.push(out, d.weights.values[i * n_out + j]);
     let (dims, lines, pragmas) = match steps {
         None => (format!("[{n_in}][{n_out}]"), rows_with(n_in, n_out, lit)?, vec![partition(&name)]),
         Some((reuse, per_cycle)) => {

@@ -25,7 +25,7 @@ mod upsample;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::types::{cpp_type, raw_of};
+use super::types::{cpp_type, Raws};
 use crate::arch::hls::LayerDesign;
 use crate::backend::namer::describe;
 use crate::backend::BackendError;
@@ -35,6 +35,8 @@ use crate::ir::{Layer, Node, Shape, Table, Weights};
 
 /// Values per line in emitted initializers.
 const VALUES_PER_LINE: usize = 8;
+/// The indent of an initializer's lines.
+const INDENT: &str = "    ";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TypeDef {
@@ -68,6 +70,8 @@ pub struct Array {
     pub cpp_type: String,
     pub name: String,
     pub dims: String,
+    /// The initializer's lines without their indent and newline; an entry may hold several
+    /// lines joined by a newline and the indent (a row of a large array, formatted as one text).
     pub lines: Vec<String>,
 }
 
@@ -97,7 +101,6 @@ impl WeightFile {
     /// The header's text, included by the layer function in `firmware/TOP.cpp`. Written directly
     /// into one buffer of the final size: these headers hold every constant of the model.
     pub fn header(&self, top: &str) -> String {
-        const INDENT: &str = "    ";
         let intro = [
             "// ",
             &self.comment,
@@ -214,40 +217,61 @@ pub(super) fn lines(values: &[String]) -> Vec<String> {
 /// A C++ literal of exactly `v`, a value of `ty`.
 pub(super) fn literal(layer: &str, role: &str, v: f64, ty: &FixedType) -> Result<String, BackendError> {
     let mut s = String::new();
-    push_literal(&mut s, layer, role, v, ty)?;
+    Literals::new(layer, role, ty).push(&mut s, v)?;
     Ok(s)
 }
 
-/// Appends [`literal`]'s text to `out`.
-pub(super) fn push_literal(
-    out: &mut String,
-    layer: &str,
-    role: &str,
-    v: f64,
-    ty: &FixedType,
-) -> Result<(), BackendError> {
-    let raw = raw_of(v, ty).ok_or_else(|| {
-        BackendError::layer(layer, format!("{role} value {v} is not exact in {}", cpp_type(ty)))
-    })?;
-    let start = out.len();
-    write_decimal(out, raw, ty.frac_bits());
-    // Integers beyond `int` are written as double literals, which hold them exactly.
-    let text = &out[start..];
-    if !text.contains('.') && text.parse::<i32>().is_err() {
-        out.push_str(".0");
+/// [`literal`]s of values of one type, appended to text.
+pub(super) struct Literals<'a> {
+    layer: &'a str,
+    role: &'a str,
+    ty: FixedType,
+    raws: Raws,
+}
+
+impl<'a> Literals<'a> {
+    pub(super) fn new(layer: &'a str, role: &'a str, ty: &FixedType) -> Self {
+        Literals { layer, role, ty: *ty, raws: Raws::new(ty) }
     }
-    Ok(())
+
+    /// Appends [`literal`]'s text of `v` to `out`.
+    #[inline]
+    pub(super) fn push(&self, out: &mut String, v: f64) -> Result<(), BackendError> {
+        let raw = self.raws.of(v).ok_or_else(|| {
+            BackendError::layer(
+                self.layer,
+                format!("{} value {v} is not exact in {}", self.role, cpp_type(&self.ty)),
+            )
+        })?;
+        let start = out.len();
+        write_decimal(out, raw, self.ty.frac_bits());
+        // Integers beyond `int` are written as double literals, which hold them exactly.
+        let text = &out[start..];
+        if !text.as_bytes().contains(&b'.') && text.parse::<i32>().is_err() {
+            out.push_str(".0");
+        }
+        Ok(())
+    }
 }
 
 fn literals(layer: &str, role: &str, values: &[f64], ty: &FixedType) -> Result<Vec<String>, BackendError> {
-    values.iter().map(|&v| literal(layer, role, v, ty)).collect()
+    let lits = Literals::new(layer, role, ty);
+    values
+        .iter()
+        .map(|&v| {
+            let mut s = String::new();
+            lits.push(&mut s, v)?;
+            Ok(s)
+        })
+        .collect()
 }
 
 pub(super) fn const_ty(layer: &str, role: &str, w: &Weights) -> Result<FixedType, BackendError> {
     w.ty.ok_or_else(|| BackendError::layer(layer, format!("{role} has no fixed-point type")))
 }
 
-/// Initializer lines of a 2-D array: one brace group per row, `VALUES_PER_LINE` values per line.
+/// Initializer lines of a 2-D array: one brace group per row, `VALUES_PER_LINE` values per line,
+/// a row's lines in one entry.
 pub(super) fn rows(values: &[String], row_len: usize) -> Vec<String> {
     let row_len = row_len.max(1);
     let done: Result<_, std::convert::Infallible> =
@@ -261,17 +285,22 @@ pub(super) fn rows(values: &[String], row_len: usize) -> Vec<String> {
 }
 
 /// [`rows`] of an `n_rows x row_len` array whose value at `(r, c)` `value` appends to a line,
-/// rows formatted in parallel; the first failing value (row-major) gives the error.
+/// rows formatted in parallel, each row's lines as one entry; the first failing value
+/// (row-major) gives the error.
 pub(super) fn rows_with<E: Send>(
     n_rows: usize,
     row_len: usize,
     value: impl Fn(&mut String, usize, usize) -> Result<(), E> + Sync,
 ) -> Result<Vec<String>, E> {
     let per_row = row_len.div_ceil(VALUES_PER_LINE);
-    let row = |r: usize| -> Result<Vec<String>, E> {
-        let mut lines = Vec::with_capacity(per_row);
+    let row = |r: usize| -> Result<String, E> {
+        // Room for values of up to 14 characters, their separators and the line breaks.
+        let mut l = String::with_capacity(16 * row_len + 8 * per_row);
         for k in 0..per_row {
-            let mut l = String::with_capacity(16 * VALUES_PER_LINE);
+            if k > 0 {
+                l.push('\n');
+                l.push_str(INDENT);
+            }
             l.push(if k == 0 { '{' } else { ' ' });
             for c in k * VALUES_PER_LINE..((k + 1) * VALUES_PER_LINE).min(row_len) {
                 if c > k * VALUES_PER_LINE {
@@ -286,16 +315,11 @@ pub(super) fn rows_with<E: Send>(
             } else {
                 "}"
             });
-            lines.push(l);
         }
-        Ok(lines)
+        Ok(l)
     };
-    let per: Vec<Result<Vec<String>, E>> = (0..n_rows).into_par_iter().map(row).collect();
-    let mut out = Vec::with_capacity(n_rows * per_row);
-    for lines in per {
-        out.extend(lines?);
-    }
-    Ok(out)
+    let rows: Vec<Result<String, E>> = (0..n_rows).into_par_iter().map(row).collect();
+    rows.into_iter().collect()
 }
 
 /// The flat row-major index of `coords` in extents `dims`.
@@ -575,7 +599,7 @@ mod tests {
         let v: Vec<String> = (0..20).map(|i| i.to_string()).collect();
         assert_eq!(
             rows(&v, 10),
-            ["{0, 1, 2, 3, 4, 5, 6, 7,", " 8, 9},", "{10, 11, 12, 13, 14, 15, 16, 17,", " 18, 19}"]
+            ["{0, 1, 2, 3, 4, 5, 6, 7,\n     8, 9},", "{10, 11, 12, 13, 14, 15, 16, 17,\n     18, 19}"]
         );
         assert_eq!(rows(&v[..2], 1), ["{0},", "{1}"]);
         assert_eq!(multi_indices(&[2, 2]), [[0, 0], [0, 1], [1, 0], [1, 1]]);

@@ -20,7 +20,7 @@
 
 use super::arith::ste;
 use super::Quantized;
-use crate::ir::{declared_type, representable, Cmp, Step, Threshold};
+use crate::ir::{declared_type, Cmp, Representable, Step, Threshold};
 
 /// How a BinaryNet layer turns its stored kernel into the kernel it multiplies by.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,7 +72,8 @@ impl KernelRule {
             })
             .collect();
         let ty = declared_type(-1, 1, 0, &[h32]).map_err(|e| format!("{}: {e}", self.name()))?;
-        if let Some(pos) = out.iter().position(|&v| !representable(v, &ty)) {
+        let exact = Representable::new(&ty);
+        if let Some(pos) = out.iter().position(|&v| !exact.holds(v)) {
             return Err(format!(
                 "{}: kernel value #{pos} ({}) gives {}, not a multiple of H in float32",
                 self.name(),

@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::fixed::{FixedType, OverflowMode, QuantMode};
-use crate::ir::{declared_type, narrowest_type, representable, Cmp, Step, Threshold};
+use crate::ir::{declared_type, narrowest_type, Cmp, Representable, Step, Threshold};
 use arith::*;
 pub(super) use binarynet::{binary_tanh, ternary_tanh, KernelRule};
 use parse::{format_text, params, unsupported_class, Args};
@@ -427,7 +427,8 @@ impl Quantizer {
             Some(t) => t,
             None => narrowest_type(&values).map_err(|e| self.err(e))?,
         };
-        if let Some(pos) = values.iter().position(|&v| !representable(v, &ty)) {
+        let exact = Representable::new(&ty);
+        if let Some(pos) = values.iter().position(|&v| !exact.holds(v)) {
             return Err(self.err(format!(
                 "value #{pos} ({} from {}) is not exact in {ty}; QKeras' float32 straight-through arithmetic \
                  rounded it (the input lies far outside the quantizer's range)",

@@ -1,4 +1,5 @@
 use super::*;
+use crate::ir::representable;
 
 fn q(text: &str) -> Quantizer {
     parse_call(text).unwrap()
