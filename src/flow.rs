@@ -483,10 +483,8 @@ pub struct Compiled {
 }
 
 /// Lowers `model`, simulates the testbench vectors and profiles that run, emits the project with
-/// the chosen backend and adds the estimate's `report.json` and `report.md` to it. A Vitis HLS
-/// design and its estimate do not depend on the vectors: they are built while the vectors are
-/// simulated and profiled, and the vectors are added to the project last. The RTL backends take
-/// the vectors, after the profile (which frees the run's trace first).
+/// the chosen backend and adds the estimate's `report.json` and `report.md` to it. The profile
+/// is taken before the emission so that the run's trace is freed first.
 pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Result<Compiled, FlowError> {
     let part = estimate::lookup_part(c.part)?;
     let mut lowered = load_and_lower(model, opts)?;
@@ -495,117 +493,65 @@ pub fn compile(model: &Path, opts: &FlowOptions, c: &CompileOptions<'_>) -> Resu
     }
     let g = &lowered.graph;
     let given = c.tb_inputs.map(|a| join_inputs(g, a)).transpose()?;
-    let name = model.display().to_string();
-    let tested = || -> Result<(TestbenchData, Profile), FlowError> {
-        let (tb, tb_run) = testbench_run(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples, true)?;
-        let profile = crate::profile::of_testbench(&name, g, &tb_run, tb.samples());
-        Ok((tb, profile))
-    };
-    let (tested, design) = match c.backend {
-        BackendChoice::Vitis => {
-            let (tested, design) = rayon::join(tested, || vitis_design(g, &part, &lowered.config, c));
-            (tested, Some(design))
-        }
-        BackendChoice::Rtl { .. } | BackendChoice::RtlClocked => (tested(), None),
-    };
-    let (tb, mut profile) = tested?;
-    let (est, mut project) = match design {
-        Some(design) => {
-            let (est, design) = design?;
-            let project = design.with_testbench(&tb)?;
-            (est, project)
-        }
-        None => {
-            let stages = match c.backend {
-                BackendChoice::Rtl { pipeline_stages } => Some(pipeline_stages),
-                BackendChoice::RtlClocked | BackendChoice::Vitis => None,
-            };
-            rtl_design(g, &part, &lowered.config, c, stages, &tb)?
-        }
-    };
-    project.add("report.json", report::to_json(&est))?;
-    project.add("report.md", report::to_markdown(&est))?;
-    profile.set_cost(&est);
-    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.samples(), profile })
-}
-
-/// The io type and FIFO depths `c` and the configuration ask for, checked against each other.
-fn io_and_depths(config: &Config, c: &CompileOptions<'_>) -> Result<(IoStyle, FifoDepth), FlowError> {
-    let io = c.io_type.or(config.io_type).unwrap_or_default();
+    let (tb, tb_run) = testbench_run(g, given.as_ref().map(|(rows, _)| &rows[..]), c.tb_samples, true)?;
+    let mut profile = crate::profile::of_testbench(&model.display().to_string(), g, &tb_run, tb.samples());
+    drop(tb_run);
+    let io = c.io_type.or(lowered.config.io_type).unwrap_or_default();
     if io == IoStyle::Parallel && c.fifo_depth.is_some() {
         return Err(FlowError::Options(
             "FIFO depths apply to io_stream designs (--io-type io_stream or IOType in the configuration)"
                 .into(),
         ));
     }
-    let configured = if io == IoStyle::Stream { config.fifo_depth } else { None };
-    Ok((io, c.fifo_depth.or(configured).unwrap_or_default()))
-}
-
-/// The estimate and the Vitis HLS design of `g`, without test vectors.
-fn vitis_design(
-    g: &LoweredGraph,
-    part: &estimate::Part,
-    config: &Config,
-    c: &CompileOptions<'_>,
-) -> Result<(Estimate, vitis::Design), FlowError> {
-    let (io, fifo_depth) = io_and_depths(config, c)?;
-    let tool = c.hls_tool.or(config.hls_tool).unwrap_or_default();
-    let (est, io_type) = match c.edge_parallelism {
-        Some(_) if io == IoStyle::Stream => {
+    let configured = if io == IoStyle::Stream { lowered.config.fifo_depth } else { None };
+    let fifo_depth = c.fifo_depth.or(configured).unwrap_or_default();
+    let (est, mut project) = match c.backend {
+        BackendChoice::Vitis => {
+            let tool = c.hls_tool.or(lowered.config.hls_tool).unwrap_or_default();
+            let (est, io_type) =
+                match c.edge_parallelism {
+                    Some(_) if io == IoStyle::Stream => return Err(FlowError::Options(
+                        "--edge-parallelism builds an io_parallel design; it does not combine with io_stream"
+                            .into(),
+                    )),
+                    Some(n) => estimate_rows(g, &part, c.clock_ns, tool, n)?,
+                    None => estimate_design_for(g, &part, c.clock_ns, io, fifo_depth, tool)?,
+                };
+            let vopts = VitisOptions {
+                project_name: c.project_name.to_string(),
+                part: part.name.clone(),
+                clock_period_ns: c.clock_ns,
+                io_type,
+            };
+            (est, vitis::emit(g, &vopts, &tb)?)
+        }
+        BackendChoice::RtlClocked if io == IoStyle::Stream => {
             return Err(FlowError::Options(
-                "--edge-parallelism builds an io_parallel design; it does not combine with io_stream".into(),
+                "--clock-period places registers in io_parallel RTL designs; give --pipeline-stages for io_stream"
+                    .into(),
             ))
         }
-        Some(n) => estimate_rows(g, part, c.clock_ns, tool, n)?,
-        None => estimate_design_for(g, part, c.clock_ns, io, fifo_depth, tool)?,
-    };
-    let vopts = VitisOptions {
-        project_name: c.project_name.to_string(),
-        part: part.name.clone(),
-        clock_period_ns: c.clock_ns,
-        io_type,
-    };
-    Ok((est, vitis::emit_design(g, &vopts)?))
-}
-
-/// The RTL design of `g` with the test vectors `tb`, and its estimate: `stages` register stages per
-/// Dense and Conv layer, or (`None`) registers placed for the clock period.
-fn rtl_design(
-    g: &LoweredGraph,
-    part: &estimate::Part,
-    config: &Config,
-    c: &CompileOptions<'_>,
-    stages: Option<u32>,
-    tb: &TestbenchData,
-) -> Result<(Estimate, Project), FlowError> {
-    let (io, fifo_depth) = io_and_depths(config, c)?;
-    match stages {
-        None if io == IoStyle::Stream => Err(FlowError::Options(
-            "--clock-period places registers in io_parallel RTL designs; give --pipeline-stages for io_stream"
-                .into(),
-        )),
-        Some(pipeline_stages) if io == IoStyle::Stream => {
+        BackendChoice::Rtl { pipeline_stages } if io == IoStyle::Stream => {
             let ropts = RtlOptions { project_name: c.project_name.to_string(), pipeline_stages };
             let depths = match fifo_depth {
                 FifoDepth::Auto => Depths::Auto,
                 FifoDepth::Max => Depths::Max,
                 FifoDepth::Fixed(n) => Depths::Fixed(n),
             };
-            let (project, plan, figures) = rtl::stream::emit(g, &ropts, depths, tb)?;
-            let est = estimate::rtl_stream::estimate(g, part, c.clock_ns, pipeline_stages, &plan, &figures)?;
-            Ok((est, project))
+            let (project, plan, figures) = rtl::stream::emit(g, &ropts, depths, &tb)?;
+            let est = estimate::rtl_stream::estimate(g, &part, c.clock_ns, pipeline_stages, &plan, &figures)?;
+            (est, project)
         }
-        _ if c.edge_parallelism.is_some() => {
-            Err(FlowError::Options(
+        BackendChoice::Rtl { .. } | BackendChoice::RtlClocked if c.edge_parallelism.is_some() => {
+            return Err(FlowError::Options(
                 "--edge-parallelism builds a Vitis HLS design; the RTL backend builds the throughput form only"
                     .into(),
             ))
         }
-        _ => {
-            let (pipeline_stages, period) = match stages {
-                Some(pipeline_stages) => (pipeline_stages, None),
-                None => (1, Some(c.clock_ns)),
+        BackendChoice::Rtl { .. } | BackendChoice::RtlClocked => {
+            let (pipeline_stages, period) = match c.backend {
+                BackendChoice::Rtl { pipeline_stages } => (pipeline_stages, None),
+                _ => (1, Some(c.clock_ns)),
             };
             let delays = crate::arch::timing::cell_delays(part.family);
             if period.is_some() && delays.is_none() {
@@ -616,12 +562,16 @@ fn rtl_design(
             }
             let ropts = RtlOptions { project_name: c.project_name.to_string(), pipeline_stages };
             let d = delays.unwrap_or(&crate::estimate::coeffs::CELL_DELAYS_ULTRASCALE_PLUS);
-            let (project, per_layer, timing) = rtl::emit_timed(g, &ropts, period, d, tb)?;
-            let mut est = estimate::rtl::estimate_with(g, part, c.clock_ns, pipeline_stages, &per_layer)?;
+            let (project, per_layer, timing) = rtl::emit_timed(g, &ropts, period, d, &tb)?;
+            let mut est = estimate::rtl::estimate_with(g, &part, c.clock_ns, pipeline_stages, &per_layer)?;
             est.timing = delays.map(|_| timing);
-            Ok((est, project))
+            (est, project)
         }
-    }
+    };
+    project.add("report.json", report::to_json(&est))?;
+    project.add("report.md", report::to_markdown(&est))?;
+    profile.set_cost(&est);
+    Ok(Compiled { lowered, project, estimate: est, tb_samples: tb.samples(), profile })
 }
 
 /// Bypasses every Softmax layer that produces a graph output and is read by no other layer.
