@@ -5,10 +5,14 @@
 //!
 //! `cargo bench --bench sim_cli`. Instructions per MAC (no hardware counters on the development
 //! VM, so counted in the assembly and with `valgrind --tool=callgrind`): the inner loop of the
-//! `i16` kernel (`Madd::product_avx2`) is 25 instructions (2 weight loads, 4 broadcasts, 8
-//! `vpmaddwd`, 8 `vpaddd`, 3 of loop control) for 4 rows x 16 outputs x 2 inputs = 128 MACs:
-//! 0.20 instructions per MAC. Whole processes under callgrind, 16-64-32-32-5 MLP on 200,000
-//! samples in [-1.5, 1.5) (4,256 MACs each, 851 M MACs), `hls-gen sim -q` of a float32 `.npy`:
+//! `i16` kernel with AVX2 (`Madd::product_avx2`) is 25 instructions (2 weight loads, 4 broadcasts,
+//! 8 `vpmaddwd`, 8 `vpaddd`, 3 of loop control) for 4 rows x 16 outputs x 2 inputs = 128 MACs:
+//! 0.20 instructions per MAC; with AVX-512 VNNI (`Madd::product_vnni`, what this VM's Xeon runs)
+//! it is 40 (4 weight loads, 8 broadcasts, 16 `vpdpwssd`, 12 of loop control and bounds checks)
+//! for 4 rows x 16 outputs x 4 inputs = 256 MACs: 0.16 per MAC, in 16 independent accumulators
+//! (`vpdpwssd`'s latency stalls 8). Whole processes under callgrind (which hides AVX-512 from the
+//! program, so they run the AVX2 kernel), 16-64-32-32-5 MLP on 200,000 samples in [-1.5, 1.5)
+//! (4,256 MACs each, 851 M MACs), `hls-gen sim -q` of a float32 `.npy`:
 //!
 //! | date (UTC)       | instructions | per MAC | change                                          |
 //! |------------------|--------------|---------|-------------------------------------------------|
@@ -18,14 +22,17 @@
 //! | 2026-12-05 23:50 | 597 M        | 0.70    | streamed `.npy`, pooled buffers, ReLU in the cast |
 //! | 2026-12-06 00:15 | 522 M        | 0.61    | softmax index pass, AVX2 input packing          |
 //! | 2026-12-06 00:34 | 525 M        | 0.62    | pieces of 1 MiB (4,700 page faults, was 7,900)  |
+//! | 2026-12-06 03:15 | 450 M        | 0.53    | `i16` rows handed from Dense to Dense           |
 //!
 //! Of the 00:15 run: `Madd::product_avx2` 213 M (0.25 per MAC), the Dense output casts with the fused
 //! ReLU 85 M (the separate ReLU pass was 31 M), packing inputs to `i16` pairs 58 M (94 M before
 //! the AVX2 packing), the input conversion 30 M, softmax and the block loop 85 M (123 M before its
 //! index pass), reading the `.npy` 8 M. callgrind does not count the operating system's work:
 //! page faults (`perf stat`) fell from 11,200 to 7,900 a run, the input being no longer converted
-//! whole. The 64-256-256-128-10 MLP on 20,000 samples (115,968 MACs each): 740 M instructions,
-//! 0.32 per MAC (2026-12-05 12:15).
+//! whole. Of the 03:15 run: the products 210 M, the output casts into `i16` rows 48 M, softmax and
+//! the block loop 60 M, the input conversion 49 M, packing the first layer's inputs 3 M. The
+//! 64-256-256-128-10 MLP on 20,000 samples (115,968 MACs each): 740 M instructions, 0.32 per MAC
+//! (2026-12-05 12:15); 681 M, 0.29 per MAC (2026-12-06 03:15).
 
 use std::path::Path;
 use std::process::Command;

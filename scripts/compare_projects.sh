@@ -18,7 +18,7 @@ work=${3:-$(mktemp -d)}
 mkdir -p "$work"
 
 models=()
-for dir in "$root/tests/models" "$root/../shared/models" /work/shared/models; do
+for dir in "$root/tests/models" "$root/../shared/models"; do
     [ -d "$dir" ] || continue
     while IFS= read -r m; do
         models+=("$m")
