@@ -15,7 +15,7 @@
 
 use super::coeffs::Coeffs;
 use super::part::DspKind;
-use crate::fixed::{FixedType, OverflowMode, QuantMode};
+use crate::fixed::{FixedType, OverflowMode, QuantMode, Raws};
 
 /// How one multiplication is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,34 +56,7 @@ pub fn csd_digits(mut m: u64) -> u32 {
 
 /// The raw integer of a typed constant (`value * 2^frac_bits`). Validation guarantees exactness.
 pub fn raw(value: f64, ty: &FixedType) -> i64 {
-    Raws::new(ty).of(value)
-}
-
-/// [`raw`] for many constants of one type, its scale computed once.
-#[derive(Debug, Clone, Copy)]
-pub struct Raws {
-    scale: f64,
-}
-
-impl Raws {
-    pub fn new(ty: &FixedType) -> Self {
-        Raws { scale: 2f64.powi(ty.frac_bits()) }
-    }
-
-    /// `value * 2^frac_bits` rounded half away from zero (as `f64::round`), saturated to `i64`.
-    #[inline]
-    pub fn of(&self, value: f64) -> i64 {
-        const INTEGRAL: f64 = (1u64 << 52) as f64;
-        let s = value * self.scale;
-        if s.abs() >= INTEGRAL || s.is_nan() {
-            // Already an integer (or NaN, which converts to 0).
-            return s as i64;
-        }
-        // `t` truncates toward zero and the remainder `s - t` is exact.
-        let t = s as i64;
-        let r = s - t as f64;
-        t + i64::from(r >= 0.5) - i64::from(r <= -0.5)
-    }
+    Raws::new(ty).rounded(value)
 }
 
 /// DSP slices for a full `a x b`-bit signed product: the wide operands are split into one signed
@@ -242,24 +215,6 @@ pub fn lutrom_luts(depth: u64, width: u64) -> f64 {
 mod tests {
     use super::*;
 
-    /// `Raws::of` is `f64::round` of the scaled value, converted as `as i64` does.
-    #[test]
-    fn raws_round_as_f64_round() {
-        let mut next = crate::test_rng::below(0x6a09_e667_f3bc_c909u64);
-        let specials = [0.0, -0.0, 0.5, -0.5, 2.5, -2.5, f64::NAN, f64::INFINITY, -f64::INFINITY, 1e300];
-        for _ in 0..100_000 {
-            let ty = FixedType::new(1 + next(53) as u32, next(120) as i32 - 60, next(2) == 0);
-            let raw = (next(u64::MAX) as i64 >> next(64)) as f64;
-            let v = match next(5) {
-                0 => raw * 2f64.powi(next(200) as i32 - 100),
-                1 => specials[next(specials.len() as u64) as usize] * 2f64.powi(-ty.frac_bits()),
-                2 => (raw + 0.5) * 2f64.powi(-ty.frac_bits()),
-                _ => raw * 2f64.powi(-ty.frac_bits()),
-            };
-            let expected = (v * 2f64.powi(ty.frac_bits())).round() as i64;
-            assert_eq!(Raws::new(&ty).of(v), expected, "{v} in {ty}");
-        }
-    }
     use crate::estimate::coeffs::HlsTool;
 
     fn k() -> Coeffs {

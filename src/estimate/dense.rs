@@ -26,7 +26,7 @@ use super::arith::{self, add_delay, add_lut, cast, lutrom_luts, mux_lut, sel_lut
 use super::pipeline::Stage;
 use super::{Ctx, LayerCost};
 use crate::arch::hls::{Kernel, LayerDesign, Rom, Storage};
-use crate::fixed::FixedType;
+use crate::fixed::{FixedType, Raws};
 use crate::ir::Dense;
 
 pub(super) fn cost(d: &Dense, x: &FixedType, out: &FixedType, design: &LayerDesign, cx: &Ctx) -> LayerCost {
@@ -36,12 +36,12 @@ pub(super) fn cost(d: &Dense, x: &FixedType, out: &FixedType, design: &LayerDesi
     let acc = d.accum.unwrap_or(*out);
     let bty = d.bias.ty.unwrap_or(acc);
     let wa = acc.width;
-    let bias_raws = arith::Raws::new(&bty);
-    let bias_terms: Vec<u64> = d.bias.values.iter().map(|&b| u64::from(bias_raws.of(b) != 0)).collect();
+    let bias_raws = Raws::new(&bty);
+    let bias_terms: Vec<u64> = d.bias.values.iter().map(|&b| u64::from(bias_raws.rounded(b) != 0)).collect();
     let mut terms = bias_terms.clone();
-    let weight_raws = arith::Raws::new(&wty);
+    let weight_raws = Raws::new(&wty);
     for (i, &w) in d.weights.values.iter().enumerate() {
-        if weight_raws.of(w) != 0 {
+        if weight_raws.rounded(w) != 0 {
             if let Some(t) = terms.get_mut(i % n_out.max(1)) {
                 *t += 1;
             }
@@ -116,7 +116,7 @@ struct Products<'a> {
     x: &'a FixedType,
     w: &'a FixedType,
     cx: &'a Ctx<'a>,
-    raws: arith::Raws,
+    raws: Raws,
     seen: Vec<Option<Product>>,
 }
 
@@ -125,11 +125,11 @@ impl<'a> Products<'a> {
 
     fn new(x: &'a FixedType, w: &'a FixedType, cx: &'a Ctx<'a>) -> Self {
         let size = if w.width <= Self::TABLE_BITS { 1 << w.width } else { 0 };
-        Products { x, w, cx, raws: arith::Raws::new(w), seen: vec![None; size] }
+        Products { x, w, cx, raws: Raws::new(w), seen: vec![None; size] }
     }
 
     fn of(&mut self, value: f64) -> Product {
-        let raw = self.raws.of(value);
+        let raw = self.raws.rounded(value);
         let lowest = if self.w.signed { -(self.seen.len() as i64 / 2) } else { 0 };
         let slot = usize::try_from(raw - lowest).ok().filter(|&s| s < self.seen.len());
         if let Some(p) = slot.and_then(|s| self.seen[s]) {
@@ -170,12 +170,14 @@ fn multiplexed(
     let (r, kq) = (reuse as u64, per_cycle as u64);
     let wa = acc.width;
     let slots = n_out as u64 * kq;
-    let raws = arith::Raws::new(wty);
+    let raws = Raws::new(wty);
     let live = match rom {
         Some(_) => slots,
         None => (0..n_out)
             .flat_map(|j| (0..per_cycle).map(move |q| (j, q)))
-            .filter(|&(j, q)| (0..reuse).any(|s| raws.of(d.weights.values[(q * reuse + s) * n_out + j]) != 0))
+            .filter(|&(j, q)| {
+                (0..reuse).any(|s| raws.rounded(d.weights.values[(q * reuse + s) * n_out + j]) != 0)
+            })
             .count() as u64,
     };
     let m = arith::var_mul(x.width, wty.width, cx.part.dsp_kind, k);

@@ -25,12 +25,13 @@ mod upsample;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::types::{cpp_type, Raws};
+use super::types::cpp_type;
 use crate::arch::hls::LayerDesign;
 use crate::backend::namer::describe;
 use crate::backend::BackendError;
 use crate::fixed::write_decimal;
 use crate::fixed::FixedType;
+use crate::fixed::Raws;
 use crate::ir::{Layer, Node, Shape, Table, Weights};
 
 /// Values per line in emitted initializers.
@@ -237,7 +238,7 @@ impl<'a> Literals<'a> {
     /// Appends [`literal`]'s text of `v` to `out`.
     #[inline]
     pub(super) fn push(&self, out: &mut String, v: f64) -> Result<(), BackendError> {
-        let raw = self.raws.of(v).ok_or_else(|| {
+        let raw = self.raws.exact(v).ok_or_else(|| {
             BackendError::layer(
                 self.layer,
                 format!("{} value {v} is not exact in {}", self.role, cpp_type(&self.ty)),
