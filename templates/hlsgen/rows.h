@@ -91,8 +91,9 @@ void gather_rows_chunk(const pixel<typename C::input_t, C::n * C::row> table[C::
 
 // scatter_add (scatter_add.h) of chunk c of the messages into the exact sums acc[n_rows * row]:
 // every sum adds, in one adder tree, the chunk's values whose index names its row (rows of the
-// chunk beyond n_index add nothing), then the tree's result to itself. The sums are exact, so the
-// order of the additions does not change them.
+// chunk beyond n_index add nothing), then the tree's result to itself. As in scatter_add, each
+// term is selected before the additions, so the additions form a plain chain that HLS balances
+// into that tree; the sums are exact, so the order of the additions does not change them.
 // Configuration `C`: scatter_add's input_t, input2_t, accum_t, n_rows, row, n_index; n (N).
 template <class C>
 void scatter_add_chunk(const typename C::input_t x[C::n * C::row], const typename C::input2_t index[C::n],
@@ -105,9 +106,8 @@ void scatter_add_chunk(const typename C::input_t x[C::n * C::row], const typenam
             typename C::accum_t part = 0;
             for (unsigned k = 0; k < C::n; k++) {
 #pragma HLS UNROLL
-                if (c * C::n + k < C::n_index && index[k] == r) {
-                    part += x[k * C::row + f];
-                }
+                const bool hit = c * C::n + k < C::n_index && index[k] == r;
+                part += hit ? typename C::accum_t(x[k * C::row + f]) : typename C::accum_t(0);
             }
             acc[r * C::row + f] += part;
         }

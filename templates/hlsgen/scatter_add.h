@@ -5,9 +5,12 @@
 // exact sum: no addition rounds or overflows, so the order of the sum does not matter); n_rows
 // (rows of y), row (values per row), n_index (entries of index and rows of x).
 //
-// Synthesis contract (common.h): unrolled, II = 1. Every output value selects each of its
-// column's n_index inputs by comparing index[k] with its row number and sums them in an adder
-// tree (HLS may re-associate it: the sum is exact). An index outside 0..n_rows adds nothing.
+// Synthesis contract (common.h): unrolled, II = 1. Every output value sums n_index terms, each
+// the input x[k][c] where index[k] equals its row number and zero elsewhere: a comparison and a
+// select per term, then a chain of additions and nothing else, which HLS rebuilds as a balanced
+// adder tree (UG1399 "pragma HLS expression_balance": on by default for integer operations, so
+// for ap_fixed; the sum is exact, so the tree's order gives the same bits). An index outside
+// 0..n_rows adds nothing.
 #ifndef HLSGEN_SCATTER_ADD_H
 #define HLSGEN_SCATTER_ADD_H
 
@@ -26,9 +29,7 @@ void scatter_add(const typename C::input_t x[C::n_index * C::row], const typenam
             typename C::accum_t acc = 0;
             for (unsigned k = 0; k < C::n_index; k++) {
 #pragma HLS UNROLL
-                if (index[k] == r) {
-                    acc += x[k * C::row + c];
-                }
+                acc += index[k] == r ? typename C::accum_t(x[k * C::row + c]) : typename C::accum_t(0);
             }
             y[r * C::row + c] = acc;
         }
