@@ -62,7 +62,7 @@ void pack(const T a[M], pixel<T, M> &p) {
 // gather_rows (gather_rows.h) of one chunk of N indices from a table of the data's chunks:
 // y[k][f] = result_t(row index[k] of the data)[f]. Row r is lane r % N of chunk word r / N, so the
 // table has one read per gathered row and one write per stored chunk (the caller binds it to
-// ram_1wnr). An index outside 0..n_rows selects row 0, as gather_rows does.
+// ram_1wnr). An index outside 0..n_rows selects row 0: the simulator rejects such inputs.
 // Configuration `C`: gather_rows' input_t, input2_t, result_t, n_rows, row, n_index; n (N) and
 // data_chunks (ceil(n_rows / N)).
 template <class C>
