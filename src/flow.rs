@@ -129,21 +129,33 @@ pub struct InputArray {
 }
 
 impl InputArray {
-    /// The number of samples of `per_sample` values it holds: `[N, ...]` with the rest of the
-    /// shape making one sample, or one sample given without its batch axis.
-    fn samples(&self, per_sample: usize) -> Result<usize, FlowError> {
+    /// The number of samples it holds of an input whose samples have shape `sample` (the model's
+    /// layout): `[N, ...sample]` or `[N, values per sample]`, or one sample given without its
+    /// batch axis (its own shape, or flat). Any other shape, even one with as many values per
+    /// sample (axes swapped, an axis missing), is refused.
+    fn samples(&self, input: &str, sample: &[usize]) -> Result<usize, FlowError> {
+        let per_sample: usize = sample.iter().product();
         let n = match self.shape.as_slice() {
+            s if s == sample => Some(1),
             [len] if *len == per_sample => Some(1),
-            [first, rest @ ..] if rest.iter().product::<usize>() == per_sample && *first > 0 => Some(*first),
+            [first, rest @ ..] if *first > 0 && (rest == sample || rest == [per_sample]) => Some(*first),
             _ => None,
         };
         n.ok_or_else(|| {
+            let dims = sample.iter().map(usize::to_string).collect::<Vec<_>>().join(", ");
             FlowError::Inputs(format!(
-                "{}: array of shape {:?} does not hold samples of {per_sample} values (expected [N, ...])",
+                "{}: array of shape {:?} does not hold samples of input '{input}', of shape [{dims}] in the \
+                 model's layout (expected [N, {dims}], or [{dims}] for one sample)",
                 self.source, self.shape
             ))
         })
     }
+}
+
+/// The shape of one sample of input `i` in the model's layout.
+fn model_dims(g: &crate::ir::Graph, i: crate::ir::NodeId) -> crate::ir::Shape {
+    let ir = &g.node(i).shape;
+    g.input_layout(i).map_or_else(|| ir.clone(), |perm| crate::ir::layout::model_shape(ir, perm))
 }
 
 /// The arrays in the model's input order: unkeyed arrays are taken in the order given, keyed ones
@@ -215,19 +227,7 @@ pub fn join_inputs(g: &crate::ir::Graph, arrays: &[InputArray]) -> Result<(Vec<f
     for (a, &i) in arrays.iter().zip(&inputs) {
         let ir_shape = &g.node(i).shape;
         let e = ir_shape.elements();
-        let k = a.samples(e)?;
-        if let Some(perm) = g.input_layout(i) {
-            let model = crate::ir::layout::model_shape(ir_shape, perm);
-            if a.shape.len() == model.rank() + 1 && a.shape[1..] != *model.dims() {
-                return Err(FlowError::Inputs(format!(
-                    "{}: samples of shape {:?}, but input '{}' takes {:?} (the model's layout)",
-                    a.source,
-                    &a.shape[1..],
-                    g.node(i).name,
-                    model.dims()
-                )));
-            }
-        }
+        let k = a.samples(&g.node(i).name, model_dims(g, i).dims())?;
         if n.is_some_and(|n| n != k) {
             return Err(FlowError::Inputs(format!(
                 "{}: {k} samples, but {} has {}",
@@ -261,7 +261,7 @@ pub fn take_inputs(
 ) -> Result<(Vec<f64>, usize), FlowError> {
     if let ([a], &[i]) = (arrays.as_slice(), g.inputs().as_slice()) {
         let e = g.node(i).shape.elements();
-        let n = a.samples(e)?;
+        let n = a.samples(&g.node(i).name, model_dims(g, i).dims())?;
         let named = a.key.as_ref().is_none_or(|k| *k == g.node(i).name);
         if named && g.input_layout(i).is_none() && a.values.len() == n * e {
             return Ok((arrays.swap_remove(0).values, n));

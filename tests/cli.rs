@@ -84,6 +84,37 @@ fn compile_writes_a_deterministic_project_and_refuses_to_overwrite() {
 }
 
 #[test]
+fn force_replaces_only_a_project_hls_gen_wrote_and_never_an_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::write(work.join("notes.txt"), "mine").unwrap();
+    let m = model("onnx/mlp_float.onnx");
+    let o = hls_gen(&["compile", &m, "--part", "xcvu9p", "-o", work.to_str().unwrap(), "--force"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("is not a project hls-gen wrote"), "{}", text(&o));
+    assert_eq!(std::fs::read(work.join("notes.txt")).unwrap(), b"mine");
+
+    let prj = tmp.path().join("prj");
+    let o = hls_gen(&["compile", &m, "--part", "xcvu9p", "-o", prj.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let inside = prj.join("model.onnx");
+    std::fs::copy(&m, &inside).unwrap();
+    let o = hls_gen(&[
+        "compile",
+        inside.to_str().unwrap(),
+        "--part",
+        "xcvu9p",
+        "-o",
+        prj.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("lies inside the output directory"), "{}", text(&o));
+    assert!(inside.is_file());
+}
+
+#[test]
 fn a_failed_compile_leaves_no_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("prj");
@@ -200,7 +231,11 @@ fn several_model_inputs_take_one_file_each() {
     assert!(t.contains("2 input(s) ('x_jets', 'x_tracks')") && t.contains("1 input array"), "{t}");
     let o = hls_gen(&["sim", &m, "--input", b, "--input", a, "--output", y]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("inputs_1.npy") && text(&o).contains("samples of 16 values"), "{}", text(&o));
+    assert!(
+        text(&o).contains("inputs_1.npy") && text(&o).contains("input 'x_jets', of shape [16]"),
+        "{}",
+        text(&o)
+    );
 
     let prj = tmp.path().join("prj");
     let o = hls_gen(&[

@@ -89,6 +89,92 @@ fn an_index_out_of_range_is_an_error_naming_the_input_and_position() {
     }
 }
 
+/// A float64 `.npy` of `values` with shape `shape`.
+fn f64_npy(path: &Path, shape: &[usize], values: &[f64]) {
+    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}", dims.join(", "));
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    values.iter().for_each(|v| bytes.extend_from_slice(&v.to_le_bytes()));
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn inputs_in_the_models_layout_and_their_mistakes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = "gnn_in_28_56";
+    let model_path = onnx(model);
+    let (x, e) = (npy(&root().join(data(model, "x.npy"))), npy(&root().join(data(model, "e.npy"))));
+    let ei_bytes = std::fs::read(root().join(data(model, "edge_index.npy"))).unwrap();
+    let ei: Vec<f64> = npyz::NpyFile::new(&ei_bytes[..])
+        .unwrap()
+        .into_vec::<i64>()
+        .unwrap()
+        .iter()
+        .map(|&v| v as f64)
+        .collect();
+    let write = |name: &str, shape: &[usize], values: &[f64]| {
+        let path = tmp.path().join(name);
+        f64_npy(&path, shape, values);
+        path.to_string_lossy().into_owned()
+    };
+    let out = tmp.path().join("y.npy").to_string_lossy().into_owned();
+    let run = |inputs: [&str; 3]| {
+        hls_gen(&[
+            "sim",
+            "-q",
+            &model_path,
+            "--input",
+            inputs[0],
+            "--input",
+            inputs[1],
+            "--input",
+            inputs[2],
+            "--output",
+            &out,
+        ])
+    };
+    let (xs, es) = (write("x.npy", &[8, 28, 3], &x), write("e.npy", &[8, 56, 4], &e));
+
+    // One graph, in the shapes onnxruntime takes, is one sample: the first of the batch.
+    let all = sim(model, &[], &tmp.path().join("all.npy"));
+    let one = [
+        write("x1.npy", &[28, 3], &x[..84]),
+        write("e1.npy", &[56, 4], &e[..224]),
+        write("ei1.npy", &[2, 56], &ei[..112]),
+    ];
+    let o = run([&one[0], &one[1], &one[2]]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(npy(Path::new(&out)), all[..56]);
+
+    // A fraction in an integer input is an error, never rounded.
+    let mut frac = ei.clone();
+    frac[5] += 0.5;
+    let o = run([&xs, &es, &write("frac.npy", &[8, 2, 56], &frac)]);
+    let msg = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("input 'edge_index', sample 0, index [0, 5] is "), "{msg}");
+    assert!(msg.contains("declares 'edge_index' as integers"), "{msg}");
+
+    // A NaN is located in its own input, in the model's coordinates.
+    let mut nan = e.clone();
+    nan[3 * 224 + 10 * 4 + 2] = f64::NAN;
+    let ei_path = data(model, "edge_index.npy");
+    let o = run([&xs, &write("nan.npy", &[8, 56, 4], &nan), &ei_path]);
+    let msg = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{msg}");
+    assert!(msg.contains("input 'e', sample 3, index [10, 2] is NaN"), "{msg}");
+
+    // A wrong shape says which shapes would do.
+    let o = run([&write("bad.npy", &[8, 3, 28], &x), &es, &ei_path]);
+    assert!(text(&o).contains("input 'x', of shape [28, 3] in the model's layout (expected [N, 28, 3], or [28, 3] for one sample)"), "{}", text(&o));
+}
+
 /// `compile` of the (28, 56) network at the settings into `dir`, with `tb` flags.
 fn compile(dir: &Path, tb: &[&str]) {
     compile_with(dir, tb, &[]);

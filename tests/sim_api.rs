@@ -82,8 +82,9 @@ fn bad_inputs_are_refused() {
         let mut inputs = vec![0.5; 12];
         inputs[7] = f64::NAN;
         match sim.run(&inputs, 4, &RunOptions::default()) {
-            Err(e @ SimError::NonFiniteInput { sample: 2, element: 1, .. }) => {
-                assert!(e.to_string().contains("sample 2"), "{e}")
+            Err(e @ SimError::NonFiniteInput { sample: 2, .. }) => {
+                assert!(matches!(&e, SimError::NonFiniteInput { index, .. } if index == &[1]), "{e}");
+                assert!(e.to_string().contains("sample 2, index [1]"), "{e}")
             }
             other => panic!("expected a NaN error for sample 2, got {other:?}"),
         }

@@ -44,8 +44,15 @@ pub enum BackendError {
         #[source]
         source: std::io::Error,
     },
-    #[error("'{}' exists and is not empty; pass force to replace it", .0.display())]
+    #[error("'{}' exists and is not empty; pass --force to replace it", .0.display())]
     Exists(PathBuf),
+    #[error(
+        "'{}' is not a project hls-gen wrote (it holds no {} file), so --force does not replace it: \
+         remove it yourself or choose another output directory",
+        .0.display(),
+        project::MARKER
+    )]
+    NotAProject(PathBuf),
     #[error("'{}' exists and is not a directory", .0.display())]
     NotADirectory(PathBuf),
     #[error("cannot run {tool}: {source}")]

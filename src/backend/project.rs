@@ -8,12 +8,19 @@
 //! the new one is in place. A process killed mid-write can leave a `.hls-gen-*` directory beside
 //! the destination, never a half-written destination. Files are not flushed to the device (no
 //! `fsync`): the guarantee is against failures of this process, not of the operating system.
+//!
+//! Every written tree holds an empty [`MARKER`] file, and `force` replaces only a directory that
+//! holds one: a directory hls-gen did not write (a home directory, a folder with the model in it)
+//! is refused, as is the current directory or one of its ancestors.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use super::BackendError;
+
+/// The file that marks a directory as a project hls-gen wrote, and so one `force` may replace.
+pub const MARKER: &str = ".hls-gen-project";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Project {
@@ -69,8 +76,19 @@ impl Project {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(BackendError::io(dest, e)),
         };
-        if existing == Some(false) && !force {
-            return Err(BackendError::Exists(dest.to_path_buf()));
+        if existing == Some(false) {
+            if !force {
+                return Err(BackendError::Exists(dest.to_path_buf()));
+            }
+            if !dest.join(MARKER).is_file() {
+                return Err(BackendError::NotAProject(dest.to_path_buf()));
+            }
+            let here = std::env::current_dir().map_err(|e| BackendError::io(Path::new("."), e))?;
+            let full = fs::canonicalize(dest).map_err(|e| BackendError::io(dest, e))?;
+            if here.starts_with(&full) {
+                let what = "holds the current directory, so it cannot be replaced".to_string();
+                return Err(BackendError::ProjectPath { path: dest.to_path_buf(), what });
+            }
         }
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -88,6 +106,8 @@ impl Project {
             }
             fs::write(&path, contents).map_err(|e| BackendError::io(&path, e))?;
         }
+        let marker = tmp.path().join(MARKER);
+        fs::write(&marker, "").map_err(|e| BackendError::io(&marker, e))?;
         match existing {
             None => rename(tmp.path(), dest)?,
             Some(true) => {
@@ -171,11 +191,27 @@ mod tests {
     fn force_replaces_the_whole_tree() {
         let root = tempfile::tempdir().unwrap();
         let dest = root.path().join("proj");
+        sample().write(&dest, false).unwrap();
         fs::create_dir_all(dest.join("stale")).unwrap();
         fs::write(dest.join("stale/old.txt"), "old").unwrap();
         sample().write(&dest, true).unwrap();
         assert!(!dest.join("stale").exists());
         assert_eq!(fs::read(dest.join("a.txt")).unwrap(), b"a");
+        assert!(dest.join(MARKER).is_file());
+        assert!(leftovers(root.path()).is_empty());
+    }
+
+    #[test]
+    fn force_refuses_a_directory_hls_gen_did_not_write() {
+        let root = tempfile::tempdir().unwrap();
+        let dest = root.path().join("work");
+        fs::create_dir(&dest).unwrap();
+        fs::write(dest.join("model.onnx"), "model").unwrap();
+        let err = sample().write(&dest, true).unwrap_err();
+        assert!(matches!(err, BackendError::NotAProject(_)), "{err}");
+        assert!(err.to_string().contains(MARKER), "{err}");
+        assert_eq!(fs::read(dest.join("model.onnx")).unwrap(), b"model");
+        assert!(!dest.join("a.txt").exists());
         assert!(leftovers(root.path()).is_empty());
     }
 
@@ -196,6 +232,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let dest = root.path().join("proj");
         fs::create_dir(&dest).unwrap();
+        fs::write(dest.join(MARKER), "").unwrap();
         fs::write(dest.join("keep.txt"), "keep").unwrap();
         let mut p = sample();
         // File names longer than 255 bytes fail on every common file system, after `a.txt`

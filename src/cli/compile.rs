@@ -3,7 +3,7 @@
 //! profile of the testbench inputs with the estimate, [`crate::profile::html`]). The project
 //! directory appears complete or not at all.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{npz, print_runs, print_warnings, quiet, CliError, ModelArgs, TargetArgs};
 use crate::estimate::report;
@@ -65,6 +65,8 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
     let stem = args.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let dir =
         c.output.or(cfg.output_dir.as_ref()).cloned().unwrap_or_else(|| PathBuf::from(format!("{stem}_hls")));
+    let inputs = [Some(args.model.as_path()), args.weights.as_deref(), args.config.as_deref()];
+    refuse_inputs_inside(&dir, inputs.into_iter().flatten().chain(c.tb_input.iter().map(PathBuf::as_path)))?;
     compiled.project.write(&dir, c.force)?;
     if quiet() {
         for w in &compiled.estimate.warnings {
@@ -89,4 +91,20 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
 fn report_page(model: &std::path::Path, profile: &crate::profile::Profile) -> String {
     let name = model.display();
     crate::profile::html::render(profile, &format!("hls-gen report: {name} on the testbench inputs"))
+}
+
+/// Errors when one of `inputs` lies inside the existing directory `dir`, which writing the
+/// project would replace.
+fn refuse_inputs_inside<'p>(dir: &Path, inputs: impl Iterator<Item = &'p Path>) -> Result<(), CliError> {
+    let Ok(dir_full) = std::fs::canonicalize(dir) else { return Ok(()) };
+    for input in inputs {
+        if std::fs::canonicalize(input).is_ok_and(|p| p.starts_with(&dir_full)) {
+            return Err(CliError::msg(format!(
+                "'{}' lies inside the output directory '{}', which the project would replace: choose another -o",
+                input.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }

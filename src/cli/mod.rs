@@ -112,10 +112,10 @@ enum Command {
         /// .npz keyed by input name (default: 1000 generated inputs with edge cases).
         #[arg(long)]
         tb_input: Vec<PathBuf>,
-        /// Number of generated testbench inputs.
-        #[arg(long, default_value_t = 1000)]
+        /// Number of generated testbench inputs (at least 1).
+        #[arg(long, default_value_t = 1000, value_parser = parse_tb_samples)]
         tb_samples: usize,
-        /// Replace an existing non-empty output directory.
+        /// Replace an existing non-empty output directory, if it is a project hls-gen wrote.
         #[arg(long)]
         force: bool,
         /// What to emit: a Vitis HLS project or Verilog (II 1, shift-add, no DSP).
@@ -381,6 +381,14 @@ fn parse_reuse_factor(s: &str) -> Result<usize, String> {
         Ok(0) => Err("reuse factor must be at least 1".into()),
         Ok(v) => Ok(v),
         Err(_) => Err(format!("'{s}' is not a whole number (a reuse factor is at least 1)")),
+    }
+}
+
+fn parse_tb_samples(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("a testbench needs at least 1 sample".into()),
+        Ok(v) => Ok(v),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
     }
 }
 

@@ -105,8 +105,8 @@ struct StartArgs {
     /// Remove a softmax that produces an output (the design outputs the logits).
     #[arg(long)]
     drop_output_softmax: bool,
-    /// Generated testbench vectors per project.
-    #[arg(long, default_value_t = 100)]
+    /// Generated testbench vectors per project (at least 1).
+    #[arg(long, default_value_t = 100, value_parser = super::parse_tb_samples)]
     tb_samples: usize,
     #[arg(long, value_enum, default_value = "local")]
     engine: EngineArg,

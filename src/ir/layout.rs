@@ -13,6 +13,21 @@ pub fn model_shape(ir: &Shape, perm: &[usize]) -> Shape {
     Shape::new(perm.iter().map(|&p| ir.dims()[p]).collect::<Vec<_>>())
 }
 
+/// The model-layout coordinates of the value at `flat` in one sample of IR shape `ir` in IR order
+/// (`perm` as above; `None` when the layouts agree).
+pub fn model_index(ir: &Shape, perm: Option<&[usize]>, flat: usize) -> Vec<usize> {
+    let mut ir_index = vec![0; ir.rank()];
+    let mut rest = flat;
+    for (axis, &d) in ir.dims().iter().enumerate().rev() {
+        ir_index[axis] = rest % d.max(1);
+        rest /= d.max(1);
+    }
+    match perm {
+        Some(perm) => perm.iter().map(|&p| ir_index[p]).collect(),
+        None => ir_index,
+    }
+}
+
 /// One sample in the model's layout, from one sample of IR shape `ir` in IR order.
 pub fn to_model(values: &[f64], ir: &Shape, perm: &[usize]) -> Vec<f64> {
     Transpose { perm: perm.to_vec() }.source_indices(ir).into_iter().map(|i| values[i]).collect()
@@ -43,5 +58,9 @@ mod tests {
         // Channel 0 of every pixel first.
         assert_eq!(m[..4], [0.0, 3.0, 6.0, 9.0]);
         assert_eq!(from_model(&m, &ir, &perm), x);
+        // IR value 7 is pixel (1, 0), channel 1: model coordinates [1, 1, 0], which hold it.
+        assert_eq!(model_index(&ir, Some(&perm), 7), [1, 1, 0]);
+        assert_eq!(m[4 + 2], 7.0);
+        assert_eq!(model_index(&ir, None, 7), [1, 0, 1]);
     }
 }

@@ -66,8 +66,10 @@ pub enum SimError {
     Unsupported { layer: String, what: String },
     #[error("expected {expected} input values ({n_samples} samples of {per_sample}), got {got}")]
     InputLength { expected: usize, got: usize, n_samples: usize, per_sample: usize },
-    #[error("input sample {sample}, element {element} is {value}; inputs must be finite")]
-    NonFiniteInput { sample: usize, element: usize, value: f64 },
+    #[error("input '{input}', sample {sample}, index {index:?} is {value}; inputs must be finite")]
+    NonFiniteInput { input: String, sample: usize, index: Vec<usize>, value: f64 },
+    #[error("input '{input}', sample {sample}, index {index:?} is {value}, but the model declares '{input}' as integers")]
+    NotInteger { input: String, sample: usize, index: Vec<usize>, value: f64 },
     #[error("layer '{layer}': sample {sample} reached a non-finite value, which {ty} cannot hold")]
     NonFinite { layer: String, sample: usize, ty: FixedType },
     #[error(
@@ -82,8 +84,11 @@ impl SimError {
     /// numbers counted from the batch's start.
     pub fn from_sample(self, first: usize) -> SimError {
         match self {
-            SimError::NonFiniteInput { sample, element, value } => {
-                SimError::NonFiniteInput { sample: sample + first, element, value }
+            SimError::NonFiniteInput { input, sample, index, value } => {
+                SimError::NonFiniteInput { input, sample: sample + first, index, value }
+            }
+            SimError::NotInteger { input, sample, index, value } => {
+                SimError::NotInteger { input, sample: sample + first, index, value }
             }
             SimError::NonFinite { layer, sample, ty } => {
                 SimError::NonFinite { layer, sample: sample + first, ty }
@@ -177,6 +182,50 @@ pub struct SimResult {
 #[derive(Debug)]
 pub struct Simulator {
     engine: Engine,
+    inputs: Vec<InputInfo>,
+}
+
+/// A model input, as its values sit in each row of the simulator's inputs.
+#[derive(Debug)]
+struct InputInfo {
+    name: String,
+    shape: Shape,
+    /// The model's layout (`ir::layout`), when it differs from the IR's.
+    perm: Option<Vec<usize>>,
+    integer: bool,
+    offset: usize,
+}
+
+impl InputInfo {
+    fn of(g: &crate::ir::Graph) -> Vec<InputInfo> {
+        let mut offset = 0;
+        g.inputs()
+            .into_iter()
+            .map(|i| {
+                let node = g.node(i);
+                let info = InputInfo {
+                    name: node.name.clone(),
+                    shape: node.shape.clone(),
+                    perm: g.input_layout(i).map(<[usize]>::to_vec),
+                    integer: matches!(&node.layer, crate::ir::Layer::Input(x) if x.integer),
+                    offset,
+                };
+                offset += node.shape.elements();
+                info
+            })
+            .collect()
+    }
+
+    /// The input holding element `element` of a row, and that element's model-layout index.
+    fn locate(inputs: &[InputInfo], element: usize) -> (String, Vec<usize>) {
+        match inputs.iter().rev().find(|i| i.offset <= element) {
+            Some(i) => (
+                i.name.clone(),
+                crate::ir::layout::model_index(&i.shape, i.perm.as_deref(), element - i.offset),
+            ),
+            None => (String::new(), vec![element]),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -219,12 +268,15 @@ impl Simulator {
     }
 
     pub fn with_options(g: &LoweredGraph, opts: &SimOptions) -> Result<Simulator, SimError> {
-        Ok(Simulator { engine: Engine::Fixed(Plan::new(g, opts)?, Pool::default()) })
+        Ok(Simulator {
+            engine: Engine::Fixed(Plan::new(g, opts)?, Pool::default()),
+            inputs: InputInfo::of(g),
+        })
     }
 
     /// Compiles an imported graph for the `f64` reference mode.
     pub fn new_float(g: &ImportedGraph) -> Result<Simulator, SimError> {
-        Ok(Simulator { engine: Engine::Float(FloatPlan::new(g)?, Pool::default()) })
+        Ok(Simulator { engine: Engine::Float(FloatPlan::new(g)?, Pool::default()), inputs: InputInfo::of(g) })
     }
 
     /// Each layer's name and the kernel the plan chose for it (`kind: kernel`, e.g.
@@ -266,7 +318,18 @@ impl Simulator {
             bad.and_then(|c| Some(c * SLICE + inputs[c * SLICE..].iter().position(|v| !v.is_finite())?));
         if let Some(k) = first {
             let (sample, element) = (k / per_sample.max(1), k % per_sample.max(1));
-            return Err(SimError::NonFiniteInput { sample, element, value: inputs[k] });
+            let (input, index) = InputInfo::locate(&self.inputs, element);
+            return Err(SimError::NonFiniteInput { input, sample, index, value: inputs[k] });
+        }
+        for i in self.inputs.iter().filter(|i| i.integer) {
+            let n = i.shape.elements();
+            for (sample, row) in inputs.chunks(per_sample.max(1)).enumerate() {
+                if let Some(p) = row[i.offset..i.offset + n].iter().position(|v| v.fract() != 0.0) {
+                    let index = crate::ir::layout::model_index(&i.shape, i.perm.as_deref(), p);
+                    let value = row[i.offset + p];
+                    return Err(SimError::NotInteger { input: i.name.clone(), sample, index, value });
+                }
+            }
         }
         match &self.engine {
             Engine::Fixed(p, pool) => {
