@@ -158,6 +158,34 @@ fn clock_period_and_pipeline_stages_together_are_refused() {
     assert!(!d.exists());
 }
 
+/// Registers placed by stage count, not for the clock: when the critical stage is slower than the
+/// clock the totals are given at, a warning says what the design reaches and how to place them.
+#[test]
+fn a_design_slower_than_the_clock_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = root().join("tests/models/onnx/mlp_float.onnx");
+    let compile = |extra: &[&str], quiet: bool| {
+        let d = tmp.path().join(format!("p{}", extra.len()));
+        let mut args =
+            vec!["compile", model.to_str().unwrap(), "--part", "xcvu9p", "--backend", "rtl", "--force"];
+        if quiet {
+            args.push("-q");
+        }
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-o", d.to_str().unwrap()]);
+        let o = hls_gen(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    for quiet in [false, true] {
+        let msg = compile(&[], quiet);
+        assert!(msg.contains("more than the 5 ns clock of the totals"), "{msg}");
+        assert!(msg.contains("--clock-period 5 places the registers"), "{msg}");
+    }
+    let msg = compile(&["--clock-period", "5"], false);
+    assert!(!msg.contains("clock of the totals"), "{msg}");
+}
+
 /// A time-multiplexed layer's stage is in the timing report: its last phase, through the shared
 /// multiplier (a DSP), the adder tree over its `n_in / R` slots and the accumulator's adder.
 #[test]

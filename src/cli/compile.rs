@@ -72,6 +72,9 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         for w in &compiled.estimate.warnings {
             eprintln!("warning: {w}");
         }
+        if let Some(w) = report::timing_warning(&compiled.estimate) {
+            eprintln!("warning: {w}");
+        }
         return Ok(0);
     }
     print!("{}", report::to_text(&compiled.estimate));

@@ -209,6 +209,9 @@ pub fn to_text(est: &Estimate) -> String {
         out += &t.line();
         out += "\n";
     }
+    if let Some(w) = timing_warning(est) {
+        let _ = writeln!(out, "warning: {w}");
+    }
     if let Some(note) = uncalibrated_note(est) {
         out += &note;
         out += "\n";
@@ -217,6 +220,26 @@ pub fn to_text(est: &Estimate) -> String {
         let _ = writeln!(out, "warning: {w}");
     }
     out
+}
+
+/// When the RTL timing model's critical stage is slower than the clock the totals are given at
+/// (registers placed by `--pipeline-stages`, not for a period): what the design reaches instead.
+pub fn timing_warning(est: &Estimate) -> Option<String> {
+    let t = est.timing.as_ref()?;
+    (t.target_ns.is_none() && t.critical.delay_ns > est.clock_ns).then(|| {
+        format!(
+            "the RTL timing model's critical stage ('{}') takes {:.2} ns, more than the {} ns clock of the \
+             totals: the design runs at up to {:.0} MHz, where its {} cycles take {:.1} ns; --clock-period {} \
+             places the registers for that clock",
+            t.critical.layer,
+            t.critical.delay_ns,
+            est.clock_ns,
+            t.fmax_mhz,
+            t.latency_cycles,
+            t.latency_ns(),
+            est.clock_ns
+        )
+    })
 }
 
 /// One line: the io_stream FIFOs' memory at the chosen depths and at the `max` depths.
