@@ -115,6 +115,31 @@ fn force_replaces_only_a_project_hls_gen_wrote_and_never_an_input() {
 }
 
 #[test]
+fn mistakes_around_a_project_get_errors_that_say_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model("onnx/mlp_float.onnx");
+    let input = root().join("golden/reference/merge_two_inputs/inputs.npy");
+    let missing = tmp.path().join("nod/y.npy");
+    let o = hls_gen(&["sim", &m, "--input", input.to_str().unwrap(), "--output", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("nod' does not exist") && !text(&o).contains(".hls-gen-"), "{}", text(&o));
+
+    let rtl = tmp.path().join("rtl");
+    let o = hls_gen(&["compile", &m, "--part", "xcvu9p", "--backend", "rtl", "-o", rtl.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = hls_gen(&["csim", rtl.to_str().unwrap(), "--ap-types", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("run `hls-gen rtlsim` on it"), "{}", text(&o));
+
+    let vitis = tmp.path().join("vitis");
+    let o = hls_gen(&["compile", &m, "--part", "xcvu9p", "-o", vitis.to_str().unwrap(), "--tb-samples", "5"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = hls_gen(&["csim", vitis.to_str().unwrap(), "--ap-types", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("--ap-types") && text(&o).contains("holds no ap_fixed.h"), "{}", text(&o));
+}
+
+#[test]
 fn a_failed_compile_leaves_no_directory() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("prj");

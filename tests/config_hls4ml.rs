@@ -377,7 +377,10 @@ fn an_entry_for_a_missing_layer_that_changes_something_is_refused() {
     );
     let out_text = text(&o);
     assert!(
-        !o.status.success() && out_text.contains("'Add_0'") && out_text.contains("no such layer"),
+        !o.status.success()
+            && out_text.contains("'Add_0'")
+            && out_text.contains("no such layer")
+            && out_text.contains("`hls-gen inspect` lists the layers"),
         "{out_text}"
     );
     assert!(!out.exists());

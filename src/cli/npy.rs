@@ -477,8 +477,19 @@ impl Writer {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let file =
-            tempfile::Builder::new().prefix(".hls-gen-").suffix(".npy").tempfile_in(dir).map_err(err)?;
+        if !dir.is_dir() {
+            return Err(CliError::msg(format!(
+                "{}: directory '{}' does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        // tempfile's errors name the temporary file; say the file asked for instead.
+        let file = tempfile::Builder::new()
+            .prefix(".hls-gen-")
+            .suffix(".npy")
+            .tempfile_in(dir)
+            .map_err(|e| err(std::io::Error::from(e.kind())))?;
         let mut file = std::io::BufWriter::with_capacity(8 * WRITE_CHUNK, file);
         file.write_all(&head).map_err(err)?;
         Ok(Writer { file, path: path.to_path_buf(), buf: Vec::new() })

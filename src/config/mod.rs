@@ -54,6 +54,8 @@
 
 mod hls4ml;
 
+pub(crate) use hls4ml::nearest;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -87,9 +87,15 @@ impl Pass for Quantize {
                 n.ends_with(&format!("_{}", x.name)) && cfg.adds_nothing(s, x)
             });
             if !s.is_inert(&cfg.model) && !copy_of_source {
+                let near = crate::config::nearest(n, names.iter().map(String::as_str))
+                    .or_else(|| names.iter().find(|m| m.starts_with(n.as_str())).map(String::as_str));
+                let hint = near.map(|m| format!("; did you mean '{m}'?")).unwrap_or_default();
                 return Err(PassError::layer(
                     n,
-                    "is named in the configuration but the model has no such layer",
+                    format!(
+                        "is named in the configuration (LayerName) but the model has no such layer{hint} \
+                         (`hls-gen inspect` lists the layers)"
+                    ),
                 ));
             }
             skipped.push(n.as_str());

@@ -70,6 +70,10 @@ fn project_name(dir: &Path) -> Result<String, BackendError> {
     names.sort();
     match names.as_slice() {
         [one] => Ok(one.clone()),
+        [] if dir.join("rtl").is_dir() => Err(BackendError::ProjectPath {
+            path: dir.to_path_buf(),
+            what: "is an RTL backend project, which has no C testbench: run `hls-gen rtlsim` on it".into(),
+        }),
         _ => Err(BackendError::ProjectPath {
             path: dir.to_path_buf(),
             what: format!("holds {} testbenches (*_test.cpp); expected one", names.len()),
@@ -100,9 +104,13 @@ pub fn run_csim(dir: &Path, ap_types: &Path, std: CppStd) -> Result<CsimOutcome,
     let name = project_name(dir)?;
     let ap_types: PathBuf = std::path::absolute(ap_types).map_err(|e| BackendError::io(ap_types, e))?;
     if !ap_types.join("ap_fixed.h").is_file() {
-        return Err(BackendError::ProjectPath {
-            path: ap_types,
-            what: "holds no ap_fixed.h (the ap_types headers)".into(),
+        return Err(BackendError::Option {
+            option: "--ap-types (or HLS_GEN_AP_TYPES)",
+            what: format!(
+                "'{}' holds no ap_fixed.h: give the directory of the ap_types headers (scripts/fetch_ap_types.sh \
+                 fetches them)",
+                ap_types.display()
+            ),
         });
     }
     let build =
