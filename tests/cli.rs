@@ -232,6 +232,14 @@ fn sim_writes_exact_outputs_and_an_overflow_summary() {
         "softmax outputs are exact ap_ufixed<16,0> values"
     );
     assert!(std::fs::read_dir(&trace).unwrap().count() >= 8);
+    // Every traced file is named in layers.tsv beside the layer it holds.
+    let index = std::fs::read_to_string(trace.join("layers.tsv")).unwrap();
+    let lines: Vec<&str> = index.lines().skip(1).collect();
+    assert_eq!(lines.len() + 1, std::fs::read_dir(&trace).unwrap().count(), "{index}");
+    for line in lines {
+        let (file, layer) = line.split_once('\t').unwrap();
+        assert!(trace.join(file).is_file() && !layer.is_empty(), "{line}");
+    }
 }
 
 /// A model with two inputs takes one `--input` per model input, in order, and the same files as
@@ -347,4 +355,16 @@ fn rtl_reuse_factors_it_cannot_build_are_named() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     assert_eq!((report["timing"]["met"].as_bool(), report["total"]["ii"].as_u64()), (Some(false), Some(2)));
+}
+
+#[test]
+fn the_help_lists_every_pass_dump_ir_after_takes() {
+    let o = hls_gen(&["compile", "--help"]);
+    let help = text(&o).replace('\n', " ");
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let at = help.find("--dump-ir-after <PASS>").expect("--dump-ir-after in the help");
+    let line = help[at..].split(" --").next().unwrap_or_default();
+    let listed: Vec<&str> =
+        line.rsplit("): ").next().unwrap_or_default().trim_end_matches('.').split(", ").collect();
+    assert_eq!(listed, hls_gen::passes::pipeline("default").unwrap(), "{line}");
 }

@@ -228,6 +228,18 @@ fn backend_chooses_the_estimated_tool_and_the_flag_overrides_it() {
     };
     assert_eq!(tool_of(&[]), "vivado-hls");
     assert_eq!(tool_of(&["--hls-tool", "vitis"]), "vitis-hls");
+    // compile says that only the estimate follows the tool: the project is Vitis HLS's.
+    let compile = |extra: &[&str]| {
+        let out = tmp.path().join(format!("prj{}", extra.len()));
+        let mut args = vec!["compile", m.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "-o"];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let o = hls_gen_in(tmp.path(), &args);
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    assert!(compile(&[]).contains("note: the project builds with Vitis HLS only"));
+    assert!(!compile(&["--hls-tool", "vitis"]).contains("Vitis HLS only"));
 }
 
 #[test]

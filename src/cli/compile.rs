@@ -78,6 +78,13 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, c: &CompileArgs<'_>) ->
         return Ok(0);
     }
     print!("{}", report::to_text(&compiled.estimate));
+    if !c.rtl && t.tool == crate::estimate::HlsTool::VivadoHls {
+        println!(
+            "note: the project builds with Vitis HLS only (build_prj.tcl says why); choosing Vivado HLS \
+             (--hls-tool, or the configuration's Backend) changes only the estimate above, which predicts \
+             Vivado HLS's C synthesis report"
+        );
+    }
     let check = if c.rtl { "rtlsim" } else { "csim" };
     println!(
         "wrote {} ({} files, {} test vectors); check it with: hls-gen {check} {}",

@@ -91,7 +91,8 @@ enum Command {
         /// Run the f64 reference instead of the fixed-point model.
         #[arg(long)]
         float: bool,
-        /// Write every layer's output to DIR/<layer>.npy.
+        /// Write every layer's output to DIR/<layer>.npy (the layer's name as a C identifier, as
+        /// in the firmware; DIR/layers.tsv pairs each file with the layer's name).
         #[arg(long, value_name = "DIR")]
         trace: Option<PathBuf>,
     },
@@ -118,7 +119,8 @@ enum Command {
         /// Replace an existing non-empty output directory, if it is a project hls-gen wrote.
         #[arg(long)]
         force: bool,
-        /// What to emit: a Vitis HLS project or Verilog (II 1, shift-add, no DSP).
+        /// What to emit: a Vitis HLS project, or Verilog (at reuse factor 1 every constant
+        /// product is shift-and-add logic and the interval is 1; at R > 1 layers share DSPs).
         #[arg(long, value_enum, default_value = "vitis")]
         backend: BackendArg,
         /// Register stages per dense and convolution layer (rtl backend only; default 1). With
@@ -350,19 +352,23 @@ struct ModelArgs {
     /// Model/LayerType/LayerName keys; the command line overrides it.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Default precision for everything the model does not fix, e.g. ap_fixed<16,6>.
+    /// Default precision for everything the model does not fix, e.g. ap_fixed<16,6> (default:
+    /// the configuration's, else ap_fixed<16,6,AP_RND,AP_SAT>; hls4ml's is AP_TRN, AP_WRAP).
     #[arg(long)]
     precision: Option<FixedType>,
     /// Reuse factor of every layer that has one (overridden per layer by the configuration);
     /// `estimate` compares several, comma-separated.
     #[arg(long, value_delimiter = ',', value_parser = parse_reuse_factor)]
     reuse_factor: Vec<usize>,
+    /// hls4ml's Strategy at reuse factor R > 1: latency keeps the weights as constant
+    /// multiplexers, resource stores them as R words of a ROM (LUTRAM or block RAM).
     #[arg(long, value_enum)]
     strategy: Option<StrategyArg>,
     /// Set Dense weights smaller in magnitude than this to zero.
     #[arg(long)]
     prune_below: Option<f64>,
-    /// Print the IR after the named pass ('all' for every pass).
+    /// Print the IR after the named pass ('all' for every pass): fold-constants, fold-transpose,
+    /// fuse-bias, fuse-batch-norm, quantize, prune, infer-precision, reuse-factor, lut-tables.
     #[arg(long = "dump-ir-after", value_name = "PASS")]
     dump_ir_after: Vec<String>,
     /// Append an anomaly score, which becomes the model's only output: mse (mean of the squared

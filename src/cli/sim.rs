@@ -141,11 +141,16 @@ fn run_whole(
     if let Some(trace) = &result.trace {
         std::fs::create_dir_all(dir).map_err(|e| CliError::msg(format!("{}: {e}", dir.display())))?;
         let mut namer = Namer::new();
+        let mut index = String::from("file\tlayer\n");
         for t in trace {
             let mut shape = vec![n];
             shape.extend(t.shape.dims());
-            npy::write(&dir.join(format!("{}.npy", namer.name(&t.name))), &shape, &t.values)?;
+            let file = format!("{}.npy", namer.name(&t.name));
+            npy::write(&dir.join(&file), &shape, &t.values)?;
+            index += &format!("{file}\t{}\n", t.name);
         }
+        let path = dir.join("layers.tsv");
+        std::fs::write(&path, index).map_err(|e| CliError::msg(format!("{}: {e}", path.display())))?;
     }
     Ok(result.overflows)
 }
