@@ -130,6 +130,14 @@ fn mistakes_around_a_project_get_errors_that_say_what_to_do() {
     let o = hls_gen(&["csim", rtl.to_str().unwrap(), "--ap-types", tmp.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("run `hls-gen rtlsim` on it"), "{}", text(&o));
+    let both =
+        ["compile", &m, "--part", "xcvu9p", "--tb-input", input.to_str().unwrap(), "--tb-samples", "5"];
+    let o = hls_gen(&both);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
+    let o = hls_gen(&["report", rtl.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("synthesizes its Verilog with Yosys"), "{}", text(&o));
 
     let vitis = tmp.path().join("vitis");
     let o = hls_gen(&["compile", &m, "--part", "xcvu9p", "-o", vitis.to_str().unwrap(), "--tb-samples", "5"]);

@@ -397,3 +397,29 @@ fn an_entry_for_a_missing_layer_that_changes_something_is_refused() {
     );
     assert!(!out.exists());
 }
+
+/// hls4ml writes a `<layer>_linear` entry for the linear activation it gives a layer: with an
+/// `auto` result it changes nothing and is skipped; with a type it would change the design and is
+/// refused.
+#[test]
+fn a_linear_activation_entry_hls4ml_writes_is_skipped_unless_it_sets_a_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = model("keras/keras_mlp.h5");
+    let entry = |result: &str| {
+        format!(
+            "Model:\n  Precision: ap_fixed<16,6>\nLayerName:\n  dense_1_linear:\n    Precision:\n      result: {result}\n      \
+             table: fixed<18,8,TRN,WRAP,0>\n    ReuseFactor: 1\n    TableSize: 1024\n"
+        )
+    };
+    let run = |yaml: String| {
+        let cfg = tmp.path().join("c.yml");
+        std::fs::write(&cfg, yaml).unwrap();
+        hls_gen_in(tmp.path(), &["inspect", m.to_str().unwrap(), "--config", cfg.to_str().unwrap(), "-v"])
+    };
+    let o = run(entry("auto"));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("dense_1_linear"), "the skip is noted: {}", text(&o));
+    let o = run(entry("fixed<10,4>"));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("'dense_1_linear'") && text(&o).contains("no such layer"), "{}", text(&o));
+}

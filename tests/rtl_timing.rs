@@ -180,7 +180,10 @@ fn a_design_slower_than_the_clock_says_so() {
     for quiet in [false, true] {
         let msg = compile(&[], quiet);
         assert!(msg.contains("more than the 5 ns clock of the totals"), "{msg}");
-        assert!(msg.contains("--clock-period 5 places the registers"), "{msg}");
+        assert!(
+            msg.contains("--clock-period 5 places registers for that clock inside the layers it can split"),
+            "{msg}"
+        );
     }
     let msg = compile(&["--clock-period", "5"], false);
     assert!(!msg.contains("clock of the totals"), "{msg}");

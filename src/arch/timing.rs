@@ -483,9 +483,11 @@ impl TimingSummary {
         }
     }
 
-    /// Latency in ns at the target period, else at the estimated fmax.
+    /// Latency in ns at the target period, or at the estimated fmax when there is no target or
+    /// the design misses it.
     pub fn latency_ns(&self) -> f64 {
-        self.latency_cycles as f64 * self.target_ns.unwrap_or(self.critical.delay_ns)
+        let period = self.target_ns.map_or(self.critical.delay_ns, |t| t.max(self.critical.delay_ns));
+        self.latency_cycles as f64 * period
     }
 
     /// One line for the reports.

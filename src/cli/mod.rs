@@ -113,9 +113,10 @@ enum Command {
         /// .npz keyed by input name (default: 1000 generated inputs with edge cases).
         #[arg(long)]
         tb_input: Vec<PathBuf>,
-        /// Number of generated testbench inputs (at least 1).
-        #[arg(long, default_value_t = 1000, value_parser = parse_tb_samples)]
-        tb_samples: usize,
+        /// Number of generated testbench inputs (at least 1; default 1000); not with --tb-input,
+        /// whose samples are all used.
+        #[arg(long, value_parser = parse_tb_samples, conflicts_with = "tb_input")]
+        tb_samples: Option<usize>,
         /// Replace an existing non-empty output directory, if it is a project hls-gen wrote.
         #[arg(long)]
         force: bool,
@@ -552,7 +553,7 @@ pub fn run() -> i32 {
                 output: output.as_ref(),
                 project_name: project_name.as_deref(),
                 tb_input: &tb_input,
-                tb_samples,
+                tb_samples: tb_samples.unwrap_or(1000),
                 force,
                 rtl: backend == BackendArg::Rtl,
                 pipeline_stages,

@@ -68,7 +68,7 @@ fn pct(used: u64, available: u64) -> String {
 fn header(est: &Estimate) -> String {
     if est.stage == super::rtl::RTL_STAGE {
         return format!(
-            "estimate for {} at {:.3} ns (hls-gen RTL design: exact latency and II, LUT/FF from the shift-add cost model, no DSP)",
+            "estimate for {} at {:.3} ns (hls-gen RTL design: exact latency and II, LUT/FF from the shift-add cost model, DSPs only for products of two signals)",
             est.part, est.clock_ns
         );
     }
@@ -230,7 +230,8 @@ pub fn timing_warning(est: &Estimate) -> Option<String> {
         format!(
             "the RTL timing model's critical stage ('{}') takes {:.2} ns, more than the {} ns clock of the \
              totals: the design runs at up to {:.0} MHz, where its {} cycles take {:.1} ns; --clock-period {} \
-             places the registers for that clock",
+             places registers for that clock inside the layers it can split (Dense and convolution layers at \
+             reuse factor 1; every other layer stays one stage)",
             t.critical.layer,
             t.critical.delay_ns,
             est.clock_ns,

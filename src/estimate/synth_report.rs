@@ -39,6 +39,11 @@ pub enum SynthReportError {
          run `vitis_hls -f build_prj.tcl -tclargs synth=1` in it first"
     )]
     NotBuilt { path: String },
+    #[error(
+        "{path}: an RTL backend project has no HLS synthesis report: `hls-gen synth {path}` synthesizes its \
+         Verilog with Yosys and compares the counts with its estimate"
+    )]
+    RtlProject { path: String },
 }
 
 fn malformed(path: &str, what: impl Into<String>) -> SynthReportError {
@@ -303,6 +308,9 @@ pub fn read_project(dir: &Path) -> Result<SynthReport, SynthReportError> {
     let (top, prj) = match prjs.as_slice() {
         [] => {
             return read_report(dir).map_err(|e| match e {
+                SynthReportError::NotFound { path } if dir.join("rtl").is_dir() => {
+                    SynthReportError::RtlProject { path }
+                }
                 SynthReportError::NotFound { path } => SynthReportError::NotBuilt { path },
                 e => e,
             })

@@ -86,7 +86,12 @@ impl Pass for Quantize {
                 let x = g.node(i);
                 n.ends_with(&format!("_{}", x.name)) && cfg.adds_nothing(s, x)
             });
-            if !s.is_inert(&cfg.model) && !copy_of_source {
+            // hls4ml gives a layer with a linear activation its own `<layer>_linear` activation
+            // layer (and removes it later); hls-gen builds none. Such an entry changes nothing
+            // while its result type is `auto`: a linear activation has no table.
+            let linear_of_layer = n.strip_suffix("_linear").is_some_and(|x| names.iter().any(|m| m == x))
+                && matches!(s.precision.result, None | Some(crate::config::Precision::Auto));
+            if !s.is_inert(&cfg.model) && !copy_of_source && !linear_of_layer {
                 let near = crate::config::nearest(n, names.iter().map(String::as_str))
                     .or_else(|| names.iter().find(|m| m.starts_with(n.as_str())).map(String::as_str));
                 let hint = near.map(|m| format!("; did you mean '{m}'?")).unwrap_or_default();
@@ -102,8 +107,8 @@ impl Pass for Quantize {
         }
         if !skipped.is_empty() {
             report.notes.push(format!(
-                "configuration entries for layers hls4ml creates (unset, `auto` or copies of the \
-                 layer they derive from), skipped: {}",
+                "configuration entries for layers hls4ml creates (unset, `auto`, copies of the \
+                 layer they derive from, or a linear activation's table), skipped: {}",
                 skipped.join(", ")
             ));
         }
