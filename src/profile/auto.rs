@@ -283,12 +283,20 @@ pub fn search(s: &Search<'_>, profile: &Profile, base: &LoweredGraph) -> Result<
     }
     if !s.accepts(&e) {
         return Err(ProfileError::Search(format!(
-            "even with {} fractional bits the criteria are not met: {} overflow(s) (at most {} allowed{}), argmax agreement {}, largest output error {}",
+            "even with {} fractional bits the criteria are not met: {} overflow(s) (at most {} allowed{}), argmax agreement {}, \
+             largest output error {}",
             s.opts.max_frac,
             e.overflows,
             s.opts.max_overflow,
             overflow_places(&e),
-            e.agreement.argmax.map_or_else(|| "n/a".to_string(), |a| format!("{:.4}", a)),
+            e.agreement.argmax.map_or_else(|| "n/a".to_string(), |a| {
+                let bound = a - 2.0 * (a * (1.0 - a) / s.n.max(1) as f64).sqrt();
+                format!(
+                    "{a:.4} on {} samples, whose lower bound {bound:.4} (two binomial standard deviations below) must \
+                     reach --target-accuracy {}",
+                    s.n, s.opts.target_accuracy
+                )
+            }),
             e.agreement.max_abs_error
         )));
     }

@@ -41,7 +41,11 @@ pub fn render(p: &Profile, title: &str) -> String {
     if let Some(a) = &p.agreement {
         if let Some(x) = a.argmax {
             let _ =
-                write!(h, " Argmax agreement with the float reference: <span id=\"agreement\">{x}</span>.");
+                write!(
+                    h,
+                    " Argmax agreement with the float reference: <span id=\"agreement\" data-value=\"{x}\">{:.2} %</span>.",
+                    100.0 * x
+                );
         }
         let _ = write!(h, " Largest output difference: <span id=\"max-error\">{}</span>.", a.max_abs_error);
     }
