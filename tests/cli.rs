@@ -306,6 +306,16 @@ fn estimate_prints_one_row_per_reuse_factor_and_json() {
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert_eq!(t.lines().filter(|l| l.trim_start().starts_with(['1', '2', '4'])).count(), 3, "{t}");
+    // A factor a layer cannot take fills its own row with the error; the others are estimated.
+    let o =
+        hls_gen(&["estimate", &model("onnx/mlp_float.onnx"), "--part", "xcvu9p", "--reuse-factor", "1,3"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.lines().any(|l| l.trim_start().starts_with("1 ")), "{t}");
+    assert!(t.lines().any(|l| l.trim_start().starts_with("3 layer '") && l.contains("not legal")), "{t}");
+    let o =
+        hls_gen(&["estimate", &model("onnx/mlp_float.onnx"), "--part", "xcvu9p", "--reuse-factor", "3,5"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let o = hls_gen(&["estimate", &model("onnx/mlp_float.onnx"), "--part", "xcvu9p", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     for key in ["latency_cycles", "latency_ns", "ii", "dsp", "lut", "ff", "bram18"] {

@@ -25,17 +25,32 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         }
         return Ok(0);
     }
+    // One row per reuse factor: a factor some layer cannot take gives its row the error, not the run.
     let mut rows = Vec::new();
     for (i, rf) in factors.into_iter().enumerate() {
-        let lowered = load_and_lower(&args.model, &args.flow_with(rf)?)?;
-        if i == 0 {
-            print_warnings(&cfg, &lowered.warnings);
-        }
-        let est = estimate(&lowered.graph)?;
-        rows.push((rf.unwrap_or(1), est));
+        let row =
+            load_and_lower(&args.model, &args.flow_with(rf)?).map_err(CliError::from).and_then(|lowered| {
+                if i == 0 {
+                    print_warnings(&cfg, &lowered.warnings);
+                }
+                Ok(estimate(&lowered.graph)?)
+            });
+        rows.push((rf.unwrap_or(1), row));
+    }
+    if rows.iter().all(|(_, r)| r.is_err()) {
+        return Err(rows
+            .into_iter()
+            .find_map(|(_, r)| r.err())
+            .unwrap_or_else(|| CliError::msg("no reuse factor")));
     }
     if json {
-        let items: Vec<String> = rows.iter().map(|(_, e)| report::to_json(e)).collect();
+        let items: Vec<String> = rows
+            .iter()
+            .map(|(rf, r)| match r {
+                Ok(e) => report::to_json(e),
+                Err(err) => serde_json::json!({ "reuse_factor": rf, "error": err.0 }).to_string(),
+            })
+            .collect();
         println!("[{}]", items.join(",\n"));
         return Ok(0);
     }
@@ -50,11 +65,31 @@ pub(super) fn run(args: &ModelArgs, target: &TargetArgs, json: bool) -> Result<i
         "{:>6} {:>8} {:>10} {:>6} {:>8} {:>10} {:>10} {:>7}",
         "reuse", "latency", "latency_ns", "II", "DSP", "LUT", "FF", "BRAM18"
     );
-    for (rf, e) in &rows {
-        let t = &e.total;
+    let mut rough = false;
+    for (rf, row) in &rows {
+        match row {
+            Ok(e) => {
+                let t = &e.total;
+                let m = if report::uncalibrated_note(e).is_some() { "~" } else { "" };
+                rough |= !m.is_empty();
+                let c = |v: u64| format!("{m}{v}");
+                println!(
+                    "{rf:>6} {:>8} {:>10.1} {:>6} {:>8} {:>10} {:>10} {:>7}",
+                    c(t.latency_cycles),
+                    t.latency_ns,
+                    t.ii,
+                    c(t.dsp),
+                    c(t.lut),
+                    c(t.ff),
+                    c(t.bram18)
+                );
+            }
+            Err(err) => println!("{rf:>6} {}", err.0),
+        }
+    }
+    if rough {
         println!(
-            "{rf:>6} {:>8} {:>10.1} {:>6} {:>8} {:>10} {:>10} {:>7}",
-            t.latency_cycles, t.latency_ns, t.ii, t.dsp, t.lut, t.ff, t.bram18
+            "~ marks rows with layers no calibration point covers (`--reuse-factor N` alone lists them)"
         );
     }
     Ok(0)

@@ -93,7 +93,7 @@ fn uncalibrated(est: &Estimate) -> Vec<&super::LayerEstimate> {
 }
 
 /// The footnote naming the uncalibrated layers, if any.
-fn uncalibrated_note(est: &Estimate) -> Option<String> {
+pub fn uncalibrated_note(est: &Estimate) -> Option<String> {
     let layers = uncalibrated(est);
     if layers.is_empty() {
         return None;
