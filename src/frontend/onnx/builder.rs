@@ -212,15 +212,7 @@ impl Builder {
         let shape = Shape::new(ir_dims);
         let id = self
             .graph
-            .add(
-                name,
-                Layer::Input(if index_ty.is_some() {
-                    Input::integer(shape.clone())
-                } else {
-                    Input::new(shape.clone())
-                }),
-                &[],
-            )
+            .add(name, Layer::Input(Input::new(shape.clone())), &[])
             .map_err(|e| self.input_err(name, e.to_string()))?;
         self.graph.set_input_layout(id, perm.clone());
         values.insert(name.to_string(), Value::Act(Act { id, shape, perm }));
