@@ -221,7 +221,7 @@ impl Search<'_> {
     pub fn accepts(&self, e: &Evaluation) -> bool {
         let o = &self.opts;
         let accuracy = match e.agreement.argmax {
-            Some(a) => a - 2.0 * (a * (1.0 - a) / self.n.max(1) as f64).sqrt() >= o.target_accuracy,
+            Some(a) => lower_bound(a, self.n) >= o.target_accuracy,
             None => true,
         };
         e.overflows <= o.max_overflow
@@ -232,6 +232,12 @@ impl Search<'_> {
 
 fn io_error(e: std::io::Error) -> ProfileError {
     ProfileError::Flow(FlowError::Options(format!("temporary configuration file: {e}")))
+}
+
+/// The agreement `a` observed on `n` samples less two binomial standard deviations: what the
+/// criteria compare with the target, so that it also holds on other inputs.
+fn lower_bound(a: f64, n: usize) -> f64 {
+    a - 2.0 * (a * (1.0 - a) / n.max(1) as f64).sqrt()
 }
 
 /// Proposes types for the layers of `profile` (of the user's configuration) that meet the
@@ -290,7 +296,7 @@ pub fn search(s: &Search<'_>, profile: &Profile, base: &LoweredGraph) -> Result<
             s.opts.max_overflow,
             overflow_places(&e),
             e.agreement.argmax.map_or_else(|| "n/a".to_string(), |a| {
-                let bound = a - 2.0 * (a * (1.0 - a) / s.n.max(1) as f64).sqrt();
+                let bound = lower_bound(a, s.n);
                 format!(
                     "{a:.4} on {} samples, whose lower bound {bound:.4} (two binomial standard deviations below) must \
                      reach --target-accuracy {}",
